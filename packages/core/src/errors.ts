@@ -1,0 +1,59 @@
+/**
+ * The one error type of MemStore. A `code` says what went wrong in the product's words; the HTTP
+ * status it maps to is decided here and nowhere else.
+ */
+const STATUS_BY_CODE = {
+  invalid_input: 400,
+  invalid_json: 400,
+  unauthenticated: 401,
+  entitlement_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  slug_taken: 409,
+  version_exists: 409,
+  version_not_draft: 409,
+  payload_missing: 409,
+  no_ready_version: 409,
+  already_installed: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  content_rejected: 422,
+  payments_unavailable: 422,
+  dimension_mismatch: 422,
+  no_matching_version: 422,
+  rate_limited: 429,
+  internal: 500,
+  dependency_down: 503,
+  database_locked: 503,
+} as const;
+
+export type ErrorCode = keyof typeof STATUS_BY_CODE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly extra: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, detail: string, extra?: Record<string, unknown>) {
+    super(detail);
+    this.name = "AppError";
+    this.code = code;
+    this.status = STATUS_BY_CODE[code];
+    this.extra = extra;
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Throws a 404 for a missing object; a helper because every service needs it. */
+export function notFound(what: string): never {
+  throw new AppError("not_found", `${what} not found`);
+}

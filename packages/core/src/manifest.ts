@@ -1,0 +1,97 @@
+import semver from "semver";
+import { z } from "zod";
+import { CUBE_TYPES } from "./scopes.ts";
+
+/**
+ * `memcube.json`, schema `memcube/1`. Field groups follow the MemOS paper: identity, descriptive,
+ * governance, payload; behaviour is kept by the server and never read from uploads.
+ */
+export const semverSchema = z.string().refine((v) => semver.valid(v) === v, "must be a semantic version");
+export const slugSchema = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes, starting with a letter or digit");
+
+export const VISIBILITIES = ["public", "unlisted", "org", "private"] as const;
+
+export const licenseTermsSchema = z
+  .object({
+    calls_per_day: z.number().int().positive().optional(),
+    valid_days: z.number().int().positive().optional(),
+    redistribution: z.boolean().optional(),
+    purposes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export const governanceSchema = z
+  .object({
+    visibility: z.enum(VISIBILITIES).default("public"),
+    access: z.array(z.string()).default([]),
+    purposes: z.array(z.string().min(1)).default([]),
+    ttl_days: z.number().int().positive().optional(),
+    priority: z.number().int().min(0).max(100).optional(),
+    license: licenseTermsSchema.optional(),
+    pii_policy: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const descriptiveSchema = z
+  .object({
+    source: z.string().optional(),
+    origin: z.string().optional(),
+    semantic_type: z.string().optional(),
+    language: z.string().min(2).max(16).optional(),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** What a publisher may send when creating a version: governance, descriptive, payload hints. */
+export const manifestDraftSchema = z
+  .object({
+    changelog: z.string().max(10_000).optional(),
+    governance: governanceSchema.default(() => governanceSchema.parse({})),
+    descriptive: descriptiveSchema.default(() => descriptiveSchema.parse({})),
+    payload: z
+      .object({
+        format: z.enum(["jsonl", "markdown", "text"]).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type ManifestDraft = z.infer<typeof manifestDraftSchema>;
+
+export const payloadSchema = z
+  .object({
+    format: z.string(),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    size: z.number().int().nonnegative(),
+    items: z.number().int().nonnegative().optional(),
+    chunks: z.number().int().nonnegative().optional(),
+    embedding: z.object({ model: z.string(), dimension: z.number().int().positive() }).optional(),
+  })
+  .loose();
+
+export const manifestSchema = z
+  .object({
+    schema: z.literal("memcube/1"),
+    publisher: z.string(),
+    cube: slugSchema,
+    version: semverSchema,
+    parent: semverSchema.nullable(),
+    type: z.enum(CUBE_TYPES),
+    title: z.string().min(1).max(200),
+    description: z.string().max(20_000).default(""),
+    tags: z.array(z.string()).default([]),
+    language: z.string().optional(),
+    created: z.iso.datetime({ offset: true }),
+    changelog: z.string().optional(),
+    descriptive: descriptiveSchema,
+    governance: governanceSchema,
+    payload: payloadSchema.nullable(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof manifestSchema>;

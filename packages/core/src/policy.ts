@@ -1,0 +1,87 @@
+import type { ErrorCode } from "./errors.ts";
+import type { Role, Scope } from "./scopes.ts";
+
+/**
+ * The one policy function: subject × action × object × context → allow or deny, with a reason.
+ * Every service asks it before touching an object; nothing else decides access.
+ */
+export type Subject =
+  | { kind: "user"; userId: string; orgId: string; role: Role }
+  | { kind: "api_key"; keyId: string; orgId: string; scopes: readonly Scope[]; vaultId: string | null };
+
+export type PolicyObject = {
+  /** The organisation that owns the object; absent for objects every tenant may see (published listings). */
+  orgId?: string;
+  /** Set when the object lives in a vault; a key bound to another vault does not see it. */
+  vaultId?: string;
+};
+
+export type PolicyContext = {
+  now?: Date;
+  /** For actions on installed content: the entitlement that allows it. */
+  entitlement?: { validUntil: Date | null; revokedAt: Date | null } | null;
+};
+
+export type Decision = { allow: true } | { allow: false; code: ErrorCode; reason: string };
+
+type Rule = { scope: Scope; roles: readonly Role[] };
+
+const WRITERS: readonly Role[] = ["owner", "admin", "publisher"];
+const MANAGERS: readonly Role[] = ["owner", "admin"];
+const MEMBERS: readonly Role[] = ["owner", "admin", "publisher", "member"];
+const READERS: readonly Role[] = ["owner", "admin", "publisher", "member", "auditor"];
+
+export const ACTIONS = {
+  "cube.read": { scope: "publish", roles: READERS },
+  "cube.write": { scope: "publish", roles: WRITERS },
+  "listing.write": { scope: "publish", roles: WRITERS },
+  "store.read": { scope: "subscribe", roles: READERS },
+  "store.acquire": { scope: "subscribe", roles: MANAGERS },
+  "vault.read": { scope: "subscribe", roles: READERS },
+  "vault.write": { scope: "subscribe", roles: MANAGERS },
+  "vault.search": { scope: "vault:read", roles: MEMBERS },
+  "memory.read": { scope: "vault:read", roles: READERS },
+  "memory.write": { scope: "vault:write", roles: MEMBERS },
+  "key.manage": { scope: "admin", roles: MANAGERS },
+  "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
+} as const satisfies Record<string, Rule>;
+
+export type Action = keyof typeof ACTIONS;
+
+const deny = (code: ErrorCode, reason: string): Decision => ({ allow: false, code, reason });
+
+export function decide(
+  subject: Subject,
+  action: Action,
+  object: PolicyObject = {},
+  context: PolicyContext = {},
+): Decision {
+  // Another tenant's object is invisible: deny as "not found" before anything else is revealed.
+  if (object.orgId !== undefined && object.orgId !== subject.orgId) {
+    return deny("not_found", "object belongs to another organisation");
+  }
+  if (subject.kind === "api_key" && subject.vaultId !== null && object.vaultId !== undefined) {
+    if (object.vaultId !== subject.vaultId) return deny("not_found", "key is bound to another vault");
+  }
+
+  const rule: Rule = ACTIONS[action];
+  if (subject.kind === "api_key" && !subject.scopes.includes(rule.scope)) {
+    return deny("forbidden", `${action} needs the '${rule.scope}' scope`);
+  }
+  if (subject.kind === "user" && !rule.roles.includes(subject.role)) {
+    return deny("forbidden", `${action} is not allowed for the '${subject.role}' role`);
+  }
+
+  const entitlement = context.entitlement;
+  if (entitlement !== undefined) {
+    const now = context.now ?? new Date();
+    if (entitlement === null) return deny("entitlement_required", "no entitlement for this listing");
+    if (entitlement.revokedAt !== null && entitlement.revokedAt <= now) {
+      return deny("entitlement_required", "the entitlement was revoked");
+    }
+    if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
+      return deny("entitlement_required", "the entitlement has expired");
+    }
+  }
+  return { allow: true };
+}

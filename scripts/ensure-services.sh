@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes sure the services that the test suite talks to are up: PostgreSQL with pgvector, and Redis.
+# Safe to run repeatedly: every step is skipped when its result is already there.
+set -euo pipefail
+
+PGHOST_ADDR=127.0.0.1
+pg_up() { pg_isready -h "$PGHOST_ADDR" -p 5432 -q; }
+if ! pg_up; then
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+has_vector() {
+  [ "$(psql -h "$PGHOST_ADDR" -U postgres -d test -Atc "select count(*) from pg_available_extensions where name = 'vector'")" = "1" ]
+}
+if has_vector; then
+  echo "pgvector: available"
+  exit 0
+fi
+
+# pgvector is not packaged for this Debian release: build it from Debian's own source package (trixie).
+echo "pgvector: building from Debian's source package"
+pg_major=$(psql -h "$PGHOST_ADDR" -U postgres -d test -Atc "show server_version_num" | cut -c1-2)
+src_list=/etc/apt/sources.list.d/memstore-trixie-src.list
+if [ ! -f "$src_list" ]; then
+  echo "deb-src http://deb.debian.org/debian trixie main" > "$src_list"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq dpkg-dev "postgresql-server-dev-${pg_major}" >/dev/null
+work=$(mktemp -d)
+( cd "$work" && apt-get source --download-only pgvector >/dev/null && tar xf pgvector_*.orig.tar.* )
+src_dir=$(find "$work" -maxdepth 1 -type d -name 'pgvector-*' | head -1)
+make -C "$src_dir" -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" OPTFLAGS="" >/dev/null
+make -C "$src_dir" -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" install >/dev/null
+rm -rf "$work"
+has_vector && echo "pgvector: installed"
