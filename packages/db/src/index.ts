@@ -1,0 +1,4 @@
+export * from "./client.ts";
+export * from "./columns.ts";
+export * as schema from "./schema.ts";
+export * from "./schema.ts";

@@ -1,0 +1,302 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { anyVector, tsvector } from "./columns.ts";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/** One HNSW cosine index per indexed dimension, each over the rows of that dimension. */
+const hnswByDimension = (table: string, vector: string, dims: readonly number[]) =>
+  dims.map((d) =>
+    index(`${table}_${vector}_${d}_hnsw`)
+      .using("hnsw", sql.raw(`(${vector}::vector(${d})) vector_cosine_ops`))
+      .where(sql.raw(`embedding_dim = ${d}`)),
+  );
+
+export const organizations = pgTable("organizations", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name"),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["owner", "admin", "publisher", "member", "auditor"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] })],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The first characters of the secret, unique, to find the row without scanning hashes. */
+    prefix: text("prefix").notNull().unique(),
+    hash: text("hash").notNull(),
+    scopes: text("scopes").array().notNull(),
+    vaultId: text("vault_id"),
+    expiresAt: ts("expires_at"),
+    revokedAt: ts("revoked_at"),
+    lastUsedAt: ts("last_used_at"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("api_keys_org_idx").on(t.orgId)],
+);
+
+export const cubes = pgTable(
+  "cubes",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    slug: text("slug").notNull(),
+    type: text("type", { enum: ["plaintext", "activation", "parametric"] }).notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("cubes_org_slug_uq").on(t.orgId, t.slug)],
+);
+
+export const cubeVersions = pgTable(
+  "cube_versions",
+  {
+    id: text("id").primaryKey(),
+    cubeId: text("cube_id").notNull().references(() => cubes.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull(),
+    version: text("version").notNull(),
+    status: text("status", { enum: ["draft", "processing", "ready", "rejected"] }).notNull().default("draft"),
+    manifest: jsonb("manifest").$type<Record<string, unknown>>().notNull(),
+    digest: text("digest"),
+    size: bigint("size", { mode: "number" }),
+    contentType: text("content_type"),
+    signature: text("signature"),
+    parentId: text("parent_id"),
+    embeddingModel: text("embedding_model"),
+    embeddingDim: integer("embedding_dim"),
+    submittedAt: ts("submitted_at"),
+    readyAt: ts("ready_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("cube_versions_cube_version_uq").on(t.cubeId, t.version)],
+);
+
+export const artifacts = pgTable(
+  "artifacts",
+  {
+    id: text("id").primaryKey(),
+    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    role: text("role").notNull(),
+    /** Set for per-organisation artifacts (fingerprinted copies); empty for shared ones. */
+    forOrgId: text("for_org_id").notNull().default(""),
+    digest: text("digest").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    contentType: text("content_type"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("artifacts_version_role_org_uq").on(t.versionId, t.role, t.forOrgId)],
+);
+
+export const processingRuns = pgTable(
+  "processing_runs",
+  {
+    id: text("id").primaryKey(),
+    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    report: jsonb("report").$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [uniqueIndex("processing_runs_version_kind_uq").on(t.versionId, t.kind)],
+);
+
+export const listings = pgTable(
+  "listings",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    cubeId: text("cube_id").notNull().references(() => cubes.id, { onDelete: "cascade" }),
+    visibility: text("visibility", { enum: ["public", "unlisted", "org", "private"] }).notNull(),
+    status: text("status", { enum: ["draft", "published", "suspended", "retired"] }).notNull().default("draft"),
+    pricing: jsonb("pricing").$type<{ model: string; amount_cents?: number; currency?: string; interval?: string }>().notNull(),
+    terms: jsonb("terms").$type<Record<string, unknown>>().notNull().default({}),
+    searchText: text("search_text").notNull().default(""),
+    tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
+    embedding: anyVector("embedding"),
+    embeddingDim: integer("embedding_dim"),
+    publishedAt: ts("published_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("listings_tsv_gin").using("gin", t.tsv),
+    index("listings_status_idx").on(t.status, t.visibility),
+    ...hnswByDimension("listings", "embedding", [384]),
+  ],
+);
+
+export const entitlements = pgTable(
+  "entitlements",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id").notNull().references(() => listings.id, { onDelete: "cascade" }),
+    source: text("source", { enum: ["free", "purchase", "subscription", "grant"] }).notNull(),
+    validFrom: ts("valid_from").notNull().defaultNow(),
+    validUntil: ts("valid_until"),
+    revokedAt: ts("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("entitlements_org_listing_idx").on(t.orgId, t.listingId)],
+);
+
+export const vaults = pgTable(
+  "vaults",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    namespaceKind: text("namespace_kind", { enum: ["org", "team", "agent", "user"] }).notNull().default("org"),
+    /** Fixed by the first embedded content; a vault never mixes dimensions. */
+    embeddingDim: integer("embedding_dim"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("vaults_org_name_uq").on(t.orgId, t.name)],
+);
+
+export const installs = pgTable(
+  "installs",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id").notNull().references(() => vaults.id, { onDelete: "cascade" }),
+    listingId: text("listing_id").notNull().references(() => listings.id),
+    cubeId: text("cube_id").notNull().references(() => cubes.id),
+    versionId: text("version_id").notNull().references(() => cubeVersions.id),
+    versionPolicy: text("version_policy").notNull(),
+    state: text("state", { enum: ["activated", "archived", "expired"] }).notNull().default("activated"),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    uninstalledAt: ts("uninstalled_at"),
+  },
+  (t) => [
+    index("installs_vault_idx").on(t.vaultId),
+    uniqueIndex("installs_vault_listing_live_uq").on(t.vaultId, t.listingId).where(sql`uninstalled_at is null`),
+  ],
+);
+
+/** Plaintext chunks of a cube version, stored once for every subscriber. */
+export const chunks = pgTable(
+  "chunks",
+  {
+    id: text("id").primaryKey(),
+    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    cubeId: text("cube_id").notNull(),
+    position: integer("position").notNull(),
+    text: text("text").notNull(),
+    heading: text("heading"),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    validFrom: ts("valid_from"),
+    validUntil: ts("valid_until"),
+    embedding: anyVector("embedding"),
+    embeddingDim: integer("embedding_dim"),
+    tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', coalesce(heading, '') || ' ' || text)`),
+  },
+  (t) => [
+    uniqueIndex("chunks_version_position_uq").on(t.versionId, t.position),
+    index("chunks_tsv_gin").using("gin", t.tsv),
+    ...hnswByDimension("chunks", "embedding", [384, 768, 1024]),
+  ],
+);
+
+/** An organisation's own memories; each row is one version, `memory_id` names the chain. */
+export const memories = pgTable(
+  "memories",
+  {
+    id: text("id").primaryKey(),
+    memoryId: text("memory_id").notNull(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id").notNull().references(() => vaults.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    supersedes: text("supersedes"),
+    isCurrent: boolean("is_current").notNull().default(true),
+    text: text("text").notNull(),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    state: text("state", { enum: ["activated", "archived", "expired"] }).notNull().default("activated"),
+    expiresAt: ts("expires_at"),
+    embedding: anyVector("embedding"),
+    embeddingDim: integer("embedding_dim"),
+    tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', text)`),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("memories_memory_version_uq").on(t.memoryId, t.version),
+    index("memories_vault_current_idx").on(t.vaultId, t.isCurrent),
+    index("memories_tsv_gin").using("gin", t.tsv),
+    ...hnswByDimension("memories", "embedding", [384, 768, 1024]),
+  ],
+);
+
+export const usageDaily = pgTable(
+  "usage_daily",
+  {
+    orgId: text("org_id").notNull(),
+    day: date("day").notNull(),
+    /** Empty when the call was not about one install (e.g. a memory write). */
+    installId: text("install_id").notNull().default(""),
+    keyId: text("key_id").notNull().default(""),
+    calls: integer("calls").notNull().default(0),
+    bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.installId, t.keyId] })],
+);
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    orgId: text("org_id").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    objectType: text("object_type").notNull(),
+    objectId: text("object_id").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
+  },
+  (t) => [index("audit_log_org_seq_idx").on(t.orgId, t.seq)],
+);
