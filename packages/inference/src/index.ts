@@ -1,0 +1,13 @@
+import type { Embedder } from "./embedder.ts";
+import { HashEmbedder } from "./hash-embedder.ts";
+import { OnnxEmbedder } from "./onnx-embedder.ts";
+
+export * from "./embedder.ts";
+export { HashEmbedder, wordsOf } from "./hash-embedder.ts";
+export { OnnxEmbedder } from "./onnx-embedder.ts";
+export { WordPieceTokenizer, preTokenize } from "./wordpiece.ts";
+
+/** The configured embedder: an ONNX model when a directory is given, else the built-in one. */
+export async function createEmbedder(modelDir: string | undefined): Promise<Embedder> {
+  return modelDir ? OnnxEmbedder.load(modelDir) : new HashEmbedder(384);
+}

@@ -1,0 +1,2 @@
+export * from "./onnx-builder.ts";
+export * from "./tiny-encoder.ts";

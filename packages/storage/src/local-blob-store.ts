@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { access, mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AppError } from "@memstore/core";
+import { type BlobInfo, type BlobStore, type ByteRange, DIGEST_PATTERN, type PutOptions, type PutResult } from "./blob-store.ts";
+
+/**
+ * Blobs on the local filesystem under `<root>/sha256/<aa>/<bb>/<hex>`. Writes go to a temporary file
+ * while being hashed and counted, then are renamed into place atomically: a reader never sees half
+ * a blob, and a refused upload leaves nothing behind.
+ */
+export class LocalBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  async put(body: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
+    const tmpDir = join(this.root, "tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${Date.now()}-${randomBytes(6).toString("hex")}`);
+    const hash = createHash("sha256");
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > options.maxBytes) {
+          done(new AppError("payload_too_large", `payload exceeds the limit of ${options.maxBytes} bytes`));
+          return;
+        }
+        hash.update(chunk);
+        options.onProgress?.(size);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(tmp, { flags: "wx" }));
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (options.expectedDigest && options.expectedDigest !== digest) {
+        throw new AppError("content_rejected", `digest mismatch: expected ${options.expectedDigest}, got ${digest}`);
+      }
+      const target = this.pathOf(digest);
+      await mkdir(join(target, ".."), { recursive: true });
+      await rename(tmp, target);
+      return { digest, size };
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<Readable> {
+    const info = await this.stat(digest);
+    if (!info) throw new AppError("not_found", `blob ${digest} not found`);
+    if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
+      throw new AppError("invalid_input", `range ${range.start}-${range.end} outside 0-${info.size - 1}`);
+    }
+    return createReadStream(this.pathOf(digest), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async stat(digest: string): Promise<BlobInfo | null> {
+    try {
+      const s = await stat(this.pathOf(digest));
+      return { digest, size: s.size };
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.pathOf(digest), { force: true });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root);
+  }
+
+  private pathOf(digest: string): string {
+    if (!DIGEST_PATTERN.test(digest)) throw new AppError("invalid_input", `not a sha256 digest: ${digest}`);
+    const hex = digest.slice("sha256:".length);
+    return join(this.root, "sha256", hex.slice(0, 2), hex.slice(2, 4), hex);
+  }
+}
