@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/**
+ * Every background job of MemStore: its queue, its payload schema and its retry policy, each number
+ * with the reason for it. Producers and processors are typed from this one registry.
+ */
+export const QUEUES = {
+  // Parsing and chunking is I/O-bound (blob reads, batched inserts): several at once per worker.
+  ingest: { concurrency: 4 },
+  // Embedding is CPU-bound (onnxruntime uses the cores itself): one at a time per worker.
+  embed: { concurrency: 1 },
+} as const satisfies Record<string, { concurrency: number }>;
+
+export type QueueName = keyof typeof QUEUES;
+
+const versionPayload = z.object({ versionId: z.string().min(1) }).strict();
+
+type JobDefinition = {
+  queue: QueueName;
+  payload: z.ZodType;
+  attempts: number;
+  backoffMs: number;
+};
+
+export const JOBS = {
+  ingest: {
+    queue: "ingest",
+    payload: versionPayload,
+    // Bad input is rejected on the first attempt (not retried); retries are for a database or
+    // storage outage, so 5 attempts with exponential backoff from 2 s span about a minute.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  embed: {
+    queue: "embed",
+    payload: versionPayload,
+    // Embedding resumes where it stopped (only rows without a vector are embedded), so a retry
+    // after a crash costs little; 5 attempts ride out a short outage.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+} as const satisfies Record<string, JobDefinition>;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]["payload"]>;
+
+/** A job's work. It must be idempotent: it may run again after a crash or a retry. */
+export type Processor<N extends JobName> = (payload: JobPayload<N>, meta: { attempt: number }) => Promise<void>;
+export type ProcessorRegistry = { [N in JobName]: Processor<N> };
+
+/** Delay before attempt `attempt + 1` (attempts count from 1). */
+export function backoffDelay(name: JobName, attempt: number): number {
+  return JOBS[name].backoffMs * 2 ** (attempt - 1);
+}
+
+/** A stable id per job and version: enqueueing the same stage twice yields one job. */
+export function jobIdOf(name: JobName, payload: { versionId: string }): string {
+  return `${name}-${payload.versionId}`;
+}
+
+/** Thrown by a processor for a failure that retrying cannot fix (bad payload, bad input). */
+export class PermanentJobError extends Error {
+  override readonly name = "PermanentJobError";
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { PermanentJobError, type ProcessorRegistry } from "./definitions.ts";
+import { InProcessRunner } from "./in-process-runner.ts";
+
+function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
+  return { ingest, embed: async () => {} };
+}
+
+describe("InProcessRunner", () => {
+  it("retries a failing job with backoff until it succeeds", async () => {
+    const runner = new InProcessRunner();
+    const attempts: number[] = [];
+    runner.register(
+      registry(async (_payload, { attempt }) => {
+        attempts.push(attempt);
+        if (attempt < 2) throw new Error("database unavailable");
+      }),
+    );
+    await runner.enqueue("ingest", { versionId: "ver_1" });
+    await runner.idle();
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  it("does not retry a permanent failure", async () => {
+    const runner = new InProcessRunner();
+    let calls = 0;
+    runner.register(
+      registry(async () => {
+        calls++;
+        throw new PermanentJobError("bad input");
+      }),
+    );
+    await runner.enqueue("ingest", { versionId: "ver_2" });
+    await runner.idle();
+    expect(calls).toBe(1);
+  });
+
+  it("runs one job per id while it is pending and validates the payload", async () => {
+    const runner = new InProcessRunner();
+    let calls = 0;
+    runner.register(registry(async () => void calls++));
+    await Promise.all([runner.enqueue("ingest", { versionId: "v" }), runner.enqueue("ingest", { versionId: "v" })]);
+    await runner.idle();
+    expect(calls).toBe(1);
+    await expect(runner.enqueue("ingest", { versionId: "" })).rejects.toThrow();
+  });
+});

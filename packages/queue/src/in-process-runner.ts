@@ -1,0 +1,117 @@
+import {
+  JOBS,
+  type JobName,
+  type JobPayload,
+  PermanentJobError,
+  type ProcessorRegistry,
+  QUEUES,
+  type QueueName,
+  backoffDelay,
+  jobIdOf,
+} from "./definitions.ts";
+import type { JobProducer } from "./producer.ts";
+
+type Pending = { name: JobName; payload: unknown; attempt: number; id: string };
+
+/**
+ * Embedded mode's job runner: the same processors as the BullMQ workers, called in this process,
+ * with the same per-queue concurrency, retries and exponential backoff. Jobs live in memory, so a
+ * restart loses queued work — which is why services mode uses Redis.
+ */
+export class InProcessRunner implements JobProducer {
+  readonly kind = "in-process";
+  private processors: ProcessorRegistry | null = null;
+  private readonly waiting = new Map<QueueName, Pending[]>();
+  private readonly active = new Map<QueueName, number>();
+  private readonly known = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
+  register(processors: ProcessorRegistry): void {
+    this.processors = processors;
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
+    if (this.closed) throw new Error("job runner is closed");
+    const data = JOBS[name].payload.parse(payload) as JobPayload<N>;
+    const id = jobIdOf(name, data);
+    if (this.known.has(id)) return;
+    this.known.add(id);
+    this.inFlight++;
+    this.push({ name, payload: data, attempt: 1, id });
+  }
+
+  /** Resolves when no job is queued, running or waiting for a retry. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const list of this.waiting.values()) this.inFlight -= list.length;
+    this.waiting.clear();
+    await this.idle();
+  }
+
+  private push(job: Pending): void {
+    const queue = JOBS[job.name].queue;
+    const list = this.waiting.get(queue) ?? [];
+    list.push(job);
+    this.waiting.set(queue, list);
+    queueMicrotask(() => this.pump(queue));
+  }
+
+  private pump(queue: QueueName): void {
+    const list = this.waiting.get(queue) ?? [];
+    while (!this.closed && list.length > 0 && (this.active.get(queue) ?? 0) < QUEUES[queue].concurrency) {
+      const job = list.shift()!;
+      this.active.set(queue, (this.active.get(queue) ?? 0) + 1);
+      void this.run(job).finally(() => {
+        this.active.set(queue, (this.active.get(queue) ?? 1) - 1);
+        this.pump(queue);
+      });
+    }
+  }
+
+  private async run(job: Pending): Promise<void> {
+    if (!this.processors) throw new Error("no processors registered");
+    const processor = this.processors[job.name] as (p: unknown, m: { attempt: number }) => Promise<void>;
+    try {
+      await processor(job.payload, { attempt: job.attempt });
+      this.done(job);
+    } catch (error) {
+      const permanent = error instanceof PermanentJobError;
+      if (!permanent && job.attempt < JOBS[job.name].attempts && !this.closed) {
+        const delay = backoffDelay(job.name, job.attempt);
+        this.log(`job ${job.id} failed (attempt ${job.attempt}), retrying in ${delay} ms: ${String(error)}`);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.push({ ...job, attempt: job.attempt + 1 });
+        }, delay);
+        this.timers.add(timer);
+        return;
+      }
+      this.log(`job ${job.id} failed for good: ${String(error)}`);
+      this.done(job);
+    }
+  }
+
+  private done(job: Pending): void {
+    this.known.delete(job.id);
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

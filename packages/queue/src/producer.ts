@@ -1,0 +1,9 @@
+import type { JobName, JobPayload } from "./definitions.ts";
+
+/** How services start background work; BullMQ in services mode, an in-process runner when embedded. */
+export interface JobProducer {
+  readonly kind: "bullmq" | "in-process";
+  enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
