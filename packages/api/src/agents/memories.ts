@@ -1,0 +1,206 @@
+import { AppError, type Subject, newId, notFound } from "@memstore/core";
+import { type Tx, memories } from "@memstore/db";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { meter } from "../usage/meter.ts";
+import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
+import { memoryVersionView, memoryView } from "../views.ts";
+
+const text = z.string().trim().min(1).max(100_000);
+const tags = z.array(z.string().trim().min(1).max(64)).max(64);
+const metadata = z.record(z.string(), z.unknown());
+
+export const createMemoryInput = z
+  .object({ text, tags: tags.optional(), metadata: metadata.optional(), ttl_days: z.number().int().positive().max(36_500).optional() })
+  .strict();
+
+export const updateMemoryInput = z
+  .object({ text: text.optional(), tags: tags.optional(), metadata: metadata.optional(), ttl_days: z.number().int().positive().max(36_500).optional() })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "send at least one of text, tags, metadata, ttl_days");
+
+export const listMemoriesQuery = z.object({
+  state: z.enum(["activated", "archived", "expired"]).optional(),
+});
+
+const expiry = (ttlDays: number | undefined) => (ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null);
+
+async function embedFor(ctx: AppContext, tx: Tx, vault: Parameters<typeof claimVaultDimension>[1], value: string) {
+  const [vector] = await ctx.embedder.embed([value]);
+  await claimVaultDimension(tx, vault, ctx.embedder.dimension, `a memory embedded by ${ctx.embedder.model}`);
+  return { embedding: Array.from(vector!), embeddingDim: ctx.embedder.dimension };
+}
+
+export async function createMemory(ctx: AppContext, subject: Subject, vaultId: string, input: z.infer<typeof createMemoryInput>) {
+  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const row = await ctx.db.transaction(async (tx) => {
+    const memoryId = newId("mem");
+    const [created] = await tx
+      .insert(memories)
+      .values({
+        id: memoryId,
+        memoryId,
+        orgId: subject.orgId,
+        vaultId: vault.id,
+        version: 1,
+        text: input.text,
+        tags: input.tags ?? [],
+        metadata: input.metadata ?? {},
+        expiresAt: expiry(input.ttl_days),
+        createdBy: actorOf(subject),
+        ...(await embedFor(ctx, tx, vault, input.text)),
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.created",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id },
+    });
+    return created!;
+  });
+  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(input.text) }]);
+  return memoryView(row);
+}
+
+async function loadCurrent(ctx: AppContext | { db: Tx }, vaultId: string, memoryId: string) {
+  const [row] = await ctx.db
+    .select()
+    .from(memories)
+    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)));
+  if (!row) notFound("memory");
+  return row;
+}
+
+export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  return memoryView(await loadCurrent(ctx, vault.id, memoryId));
+}
+
+export async function listMemories(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  query: z.infer<typeof listMemoriesQuery>,
+  page: PageQuery,
+) {
+  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const rows = await ctx.db
+    .select()
+    .from(memories)
+    .where(
+      and(
+        eq(memories.vaultId, vault.id),
+        eq(memories.isCurrent, true),
+        eq(memories.state, query.state ?? "activated"),
+      ),
+    )
+    .orderBy(desc(memories.createdAt), asc(memories.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows.map(memoryView), page);
+}
+
+/** PATCH: a new version that supersedes the current one; the old one stays in the history. */
+export async function updateMemory(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  memoryId: string,
+  input: z.infer<typeof updateMemoryInput>,
+) {
+  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const row = await ctx.db.transaction(async (tx) => {
+    const current = await lockCurrent(tx, vault.id, memoryId);
+    if (current.state !== "activated") throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
+    const nextText = input.text ?? current.text;
+    const vectors =
+      input.text !== undefined && input.text !== current.text
+        ? await embedFor(ctx, tx, vault, nextText)
+        : { embedding: current.embedding, embeddingDim: current.embeddingDim };
+    await tx.update(memories).set({ isCurrent: false }).where(eq(memories.id, current.id));
+    const [next] = await tx
+      .insert(memories)
+      .values({
+        id: newId("memv"),
+        memoryId,
+        orgId: subject.orgId,
+        vaultId: vault.id,
+        version: current.version + 1,
+        supersedes: current.id,
+        text: nextText,
+        tags: input.tags ?? current.tags,
+        metadata: input.metadata ?? current.metadata,
+        expiresAt: input.ttl_days ? expiry(input.ttl_days) : current.expiresAt,
+        createdBy: actorOf(subject),
+        ...vectors,
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.updated",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id, version: current.version + 1 },
+    });
+    return next!;
+  });
+  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(row.text) }]);
+  return memoryView(row);
+}
+
+/** DELETE: archives the memory (it leaves search; its history stays). */
+export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  return ctx.db.transaction(async (tx) => {
+    const current = await lockCurrent(tx, vault.id, memoryId);
+    const [archived] = await tx
+      .update(memories)
+      .set({ state: "archived" })
+      .where(eq(memories.id, current.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.archived",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id, version: current.version },
+    });
+    return memoryView(archived!);
+  });
+}
+
+export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const rows = await ctx.db
+    .select()
+    .from(memories)
+    .where(and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId)))
+    .orderBy(asc(memories.version));
+  if (rows.length === 0) notFound("memory");
+  return { items: rows.map(memoryVersionView) };
+}
+
+async function lockCurrent(tx: Tx, vaultId: string, memoryId: string) {
+  const [row] = await tx
+    .select()
+    .from(memories)
+    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)))
+    .for("update");
+  if (!row) notFound("memory");
+  return row;
+}

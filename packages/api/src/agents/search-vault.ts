@@ -1,0 +1,206 @@
+import { AppError, CUBE_TYPES, type Subject, fuseByReciprocalRank } from "@memstore/core";
+import { type Executor, queryRows, sql } from "@memstore/db";
+import type { SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { authorize } from "../identity/authorize.ts";
+import { cosineDistance, orTsQuery } from "../search/query.ts";
+import { meter } from "../usage/meter.ts";
+import { loadOwnVault } from "../vaults/vaults.ts";
+
+export const searchInput = z
+  .object({
+    query: z.string().trim().min(1).max(2000),
+    top_k: z.number().int().min(1).max(100).default(10),
+    filter: z
+      .object({
+        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
+        tags: z.array(z.string().min(1)).min(1).optional(),
+        cube_ids: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    mode: z.enum(["hybrid", "vector", "keyword"]).default("hybrid"),
+  })
+  .strict();
+
+export type SearchInput = z.infer<typeof searchInput>;
+
+export type SearchResult = {
+  id: string;
+  text: string;
+  score: number;
+  source: "install" | "memory";
+  cube?: { id: string; slug: string; version: string; publisher: string; install_id: string };
+  metadata: Record<string, unknown>;
+};
+
+type Hit = {
+  id: string;
+  source: "install" | "memory";
+  text: string;
+  heading: string | null;
+  position: number | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  cube_id: string | null;
+  cube_slug: string | null;
+  version: string | null;
+  publisher: string | null;
+  install_id: string | null;
+  rank_value: number;
+};
+
+/** Each side of the fusion looks this far down its own ranking. */
+const candidatesFor = (topK: number) => Math.max(50, topK * 5);
+
+/**
+ * Hybrid search over a vault: the shared chunks of its installed versions and the organisation's own
+ * memories, by pgvector HNSW cosine and by Postgres full-text, fused by reciprocal rank.
+ */
+export async function searchVault(ctx: AppContext, subject: Subject, vaultId: string, input: SearchInput) {
+  authorize(subject, "vault.search", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const dimension = ctx.embedder.dimension;
+  if (vault.embeddingDim !== null && vault.embeddingDim !== dimension) {
+    throw new AppError(
+      "dimension_mismatch",
+      `vault '${vault.name}' holds ${vault.embeddingDim}-dimensional embeddings but this server embeds queries with ${ctx.embedder.model} (${dimension})`,
+    );
+  }
+  const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
+  const installsInVault = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`select id from installs where vault_id = ${vault.id} and uninstalled_at is null`,
+  );
+  const k = candidatesFor(input.top_k);
+  const scope = scopeFilters(vault.id, input.filter);
+  const lists: Hit[][] = [];
+
+  if (input.mode !== "keyword") {
+    const [vector] = await ctx.embedder.embed([input.query]);
+    lists.push(await vectorHits(ctx.db, scope, dimension, vector!, k, wantInstalls));
+  }
+  if (input.mode !== "vector") {
+    const tsq = orTsQuery(input.query);
+    lists.push(tsq ? await keywordHits(ctx.db, scope, tsq, k, wantInstalls) : []);
+  }
+
+  const fused =
+    input.mode === "hybrid"
+      ? fuseByReciprocalRank(lists.map((list) => list.map((h) => ({ key: h.id, item: h })))).map((f) => ({ hit: f.item, score: f.score }))
+      : lists[0]!.map((h) => ({ hit: h, score: h.rank_value }));
+  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score));
+
+  const installIds = installsInVault.map((i) => i.id);
+  await meter(ctx.db, subject, installIds.length ? installIds.map((installId) => ({ installId })) : [{}]);
+  return { results };
+}
+
+type Scope = { chunkWhere: SQL; memoryWhere: SQL };
+
+function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Scope {
+  const tags = filter.tags;
+  const cubeIds = filter.cube_ids;
+  return {
+    chunkWhere: sql.join(
+      [
+        sql`i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'`,
+        sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
+        tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,
+        cubeIds ? sql`ch.cube_id = any(${toTextArray(cubeIds)})` : sql`true`,
+      ],
+      sql` and `,
+    ),
+    memoryWhere: sql.join(
+      [
+        sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'activated'`,
+        sql`(m.expires_at is null or m.expires_at > now())`,
+        tags ? sql`m.tags && ${toTextArray(tags)}` : sql`true`,
+        // Own memories belong to no cube: a cube filter leaves them out.
+        cubeIds ? sql`false` : sql`true`,
+      ],
+      sql` and `,
+    ),
+  };
+}
+
+const toTextArray = (values: string[]) => sql`array[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`;
+
+const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
+  c.id as cube_id, c.slug as cube_slug, v.version, o.slug as publisher, i.id as install_id`;
+const CHUNK_FROM = sql`installs i
+  join cube_versions v on v.id = i.version_id
+  join chunks ch on ch.version_id = i.version_id
+  join cubes c on c.id = ch.cube_id
+  join organizations o on o.id = c.org_id`;
+const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
+  null as cube_id, null as cube_slug, null as version, null as publisher, null as install_id`;
+
+async function vectorHits(db: Executor, scope: Scope, dimension: number, vector: Float32Array, k: number, wantInstalls: boolean) {
+  const chunkDistance = cosineDistance("ch.embedding", dimension, vector);
+  const memoryDistance = cosineDistance("m.embedding", dimension, vector);
+  return db.transaction(async (tx) => {
+    // Filtered HNSW scans keep searching until enough rows pass the filter (pgvector ≥ 0.8).
+    await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
+    await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.min(1000, Math.max(100, k * 2))}`));
+    const chunkHits = wantInstalls
+      ? await queryRows<Hit>(
+          tx,
+          sql`select ${CHUNK_COLUMNS}, 1 - ${chunkDistance} as rank_value from ${CHUNK_FROM}
+              where ${scope.chunkWhere} and ch.embedding_dim = ${dimension}
+              order by ${chunkDistance} limit ${k}`,
+        )
+      : [];
+    const memoryHits = await queryRows<Hit>(
+      tx,
+      sql`select ${MEMORY_COLUMNS}, 1 - ${memoryDistance} as rank_value from memories m
+          where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
+          order by ${memoryDistance} limit ${k}`,
+    );
+    return [...chunkHits, ...memoryHits].sort((a, b) => b.rank_value - a.rank_value).slice(0, k);
+  });
+}
+
+async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, wantInstalls: boolean) {
+  const query = sql`to_tsquery('english', ${tsq})`;
+  const chunkHits = wantInstalls
+    ? await queryRows<Hit>(
+        db,
+        sql`select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${CHUNK_FROM}
+            where ${scope.chunkWhere} and ch.tsv @@ ${query}
+            order by rank_value desc, ch.id limit ${k}`,
+      )
+    : [];
+  const memoryHits = await queryRows<Hit>(
+    db,
+    sql`select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
+        where ${scope.memoryWhere} and m.tsv @@ ${query}
+        order by rank_value desc, m.memory_id limit ${k}`,
+  );
+  return [...chunkHits, ...memoryHits].sort((a, b) => b.rank_value - a.rank_value).slice(0, k);
+}
+
+function toResult(hit: Hit, score: number): SearchResult {
+  const metadata: Record<string, unknown> = { ...hit.metadata, tags: hit.tags };
+  if (hit.heading) metadata.heading = hit.heading;
+  if (hit.position !== null) metadata.position = hit.position;
+  return {
+    id: hit.id,
+    text: hit.text,
+    score: Number(score),
+    source: hit.source,
+    ...(hit.source === "install"
+      ? {
+          cube: {
+            id: hit.cube_id!,
+            slug: hit.cube_slug!,
+            version: hit.version!,
+            publisher: hit.publisher!,
+            install_id: hit.install_id!,
+          },
+        }
+      : {}),
+    metadata,
+  };
+}

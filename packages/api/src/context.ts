@@ -1,0 +1,16 @@
+import type { Database, Db } from "@memstore/db";
+import type { Embedder } from "@memstore/inference";
+import type { JobProducer } from "@memstore/queue";
+import type { BlobStore } from "@memstore/storage";
+import type { Config } from "./env.ts";
+
+/** What every service function receives: the parts of the running system, never the request. */
+export type AppContext = {
+  config: Config;
+  database: Database;
+  db: Db;
+  blobs: BlobStore;
+  jobs: JobProducer;
+  embedder: Embedder;
+  log: (line: string) => void;
+};

@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+
+/**
+ * The one place configuration is read. A wrong value stops start-up with a message that names the
+ * variable; nothing else in the code reads process.env.
+ */
+const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const MiB = 1024 * 1024;
+
+const envSchema = z.object({
+  MEMSTORE_DATA_DIR: z.string().min(1).default(".memstore"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
+  STORAGE_URL: z
+    .string()
+    .regex(/^file:\/\//, "must be a file:// URL (the only storage driver built so far)")
+    .optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: z.url().optional(),
+  EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
+  MAX_PAYLOAD_BYTES: bytes(512 * MiB),
+  MAX_PLAINTEXT_BYTES: bytes(64 * MiB),
+  CHUNK_MAX_CHARS: z.coerce.number().int().min(200).max(20_000).default(1200),
+  CHUNK_OVERLAP_CHARS: z.coerce.number().int().min(0).max(5_000).default(150),
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  WORKER_SHUTDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type Config = Env & {
+  dataDir: string;
+  storageUrl: string;
+  publicUrl: string;
+  mode: "embedded" | "services";
+};
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  if (e.CHUNK_OVERLAP_CHARS >= e.CHUNK_MAX_CHARS) {
+    throw new ConfigError("Invalid configuration:\n  CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS");
+  }
+  const dataDir = resolve(e.MEMSTORE_DATA_DIR);
+  return {
+    ...e,
+    dataDir,
+    storageUrl: e.STORAGE_URL ?? pathToFileURL(resolve(dataDir, "blobs")).href,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    mode: e.DATABASE_URL ? "services" : "embedded",
+  };
+}

@@ -1,0 +1,164 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { AppError, SCOPES, type Scope, type Subject, newId, notFound } from "@memstore/core";
+import { type Executor, apiKeys, vaults } from "@memstore/db";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "./authorize.ts";
+
+/** Keys look like `msk_<32 base62>`; the fixed prefix lets secret scanners find leaked keys. */
+export const KEY_PREFIX = "msk_";
+const LOOKUP_LENGTH = KEY_PREFIX.length + 10;
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+export const createApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(z.enum(SCOPES)).min(1),
+    vault_id: z.string().min(1).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export type ApiKeyView = {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  vault_id: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+};
+
+function generateSecret(): string {
+  const bytes = randomBytes(32);
+  let out = KEY_PREFIX;
+  for (const b of bytes) out += BASE62[b % 62];
+  return out;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** Inserts a key row and returns the secret: the only time it exists outside a hash. */
+export async function insertApiKey(
+  tx: Executor,
+  input: { orgId: string; name: string; scopes: readonly Scope[]; vaultId?: string | null; expiresAt?: Date | null; createdBy: string },
+): Promise<{ id: string; key: string }> {
+  const key = generateSecret();
+  const id = newId("key");
+  await tx.insert(apiKeys).values({
+    id,
+    orgId: input.orgId,
+    name: input.name,
+    prefix: key.slice(0, LOOKUP_LENGTH),
+    hash: sha256(key),
+    scopes: [...input.scopes],
+    vaultId: input.vaultId ?? null,
+    expiresAt: input.expiresAt ?? null,
+    createdBy: input.createdBy,
+  });
+  return { id, key };
+}
+
+export async function createApiKey(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof createApiKeyInput>,
+): Promise<{ id: string; key: string }> {
+  authorize(subject, "key.manage", { orgId: subject.orgId });
+  const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
+  if (expiresAt && expiresAt <= new Date()) throw new AppError("invalid_input", "expires_at must be in the future");
+  return ctx.db.transaction(async (tx) => {
+    if (input.vault_id) {
+      const [vault] = await tx
+        .select({ id: vaults.id })
+        .from(vaults)
+        .where(and(eq(vaults.id, input.vault_id), eq(vaults.orgId, subject.orgId)));
+      if (!vault) notFound("vault");
+    }
+    const created = await insertApiKey(tx, {
+      orgId: subject.orgId,
+      name: input.name,
+      scopes: input.scopes,
+      vaultId: input.vault_id ?? null,
+      expiresAt,
+      createdBy: actorOf(subject),
+    });
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "key.created",
+      objectType: "api_key",
+      objectId: created.id,
+      data: { name: input.name, scopes: input.scopes, vault_id: input.vault_id ?? null },
+    });
+    return created;
+  });
+}
+
+export async function listApiKeys(ctx: AppContext, subject: Subject): Promise<ApiKeyView[]> {
+  authorize(subject, "key.manage", { orgId: subject.orgId });
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.orgId, subject.orgId))
+    .orderBy(desc(apiKeys.createdAt));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes as Scope[],
+    vault_id: r.vaultId,
+    expires_at: r.expiresAt?.toISOString() ?? null,
+    revoked_at: r.revokedAt?.toISOString() ?? null,
+    last_used_at: r.lastUsedAt?.toISOString() ?? null,
+    created_at: r.createdAt.toISOString(),
+  }));
+}
+
+export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: string): Promise<void> {
+  authorize(subject, "key.manage", { orgId: subject.orgId });
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (!row) {
+      const [existing] = await tx
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId)));
+      if (!existing) notFound("API key");
+      return;
+    }
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "key.revoked",
+      objectType: "api_key",
+      objectId: keyId,
+    });
+  });
+}
+
+/** Resolves a bearer secret to its subject; any failure is the same 401, whatever the cause. */
+export async function authenticateApiKey(ctx: AppContext, secret: string | null): Promise<Subject> {
+  const refuse = () => new AppError("unauthenticated", "a valid API key is required (Authorization: Bearer msk_…)");
+  if (!secret?.startsWith(KEY_PREFIX) || secret.length < LOOKUP_LENGTH) throw refuse();
+  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.prefix, secret.slice(0, LOOKUP_LENGTH)));
+  if (!row) throw refuse();
+  const a = Buffer.from(sha256(secret), "hex");
+  const b = Buffer.from(row.hash, "hex");
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw refuse();
+  const now = new Date();
+  if (row.revokedAt || (row.expiresAt && row.expiresAt <= now)) throw refuse();
+  // Last use is for people reviewing keys; a minute of precision spares a write per call.
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));
+  }
+  return { kind: "api_key", keyId: row.id, orgId: row.orgId, scopes: row.scopes as Scope[], vaultId: row.vaultId };
+}

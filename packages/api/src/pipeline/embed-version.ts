@@ -1,0 +1,82 @@
+import { type Executor, chunks, cubeVersions, sql, toVectorLiteral } from "@memstore/db";
+import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { finishRun, startRun } from "./runs.ts";
+
+const EMBED_BATCH = 128;
+
+/**
+ * The `embed` stage: embeds the chunks of a version that have no vector yet, then marks the version
+ * `ready`. A retry resumes where a crashed attempt stopped; vectors from another model are redone.
+ */
+export async function embedVersion(ctx: AppContext, versionId: string): Promise<"ready" | "skipped"> {
+  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+  if (!version || version.status !== "processing") return "skipped";
+  const runId = await startRun(ctx.db, versionId, "embed");
+  const { model, dimension } = ctx.embedder;
+  const started = Date.now();
+  try {
+    if (version.embeddingModel !== model) {
+      await ctx.db.transaction(async (tx) => {
+        await tx
+          .update(chunks)
+          .set({ embedding: null, embeddingDim: null })
+          .where(and(eq(chunks.versionId, versionId), ne(chunks.embeddingDim, dimension)));
+        await tx
+          .update(cubeVersions)
+          .set({ embeddingModel: model, embeddingDim: dimension })
+          .where(eq(cubeVersions.id, versionId));
+      });
+    }
+    let embedded = 0;
+    for (;;) {
+      const batch = await ctx.db
+        .select({ id: chunks.id, text: chunks.text, heading: chunks.heading })
+        .from(chunks)
+        .where(and(eq(chunks.versionId, versionId), isNull(chunks.embedding)))
+        .orderBy(asc(chunks.position))
+        .limit(EMBED_BATCH);
+      if (batch.length === 0) break;
+      const vectors = await ctx.embedder.embed(batch.map((c) => (c.heading ? `${c.heading}\n${c.text}` : c.text)));
+      await writeEmbeddings(
+        ctx.db,
+        batch.map((c, i) => ({ id: c.id, vector: vectors[i]! })),
+        dimension,
+      );
+      embedded += batch.length;
+    }
+    const [{ total }] = (await ctx.db.select({ total: count() }).from(chunks).where(eq(chunks.versionId, versionId))) as [
+      { total: number },
+    ];
+    const manifest = version.manifest as Record<string, unknown>;
+    const payload = { ...(manifest.payload as Record<string, unknown>), embedding: { model, dimension } };
+    await ctx.db.transaction(async (tx) => {
+      await tx
+        .update(cubeVersions)
+        .set({ status: "ready", readyAt: new Date(), manifest: { ...manifest, payload } })
+        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.status, "processing")));
+      await finishRun(tx, runId, "succeeded", {
+        chunks: total,
+        embedded_this_attempt: embedded,
+        model,
+        dimension,
+        duration_ms: Date.now() - started,
+      });
+    });
+    return "ready";
+  } catch (error) {
+    await finishRun(ctx.db, runId, "failed", { error: { code: "internal", message: String(error) }, retrying: true });
+    throw error;
+  }
+}
+
+async function writeEmbeddings(db: Executor, rows: Array<{ id: string; vector: Float32Array }>, dimension: number) {
+  const values = sql.join(
+    rows.map((r) => sql`(${r.id}, ${toVectorLiteral(r.vector)})`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update chunks set embedding = v.embedding::vector, embedding_dim = ${dimension}
+    from (values ${values}) as v(id, embedding)
+    where chunks.id = v.id`);
+}

@@ -1,0 +1,49 @@
+import { newId } from "@memstore/core";
+import { type Executor, cubeVersions, processingRuns, sql } from "@memstore/db";
+import { eq } from "drizzle-orm";
+
+/**
+ * One processing_run per (version, stage). Starting a stage again (a retry, a second worker after a
+ * crash) reuses the row and counts the attempt, so the report always shows the last outcome.
+ */
+export async function startRun(db: Executor, versionId: string, kind: string): Promise<string> {
+  const [row] = await db
+    .insert(processingRuns)
+    .values({ id: newId("run"), versionId, kind, status: "running", attempts: 1 })
+    .onConflictDoUpdate({
+      target: [processingRuns.versionId, processingRuns.kind],
+      set: {
+        status: "running",
+        attempts: sql`${processingRuns.attempts} + 1`,
+        startedAt: new Date(),
+        finishedAt: null,
+      },
+    })
+    .returning({ id: processingRuns.id });
+  return row!.id;
+}
+
+export async function finishRun(
+  db: Executor,
+  runId: string,
+  status: "succeeded" | "failed",
+  report: Record<string, unknown>,
+): Promise<void> {
+  await db.update(processingRuns).set({ status, report, finishedAt: new Date() }).where(eq(processingRuns.id, runId));
+}
+
+export type Rejection = { code: string; message: string; line?: number; byte_offset?: number };
+
+/** Marks a version rejected and its stage failed with a report naming what is wrong and where. */
+export async function rejectVersion(
+  db: Executor,
+  versionId: string,
+  runId: string,
+  rejection: Rejection,
+  report: Record<string, unknown> = {},
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await finishRun(tx, runId, "failed", { ...report, error: rejection });
+    await tx.update(cubeVersions).set({ status: "rejected" }).where(eq(cubeVersions.id, versionId));
+  });
+}

@@ -1,0 +1,75 @@
+import { AppError, CUBE_TYPES, type Subject, newId, notFound, slugSchema } from "@memstore/core";
+import { type Executor, cubes } from "@memstore/db";
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { type Page, type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { cubeView } from "../views.ts";
+
+export const createCubeInput = z
+  .object({
+    slug: slugSchema,
+    type: z.enum(CUBE_TYPES),
+    title: z.string().trim().min(1).max(200),
+    description: z.string().max(20_000).optional(),
+    tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
+  })
+  .strict();
+
+export async function createCube(ctx: AppContext, subject: Subject, input: z.infer<typeof createCubeInput>) {
+  authorize(subject, "cube.write", { orgId: subject.orgId });
+  return ctx.db.transaction(async (tx) => {
+    const [taken] = await tx
+      .select({ id: cubes.id })
+      .from(cubes)
+      .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, input.slug)));
+    if (taken) throw new AppError("slug_taken", `a cube with slug '${input.slug}' already exists in this organisation`);
+    const [cube] = await tx
+      .insert(cubes)
+      .values({
+        id: newId("cube"),
+        orgId: subject.orgId,
+        slug: input.slug,
+        type: input.type,
+        title: input.title,
+        description: input.description ?? "",
+        tags: input.tags ?? [],
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "cube.created",
+      objectType: "cube",
+      objectId: cube!.id,
+      data: { slug: input.slug, type: input.type },
+    });
+    return cubeView(cube!);
+  });
+}
+
+export async function listCubes(ctx: AppContext, subject: Subject, page: PageQuery): Promise<Page<ReturnType<typeof cubeView>>> {
+  authorize(subject, "cube.read", { orgId: subject.orgId });
+  const rows = await ctx.db
+    .select()
+    .from(cubes)
+    .where(eq(cubes.orgId, subject.orgId))
+    .orderBy(asc(cubes.createdAt), asc(cubes.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows.map(cubeView), page);
+}
+
+/** The org's cube by id, else 404 (whether it does not exist or is another tenant's). */
+export async function loadOwnCube(db: Executor, subject: Subject, cubeId: string) {
+  const [cube] = await db.select().from(cubes).where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId)));
+  if (!cube) notFound("cube");
+  return cube;
+}
+
+export async function getCube(ctx: AppContext, subject: Subject, cubeId: string) {
+  authorize(subject, "cube.read", { orgId: subject.orgId });
+  return cubeView(await loadOwnCube(ctx.db, subject, cubeId));
+}

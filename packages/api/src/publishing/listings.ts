@@ -1,0 +1,115 @@
+import { AppError, type Subject, VISIBILITIES, licenseTermsSchema, newId, notFound } from "@memstore/core";
+import { chunks, cubeVersions, cubes, listings } from "@memstore/db";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { listingView } from "../views.ts";
+import { loadOwnCube } from "./cubes.ts";
+
+export const pricingSchema = z
+  .object({
+    model: z.enum(["free", "one_time", "subscription"]),
+    amount_cents: z.number().int().positive().optional(),
+    currency: z.string().regex(/^[a-z]{3}$/i).optional(),
+    interval: z.enum(["month", "year"]).optional(),
+  })
+  .strict();
+
+export const createListingInput = z
+  .object({
+    cube_id: z.string().min(1),
+    visibility: z.enum(VISIBILITIES),
+    pricing: pricingSchema,
+    terms: licenseTermsSchema.default({}),
+  })
+  .strict();
+
+/** How much of a cube's content goes into the store's search text, so a listing is found by its words. */
+const SAMPLE_CHUNKS = 40;
+const SAMPLE_CHARS = 20_000;
+
+export async function createListing(ctx: AppContext, subject: Subject, input: z.infer<typeof createListingInput>) {
+  authorize(subject, "listing.write", { orgId: subject.orgId });
+  if (input.pricing.model !== "free") {
+    throw new AppError(
+      "payments_unavailable",
+      `'${input.pricing.model}' listings need payments, which this MemStore does not take yet; list it as free`,
+    );
+  }
+  return ctx.db.transaction(async (tx) => {
+    const cube = await loadOwnCube(tx, subject, input.cube_id);
+    const [listing] = await tx
+      .insert(listings)
+      .values({
+        id: newId("lst"),
+        orgId: subject.orgId,
+        cubeId: cube.id,
+        visibility: input.visibility,
+        pricing: input.pricing,
+        terms: input.terms,
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "listing.created",
+      objectType: "listing",
+      objectId: listing!.id,
+      data: { cube_id: cube.id, pricing: input.pricing },
+    });
+    return listingView(listing!);
+  });
+}
+
+/** Puts a listing in the store: it needs a `ready` version; its search text and embedding are built here. */
+export async function publishListing(ctx: AppContext, subject: Subject, listingId: string) {
+  authorize(subject, "listing.write", { orgId: subject.orgId });
+  const [listing] = await ctx.db
+    .select()
+    .from(listings)
+    .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)));
+  if (!listing) notFound("listing");
+  const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
+  const [latest] = await ctx.db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
+    .orderBy(desc(cubeVersions.readyAt))
+    .limit(1);
+  if (!latest) throw new AppError("no_ready_version", "the cube has no ready version to publish");
+  const sample = await ctx.db
+    .select({ text: chunks.text })
+    .from(chunks)
+    .where(eq(chunks.versionId, latest.id))
+    .orderBy(asc(chunks.position))
+    .limit(SAMPLE_CHUNKS);
+  const searchText = [cube!.title, cube!.description, cube!.tags.join(" "), ...sample.map((s) => s.text)]
+    .join("\n")
+    .slice(0, SAMPLE_CHARS);
+  const [vector] = await ctx.embedder.embed([`${cube!.title}\n${cube!.description}\n${cube!.tags.join(" ")}`]);
+  return ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(listings)
+      .set({
+        status: "published",
+        publishedAt: listing.publishedAt ?? new Date(),
+        searchText,
+        embedding: Array.from(vector!),
+        embeddingDim: ctx.embedder.dimension,
+      })
+      .where(eq(listings.id, listing.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "listing.published",
+      objectType: "listing",
+      objectId: listing.id,
+      data: { version: latest.version },
+    });
+    return listingView(updated!);
+  });
+}
+

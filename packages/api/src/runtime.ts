@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import { openDatabase } from "@memstore/db";
+import { createEmbedder } from "@memstore/inference";
+import type { JobProducer } from "@memstore/queue";
+import { createBlobStore } from "@memstore/storage";
+import type { AppContext } from "./context.ts";
+import type { Config } from "./env.ts";
+
+export type Runtime = AppContext & { close(): Promise<void> };
+
+/**
+ * Opens the parts named by the configuration: Postgres when DATABASE_URL is set, else the embedded
+ * PGlite under the data directory; the blob store; the embedder. The caller brings the job producer
+ * (BullMQ, or the in-process runner wired to the workers' processors).
+ */
+export async function openRuntime(
+  config: Config,
+  jobs: JobProducer,
+  options: { log?: (line: string) => void; migrate?: boolean } = {},
+): Promise<Runtime> {
+  const database = await openDatabase(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { embeddedDir: join(config.dataDir, "db") },
+  );
+  try {
+    if (options.migrate) await database.migrate();
+    const embedder = await createEmbedder(config.EMBEDDING_MODEL_DIR);
+    const blobs = createBlobStore(config.storageUrl);
+    return {
+      config,
+      database,
+      db: database.db,
+      blobs,
+      jobs,
+      embedder,
+      log: options.log ?? ((line) => console.log(line)),
+      close: async () => {
+        await jobs.close();
+        await embedder.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+export type Health = { status: "ok" | "degraded"; db: string; queue: string; storage: string };
+
+export async function checkHealth(ctx: AppContext): Promise<Health> {
+  const probe = async (fn: () => Promise<void>) => {
+    try {
+      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000))]);
+      return "ok";
+    } catch {
+      return "down";
+    }
+  };
+  const [db, queue, storage] = await Promise.all([probe(ctx.database.ping), probe(ctx.jobs.ping), probe(ctx.blobs.ping)]);
+  return { status: db === "ok" && queue === "ok" && storage === "ok" ? "ok" : "degraded", db, queue, storage };
+}

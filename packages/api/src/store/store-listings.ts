@@ -1,0 +1,170 @@
+import { AppError, type Subject, fuseByReciprocalRank, notFound } from "@memstore/core";
+import { cubeVersions, cubes, entitlements, installs, listings, organizations, processingRuns, queryRows, sql } from "@memstore/db";
+import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
+import semver from "semver";
+import { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { authorize } from "../identity/authorize.ts";
+import { type Page, decodeCursor, pageQuery, toPage } from "../pagination.ts";
+import { cosineDistance, orTsQuery } from "../search/query.ts";
+import { listingView, runView } from "../views.ts";
+
+export const storeQuery = pageQuery.extend({
+  q: z.string().trim().max(500).optional(),
+  type: z.enum(["plaintext", "activation", "parametric"]).optional(),
+  tag: z.string().trim().min(1).optional(),
+  free: z.enum(["true", "false"]).optional(),
+});
+
+const CANDIDATES = 200;
+
+/** The store: published public listings, optionally by hybrid (text + semantic) query and filters. */
+export async function searchListings(ctx: AppContext, subject: Subject, query: z.infer<typeof storeQuery>): Promise<Page<StoreCard>> {
+  authorize(subject, "store.read");
+  const filters = sql.join(
+    [
+      sql`l.status = 'published' and l.visibility = 'public'`,
+      query.type ? sql`c.type = ${query.type}` : sql`true`,
+      query.tag ? sql`${query.tag} = any(c.tags)` : sql`true`,
+      query.free === "true" ? sql`l.pricing->>'model' = 'free'` : query.free === "false" ? sql`l.pricing->>'model' <> 'free'` : sql`true`,
+    ],
+    sql` and `,
+  );
+  const offset = decodeCursor(query.cursor);
+  let ids: string[];
+  if (query.q) {
+    const tsq = orTsQuery(query.q);
+    const [vector] = await ctx.embedder.embed([query.q]);
+    const dim = ctx.embedder.dimension;
+    const semantic = await queryRows<{ id: string }>(
+      ctx.db,
+      sql`select l.id from listings l join cubes c on c.id = l.cube_id
+          where ${filters} and l.embedding_dim = ${dim}
+          order by ${cosineDistance("l.embedding", dim, vector!)} limit ${CANDIDATES}`,
+    );
+    const lexical = tsq
+      ? await queryRows<{ id: string }>(
+          ctx.db,
+          sql`select l.id from listings l join cubes c on c.id = l.cube_id
+              where ${filters} and l.tsv @@ to_tsquery('english', ${tsq})
+              order by ts_rank_cd(l.tsv, to_tsquery('english', ${tsq})) desc, l.id limit ${CANDIDATES}`,
+        )
+      : [];
+    // Semantic neighbours always exist; keep only those that also match a word, unless nothing does.
+    const fused = fuseByReciprocalRank([lexical, semantic].map((list) => list.map((r) => ({ key: r.id, item: r.id }))));
+    const lexicalIds = new Set(lexical.map((r) => r.id));
+    ids = (lexicalIds.size > 0 ? fused.filter((f) => lexicalIds.has(f.key)) : fused).map((f) => f.key);
+    ids = ids.slice(offset, offset + query.limit + 1);
+  } else {
+    const rows = await queryRows<{ id: string }>(
+      ctx.db,
+      sql`select l.id from listings l join cubes c on c.id = l.cube_id where ${filters}
+          order by l.published_at desc, l.id limit ${query.limit + 1} offset ${offset}`,
+    );
+    ids = rows.map((r) => r.id);
+  }
+  const cards = await storeCards(ctx, ids);
+  return toPage(ids.map((id) => cards.get(id)!).filter(Boolean), query);
+}
+
+export type StoreCard = Awaited<ReturnType<typeof storeCards>> extends Map<string, infer C> ? C : never;
+
+async function storeCards(ctx: AppContext, ids: string[]) {
+  const out = new Map<string, ReturnType<typeof card>>();
+  if (ids.length === 0) return out;
+  const rows = await ctx.db
+    .select({ listing: listings, cube: cubes, org: organizations })
+    .from(listings)
+    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+    .innerJoin(organizations, eq(organizations.id, listings.orgId))
+    .where(inArray(listings.id, ids));
+  const versions = await ctx.db
+    .select({ cubeId: cubeVersions.cubeId, version: cubeVersions.version, size: cubeVersions.size })
+    .from(cubeVersions)
+    .where(and(inArray(cubeVersions.cubeId, rows.map((r) => r.cube.id)), eq(cubeVersions.status, "ready")));
+  const installCounts = await ctx.db
+    .select({ listingId: installs.listingId, n: count() })
+    .from(installs)
+    .where(and(inArray(installs.listingId, ids), isNull(installs.uninstalledAt)))
+    .groupBy(installs.listingId);
+  for (const r of rows) {
+    const ready = versions.filter((v) => v.cubeId === r.cube.id).sort((a, b) => semver.rcompare(a.version, b.version));
+    out.set(r.listing.id, card(r, ready[0] ?? null, installCounts.find((c) => c.listingId === r.listing.id)?.n ?? 0));
+  }
+  return out;
+}
+
+function card(
+  r: { listing: typeof listings.$inferSelect; cube: typeof cubes.$inferSelect; org: typeof organizations.$inferSelect },
+  latest: { version: string; size: number | null } | null,
+  installCount: number,
+) {
+  return {
+    ...listingView(r.listing),
+    cube: { id: r.cube.id, slug: r.cube.slug, type: r.cube.type, title: r.cube.title, description: r.cube.description, tags: r.cube.tags },
+    publisher: { id: r.org.id, slug: r.org.slug, name: r.org.name },
+    latest_version: latest?.version ?? null,
+    size: latest?.size ?? null,
+    installs: installCount,
+  };
+}
+
+/** A published listing (or one of the caller's own) with its versions and their processing summaries. */
+export async function getStoreListing(ctx: AppContext, subject: Subject, listingId: string) {
+  authorize(subject, "store.read");
+  const listing = await loadVisibleListing(ctx, subject, listingId);
+  const cards = await storeCards(ctx, [listing.id]);
+  const versions = await ctx.db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
+    .orderBy(desc(cubeVersions.readyAt));
+  const runs = versions.length
+    ? await ctx.db.select().from(processingRuns).where(inArray(processingRuns.versionId, versions.map((v) => v.id)))
+    : [];
+  const [entitlement] = await ctx.db
+    .select()
+    .from(entitlements)
+    .where(and(eq(entitlements.orgId, subject.orgId), eq(entitlements.listingId, listing.id), isNull(entitlements.revokedAt)))
+    .orderBy(desc(entitlements.createdAt))
+    .limit(1);
+  return {
+    ...cards.get(listing.id)!,
+    versions: versions
+      .sort((a, b) => semver.rcompare(a.version, b.version))
+      .map((v) => ({
+        version: v.version,
+        parent: (v.manifest as { parent?: string | null }).parent ?? null,
+        changelog: (v.manifest as { changelog?: string }).changelog ?? null,
+        digest: v.digest,
+        size: v.size,
+        ready_at: v.readyAt?.toISOString() ?? null,
+        runs: runs.filter((r) => r.versionId === v.id).map(runView),
+      })),
+    entitled: entitlement ? entitlementView(entitlement) : null,
+  };
+}
+
+export async function loadVisibleListing(ctx: AppContext, subject: Subject, listingId: string) {
+  const [listing] = await ctx.db.select().from(listings).where(eq(listings.id, listingId));
+  const visible =
+    listing &&
+    (listing.orgId === subject.orgId || (listing.status === "published" && listing.visibility !== "private" && listing.visibility !== "org"));
+  if (!visible) notFound("listing");
+  return listing;
+}
+
+export function entitlementView(e: typeof entitlements.$inferSelect) {
+  return {
+    id: e.id,
+    listing_id: e.listingId,
+    source: e.source,
+    valid_from: e.validFrom.toISOString(),
+    valid_until: e.validUntil?.toISOString() ?? null,
+    revoked_at: e.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function assertPublished(listing: typeof listings.$inferSelect) {
+  if (listing.status !== "published") throw new AppError("conflict", `the listing is ${listing.status}`);
+}

@@ -1,0 +1,136 @@
+import { AppError, type Subject, isValidVersionPolicy, newId, notFound, resolveVersionPolicy } from "@memstore/core";
+import { cubeVersions, cubes, entitlements, installs, organizations } from "@memstore/db";
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
+import { installView } from "../views.ts";
+import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
+
+export const installInput = z
+  .object({
+    listing_id: z.string().min(1),
+    version_policy: z
+      .string()
+      .trim()
+      .default("latest")
+      .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version"),
+  })
+  .strict();
+
+/** The organisation's live entitlement to a listing, or null. */
+export async function liveEntitlement(ctx: AppContext, orgId: string, listingId: string) {
+  const [row] = await ctx.db
+    .select()
+    .from(entitlements)
+    .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId), isNull(entitlements.revokedAt)))
+    .orderBy(desc(entitlements.validUntil))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Installs a listing into a vault: a pointer to one ready version chosen by the version policy.
+ * Plaintext chunks stay where they are, shared by every subscriber.
+ */
+export async function installListing(ctx: AppContext, subject: Subject, vaultId: string, input: z.infer<typeof installInput>) {
+  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const listing = await loadVisibleListing(ctx, subject, input.listing_id);
+  assertPublished(listing);
+  const entitlement = await liveEntitlement(ctx, subject.orgId, listing.id);
+  authorize(subject, "vault.write", { orgId: subject.orgId }, { entitlement });
+
+  const ready = await ctx.db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")));
+  const chosen = resolveVersionPolicy(input.version_policy, ready.map((v) => v.version));
+  if (!chosen) {
+    throw new AppError("no_matching_version", `no ready version matches '${input.version_policy}'`, {
+      available: ready.map((v) => v.version),
+    });
+  }
+  const version = ready.find((v) => v.version === chosen)!;
+  const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
+  const [publisher] = await ctx.db.select().from(organizations).where(eq(organizations.id, listing.orgId));
+
+  return ctx.db.transaction(async (tx) => {
+    if (version.embeddingDim !== null) {
+      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube!.slug}@${chosen}`);
+    }
+    const [already] = await tx
+      .select({ id: installs.id })
+      .from(installs)
+      .where(and(eq(installs.vaultId, vault.id), eq(installs.listingId, listing.id), isNull(installs.uninstalledAt)));
+    if (already) throw new AppError("already_installed", `this listing is already installed in the vault (${already.id})`);
+    const [install] = await tx
+      .insert(installs)
+      .values({
+        id: newId("inst"),
+        orgId: subject.orgId,
+        vaultId: vault.id,
+        listingId: listing.id,
+        cubeId: listing.cubeId,
+        versionId: version.id,
+        versionPolicy: input.version_policy,
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "install.created",
+      objectType: "install",
+      objectId: install!.id,
+      data: { vault_id: vault.id, listing_id: listing.id, version: chosen },
+    });
+    return installView(install!, cubeRef(cube!, publisher!), chosen);
+  });
+}
+
+function cubeRef(cube: typeof cubes.$inferSelect, publisher: typeof organizations.$inferSelect) {
+  return { id: cube.id, slug: cube.slug, type: cube.type, publisher: publisher.slug };
+}
+
+export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
+  authorize(subject, "vault.read", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const rows = await ctx.db
+    .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
+    .from(installs)
+    .innerJoin(cubes, eq(cubes.id, installs.cubeId))
+    .innerJoin(organizations, eq(organizations.id, cubes.orgId))
+    .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
+    .where(and(eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
+    .orderBy(asc(installs.createdAt), asc(installs.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(
+    rows.map((r) => installView(r.install, cubeRef(r.cube, r.publisher), r.version)),
+    page,
+  );
+}
+
+export async function uninstall(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
+  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(installs)
+      .set({ uninstalledAt: new Date(), state: "archived", updatedAt: new Date() })
+      .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
+      .returning({ id: installs.id });
+    if (!row) notFound("install");
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "install.removed",
+      objectType: "install",
+      objectId: installId,
+      data: { vault_id: vault.id },
+    });
+  });
+}
