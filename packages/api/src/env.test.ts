@@ -11,11 +11,15 @@ describe("loadConfig", () => {
 
   it("stops with a message naming the wrong variable", () => {
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT: .*"eighty"/);
-    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL: must be a postgres:\/\/ URL/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(
+      /DATABASE_URL: must be a postgres:\/\/ URL/,
+    );
     expect(() => loadConfig({ STORAGE_URL: "s3://bucket" })).toThrow(/STORAGE_URL/);
   });
 
   it("refuses an overlap as large as the chunk", () => {
-    expect(() => loadConfig({ CHUNK_MAX_CHARS: "500", CHUNK_OVERLAP_CHARS: "500" })).toThrow(/CHUNK_OVERLAP_CHARS/);
+    expect(() => loadConfig({ CHUNK_MAX_CHARS: "500", CHUNK_OVERLAP_CHARS: "500" })).toThrow(
+      /CHUNK_OVERLAP_CHARS/,
+    );
   });
 });

@@ -55,12 +55,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   const parsed = envSchema.safeParse(relevant);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join(".")}: ${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
   if (e.CHUNK_OVERLAP_CHARS >= e.CHUNK_MAX_CHARS) {
-    throw new ConfigError("Invalid configuration:\n  CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS");
+    throw new ConfigError(
+      "Invalid configuration:\n  CHUNK_OVERLAP_CHARS: must be smaller than CHUNK_MAX_CHARS",
+    );
   }
   const dataDir = resolve(e.MEMSTORE_DATA_DIR);
   return {

@@ -50,12 +50,24 @@ export type Health = { status: "ok" | "degraded"; db: string; queue: string; sto
 export async function checkHealth(ctx: AppContext): Promise<Health> {
   const probe = async (fn: () => Promise<void>) => {
     try {
-      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000))]);
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000)),
+      ]);
       return "ok";
     } catch {
       return "down";
     }
   };
-  const [db, queue, storage] = await Promise.all([probe(ctx.database.ping), probe(ctx.jobs.ping), probe(ctx.blobs.ping)]);
-  return { status: db === "ok" && queue === "ok" && storage === "ok" ? "ok" : "degraded", db, queue, storage };
+  const [db, queue, storage] = await Promise.all([
+    probe(() => ctx.database.ping()),
+    probe(() => ctx.jobs.ping()),
+    probe(() => ctx.blobs.ping()),
+  ]);
+  return {
+    status: db === "ok" && queue === "ok" && storage === "ok" ? "ok" : "degraded",
+    db,
+    queue,
+    storage,
+  };
 }

@@ -1,4 +1,4 @@
-import type { cubeVersions, cubes, installs, listings, memories, processingRuns, vaults } from "@memstore/db";
+import type { cubes, cubeVersions, installs, listings, memories, processingRuns, vaults } from "@memstore/db";
 
 /** Rows → the snake_case shapes of the REST contract. One place, so every transport agrees. */
 type Row<T extends { $inferSelect: unknown }> = T["$inferSelect"];

@@ -11,7 +11,10 @@ describe("chunkDocument", () => {
   });
 
   it("keeps every chunk under the cap and overlaps consecutive chunks of a section", () => {
-    const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i} says something about topic ${i}.`);
+    const paragraphs = Array.from(
+      { length: 30 },
+      (_, i) => `Paragraph ${i} says something about topic ${i}.`,
+    );
     const chunks = chunkDocument(paragraphs.join("\n\n"), { maxChars: 200, overlap: 40 });
     expect(chunks.length).toBeGreaterThan(5);
     for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(200);

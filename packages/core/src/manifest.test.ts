@@ -26,7 +26,9 @@ describe("manifest", () => {
     };
     expect(manifestSchema.safeParse(base).success).toBe(true);
     expect(manifestSchema.safeParse({ ...base, version: "1.0" }).success).toBe(false);
-    expect(manifestSchema.safeParse({ ...base, payload: { ...base.payload, digest: "md5:x" } }).success).toBe(false);
+    expect(manifestSchema.safeParse({ ...base, payload: { ...base.payload, digest: "md5:x" } }).success).toBe(
+      false,
+    );
   });
 });
 
@@ -40,7 +42,10 @@ describe("memory items", () => {
 
   it("names the field that is wrong", () => {
     expect(parseMemoryItemLine('{"text":"x","tags":"a"}')).toMatchObject({ ok: false, message: /^tags:/ });
-    expect(parseMemoryItemLine('{"text":""}')).toMatchObject({ ok: false, message: /text must not be empty/ });
+    expect(parseMemoryItemLine('{"text":""}')).toMatchObject({
+      ok: false,
+      message: /text must not be empty/,
+    });
     expect(parseMemoryItemLine("{nope")).toMatchObject({ ok: false, message: /^invalid JSON/ });
   });
 });

@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type Subject, decide } from "./policy.ts";
+import { decide, type Subject } from "./policy.ts";
 
 const owner: Subject = { kind: "user", userId: "u1", orgId: "org_a", role: "owner" };
 const member: Subject = { kind: "user", userId: "u2", orgId: "org_a", role: "member" };
-const agent: Subject = { kind: "api_key", keyId: "k1", orgId: "org_a", scopes: ["vault:read"], vaultId: null };
+const agent: Subject = {
+  kind: "api_key",
+  keyId: "k1",
+  orgId: "org_a",
+  scopes: ["vault:read"],
+  vaultId: null,
+};
 
 describe("policy", () => {
   it("answers not_found, never forbidden, for another organisation's object", () => {
@@ -21,8 +27,14 @@ describe("policy", () => {
 
   it("requires the action's role from a user", () => {
     expect(decide(owner, "key.manage", { orgId: "org_a" })).toEqual({ allow: true });
-    expect(decide(member, "key.manage", { orgId: "org_a" })).toMatchObject({ allow: false, code: "forbidden" });
-    expect(decide(member, "cube.write", { orgId: "org_a" })).toMatchObject({ allow: false, code: "forbidden" });
+    expect(decide(member, "key.manage", { orgId: "org_a" })).toMatchObject({
+      allow: false,
+      code: "forbidden",
+    });
+    expect(decide(member, "cube.write", { orgId: "org_a" })).toMatchObject({
+      allow: false,
+      code: "forbidden",
+    });
   });
 
   it("hides other vaults from a key bound to one vault", () => {
@@ -35,7 +47,10 @@ describe("policy", () => {
 
   it("demands a live entitlement when the context carries one", () => {
     const now = new Date("2026-01-10T00:00:00Z");
-    const ctx = (validUntil: Date | null, revokedAt: Date | null) => ({ now, entitlement: { validUntil, revokedAt } });
+    const ctx = (validUntil: Date | null, revokedAt: Date | null) => ({
+      now,
+      entitlement: { validUntil, revokedAt },
+    });
     expect(decide(owner, "vault.write", {}, ctx(null, null))).toEqual({ allow: true });
     expect(decide(owner, "vault.write", {}, ctx(new Date("2026-01-01Z"), null))).toMatchObject({
       code: "entitlement_required",
@@ -44,6 +59,8 @@ describe("policy", () => {
     expect(decide(owner, "vault.write", {}, ctx(null, new Date("2026-01-02Z")))).toMatchObject({
       reason: "the entitlement was revoked",
     });
-    expect(decide(owner, "vault.write", {}, { entitlement: null })).toMatchObject({ code: "entitlement_required" });
+    expect(decide(owner, "vault.write", {}, { entitlement: null })).toMatchObject({
+      code: "entitlement_required",
+    });
   });
 });

@@ -44,8 +44,12 @@ export const users = pgTable("users", {
 export const memberships = pgTable(
   "memberships",
   {
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     role: text("role", { enum: ["owner", "admin", "publisher", "member", "auditor"] }).notNull(),
     createdAt: createdAt(),
   },
@@ -56,7 +60,9 @@ export const apiKeys = pgTable(
   "api_keys",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     /** The first characters of the secret, unique, to find the row without scanning hashes. */
     prefix: text("prefix").notNull().unique(),
@@ -76,7 +82,9 @@ export const cubes = pgTable(
   "cubes",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
     slug: text("slug").notNull(),
     type: text("type", { enum: ["plaintext", "activation", "parametric"] }).notNull(),
     title: text("title").notNull(),
@@ -91,10 +99,14 @@ export const cubeVersions = pgTable(
   "cube_versions",
   {
     id: text("id").primaryKey(),
-    cubeId: text("cube_id").notNull().references(() => cubes.id, { onDelete: "cascade" }),
+    cubeId: text("cube_id")
+      .notNull()
+      .references(() => cubes.id, { onDelete: "cascade" }),
     orgId: text("org_id").notNull(),
     version: text("version").notNull(),
-    status: text("status", { enum: ["draft", "processing", "ready", "rejected"] }).notNull().default("draft"),
+    status: text("status", { enum: ["draft", "processing", "ready", "rejected"] })
+      .notNull()
+      .default("draft"),
     manifest: jsonb("manifest").$type<Record<string, unknown>>().notNull(),
     digest: text("digest"),
     size: bigint("size", { mode: "number" }),
@@ -114,7 +126,9 @@ export const artifacts = pgTable(
   "artifacts",
   {
     id: text("id").primaryKey(),
-    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id, { onDelete: "cascade" }),
     role: text("role").notNull(),
     /** Set for per-organisation artifacts (fingerprinted copies); empty for shared ones. */
     forOrgId: text("for_org_id").notNull().default(""),
@@ -130,7 +144,9 @@ export const processingRuns = pgTable(
   "processing_runs",
   {
     id: text("id").primaryKey(),
-    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     status: text("status", { enum: ["running", "succeeded", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(1),
@@ -145,11 +161,19 @@ export const listings = pgTable(
   "listings",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    cubeId: text("cube_id").notNull().references(() => cubes.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    cubeId: text("cube_id")
+      .notNull()
+      .references(() => cubes.id, { onDelete: "cascade" }),
     visibility: text("visibility", { enum: ["public", "unlisted", "org", "private"] }).notNull(),
-    status: text("status", { enum: ["draft", "published", "suspended", "retired"] }).notNull().default("draft"),
-    pricing: jsonb("pricing").$type<{ model: string; amount_cents?: number; currency?: string; interval?: string }>().notNull(),
+    status: text("status", { enum: ["draft", "published", "suspended", "retired"] })
+      .notNull()
+      .default("draft"),
+    pricing: jsonb("pricing")
+      .$type<{ model: string; amount_cents?: number; currency?: string; interval?: string }>()
+      .notNull(),
     terms: jsonb("terms").$type<Record<string, unknown>>().notNull().default({}),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
@@ -169,8 +193,12 @@ export const entitlements = pgTable(
   "entitlements",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    listingId: text("listing_id").notNull().references(() => listings.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
     source: text("source", { enum: ["free", "purchase", "subscription", "grant"] }).notNull(),
     validFrom: ts("valid_from").notNull().defaultNow(),
     validUntil: ts("valid_until"),
@@ -184,9 +212,13 @@ export const vaults = pgTable(
   "vaults",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    namespaceKind: text("namespace_kind", { enum: ["org", "team", "agent", "user"] }).notNull().default("org"),
+    namespaceKind: text("namespace_kind", { enum: ["org", "team", "agent", "user"] })
+      .notNull()
+      .default("org"),
     /** Fixed by the first embedded content; a vault never mixes dimensions. */
     embeddingDim: integer("embedding_dim"),
     createdAt: createdAt(),
@@ -198,20 +230,34 @@ export const installs = pgTable(
   "installs",
   {
     id: text("id").primaryKey(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    vaultId: text("vault_id").notNull().references(() => vaults.id, { onDelete: "cascade" }),
-    listingId: text("listing_id").notNull().references(() => listings.id),
-    cubeId: text("cube_id").notNull().references(() => cubes.id),
-    versionId: text("version_id").notNull().references(() => cubeVersions.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id")
+      .notNull()
+      .references(() => vaults.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id),
+    cubeId: text("cube_id")
+      .notNull()
+      .references(() => cubes.id),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id),
     versionPolicy: text("version_policy").notNull(),
-    state: text("state", { enum: ["activated", "archived", "expired"] }).notNull().default("activated"),
+    state: text("state", { enum: ["activated", "archived", "expired"] })
+      .notNull()
+      .default("activated"),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
     uninstalledAt: ts("uninstalled_at"),
   },
   (t) => [
     index("installs_vault_idx").on(t.vaultId),
-    uniqueIndex("installs_vault_listing_live_uq").on(t.vaultId, t.listingId).where(sql`uninstalled_at is null`),
+    uniqueIndex("installs_vault_listing_live_uq")
+      .on(t.vaultId, t.listingId)
+      .where(sql`uninstalled_at is null`),
   ],
 );
 
@@ -220,7 +266,9 @@ export const chunks = pgTable(
   "chunks",
   {
     id: text("id").primaryKey(),
-    versionId: text("version_id").notNull().references(() => cubeVersions.id, { onDelete: "cascade" }),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id, { onDelete: "cascade" }),
     cubeId: text("cube_id").notNull(),
     position: integer("position").notNull(),
     text: text("text").notNull(),
@@ -246,15 +294,21 @@ export const memories = pgTable(
   {
     id: text("id").primaryKey(),
     memoryId: text("memory_id").notNull(),
-    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    vaultId: text("vault_id").notNull().references(() => vaults.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id")
+      .notNull()
+      .references(() => vaults.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     supersedes: text("supersedes"),
     isCurrent: boolean("is_current").notNull().default(true),
     text: text("text").notNull(),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
-    state: text("state", { enum: ["activated", "archived", "expired"] }).notNull().default("activated"),
+    state: text("state", { enum: ["activated", "archived", "expired"] })
+      .notNull()
+      .default("activated"),
     expiresAt: ts("expires_at"),
     embedding: anyVector("embedding"),
     embeddingDim: integer("embedding_dim"),

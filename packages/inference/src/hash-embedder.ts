@@ -7,7 +7,9 @@ import { type Embedder, l2Normalise } from "./embedder.ts";
  * EMBEDDING_MODEL_DIR for a real sentence-embedding model.
  */
 const STOPWORDS = new Set(
-  "a an and are as at be by for from has have in is it its of on or that the this to was were will with".split(" "),
+  "a an and are as at be by for from has have in is it its of on or that the this to was were will with".split(
+    " ",
+  ),
 );
 
 export class HashEmbedder implements Embedder {

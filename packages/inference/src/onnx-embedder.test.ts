@@ -53,7 +53,13 @@ describe("OnnxEmbedder", () => {
   });
 
   it("gives the same vector for a text alone or padded in a batch with longer ones", async () => {
-    const texts = ["paris", "the capital of france is paris and the river is the seine", "vat rate", "tax law", "memory"];
+    const texts = [
+      "paris",
+      "the capital of france is paris and the river is the seine",
+      "vat rate",
+      "tax law",
+      "memory",
+    ];
     const batched = await embedder.embed(texts);
     for (const [i, text] of texts.entries()) {
       const [alone] = await embedder.embed([text]);
@@ -71,22 +77,44 @@ describe("WordPieceTokenizer", () => {
 
   it("splits punctuation, lowercases, strips accents and falls back to [UNK]", () => {
     expect(tokenizer().encode("Fráńce, Paris? Zebra").tokens).toEqual([
-      "[CLS]", "france", ",", "paris", "?", "[UNK]", "[SEP]",
+      "[CLS]",
+      "france",
+      ",",
+      "paris",
+      "?",
+      "[UNK]",
+      "[SEP]",
     ]);
   });
 
   it("matches the longest sub-word first", () => {
     expect(tokenizer().encode("searching agents").tokens).toEqual([
-      "[CLS]", "search", "##ing", "agent", "##s", "[SEP]",
+      "[CLS]",
+      "search",
+      "##ing",
+      "agent",
+      "##s",
+      "[SEP]",
     ]);
   });
 
   it("truncates to the maximum length, keeping [CLS] and [SEP]", () => {
-    const t = new WordPieceTokenizer({ model: { type: "WordPiece", vocab: Object.fromEntries([...encoder.vocab]) } }, 5);
-    expect(t.encode("tax law income vat rate river").tokens).toEqual(["[CLS]", "tax", "law", "income", "[SEP]"]);
+    const t = new WordPieceTokenizer(
+      { model: { type: "WordPiece", vocab: Object.fromEntries([...encoder.vocab]) } },
+      5,
+    );
+    expect(t.encode("tax law income vat rate river").tokens).toEqual([
+      "[CLS]",
+      "tax",
+      "law",
+      "income",
+      "[SEP]",
+    ]);
   });
 
   it("refuses a tokenizer.json that is not WordPiece", () => {
-    expect(() => new WordPieceTokenizer({ model: { type: "BPE", vocab: {} } })).toThrow(/not a BERT WordPiece/);
+    expect(() => new WordPieceTokenizer({ model: { type: "BPE", vocab: {} } })).toThrow(
+      /not a BERT WordPiece/,
+    );
   });
 });

@@ -26,14 +26,21 @@ export class OnnxEmbedder implements Embedder {
     if (!modelPath) throw new Error(`EMBEDDING_MODEL_DIR ${dir} has no model.onnx (nor onnx/model.onnx)`);
     const tokenizerPath = join(dir, "tokenizer.json");
     if (!existsSync(tokenizerPath)) throw new Error(`EMBEDDING_MODEL_DIR ${dir} has no tokenizer.json`);
-    const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(tokenizerPath, "utf8")), options.maxLength);
+    const tokenizer = new WordPieceTokenizer(
+      JSON.parse(readFileSync(tokenizerPath, "utf8")),
+      options.maxLength,
+    );
     const bytes = readFileSync(modelPath);
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"] });
     for (const input of ["input_ids", "attention_mask"]) {
       if (!session.inputNames.includes(input)) throw new Error(`${modelPath} has no '${input}' input`);
     }
     const sha = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
-    const resolved = { batchSize: options.batchSize ?? 32, maxLength: tokenizer.maxLength, pooling: options.pooling ?? "mean" };
+    const resolved = {
+      batchSize: options.batchSize ?? 32,
+      maxLength: tokenizer.maxLength,
+      pooling: options.pooling ?? "mean",
+    };
     const probe = new OnnxEmbedder(session, tokenizer, `onnx:${basename(dir)}@${sha}`, 0, resolved);
     const [vector] = await probe.embed(["dimension probe"]);
     return new OnnxEmbedder(session, tokenizer, probe.model, vector!.length, resolved);

@@ -63,7 +63,7 @@ export class WordPieceTokenizer {
     if (!n) return text;
     let out = text;
     if (n.clean_text) {
-      out = out.replace(/[\u0000\ufffd]|[\p{Cc}\p{Cf}]/gu, (c) => (/\s/.test(c) ? " " : "")).replace(/\s/g, " ");
+      out = out.replace(/[\ufffd\p{Cc}\p{Cf}]/gu, (c) => (/\s/.test(c) ? " " : "")).replace(/\s/g, " ");
     }
     if (n.handle_chinese_chars) {
       out = out.replace(/[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u{20000}-\u{2fa1f}]/gu, (c) => ` ${c} `);
@@ -76,8 +76,11 @@ export class WordPieceTokenizer {
   }
 
   private wordPiece(word: string): string[] {
-    const { unk_token: unk, continuing_subword_prefix: prefix, max_input_chars_per_word: maxChars } =
-      this.config.model;
+    const {
+      unk_token: unk,
+      continuing_subword_prefix: prefix,
+      max_input_chars_per_word: maxChars,
+    } = this.config.model;
     const chars = [...word];
     if (chars.length > maxChars) return [unk];
     const out: string[] = [];

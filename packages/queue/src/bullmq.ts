@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { JOBS, type JobName, type JobPayload, QUEUES, type QueueName, jobIdOf } from "./definitions.ts";
+import { JOBS, type JobName, type JobPayload, jobIdOf, QUEUES, type QueueName } from "./definitions.ts";
 import type { JobProducer } from "./producer.ts";
 
 export const QUEUE_PREFIX = "memstore";

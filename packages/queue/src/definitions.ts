@@ -45,7 +45,10 @@ export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]["payload"]>;
 
 /** A job's work. It must be idempotent: it may run again after a crash or a retry. */
-export type Processor<N extends JobName> = (payload: JobPayload<N>, meta: { attempt: number }) => Promise<void>;
+export type Processor<N extends JobName> = (
+  payload: JobPayload<N>,
+  meta: { attempt: number },
+) => Promise<void>;
 export type ProcessorRegistry = { [N in JobName]: Processor<N> };
 
 /** Delay before attempt `attempt + 1` (attempts count from 1). */

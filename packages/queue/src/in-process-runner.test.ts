@@ -39,7 +39,10 @@ describe("InProcessRunner", () => {
     const runner = new InProcessRunner();
     let calls = 0;
     runner.register(registry(async () => void calls++));
-    await Promise.all([runner.enqueue("ingest", { versionId: "v" }), runner.enqueue("ingest", { versionId: "v" })]);
+    await Promise.all([
+      runner.enqueue("ingest", { versionId: "v" }),
+      runner.enqueue("ingest", { versionId: "v" }),
+    ]);
     await runner.idle();
     expect(calls).toBe(1);
     await expect(runner.enqueue("ingest", { versionId: "" })).rejects.toThrow();

@@ -1,13 +1,13 @@
 import {
+  backoffDelay,
   JOBS,
   type JobName,
   type JobPayload,
+  jobIdOf,
   PermanentJobError,
   type ProcessorRegistry,
   QUEUES,
   type QueueName,
-  backoffDelay,
-  jobIdOf,
 } from "./definitions.ts";
 import type { JobProducer } from "./producer.ts";
 

@@ -10,5 +10,8 @@ export { LocalBlobStore } from "./local-blob-store.ts";
 export function createBlobStore(url: string): BlobStore {
   const parsed = new URL(url);
   if (parsed.protocol === "file:") return new LocalBlobStore(fileURLToPath(parsed));
-  throw new AppError("invalid_input", `STORAGE_URL scheme '${parsed.protocol}' is not supported (use file://)`);
+  throw new AppError(
+    "invalid_input",
+    `STORAGE_URL scheme '${parsed.protocol}' is not supported (use file://)`,
+  );
 }

@@ -14,7 +14,9 @@ const sha = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex"
 
 describe("LocalBlobStore", () => {
   it("stores by content digest and streams the blob back", async () => {
-    const result = await store.put(Readable.from([Buffer.from("hello "), Buffer.from("world")]), { maxBytes: 100 });
+    const result = await store.put(Readable.from([Buffer.from("hello "), Buffer.from("world")]), {
+      maxBytes: 100,
+    });
     expect(result).toEqual({ digest: sha("hello world"), size: 11 });
     expect(await text(await store.get(result.digest))).toBe("hello world");
     expect(await store.stat(result.digest)).toEqual({ digest: result.digest, size: 11 });
@@ -30,7 +32,9 @@ describe("LocalBlobStore", () => {
     async function* endless() {
       for (let i = 0; i < 1000; i++) yield Buffer.alloc(1024, 1);
     }
-    await expect(store.put(endless(), { maxBytes: 10_000 })).rejects.toMatchObject({ code: "payload_too_large" });
+    await expect(store.put(endless(), { maxBytes: 10_000 })).rejects.toMatchObject({
+      code: "payload_too_large",
+    });
     expect(readdirSync(join(root, "tmp"))).toEqual([]);
   });
 

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "@memstore/core";
-import { type BlobInfo, type BlobStore, type ByteRange, DIGEST_PATTERN, type PutOptions, type PutResult } from "./blob-store.ts";
+import {
+  type BlobInfo,
+  type BlobStore,
+  type ByteRange,
+  DIGEST_PATTERN,
+  type PutOptions,
+  type PutResult,
+} from "./blob-store.ts";
 
 /**
  * Blobs on the local filesystem under `<root>/sha256/<aa>/<bb>/<hex>`. Writes go to a temporary file
@@ -37,7 +44,10 @@ export class LocalBlobStore implements BlobStore {
       await pipeline(body, meter, createWriteStream(tmp, { flags: "wx" }));
       const digest = `sha256:${hash.digest("hex")}`;
       if (options.expectedDigest && options.expectedDigest !== digest) {
-        throw new AppError("content_rejected", `digest mismatch: expected ${options.expectedDigest}, got ${digest}`);
+        throw new AppError(
+          "content_rejected",
+          `digest mismatch: expected ${options.expectedDigest}, got ${digest}`,
+        );
       }
       const target = this.pathOf(digest);
       await mkdir(join(target, ".."), { recursive: true });

@@ -1,11 +1,11 @@
-import { AppError, type Subject, newId, notFound } from "@memstore/core";
-import { type Tx, memories } from "@memstore/db";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { memories, type Tx } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../views.ts";
@@ -15,11 +15,21 @@ const tags = z.array(z.string().trim().min(1).max(64)).max(64);
 const metadata = z.record(z.string(), z.unknown());
 
 export const createMemoryInput = z
-  .object({ text, tags: tags.optional(), metadata: metadata.optional(), ttl_days: z.number().int().positive().max(36_500).optional() })
+  .object({
+    text,
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    ttl_days: z.number().int().positive().max(36_500).optional(),
+  })
   .strict();
 
 export const updateMemoryInput = z
-  .object({ text: text.optional(), tags: tags.optional(), metadata: metadata.optional(), ttl_days: z.number().int().positive().max(36_500).optional() })
+  .object({
+    text: text.optional(),
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    ttl_days: z.number().int().positive().max(36_500).optional(),
+  })
   .strict()
   .refine((v) => Object.keys(v).length > 0, "send at least one of text, tags, metadata, ttl_days");
 
@@ -27,15 +37,26 @@ export const listMemoriesQuery = z.object({
   state: z.enum(["activated", "archived", "expired"]).optional(),
 });
 
-const expiry = (ttlDays: number | undefined) => (ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null);
+const expiry = (ttlDays: number | undefined) =>
+  ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null;
 
-async function embedFor(ctx: AppContext, tx: Tx, vault: Parameters<typeof claimVaultDimension>[1], value: string) {
+async function embedFor(
+  ctx: AppContext,
+  tx: Tx,
+  vault: Parameters<typeof claimVaultDimension>[1],
+  value: string,
+) {
   const [vector] = await ctx.embedder.embed([value]);
   await claimVaultDimension(tx, vault, ctx.embedder.dimension, `a memory embedded by ${ctx.embedder.model}`);
   return { embedding: Array.from(vector!), embeddingDim: ctx.embedder.dimension };
 }
 
-export async function createMemory(ctx: AppContext, subject: Subject, vaultId: string, input: z.infer<typeof createMemoryInput>) {
+export async function createMemory(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  input: z.infer<typeof createMemoryInput>,
+) {
   authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const row = await ctx.db.transaction(async (tx) => {
@@ -122,7 +143,8 @@ export async function updateMemory(
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const row = await ctx.db.transaction(async (tx) => {
     const current = await lockCurrent(tx, vault.id, memoryId);
-    if (current.state !== "activated") throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
+    if (current.state !== "activated")
+      throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
     const nextText = input.text ?? current.text;
     const vectors =
       input.text !== undefined && input.text !== current.text

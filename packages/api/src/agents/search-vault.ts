@@ -1,4 +1,4 @@
-import { AppError, CUBE_TYPES, type Subject, fuseByReciprocalRank } from "@memstore/core";
+import { AppError, CUBE_TYPES, fuseByReciprocalRank, type Subject } from "@memstore/core";
 import { type Executor, queryRows, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { z } from "zod";
@@ -88,7 +88,10 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
 
   const fused =
     input.mode === "hybrid"
-      ? fuseByReciprocalRank(lists.map((list) => list.map((h) => ({ key: h.id, item: h })))).map((f) => ({ hit: f.item, score: f.score }))
+      ? fuseByReciprocalRank(lists.map((list) => list.map((h) => ({ key: h.id, item: h })))).map((f) => ({
+          hit: f.item,
+          score: f.score,
+        }))
       : lists[0]!.map((h) => ({ hit: h, score: h.rank_value }));
   const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score));
 
@@ -125,7 +128,11 @@ function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Scope {
   };
 }
 
-const toTextArray = (values: string[]) => sql`array[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`;
+const toTextArray = (values: string[]) =>
+  sql`array[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]::text[]`;
 
 const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
   c.id as cube_id, c.slug as cube_slug, v.version, o.slug as publisher, i.id as install_id`;
@@ -137,7 +144,14 @@ const CHUNK_FROM = sql`installs i
 const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
   null as cube_id, null as cube_slug, null as version, null as publisher, null as install_id`;
 
-async function vectorHits(db: Executor, scope: Scope, dimension: number, vector: Float32Array, k: number, wantInstalls: boolean) {
+async function vectorHits(
+  db: Executor,
+  scope: Scope,
+  dimension: number,
+  vector: Float32Array,
+  k: number,
+  wantInstalls: boolean,
+) {
   const chunkDistance = cosineDistance("ch.embedding", dimension, vector);
   const memoryDistance = cosineDistance("m.embedding", dimension, vector);
   return db.transaction(async (tx) => {

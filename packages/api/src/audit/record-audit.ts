@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Executor, auditLog, queryRows, sql } from "@memstore/db";
+import { auditLog, type Executor, queryRows, sql } from "@memstore/db";
 import { canonicalJson } from "./canonical-json.ts";
 
 export type AuditEntry = {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { AppError, SCOPES, type Scope, type Subject, newId, notFound } from "@memstore/core";
-import { type Executor, apiKeys, vaults } from "@memstore/db";
+import { AppError, newId, notFound, SCOPES, type Scope, type Subject } from "@memstore/core";
+import { apiKeys, type Executor, vaults } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -45,7 +45,14 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 /** Inserts a key row and returns the secret: the only time it exists outside a hash. */
 export async function insertApiKey(
   tx: Executor,
-  input: { orgId: string; name: string; scopes: readonly Scope[]; vaultId?: string | null; expiresAt?: Date | null; createdBy: string },
+  input: {
+    orgId: string;
+    name: string;
+    scopes: readonly Scope[];
+    vaultId?: string | null;
+    expiresAt?: Date | null;
+    createdBy: string;
+  },
 ): Promise<{ id: string; key: string }> {
   const key = generateSecret();
   const id = newId("key");
@@ -70,7 +77,8 @@ export async function createApiKey(
 ): Promise<{ id: string; key: string }> {
   authorize(subject, "key.manage", { orgId: subject.orgId });
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
-  if (expiresAt && expiresAt <= new Date()) throw new AppError("invalid_input", "expires_at must be in the future");
+  if (expiresAt && expiresAt <= new Date())
+    throw new AppError("invalid_input", "expires_at must be in the future");
   return ctx.db.transaction(async (tx) => {
     if (input.vault_id) {
       const [vault] = await tx
@@ -147,9 +155,13 @@ export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: str
 
 /** Resolves a bearer secret to its subject; any failure is the same 401, whatever the cause. */
 export async function authenticateApiKey(ctx: AppContext, secret: string | null): Promise<Subject> {
-  const refuse = () => new AppError("unauthenticated", "a valid API key is required (Authorization: Bearer msk_…)");
+  const refuse = () =>
+    new AppError("unauthenticated", "a valid API key is required (Authorization: Bearer msk_…)");
   if (!secret?.startsWith(KEY_PREFIX) || secret.length < LOOKUP_LENGTH) throw refuse();
-  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.prefix, secret.slice(0, LOOKUP_LENGTH)));
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.prefix, secret.slice(0, LOOKUP_LENGTH)));
   if (!row) throw refuse();
   const a = Buffer.from(sha256(secret), "hex");
   const b = Buffer.from(row.hash, "hex");
@@ -160,5 +172,11 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     await ctx.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));
   }
-  return { kind: "api_key", keyId: row.id, orgId: row.orgId, scopes: row.scopes as Scope[], vaultId: row.vaultId };
+  return {
+    kind: "api_key",
+    keyId: row.id,
+    orgId: row.orgId,
+    scopes: row.scopes as Scope[],
+    vaultId: row.vaultId,
+  };
 }

@@ -1,7 +1,19 @@
-import { type Action, AppError, type PolicyContext, type PolicyObject, type Subject, decide } from "@memstore/core";
+import {
+  type Action,
+  AppError,
+  decide,
+  type PolicyContext,
+  type PolicyObject,
+  type Subject,
+} from "@memstore/core";
 
 /** Asks the policy and throws its refusal as an AppError (404, 403 or 402 by the decision's code). */
-export function authorize(subject: Subject, action: Action, object?: PolicyObject, context?: PolicyContext): void {
+export function authorize(
+  subject: Subject,
+  action: Action,
+  object?: PolicyObject,
+  context?: PolicyContext,
+): void {
   const decision = decide(subject, action, object, context);
   if (!decision.allow) {
     const detail = decision.code === "not_found" ? "not found" : decision.reason;

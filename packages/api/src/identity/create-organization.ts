@@ -1,5 +1,5 @@
-import { AppError, SCOPES, newId } from "@memstore/core";
-import { type Tx, memberships, organizations, users } from "@memstore/db";
+import { AppError, newId, SCOPES } from "@memstore/core";
+import { memberships, organizations, type Tx, users } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -25,18 +25,28 @@ export async function createOrganization(
 ): Promise<CreatedOrganization> {
   const input = createOrganizationInput.parse(raw);
   const [existing] = await ctx.db.select().from(users).where(eq(users.email, input.ownerEmail));
-  if (existing && input.ownerPassword && !(await verifyPassword(input.ownerPassword, existing.passwordHash))) {
+  if (
+    existing &&
+    input.ownerPassword &&
+    !(await verifyPassword(input.ownerPassword, existing.passwordHash))
+  ) {
     throw new AppError("forbidden", `a user ${input.ownerEmail} exists and the password does not match`);
   }
   const passwordHash = existing ? null : await hashPassword(input.ownerPassword ?? newId("pw", 18));
   return ctx.db.transaction(async (tx) => {
     const userId = existing?.id ?? newId("usr");
-    if (!existing) await tx.insert(users).values({ id: userId, email: input.ownerEmail, passwordHash: passwordHash! });
+    if (!existing)
+      await tx.insert(users).values({ id: userId, email: input.ownerEmail, passwordHash: passwordHash! });
     const orgId = newId("org");
     const slug = await freeSlug(tx, input.name);
     await tx.insert(organizations).values({ id: orgId, slug, name: input.name });
     await tx.insert(memberships).values({ orgId, userId, role: "owner" });
-    const key = await insertApiKey(tx, { orgId, name: "owner key", scopes: SCOPES, createdBy: `user:${userId}` });
+    const key = await insertApiKey(tx, {
+      orgId,
+      name: "owner key",
+      scopes: SCOPES,
+      createdBy: `user:${userId}`,
+    });
     await recordAudit(tx, {
       orgId,
       actor: `user:${userId}`,
@@ -60,7 +70,10 @@ async function freeSlug(tx: Tx, name: string): Promise<string> {
       .slice(0, 40) || "org";
   for (let i = 0; ; i++) {
     const slug = i === 0 ? base : `${base}-${i + 1}`;
-    const [taken] = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, slug));
+    const [taken] = await tx
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.slug, slug));
     if (!taken) return slug;
   }
 }

@@ -1,4 +1,4 @@
-import { type Executor, chunks, cubeVersions, sql, toVectorLiteral } from "@memstore/db";
+import { chunks, cubeVersions, type Executor, sql, toVectorLiteral } from "@memstore/db";
 import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { finishRun, startRun } from "./runs.ts";
@@ -11,7 +11,7 @@ const EMBED_BATCH = 128;
  */
 export async function embedVersion(ctx: AppContext, versionId: string): Promise<"ready" | "skipped"> {
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-  if (!version || version.status !== "processing") return "skipped";
+  if (version?.status !== "processing") return "skipped";
   const runId = await startRun(ctx.db, versionId, "embed");
   const { model, dimension } = ctx.embedder;
   const started = Date.now();
@@ -37,7 +37,9 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
         .orderBy(asc(chunks.position))
         .limit(EMBED_BATCH);
       if (batch.length === 0) break;
-      const vectors = await ctx.embedder.embed(batch.map((c) => (c.heading ? `${c.heading}\n${c.text}` : c.text)));
+      const vectors = await ctx.embedder.embed(
+        batch.map((c) => (c.heading ? `${c.heading}\n${c.text}` : c.text)),
+      );
       await writeEmbeddings(
         ctx.db,
         batch.map((c, i) => ({ id: c.id, vector: vectors[i]! })),
@@ -45,9 +47,10 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
       );
       embedded += batch.length;
     }
-    const [{ total }] = (await ctx.db.select({ total: count() }).from(chunks).where(eq(chunks.versionId, versionId))) as [
-      { total: number },
-    ];
+    const [{ total }] = (await ctx.db
+      .select({ total: count() })
+      .from(chunks)
+      .where(eq(chunks.versionId, versionId))) as [{ total: number }];
     const manifest = version.manifest as Record<string, unknown>;
     const payload = { ...(manifest.payload as Record<string, unknown>), embedding: { model, dimension } };
     await ctx.db.transaction(async (tx) => {
@@ -65,12 +68,19 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
     });
     return "ready";
   } catch (error) {
-    await finishRun(ctx.db, runId, "failed", { error: { code: "internal", message: String(error) }, retrying: true });
+    await finishRun(ctx.db, runId, "failed", {
+      error: { code: "internal", message: String(error) },
+      retrying: true,
+    });
     throw error;
   }
 }
 
-async function writeEmbeddings(db: Executor, rows: Array<{ id: string; vector: Float32Array }>, dimension: number) {
+async function writeEmbeddings(
+  db: Executor,
+  rows: Array<{ id: string; vector: Float32Array }>,
+  dimension: number,
+) {
   const values = sql.join(
     rows.map((r) => sql`(${r.id}, ${toVectorLiteral(r.vector)})`),
     sql`, `,

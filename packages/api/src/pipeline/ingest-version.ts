@@ -1,10 +1,17 @@
 import { createHash } from "node:crypto";
-import { type DocumentChunk, type MemoryItem, Utf8Validator, chunkDocument, newId, parseMemoryItemLine } from "@memstore/core";
-import { type Tx, chunks, cubeVersions } from "@memstore/db";
+import {
+  chunkDocument,
+  type DocumentChunk,
+  type MemoryItem,
+  newId,
+  parseMemoryItemLine,
+  Utf8Validator,
+} from "@memstore/core";
+import { chunks, cubeVersions, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { PAYLOAD_FORMATS } from "./../publishing/versions.ts";
-import { type Rejection, finishRun, rejectVersion, startRun } from "./runs.ts";
+import { finishRun, type Rejection, rejectVersion, startRun } from "./runs.ts";
 
 const INSERT_BATCH = 500;
 
@@ -21,14 +28,18 @@ type ChunkRow = typeof chunks.$inferInsert;
  * chunk a document, and store the chunks (without embeddings) in one transaction. Bad input rejects
  * the version with a report naming the line or byte offset; nothing is left half-written.
  */
-export async function ingestVersion(ctx: AppContext, versionId: string): Promise<"ingested" | "rejected" | "skipped"> {
+export async function ingestVersion(
+  ctx: AppContext,
+  versionId: string,
+): Promise<"ingested" | "rejected" | "skipped"> {
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-  if (!version || version.status !== "processing") return "skipped";
+  if (version?.status !== "processing") return "skipped";
   const runId = await startRun(ctx.db, versionId, "ingest");
   const format = PAYLOAD_FORMATS.plaintext[version.contentType ?? ""];
   const started = Date.now();
   try {
-    if (!format || !version.digest) throw new InputRejected({ code: "unsupported_format", message: "no plaintext payload" });
+    if (!format || !version.digest)
+      throw new InputRejected({ code: "unsupported_format", message: "no plaintext payload" });
     if ((version.size ?? 0) > ctx.config.MAX_PLAINTEXT_BYTES) {
       throw new InputRejected({
         code: "too_large",
@@ -40,7 +51,10 @@ export async function ingestVersion(ctx: AppContext, versionId: string): Promise
       const source = readLines(await ctx.blobs.get(version.digest!), version.digest!);
       return format === "jsonl"
         ? ingestJsonl(tx, version, source)
-        : ingestDocument(tx, version, source, { maxChars: ctx.config.CHUNK_MAX_CHARS, overlap: ctx.config.CHUNK_OVERLAP_CHARS });
+        : ingestDocument(tx, version, source, {
+            maxChars: ctx.config.CHUNK_MAX_CHARS,
+            overlap: ctx.config.CHUNK_OVERLAP_CHARS,
+          });
     });
     await finishRun(ctx.db, runId, "succeeded", { format, ...stats, duration_ms: Date.now() - started });
   } catch (error) {
@@ -48,7 +62,10 @@ export async function ingestVersion(ctx: AppContext, versionId: string): Promise
       await rejectVersion(ctx.db, versionId, runId, error.rejection, { format });
       return "rejected";
     }
-    await finishRun(ctx.db, runId, "failed", { error: { code: "internal", message: String(error) }, retrying: true });
+    await finishRun(ctx.db, runId, "failed", {
+      error: { code: "internal", message: String(error) },
+      retrying: true,
+    });
     throw error;
   }
   await ctx.jobs.enqueue("embed", { versionId });
@@ -67,7 +84,11 @@ async function* readLines(stream: AsyncIterable<Buffer>, digest: string): AsyncG
   let offset = 0;
   let sawBytes = false;
   const invalid = (at: number) =>
-    new InputRejected({ code: "invalid_utf8", message: `invalid UTF-8 at byte offset ${at}`, byte_offset: at });
+    new InputRejected({
+      code: "invalid_utf8",
+      message: `invalid UTF-8 at byte offset ${at}`,
+      byte_offset: at,
+    });
 
   for await (const chunk of stream) {
     sawBytes ||= chunk.length > 0;
@@ -90,7 +111,10 @@ async function* readLines(stream: AsyncIterable<Buffer>, digest: string): AsyncG
   if (pending.length > 0) yield { text: decoder.decode(pending), number: ++number, byteOffset: offset };
   const actual = `sha256:${hash.digest("hex")}`;
   if (actual !== digest) {
-    throw new InputRejected({ code: "digest_mismatch", message: `stored payload hashes to ${actual}, expected ${digest}` });
+    throw new InputRejected({
+      code: "digest_mismatch",
+      message: `stored payload hashes to ${actual}, expected ${digest}`,
+    });
   }
 }
 
@@ -119,7 +143,8 @@ async function ingestJsonl(tx: Tx, version: typeof cubeVersions.$inferSelect, li
     }
   }
   if (batch.length > 0) await tx.insert(chunks).values(batch);
-  if (items === 0) throw new InputRejected({ code: "empty_payload", message: "the payload holds no memory items" });
+  if (items === 0)
+    throw new InputRejected({ code: "empty_payload", message: "the payload holds no memory items" });
   await tx
     .update(cubeVersions)
     .set({ manifest: withPayloadCounts(version.manifest, { items, chunks: items }) })
@@ -136,7 +161,8 @@ async function ingestDocument(
   const parts: string[] = [];
   for await (const line of lines) parts.push(line.text);
   const pieces: DocumentChunk[] = chunkDocument(parts.join("\n"), options);
-  if (pieces.length === 0) throw new InputRejected({ code: "empty_payload", message: "the document has no text" });
+  if (pieces.length === 0)
+    throw new InputRejected({ code: "empty_payload", message: "the document has no text" });
   for (let i = 0; i < pieces.length; i += INSERT_BATCH) {
     await tx.insert(chunks).values(
       pieces.slice(i, i + INSERT_BATCH).map((p) => ({
@@ -153,7 +179,11 @@ async function ingestDocument(
     .update(cubeVersions)
     .set({ manifest: withPayloadCounts(version.manifest, { chunks: pieces.length }) })
     .where(eq(cubeVersions.id, version.id));
-  return { chunks: pieces.length, lines: parts.length, max_chunk_chars: Math.max(...pieces.map((p) => p.text.length)) };
+  return {
+    chunks: pieces.length,
+    lines: parts.length,
+    max_chunk_chars: Math.max(...pieces.map((p) => p.text.length)),
+  };
 }
 
 function itemRow(version: typeof cubeVersions.$inferSelect, item: MemoryItem, position: number): ChunkRow {

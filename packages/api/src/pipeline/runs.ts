@@ -1,5 +1,5 @@
 import { newId } from "@memstore/core";
-import { type Executor, cubeVersions, processingRuns, sql } from "@memstore/db";
+import { cubeVersions, type Executor, processingRuns, sql } from "@memstore/db";
 import { eq } from "drizzle-orm";
 
 /**
@@ -29,7 +29,10 @@ export async function finishRun(
   status: "succeeded" | "failed",
   report: Record<string, unknown>,
 ): Promise<void> {
-  await db.update(processingRuns).set({ status, report, finishedAt: new Date() }).where(eq(processingRuns.id, runId));
+  await db
+    .update(processingRuns)
+    .set({ status, report, finishedAt: new Date() })
+    .where(eq(processingRuns.id, runId));
 }
 
 export type Rejection = { code: string; message: string; line?: number; byte_offset?: number };

@@ -1,11 +1,11 @@
-import { AppError, CUBE_TYPES, type Subject, newId, notFound, slugSchema } from "@memstore/core";
-import { type Executor, cubes } from "@memstore/db";
+import { AppError, CUBE_TYPES, newId, notFound, type Subject, slugSchema } from "@memstore/core";
+import { cubes, type Executor } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { type Page, type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
 import { cubeView } from "../views.ts";
 
 export const createCubeInput = z
@@ -25,7 +25,11 @@ export async function createCube(ctx: AppContext, subject: Subject, input: z.inf
       .select({ id: cubes.id })
       .from(cubes)
       .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, input.slug)));
-    if (taken) throw new AppError("slug_taken", `a cube with slug '${input.slug}' already exists in this organisation`);
+    if (taken)
+      throw new AppError(
+        "slug_taken",
+        `a cube with slug '${input.slug}' already exists in this organisation`,
+      );
     const [cube] = await tx
       .insert(cubes)
       .values({
@@ -50,7 +54,11 @@ export async function createCube(ctx: AppContext, subject: Subject, input: z.inf
   });
 }
 
-export async function listCubes(ctx: AppContext, subject: Subject, page: PageQuery): Promise<Page<ReturnType<typeof cubeView>>> {
+export async function listCubes(
+  ctx: AppContext,
+  subject: Subject,
+  page: PageQuery,
+): Promise<Page<ReturnType<typeof cubeView>>> {
   authorize(subject, "cube.read", { orgId: subject.orgId });
   const rows = await ctx.db
     .select()
@@ -64,7 +72,10 @@ export async function listCubes(ctx: AppContext, subject: Subject, page: PageQue
 
 /** The org's cube by id, else 404 (whether it does not exist or is another tenant's). */
 export async function loadOwnCube(db: Executor, subject: Subject, cubeId: string) {
-  const [cube] = await db.select().from(cubes).where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId)));
+  const [cube] = await db
+    .select()
+    .from(cubes)
+    .where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId)));
   if (!cube) notFound("cube");
   return cube;
 }

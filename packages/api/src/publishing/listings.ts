@@ -1,5 +1,5 @@
-import { AppError, type Subject, VISIBILITIES, licenseTermsSchema, newId, notFound } from "@memstore/core";
-import { chunks, cubeVersions, cubes, listings } from "@memstore/db";
+import { AppError, licenseTermsSchema, newId, notFound, type Subject, VISIBILITIES } from "@memstore/core";
+import { chunks, cubes, cubeVersions, listings } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -12,7 +12,10 @@ export const pricingSchema = z
   .object({
     model: z.enum(["free", "one_time", "subscription"]),
     amount_cents: z.number().int().positive().optional(),
-    currency: z.string().regex(/^[a-z]{3}$/i).optional(),
+    currency: z
+      .string()
+      .regex(/^[a-z]{3}$/i)
+      .optional(),
     interval: z.enum(["month", "year"]).optional(),
   })
   .strict();
@@ -30,7 +33,11 @@ export const createListingInput = z
 const SAMPLE_CHUNKS = 40;
 const SAMPLE_CHARS = 20_000;
 
-export async function createListing(ctx: AppContext, subject: Subject, input: z.infer<typeof createListingInput>) {
+export async function createListing(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof createListingInput>,
+) {
   authorize(subject, "listing.write", { orgId: subject.orgId });
   if (input.pricing.model !== "free") {
     throw new AppError(
@@ -88,7 +95,9 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
   const searchText = [cube!.title, cube!.description, cube!.tags.join(" "), ...sample.map((s) => s.text)]
     .join("\n")
     .slice(0, SAMPLE_CHARS);
-  const [vector] = await ctx.embedder.embed([`${cube!.title}\n${cube!.description}\n${cube!.tags.join(" ")}`]);
+  const [vector] = await ctx.embedder.embed([
+    `${cube!.title}\n${cube!.description}\n${cube!.tags.join(" ")}`,
+  ]);
   return ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(listings)
@@ -112,4 +121,3 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
     return listingView(updated!);
   });
 }
-

@@ -1,12 +1,21 @@
 import type { Readable } from "node:stream";
-import { AppError, type CubeType, type Subject, manifestDraftSchema, newId, notFound, semverSchema } from "@memstore/core";
-import { type Executor, cubeVersions, organizations, processingRuns } from "@memstore/db";
+import {
+  AppError,
+  type CubeType,
+  manifestDraftSchema,
+  newId,
+  notFound,
+  type Subject,
+  semverSchema,
+} from "@memstore/core";
+import { cubeVersions, type Executor, organizations, processingRuns } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { versionView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
 
@@ -126,7 +135,10 @@ export async function uploadPayload(
   authorize(subject, "cube.write", { orgId: subject.orgId });
   const { cube, version: row } = await loadOwnVersion(ctx.db, subject, cubeId, version);
   if (row.status !== "draft") {
-    throw new AppError("version_not_draft", `version ${version} is ${row.status}; a submitted version is immutable`);
+    throw new AppError(
+      "version_not_draft",
+      `version ${version} is ${row.status}; a submitted version is immutable`,
+    );
   }
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   const format = PAYLOAD_FORMATS[cube.type][mediaType];
@@ -167,8 +179,10 @@ export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: s
   const { cube, version: row } = await ctx.db.transaction(async (tx) => {
     const found = await loadOwnVersion(tx, subject, cubeId, version);
     const v = found.version;
-    if (v.status !== "draft") throw new AppError("version_not_draft", `version ${version} is already ${v.status}`);
-    if (!v.digest || v.size === null) throw new AppError("payload_missing", "upload a payload before submitting");
+    if (v.status !== "draft")
+      throw new AppError("version_not_draft", `version ${version} is already ${v.status}`);
+    if (!v.digest || v.size === null)
+      throw new AppError("payload_missing", "upload a payload before submitting");
     const format = PAYLOAD_FORMATS[found.cube.type][v.contentType ?? ""] ?? "unknown";
     const manifest = { ...v.manifest, payload: { format, digest: v.digest, size: v.size } };
     await tx
@@ -189,9 +203,28 @@ export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: s
     await ctx.jobs.enqueue("ingest", { versionId: row.id });
   } catch (error) {
     // Without a queued job the version would wait forever: put it back to draft and say why.
-    await ctx.db.update(cubeVersions).set({ status: "draft", submittedAt: null }).where(eq(cubeVersions.id, row.id));
+    await ctx.db
+      .update(cubeVersions)
+      .set({ status: "draft", submittedAt: null })
+      .where(eq(cubeVersions.id, row.id));
     throw new AppError("dependency_down", `the job queue is unavailable: ${(error as Error).message}`);
   }
   ctx.log(`version ${cube.slug}@${version} submitted`);
   return { status: "processing" as const };
+}
+
+export async function listVersions(ctx: AppContext, subject: Subject, cubeId: string, page: PageQuery) {
+  authorize(subject, "cube.read", { orgId: subject.orgId });
+  const cube = await loadOwnCube(ctx.db, subject, cubeId);
+  const rows = await ctx.db
+    .select()
+    .from(cubeVersions)
+    .where(eq(cubeVersions.cubeId, cube.id))
+    .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(
+    rows.map((v) => versionView(v)),
+    page,
+  );
 }

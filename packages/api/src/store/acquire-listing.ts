@@ -1,4 +1,4 @@
-import { AppError, type Subject, newId } from "@memstore/core";
+import { AppError, newId, type Subject } from "@memstore/core";
 import { entitlements } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -15,17 +15,27 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   const listing = await loadVisibleListing(ctx, subject, listingId);
   assertPublished(listing);
   if (listing.pricing.model !== "free") {
-    throw new AppError("payments_unavailable", "this listing is paid and this MemStore does not take payments yet");
+    throw new AppError(
+      "payments_unavailable",
+      "this listing is paid and this MemStore does not take payments yet",
+    );
   }
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
     const [live] = await tx
       .select()
       .from(entitlements)
-      .where(and(eq(entitlements.orgId, subject.orgId), eq(entitlements.listingId, listing.id), isNull(entitlements.revokedAt)))
+      .where(
+        and(
+          eq(entitlements.orgId, subject.orgId),
+          eq(entitlements.listingId, listing.id),
+          isNull(entitlements.revokedAt),
+        ),
+      )
       .orderBy(desc(entitlements.createdAt))
       .limit(1);
-    if (live && (!live.validUntil || live.validUntil > now)) return { entitlement: entitlementView(live), created: false };
+    if (live && (!live.validUntil || live.validUntil > now))
+      return { entitlement: entitlementView(live), created: false };
     const validDays = (listing.terms as { valid_days?: number }).valid_days;
     const [created] = await tx
       .insert(entitlements)

@@ -1,11 +1,21 @@
-import { AppError, type Subject, fuseByReciprocalRank, notFound } from "@memstore/core";
-import { cubeVersions, cubes, entitlements, installs, listings, organizations, processingRuns, queryRows, sql } from "@memstore/db";
+import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
+import {
+  cubes,
+  cubeVersions,
+  entitlements,
+  installs,
+  listings,
+  organizations,
+  processingRuns,
+  queryRows,
+  sql,
+} from "@memstore/db";
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { type Page, decodeCursor, pageQuery, toPage } from "../pagination.ts";
+import { decodeCursor, type Page, pageQuery, toPage } from "../pagination.ts";
 import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { listingView, runView } from "../views.ts";
 
@@ -19,14 +29,22 @@ export const storeQuery = pageQuery.extend({
 const CANDIDATES = 200;
 
 /** The store: published public listings, optionally by hybrid (text + semantic) query and filters. */
-export async function searchListings(ctx: AppContext, subject: Subject, query: z.infer<typeof storeQuery>): Promise<Page<StoreCard>> {
+export async function searchListings(
+  ctx: AppContext,
+  subject: Subject,
+  query: z.infer<typeof storeQuery>,
+): Promise<Page<StoreCard>> {
   authorize(subject, "store.read");
   const filters = sql.join(
     [
       sql`l.status = 'published' and l.visibility = 'public'`,
       query.type ? sql`c.type = ${query.type}` : sql`true`,
       query.tag ? sql`${query.tag} = any(c.tags)` : sql`true`,
-      query.free === "true" ? sql`l.pricing->>'model' = 'free'` : query.free === "false" ? sql`l.pricing->>'model' <> 'free'` : sql`true`,
+      query.free === "true"
+        ? sql`l.pricing->>'model' = 'free'`
+        : query.free === "false"
+          ? sql`l.pricing->>'model' <> 'free'`
+          : sql`true`,
     ],
     sql` and `,
   );
@@ -51,7 +69,9 @@ export async function searchListings(ctx: AppContext, subject: Subject, query: z
         )
       : [];
     // Semantic neighbours always exist; keep only those that also match a word, unless nothing does.
-    const fused = fuseByReciprocalRank([lexical, semantic].map((list) => list.map((r) => ({ key: r.id, item: r.id }))));
+    const fused = fuseByReciprocalRank(
+      [lexical, semantic].map((list) => list.map((r) => ({ key: r.id, item: r.id }))),
+    );
     const lexicalIds = new Set(lexical.map((r) => r.id));
     ids = (lexicalIds.size > 0 ? fused.filter((f) => lexicalIds.has(f.key)) : fused).map((f) => f.key);
     ids = ids.slice(offset, offset + query.limit + 1);
@@ -81,27 +101,51 @@ async function storeCards(ctx: AppContext, ids: string[]) {
   const versions = await ctx.db
     .select({ cubeId: cubeVersions.cubeId, version: cubeVersions.version, size: cubeVersions.size })
     .from(cubeVersions)
-    .where(and(inArray(cubeVersions.cubeId, rows.map((r) => r.cube.id)), eq(cubeVersions.status, "ready")));
+    .where(
+      and(
+        inArray(
+          cubeVersions.cubeId,
+          rows.map((r) => r.cube.id),
+        ),
+        eq(cubeVersions.status, "ready"),
+      ),
+    );
   const installCounts = await ctx.db
     .select({ listingId: installs.listingId, n: count() })
     .from(installs)
     .where(and(inArray(installs.listingId, ids), isNull(installs.uninstalledAt)))
     .groupBy(installs.listingId);
   for (const r of rows) {
-    const ready = versions.filter((v) => v.cubeId === r.cube.id).sort((a, b) => semver.rcompare(a.version, b.version));
-    out.set(r.listing.id, card(r, ready[0] ?? null, installCounts.find((c) => c.listingId === r.listing.id)?.n ?? 0));
+    const ready = versions
+      .filter((v) => v.cubeId === r.cube.id)
+      .sort((a, b) => semver.rcompare(a.version, b.version));
+    out.set(
+      r.listing.id,
+      card(r, ready[0] ?? null, installCounts.find((c) => c.listingId === r.listing.id)?.n ?? 0),
+    );
   }
   return out;
 }
 
 function card(
-  r: { listing: typeof listings.$inferSelect; cube: typeof cubes.$inferSelect; org: typeof organizations.$inferSelect },
+  r: {
+    listing: typeof listings.$inferSelect;
+    cube: typeof cubes.$inferSelect;
+    org: typeof organizations.$inferSelect;
+  },
   latest: { version: string; size: number | null } | null,
   installCount: number,
 ) {
   return {
     ...listingView(r.listing),
-    cube: { id: r.cube.id, slug: r.cube.slug, type: r.cube.type, title: r.cube.title, description: r.cube.description, tags: r.cube.tags },
+    cube: {
+      id: r.cube.id,
+      slug: r.cube.slug,
+      type: r.cube.type,
+      title: r.cube.title,
+      description: r.cube.description,
+      tags: r.cube.tags,
+    },
     publisher: { id: r.org.id, slug: r.org.slug, name: r.org.name },
     latest_version: latest?.version ?? null,
     size: latest?.size ?? null,
@@ -120,12 +164,26 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
     .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
     .orderBy(desc(cubeVersions.readyAt));
   const runs = versions.length
-    ? await ctx.db.select().from(processingRuns).where(inArray(processingRuns.versionId, versions.map((v) => v.id)))
+    ? await ctx.db
+        .select()
+        .from(processingRuns)
+        .where(
+          inArray(
+            processingRuns.versionId,
+            versions.map((v) => v.id),
+          ),
+        )
     : [];
   const [entitlement] = await ctx.db
     .select()
     .from(entitlements)
-    .where(and(eq(entitlements.orgId, subject.orgId), eq(entitlements.listingId, listing.id), isNull(entitlements.revokedAt)))
+    .where(
+      and(
+        eq(entitlements.orgId, subject.orgId),
+        eq(entitlements.listingId, listing.id),
+        isNull(entitlements.revokedAt),
+      ),
+    )
     .orderBy(desc(entitlements.createdAt))
     .limit(1);
   return {
@@ -149,7 +207,8 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
   const [listing] = await ctx.db.select().from(listings).where(eq(listings.id, listingId));
   const visible =
     listing &&
-    (listing.orgId === subject.orgId || (listing.status === "published" && listing.visibility !== "private" && listing.visibility !== "org"));
+    (listing.orgId === subject.orgId ||
+      (listing.status === "published" && listing.visibility !== "private" && listing.visibility !== "org"));
   if (!visible) notFound("listing");
   return listing;
 }

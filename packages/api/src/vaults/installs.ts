@@ -1,11 +1,18 @@
-import { AppError, type Subject, isValidVersionPolicy, newId, notFound, resolveVersionPolicy } from "@memstore/core";
-import { cubeVersions, cubes, entitlements, installs, organizations } from "@memstore/db";
+import {
+  AppError,
+  isValidVersionPolicy,
+  newId,
+  notFound,
+  resolveVersionPolicy,
+  type Subject,
+} from "@memstore/core";
+import { cubes, cubeVersions, entitlements, installs, organizations } from "@memstore/db";
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -26,7 +33,13 @@ export async function liveEntitlement(ctx: AppContext, orgId: string, listingId:
   const [row] = await ctx.db
     .select()
     .from(entitlements)
-    .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId), isNull(entitlements.revokedAt)))
+    .where(
+      and(
+        eq(entitlements.orgId, orgId),
+        eq(entitlements.listingId, listingId),
+        isNull(entitlements.revokedAt),
+      ),
+    )
     .orderBy(desc(entitlements.validUntil))
     .limit(1);
   return row ?? null;
@@ -36,7 +49,12 @@ export async function liveEntitlement(ctx: AppContext, orgId: string, listingId:
  * Installs a listing into a vault: a pointer to one ready version chosen by the version policy.
  * Plaintext chunks stay where they are, shared by every subscriber.
  */
-export async function installListing(ctx: AppContext, subject: Subject, vaultId: string, input: z.infer<typeof installInput>) {
+export async function installListing(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  input: z.infer<typeof installInput>,
+) {
   authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const listing = await loadVisibleListing(ctx, subject, input.listing_id);
@@ -48,7 +66,10 @@ export async function installListing(ctx: AppContext, subject: Subject, vaultId:
     .select()
     .from(cubeVersions)
     .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")));
-  const chosen = resolveVersionPolicy(input.version_policy, ready.map((v) => v.version));
+  const chosen = resolveVersionPolicy(
+    input.version_policy,
+    ready.map((v) => v.version),
+  );
   if (!chosen) {
     throw new AppError("no_matching_version", `no ready version matches '${input.version_policy}'`, {
       available: ready.map((v) => v.version),
@@ -65,8 +86,18 @@ export async function installListing(ctx: AppContext, subject: Subject, vaultId:
     const [already] = await tx
       .select({ id: installs.id })
       .from(installs)
-      .where(and(eq(installs.vaultId, vault.id), eq(installs.listingId, listing.id), isNull(installs.uninstalledAt)));
-    if (already) throw new AppError("already_installed", `this listing is already installed in the vault (${already.id})`);
+      .where(
+        and(
+          eq(installs.vaultId, vault.id),
+          eq(installs.listingId, listing.id),
+          isNull(installs.uninstalledAt),
+        ),
+      );
+    if (already)
+      throw new AppError(
+        "already_installed",
+        `this listing is already installed in the vault (${already.id})`,
+      );
     const [install] = await tx
       .insert(installs)
       .values({

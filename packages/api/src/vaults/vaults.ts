@@ -1,11 +1,11 @@
-import { AppError, type Subject, newId, notFound } from "@memstore/core";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { type PageQuery, decodeCursor, toPage } from "../pagination.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { vaultView } from "../views.ts";
 
 export const createVaultInput = z
@@ -15,7 +15,11 @@ export const createVaultInput = z
   })
   .strict();
 
-export async function createVault(ctx: AppContext, subject: Subject, input: z.infer<typeof createVaultInput>) {
+export async function createVault(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof createVaultInput>,
+) {
   authorize(subject, "vault.write", { orgId: subject.orgId });
   return ctx.db.transaction(async (tx) => {
     const [taken] = await tx
@@ -25,7 +29,12 @@ export async function createVault(ctx: AppContext, subject: Subject, input: z.in
     if (taken) throw new AppError("conflict", `a vault named '${input.name}' already exists`);
     const [vault] = await tx
       .insert(vaults)
-      .values({ id: newId("vault"), orgId: subject.orgId, name: input.name, namespaceKind: input.namespace_kind ?? "org" })
+      .values({
+        id: newId("vault"),
+        orgId: subject.orgId,
+        name: input.name,
+        namespaceKind: input.namespace_kind ?? "org",
+      })
       .returning();
     await recordAudit(tx, {
       orgId: subject.orgId,
@@ -54,7 +63,10 @@ export async function listVaults(ctx: AppContext, subject: Subject, page: PageQu
 
 /** The org's vault by id; 404 when missing, another tenant's, or outside the key's vault binding. */
 export async function loadOwnVault(db: Executor, subject: Subject, vaultId: string) {
-  const [vault] = await db.select().from(vaults).where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId)));
+  const [vault] = await db
+    .select()
+    .from(vaults)
+    .where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId)));
   if (!vault) notFound("vault");
   return vault;
 }

@@ -1,0 +1,51 @@
+import { loadConfig, openRuntime } from "@memstore/api";
+import { InProcessRunner } from "@memstore/queue";
+import { startHttpServer } from "@memstore/web";
+import { createProcessors } from "@memstore/workers";
+import { Command } from "commander";
+import { DEMO_PASSWORD, seedDemo } from "../demo.ts";
+
+export function devCommand(): Command {
+  return new Command("dev")
+    .description("embedded mode: database, blobs and jobs in this process, demo data, web on PORT")
+    .option("--no-demo", "do not seed the demo store")
+    .action(async (options: { demo: boolean }) => {
+      const started = Date.now();
+      const config = loadConfig();
+      const runner = new InProcessRunner((line) => console.log(`[jobs] ${line}`));
+      const ctx = await openRuntime(config, runner, {
+        migrate: true,
+        log: (line) => console.log(`[memstore] ${line}`),
+      });
+      runner.register(createProcessors(ctx));
+      const demo = options.demo ? await seedDemo(ctx, () => runner.idle()) : null;
+      const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const lines = [
+        "",
+        `MemStore is ready in ${seconds} s (${ctx.database.kind === "pglite" ? "embedded database" : "Postgres"}, data in ${config.dataDir})`,
+        `  Portal and API:   ${server.url}`,
+        `  API reference:    ${server.url}/api/v1/openapi.json`,
+      ];
+      if (demo) {
+        lines.push(
+          `  Demo publisher:   ${demo.publisher.email} / ${DEMO_PASSWORD}`,
+          `  Demo subscriber:  ${demo.subscriber.email} / ${DEMO_PASSWORD}`,
+          `  Demo agent key:   ${demo.agent_key}  (vault ${demo.vault_id})`,
+          "",
+          "  Try it:",
+          `    curl -s ${server.url}/api/v1/vaults/${demo.vault_id}/search \\`,
+          `      -H "authorization: Bearer ${demo.agent_key}" -H "content-type: application/json" \\`,
+          `      -d '{"query": "VAT rate in France"}'`,
+        );
+      }
+      console.log(lines.join("\n"));
+      const stop = async () => {
+        await server.close();
+        await ctx.close();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void stop());
+      process.on("SIGINT", () => void stop());
+    });
+}

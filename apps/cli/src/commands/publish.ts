@@ -1,0 +1,191 @@
+import { createReadStream, readdirSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { MemStoreApiError, type MemStoreClient, type Version } from "@memstore/sdk";
+import { SingleBar } from "cli-progress";
+import { Command } from "commander";
+import { clientFrom, keyOption, urlOption } from "../client.ts";
+
+const MEDIA_TYPES: Record<string, string> = {
+  ".jsonl": "application/x-ndjson",
+  ".ndjson": "application/x-ndjson",
+  ".md": "text/markdown",
+  ".markdown": "text/markdown",
+  ".txt": "text/plain",
+};
+
+type Payload = { size: number; contentType: string; open(): Readable; describe: string };
+
+export function publishCommand(): Command {
+  return new Command("publish")
+    .description(
+      "create what is missing, upload with a progress bar, submit, and wait for ready or the rejection report",
+    )
+    .argument("<path>", "a .jsonl, .md or .txt file, or a directory of Markdown/text documents")
+    .requiredOption("--cube <slug>", "the cube's slug (created when missing)")
+    .requiredOption("--version <semver>", "the version to publish")
+    .option("--title <title>", "title for a new cube")
+    .option("--description <text>", "description for a new cube")
+    .option("--tags <tags>", "comma-separated tags for a new cube")
+    .option("--changelog <text>", "what changed in this version")
+    .option("--list-free", "after it is ready, list the cube for free in the store and publish the listing")
+    .addOption(urlOption())
+    .addOption(keyOption())
+    .action(async (path: string, options: PublishOptions) => {
+      const client = clientFrom(options);
+      const payload = payloadOf(path);
+      const cube = await findOrCreateCube(client, options);
+      await client.createVersion(cube.id, {
+        version: options.version,
+        ...(options.changelog ? { manifest: { changelog: options.changelog } } : {}),
+      });
+      console.error(
+        `uploading ${payload.describe} (${formatBytes(payload.size)}) to ${cube.slug}@${options.version}`,
+      );
+      const uploaded = await upload(client, cube.id, options.version, payload);
+      console.error(`uploaded ${uploaded.digest}`);
+      await client.submitVersion(cube.id, options.version);
+      const seen = new Set<string>();
+      const final = await client.waitForVersion(cube.id, options.version, {
+        onPoll: (v) => reportRuns(v, seen),
+      });
+      if (final.status === "rejected") {
+        const failed = final.runs.find((r) => r.status === "failed");
+        console.error(
+          `rejected by ${failed?.kind ?? "the pipeline"}:\n${JSON.stringify(failed?.report ?? {}, null, 2)}`,
+        );
+        process.exitCode = 2;
+        return;
+      }
+      console.error(`${cube.slug}@${options.version} is ready`);
+      let listingId: string | null = null;
+      if (options.listFree) {
+        const listing = await client.createListing({
+          cube_id: cube.id,
+          visibility: "public",
+          pricing: { model: "free" },
+        });
+        await client.publishListing(listing.id);
+        listingId = listing.id;
+        console.error(`listed for free: ${listing.id}`);
+      }
+      console.log(
+        JSON.stringify({
+          cube_id: cube.id,
+          version: final.version,
+          status: final.status,
+          digest: final.digest,
+          listing_id: listingId,
+        }),
+      );
+    });
+}
+
+type PublishOptions = {
+  cube: string;
+  version: string;
+  title?: string;
+  description?: string;
+  tags?: string;
+  changelog?: string;
+  listFree?: boolean;
+  url: string;
+  key: string;
+};
+
+async function findOrCreateCube(client: MemStoreClient, options: PublishOptions) {
+  for (let cursor: string | undefined; ; ) {
+    const page = await client.listCubes({ limit: 200, cursor });
+    const found = page.items.find((c) => c.slug === options.cube);
+    if (found) return found;
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return client.createCube({
+    slug: options.cube,
+    type: "plaintext",
+    title: options.title ?? options.cube,
+    description: options.description,
+    tags: options.tags
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
+  });
+}
+
+function payloadOf(path: string): Payload {
+  const stat = statSync(path);
+  if (stat.isFile()) {
+    const contentType = MEDIA_TYPES[extname(path).toLowerCase()];
+    if (!contentType) throw new Error(`${path}: use a .jsonl, .md or .txt file`);
+    return { size: stat.size, contentType, open: () => createReadStream(path), describe: path };
+  }
+  // A directory of documents becomes one Markdown payload, the documents in name order.
+  const files = readdirSync(path)
+    .filter((f) => [".md", ".markdown", ".txt"].includes(extname(f).toLowerCase()))
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0) throw new Error(`${path}: no .md or .txt documents in the directory`);
+  const separator = Buffer.from("\n\n");
+  const size = files.reduce((n, f) => n + statSync(f).size, 0) + separator.length * (files.length - 1);
+  async function* concatenated() {
+    for (const [i, f] of files.entries()) {
+      if (i > 0) yield separator;
+      for await (const chunk of createReadStream(f)) yield chunk as Buffer;
+    }
+  }
+  return {
+    size,
+    contentType: "text/markdown",
+    open: () => Readable.from(concatenated()),
+    describe: `${files.length} documents from ${path}`,
+  };
+}
+
+async function upload(client: MemStoreClient, cubeId: string, version: string, payload: Payload) {
+  const bar = new SingleBar({
+    format: "upload [{bar}] {percentage}% {value}/{total} bytes",
+    noTTYOutput: true,
+    notTTYSchedule: 1000,
+    stream: process.stderr,
+  });
+  bar.start(payload.size, 0);
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      sent += chunk.length;
+      bar.update(sent);
+      done(null, chunk);
+    },
+  });
+  try {
+    const body = payload.open().pipe(counter);
+    return await client.uploadPayload(
+      cubeId,
+      version,
+      Readable.toWeb(body) as ReadableStream<Uint8Array>,
+      payload.contentType,
+      payload.size,
+    );
+  } catch (error) {
+    if (error instanceof MemStoreApiError) throw error;
+    throw new Error(`upload failed: ${(error as Error).message}`);
+  } finally {
+    bar.stop();
+  }
+}
+
+function reportRuns(version: Version, seen: Set<string>) {
+  for (const run of version.runs) {
+    const key = `${run.kind}:${run.status}:${run.attempts}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    console.error(`  ${run.kind}: ${run.status}${run.attempts > 1 ? ` (attempt ${run.attempts})` : ""}`);
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}

@@ -1,0 +1,35 @@
+import { Command } from "commander";
+import { clientFrom, keyOption, urlOption } from "../client.ts";
+
+export function searchCommand(): Command {
+  return new Command("search")
+    .description("agent-side hybrid search over a vault, for humans")
+    .argument("<vault_id>")
+    .argument("<query...>")
+    .option("-k, --top-k <n>", "how many results", "5")
+    .option("--json", "print the raw JSON response")
+    .addOption(urlOption())
+    .addOption(keyOption())
+    .action(
+      async (
+        vaultId: string,
+        words: string[],
+        options: { topK: string; json?: boolean; url: string; key: string },
+      ) => {
+        const { results } = await clientFrom(options).search(vaultId, {
+          query: words.join(" "),
+          top_k: Number(options.topK),
+        });
+        if (options.json) {
+          console.log(JSON.stringify({ results }, null, 2));
+          return;
+        }
+        if (results.length === 0) console.log("no results");
+        for (const [i, r] of results.entries()) {
+          const from = r.cube ? `${r.cube.publisher}/${r.cube.slug}@${r.cube.version}` : "own memory";
+          console.log(`${i + 1}. [${r.score.toFixed(4)}] ${from}`);
+          console.log(`   ${r.text.replace(/\s+/g, " ").slice(0, 240)}`);
+        }
+      },
+    );
+}

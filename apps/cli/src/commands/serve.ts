@@ -1,0 +1,27 @@
+import { loadConfig, openRuntime } from "@memstore/api";
+import { BullMqProducer } from "@memstore/queue";
+import { startHttpServer } from "@memstore/web";
+import { Command } from "commander";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("the web app and API in services mode (DATABASE_URL, REDIS_URL, STORAGE_URL)")
+    .action(async () => {
+      const config = loadConfig();
+      if (!config.DATABASE_URL || !config.REDIS_URL) {
+        throw new Error(
+          "memstore serve runs in services mode: set DATABASE_URL and REDIS_URL (or use memstore dev)",
+        );
+      }
+      const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL));
+      const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
+      console.log(`MemStore API listening on ${server.url} (services mode, embedder ${ctx.embedder.model})`);
+      const stop = async () => {
+        await server.close();
+        await ctx.close();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void stop());
+      process.on("SIGINT", () => void stop());
+    });
+}

@@ -1,0 +1,31 @@
+import { createApiKey, createApiKeyInput, listApiKeys, revokeApiKey } from "@memstore/api";
+import { json, route } from "../route.ts";
+
+export const keyRoutes = [
+  route({
+    method: "POST",
+    path: "/api/v1/keys",
+    summary: "Create an API key (the secret is returned only here)",
+    tag: "keys",
+    scope: "admin",
+    body: createApiKeyInput,
+    handler: async ({ ctx, subject, body }) => json(await createApiKey(ctx, subject, body), 201),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/keys",
+    summary: "List the organisation's API keys",
+    tag: "keys",
+    scope: "admin",
+    handler: async ({ ctx, subject }) => ({ items: await listApiKeys(ctx, subject), next_cursor: null }),
+  }),
+  route({
+    method: "DELETE",
+    path: "/api/v1/keys/{key_id}",
+    summary: "Revoke an API key at once",
+    tag: "keys",
+    scope: "admin",
+    status: 204,
+    handler: ({ ctx, subject, params }) => revokeApiKey(ctx, subject, params.key_id!),
+  }),
+];

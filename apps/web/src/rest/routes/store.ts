@@ -1,0 +1,33 @@
+import { acquireListing, getStoreListing, searchListings, storeQuery } from "@memstore/api";
+import { json, route } from "../route.ts";
+
+export const storeRoutes = [
+  route({
+    method: "GET",
+    path: "/api/v1/store/listings",
+    summary: "Search published listings (q: hybrid text + semantic)",
+    tag: "store",
+    scope: "subscribe",
+    query: storeQuery,
+    handler: ({ ctx, subject, query }) => searchListings(ctx, subject, query),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/store/listings/{listing_id}",
+    summary: "A listing with its versions, processing summaries, price and terms",
+    tag: "store",
+    scope: "subscribe",
+    handler: ({ ctx, subject, params }) => getStoreListing(ctx, subject, params.listing_id!),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/store/listings/{listing_id}/acquire",
+    summary: "Acquire a listing: a free one grants an entitlement (201; 200 when one is already live)",
+    tag: "store",
+    scope: "subscribe",
+    handler: async ({ ctx, subject, params }) => {
+      const { entitlement, created } = await acquireListing(ctx, subject, params.listing_id!);
+      return json({ entitlement }, created ? 201 : 200);
+    },
+  }),
+];

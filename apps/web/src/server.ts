@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import type { AppContext } from "@memstore/api";
+import { createRestHandler } from "./rest/router.ts";
+
+export type HttpServer = { url: string; port: number; close(): Promise<void> };
+
+/**
+ * The HTTP front of MemStore: REST API v1 under /api/v1 (fetch-style handlers, request bodies
+ * streamed straight through), and an index at / that points to the API's documents.
+ */
+export async function startHttpServer(
+  ctx: AppContext,
+  options: { port: number; host: string },
+): Promise<HttpServer> {
+  const rest = createRestHandler(ctx);
+  const server = createServer((req, res) => {
+    void handle(req, res, rest, ctx).catch((error: unknown) => {
+      ctx.log(`http error: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
+      res.end();
+    });
+  });
+  // Uploads may be slow; the default 5-minute request timeout would cut off large payloads.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rest: (request: Request) => Promise<Response>,
+  ctx: AppContext,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  let response: Response;
+  if (url.pathname.startsWith("/api/")) {
+    response = await rest(toRequest(req, url));
+  } else if (url.pathname === "/" && (req.method === "GET" || req.method === "HEAD")) {
+    response = new Response(indexPage(ctx), { headers: { "content-type": "text/html; charset=utf-8" } });
+  } else {
+    response = new Response(JSON.stringify({ error: "not found" }), {
+      status: 404,
+      headers: { "content-type": "application/json" },
+    });
+  }
+  await writeResponse(response, res);
+}
+
+function toRequest(req: IncomingMessage, url: URL): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(url, {
+    method: req.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    // Node's fetch needs this to stream a request body.
+    duplex: "half",
+  } as RequestInit);
+}
+
+async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>)
+      .on("error", reject)
+      .pipe(res)
+      .on("finish", resolve)
+      .on("error", reject);
+  });
+}
+
+function indexPage(ctx: AppContext): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MemStore</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<h1>MemStore</h1>
+<p>The exchange for AI memory: publish governed MemCubes, install them into vaults, and let agents pull them.</p>
+<ul>
+<li><a href="/api/v1/openapi.json">REST API v1 — OpenAPI 3.1 document</a></li>
+<li><a href="/api/v1/health">Health</a></li>
+</ul>
+<p>Mode: ${ctx.config.mode}; embedder: ${ctx.embedder.model}.</p>
+</body></html>`;
+}

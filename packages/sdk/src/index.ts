@@ -1,0 +1,315 @@
+/**
+ * The TypeScript client of MemStore's REST API v1: no server dependencies, what agents install.
+ * Every failure is a MemStoreApiError carrying the problem document's `code`.
+ */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [key: string]: unknown;
+};
+
+export class MemStoreApiError extends Error {
+  override readonly name = "MemStoreApiError";
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(`${status} ${problem.code}: ${problem.detail}`);
+  }
+  get code(): string {
+    return this.problem.code;
+  }
+}
+
+export type Page<T> = { items: T[]; next_cursor: string | null };
+export type Run = {
+  kind: string;
+  status: string;
+  attempts: number;
+  report: Record<string, unknown>;
+  started_at: string;
+  finished_at: string | null;
+};
+export type Cube = {
+  id: string;
+  slug: string;
+  type: string;
+  title: string;
+  description: string;
+  tags: string[];
+};
+export type Version = {
+  id: string;
+  version: string;
+  status: "draft" | "processing" | "ready" | "rejected";
+  manifest: Record<string, unknown>;
+  digest: string | null;
+  size: number | null;
+  signature: string | null;
+  runs: Run[];
+  upload_url?: string;
+};
+export type Listing = {
+  id: string;
+  cube_id: string;
+  status: string;
+  visibility: string;
+  pricing: Record<string, unknown>;
+  terms: Record<string, unknown>;
+};
+export type SearchResult = {
+  id: string;
+  text: string;
+  score: number;
+  source: "install" | "memory";
+  cube?: { id: string; slug: string; version: string; publisher: string; install_id: string };
+  metadata: Record<string, unknown>;
+};
+export type Memory = {
+  id: string;
+  version: number;
+  text: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  state: string;
+};
+
+export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | string | AsyncIterable<Uint8Array>;
+
+export class MemStoreClient {
+  private readonly baseUrl: string;
+
+  constructor(options: { baseUrl: string; apiKey?: string; fetch?: typeof fetch }) {
+    this.baseUrl = options.baseUrl.replace(/\/$/, "");
+    this.apiKey = options.apiKey;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  private readonly apiKey: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+    const headers = new Headers(init.headers);
+    if (this.apiKey) headers.set("authorization", `Bearer ${this.apiKey}`);
+    if (body !== undefined) headers.set("content-type", "application/json");
+    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+      ...init,
+      method,
+      headers,
+      body: body !== undefined ? JSON.stringify(body) : init.body,
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      let problem: Problem;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        problem = {
+          type: "about:blank",
+          title: response.statusText,
+          status: response.status,
+          detail: text,
+          code: "http_error",
+        };
+      }
+      throw new MemStoreApiError(response.status, problem);
+    }
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  health() {
+    return this.request<{ status: string; db: string; queue: string; storage: string }>(
+      "GET",
+      "/api/v1/health",
+    );
+  }
+
+  // Publishing
+  createCube(input: { slug: string; type: string; title: string; description?: string; tags?: string[] }) {
+    return this.request<Cube>("POST", "/api/v1/cubes", input);
+  }
+  listCubes(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Cube>>("GET", `/api/v1/cubes${qs(query)}`);
+  }
+  getCube(cubeId: string) {
+    return this.request<Cube>("GET", `/api/v1/cubes/${enc(cubeId)}`);
+  }
+  createVersion(cubeId: string, input: { version: string; manifest?: Record<string, unknown> }) {
+    return this.request<Version & { upload_url: string }>(
+      "POST",
+      `/api/v1/cubes/${enc(cubeId)}/versions`,
+      input,
+    );
+  }
+  getVersion(cubeId: string, version: string) {
+    return this.request<Version>("GET", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}`);
+  }
+  uploadPayload(cubeId: string, version: string, body: UploadBody, contentType: string, size?: number) {
+    const headers: Record<string, string> = { "content-type": contentType };
+    if (size !== undefined) headers["content-length"] = String(size);
+    const stream = typeof body === "string" || body instanceof Uint8Array ? body : toStream(body);
+    return this.request<{ digest: string; size: number }>(
+      "PUT",
+      `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/payload`,
+      undefined,
+      {
+        headers,
+        body: stream as BodyInit,
+        duplex: "half",
+      } as RequestInit,
+    );
+  }
+  submitVersion(cubeId: string, version: string) {
+    return this.request<{ status: "processing" }>(
+      "POST",
+      `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/submit`,
+    );
+  }
+  /** Polls until the version is ready or rejected. */
+  async waitForVersion(
+    cubeId: string,
+    version: string,
+    options: { intervalMs?: number; timeoutMs?: number; onPoll?: (v: Version) => void } = {},
+  ) {
+    const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+    for (;;) {
+      const v = await this.getVersion(cubeId, version);
+      options.onPoll?.(v);
+      if (v.status === "ready" || v.status === "rejected") return v;
+      if (Date.now() > deadline) throw new Error(`version ${version} still ${v.status} after the timeout`);
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+    }
+  }
+  createListing(input: {
+    cube_id: string;
+    visibility: string;
+    pricing: Record<string, unknown>;
+    terms?: Record<string, unknown>;
+  }) {
+    return this.request<Listing>("POST", "/api/v1/listings", input);
+  }
+  publishListing(listingId: string) {
+    return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/publish`);
+  }
+
+  // Store and vaults
+  searchStore(
+    query: { q?: string; type?: string; tag?: string; free?: boolean; limit?: number; cursor?: string } = {},
+  ) {
+    return this.request<Page<Listing & { cube: Cube; publisher: { slug: string } }>>(
+      "GET",
+      `/api/v1/store/listings${qs(query)}`,
+    );
+  }
+  getListing(listingId: string) {
+    return this.request<Listing & Record<string, unknown>>("GET", `/api/v1/store/listings/${enc(listingId)}`);
+  }
+  acquire(listingId: string) {
+    return this.request<{ entitlement: { id: string } } | { checkout_url: string }>(
+      "POST",
+      `/api/v1/store/listings/${enc(listingId)}/acquire`,
+    );
+  }
+  createVault(input: { name: string }) {
+    return this.request<{ id: string; name: string }>("POST", "/api/v1/vaults", input);
+  }
+  listVaults() {
+    return this.request<Page<{ id: string; name: string }>>("GET", "/api/v1/vaults");
+  }
+  install(vaultId: string, input: { listing_id: string; version_policy?: string }) {
+    return this.request<{ id: string; cube: Cube; version: string; state: string }>(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/installs`,
+      input,
+    );
+  }
+  listInstalls(vaultId: string) {
+    return this.request<Page<{ id: string; version: string; state: string }>>(
+      "GET",
+      `/api/v1/vaults/${enc(vaultId)}/installs`,
+    );
+  }
+  uninstall(vaultId: string, installId: string) {
+    return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);
+  }
+
+  // Agents
+  search(
+    vaultId: string,
+    input: {
+      query: string;
+      top_k?: number;
+      filter?: { types?: string[]; tags?: string[]; cube_ids?: string[] };
+      mode?: "hybrid" | "vector" | "keyword";
+    },
+  ) {
+    return this.request<{ results: SearchResult[] }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
+  }
+  createMemory(
+    vaultId: string,
+    input: { text: string; tags?: string[]; metadata?: Record<string, unknown>; ttl_days?: number },
+  ) {
+    return this.request<Memory>("POST", `/api/v1/vaults/${enc(vaultId)}/memories`, input);
+  }
+  listMemories(vaultId: string, query: { state?: string; limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Memory>>("GET", `/api/v1/vaults/${enc(vaultId)}/memories${qs(query)}`);
+  }
+  getMemory(vaultId: string, memoryId: string) {
+    return this.request<Memory>("GET", `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}`);
+  }
+  updateMemory(
+    vaultId: string,
+    memoryId: string,
+    input: { text?: string; tags?: string[]; metadata?: Record<string, unknown> },
+  ) {
+    return this.request<Memory>("PATCH", `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}`, input);
+  }
+  archiveMemory(vaultId: string, memoryId: string) {
+    return this.request<Memory>("DELETE", `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}`);
+  }
+  memoryHistory(vaultId: string, memoryId: string) {
+    return this.request<{ items: Array<Memory & { supersedes: string | null; is_current: boolean }> }>(
+      "GET",
+      `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}/history`,
+    );
+  }
+
+  // Keys
+  createKey(input: { name: string; scopes: string[]; vault_id?: string; expires_at?: string }) {
+    return this.request<{ id: string; key: string }>("POST", "/api/v1/keys", input);
+  }
+  listKeys() {
+    return this.request<Page<{ id: string; name: string; scopes: string[] }>>("GET", "/api/v1/keys");
+  }
+  revokeKey(keyId: string) {
+    return this.request<void>("DELETE", `/api/v1/keys/${enc(keyId)}`);
+  }
+}
+
+const enc = encodeURIComponent;
+
+function qs(query: Record<string, string | number | boolean | undefined>): string {
+  const entries = Object.entries(query).filter(([, v]) => v !== undefined) as Array<
+    [string, string | number | boolean]
+  >;
+  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : "";
+}
+
+function toStream(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  if (body instanceof ReadableStream) return body;
+  const iterator = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}

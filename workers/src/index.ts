@@ -1,0 +1,3 @@
+export { createProcessors } from "./registry.ts";
+export { runWorkerProcess } from "./run-worker-process.ts";
+export { startWorkers } from "./start-workers.ts";

@@ -1,0 +1,28 @@
+import { type Config, openRuntime } from "@memstore/api";
+import { BullMqProducer } from "@memstore/queue";
+import { startWorkers } from "./start-workers.ts";
+
+/** `memstore worker`: BullMQ workers in this process until SIGTERM or SIGINT. */
+export async function runWorkerProcess(config: Config): Promise<void> {
+  if (!config.DATABASE_URL || !config.REDIS_URL) {
+    throw new Error("memstore worker runs in services mode: set DATABASE_URL and REDIS_URL");
+  }
+  const producer = new BullMqProducer(config.REDIS_URL);
+  const ctx = await openRuntime(config, producer, {
+    log: (line) => console.log(`[worker ${process.pid}] ${line}`),
+  });
+  const pool = startWorkers(ctx, { redisUrl: config.REDIS_URL, lockMs: config.JOB_LOCK_MS });
+  ctx.log(`ready (embedder ${ctx.embedder.model})`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.log(`${signal}: finishing running jobs (at most ${config.WORKER_SHUTDOWN_MS} ms)`);
+    await pool.close(config.WORKER_SHUTDOWN_MS);
+    await ctx.close();
+    ctx.log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
