@@ -7,11 +7,15 @@ export async function runWorkerProcess(config: Config): Promise<void> {
   if (!config.DATABASE_URL || !config.REDIS_URL) {
     throw new Error("memstore worker runs in services mode: set DATABASE_URL and REDIS_URL");
   }
-  const producer = new BullMqProducer(config.REDIS_URL);
+  const producer = new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX);
   const ctx = await openRuntime(config, producer, {
     log: (line) => console.log(`[worker ${process.pid}] ${line}`),
   });
-  const pool = startWorkers(ctx, { redisUrl: config.REDIS_URL, lockMs: config.JOB_LOCK_MS });
+  const pool = startWorkers(ctx, {
+    redisUrl: config.REDIS_URL,
+    lockMs: config.JOB_LOCK_MS,
+    prefix: config.QUEUE_PREFIX,
+  });
   ctx.log(`ready (embedder ${ctx.embedder.model})`);
   let stopping = false;
   const stop = async (signal: string) => {

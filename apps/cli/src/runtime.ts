@@ -12,7 +12,10 @@ export async function openCommandRuntime(
   const config = options.config ?? loadConfig();
   const log = options.quiet ? () => {} : (line: string) => console.log(line);
   if (config.REDIS_URL)
-    return openRuntime(config, new BullMqProducer(config.REDIS_URL), { log, migrate: options.migrate });
+    return openRuntime(config, new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX), {
+      log,
+      migrate: options.migrate,
+    });
   const runner = new InProcessRunner(log);
   const runtime = await openRuntime(config, runner, { log, migrate: options.migrate });
   runner.register(createProcessors(runtime));

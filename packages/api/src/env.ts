@@ -31,6 +31,10 @@ const envSchema = z.object({
   MAX_PLAINTEXT_BYTES: bytes(64 * MiB),
   CHUNK_MAX_CHARS: z.coerce.number().int().min(200).max(20_000).default(1200),
   CHUNK_OVERLAP_CHARS: z.coerce.number().int().min(0).max(5_000).default(150),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, "letters, digits, _ and - only")
+    .default("memstore"),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_SHUTDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

@@ -35,6 +35,14 @@ describe("chunkDocument", () => {
     }
   });
 
+  it("folds a heading with no text of its own into its children's heading path", () => {
+    const chunks = chunkDocument("# Book\n\n## One\n\nFirst.\n\n## Two\n\nSecond.");
+    expect(chunks.map((c) => [c.heading, c.text])).toEqual([
+      ["Book › One", "## One\n\nFirst."],
+      ["Book › Two", "## Two\n\nSecond."],
+    ]);
+  });
+
   it("does not treat a '#' inside a fenced code block as a heading", () => {
     const doc = "# Title\n\n```sh\n# a comment\necho hi\n```\n\nAfter.";
     const chunks = chunkDocument(doc);

@@ -56,7 +56,8 @@ function splitSections(source: string): Section[] {
     const heading = line.match(HEADING);
     if (heading) {
       flush();
-      if (current.blocks.length > 0) sections.push(current);
+      // A heading with nothing under it lives on in its children's heading path, not as a chunk.
+      if (current.blocks.length > (current.heading === null ? 0 : 1)) sections.push(current);
       const level = heading[1]!.length;
       trail.length = level - 1;
       trail[level - 1] = heading[2]!;

@@ -13,7 +13,7 @@ export function serveCommand(): Command {
           "memstore serve runs in services mode: set DATABASE_URL and REDIS_URL (or use memstore dev)",
         );
       }
-      const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL));
+      const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX));
       const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
       console.log(`MemStore API listening on ${server.url} (services mode, embedder ${ctx.embedder.model})`);
       const stop = async () => {

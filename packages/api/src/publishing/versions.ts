@@ -153,7 +153,6 @@ export async function uploadPayload(
   }
   const maxBytes = cube.type === "plaintext" ? ctx.config.MAX_PLAINTEXT_BYTES : ctx.config.MAX_PAYLOAD_BYTES;
   const stored = await ctx.blobs.put(body, { maxBytes });
-  if (stored.size === 0) throw new AppError("content_rejected", "the payload is empty");
   await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(cubeVersions)
