@@ -1,11 +1,11 @@
-import { type Config, openRuntime } from "@memstore/api";
+import { type Config, ConfigError, openRuntime } from "@memstore/api";
 import { BullMqProducer } from "@memstore/queue";
 import { startWorkers } from "./start-workers.ts";
 
 /** `memstore worker`: BullMQ workers in this process until SIGTERM or SIGINT. */
 export async function runWorkerProcess(config: Config): Promise<void> {
   if (!config.DATABASE_URL || !config.REDIS_URL) {
-    throw new Error("memstore worker runs in services mode: set DATABASE_URL and REDIS_URL");
+    throw new ConfigError("memstore worker runs in services mode: set DATABASE_URL and REDIS_URL");
   }
   const producer = new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX);
   const ctx = await openRuntime(config, producer, {

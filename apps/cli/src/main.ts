@@ -2,6 +2,7 @@ import { ConfigError } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import { MemStoreApiError } from "@memstore/sdk";
 import { Command } from "commander";
+import { ZodError } from "zod";
 import { adminCommand } from "./commands/admin.ts";
 import { devCommand } from "./commands/dev.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -9,6 +10,7 @@ import { publishCommand } from "./commands/publish.ts";
 import { searchCommand } from "./commands/search.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
+import { UsageError } from "./usage-error.ts";
 
 const program = new Command("memstore")
   .description("MemStore: publish, install and pull governed AI memory")
@@ -24,10 +26,26 @@ const program = new Command("memstore")
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  // Known failures get one plain line; anything else keeps its stack for a bug report.
-  if (error instanceof ConfigError) console.error(error.message);
-  else if (error instanceof AppError) console.error(`memstore: ${error.message}`);
-  else if (error instanceof MemStoreApiError) console.error(`memstore: ${error.message}`);
-  else console.error(error);
+  console.error(explain(error));
   process.exit(1);
+}
+
+/** Known failures get one plain line; anything else keeps its stack for a bug report. */
+function explain(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof UsageError || error instanceof AppError || error instanceof MemStoreApiError) {
+    return `memstore: ${error.message}`;
+  }
+  if (error instanceof ZodError) return `memstore: ${describeIssues(error)}`;
+  const cause = (error as { cause?: { code?: string; address?: string; port?: number } } | null)?.cause;
+  if (error instanceof TypeError && cause?.code === "ECONNREFUSED") {
+    return `memstore: cannot reach MemStore at ${cause.address}:${cause.port} (is it running? see --url)`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function describeIssues(error: ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
 }

@@ -5,6 +5,7 @@ import { MemStoreApiError, type MemStoreClient, type Version } from "@memstore/s
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { clientFrom, keyOption, urlOption } from "../client.ts";
+import { UsageError } from "../usage-error.ts";
 
 const MEDIA_TYPES: Record<string, string> = {
   ".jsonl": "application/x-ndjson",
@@ -117,7 +118,7 @@ function payloadOf(path: string): Payload {
   const stat = statSync(path);
   if (stat.isFile()) {
     const contentType = MEDIA_TYPES[extname(path).toLowerCase()];
-    if (!contentType) throw new Error(`${path}: use a .jsonl, .md or .txt file`);
+    if (!contentType) throw new UsageError(`${path}: use a .jsonl, .md or .txt file`);
     return { size: stat.size, contentType, open: () => createReadStream(path), describe: path };
   }
   // A directory of documents becomes one Markdown payload, the documents in name order.
@@ -125,7 +126,7 @@ function payloadOf(path: string): Payload {
     .filter((f) => [".md", ".markdown", ".txt"].includes(extname(f).toLowerCase()))
     .sort()
     .map((f) => join(path, f));
-  if (files.length === 0) throw new Error(`${path}: no .md or .txt documents in the directory`);
+  if (files.length === 0) throw new UsageError(`${path}: no .md or .txt documents in the directory`);
   const separator = Buffer.from("\n\n");
   const size = files.reduce((n, f) => n + statSync(f).size, 0) + separator.length * (files.length - 1);
   async function* concatenated() {

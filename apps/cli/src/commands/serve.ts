@@ -2,6 +2,7 @@ import { loadConfig, openRuntime } from "@memstore/api";
 import { BullMqProducer } from "@memstore/queue";
 import { startHttpServer } from "@memstore/web";
 import { Command } from "commander";
+import { UsageError } from "../usage-error.ts";
 
 export function serveCommand(): Command {
   return new Command("serve")

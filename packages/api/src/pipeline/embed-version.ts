@@ -1,5 +1,5 @@
 import { chunks, cubeVersions, type Executor, sql, toVectorLiteral } from "@memstore/db";
-import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, ne } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { finishRun, startRun } from "./runs.ts";
 
@@ -29,14 +29,16 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
       });
     }
     let embedded = 0;
-    for (;;) {
+    // Walk the chunks in position order with a cursor, so each batch reads only rows not yet seen.
+    for (let after = -1; ; ) {
       const batch = await ctx.db
-        .select({ id: chunks.id, text: chunks.text, heading: chunks.heading })
+        .select({ id: chunks.id, text: chunks.text, heading: chunks.heading, position: chunks.position })
         .from(chunks)
-        .where(and(eq(chunks.versionId, versionId), isNull(chunks.embedding)))
+        .where(and(eq(chunks.versionId, versionId), gt(chunks.position, after), isNull(chunks.embedding)))
         .orderBy(asc(chunks.position))
         .limit(EMBED_BATCH);
       if (batch.length === 0) break;
+      after = batch[batch.length - 1]!.position;
       const vectors = await ctx.embedder.embed(
         batch.map((c) => (c.heading ? `${c.heading}\n${c.text}` : c.text)),
       );

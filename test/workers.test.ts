@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import {
+  authenticateApiKey,
+  createCube,
+  createOrganization,
+  createVersion,
+  getVersion,
+  loadConfig,
+  openRuntime,
+  type Runtime,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api";
+import type { Subject } from "@memstore/core";
+import { queryRows, sql } from "@memstore/db";
+import { BullMqProducer } from "@memstore/queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Proc, spawnMemstore } from "./support/processes.ts";
+import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
+
+/**
+ * Services mode through real BullMQ on real Redis: the API process enqueues, separate
+ * `memstore worker` processes run the pipeline, and a worker killed mid-job loses nothing.
+ */
+let database: TestDatabase;
+let ctx: Runtime;
+let publisher: Subject;
+let env: Record<string, string>;
+const dataDir = mkdtempSync(join(tmpdir(), "memstore-workers-"));
+const workers: Proc[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = {
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: uniquePrefix(),
+    STORAGE_URL: `file://${join(dataDir, "blobs")}`,
+    MEMSTORE_DATA_DIR: dataDir,
+    // A killed worker's job is taken over after this long (30 s in production).
+    JOB_LOCK_MS: "2000",
+  };
+  const config = loadConfig(env);
+  ctx = await openRuntime(config, new BullMqProducer(REDIS_URL, config.QUEUE_PREFIX), {
+    migrate: true,
+    log: () => {},
+  });
+  const org = await createOrganization(ctx, { name: "Acme", ownerEmail: "owner@acme.test" });
+  publisher = await authenticateApiKey(ctx, org.api_key);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop("SIGKILL")));
+  await ctx.close();
+  await database.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function startWorker(): Promise<Proc> {
+  const worker = spawnMemstore(["worker"], env);
+  workers.push(worker);
+  await worker.waitFor(/ready \(embedder/);
+  return worker;
+}
+
+async function submit(slug: string, payload: string) {
+  const cube = await createCube(ctx, publisher, { slug, type: "plaintext", title: slug });
+  await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
+  await uploadPayload(
+    ctx,
+    publisher,
+    cube.id,
+    "1.0.0",
+    Readable.from([Buffer.from(payload)]),
+    "application/x-ndjson",
+  );
+  expect(await submitVersion(ctx, publisher, cube.id, "1.0.0")).toEqual({ status: "processing" });
+  return cube;
+}
+
+async function waitUntil<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const items = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ text: `Fact ${i}: widget ${i % 97} ships from depot ${i % 13}.` }),
+  ).join("\n");
+
+describe("BullMQ workers on Redis", () => {
+  it("takes a submitted version from processing to ready in a worker process", async () => {
+    await startWorker();
+    const cube = await submit("small", items(20));
+    const version = await waitUntil(async () => {
+      const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
+      return v.status === "ready" ? v : null;
+    });
+    expect(version.runs.map((r) => [r.kind, r.status])).toEqual([
+      ["ingest", "succeeded"],
+      ["embed", "succeeded"],
+    ]);
+  });
+
+  it("retries a job whose worker was killed mid-job, in another worker, without duplicating work", {
+    timeout: 180_000,
+  }, async () => {
+    const n = 12_000;
+    const cube = await submit("large", items(n));
+    const { id: versionId } = await getVersion(ctx, publisher, cube.id, "1.0.0");
+    const embedded = async () =>
+      (
+        await queryRows<{ n: number }>(
+          ctx.db,
+          sql`select count(*)::int as n from chunks where version_id = ${versionId} and embedding is not null`,
+        )
+      )[0]!.n;
+
+    // Kill every worker (SIGKILL: no chance to clean up) once embedding is under way.
+    await waitUntil(async () => (await embedded()) > 0);
+    const before = await embedded();
+    for (const w of workers) await w.stop("SIGKILL");
+    expect(before).toBeLessThan(n);
+
+    await startWorker();
+    const version = await waitUntil(async () => {
+      const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
+      return v.status === "ready" ? v : null;
+    });
+    const embed = version.runs.find((r) => r.kind === "embed")!;
+    expect(embed.status).toBe("succeeded");
+    expect(embed.attempts).toBeGreaterThanOrEqual(2);
+    // The second attempt embedded only what the first had not.
+    expect(embed.report.embedded_this_attempt).toBeLessThan(n);
+    const [counts] = await queryRows<{ total: number; embedded: number; positions: number }>(
+      ctx.db,
+      sql`select count(*)::int as total, count(embedding)::int as embedded, count(distinct position)::int as positions
+          from chunks where version_id = ${versionId}`,
+    );
+    expect(counts).toEqual({ total: n, embedded: n, positions: n });
+  });
+
+  it("stops on SIGTERM after finishing its running jobs", async () => {
+    const worker = await startWorker();
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(worker.output()).toMatch(/SIGTERM: finishing running jobs[\s\S]*stopped/);
+  });
+});
