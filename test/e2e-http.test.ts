@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Proc, freePort, runMemstore, spawnMemstore } from "./support/processes.ts";
-import { REDIS_URL, type TestDatabase, createTestDatabase, uniquePrefix } from "./support/services.ts";
+import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
+import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
 
 /**
  * The whole plaintext path over HTTP in services mode: organisations made with the CLI, versions
@@ -28,10 +28,14 @@ const JSONL = [
 ]
   .map((i) => JSON.stringify(i))
   .join("\n");
-const MARKDOWN = "# Espresso guide\n\n## Grind\n\nA fine grind and 9 bar of pressure extract espresso in about 25 seconds.\n";
+const MARKDOWN =
+  "# Espresso guide\n\n## Grind\n\nA fine grind and 9 bar of pressure extract espresso in about 25 seconds.\n";
 
 async function createOrg(name: string, email: string): Promise<Org> {
-  const { code, stdout, stderr } = await runMemstore(["admin", "create-org", name, "--owner", email, "--password", "s3cret-pass"], env);
+  const { code, stdout, stderr } = await runMemstore(
+    ["admin", "create-org", name, "--owner", email, "--password", "s3cret-pass"],
+    env,
+  );
   expect(code, stderr).toBe(0);
   return JSON.parse(stdout) as Org;
 }
@@ -81,14 +85,31 @@ const as = (org: Org, key = org.api_key) => new MemStoreClient({ baseUrl, apiKey
 
 describe("end to end over HTTP", () => {
   it("serves health and the OpenAPI 3.1 document generated from the request schemas", async () => {
-    expect(await new MemStoreClient({ baseUrl }).health()).toEqual({ status: "ok", db: "ok", queue: "ok", storage: "ok" });
+    expect(await new MemStoreClient({ baseUrl }).health()).toEqual({
+      status: "ok",
+      db: "ok",
+      queue: "ok",
+      storage: "ok",
+    });
     const doc = (await (await fetch(`${baseUrl}/api/v1/openapi.json`)).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>
+      >;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(doc.paths["/api/v1/vaults/{vault_id}/search"]!.post!.requestBody!.content["application/json"]!.schema.required).toContain("query");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/cubes", "/api/v1/store/listings/{listing_id}/acquire", "/api/v1/keys/{key_id}"]));
+    expect(
+      doc.paths["/api/v1/vaults/{vault_id}/search"]!.post!.requestBody!.content["application/json"]!.schema
+        .required,
+    ).toContain("query");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/cubes",
+        "/api/v1/store/listings/{listing_id}/acquire",
+        "/api/v1/keys/{key_id}",
+      ]),
+    );
   });
 
   it("publishes JSONL and Markdown versions with the CLI, which waits for ready and lists them", async () => {
@@ -98,7 +119,19 @@ describe("end to end over HTTP", () => {
       writeFileSync(file, content);
       const slug = name.split(".")[0]!;
       const result = await runMemstore(
-        ["publish", file, "--cube", slug, "--version", "1.0.0", "--title", `${slug} facts`, "--list-free", "--url", baseUrl],
+        [
+          "publish",
+          file,
+          "--cube",
+          slug,
+          "--version",
+          "1.0.0",
+          "--title",
+          `${slug} facts`,
+          "--list-free",
+          "--url",
+          baseUrl,
+        ],
         { ...env, MEMSTORE_API_KEY: publisherOrg.api_key },
       );
       expect(result.code, result.stderr).toBe(0);
@@ -113,10 +146,13 @@ describe("end to end over HTTP", () => {
   it("prints the rejection report for an invalid JSONL line and exits non-zero", async () => {
     const file = join(dir, "broken.jsonl");
     writeFileSync(file, `${JSONL}\nnot json\n`);
-    const result = await runMemstore(["publish", file, "--cube", "broken", "--version", "1.0.0", "--url", baseUrl], {
-      ...env,
-      MEMSTORE_API_KEY: publisherOrg.api_key,
-    });
+    const result = await runMemstore(
+      ["publish", file, "--cube", "broken", "--version", "1.0.0", "--url", baseUrl],
+      {
+        ...env,
+        MEMSTORE_API_KEY: publisherOrg.api_key,
+      },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/rejected by ingest/);
     expect(result.stderr).toMatch(/"line": 3/);
@@ -138,32 +174,56 @@ describe("end to end over HTTP", () => {
       const install = await owner.install(vault.id, { listing_id: id, version_policy: "latest" });
       expect(install).toMatchObject({ version: "1.0.0", state: "activated" });
     }
-    agentKey = (await owner.createKey({ name: "agent", scopes: ["vault:read", "vault:write"], vault_id: vault.id })).key;
+    agentKey = (
+      await owner.createKey({ name: "agent", scopes: ["vault:read", "vault:write"], vault_id: vault.id })
+    ).key;
     expect(agentKey).toMatch(/^msk_/);
 
     const agent = new MemStoreClient({ baseUrl, apiKey: agentKey });
-    const { results } = await agent.search(vault.id, { query: "how long does espresso extraction take", top_k: 3 });
+    const { results } = await agent.search(vault.id, {
+      query: "how long does espresso extraction take",
+      top_k: 3,
+    });
     expect(results[0]!.text).toContain("9 bar of pressure");
     expect(results[0]!.cube).toMatchObject({ slug: "espresso", version: "1.0.0", publisher: "acme-experts" });
 
-    const cli = await runMemstore(["search", vault.id, "VAT", "rate", "Hungary", "--url", baseUrl], { ...env, MEMSTORE_API_KEY: agentKey });
+    const cli = await runMemstore(["search", vault.id, "VAT", "rate", "Hungary", "--url", baseUrl], {
+      ...env,
+      MEMSTORE_API_KEY: agentKey,
+    });
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/acme-experts\/vat@1\.0\.0\n\s+Hungary applies the highest/);
   });
 
   it("lets the agent write, update (with history) and archive its own memories", async () => {
     const agent = new MemStoreClient({ baseUrl, apiKey: agentKey });
-    const memory = await agent.createMemory(vaultId, { text: "Dana takes her espresso without sugar", tags: ["people"] });
+    const memory = await agent.createMemory(vaultId, {
+      text: "Dana takes her espresso without sugar",
+      tags: ["people"],
+    });
     expect(memory.version).toBe(1);
-    const updated = await agent.updateMemory(vaultId, memory.id, { text: "Dana takes her espresso with one sugar" });
+    const updated = await agent.updateMemory(vaultId, memory.id, {
+      text: "Dana takes her espresso with one sugar",
+    });
     expect(updated).toMatchObject({ id: memory.id, version: 2 });
     const history = await agent.memoryHistory(vaultId, memory.id);
-    expect(history.items.map((h) => h.text)).toEqual(["Dana takes her espresso without sugar", "Dana takes her espresso with one sugar"]);
+    expect(history.items.map((h) => h.text)).toEqual([
+      "Dana takes her espresso without sugar",
+      "Dana takes her espresso with one sugar",
+    ]);
     const hits = await agent.search(vaultId, { query: "Dana sugar", top_k: 1 });
-    expect(hits.results[0]).toMatchObject({ id: memory.id, source: "memory", text: "Dana takes her espresso with one sugar" });
+    expect(hits.results[0]).toMatchObject({
+      id: memory.id,
+      source: "memory",
+      text: "Dana takes her espresso with one sugar",
+    });
     const archived = await agent.archiveMemory(vaultId, memory.id);
     expect(archived.state).toBe("archived");
-    expect((await agent.search(vaultId, { query: "Dana sugar", top_k: 5 })).results.some((r) => r.id === memory.id)).toBe(false);
+    expect(
+      (await agent.search(vaultId, { query: "Dana sugar", top_k: 5 })).results.some(
+        (r) => r.id === memory.id,
+      ),
+    ).toBe(false);
   });
 
   it("hides one organisation's vault from another (404) and needs an entitlement to install (402)", async () => {
@@ -171,39 +231,78 @@ describe("end to end over HTTP", () => {
     await expectProblem(third.search(vaultId, { query: "espresso" }), 404, "not_found");
     await expectProblem(third.listInstalls(vaultId), 404, "not_found");
     const own = await third.createVault({ name: "mine" });
-    await expectProblem(third.install(own.id, { listing_id: listings.espresso! }), 402, "entitlement_required");
+    await expectProblem(
+      third.install(own.id, { listing_id: listings.espresso! }),
+      402,
+      "entitlement_required",
+    );
   });
 
   it("answers 401 without a valid key and 403 for a missing scope, and revokes keys at once", async () => {
     await expectProblem(new MemStoreClient({ baseUrl }).listCubes(), 401, "unauthenticated");
-    await expectProblem(new MemStoreClient({ baseUrl, apiKey: "msk_notarealkey000000000000" }).listCubes(), 401, "unauthenticated");
+    await expectProblem(
+      new MemStoreClient({ baseUrl, apiKey: "msk_notarealkey000000000000" }).listCubes(),
+      401,
+      "unauthenticated",
+    );
     const agent = new MemStoreClient({ baseUrl, apiKey: agentKey });
     await expectProblem(agent.createCube({ slug: "nope", type: "plaintext", title: "x" }), 403, "forbidden");
     const owner = as(subscriberOrg);
     const temp = await owner.createKey({ name: "temp", scopes: ["vault:read"] });
     await new MemStoreClient({ baseUrl, apiKey: temp.key }).search(vaultId, { query: "espresso" });
     await owner.revokeKey(temp.id);
-    await expectProblem(new MemStoreClient({ baseUrl, apiKey: temp.key }).search(vaultId, { query: "espresso" }), 401, "unauthenticated");
+    await expectProblem(
+      new MemStoreClient({ baseUrl, apiKey: temp.key }).search(vaultId, { query: "espresso" }),
+      401,
+      "unauthenticated",
+    );
   });
 
   it("answers each kind of bad input with its documented status and code", async () => {
     const pub = as(publisherOrg);
     const raw = (path: string, init: RequestInit) =>
-      fetch(`${baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${publisherOrg.api_key}`, ...init.headers } });
+      fetch(`${baseUrl}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${publisherOrg.api_key}`, ...init.headers },
+      });
 
-    const invalidJson = await raw("/api/v1/cubes", { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
+    const invalidJson = await raw("/api/v1/cubes", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{oops",
+    });
     expect(invalidJson.status).toBe(400);
     expect(invalidJson.headers.get("content-type")).toBe("application/problem+json");
-    expect(await invalidJson.json()).toMatchObject({ code: "invalid_json", status: 400, title: "Bad Request" });
+    expect(await invalidJson.json()).toMatchObject({
+      code: "invalid_json",
+      status: 400,
+      title: "Bad Request",
+    });
 
-    await expectProblem(pub.createCube({ slug: "Bad Slug!", type: "plaintext", title: "x" }), 400, "invalid_input");
-    await expectProblem(pub.createCube({ slug: "vat", type: "plaintext", title: "again" }), 409, "slug_taken");
+    await expectProblem(
+      pub.createCube({ slug: "Bad Slug!", type: "plaintext", title: "x" }),
+      400,
+      "invalid_input",
+    );
+    await expectProblem(
+      pub.createCube({ slug: "vat", type: "plaintext", title: "again" }),
+      409,
+      "slug_taken",
+    );
 
     const cube = await pub.createCube({ slug: "inputs", type: "plaintext", title: "Inputs" });
     await pub.createVersion(cube.id, { version: "1.0.0" });
     await expectProblem(pub.createVersion(cube.id, { version: "1.0.0" }), 409, "version_exists");
-    await expectProblem(pub.uploadPayload(cube.id, "1.0.0", "\x80\x02pickle", "application/octet-stream"), 415, "unsupported_media_type");
-    await expectProblem(pub.uploadPayload(cube.id, "1.0.0", "x".repeat(70 * 1024), "text/plain"), 413, "payload_too_large");
+    await expectProblem(
+      pub.uploadPayload(cube.id, "1.0.0", "\x80\x02pickle", "application/octet-stream"),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      pub.uploadPayload(cube.id, "1.0.0", "x".repeat(70 * 1024), "text/plain"),
+      413,
+      "payload_too_large",
+    );
     await expectProblem(pub.submitVersion(cube.id, "1.0.0"), 409, "payload_missing");
 
     // Invalid UTF-8 is accepted as bytes and rejected by the pipeline with the offset.
@@ -215,11 +314,19 @@ describe("end to end over HTTP", () => {
     await expectProblem(pub.uploadPayload(cube.id, "1.0.0", "late", "text/plain"), 409, "version_not_draft");
 
     await expectProblem(
-      pub.createListing({ cube_id: cube.id, visibility: "public", pricing: { model: "subscription", amount_cents: 500, interval: "month" } }),
+      pub.createListing({
+        cube_id: cube.id,
+        visibility: "public",
+        pricing: { model: "subscription", amount_cents: 500, interval: "month" },
+      }),
       422,
       "payments_unavailable",
     );
-    const listing = await pub.createListing({ cube_id: cube.id, visibility: "public", pricing: { model: "free" } });
+    const listing = await pub.createListing({
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
     await expectProblem(pub.publishListing(listing.id), 409, "no_ready_version");
     await expectProblem(pub.getCube("cube_doesnotexist"), 404, "not_found");
     await expectProblem(as(subscriberOrg).getCube(cube.id), 404, "not_found");
