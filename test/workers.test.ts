@@ -113,43 +113,47 @@ describe("BullMQ workers on Redis", () => {
     ]);
   });
 
-  it("retries a job whose worker was killed mid-job, in another worker, without duplicating work", {
-    timeout: 180_000,
-  }, async () => {
-    const n = 12_000;
-    const cube = await submit("large", items(n));
-    const { id: versionId } = await getVersion(ctx, publisher, cube.id, "1.0.0");
-    const embedded = async () =>
-      (
-        await queryRows<{ n: number }>(
-          ctx.db,
-          sql`select count(*)::int as n from chunks where version_id = ${versionId} and embedding is not null`,
-        )
-      )[0]!.n;
+  it(
+    "retries a job whose worker was killed mid-job, in another worker, without duplicating work",
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const n = 12_000;
+      const cube = await submit("large", items(n));
+      const { id: versionId } = await getVersion(ctx, publisher, cube.id, "1.0.0");
+      const embedded = async () =>
+        (
+          await queryRows<{ n: number }>(
+            ctx.db,
+            sql`select count(*)::int as n from chunks where version_id = ${versionId} and embedding is not null`,
+          )
+        )[0]!.n;
 
-    // Kill every worker (SIGKILL: no chance to clean up) once embedding is under way.
-    await waitUntil(async () => (await embedded()) > 0);
-    const before = await embedded();
-    for (const w of workers) await w.stop("SIGKILL");
-    expect(before).toBeLessThan(n);
+      // Kill every worker (SIGKILL: no chance to clean up) once embedding is under way.
+      await waitUntil(async () => (await embedded()) > 0);
+      const before = await embedded();
+      for (const w of workers) await w.stop("SIGKILL");
+      expect(before).toBeLessThan(n);
 
-    await startWorker();
-    const version = await waitUntil(async () => {
-      const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
-      return v.status === "ready" ? v : null;
-    });
-    const embed = version.runs.find((r) => r.kind === "embed")!;
-    expect(embed.status).toBe("succeeded");
-    expect(embed.attempts).toBeGreaterThanOrEqual(2);
-    // The second attempt embedded only what the first had not.
-    expect(embed.report.embedded_this_attempt).toBeLessThan(n);
-    const [counts] = await queryRows<{ total: number; embedded: number; positions: number }>(
-      ctx.db,
-      sql`select count(*)::int as total, count(embedding)::int as embedded, count(distinct position)::int as positions
+      await startWorker();
+      const version = await waitUntil(async () => {
+        const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
+        return v.status === "ready" ? v : null;
+      });
+      const embed = version.runs.find((r) => r.kind === "embed")!;
+      expect(embed.status).toBe("succeeded");
+      expect(embed.attempts).toBeGreaterThanOrEqual(2);
+      // The second attempt embedded only what the first had not.
+      expect(embed.report.embedded_this_attempt).toBeLessThan(n);
+      const [counts] = await queryRows<{ total: number; embedded: number; positions: number }>(
+        ctx.db,
+        sql`select count(*)::int as total, count(embedding)::int as embedded, count(distinct position)::int as positions
           from chunks where version_id = ${versionId}`,
-    );
-    expect(counts).toEqual({ total: n, embedded: n, positions: n });
-  });
+      );
+      expect(counts).toEqual({ total: n, embedded: n, positions: n });
+    },
+  );
 
   it("stops on SIGTERM after finishing its running jobs", async () => {
     const worker = await startWorker();

@@ -89,7 +89,10 @@ export const cubes = pgTable(
     type: text("type", { enum: ["plaintext", "activation", "parametric"] }).notNull(),
     title: text("title").notNull(),
     description: text("description").notNull().default(""),
-    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    tags: text("tags")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("cubes_org_slug_uq").on(t.orgId, t.slug)],
@@ -273,7 +276,10 @@ export const chunks = pgTable(
     position: integer("position").notNull(),
     text: text("text").notNull(),
     heading: text("heading"),
-    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    tags: text("tags")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     validFrom: ts("valid_from"),
     validUntil: ts("valid_until"),
@@ -304,7 +310,10 @@ export const memories = pgTable(
     supersedes: text("supersedes"),
     isCurrent: boolean("is_current").notNull().default(true),
     text: text("text").notNull(),
-    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    tags: text("tags")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     state: text("state", { enum: ["activated", "archived", "expired"] })
       .notNull()

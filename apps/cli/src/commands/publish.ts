@@ -95,7 +95,7 @@ type PublishOptions = {
 };
 
 async function findOrCreateCube(client: MemStoreClient, options: PublishOptions) {
-  for (let cursor: string | undefined; ; ) {
+  for (let cursor: string | undefined; ;) {
     const page = await client.listCubes({ limit: 200, cursor });
     const found = page.items.find((c) => c.slug === options.cube);
     if (found) return found;

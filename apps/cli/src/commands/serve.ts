@@ -10,7 +10,7 @@ export function serveCommand(): Command {
     .action(async () => {
       const config = loadConfig();
       if (!config.DATABASE_URL || !config.REDIS_URL) {
-        throw new Error(
+        throw new UsageError(
           "memstore serve runs in services mode: set DATABASE_URL and REDIS_URL (or use memstore dev)",
         );
       }

@@ -3,8 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import { auditHash, GENESIS_HASH } from "./record-audit.ts";
 
 export type ChainCheck =
-  | { ok: true; rows: number }
-  | { ok: false; rows: number; brokenAt: number; reason: string };
+  { ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; reason: string };
 
 /** Recomputes an organisation's audit chain from the first row. */
 export async function verifyAuditChain(db: Executor, orgId: string): Promise<ChainCheck> {

@@ -30,7 +30,7 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
     }
     let embedded = 0;
     // Walk the chunks in position order with a cursor, so each batch reads only rows not yet seen.
-    for (let after = -1; ; ) {
+    for (let after = -1; ;) {
       const batch = await ctx.db
         .select({ id: chunks.id, text: chunks.text, heading: chunks.heading, position: chunks.position })
         .from(chunks)
