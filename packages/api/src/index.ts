@@ -19,3 +19,4 @@ export * from "./store/acquire-listing.ts";
 export * from "./store/store-listings.ts";
 export * from "./vaults/installs.ts";
 export * from "./vaults/vaults.ts";
+export * from "./store/entitlements.ts";

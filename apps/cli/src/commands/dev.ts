@@ -3,6 +3,7 @@ import { InProcessRunner } from "@memstore/queue";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
 import { Command } from "commander";
+import { stopOnSignals } from "../signals.ts";
 import { DEMO_PASSWORD, seedDemo } from "../demo.ts";
 
 export function devCommand(): Command {
@@ -40,12 +41,9 @@ export function devCommand(): Command {
         );
       }
       console.log(lines.join("\n"));
-      const stop = async () => {
+      stopOnSignals(async () => {
         await server.close();
         await ctx.close();
-        process.exit(0);
-      };
-      process.on("SIGTERM", () => void stop());
-      process.on("SIGINT", () => void stop());
+      });
     });
 }

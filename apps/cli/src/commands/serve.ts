@@ -2,6 +2,7 @@ import { loadConfig, openRuntime } from "@memstore/api";
 import { BullMqProducer } from "@memstore/queue";
 import { startHttpServer } from "@memstore/web";
 import { Command } from "commander";
+import { stopOnSignals } from "../signals.ts";
 import { UsageError } from "../usage-error.ts";
 
 export function serveCommand(): Command {
@@ -17,12 +18,9 @@ export function serveCommand(): Command {
       const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX));
       const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
       console.log(`MemStore API listening on ${server.url} (services mode, embedder ${ctx.embedder.model})`);
-      const stop = async () => {
+      stopOnSignals(async () => {
         await server.close();
         await ctx.close();
-        process.exit(0);
-      };
-      process.on("SIGTERM", () => void stop());
-      process.on("SIGINT", () => void stop());
+      });
     });
 }

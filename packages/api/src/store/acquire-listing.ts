@@ -1,10 +1,10 @@
 import { AppError, newId, type Subject } from "@memstore/core";
 import { entitlements } from "@memstore/db";
-import { and, desc, eq, isNull } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { assertPublished, entitlementView, loadVisibleListing } from "./store-listings.ts";
+import { entitlementView, latestEntitlement } from "./entitlements.ts";
+import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**
  * Acquires a listing: a free one grants an entitlement at once (valid for the terms' `valid_days`,
@@ -22,18 +22,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   }
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
-    const [live] = await tx
-      .select()
-      .from(entitlements)
-      .where(
-        and(
-          eq(entitlements.orgId, subject.orgId),
-          eq(entitlements.listingId, listing.id),
-          isNull(entitlements.revokedAt),
-        ),
-      )
-      .orderBy(desc(entitlements.createdAt))
-      .limit(1);
+    const live = await latestEntitlement(tx, subject.orgId, listing.id);
     if (live && (!live.validUntil || live.validUntil > now))
       return { entitlement: entitlementView(live), created: false };
     const validDays = (listing.terms as { valid_days?: number }).valid_days;

@@ -2,7 +2,6 @@ import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstor
 import {
   cubes,
   cubeVersions,
-  entitlements,
   installs,
   listings,
   organizations,
@@ -18,6 +17,7 @@ import { authorize } from "../identity/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../pagination.ts";
 import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { listingView, runView } from "../views.ts";
+import { entitlementView, latestEntitlement } from "./entitlements.ts";
 
 export const storeQuery = pageQuery.extend({
   q: z.string().trim().max(500).optional(),
@@ -174,18 +174,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
           ),
         )
     : [];
-  const [entitlement] = await ctx.db
-    .select()
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, subject.orgId),
-        eq(entitlements.listingId, listing.id),
-        isNull(entitlements.revokedAt),
-      ),
-    )
-    .orderBy(desc(entitlements.createdAt))
-    .limit(1);
+  const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
   return {
     ...cards.get(listing.id)!,
     versions: versions
@@ -211,17 +200,6 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
       (listing.status === "published" && listing.visibility !== "private" && listing.visibility !== "org"));
   if (!visible) notFound("listing");
   return listing;
-}
-
-export function entitlementView(e: typeof entitlements.$inferSelect) {
-  return {
-    id: e.id,
-    listing_id: e.listingId,
-    source: e.source,
-    valid_from: e.validFrom.toISOString(),
-    valid_until: e.validUntil?.toISOString() ?? null,
-    revoked_at: e.revokedAt?.toISOString() ?? null,
-  };
 }
 
 export function assertPublished(listing: typeof listings.$inferSelect) {

@@ -6,13 +6,14 @@ import {
   resolveVersionPolicy,
   type Subject,
 } from "@memstore/core";
-import { cubes, cubeVersions, entitlements, installs, organizations } from "@memstore/db";
-import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import { cubes, cubeVersions, installs, organizations } from "@memstore/db";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import { latestEntitlement } from "../store/entitlements.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -28,23 +29,6 @@ export const installInput = z
   })
   .strict();
 
-/** The organisation's live entitlement to a listing, or null. */
-export async function liveEntitlement(ctx: AppContext, orgId: string, listingId: string) {
-  const [row] = await ctx.db
-    .select()
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, orgId),
-        eq(entitlements.listingId, listingId),
-        isNull(entitlements.revokedAt),
-      ),
-    )
-    .orderBy(desc(entitlements.validUntil))
-    .limit(1);
-  return row ?? null;
-}
-
 /**
  * Installs a listing into a vault: a pointer to one ready version chosen by the version policy.
  * Plaintext chunks stay where they are, shared by every subscriber.
@@ -59,7 +43,7 @@ export async function installListing(
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const listing = await loadVisibleListing(ctx, subject, input.listing_id);
   assertPublished(listing);
-  const entitlement = await liveEntitlement(ctx, subject.orgId, listing.id);
+  const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
   authorize(subject, "vault.write", { orgId: subject.orgId }, { entitlement });
 
   const ready = await ctx.db
