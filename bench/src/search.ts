@@ -27,7 +27,7 @@ import {
   searchVault,
 } from "@memstore/api";
 import { newId } from "@memstore/core";
-import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { cubeVersions, cubes, sql, toVectorLiteral } from "@memstore/db";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
 import { InProcessRunner } from "@memstore/queue";
 import pg from "pg";
