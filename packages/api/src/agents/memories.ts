@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { memories, type Tx } from "@memstore/db";
+import { type Executor, memories, type Tx } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -91,19 +91,10 @@ export async function createMemory(
   return memoryView(row);
 }
 
-async function loadCurrent(ctx: AppContext | { db: Tx }, vaultId: string, memoryId: string) {
-  const [row] = await ctx.db
-    .select()
-    .from(memories)
-    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)));
-  if (!row) notFound("memory");
-  return row;
-}
-
 export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
   authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
-  return memoryView(await loadCurrent(ctx, vault.id, memoryId));
+  return memoryView(await currentMemory(ctx.db, vault.id, memoryId));
 }
 
 export async function listMemories(
@@ -142,7 +133,7 @@ export async function updateMemory(
   authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const row = await ctx.db.transaction(async (tx) => {
-    const current = await lockCurrent(tx, vault.id, memoryId);
+    const current = await currentMemory(tx, vault.id, memoryId, true);
     if (current.state !== "activated")
       throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
     const nextText = input.text ?? current.text;
@@ -187,7 +178,7 @@ export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: 
   authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   return ctx.db.transaction(async (tx) => {
-    const current = await lockCurrent(tx, vault.id, memoryId);
+    const current = await currentMemory(tx, vault.id, memoryId, true);
     const [archived] = await tx
       .update(memories)
       .set({ state: "archived" })
@@ -217,12 +208,13 @@ export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: 
   return { items: rows.map(memoryVersionView) };
 }
 
-async function lockCurrent(tx: Tx, vaultId: string, memoryId: string) {
-  const [row] = await tx
+/** The current version of a memory in a vault, else 404; `lock` holds it for a new version. */
+async function currentMemory(db: Executor, vaultId: string, memoryId: string, lock = false) {
+  const query = db
     .select()
     .from(memories)
-    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)))
-    .for("update");
+    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)));
+  const [row] = await (lock ? query.for("update") : query);
   if (!row) notFound("memory");
   return row;
 }
