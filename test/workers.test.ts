@@ -72,8 +72,7 @@ async function submit(slug: string, payload: string) {
   await uploadPayload(
     ctx,
     publisher,
-    cube.id,
-    "1.0.0",
+    { cubeId: cube.id, version: "1.0.0" },
     Readable.from([Buffer.from(payload)]),
     "application/x-ndjson",
   );

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { AppContext } from "@memstore/api";
-import { createRestHandler } from "./rest/router.ts";
+import { authenticateRequest, createRestHandler } from "./rest/router.ts";
+import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
 export type HttpServer = { url: string; port: number; close(): Promise<void> };
 
@@ -16,8 +17,9 @@ export async function startHttpServer(
   options: { port: number; host: string },
 ): Promise<HttpServer> {
   const rest = createRestHandler(ctx);
+  const uploads = createTusUploads(ctx, (request) => authenticateRequest(ctx, request));
   const server = createServer((req, res) => {
-    void handle(req, res, rest, ctx).catch((error: unknown) => {
+    void handle(req, res, { rest, uploads }, ctx).catch((error: unknown) => {
       ctx.log(`http error: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
       res.end();
@@ -36,6 +38,7 @@ export async function startHttpServer(
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        uploads.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -45,13 +48,14 @@ export async function startHttpServer(
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
-  rest: (request: Request) => Promise<Response>,
+  handlers: { rest: (request: Request) => Promise<Response>; uploads: TusUploads },
   ctx: AppContext,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
   let response: Response;
   if (url.pathname.startsWith("/api/")) {
-    response = await rest(toRequest(req, url));
+    const request = toRequest(req, url);
+    response = (await handlers.uploads.handle(request, url)) ?? (await handlers.rest(request));
   } else if (url.pathname === "/" && (req.method === "GET" || req.method === "HEAD")) {
     response = new Response(indexPage(ctx), { headers: { "content-type": "text/html; charset=utf-8" } });
   } else {

@@ -70,15 +70,18 @@ async function dispatch(
 ): Promise<Response> {
   const values = pattern.exec(url.pathname)!.slice(1);
   const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(values[i]!)]));
-  const subject = def.scope
-    ? await authenticateApiKey(ctx, request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? null)
-    : (null as never);
+  const subject = def.scope ? await authenticateRequest(ctx, request) : (null as never);
   const query = def.query ? def.query.parse(Object.fromEntries(url.searchParams)) : undefined;
   const body = def.body ? def.body.parse(await readJson(request)) : undefined;
   const result = await def.handler({ ctx, subject, params, body, query, request });
   if (result instanceof Response) return result;
   if (def.status === 204 || result === undefined) return new Response(null, { status: 204 });
   return json(result, def.status ?? 200);
+}
+
+/** The caller of an API request, from its `Authorization: Bearer msk_…` key. */
+export function authenticateRequest(ctx: AppContext, request: Request) {
+  return authenticateApiKey(ctx, request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? null);
 }
 
 async function readJson(request: Request): Promise<unknown> {

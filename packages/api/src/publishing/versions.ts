@@ -94,7 +94,7 @@ export async function createVersion(
     });
     return {
       ...versionView(version!),
-      upload_url: `${ctx.config.publicUrl}/api/v1/cubes/${cube.id}/versions/${input.version}/payload`,
+      upload_url: `${ctx.config.publicUrl}/api/v1/uploads/${version!.id}`,
     };
   });
 }
@@ -120,29 +120,33 @@ export async function getVersion(ctx: AppContext, subject: Subject, cubeId: stri
   return versionView(row, runs);
 }
 
+/** Where a payload goes: the caller's own version, by cube and semver or by version id. */
+export type VersionRef = { cubeId: string; version: string } | { versionId: string };
+
 /**
- * Streams a payload into the blob store (hashed on the fly, capped) and attaches it to a draft
- * version. The version row changes only once the whole body is stored.
+ * Checks that a payload of this media type (and declared size, when known) may be attached to a
+ * draft version of the caller's organisation. The one gate for streamed and resumable uploads.
  */
-export async function uploadPayload(
+export async function preparePayloadUpload(
   ctx: AppContext,
   subject: Subject,
-  cubeId: string,
-  version: string,
-  body: Readable | AsyncIterable<Uint8Array>,
+  ref: VersionRef,
   contentType: string | null,
+  declaredSize?: number,
 ) {
   authorize(subject, "cube.write", { orgId: subject.orgId });
-  const { cube, version: row } = await loadOwnVersion(ctx.db, subject, cubeId, version);
+  const { cube, version: row } =
+    "versionId" in ref
+      ? await loadOwnVersionById(ctx.db, subject, ref.versionId)
+      : await loadOwnVersion(ctx.db, subject, ref.cubeId, ref.version);
   if (row.status !== "draft") {
     throw new AppError(
       "version_not_draft",
-      `version ${version} is ${row.status}; a submitted version is immutable`,
+      `version ${row.version} is ${row.status}; a submitted version is immutable`,
     );
   }
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-  const format = PAYLOAD_FORMATS[cube.type][mediaType];
-  if (!format) {
+  if (!PAYLOAD_FORMATS[cube.type][mediaType]) {
     const accepted = Object.keys(PAYLOAD_FORMATS[cube.type]);
     throw new AppError(
       "unsupported_media_type",
@@ -152,6 +156,36 @@ export async function uploadPayload(
     );
   }
   const maxBytes = cube.type === "plaintext" ? ctx.config.MAX_PLAINTEXT_BYTES : ctx.config.MAX_PAYLOAD_BYTES;
+  if (declaredSize !== undefined && declaredSize > maxBytes) {
+    throw new AppError(
+      "payload_too_large",
+      `a ${cube.type} payload may be at most ${maxBytes} bytes; this one is ${declaredSize}`,
+    );
+  }
+  return { cube, version: row, mediaType, maxBytes };
+}
+
+export async function loadOwnVersionById(db: Executor, subject: Subject, versionId: string) {
+  const [row] = await db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.orgId, subject.orgId)));
+  if (!row) notFound("version");
+  return { cube: await loadOwnCube(db, subject, row.cubeId), version: row };
+}
+
+/**
+ * Streams a payload into the blob store (hashed on the fly, capped) and attaches it to a draft
+ * version. The version row changes only once the whole body is stored.
+ */
+export async function uploadPayload(
+  ctx: AppContext,
+  subject: Subject,
+  ref: VersionRef,
+  body: Readable | AsyncIterable<Uint8Array>,
+  contentType: string | null,
+) {
+  const { version: row, mediaType, maxBytes } = await preparePayloadUpload(ctx, subject, ref, contentType);
   const stored = await ctx.blobs.put(body, { maxBytes });
   await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
@@ -159,7 +193,7 @@ export async function uploadPayload(
       .set({ digest: stored.digest, size: stored.size, contentType: mediaType })
       .where(and(eq(cubeVersions.id, row.id), eq(cubeVersions.status, "draft")))
       .returning({ id: cubeVersions.id });
-    if (!updated) throw new AppError("version_not_draft", `version ${version} was submitted meanwhile`);
+    if (!updated) throw new AppError("version_not_draft", `version ${row.version} was submitted meanwhile`);
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),

@@ -80,8 +80,7 @@ export const publishingRoutes = [
       return uploadPayload(
         ctx,
         subject,
-        params.cube_id!,
-        params.version!,
+        { cubeId: params.cube_id!, version: params.version! },
         body,
         request.headers.get("content-type"),
       );

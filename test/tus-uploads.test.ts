@@ -1,0 +1,242 @@
+import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import {
+  authenticateApiKey,
+  createCube,
+  createOrganization,
+  createVersion,
+  getVersion,
+  submitVersion,
+} from "@memstore/api";
+import type { Subject } from "@memstore/core";
+import { queryRows, sql } from "@memstore/db";
+import { type HttpServer, startHttpServer } from "@memstore/web";
+import * as tus from "tus-js-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestContext, type TestContext } from "./support/context.ts";
+
+/** A Markdown handbook of about 900 KB with one sentence to search for at the very end. */
+const HANDBOOK = Buffer.from(
+  [
+    "# Harbour operations handbook",
+    ...Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `## Berth ${i}\nBerth ${i} takes vessels up to ${20 + (i % 60)} metres; moorings are inspected every ${1 + (i % 12)} months.\n`,
+    ),
+    "## Storm protocol\nWhen the anemometer reads force nine, every crane is lowered and locked.\n",
+  ].join("\n"),
+);
+
+let t: TestContext;
+let server: HttpServer;
+let publisher: { subject: Subject; key: string };
+let stranger: { subject: Subject; key: string };
+
+async function org(name: string, email: string) {
+  const made = await createOrganization(t.ctx, { name, ownerEmail: email });
+  return { subject: await authenticateApiKey(t.ctx, made.api_key), key: made.api_key };
+}
+
+async function draftVersion(slug: string) {
+  const cube = await createCube(t.ctx, publisher.subject, { slug, type: "plaintext", title: slug });
+  const version = await createVersion(t.ctx, publisher.subject, cube.id, { version: "1.0.0" });
+  return { cube, version };
+}
+
+const base64 = (s: string) => Buffer.from(s).toString("base64");
+
+function createUpload(uploadUrl: string, key: string, length: number, contentType = "text/markdown") {
+  return fetch(uploadUrl, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      "tus-resumable": "1.0.0",
+      "upload-length": String(length),
+      "upload-metadata": `content_type ${base64(contentType)},filename ${base64("handbook.md")}`,
+    },
+  });
+}
+
+async function offsetOf(url: string, key: string) {
+  const head = await fetch(url, {
+    method: "HEAD",
+    headers: { authorization: `Bearer ${key}`, "tus-resumable": "1.0.0" },
+  });
+  return head.status === 200 ? Number(head.headers.get("upload-offset")) : head.status;
+}
+
+/** Sends part of the body as a PATCH, then drops the connection the way a flaky network does. */
+async function patchThenDrop(url: string, key: string, part: Buffer) {
+  await new Promise<void>((resolve) => {
+    const req = httpRequest(url, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "tus-resumable": "1.0.0",
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+    });
+    req.on("error", () => resolve());
+    req.write(part, () => {
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 300);
+    });
+  });
+}
+
+beforeAll(async () => {
+  t = await openTestContext("postgres", { MAX_PLAINTEXT_BYTES: String(2 * 1024 * 1024) });
+  server = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });
+  publisher = await org("Harbour Experts", "owner@harbour.example.com");
+  stranger = await org("Stranger Co", "owner@stranger.example.com");
+});
+
+afterAll(async () => {
+  await server?.close();
+  await t?.dispose();
+});
+
+describe("tus resumable uploads at a version's upload_url", () => {
+  it("resumes an upload after a dropped connection and the payload goes on to be searchable", async () => {
+    const { cube, version } = await draftVersion("harbour");
+    const uploadUrl = version.upload_url.replace(t.ctx.config.publicUrl, server.url);
+    expect(version.upload_url).toBe(`${t.ctx.config.publicUrl}/api/v1/uploads/${version.id}`);
+
+    const created = await createUpload(uploadUrl, publisher.key, HANDBOOK.length);
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get("location")!, server.url).href;
+    expect(location).toContain(`/api/v1/uploads/${version.id}/${version.id}-`);
+
+    // A third of the file goes out, then the connection drops.
+    await patchThenDrop(location, publisher.key, HANDBOOK.subarray(0, Math.floor(HANDBOOK.length / 3)));
+    await expect.poll(() => offsetOf(location, publisher.key)).toBeGreaterThan(0);
+    const offsetAfterDrop = await offsetOf(location, publisher.key);
+    expect(offsetAfterDrop).toBeLessThan(HANDBOOK.length);
+
+    // The client resumes from the stored URL: it asks for the offset and sends only the rest.
+    const patchOffsets: number[] = [];
+    let finalBody = "";
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tus.Upload(HANDBOOK, {
+        uploadUrl: location,
+        headers: { authorization: `Bearer ${publisher.key}` },
+        chunkSize: 256 * 1024,
+        retryDelays: [],
+        onBeforeRequest: (req) => {
+          if (req.getMethod() === "PATCH") patchOffsets.push(Number(req.getHeader("Upload-Offset")));
+        },
+        onError: reject,
+        onSuccess: ({ lastResponse }) => {
+          finalBody = lastResponse.getBody();
+          resolve();
+        },
+      });
+      upload.start();
+    });
+    expect(patchOffsets[0]).toBe(offsetAfterDrop);
+    const digest = createHash("sha256").update(HANDBOOK).digest("hex");
+    expect(JSON.parse(finalBody)).toEqual({ digest: `sha256:${digest}`, size: HANDBOOK.length });
+
+    const stored = await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
+    expect(stored).toMatchObject({ digest: `sha256:${digest}`, size: HANDBOOK.length, status: "draft" });
+    // The finished upload's scratch file is gone; only the blob store holds the payload.
+    expect(
+      readdirSync(join(t.ctx.config.dataDir, "uploads")).filter((f) => f.startsWith(version.id)),
+    ).toEqual([]);
+
+    await submitVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
+    await t.runner.idle();
+    expect((await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0")).status).toBe("ready");
+    const [last] = await queryRows<{ text: string }>(
+      t.ctx.db,
+      sql`select text from chunks where version_id = ${version.id} and text like '%anemometer%'`,
+    );
+    expect(last?.text).toContain("force nine");
+  });
+
+  it("uploads in one go with tus-js-client from the version's upload_url", async () => {
+    const { cube, version } = await draftVersion("harbour-small");
+    const small = Buffer.from("# Tides\nSpring tides follow the full and the new moon.\n");
+    await new Promise<void>((resolve, reject) => {
+      new tus.Upload(small, {
+        endpoint: version.upload_url.replace(t.ctx.config.publicUrl, server.url),
+        headers: { authorization: `Bearer ${publisher.key}` },
+        metadata: { content_type: "text/markdown" },
+        retryDelays: [],
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+    const stored = await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
+    expect(stored.size).toBe(small.length);
+    await submitVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
+    await t.runner.idle();
+    expect((await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0")).status).toBe("ready");
+  });
+
+  it("refuses bad uploads with problem+json before any byte is stored", async () => {
+    const { version } = await draftVersion("harbour-refusals");
+    const uploadUrl = version.upload_url.replace(t.ctx.config.publicUrl, server.url);
+    const expectProblem = async (response: Response, status: number, code: string) => {
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toContain("application/problem+json");
+      expect(((await response.json()) as { code: string }).code).toBe(code);
+    };
+    await expectProblem(await createUpload(uploadUrl, "msk_not_a_key", 10), 401, "unauthenticated");
+    await expectProblem(await createUpload(uploadUrl, stranger.key, 10), 404, "not_found");
+    await expectProblem(
+      await createUpload(uploadUrl, publisher.key, 10, "application/x-python-pickle"),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      await createUpload(uploadUrl, publisher.key, 3 * 1024 * 1024),
+      413,
+      "payload_too_large",
+    );
+    const deferred = await fetch(uploadUrl, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${publisher.key}`,
+        "tus-resumable": "1.0.0",
+        "upload-defer-length": "1",
+      },
+    });
+    await expectProblem(deferred, 400, "invalid_input");
+
+    // An upload belongs to its version's organisation, and its id is bound to that version.
+    const created = await createUpload(uploadUrl, publisher.key, 100);
+    const location = new URL(created.headers.get("location")!, server.url).href;
+    expect(await offsetOf(location, publisher.key)).toBe(0);
+    expect(await offsetOf(location, stranger.key)).toBe(404);
+    const other = await draftVersion("harbour-other");
+    expect(
+      await offsetOf(
+        location.replace(`/uploads/${version.id}/`, `/uploads/${other.version.id}/`),
+        publisher.key,
+      ),
+    ).toBe(404);
+
+    // Once submitted, a version takes no more uploads.
+    const { cube: done, version: doneVersion } = await draftVersion("harbour-done");
+    const doneUrl = doneVersion.upload_url.replace(t.ctx.config.publicUrl, server.url);
+    await new Promise<void>((resolve, reject) => {
+      new tus.Upload(Buffer.from("# Done\nNothing more to add.\n"), {
+        endpoint: doneUrl,
+        headers: { authorization: `Bearer ${publisher.key}` },
+        metadata: { content_type: "text/markdown" },
+        retryDelays: [],
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+    await submitVersion(t.ctx, publisher.subject, done.id, "1.0.0");
+    await expectProblem(await createUpload(doneUrl, publisher.key, 5), 409, "version_not_draft");
+  });
+});
