@@ -156,13 +156,25 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
     const cube = await createCube(ctx, publisher, { slug: "too-big", type: "plaintext", title: "x" });
     await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
     await expect(
-      uploadPayload(ctx, publisher, { cubeId: cube.id, version: "1.0.0" }, body("x".repeat(5000)), "text/plain"),
+      uploadPayload(
+        ctx,
+        publisher,
+        { cubeId: cube.id, version: "1.0.0" },
+        body("x".repeat(5000)),
+        "text/plain",
+      ),
     ).rejects.toMatchObject({
       code: "payload_too_large",
       status: 413,
     });
     await expect(
-      uploadPayload(ctx, publisher, { cubeId: cube.id, version: "1.0.0" }, body("x"), "application/octet-stream"),
+      uploadPayload(
+        ctx,
+        publisher,
+        { cubeId: cube.id, version: "1.0.0" },
+        body("x"),
+        "application/octet-stream",
+      ),
     ).rejects.toMatchObject({
       code: "unsupported_media_type",
       status: 415,
@@ -340,7 +352,13 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       const items = ["the capital of france is paris", "the river seine", "vat rate and income tax law"]
         .map((text) => JSON.stringify({ text }))
         .join("\n");
-      await uploadPayload(onnxCtx, publisher, { cubeId: cube.id, version: "1.0.0" }, body(items), "application/x-ndjson");
+      await uploadPayload(
+        onnxCtx,
+        publisher,
+        { cubeId: cube.id, version: "1.0.0" },
+        body(items),
+        "application/x-ndjson",
+      );
       await submitVersion(onnxCtx, publisher, cube.id, "1.0.0");
       await onnxRunner.idle();
       const ready = await getVersion(onnxCtx, publisher, cube.id, "1.0.0");

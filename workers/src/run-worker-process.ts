@@ -1,4 +1,4 @@
-import { type Config, ConfigError, openRuntime } from "@memstore/api";
+import { type Config, ConfigError, openRuntime, startOutboxSweep } from "@memstore/api";
 import { BullMqProducer } from "@memstore/queue";
 import { startWorkers } from "./start-workers.ts";
 
@@ -16,12 +16,14 @@ export async function runWorkerProcess(config: Config): Promise<void> {
     lockMs: config.JOB_LOCK_MS,
     prefix: config.QUEUE_PREFIX,
   });
+  const stopSweep = startOutboxSweep(ctx);
   ctx.log(`ready (embedder ${ctx.embedder.model})`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     ctx.log(`${signal}: finishing running jobs (at most ${config.WORKER_SHUTDOWN_MS} ms)`);
+    stopSweep();
     await pool.close(config.WORKER_SHUTDOWN_MS);
     await ctx.close();
     ctx.log("stopped");

@@ -77,7 +77,13 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
       tags: c.tags,
     });
     await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-    await uploadPayload(ctx, publisher, { cubeId: cube.id, version: "1.0.0" }, createReadStream(join(DEMO_DIR, c.file)), c.type);
+    await uploadPayload(
+      ctx,
+      publisher,
+      { cubeId: cube.id, version: "1.0.0" },
+      createReadStream(join(DEMO_DIR, c.file)),
+      c.type,
+    );
     await submitVersion(ctx, publisher, cube.id, "1.0.0");
     await waitForJobs();
     const listing = await createListing(ctx, publisher, {

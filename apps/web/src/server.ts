@@ -93,12 +93,11 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     res.end();
     return;
   }
+  const body = Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
+  // A client that goes away (an event stream closed, a download cut) cancels the body's source.
+  res.on("close", () => body.destroy());
   await new Promise<void>((resolve, reject) => {
-    Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>)
-      .on("error", reject)
-      .pipe(res)
-      .on("finish", resolve)
-      .on("error", reject);
+    body.on("error", reject).pipe(res).on("finish", resolve).on("close", resolve).on("error", reject);
   });
 }
 

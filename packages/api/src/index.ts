@@ -20,3 +20,8 @@ export * from "./store/store-listings.ts";
 export * from "./vaults/installs.ts";
 export * from "./vaults/vaults.ts";
 export * from "./store/entitlements.ts";
+export * from "./events/fanout.ts";
+export * from "./events/outbox.ts";
+export * from "./events/subscriptions.ts";
+export * from "./events/webhooks.ts";
+export * from "./events/vault-events.ts";

@@ -7,7 +7,15 @@ import type { Role, Scope } from "./scopes.ts";
  */
 export type Subject =
   | { kind: "user"; userId: string; orgId: string; role: Role }
-  | { kind: "api_key"; keyId: string; orgId: string; scopes: readonly Scope[]; vaultId: string | null };
+  | { kind: "api_key"; keyId: string; orgId: string; scopes: readonly Scope[]; vaultId: string | null }
+  /** A subscription acting on its own (auto-install), within the scopes and vault it was given. */
+  | {
+      kind: "subscription";
+      subscriptionId: string;
+      orgId: string;
+      scopes: readonly Scope[];
+      vaultId: string | null;
+    };
 
 export type PolicyObject = {
   /** The organisation that owns the object; absent for objects every tenant may see (published listings). */
@@ -39,8 +47,10 @@ export const ACTIONS = {
   "store.acquire": { scope: "subscribe", roles: MANAGERS },
   "vault.read": { scope: "subscribe", roles: READERS },
   "vault.write": { scope: "subscribe", roles: MANAGERS },
+  "subscription.write": { scope: "subscribe", roles: MANAGERS },
   "vault.search": { scope: "vault:read", roles: MEMBERS },
   "memory.read": { scope: "vault:read", roles: READERS },
+  "vault.events": { scope: "vault:read", roles: READERS },
   "memory.write": { scope: "vault:write", roles: MEMBERS },
   "key.manage": { scope: "admin", roles: MANAGERS },
   "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
@@ -60,12 +70,12 @@ export function decide(
   if (object.orgId !== undefined && object.orgId !== subject.orgId) {
     return deny("not_found", "object belongs to another organisation");
   }
-  if (subject.kind === "api_key" && subject.vaultId !== null && object.vaultId !== undefined) {
+  if (subject.kind !== "user" && subject.vaultId !== null && object.vaultId !== undefined) {
     if (object.vaultId !== subject.vaultId) return deny("not_found", "key is bound to another vault");
   }
 
   const rule: Rule = ACTIONS[action];
-  if (subject.kind === "api_key" && !subject.scopes.includes(rule.scope)) {
+  if (subject.kind !== "user" && !subject.scopes.includes(rule.scope)) {
     return deny("forbidden", `${action} needs the '${rule.scope}' scope`);
   }
   if (subject.kind === "user" && !rule.roles.includes(subject.role)) {

@@ -363,3 +363,97 @@ export const auditLog = pgTable(
   },
   (t) => [index("audit_log_org_seq_idx").on(t.orgId, t.seq)],
 );
+
+/** A standing interest of a subscriber: what to watch, how to be told, what to install on its own. */
+export const subscriptions = pgTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    filter: jsonb("filter")
+      .$type<{ listing_id?: string; tags?: string[]; types?: string[]; query?: string }>()
+      .notNull(),
+    /** The filter's semantic query, embedded once at creation. */
+    queryEmbedding: anyVector("query_embedding"),
+    queryEmbeddingDim: integer("query_embedding_dim"),
+    webhookUrl: text("webhook_url"),
+    /** Signs webhook bodies (HMAC-SHA256); kept because signing needs it, never logged or shown again. */
+    secret: text("secret").notNull(),
+    sse: boolean("sse").notNull().default(false),
+    autoInstallVaultId: text("auto_install_vault_id").references(() => vaults.id, { onDelete: "set null" }),
+    autoInstallPolicy: text("auto_install_policy"),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    deletedAt: ts("deleted_at"),
+  },
+  (t) => [index("subscriptions_org_idx").on(t.orgId)],
+);
+
+/**
+ * Events written in the same transaction as the change they announce; the fan-out job picks each
+ * one up (`fanned_out_at` marks it done, so a crashed fan-out is simply run again).
+ */
+export const outboxEvents = pgTable(
+  "outbox_events",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    id: text("id").notNull().unique(),
+    type: text("type", { enum: ["version.published", "install.updated", "entitlement.revoked"] }).notNull(),
+    /** The organisation the event concerns; null for public store events. */
+    orgId: text("org_id"),
+    vaultId: text("vault_id"),
+    listingId: text("listing_id"),
+    /** The subscription whose auto-install caused it, if any. */
+    subscriptionId: text("subscription_id"),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
+    fannedOutAt: ts("fanned_out_at"),
+  },
+  (t) => [
+    index("outbox_events_pending_idx")
+      .on(t.seq)
+      .where(sql`fanned_out_at is null`),
+  ],
+);
+
+/** What a vault's event stream (SSE) shows, in order; `seq` is the stream's Last-Event-ID. */
+export const vaultEvents = pgTable(
+  "vault_events",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    vaultId: text("vault_id")
+      .notNull()
+      .references(() => vaults.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("vault_events_vault_event_uq").on(t.vaultId, t.eventId),
+    index("vault_events_vault_seq_idx").on(t.vaultId, t.seq),
+  ],
+);
+
+/** One webhook delivery of one event to one subscription, with its attempts and outcome. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "dead"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: ts("delivered_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_subscription_event_uq").on(t.subscriptionId, t.eventId)],
+);

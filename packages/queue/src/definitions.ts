@@ -9,11 +9,17 @@ export const QUEUES = {
   ingest: { concurrency: 4 },
   // Embedding is CPU-bound (onnxruntime uses the cores itself): one at a time per worker.
   embed: { concurrency: 1 },
+  // Fan-out is a few queries per event: several at once.
+  events: { concurrency: 4 },
+  // Webhook deliveries wait on other people's servers (up to a 10 s timeout each): many at once.
+  webhooks: { concurrency: 8 },
 } as const satisfies Record<string, { concurrency: number }>;
 
 export type QueueName = keyof typeof QUEUES;
 
 const versionPayload = z.object({ versionId: z.string().min(1) }).strict();
+const eventPayload = z.object({ eventId: z.string().min(1) }).strict();
+const deliveryPayload = z.object({ deliveryId: z.string().min(1) }).strict();
 
 type JobDefinition = {
   queue: QueueName;
@@ -39,6 +45,22 @@ export const JOBS = {
     attempts: 5,
     backoffMs: 2_000,
   },
+  fanout: {
+    queue: "events",
+    payload: eventPayload,
+    // Matching and auto-installing only touch the database; each step is idempotent (unique
+    // deliveries, one live install per vault and listing), so a retry after an outage is safe.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  "deliver-webhook": {
+    queue: "webhooks",
+    payload: deliveryPayload,
+    // Subscribers' endpoints go down for minutes, not seconds: 8 attempts with backoff from 5 s
+    // span about 10 minutes before the delivery is marked dead.
+    attempts: 8,
+    backoffMs: 5_000,
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;
@@ -56,9 +78,9 @@ export function backoffDelay(name: JobName, attempt: number): number {
   return JOBS[name].backoffMs * 2 ** (attempt - 1);
 }
 
-/** A stable id per job and version: enqueueing the same stage twice yields one job. */
-export function jobIdOf(name: JobName, payload: { versionId: string }): string {
-  return `${name}-${payload.versionId}`;
+/** A stable id per job and subject (version, event, delivery): enqueueing twice yields one job. */
+export function jobIdOf(name: JobName, payload: Record<string, string>): string {
+  return `${name}-${Object.values(payload).join("-")}`;
 }
 
 /** Thrown by a processor for a failure that retrying cannot fix (bad payload, bad input). */

@@ -3,7 +3,7 @@ import { PermanentJobError, type ProcessorRegistry } from "./definitions.ts";
 import { InProcessRunner } from "./in-process-runner.ts";
 
 function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
-  return { ingest, embed: async () => {} };
+  return { ingest, embed: async () => {}, fanout: async () => {}, "deliver-webhook": async () => {} };
 }
 
 describe("InProcessRunner", () => {

@@ -1,4 +1,4 @@
-import { loadConfig, openRuntime } from "@memstore/api";
+import { loadConfig, openRuntime, startOutboxSweep } from "@memstore/api";
 import { InProcessRunner } from "@memstore/queue";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
@@ -19,6 +19,8 @@ export function devCommand(): Command {
         log: (line) => console.log(`[memstore] ${line}`),
       });
       runner.register(createProcessors(ctx));
+      // Events left unfanned by a previous run (it stopped between commit and enqueue) go out now.
+      startOutboxSweep(ctx);
       const demo = options.demo ? await seedDemo(ctx, () => runner.idle()) : null;
       const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -7,6 +7,7 @@ import { agentRoutes } from "./routes/agents.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
+import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { vaultRoutes } from "./routes/vaults.ts";
 
@@ -16,6 +17,7 @@ export const ROUTES: RouteDef[] = [
   ...publishingRoutes,
   ...storeRoutes,
   ...vaultRoutes,
+  ...subscriptionRoutes,
   ...agentRoutes,
 ];
 

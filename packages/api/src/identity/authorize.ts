@@ -22,5 +22,6 @@ export function authorize(
 }
 
 export function actorOf(subject: Subject): string {
-  return subject.kind === "user" ? `user:${subject.userId}` : `key:${subject.keyId}`;
+  if (subject.kind === "user") return `user:${subject.userId}`;
+  return subject.kind === "api_key" ? `key:${subject.keyId}` : `subscription:${subject.subscriptionId}`;
 }

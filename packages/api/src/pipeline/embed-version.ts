@@ -1,6 +1,7 @@
 import { chunks, cubeVersions, type Executor, sql, toVectorLiteral } from "@memstore/db";
 import { and, asc, count, eq, gt, isNull, ne } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
+import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
 import { finishRun, startRun } from "./runs.ts";
 
 const EMBED_BATCH = 128;
@@ -55,11 +56,12 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
       .where(eq(chunks.versionId, versionId))) as [{ total: number }];
     const manifest = version.manifest as Record<string, unknown>;
     const payload = { ...(manifest.payload as Record<string, unknown>), embedding: { model, dimension } };
-    await ctx.db.transaction(async (tx) => {
-      await tx
+    const events = await ctx.db.transaction(async (tx) => {
+      const [readied] = await tx
         .update(cubeVersions)
         .set({ status: "ready", readyAt: new Date(), manifest: { ...manifest, payload } })
-        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.status, "processing")));
+        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.status, "processing")))
+        .returning({ id: cubeVersions.id });
       await finishRun(tx, runId, "succeeded", {
         chunks: total,
         embedded_this_attempt: embedded,
@@ -67,7 +69,10 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
         dimension,
         duration_ms: Date.now() - started,
       });
+      // A new version of a cube already in the store is news for its subscribers.
+      return readied ? writeVersionPublished(tx, versionId) : [];
     });
+    await relayEventsAfterCommit(ctx, events);
     return "ready";
   } catch (error) {
     await finishRun(ctx.db, runId, "failed", {

@@ -4,6 +4,7 @@ import { and, asc, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
@@ -98,7 +99,7 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
   const [vector] = await ctx.embedder.embed([
     `${cube!.title}\n${cube!.description}\n${cube!.tags.join(" ")}`,
   ]);
-  return ctx.db.transaction(async (tx) => {
+  const published = await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(listings)
       .set({
@@ -118,6 +119,10 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
       objectId: listing.id,
       data: { version: latest.version },
     });
-    return listingView(updated!);
+    const events =
+      listing.status === "published" ? [] : await writeVersionPublished(tx, latest.id, listing.id);
+    return { view: listingView(updated!), events };
   });
+  await relayEventsAfterCommit(ctx, published.events);
+  return published.view;
 }

@@ -6,11 +6,12 @@ import {
   resolveVersionPolicy,
   type Subject,
 } from "@memstore/core";
-import { cubes, cubeVersions, installs, organizations } from "@memstore/db";
+import { cubes, cubeVersions, type Executor, installs, organizations } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { relayEventsAfterCommit, writeEvent } from "../events/outbox.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
@@ -63,7 +64,7 @@ export async function installListing(
   const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
   const [publisher] = await ctx.db.select().from(organizations).where(eq(organizations.id, listing.orgId));
 
-  return ctx.db.transaction(async (tx) => {
+  const created = await ctx.db.transaction(async (tx) => {
     if (version.embeddingDim !== null) {
       await claimVaultDimension(tx, vault, version.embeddingDim, `${cube!.slug}@${chosen}`);
     }
@@ -102,7 +103,91 @@ export async function installListing(
       objectId: install!.id,
       data: { vault_id: vault.id, listing_id: listing.id, version: chosen },
     });
-    return installView(install!, cubeRef(cube!, publisher!), chosen);
+    const view = installView(install!, cubeRef(cube!, publisher!), chosen);
+    const eventId = await writeInstallUpdated(tx, subject, install!, { change: "installed", install: view });
+    return { view, eventId };
+  });
+  await relayEventsAfterCommit(ctx, [created.eventId]);
+  return created.view;
+}
+
+/**
+ * Moves a live install to the newest ready version its policy (or a new one) allows. Returns the
+ * install, or null when it already points there.
+ */
+export async function upgradeInstall(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  installId: string,
+  policy?: string,
+) {
+  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const upgraded = await ctx.db.transaction(async (tx) => {
+    const [install] = await tx
+      .select()
+      .from(installs)
+      .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
+      .for("update");
+    if (!install) notFound("install");
+    const versionPolicy = policy ?? install.versionPolicy;
+    const ready = await tx
+      .select()
+      .from(cubeVersions)
+      .where(and(eq(cubeVersions.cubeId, install.cubeId), eq(cubeVersions.status, "ready")));
+    const current = ready.find((v) => v.id === install.versionId);
+    const chosen = resolveVersionPolicy(
+      versionPolicy,
+      ready.map((v) => v.version),
+    );
+    if (!chosen || chosen === current?.version) return null;
+    const version = ready.find((v) => v.version === chosen)!;
+    const [cube] = await tx.select().from(cubes).where(eq(cubes.id, install.cubeId));
+    if (version.embeddingDim !== null) {
+      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube!.slug}@${chosen}`);
+    }
+    const [updated] = await tx
+      .update(installs)
+      .set({ versionId: version.id, versionPolicy, updatedAt: new Date() })
+      .where(eq(installs.id, install.id))
+      .returning();
+    const [publisher] = await tx.select().from(organizations).where(eq(organizations.id, cube!.orgId));
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "install.upgraded",
+      objectType: "install",
+      objectId: install.id,
+      data: { vault_id: vault.id, from: current?.version ?? null, to: chosen },
+    });
+    const view = installView(updated!, cubeRef(cube!, publisher!), chosen);
+    const eventId = await writeInstallUpdated(tx, subject, updated!, {
+      change: "upgraded",
+      previous_version: current?.version ?? null,
+      install: view,
+    });
+    return { view, eventId };
+  });
+  if (!upgraded) return null;
+  await relayEventsAfterCommit(ctx, [upgraded.eventId]);
+  return upgraded.view;
+}
+
+/** `install.updated` for the install's vault, attributed to the subscription that acted, if any. */
+function writeInstallUpdated(
+  tx: Executor,
+  subject: Subject,
+  install: typeof installs.$inferSelect,
+  data: Record<string, unknown>,
+) {
+  return writeEvent(tx, {
+    type: "install.updated",
+    orgId: install.orgId,
+    vaultId: install.vaultId,
+    listingId: install.listingId,
+    subscriptionId: subject.kind === "subscription" ? subject.subscriptionId : null,
+    data,
   });
 }
 
@@ -132,12 +217,12 @@ export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: s
 export async function uninstall(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
   authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
-  await ctx.db.transaction(async (tx) => {
+  const eventId = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .update(installs)
       .set({ uninstalledAt: new Date(), state: "archived", updatedAt: new Date() })
       .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
-      .returning({ id: installs.id });
+      .returning();
     if (!row) notFound("install");
     await recordAudit(tx, {
       orgId: subject.orgId,
@@ -147,5 +232,10 @@ export async function uninstall(ctx: AppContext, subject: Subject, vaultId: stri
       objectId: installId,
       data: { vault_id: vault.id },
     });
+    return writeInstallUpdated(tx, subject, row, {
+      change: "uninstalled",
+      install: { id: row.id, listing_id: row.listingId, state: row.state },
+    });
   });
+  await relayEventsAfterCommit(ctx, [eventId]);
 }

@@ -1,0 +1,153 @@
+import {
+  CUBE_TYPES,
+  isValidVersionPolicy,
+  newId,
+  newWebhookSecret,
+  notFound,
+  type Subject,
+} from "@memstore/core";
+import { subscriptions } from "@memstore/db";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import { loadVisibleListing } from "../store/store-listings.ts";
+import { loadOwnVault } from "../vaults/vaults.ts";
+
+export const createSubscriptionInput = z
+  .object({
+    filter: z
+      .object({
+        listing_id: z.string().min(1).optional(),
+        tags: z.array(z.string().min(1)).min(1).optional(),
+        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
+        query: z.string().trim().min(1).max(500).optional(),
+      })
+      .strict()
+      .default({}),
+    delivery: z
+      .object({
+        webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+        sse: z.boolean().optional(),
+      })
+      .strict()
+      .default({}),
+    auto_install: z
+      .object({
+        vault_id: z.string().min(1),
+        version_policy: z
+          .string()
+          .trim()
+          .default("latest")
+          .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((s) => s.delivery.webhook_url || s.delivery.sse || s.auto_install, {
+    message: "a subscription needs delivery.webhook_url, delivery.sse or auto_install",
+    path: ["delivery"],
+  });
+
+type Row = typeof subscriptions.$inferSelect;
+
+function subscriptionView(row: Row) {
+  return {
+    id: row.id,
+    filter: row.filter,
+    delivery: { webhook_url: row.webhookUrl, sse: row.sse },
+    auto_install: row.autoInstallVaultId
+      ? { vault_id: row.autoInstallVaultId, version_policy: row.autoInstallPolicy! }
+      : null,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+/**
+ * A standing interest: new versions of one listing, or of any listing matching tags, types and a
+ * semantic query; told by signed webhook and/or the vault event stream; optionally installed into
+ * a vault by itself. The webhook secret appears only in this response.
+ */
+export async function createSubscription(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof createSubscriptionInput>,
+) {
+  authorize(subject, "subscription.write", { orgId: subject.orgId });
+  if (input.filter.listing_id) await loadVisibleListing(ctx, subject, input.filter.listing_id);
+  if (input.auto_install) {
+    const vault = await loadOwnVault(ctx.db, subject, input.auto_install.vault_id);
+    // Installing later on the subscription's own needs the right to install now.
+    authorize(subject, "vault.write", { orgId: subject.orgId, vaultId: vault.id });
+  }
+  const [queryVector] = input.filter.query ? await ctx.embedder.embed([input.filter.query]) : [];
+  const secret = newWebhookSecret();
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(subscriptions)
+      .values({
+        id: newId("sub"),
+        orgId: subject.orgId,
+        filter: input.filter,
+        queryEmbedding: queryVector ? Array.from(queryVector) : null,
+        queryEmbeddingDim: queryVector ? ctx.embedder.dimension : null,
+        webhookUrl: input.delivery.webhook_url ?? null,
+        secret,
+        sse: input.delivery.sse ?? false,
+        autoInstallVaultId: input.auto_install?.vault_id ?? null,
+        autoInstallPolicy: input.auto_install?.version_policy ?? null,
+        createdBy: actorOf(subject),
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "subscription.created",
+      objectType: "subscription",
+      objectId: row!.id,
+      data: { filter: input.filter, webhook_url: row!.webhookUrl, auto_install: input.auto_install ?? null },
+    });
+    return { ...subscriptionView(row!), secret };
+  });
+}
+
+export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
+  authorize(subject, "vault.read", { orgId: subject.orgId });
+  const rows = await ctx.db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.orgId, subject.orgId), isNull(subscriptions.deletedAt)))
+    .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows.map(subscriptionView), page);
+}
+
+export async function deleteSubscription(ctx: AppContext, subject: Subject, subscriptionId: string) {
+  authorize(subject, "subscription.write", { orgId: subject.orgId });
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(subscriptions)
+      .set({ deletedAt: new Date() })
+      .where(
+        and(
+          eq(subscriptions.id, subscriptionId),
+          eq(subscriptions.orgId, subject.orgId),
+          isNull(subscriptions.deletedAt),
+        ),
+      )
+      .returning({ id: subscriptions.id });
+    if (!row) notFound("subscription");
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "subscription.deleted",
+      objectType: "subscription",
+      objectId: subscriptionId,
+      data: {},
+    });
+  });
+}

@@ -1,0 +1,36 @@
+import type { Subject } from "@memstore/core";
+import { vaultEvents } from "@memstore/db";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { authorize } from "../identity/authorize.ts";
+import { loadOwnVault } from "../vaults/vaults.ts";
+
+export type VaultEvent = { seq: number; id: string; type: string; created_at: string; data: unknown };
+
+/** Checks that the caller may follow a vault's event stream; 404 for another tenant's vault. */
+export async function openVaultEvents(ctx: AppContext, subject: Subject, vaultId: string) {
+  authorize(subject, "vault.events", { orgId: subject.orgId, vaultId });
+  return loadOwnVault(ctx.db, subject, vaultId);
+}
+
+/** The vault's events after `afterSeq` (the stream's Last-Event-ID), oldest first. */
+export async function vaultEventsAfter(
+  ctx: AppContext,
+  vaultId: string,
+  afterSeq: number,
+  limit = 100,
+): Promise<VaultEvent[]> {
+  const rows = await ctx.db
+    .select()
+    .from(vaultEvents)
+    .where(and(eq(vaultEvents.vaultId, vaultId), gt(vaultEvents.seq, afterSeq)))
+    .orderBy(asc(vaultEvents.seq))
+    .limit(limit);
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    id: r.eventId,
+    type: r.type,
+    created_at: new Date(r.createdAt).toISOString(),
+    data: r.data,
+  }));
+}
