@@ -1,22 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import {
-  authenticateApiKey,
-  createCube,
-  createListing,
-  createOrganization,
-  createVersion,
-  createVersionInput,
-  publishListing,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api";
-import { type Subject, verifyWebhookSignature } from "@memstore/core";
+import { verifyWebhookSignature } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
-import { type HttpServer, startHttpServer } from "@memstore/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestContext, type TestContext } from "./support/context.ts";
+import { openHttpTestbed } from "./support/http-testbed.ts";
 
 type Received = { headers: Record<string, string | string[] | undefined>; body: string };
 
@@ -86,82 +73,31 @@ function followEvents(url: string, key: string, lastEventId?: string) {
   return { events, opened, close: () => abort.abort() };
 }
 
-let t: TestContext;
-let server: HttpServer;
-let publisher: Subject;
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 let subscriberKey: string;
 let strangerKey: string;
 const hooks: Array<{ close(): Promise<void> }> = [];
 
-async function publishVersion(cubeId: string, version: string, markdown: string) {
-  await createVersion(
-    t.ctx,
-    publisher,
-    cubeId,
-    createVersionInput.parse({ version, manifest: { changelog: `release ${version}` } }),
-  );
-  await uploadPayload(
-    t.ctx,
-    publisher,
-    { cubeId, version },
-    Readable.from([Buffer.from(markdown)]),
-    "text/markdown",
-  );
-  await submitVersion(t.ctx, publisher, cubeId, version);
-  await t.runner.idle();
-}
-
-async function api(method: string, path: string, key: string, body?: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
-
 beforeAll(async () => {
-  t = await openTestContext("postgres");
-  server = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });
-  const pub = await createOrganization(t.ctx, {
-    name: "Harbour Experts",
-    ownerEmail: "pub@harbour.example.com",
-  });
-  publisher = await authenticateApiKey(t.ctx, pub.api_key);
-  subscriberKey = (
-    await createOrganization(t.ctx, { name: "Shipping Co", ownerEmail: "ops@shipping.example.com" })
-  ).api_key;
-  strangerKey = (await createOrganization(t.ctx, { name: "Stranger", ownerEmail: "x@stranger.example.com" }))
-    .api_key;
+  bed = await openHttpTestbed();
+  subscriberKey = await bed.organization("Shipping Co", "ops@shipping.example.com");
+  strangerKey = await bed.organization("Stranger", "x@stranger.example.com");
 });
 
 afterAll(async () => {
   for (const h of hooks) await h.close();
-  await server?.close();
-  await t?.dispose();
+  await bed?.close();
 });
 
 describe("subscriptions, signed webhooks, vault event streams and auto-install", () => {
   it("pushes a new version to every matching subscriber and upgrades the auto-install target", async () => {
-    const cube = await createCube(t.ctx, publisher, {
-      slug: "harbour-rules",
-      type: "plaintext",
-      title: "Harbour rules",
-      description: "Operating rules for cranes and berths in storms",
-      tags: ["maritime", "safety"],
-    });
-    await publishVersion(cube.id, "1.0.0", "# Harbour rules\nCranes are lowered at force nine.\n");
-    const listing = await createListing(t.ctx, publisher, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "free" },
-      terms: {},
-    });
-    await publishListing(t.ctx, publisher, listing.id);
-    await t.runner.idle();
+    const { cube, listing } = await bed.listedCube(
+      "harbour-rules",
+      "# Harbour rules\nCranes are lowered at force nine.\n",
+      { description: "Operating rules for cranes and berths in storms", tags: ["maritime", "safety"] },
+    );
 
-    const vault = (await api("POST", "/api/v1/vaults", subscriberKey, { name: "ops" })).body as {
+    const vault = (await bed.api("POST", "/api/v1/vaults", subscriberKey, { name: "ops" })).body as {
       id: string;
     };
     const byListing = await webhookReceiver();
@@ -170,7 +106,7 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
     const gone = await webhookReceiver([410]);
     hooks.push(byListing, byQuery, unrelated, gone);
 
-    const follow = await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    const follow = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       filter: { listing_id: listing.id },
       delivery: { webhook_url: byListing.url, sse: true },
       auto_install: { vault_id: vault.id, version_policy: "^1.0.0" },
@@ -183,28 +119,32 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
       delivery: { webhook_url: byListing.url, sse: true },
       auto_install: { vault_id: vault.id, version_policy: "^1.0.0" },
     });
-    const byQuerySub = await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    const byQuerySub = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       filter: { query: "storm cranes", tags: ["maritime"], types: ["plaintext"] },
       delivery: { webhook_url: byQuery.url },
     });
-    await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       filter: { types: ["parametric"] },
       delivery: { webhook_url: unrelated.url },
     });
-    await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       filter: { tags: ["maritime"] },
       delivery: { webhook_url: gone.url },
     });
-    const listed = await api("GET", "/api/v1/subscriptions", subscriberKey);
+    const listed = await bed.api("GET", "/api/v1/subscriptions", subscriberKey);
     expect(listed.body.items).toHaveLength(4);
     expect(listed.body.items.every((s: Record<string, unknown>) => !("secret" in s))).toBe(true);
 
-    const stream = followEvents(`${server.url}/api/v1/vaults/${vault.id}/events`, subscriberKey);
+    const stream = followEvents(`${bed.server.url}/api/v1/vaults/${vault.id}/events`, subscriberKey);
     expect(await stream.opened).toEqual({ status: 200, contentType: "text/event-stream; charset=utf-8" });
 
     // The publisher ships 1.1.0: every matching subscriber hears of it.
-    await publishVersion(cube.id, "1.1.0", "# Harbour rules\nCranes are lowered and locked at force nine.\n");
-    await t.runner.idle();
+    await bed.publishVersion(
+      cube.id,
+      "1.1.0",
+      "# Harbour rules\nCranes are lowered and locked at force nine.\n",
+    );
+    await bed.t.runner.idle();
 
     const [published] = byListing.received;
     expect(published).toBeDefined();
@@ -226,7 +166,7 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
       },
     });
     // The auto-install put 1.1.0 into the vault (acquiring the free listing on the way) and said so.
-    const installs = await api("GET", `/api/v1/vaults/${vault.id}/installs`, subscriberKey);
+    const installs = await bed.api("GET", `/api/v1/vaults/${vault.id}/installs`, subscriberKey);
     expect(installs.body.items).toMatchObject([{ version: "1.1.0", cube: { slug: "harbour-rules" } }]);
     expect(byListing.received.map((r) => JSON.parse(r.body).type)).toEqual([
       "version.published",
@@ -250,7 +190,7 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
       last_status_code: number;
       url: string;
     }>(
-      t.ctx.db,
+      bed.t.ctx.db,
       sql`select d.status, d.attempts, d.last_status_code, s.webhook_url as url
           from webhook_deliveries d join subscriptions s on s.id = d.subscription_id`,
     );
@@ -265,8 +205,8 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
     });
 
     // 1.2.0: the install is upgraded within its policy; the stream shows everything in order.
-    await publishVersion(cube.id, "1.2.0", "# Harbour rules\nTugs stand by whenever a tanker berths.\n");
-    await t.runner.idle();
+    await bed.publishVersion(cube.id, "1.2.0", "# Harbour rules\nTugs stand by whenever a tanker berths.\n");
+    await bed.t.runner.idle();
     await expect.poll(() => stream.events.length, { timeout: 5000 }).toBeGreaterThanOrEqual(4);
     stream.close();
     expect(stream.events.map((e) => [e.event, e.data.data.version ?? e.data.data.change])).toEqual([
@@ -279,14 +219,14 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
       previous_version: "1.1.0",
       install: { version: "1.2.0" },
     });
-    const search = await api("POST", `/api/v1/vaults/${vault.id}/search`, subscriberKey, {
+    const search = await bed.api("POST", `/api/v1/vaults/${vault.id}/search`, subscriberKey, {
       query: "tanker tugs",
     });
     expect(search.body.results[0]).toMatchObject({ cube: { version: "1.2.0" } });
 
     // A reconnecting client resumes after the last event it saw, without repeats.
     const resumed = followEvents(
-      `${server.url}/api/v1/vaults/${vault.id}/events`,
+      `${bed.server.url}/api/v1/vaults/${vault.id}/events`,
       subscriberKey,
       stream.events[1]!.id,
     );
@@ -297,34 +237,40 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
   });
 
   it("guards subscriptions and streams like every other resource", async () => {
-    const vault = (await api("POST", "/api/v1/vaults", subscriberKey, { name: "guarded" })).body as {
+    const vault = (await bed.api("POST", "/api/v1/vaults", subscriberKey, { name: "guarded" })).body as {
       id: string;
     };
-    const strangerStream = followEvents(`${server.url}/api/v1/vaults/${vault.id}/events`, strangerKey);
+    const strangerStream = followEvents(`${bed.server.url}/api/v1/vaults/${vault.id}/events`, strangerKey);
     expect((await strangerStream.opened).status).toBe(404);
-    const anonymous = await fetch(`${server.url}/api/v1/vaults/${vault.id}/events`);
+    const anonymous = await fetch(`${bed.server.url}/api/v1/vaults/${vault.id}/events`);
     expect(anonymous.status).toBe(401);
 
-    const noDelivery = await api("POST", "/api/v1/subscriptions", subscriberKey, { filter: { tags: ["x"] } });
+    const noDelivery = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
+      filter: { tags: ["x"] },
+    });
     expect(noDelivery).toMatchObject({ status: 400, body: { code: "invalid_input" } });
-    const ftp = await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    const ftp = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       delivery: { webhook_url: "ftp://example.com/hook" },
     });
     expect(ftp).toMatchObject({ status: 400, body: { code: "invalid_input" } });
-    const othersVault = await api("POST", "/api/v1/subscriptions", strangerKey, {
+    const othersVault = await bed.api("POST", "/api/v1/subscriptions", strangerKey, {
       delivery: { sse: true },
       auto_install: { vault_id: vault.id },
     });
     expect(othersVault).toMatchObject({ status: 404, body: { code: "not_found" } });
-    const unknownListing = await api("POST", "/api/v1/subscriptions", subscriberKey, {
+    const unknownListing = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, {
       filter: { listing_id: "lst_missing" },
       delivery: { sse: true },
     });
     expect(unknownListing).toMatchObject({ status: 404, body: { code: "not_found" } });
 
-    const made = await api("POST", "/api/v1/subscriptions", subscriberKey, { delivery: { sse: true } });
-    expect((await api("DELETE", `/api/v1/subscriptions/${made.body.id}`, strangerKey)).status).toBe(404);
-    expect((await api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(204);
-    expect((await api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(404);
+    const made = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, { delivery: { sse: true } });
+    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, strangerKey)).status).toBe(404);
+    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(
+      204,
+    );
+    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(
+      404,
+    );
   });
 });

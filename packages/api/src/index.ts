@@ -25,3 +25,4 @@ export * from "./events/outbox.ts";
 export * from "./events/subscriptions.ts";
 export * from "./events/webhooks.ts";
 export * from "./events/vault-events.ts";
+export * from "./usage/quota.ts";

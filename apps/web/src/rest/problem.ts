@@ -40,7 +40,15 @@ export function problem(
 
 /** Any thrown value → a problem response. Unknown errors are logged, never shown. */
 export function problemFrom(error: unknown, log: (line: string) => void): Response {
-  if (error instanceof AppError) return problem(error.code, error.message, error.extra ?? {});
+  if (error instanceof AppError) {
+    const retryAfter = error.extra?.retry_after;
+    return problem(
+      error.code,
+      error.message,
+      error.extra ?? {},
+      typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {},
+    );
+  }
   if (error instanceof z.ZodError) {
     return problem("invalid_input", describeZodError(error), {
       errors: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),

@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { meter } from "../usage/meter.ts";
+import { enforceCallQuota } from "../usage/quota.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 
 export const searchInput = z
@@ -72,6 +73,10 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const installsInVault = await queryRows<{ id: string }>(
     ctx.db,
     sql`select id from installs where vault_id = ${vault.id} and uninstalled_at is null`,
+  );
+  await enforceCallQuota(
+    ctx.db,
+    installsInVault.map((i) => i.id),
   );
   const k = candidatesFor(input.top_k);
   const scope = scopeFilters(vault.id, input.filter);

@@ -1,0 +1,102 @@
+import { Readable } from "node:stream";
+import {
+  authenticateApiKey,
+  createCube,
+  createListing,
+  createOrganization,
+  createVersion,
+  createVersionInput,
+  publishListing,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api";
+import type { Subject } from "@memstore/core";
+import { type HttpServer, startHttpServer } from "@memstore/web";
+import { openTestContext, type TestContext } from "./context.ts";
+
+/**
+ * A real runtime on Postgres with the HTTP server in this process (jobs run in-process, so
+ * `t.runner.idle()` waits for the pipeline, fan-out and webhooks), plus a publisher ready to ship.
+ */
+export async function openHttpTestbed(env: Record<string, string> = {}) {
+  const t: TestContext = await openTestContext("postgres", env);
+  const server: HttpServer = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });
+  const made = await createOrganization(t.ctx, {
+    name: "Harbour Experts",
+    ownerEmail: "pub@harbour.example.com",
+  });
+  const publisher: Subject = await authenticateApiKey(t.ctx, made.api_key);
+
+  /** Another organisation; returns its all-scopes API key. */
+  const organization = async (name: string, email: string) =>
+    (await createOrganization(t.ctx, { name, ownerEmail: email })).api_key;
+
+  /** A JSON call to the REST API as `key`; the parsed body (problem or result) and the response. */
+  async function api(method: string, path: string, key: string, body?: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+  }
+
+  /** Creates, uploads, submits and waits: the version is ready (or rejected) on return. */
+  async function publishVersion(cubeId: string, version: string, markdown: string) {
+    await createVersion(
+      t.ctx,
+      publisher,
+      cubeId,
+      createVersionInput.parse({ version, manifest: { changelog: `release ${version}` } }),
+    );
+    await uploadPayload(
+      t.ctx,
+      publisher,
+      { cubeId, version },
+      Readable.from([Buffer.from(markdown)]),
+      "text/markdown",
+    );
+    await submitVersion(t.ctx, publisher, cubeId, version);
+    await t.runner.idle();
+  }
+
+  /** A cube with a first version and a published free listing. */
+  async function listedCube(
+    slug: string,
+    markdown: string,
+    extra: { description?: string; tags?: string[]; terms?: Record<string, unknown> } = {},
+  ) {
+    const cube = await createCube(t.ctx, publisher, {
+      slug,
+      type: "plaintext",
+      title: slug,
+      description: extra.description ?? "",
+      tags: extra.tags ?? [],
+    });
+    await publishVersion(cube.id, "1.0.0", markdown);
+    const listing = await createListing(t.ctx, publisher, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      terms: extra.terms ?? {},
+    });
+    await publishListing(t.ctx, publisher, listing.id);
+    await t.runner.idle();
+    return { cube, listing };
+  }
+
+  return {
+    t,
+    server,
+    publisher,
+    organization,
+    api,
+    publishVersion,
+    listedCube,
+    close: async () => {
+      await server.close();
+      await t.dispose();
+    },
+  };
+}
