@@ -4,7 +4,7 @@ import type { SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { cosineDistance, orTsQuery } from "../search/query.ts";
+import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import { meter } from "../usage/meter.ts";
 import { enforceCallQuota } from "../usage/quota.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
@@ -87,8 +87,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
     lists.push(await vectorHits(ctx.db, scope, dimension, vector!, k, wantInstalls));
   }
   if (input.mode !== "vector") {
-    const tsq = orTsQuery(input.query);
-    lists.push(tsq ? await keywordHits(ctx.db, scope, tsq, k, wantInstalls) : []);
+    lists.push(await keywordHitsAllThenAny(ctx.db, scope, input.query, k, wantInstalls));
   }
 
   const fused =
@@ -181,21 +180,41 @@ async function vectorHits(
   });
 }
 
+/** Documents holding every word first; if fewer than k, topped up from those holding any word. */
+async function keywordHitsAllThenAny(
+  db: Executor,
+  scope: Scope,
+  text: string,
+  k: number,
+  wantInstalls: boolean,
+): Promise<Hit[]> {
+  const queries = keywordQueries(text);
+  if (!queries) return [];
+  const hits = await keywordHits(db, scope, queries.all, k, wantInstalls);
+  if (hits.length >= k || queries.all === queries.any) return hits;
+  const seen = new Set(hits.map((h) => h.id));
+  const more = await keywordHits(db, scope, queries.any, k, wantInstalls);
+  return [...hits, ...more.filter((h) => !seen.has(h.id))].slice(0, k);
+}
+
 async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, wantInstalls: boolean) {
   const query = sql`to_tsquery('english', ${tsq})`;
+  // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
   const chunkHits = wantInstalls
     ? await queryRows<Hit>(
         db,
-        sql`select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${CHUNK_FROM}
-            where ${scope.chunkWhere} and ch.tsv @@ ${query}
-            order by rank_value desc, ch.id limit ${k}`,
+        sql`select * from (
+              select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${CHUNK_FROM}
+              where ${scope.chunkWhere} and ch.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
+            order by rank_value desc, id limit ${k}`,
       )
     : [];
   const memoryHits = await queryRows<Hit>(
     db,
-    sql`select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
-        where ${scope.memoryWhere} and m.tsv @@ ${query}
-        order by rank_value desc, m.memory_id limit ${k}`,
+    sql`select * from (
+          select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
+          where ${scope.memoryWhere} and m.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
+        order by rank_value desc, id limit ${k}`,
   );
   return [...chunkHits, ...memoryHits].sort((a, b) => b.rank_value - a.rank_value).slice(0, k);
 }

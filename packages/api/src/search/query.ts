@@ -7,9 +7,24 @@ import type { SQL } from "drizzle-orm";
  * still matches documents holding some of its words; ts_rank_cd favours those holding more.
  */
 export function orTsQuery(text: string): string | null {
-  const words = [...new Set(wordsOf(text))].slice(0, 64);
-  return words.length ? words.join(" | ") : null;
+  return keywordQueries(text)?.any ?? null;
 }
+
+/**
+ * The query's words as two tsqueries: `all` (AND: few, precise matches) and `any` (OR: the
+ * fallback when too few documents hold every word). Null when the text has no words.
+ */
+export function keywordQueries(text: string): { all: string; any: string } | null {
+  const words = [...new Set(wordsOf(text))].slice(0, 64);
+  return words.length ? { all: words.join(" & "), any: words.join(" | ") } : null;
+}
+
+/**
+ * At most this many full-text matches are ranked per query: a broad OR query over a large corpus
+ * would otherwise rank every match (ts_rank_cd reads each row) to keep the top few. The AND query
+ * runs first, so documents holding every word are never lost to the cap.
+ */
+export const KEYWORD_CANDIDATES = 1000;
 
 /** `embedding <=> query` on the HNSW index of the given dimension (the partial expression index). */
 export function cosineDistance(column: string, dimension: number, vector: Float32Array): SQL {
