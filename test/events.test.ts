@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verifyWebhookSignature } from "@memstore/core";
+import { MemStoreClient } from "@memstore/sdk";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -264,13 +265,17 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
     });
     expect(unknownListing).toMatchObject({ status: 404, body: { code: "not_found" } });
 
-    const made = await bed.api("POST", "/api/v1/subscriptions", subscriberKey, { delivery: { sse: true } });
-    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, strangerKey)).status).toBe(404);
-    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(
-      204,
-    );
-    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.body.id}`, subscriberKey)).status).toBe(
-      404,
-    );
+    // Through the SDK: made, listed without its secret, ended once.
+    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: subscriberKey });
+    const made = await client.createSubscription({
+      filter: { types: ["plaintext"] },
+      delivery: { sse: true },
+    });
+    expect(made.secret).toMatch(/^whsec_/);
+    expect((await client.listSubscriptions()).items.map((s) => s.id)).toContain(made.id);
+    expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.id}`, strangerKey)).status).toBe(404);
+    await client.deleteSubscription(made.id);
+    expect((await client.listSubscriptions()).items.map((s) => s.id)).not.toContain(made.id);
+    await expect(client.deleteSubscription(made.id)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -24,6 +24,14 @@ export class MemStoreApiError extends Error {
   }
 }
 
+export type Subscription = {
+  id: string;
+  filter: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
+  delivery: { webhook_url: string | null; sse: boolean };
+  auto_install: { vault_id: string; version_policy: string } | null;
+  created_at: string;
+};
+
 export type Page<T> = { items: T[]; next_cursor: string | null };
 export type Run = {
   kind: string;
@@ -235,6 +243,20 @@ export class MemStoreClient {
   }
   uninstall(vaultId: string, installId: string) {
     return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);
+  }
+  /** The response carries `secret`, which signs webhook deliveries; it is never shown again. */
+  createSubscription(input: {
+    filter?: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
+    delivery?: { webhook_url?: string; sse?: boolean };
+    auto_install?: { vault_id: string; version_policy?: string };
+  }) {
+    return this.request<Subscription & { secret: string }>("POST", "/api/v1/subscriptions", input);
+  }
+  listSubscriptions(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Subscription>>("GET", `/api/v1/subscriptions${qs(query)}`);
+  }
+  deleteSubscription(subscriptionId: string) {
+    return this.request<void>("DELETE", `/api/v1/subscriptions/${enc(subscriptionId)}`);
   }
 
   // Agents
