@@ -17,7 +17,6 @@ export async function runWorkerProcess(config: Config): Promise<void> {
     prefix: config.QUEUE_PREFIX,
   });
   const stopSweep = startOutboxSweep(ctx);
-  ctx.log(`ready (embedder ${ctx.embedder.model})`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -31,4 +30,6 @@ export async function runWorkerProcess(config: Config): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // Only now: whoever waits for "ready" may send SIGTERM at once, and it must find the handler.
+  ctx.log(`ready (embedder ${ctx.embedder.model})`);
 }

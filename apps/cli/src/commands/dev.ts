@@ -42,10 +42,11 @@ export function devCommand(): Command {
           `      -d '{"query": "VAT rate in France"}'`,
         );
       }
-      console.log(lines.join("\n"));
+      // Handlers first: whoever waits for the ready line may signal at once.
       stopOnSignals(async () => {
         await server.close();
         await ctx.close();
       });
+      console.log(lines.join("\n"));
     });
 }

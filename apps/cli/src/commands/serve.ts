@@ -17,10 +17,10 @@ export function serveCommand(): Command {
       }
       const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX));
       const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
-      console.log(`MemStore API listening on ${server.url} (services mode, embedder ${ctx.embedder.model})`);
       stopOnSignals(async () => {
         await server.close();
         await ctx.close();
       });
+      console.log(`MemStore API listening on ${server.url} (services mode, embedder ${ctx.embedder.model})`);
     });
 }
