@@ -90,6 +90,20 @@ async function patchThenDrop(url: string, key: string, part: Buffer) {
   });
 }
 
+/** A whole Markdown payload through tus-js-client, created at a version's upload_url. */
+function uploadMarkdown(endpoint: string, bytes: Buffer) {
+  return new Promise<void>((resolve, reject) => {
+    new tus.Upload(bytes, {
+      endpoint,
+      headers: { authorization: `Bearer ${publisher.key}` },
+      metadata: { content_type: "text/markdown" },
+      retryDelays: [],
+      onError: reject,
+      onSuccess: () => resolve(),
+    }).start();
+  });
+}
+
 beforeAll(async () => {
   t = await openTestContext("postgres", { MAX_PLAINTEXT_BYTES: String(2 * 1024 * 1024) });
   server = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });
@@ -163,16 +177,7 @@ describe("tus resumable uploads at a version's upload_url", () => {
   it("uploads in one go with tus-js-client from the version's upload_url", async () => {
     const { cube, version } = await draftVersion("harbour-small");
     const small = Buffer.from("# Tides\nSpring tides follow the full and the new moon.\n");
-    await new Promise<void>((resolve, reject) => {
-      new tus.Upload(small, {
-        endpoint: version.upload_url.replace(t.ctx.config.publicUrl, server.url),
-        headers: { authorization: `Bearer ${publisher.key}` },
-        metadata: { content_type: "text/markdown" },
-        retryDelays: [],
-        onError: reject,
-        onSuccess: () => resolve(),
-      }).start();
-    });
+    await uploadMarkdown(version.upload_url.replace(t.ctx.config.publicUrl, server.url), small);
     const stored = await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
     expect(stored.size).toBe(small.length);
     await submitVersion(t.ctx, publisher.subject, cube.id, "1.0.0");
@@ -226,16 +231,7 @@ describe("tus resumable uploads at a version's upload_url", () => {
     // Once submitted, a version takes no more uploads.
     const { cube: done, version: doneVersion } = await draftVersion("harbour-done");
     const doneUrl = doneVersion.upload_url.replace(t.ctx.config.publicUrl, server.url);
-    await new Promise<void>((resolve, reject) => {
-      new tus.Upload(Buffer.from("# Done\nNothing more to add.\n"), {
-        endpoint: doneUrl,
-        headers: { authorization: `Bearer ${publisher.key}` },
-        metadata: { content_type: "text/markdown" },
-        retryDelays: [],
-        onError: reject,
-        onSuccess: () => resolve(),
-      }).start();
-    });
+    await uploadMarkdown(doneUrl, Buffer.from("# Done\nNothing more to add.\n"));
     await submitVersion(t.ctx, publisher.subject, done.id, "1.0.0");
     await expectProblem(await createUpload(doneUrl, publisher.key, 5), 409, "version_not_draft");
   });

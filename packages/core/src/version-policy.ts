@@ -1,4 +1,5 @@
 import semver from "semver";
+import { z } from "zod";
 
 /**
  * An install's version policy: "latest", a semver range ("^1.2"), or an exact version.
@@ -13,3 +14,10 @@ export function resolveVersionPolicy(policy: string, available: readonly string[
   if (semver.valid(policy)) return available.includes(policy) ? policy : null;
   return semver.maxSatisfying([...available], policy) ?? null;
 }
+
+/** The `version_policy` field of installs and auto-installs: trimmed, "latest" when absent. */
+export const versionPolicySchema = z
+  .string()
+  .trim()
+  .default("latest")
+  .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version");

@@ -1,4 +1,4 @@
-import { AppError, newId, type Subject } from "@memstore/core";
+import { AppError, decide, newId, type Subject } from "@memstore/core";
 import {
   type Executor,
   installs,
@@ -154,11 +154,8 @@ async function autoInstall(ctx: AppContext, sub: Subscription, event: Event) {
   const vaultId = sub.autoInstallVaultId!;
   try {
     const entitlement = await latestEntitlement(ctx.db, sub.orgId, listingId);
-    const live =
-      entitlement &&
-      !entitlement.revokedAt &&
-      (!entitlement.validUntil || entitlement.validUntil > new Date());
-    if (!live) await acquireListing(ctx, subject, listingId);
+    if (!decide(subject, "vault.write", {}, { entitlement }).allow)
+      await acquireListing(ctx, subject, listingId);
     const [existing] = await ctx.db
       .select({ id: installs.id })
       .from(installs)

@@ -1,6 +1,6 @@
 import {
   CUBE_TYPES,
-  isValidVersionPolicy,
+  versionPolicySchema,
   newId,
   newWebhookSecret,
   notFound,
@@ -37,11 +37,7 @@ export const createSubscriptionInput = z
     auto_install: z
       .object({
         vault_id: z.string().min(1),
-        version_policy: z
-          .string()
-          .trim()
-          .default("latest")
-          .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version"),
+        version_policy: versionPolicySchema,
       })
       .strict()
       .optional(),

@@ -1,6 +1,6 @@
 import {
   AppError,
-  isValidVersionPolicy,
+  versionPolicySchema,
   newId,
   notFound,
   resolveVersionPolicy,
@@ -22,11 +22,7 @@ import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 export const installInput = z
   .object({
     listing_id: z.string().min(1),
-    version_policy: z
-      .string()
-      .trim()
-      .default("latest")
-      .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version"),
+    version_policy: versionPolicySchema,
   })
   .strict();
 
