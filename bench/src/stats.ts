@@ -54,7 +54,7 @@ export function barChartSvg(
     parts.push(
       `<rect x="${width - 150}" y="${30 + ni * 16}" width="10" height="10" fill="${colors[ni % colors.length]}"/>`,
     );
-    parts.push(`<text x="${width - 135}" y="${39 + ni * 16}">${name} (${unit})</text>`);
+    parts.push(`<text x="${width - 135}" y="${39 + ni * 16}">${unit ? `${name} (${unit})` : name}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n");

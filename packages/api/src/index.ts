@@ -26,4 +26,4 @@ export * from "./events/subscriptions.ts";
 export * from "./events/webhooks.ts";
 export * from "./events/vault-events.ts";
 export * from "./usage/quota.ts";
-export { KEYWORD_CANDIDATES } from "./search/query.ts";
+export { cosineDistance, KEYWORD_CANDIDATES } from "./search/query.ts";
