@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyWebhookSignature } from "@memstore/core";
+import { verifyWebhookSignature } from "@memstore/core/webhook-signature";
 import { MemStoreClient } from "@memstore/sdk";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,24 +2,52 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import type { AppContext } from "@memstore/api";
+import { type AppContext, userSubject } from "@memstore/api";
+import { createPortalAuth, type PortalAuth, parseCookies } from "./portal/auth.ts";
+import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
+import { createTrpcHandler, ORG_COOKIE } from "./portal/trpc-handler.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
 export type HttpServer = { url: string; port: number; close(): Promise<void> };
 
+type Handlers = {
+  rest: (request: Request) => Promise<Response>;
+  trpc: (request: Request) => Promise<Response>;
+  auth: PortalAuth;
+  uploads: TusUploads;
+  pages: PortalPages | null;
+};
+
 /**
  * The HTTP front of MemStore: REST API v1 under /api/v1 (fetch-style handlers, request bodies
- * streamed straight through), and an index at / that points to the API's documents.
+ * streamed straight through), tus uploads, the portal's tRPC API and sign-in under /api/trpc and
+ * /api/auth, and the portal's pages (Next.js) for everything else. With `portal: "off"` (the
+ * default; tests of the API use it) / is a small index pointing to the API's documents.
  */
 export async function startHttpServer(
   ctx: AppContext,
-  options: { port: number; host: string },
+  options: { port: number; host: string; portal?: "dev" | "production" | "off" },
 ): Promise<HttpServer> {
-  const rest = createRestHandler(ctx);
-  const uploads = createTusUploads(ctx, (request) => authenticateRequest(ctx, request));
+  const auth = createPortalAuth(ctx);
+  const handlers: Handlers = {
+    rest: createRestHandler(ctx),
+    trpc: createTrpcHandler(ctx, auth),
+    auth,
+    uploads: createTusUploads(ctx, async (request) => {
+      const userId = await auth.userIdOf(request.headers);
+      return userId && !request.headers.get("authorization")
+        ? userSubject(
+            ctx,
+            userId,
+            parseCookies(request.headers.get("cookie") ?? undefined)[ORG_COOKIE] ?? null,
+          )
+        : authenticateRequest(ctx, request);
+    }),
+    pages: null,
+  };
   const server = createServer((req, res) => {
-    void handle(req, res, { rest, uploads }, ctx).catch((error: unknown) => {
+    void handle(req, res, handlers, ctx).catch((error: unknown) => {
       ctx.log(`http error: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
       res.end();
@@ -33,27 +61,30 @@ export async function startHttpServer(
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+  const portal = options.portal ?? "off";
+  if (portal !== "off") handlers.pages = await startPortalPages(portal, host, port);
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        uploads.close();
+    close: async () => {
+      handlers.uploads.close();
+      await handlers.pages?.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  handlers: { rest: (request: Request) => Promise<Response>; uploads: TusUploads },
-  ctx: AppContext,
-): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handlers, ctx: AppContext) {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  if (url.pathname.startsWith("/api/auth/")) return handlers.auth.handle(req, res, url);
+  if (handlers.pages && !url.pathname.startsWith("/api/")) return handlers.pages.handle(req, res);
   let response: Response;
-  if (url.pathname.startsWith("/api/")) {
+  if (url.pathname.startsWith("/api/trpc/")) {
+    response = await handlers.trpc(toRequest(req, url));
+  } else if (url.pathname.startsWith("/api/")) {
     const request = toRequest(req, url);
     response = (await handlers.uploads.handle(request, url)) ?? (await handlers.rest(request));
   } else if (url.pathname === "/" && (req.method === "GET" || req.method === "HEAD")) {

@@ -38,6 +38,10 @@ const envSchema = z.object({
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_SHUTDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Signs portal session cookies; when unset, one is generated once and kept in the data directory. */
+  AUTH_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** dev: pages compiled on demand; production: the output of `npm run build`; off: API only. */
+  PORTAL: z.enum(["dev", "production", "off"]).default("dev"),
 });
 
 export type Env = z.infer<typeof envSchema>;

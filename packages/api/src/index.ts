@@ -27,3 +27,6 @@ export * from "./events/webhooks.ts";
 export * from "./events/vault-events.ts";
 export * from "./usage/quota.ts";
 export { cosineDistance, KEYWORD_CANDIDATES } from "./search/query.ts";
+export * from "./identity/login-throttle.ts";
+export * from "./identity/sessions.ts";
+export * from "./identity/sign-up.ts";

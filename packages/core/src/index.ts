@@ -8,4 +8,3 @@ export * from "./rrf.ts";
 export * from "./scopes.ts";
 export * from "./utf8.ts";
 export * from "./version-policy.ts";
-export * from "./webhook-signature.ts";

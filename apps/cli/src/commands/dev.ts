@@ -22,7 +22,11 @@ export function devCommand(): Command {
       // Events left unfanned by a previous run (it stopped between commit and enqueue) go out now.
       startOutboxSweep(ctx);
       const demo = options.demo ? await seedDemo(ctx, () => runner.idle()) : null;
-      const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
+      const server = await startHttpServer(ctx, {
+        port: config.PORT,
+        host: config.HOST,
+        portal: config.PORTAL,
+      });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const lines = [
         "",

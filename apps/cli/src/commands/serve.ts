@@ -16,7 +16,11 @@ export function serveCommand(): Command {
         );
       }
       const ctx = await openRuntime(config, new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX));
-      const server = await startHttpServer(ctx, { port: config.PORT, host: config.HOST });
+      const server = await startHttpServer(ctx, {
+        port: config.PORT,
+        host: config.HOST,
+        portal: config.PORTAL,
+      });
       stopOnSignals(async () => {
         await server.close();
         await ctx.close();

@@ -1,7 +1,7 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, memories, type Tx } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
@@ -9,33 +9,9 @@ import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../views.ts";
+import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
 
-const text = z.string().trim().min(1).max(100_000);
-const tags = z.array(z.string().trim().min(1).max(64)).max(64);
-const metadata = z.record(z.string(), z.unknown());
-
-export const createMemoryInput = z
-  .object({
-    text,
-    tags: tags.optional(),
-    metadata: metadata.optional(),
-    ttl_days: z.number().int().positive().max(36_500).optional(),
-  })
-  .strict();
-
-export const updateMemoryInput = z
-  .object({
-    text: text.optional(),
-    tags: tags.optional(),
-    metadata: metadata.optional(),
-    ttl_days: z.number().int().positive().max(36_500).optional(),
-  })
-  .strict()
-  .refine((v) => Object.keys(v).length > 0, "send at least one of text, tags, metadata, ttl_days");
-
-export const listMemoriesQuery = z.object({
-  state: z.enum(["activated", "archived", "expired"]).optional(),
-});
+export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
 
 const expiry = (ttlDays: number | undefined) =>
   ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null;

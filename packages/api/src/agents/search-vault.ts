@@ -1,29 +1,16 @@
-import { AppError, CUBE_TYPES, fuseByReciprocalRank, type Subject } from "@memstore/core";
+import { AppError, fuseByReciprocalRank, type Subject } from "@memstore/core";
 import { type Executor, queryRows, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import { meter } from "../usage/meter.ts";
 import { enforceCallQuota } from "../usage/quota.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
+import { searchInput } from "./schemas.ts";
 
-export const searchInput = z
-  .object({
-    query: z.string().trim().min(1).max(2000),
-    top_k: z.number().int().min(1).max(100).default(10),
-    filter: z
-      .object({
-        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
-        tags: z.array(z.string().min(1)).min(1).optional(),
-        cube_ids: z.array(z.string().min(1)).min(1).optional(),
-      })
-      .strict()
-      .default({}),
-    mode: z.enum(["hybrid", "vector", "keyword"]).default("hybrid"),
-  })
-  .strict();
+export { searchInput };
 
 export type SearchInput = z.infer<typeof searchInput>;
 

@@ -1,11 +1,5 @@
-import {
-  CUBE_TYPES,
-  versionPolicySchema,
-  newId,
-  newWebhookSecret,
-  notFound,
-  type Subject,
-} from "@memstore/core";
+import { CUBE_TYPES, newId, notFound, type Subject, versionPolicySchema } from "@memstore/core";
+import { newWebhookSecret } from "@memstore/core/webhook-signature";
 import { subscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";

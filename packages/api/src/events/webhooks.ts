@@ -1,4 +1,4 @@
-import { signWebhook } from "@memstore/core";
+import { signWebhook } from "@memstore/core/webhook-signature";
 import { outboxEvents, subscriptions, webhookDeliveries } from "@memstore/db";
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";

@@ -1,25 +1,19 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { AppError, newId, notFound, SCOPES, type Scope, type Subject } from "@memstore/core";
+import { AppError, newId, notFound, type Scope, type Subject } from "@memstore/core";
 import { apiKeys, type Executor, vaults } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "./authorize.ts";
+import { createApiKeyInput } from "./schemas.ts";
+
+export { createApiKeyInput };
 
 /** Keys look like `msk_<32 base62>`; the fixed prefix lets secret scanners find leaked keys. */
 export const KEY_PREFIX = "msk_";
 const LOOKUP_LENGTH = KEY_PREFIX.length + 10;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-export const createApiKeyInput = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    scopes: z.array(z.enum(SCOPES)).min(1),
-    vault_id: z.string().min(1).optional(),
-    expires_at: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict();
 
 export type ApiKeyView = {
   id: string;

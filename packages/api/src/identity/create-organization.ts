@@ -11,6 +11,7 @@ export const createOrganizationInput = z.object({
   name: z.string().trim().min(1).max(100),
   ownerEmail: z.email().transform((e) => e.toLowerCase()),
   ownerPassword: z.string().min(8, "password must have at least 8 characters").optional(),
+  ownerName: z.string().trim().min(1).max(100).optional(),
 });
 
 export type CreatedOrganization = { org_id: string; org_slug: string; user_id: string; api_key: string };
@@ -23,6 +24,16 @@ export async function createOrganization(
   ctx: AppContext,
   raw: z.input<typeof createOrganizationInput>,
 ): Promise<CreatedOrganization> {
+  const created = await createOrganizationWith(ctx, raw, { ownerKey: true });
+  return { ...created, api_key: created.api_key! };
+}
+
+/** Shared by the CLI/admin path (with an owner key) and portal sign-up (without one). */
+export async function createOrganizationWith(
+  ctx: AppContext,
+  raw: z.input<typeof createOrganizationInput>,
+  options: { ownerKey: boolean },
+): Promise<Omit<CreatedOrganization, "api_key"> & { api_key: string | null }> {
   const input = createOrganizationInput.parse(raw);
   const [existing] = await ctx.db.select().from(users).where(eq(users.email, input.ownerEmail));
   if (
@@ -36,26 +47,28 @@ export async function createOrganization(
   return ctx.db.transaction(async (tx) => {
     const userId = existing?.id ?? newId("usr");
     if (!existing)
-      await tx.insert(users).values({ id: userId, email: input.ownerEmail, passwordHash: passwordHash! });
+      await tx.insert(users).values({
+        id: userId,
+        email: input.ownerEmail,
+        name: input.ownerName ?? null,
+        passwordHash: passwordHash!,
+      });
     const orgId = newId("org");
     const slug = await freeSlug(tx, input.name);
     await tx.insert(organizations).values({ id: orgId, slug, name: input.name });
     await tx.insert(memberships).values({ orgId, userId, role: "owner" });
-    const key = await insertApiKey(tx, {
-      orgId,
-      name: "owner key",
-      scopes: SCOPES,
-      createdBy: `user:${userId}`,
-    });
+    const key = options.ownerKey
+      ? await insertApiKey(tx, { orgId, name: "owner key", scopes: SCOPES, createdBy: `user:${userId}` })
+      : null;
     await recordAudit(tx, {
       orgId,
       actor: `user:${userId}`,
       action: "organization.created",
       objectType: "organization",
       objectId: orgId,
-      data: { name: input.name, slug, owner: input.ownerEmail, key_id: key.id },
+      data: { name: input.name, slug, owner: input.ownerEmail, key_id: key?.id ?? null },
     });
-    return { org_id: orgId, org_slug: slug, user_id: userId, api_key: key.key };
+    return { org_id: orgId, org_slug: slug, user_id: userId, api_key: key?.key ?? null };
   });
 }
 

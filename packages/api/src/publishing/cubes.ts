@@ -1,22 +1,15 @@
-import { AppError, CUBE_TYPES, newId, notFound, type Subject, slugSchema } from "@memstore/core";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { cubes, type Executor } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
 import { cubeView } from "../views.ts";
+import { createCubeInput } from "./schemas.ts";
 
-export const createCubeInput = z
-  .object({
-    slug: slugSchema,
-    type: z.enum(CUBE_TYPES),
-    title: z.string().trim().min(1).max(200),
-    description: z.string().max(20_000).optional(),
-    tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-  })
-  .strict();
+export { createCubeInput };
 
 export async function createCube(ctx: AppContext, subject: Subject, input: z.infer<typeof createCubeInput>) {
   authorize(subject, "cube.write", { orgId: subject.orgId });

@@ -1,34 +1,16 @@
-import { AppError, licenseTermsSchema, newId, notFound, type Subject, VISIBILITIES } from "@memstore/core";
-import { chunks, cubes, cubeVersions, listings } from "@memstore/db";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { chunks, cubes, cubeVersions, listings, sql } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
+import { pricingSchema, createListingInput } from "./schemas.ts";
 
-export const pricingSchema = z
-  .object({
-    model: z.enum(["free", "one_time", "subscription"]),
-    amount_cents: z.number().int().positive().optional(),
-    currency: z
-      .string()
-      .regex(/^[a-z]{3}$/i)
-      .optional(),
-    interval: z.enum(["month", "year"]).optional(),
-  })
-  .strict();
-
-export const createListingInput = z
-  .object({
-    cube_id: z.string().min(1),
-    visibility: z.enum(VISIBILITIES),
-    pricing: pricingSchema,
-    terms: licenseTermsSchema.default({}),
-  })
-  .strict();
+export { pricingSchema, createListingInput };
 
 /** How much of a cube's content goes into the store's search text, so a listing is found by its words. */
 const SAMPLE_CHUNKS = 40;
@@ -125,4 +107,26 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
   });
   await relayEventsAfterCommit(ctx, published.events);
   return published.view;
+}
+
+/** The organisation's own listings, newest first, with their cube and how many vaults installed them. */
+export async function listOwnListings(ctx: AppContext, subject: Subject) {
+  authorize(subject, "cube.read", { orgId: subject.orgId });
+  const rows = await ctx.db
+    .select({
+      listing: listings,
+      cubeSlug: cubes.slug,
+      cubeTitle: cubes.title,
+      cubeType: cubes.type,
+      installs: sql<number>`(select count(*)::int from installs i where i.listing_id = ${listings.id} and i.uninstalled_at is null)`,
+    })
+    .from(listings)
+    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+    .where(eq(listings.orgId, subject.orgId))
+    .orderBy(desc(listings.createdAt));
+  return rows.map((r) => ({
+    ...listingView(r.listing),
+    cube: { slug: r.cubeSlug, title: r.cubeTitle, type: r.cubeType },
+    installs: r.installs,
+  }));
 }

@@ -1,30 +1,18 @@
 import type { Readable } from "node:stream";
-import {
-  AppError,
-  type CubeType,
-  manifestDraftSchema,
-  newId,
-  notFound,
-  type Subject,
-  semverSchema,
-} from "@memstore/core";
+import { AppError, type CubeType, manifestDraftSchema, newId, notFound, type Subject } from "@memstore/core";
 import { cubeVersions, type Executor, organizations, processingRuns } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { versionView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
+import { createVersionInput } from "./schemas.ts";
 
-export const createVersionInput = z
-  .object({
-    version: semverSchema,
-    manifest: manifestDraftSchema.optional(),
-  })
-  .strict();
+export { createVersionInput };
 
 /** Media types accepted per cube type, and the payload format each one means. */
 export const PAYLOAD_FORMATS: Record<CubeType, Record<string, string>> = {

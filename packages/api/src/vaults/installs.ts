@@ -1,14 +1,7 @@
-import {
-  AppError,
-  versionPolicySchema,
-  newId,
-  notFound,
-  resolveVersionPolicy,
-  type Subject,
-} from "@memstore/core";
+import { AppError, newId, notFound, resolveVersionPolicy, type Subject } from "@memstore/core";
 import { cubes, cubeVersions, type Executor, installs, organizations } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeEvent } from "../events/outbox.ts";
@@ -18,13 +11,9 @@ import { latestEntitlement } from "../store/entitlements.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
+import { installInput } from "./schemas.ts";
 
-export const installInput = z
-  .object({
-    listing_id: z.string().min(1),
-    version_policy: versionPolicySchema,
-  })
-  .strict();
+export { installInput };
 
 /**
  * Installs a listing into a vault: a pointer to one ready version chosen by the version policy.

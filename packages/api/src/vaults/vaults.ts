@@ -1,19 +1,15 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { vaultView } from "../views.ts";
+import { createVaultInput } from "./schemas.ts";
 
-export const createVaultInput = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    namespace_kind: z.enum(["org", "team", "agent", "user"]).optional(),
-  })
-  .strict();
+export { createVaultInput };
 
 export async function createVault(
   ctx: AppContext,

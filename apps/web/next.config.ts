@@ -1,0 +1,16 @@
+import type { NextConfig } from "next";
+
+/**
+ * The portal's pages. The app runs inside MemStore's own HTTP server (apps/web/src/server.ts),
+ * which owns /api/* (REST, tRPC, auth, uploads); Next renders everything else.
+ */
+const config: NextConfig = {
+  reactStrictMode: true,
+  // Shared zod schemas and view types come from workspace packages written in TypeScript.
+  transpilePackages: ["@memstore/core"],
+  // The root `npm run typecheck` and `npm run lint` cover the portal's code.
+  typescript: { ignoreBuildErrors: true },
+  poweredByHeader: false,
+};
+
+export default config;

@@ -1,0 +1,37 @@
+import { users } from "@memstore/db";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { authedProcedure, orgProcedure, publicProcedure, router } from "../trpc/init.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys.ts";
+import { createApiKeyInput, signUpInput } from "./schemas.ts";
+import { membershipsOf, userSubject } from "./sessions.ts";
+import { signUp } from "./sign-up.ts";
+
+export const accountRouter = router({
+  signUp: publicProcedure.input(signUpInput).mutation(({ ctx, input }) => signUp(ctx.app, input)),
+  /** Who is signed in, the organisations they belong to, and the one the portal acts in. */
+  me: authedProcedure.query(async ({ ctx }) => {
+    const [user] = await ctx.app.db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.id, ctx.userId));
+    const orgs = await membershipsOf(ctx.app, ctx.userId);
+    const active = orgs.length ? await userSubject(ctx.app, ctx.userId, ctx.orgId) : null;
+    return {
+      user: user!,
+      organizations: orgs,
+      active_org_id: active?.orgId ?? null,
+      role: active?.role ?? null,
+    };
+  }),
+});
+
+export const keysRouter = router({
+  list: orgProcedure.query(({ ctx }) => listApiKeys(ctx.app, ctx.subject)),
+  create: orgProcedure
+    .input(createApiKeyInput)
+    .mutation(({ ctx, input }) => createApiKey(ctx.app, ctx.subject, input)),
+  revoke: orgProcedure
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => revokeApiKey(ctx.app, ctx.subject, input.id)),
+});

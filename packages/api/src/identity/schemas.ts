@@ -1,0 +1,21 @@
+import { SCOPES } from "@memstore/core";
+import { z } from "zod";
+
+/** Inputs of identity procedures, shared by REST, tRPC and the portal's forms. */
+export const createApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(z.enum(SCOPES)).min(1),
+    vault_id: z.string().min(1).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+/** The sign-up form and the procedure behind it validate with this one schema. */
+export const signUpInput = z.object({
+  name: z.string().trim().min(1, "enter your name").max(100),
+  email: z.email("enter a valid email address"),
+  password: z.string().min(8, "use at least 8 characters").max(200),
+  organization: z.string().trim().min(1, "name your organisation").max(100),
+});
+export type SignUpInput = z.infer<typeof signUpInput>;

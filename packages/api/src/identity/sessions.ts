@@ -1,0 +1,58 @@
+import { AppError, type Role, type Subject } from "@memstore/core";
+import { memberships, organizations, users } from "@memstore/db";
+import { and, asc, eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { verifyPassword } from "./passwords.ts";
+
+export type Membership = { org_id: string; org_slug: string; org_name: string; role: Role };
+
+/** The user whose email and password match, or null. Every miss costs one password hash. */
+export async function verifyCredentials(ctx: AppContext, email: string, password: string) {
+  const [user] = await ctx.db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
+  // Hash even for an unknown email, so timing does not reveal which emails have accounts.
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  return user && ok ? { id: user.id, email: user.email, name: user.name } : null;
+}
+// Same parameters as real hashes, so an unknown email costs what a wrong password costs.
+const DUMMY_HASH = `scrypt$${2 ** 15}$8$1$${"A".repeat(22)}$${"A".repeat(43)}`;
+
+export async function membershipsOf(ctx: AppContext, userId: string): Promise<Membership[]> {
+  return ctx.db
+    .select({
+      org_id: organizations.id,
+      org_slug: organizations.slug,
+      org_name: organizations.name,
+      role: memberships.role,
+    })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(memberships.createdAt));
+}
+
+/**
+ * The policy subject of a signed-in user acting in one organisation: the requested one when they
+ * belong to it, else their first. The role is read on every call, so a changed role applies at once.
+ */
+export async function userSubject(
+  ctx: AppContext,
+  userId: string,
+  requestedOrgId: string | null,
+): Promise<Extract<Subject, { kind: "user" }>> {
+  const rows = await ctx.db
+    .select({ orgId: memberships.orgId, role: memberships.role })
+    .from(memberships)
+    .where(
+      requestedOrgId
+        ? and(eq(memberships.userId, userId), eq(memberships.orgId, requestedOrgId))
+        : eq(memberships.userId, userId),
+    )
+    .orderBy(asc(memberships.createdAt))
+    .limit(1);
+  const row = rows[0];
+  if (!row) {
+    if (requestedOrgId) return userSubject(ctx, userId, null);
+    throw new AppError("forbidden", "this account belongs to no organisation");
+  }
+  return { kind: "user", userId, orgId: row.orgId, role: row.role };
+}

@@ -1,0 +1,38 @@
+import { semverSchema } from "@memstore/core";
+import { z } from "zod";
+import { pageQuery } from "../pagination.ts";
+import { orgProcedure, router } from "../trpc/init.ts";
+import { createCube, getCube, listCubes } from "./cubes.ts";
+import { createListing, listOwnListings, publishListing } from "./listings.ts";
+import { createCubeInput, createListingInput, createVersionInput } from "./schemas.ts";
+import { createVersion, getVersion, listVersions, submitVersion } from "./versions.ts";
+
+const cubeRef = z.object({ cube_id: z.string().min(1) });
+const versionRef = cubeRef.extend({ version: semverSchema });
+
+export const publishingRouter = router({
+  cubes: orgProcedure.input(pageQuery).query(({ ctx, input }) => listCubes(ctx.app, ctx.subject, input)),
+  cube: orgProcedure.input(cubeRef).query(({ ctx, input }) => getCube(ctx.app, ctx.subject, input.cube_id)),
+  createCube: orgProcedure
+    .input(createCubeInput)
+    .mutation(({ ctx, input }) => createCube(ctx.app, ctx.subject, input)),
+  versions: orgProcedure
+    .input(cubeRef.extend(pageQuery.shape))
+    .query(({ ctx, input }) => listVersions(ctx.app, ctx.subject, input.cube_id, input)),
+  version: orgProcedure
+    .input(versionRef)
+    .query(({ ctx, input }) => getVersion(ctx.app, ctx.subject, input.cube_id, input.version)),
+  createVersion: orgProcedure
+    .input(cubeRef.extend(createVersionInput.shape))
+    .mutation(({ ctx, input: { cube_id, ...input } }) => createVersion(ctx.app, ctx.subject, cube_id, input)),
+  submitVersion: orgProcedure
+    .input(versionRef)
+    .mutation(({ ctx, input }) => submitVersion(ctx.app, ctx.subject, input.cube_id, input.version)),
+  listings: orgProcedure.query(({ ctx }) => listOwnListings(ctx.app, ctx.subject)),
+  createListing: orgProcedure
+    .input(createListingInput)
+    .mutation(({ ctx, input }) => createListing(ctx.app, ctx.subject, input)),
+  publishListing: orgProcedure
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => publishListing(ctx.app, ctx.subject, input.id)),
+});

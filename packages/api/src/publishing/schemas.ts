@@ -1,0 +1,48 @@
+import {
+  CUBE_TYPES,
+  licenseTermsSchema,
+  manifestDraftSchema,
+  semverSchema,
+  slugSchema,
+  VISIBILITIES,
+} from "@memstore/core";
+import { z } from "zod";
+
+/** Inputs of the publishing procedures: the REST routes, tRPC and the portal's forms share them. */
+export const createCubeInput = z
+  .object({
+    slug: slugSchema,
+    type: z.enum(CUBE_TYPES),
+    title: z.string().trim().min(1).max(200),
+    description: z.string().max(20_000).optional(),
+    tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
+  })
+  .strict();
+
+export const createVersionInput = z
+  .object({
+    version: semverSchema,
+    manifest: manifestDraftSchema.optional(),
+  })
+  .strict();
+
+export const pricingSchema = z
+  .object({
+    model: z.enum(["free", "one_time", "subscription"]),
+    amount_cents: z.number().int().positive().optional(),
+    currency: z
+      .string()
+      .regex(/^[a-z]{3}$/i)
+      .optional(),
+    interval: z.enum(["month", "year"]).optional(),
+  })
+  .strict();
+
+export const createListingInput = z
+  .object({
+    cube_id: z.string().min(1),
+    visibility: z.enum(VISIBILITIES),
+    pricing: pricingSchema,
+    terms: licenseTermsSchema.default({}),
+  })
+  .strict();

@@ -1,0 +1,18 @@
+import { accountRouter, keysRouter } from "../identity/router.ts";
+import { publishingRouter } from "../publishing/router.ts";
+import { storeRouter } from "../store/router.ts";
+import { vaultsRouter } from "../vaults/router.ts";
+import { createCallerFactory, router } from "./init.ts";
+
+/** The portal's API: one router per domain, each procedure a thin call into a service. */
+export const appRouter = router({
+  account: accountRouter,
+  keys: keysRouter,
+  store: storeRouter,
+  publishing: publishingRouter,
+  vaults: vaultsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);
+export type { TrpcContext } from "./init.ts";

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import {
+  listMemories,
+  archiveMemory,
+  createMemory,
+  memoryHistory,
+  updateMemory,
+} from "../agents/memories.ts";
+import { createMemoryInput, listMemoriesQuery, searchInput, updateMemoryInput } from "../agents/schemas.ts";
+import { searchVault } from "../agents/search-vault.ts";
+import { pageQuery } from "../pagination.ts";
+import { orgProcedure, router } from "../trpc/init.ts";
+import { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
+import { createVaultInput, installInput } from "./schemas.ts";
+import { createVault, listVaults } from "./vaults.ts";
+
+const vaultRef = z.object({ vault_id: z.string().min(1) });
+const installRef = vaultRef.extend({ install_id: z.string().min(1) });
+const memoryRef = vaultRef.extend({ memory_id: z.string().min(1) });
+
+export const vaultsRouter = router({
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listVaults(ctx.app, ctx.subject, input)),
+  create: orgProcedure
+    .input(createVaultInput)
+    .mutation(({ ctx, input }) => createVault(ctx.app, ctx.subject, input)),
+  installs: orgProcedure
+    .input(vaultRef.extend(pageQuery.shape))
+    .query(({ ctx, input }) => listInstalls(ctx.app, ctx.subject, input.vault_id, input)),
+  install: orgProcedure
+    .input(vaultRef.extend(installInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      installListing(ctx.app, ctx.subject, vault_id, input),
+    ),
+  upgrade: orgProcedure
+    .input(installRef.extend({ version_policy: z.string().optional() }))
+    .mutation(({ ctx, input }) =>
+      upgradeInstall(ctx.app, ctx.subject, input.vault_id, input.install_id, input.version_policy),
+    ),
+  uninstall: orgProcedure
+    .input(installRef)
+    .mutation(({ ctx, input }) => uninstall(ctx.app, ctx.subject, input.vault_id, input.install_id)),
+  search: orgProcedure
+    .input(vaultRef.extend(searchInput.shape))
+    .query(({ ctx, input: { vault_id, ...input } }) => searchVault(ctx.app, ctx.subject, vault_id, input)),
+  memories: orgProcedure
+    .input(vaultRef.extend(listMemoriesQuery.shape).extend(pageQuery.shape))
+    .query(({ ctx, input }) =>
+      listMemories(ctx.app, ctx.subject, input.vault_id, { state: input.state }, input),
+    ),
+  createMemory: orgProcedure
+    .input(vaultRef.extend(createMemoryInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      createMemory(ctx.app, ctx.subject, vault_id, input),
+    ),
+  updateMemory: orgProcedure
+    .input(memoryRef.extend({ changes: updateMemoryInput }))
+    .mutation(({ ctx, input }) =>
+      updateMemory(ctx.app, ctx.subject, input.vault_id, input.memory_id, input.changes),
+    ),
+  archiveMemory: orgProcedure
+    .input(memoryRef)
+    .mutation(({ ctx, input }) => archiveMemory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),
+  memoryHistory: orgProcedure
+    .input(memoryRef)
+    .query(({ ctx, input }) => memoryHistory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),
+});

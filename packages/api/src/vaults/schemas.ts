@@ -1,0 +1,17 @@
+import { versionPolicySchema } from "@memstore/core";
+import { z } from "zod";
+
+/** Inputs of vault procedures, shared by REST, tRPC and the portal's forms. */
+export const createVaultInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    namespace_kind: z.enum(["org", "team", "agent", "user"]).optional(),
+  })
+  .strict();
+
+export const installInput = z
+  .object({
+    listing_id: z.string().min(1),
+    version_policy: versionPolicySchema,
+  })
+  .strict();
