@@ -1,8 +1,9 @@
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".memstore/**", "**/.next/**", "test/artifacts/**", "bench/results/**"] },
+  { ignores: ["**/node_modules/**", ".memstore/**", "**/.next/**", "**/.next-*/**", "apps/web/next-env.d.ts", "test/artifacts/**", "bench/results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,6 +12,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
     },
+  },
+  {
+    files: ["apps/web/app/**/*.tsx"],
+    plugins: { "react-hooks": reactHooks },
+    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "warn" },
   },
   { files: ["**/*.js"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
 );

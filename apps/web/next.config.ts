@@ -7,10 +7,12 @@ import type { NextConfig } from "next";
 const config: NextConfig = {
   reactStrictMode: true,
   // Shared zod schemas and view types come from workspace packages written in TypeScript.
-  transpilePackages: ["@memstore/core"],
+  transpilePackages: ["@memstore/core", "@memstore/api"],
   // The root `npm run typecheck` and `npm run lint` cover the portal's code.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // Tests run their own dev server beside a developer's `npm start`; each needs its own build folder.
+  distDir: process.env.MEMSTORE_NEXT_DIST_DIR ?? ".next",
 };
 
 export default config;

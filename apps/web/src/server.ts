@@ -5,6 +5,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, userSubject } from "@memstore/api";
 import { createPortalAuth, type PortalAuth, parseCookies } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
+import { createPageGuards } from "./portal/page-guards.ts";
 import { createTrpcHandler, ORG_COOKIE } from "./portal/trpc-handler.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
@@ -17,6 +18,7 @@ type Handlers = {
   auth: PortalAuth;
   uploads: TusUploads;
   pages: PortalPages | null;
+  isMissing: (req: IncomingMessage, pathname: string) => Promise<boolean>;
 };
 
 /**
@@ -45,6 +47,7 @@ export async function startHttpServer(
         : authenticateRequest(ctx, request);
     }),
     pages: null,
+    isMissing: createPageGuards(ctx, auth),
   };
   const server = createServer((req, res) => {
     void handle(req, res, handlers, ctx).catch((error: unknown) => {
@@ -80,7 +83,11 @@ export async function startHttpServer(
 async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handlers, ctx: AppContext) {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
   if (url.pathname.startsWith("/api/auth/")) return handlers.auth.handle(req, res, url);
-  if (handlers.pages && !url.pathname.startsWith("/api/")) return handlers.pages.handle(req, res);
+  if (handlers.pages && !url.pathname.startsWith("/api/")) {
+    // An unmatched path renders the app's not-found page with a real 404 status.
+    if (await handlers.isMissing(req, url.pathname)) req.url = "/_not-found-here";
+    return handlers.pages.handle(req, res);
+  }
   let response: Response;
   if (url.pathname.startsWith("/api/trpc/")) {
     response = await handlers.trpc(toRequest(req, url));

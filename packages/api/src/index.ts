@@ -30,3 +30,4 @@ export { cosineDistance, KEYWORD_CANDIDATES } from "./search/query.ts";
 export * from "./identity/login-throttle.ts";
 export * from "./identity/sessions.ts";
 export * from "./identity/sign-up.ts";
+export * from "./identity/members.ts";

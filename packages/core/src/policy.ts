@@ -53,6 +53,8 @@ export const ACTIONS = {
   "vault.events": { scope: "vault:read", roles: READERS },
   "memory.write": { scope: "vault:write", roles: MEMBERS },
   "key.manage": { scope: "admin", roles: MANAGERS },
+  "member.read": { scope: "admin", roles: READERS },
+  "member.manage": { scope: "admin", roles: MANAGERS },
   "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
 } as const satisfies Record<string, Rule>;
 

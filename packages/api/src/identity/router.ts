@@ -3,7 +3,8 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { authedProcedure, orgProcedure, publicProcedure, router } from "../trpc/init.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys.ts";
-import { createApiKeyInput, signUpInput } from "./schemas.ts";
+import { addMember, listMembers } from "./members.ts";
+import { addMemberInput, createApiKeyInput, signUpInput } from "./schemas.ts";
 import { membershipsOf, userSubject } from "./sessions.ts";
 import { signUp } from "./sign-up.ts";
 
@@ -34,4 +35,11 @@ export const keysRouter = router({
   revoke: orgProcedure
     .input(z.object({ id: z.string().min(1) }))
     .mutation(({ ctx, input }) => revokeApiKey(ctx.app, ctx.subject, input.id)),
+});
+
+export const membersRouter = router({
+  list: orgProcedure.query(({ ctx }) => listMembers(ctx.app, ctx.subject)),
+  add: orgProcedure
+    .input(addMemberInput)
+    .mutation(({ ctx, input }) => addMember(ctx.app, ctx.subject, input)),
 });

@@ -1,4 +1,4 @@
-import { SCOPES } from "@memstore/core";
+import { ROLES, SCOPES } from "@memstore/core";
 import { z } from "zod";
 
 /** Inputs of identity procedures, shared by REST, tRPC and the portal's forms. */
@@ -19,3 +19,8 @@ export const signUpInput = z.object({
   organization: z.string().trim().min(1, "name your organisation").max(100),
 });
 export type SignUpInput = z.infer<typeof signUpInput>;
+
+export const addMemberInput = z.object({
+  email: z.email("enter a valid email address"),
+  role: z.enum(ROLES),
+});

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { AppError, type CubeType, manifestDraftSchema, newId, notFound, type Subject } from "@memstore/core";
 import { cubeVersions, type Executor, organizations, processingRuns } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -244,8 +244,26 @@ export async function listVersions(ctx: AppContext, subject: Subject, cubeId: st
     .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
+  // Each version with its processing runs, so a rejection's report is one look away.
+  const runs = rows.length
+    ? await ctx.db
+        .select()
+        .from(processingRuns)
+        .where(
+          inArray(
+            processingRuns.versionId,
+            rows.map((v) => v.id),
+          ),
+        )
+        .orderBy(asc(processingRuns.startedAt))
+    : [];
   return toPage(
-    rows.map((v) => versionView(v)),
+    rows.map((v) =>
+      versionView(
+        v,
+        runs.filter((r) => r.versionId === v.id),
+      ),
+    ),
     page,
   );
 }

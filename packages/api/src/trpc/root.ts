@@ -1,4 +1,4 @@
-import { accountRouter, keysRouter } from "../identity/router.ts";
+import { accountRouter, keysRouter, membersRouter } from "../identity/router.ts";
 import { publishingRouter } from "../publishing/router.ts";
 import { storeRouter } from "../store/router.ts";
 import { vaultsRouter } from "../vaults/router.ts";
@@ -8,6 +8,7 @@ import { createCallerFactory, router } from "./init.ts";
 export const appRouter = router({
   account: accountRouter,
   keys: keysRouter,
+  members: membersRouter,
   store: storeRouter,
   publishing: publishingRouter,
   vaults: vaultsRouter,

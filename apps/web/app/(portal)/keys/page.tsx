@@ -1,0 +1,185 @@
+"use client";
+import { createApiKeyInput } from "@memstore/api/schemas";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { Field } from "../../_components/field";
+import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
+import { fieldErrors } from "../../_lib/errors";
+import { validate } from "../../_lib/form";
+import { useTRPC } from "../../_lib/trpc";
+
+const SCOPES = [
+  ["vault:read", "Search and read vault memory"],
+  ["vault:write", "Write the vault's own memories"],
+  ["subscribe", "Acquire, install, subscribe"],
+  ["publish", "Publish cubes and listings"],
+  ["admin", "Manage keys and read the audit log"],
+] as const;
+
+export default function KeysPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const keys = useQuery(trpc.keys.list.queryOptions());
+  const vaults = useQuery(trpc.vaults.list.queryOptions({ limit: 200 }));
+  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.keys.list.queryKey() }) };
+  const create = useMutation(trpc.keys.create.mutationOptions(refresh));
+  const revoke = useMutation(trpc.keys.revoke.mutationOptions(refresh));
+  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const [secret, setSecret] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const expires = String(data.get("expires") ?? "");
+    const checked = validate(createApiKeyInput, {
+      name: data.get("name"),
+      scopes: data.getAll("scopes"),
+      vault_id: data.get("vault_id") || undefined,
+      expires_at: expires ? new Date(`${expires}T23:59:59Z`).toISOString() : undefined,
+    });
+    if (!checked.ok) return setErrors(checked.errors);
+    setErrors({});
+    try {
+      const created = await create.mutateAsync(checked.value);
+      setSecret(created.key);
+      setCopied(false);
+      form.reset();
+    } catch (error) {
+      setErrors(fieldErrors(error));
+    }
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>API keys</h1>
+          <p>Keys let agents and scripts call MemStore. Give each the fewest scopes it needs.</p>
+        </div>
+      </div>
+      {secret && (
+        <div className="card stack" style={{ marginBottom: "1rem" }} role="status">
+          <strong>Copy this key now — it is shown only once.</strong>
+          <div className="secret" data-testid="new-key">
+            {secret}
+          </div>
+          <div className="row">
+            <button
+              className="btn small"
+              type="button"
+              onClick={() => void navigator.clipboard.writeText(secret).then(() => setCopied(true))}
+            >
+              {copied ? "Copied" : "Copy"}
+            </button>
+            <button className="btn small" type="button" onClick={() => setSecret(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      )}
+      <div className="two-col">
+        <div>
+          <ErrorBox error={keys.error ?? revoke.error} />
+          {keys.isPending ? (
+            <Loading what="keys" />
+          ) : !keys.data?.length ? (
+            <Empty title="No keys">
+              <p>Create a key for your first agent.</p>
+            </Empty>
+          ) : (
+            <div className="table-wrap">
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Scopes</th>
+                    <th>Vault</th>
+                    <th>Expires</th>
+                    <th>Last used</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {keys.data.map((k) => (
+                    <tr key={k.id}>
+                      <td>
+                        {k.name}
+                        <div className="muted small">
+                          <code>{k.prefix}…</code>
+                        </div>
+                      </td>
+                      <td>{k.scopes.join(", ")}</td>
+                      <td>
+                        {vaults.data?.items.find((v) => v.id === k.vault_id)?.name ??
+                          (k.vault_id ? k.vault_id : "any")}
+                      </td>
+                      <td>{formatDate(k.expires_at)}</td>
+                      <td>{formatDate(k.last_used_at)}</td>
+                      <td>
+                        {k.revoked_at ? (
+                          <span className="badge bad">revoked</span>
+                        ) : (
+                          <button
+                            className="btn small danger"
+                            type="button"
+                            onClick={() => {
+                              if (confirm(`Revoke ${k.name}? Agents using it stop working at once.`))
+                                revoke.mutate({ id: k.id });
+                            }}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+        <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-key-title">
+          <h3 id="new-key-title">New key</h3>
+          <Field label="Name" error={errors.name} hint="e.g. support-agent-prod">
+            {(a) => <input {...a} name="name" />}
+          </Field>
+          <fieldset>
+            <legend>Scopes</legend>
+            {SCOPES.map(([scope, label]) => (
+              <label key={scope} className="row small" style={{ padding: "0.15rem 0" }}>
+                <input type="checkbox" name="scopes" value={scope} defaultChecked={scope === "vault:read"} />
+                <code>{scope}</code> {label}
+              </label>
+            ))}
+            {errors.scopes && (
+              <span className="error small" role="alert" style={{ color: "var(--bad)" }}>
+                {errors.scopes}
+              </span>
+            )}
+          </fieldset>
+          <Field label="Bound to vault" error={errors.vault_id} hint="A bound key sees only this vault.">
+            {(a) => (
+              <select {...a} name="vault_id" defaultValue="">
+                <option value="">Any vault</option>
+                {vaults.data?.items.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Expires on" error={errors.expires_at} hint="Optional.">
+            {(a) => <input {...a} name="expires" type="date" />}
+          </Field>
+          <ErrorBox error={create.error} />
+          <button className="btn primary" type="submit" disabled={create.isPending}>
+            Create key
+          </button>
+        </form>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,193 @@
+"use client";
+import { installInput } from "@memstore/api/schemas";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { type FormEvent, useState } from "react";
+import { Field } from "../../../_components/field";
+import {
+  ErrorBox,
+  formatBytes,
+  formatDate,
+  Loading,
+  priceLabel,
+  StatusBadge,
+} from "../../../_components/feedback";
+import { Markdown } from "../../../_components/markdown";
+import { RunReport } from "../../../_components/run-report";
+import { formValues, validate } from "../../../_lib/form";
+import { useTRPC } from "../../../_lib/trpc";
+
+export function ListingDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const listing = useQuery(trpc.store.listing.queryOptions({ id }));
+  const acquire = useMutation(
+    trpc.store.acquire.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.store.listing.queryKey({ id }) }),
+    }),
+  );
+  if (!listing.data)
+    return listing.error ? <ErrorBox error={listing.error} /> : <Loading what="the listing" />;
+  const l = listing.data;
+  const terms = l.terms as { calls_per_day?: number; valid_days?: number; redistribution?: boolean };
+  const live = l.entitled && !l.entitled.revoked_at;
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <div className="row">
+            <span className="badge accent">{l.cube.type}</span>
+            {l.cube.tags.map((t) => (
+              <span key={t} className="badge">
+                #{t}
+              </span>
+            ))}
+          </div>
+          <h1>{l.cube.title}</h1>
+          <p>
+            by <strong>{l.publisher.name}</strong> · latest v{l.latest_version ?? "—"} · {formatBytes(l.size)}{" "}
+            · {l.installs} install{l.installs === 1 ? "" : "s"}
+          </p>
+        </div>
+      </div>
+      <div className="two-col">
+        <div className="stack">
+          <section className="card" aria-labelledby="about">
+            <h2 id="about" style={{ marginTop: 0 }}>
+              About
+            </h2>
+            {l.cube.description ? (
+              <Markdown source={l.cube.description} />
+            ) : (
+              <p className="muted">No description.</p>
+            )}
+          </section>
+          <section aria-labelledby="versions">
+            <h2 id="versions">Versions</h2>
+            <div className="stack">
+              {l.versions.map((v) => (
+                <article key={v.version} className="card stack" data-testid="listing-version">
+                  <div className="spread">
+                    <strong>v{v.version}</strong>
+                    <span className="muted small">
+                      {v.parent ? `follows v${v.parent}` : "first version"} · {formatDate(v.ready_at)} ·{" "}
+                      {formatBytes(v.size)}
+                    </span>
+                  </div>
+                  {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
+                  <details>
+                    <summary className="small">Processing reports</summary>
+                    {v.runs.map((r) => (
+                      <div key={`${r.kind}-${r.started_at}`} className="stage">
+                        <span>
+                          {r.kind} <StatusBadge status={r.status} />
+                        </span>
+                        <RunReport report={r.report} />
+                      </div>
+                    ))}
+                  </details>
+                </article>
+              ))}
+            </div>
+          </section>
+        </div>
+        <aside className="stack">
+          <section className="card stack" aria-labelledby="get">
+            <h2 id="get" style={{ margin: 0 }}>
+              {priceLabel(l.pricing as { model: string })}
+            </h2>
+            <ul className="small" style={{ margin: 0, paddingLeft: "1.1rem" }}>
+              <li>
+                {terms.calls_per_day ? `${terms.calls_per_day} agent calls per day` : "No daily call limit"}
+              </li>
+              <li>{terms.valid_days ? `Valid ${terms.valid_days} days from purchase` : "No expiry"}</li>
+              <li>{terms.redistribution ? "Redistribution allowed" : "No redistribution"}</li>
+            </ul>
+            {live ? (
+              <div className="alert ok">Your organisation has this listing.</div>
+            ) : (
+              <button
+                className="btn primary"
+                type="button"
+                onClick={() => acquire.mutate({ id })}
+                disabled={acquire.isPending}
+              >
+                {acquire.isPending ? "Getting…" : "Get"}
+              </button>
+            )}
+            <ErrorBox error={acquire.error} />
+          </section>
+          {live && <InstallForm listingId={id} latest={l.latest_version} />}
+        </aside>
+      </div>
+    </>
+  );
+}
+
+function InstallForm({ listingId, latest }: { listingId: string; latest: string | null }) {
+  const trpc = useTRPC();
+  const vaults = useQuery(trpc.vaults.list.queryOptions({ limit: 200 }));
+  const install = useMutation(trpc.vaults.install.mutationOptions());
+  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const major = latest?.split(".")[0];
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const { vault_id, version_policy } = formValues(event.currentTarget);
+    const checked = validate(installInput, { listing_id: listingId, version_policy });
+    if (!vault_id) return setErrors({ vault_id: "choose a vault" });
+    if (!checked.ok) return setErrors(checked.errors);
+    setErrors({});
+    install.mutate({ vault_id, ...checked.value });
+  }
+
+  if (vaults.data && vaults.data.items.length === 0) {
+    return (
+      <div className="card">
+        <p style={{ marginTop: 0 }}>To install, first create a vault for your agents.</p>
+        <Link className="btn" href="/vaults">
+          Create a vault
+        </Link>
+      </div>
+    );
+  }
+  return (
+    <form className="card form" onSubmit={onSubmit} aria-labelledby="install-title">
+      <h3 id="install-title">Install into vault…</h3>
+      <Field label="Vault" error={errors.vault_id}>
+        {(a) => (
+          <select {...a} name="vault_id">
+            {vaults.data?.items.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.name}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field
+        label="Version policy"
+        error={errors.version_policy}
+        hint="Which new versions this install follows."
+      >
+        {(a) => (
+          <select {...a} name="version_policy" defaultValue={major ? `^${major}.0.0` : "latest"}>
+            <option value="latest">Always the latest</option>
+            {major && <option value={`^${major}.0.0`}>Compatible updates (^{major}.0.0)</option>}
+            {latest && <option value={latest}>Pinned to v{latest}</option>}
+          </select>
+        )}
+      </Field>
+      <button className="btn primary" type="submit" disabled={install.isPending}>
+        {install.isPending ? "Installing…" : "Install"}
+      </button>
+      <ErrorBox error={install.error} />
+      {install.data && (
+        <div className="alert ok" role="status">
+          Installed v{install.data.version} —{" "}
+          <Link href={`/vaults/${install.data.vault_id}`}>open the vault</Link>
+        </div>
+      )}
+    </form>
+  );
+}

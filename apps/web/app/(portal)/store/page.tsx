@@ -1,0 +1,156 @@
+"use client";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { type FormEvent, Suspense } from "react";
+import { Empty, ErrorBox, formatBytes, Loading, priceLabel } from "../../_components/feedback";
+import { formValues } from "../../_lib/form";
+import { useTRPC } from "../../_lib/trpc";
+
+function Store() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const params = useSearchParams();
+  const filters = {
+    q: params.get("q") ?? undefined,
+    type: (params.get("type") || undefined) as "plaintext" | "activation" | "parametric" | undefined,
+    tag: params.get("tag") || undefined,
+    free: (params.get("free") || undefined) as "true" | "false" | undefined,
+  };
+  const results = useInfiniteQuery(
+    trpc.store.search.infiniteQueryOptions(
+      { ...filters, limit: 24 },
+      { getNextPageParam: (page) => page.next_cursor ?? undefined },
+    ),
+  );
+
+  function onSearch(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const values = Object.entries(formValues(event.currentTarget)).filter(([, v]) => v);
+    router.push(`/store?${new URLSearchParams(values).toString()}`);
+  }
+
+  const cards = results.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Store</h1>
+          <p>Memory published by experts, ready to install into your vaults.</p>
+        </div>
+      </div>
+      <form className="card row" onSubmit={onSearch} role="search" style={{ marginBottom: "1.25rem" }}>
+        <label className="sr-only" htmlFor="store-q">
+          Search the store
+        </label>
+        <input
+          id="store-q"
+          name="q"
+          defaultValue={filters.q}
+          placeholder="Search by topic, words or meaning…"
+          style={{ flex: "3 1 260px" }}
+        />
+        <label className="sr-only" htmlFor="store-type">
+          Type
+        </label>
+        <select id="store-type" name="type" defaultValue={filters.type ?? ""} style={{ flex: "1 1 140px" }}>
+          <option value="">All types</option>
+          <option value="plaintext">Plaintext</option>
+          <option value="activation">KV snapshot</option>
+          <option value="parametric">LoRA adapter</option>
+        </select>
+        <label className="sr-only" htmlFor="store-tag">
+          Tag
+        </label>
+        <input
+          id="store-tag"
+          name="tag"
+          defaultValue={filters.tag}
+          placeholder="Tag"
+          style={{ flex: "1 1 120px" }}
+        />
+        <label className="sr-only" htmlFor="store-free">
+          Price
+        </label>
+        <select id="store-free" name="free" defaultValue={filters.free ?? ""} style={{ flex: "1 1 120px" }}>
+          <option value="">Free and paid</option>
+          <option value="true">Free</option>
+          <option value="false">Paid</option>
+        </select>
+        <button className="btn primary" type="submit">
+          Search
+        </button>
+      </form>
+      <ErrorBox error={results.error} />
+      {results.isPending ? (
+        <Loading what="listings" />
+      ) : cards.length === 0 ? (
+        <Empty title="Nothing matches yet">
+          <p>
+            Try fewer words or clear the filters — or publish the first cube on this topic from the Studio.
+          </p>
+        </Empty>
+      ) : (
+        <div className="grid" aria-label="Listings">
+          {cards.map((c) => (
+            <Link
+              key={c.id}
+              href={`/store/${c.id}`}
+              className="card stack"
+              style={{ color: "inherit" }}
+              data-testid="listing-card"
+            >
+              <div className="spread">
+                <span className="badge accent">{c.cube.type}</span>
+                <span className="badge">{priceLabel(c.pricing as { model: string })}</span>
+              </div>
+              <h3 style={{ margin: 0 }}>{c.cube.title}</h3>
+              <p className="muted small" style={{ margin: 0 }}>
+                by {c.publisher.name}
+              </p>
+              {c.cube.description && (
+                <p className="small" style={{ margin: 0 }}>
+                  {c.cube.description.slice(0, 160)}
+                  {c.cube.description.length > 160 ? "…" : ""}
+                </p>
+              )}
+              <div className="row small muted">
+                <span>v{c.latest_version ?? "—"}</span>·<span>{formatBytes(c.size)}</span>·
+                <span>
+                  {c.installs} install{c.installs === 1 ? "" : "s"}
+                </span>
+              </div>
+              <div className="row">
+                {c.cube.tags.slice(0, 5).map((t) => (
+                  <span key={t} className="badge">
+                    #{t}
+                  </span>
+                ))}
+              </div>
+            </Link>
+          ))}
+        </div>
+      )}
+      {results.hasNextPage && (
+        <div className="row" style={{ justifyContent: "center", marginTop: "1rem" }}>
+          <button
+            className="btn"
+            type="button"
+            onClick={() => void results.fetchNextPage()}
+            disabled={results.isFetchingNextPage}
+          >
+            {results.isFetchingNextPage ? "Loading…" : "Show more"}
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+export default function StorePage() {
+  return (
+    <Suspense>
+      <Store />
+    </Suspense>
+  );
+}

@@ -1,0 +1,97 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { Empty, ErrorBox, formatDate, Loading, priceLabel, StatusBadge } from "../../_components/feedback";
+import { useTRPC } from "../../_lib/trpc";
+
+export default function StudioPage() {
+  const trpc = useTRPC();
+  const cubes = useQuery(trpc.publishing.cubes.queryOptions({ limit: 200 }));
+  const listings = useQuery(trpc.publishing.listings.queryOptions());
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Studio</h1>
+          <p>Your cubes, their versions and the listings that sell them.</p>
+        </div>
+        <Link className="btn primary" href="/studio/publish">
+          Publish a cube
+        </Link>
+      </div>
+      <ErrorBox error={cubes.error ?? listings.error} />
+      <h2>Cubes</h2>
+      {cubes.isPending ? (
+        <Loading what="cubes" />
+      ) : !cubes.data?.items.length ? (
+        <Empty title="No cubes yet">
+          <p>
+            Publish your first MemCube: upload Markdown or JSONL, and MemStore chunks, embeds and lists it.{" "}
+            <Link href="/studio/publish">Start the wizard</Link>.
+          </p>
+        </Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Cube</th>
+                <th>Type</th>
+                <th>Tags</th>
+                <th>Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cubes.data.items.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link href={`/studio/cubes/${c.id}`}>{c.title}</Link>
+                    <div className="muted small">{c.slug}</div>
+                  </td>
+                  <td>{c.type}</td>
+                  <td>{c.tags.join(", ") || "—"}</td>
+                  <td>{formatDate(c.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Listings</h2>
+      {listings.data && listings.data.length === 0 ? (
+        <Empty title="Nothing listed">
+          <p>A cube with a ready version can be listed in the store at the end of the publish wizard.</p>
+        </Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Cube</th>
+                <th>Status</th>
+                <th>Visibility</th>
+                <th>Price</th>
+                <th>Installs</th>
+              </tr>
+            </thead>
+            <tbody>
+              {listings.data?.map((l) => (
+                <tr key={l.id}>
+                  <td>
+                    <Link href={`/store/${l.id}`}>{l.cube.title}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={l.status} />
+                  </td>
+                  <td>{l.visibility}</td>
+                  <td>{priceLabel(l.pricing as { model: string })}</td>
+                  <td>{l.installs}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

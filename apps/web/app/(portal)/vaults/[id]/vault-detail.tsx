@@ -1,0 +1,328 @@
+"use client";
+import { createMemoryInput } from "@memstore/api/schemas";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { type FormEvent, useState } from "react";
+import { Field } from "../../../_components/field";
+import { Empty, ErrorBox, formatDate, Loading, StatusBadge } from "../../../_components/feedback";
+import { formValues, splitTags, validate } from "../../../_lib/form";
+import { useTRPC } from "../../../_lib/trpc";
+
+export function VaultDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const vault = useQuery(trpc.vaults.list.queryOptions({ limit: 200 })).data?.items.find((v) => v.id === id);
+  const [tab, setTab] = useState<"installs" | "search" | "memories">("installs");
+  const tabs = [
+    ["installs", "Installs"],
+    ["search", "Memory explorer"],
+    ["memories", "Own memories"],
+  ] as const;
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <p className="small">
+            <Link href="/vaults">Vaults</Link>
+          </p>
+          <h1>{vault?.name ?? "Vault"}</h1>
+          <p>
+            {vault ? `${vault.namespace_kind} vault · ` : ""}
+            <code>{id}</code>
+          </p>
+        </div>
+      </div>
+      <div className="row" role="tablist" aria-label="Vault sections" style={{ marginBottom: "1rem" }}>
+        {tabs.map(([key, label]) => (
+          <button
+            key={key}
+            role="tab"
+            type="button"
+            aria-selected={tab === key}
+            className={`btn small ${tab === key ? "primary" : ""}`}
+            onClick={() => setTab(key)}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === "installs" && <Installs vaultId={id} />}
+      {tab === "search" && <Explorer vaultId={id} />}
+      {tab === "memories" && <OwnMemories vaultId={id} />}
+    </>
+  );
+}
+
+function Installs({ vaultId }: { vaultId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const installs = useQuery(trpc.vaults.installs.queryOptions({ vault_id: vaultId, limit: 200 }));
+  const refresh = {
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.installs.queryKey() }),
+  };
+  const upgrade = useMutation(trpc.vaults.upgrade.mutationOptions(refresh));
+  const uninstall = useMutation(trpc.vaults.uninstall.mutationOptions(refresh));
+  if (installs.isPending) return <Loading what="installs" />;
+  if (!installs.data?.items.length) {
+    return (
+      <Empty title="Nothing installed">
+        <p>
+          Find memory in the <Link href="/store">store</Link> and install it here.
+        </p>
+      </Empty>
+    );
+  }
+  return (
+    <div className="stack">
+      <ErrorBox error={installs.error ?? upgrade.error ?? uninstall.error} />
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Cube</th>
+              <th>Version</th>
+              <th>Policy</th>
+              <th>State</th>
+              <th>Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {installs.data.items.map((i) => (
+              <tr key={i.id}>
+                <td>
+                  <Link href={`/store/${i.listing_id}`}>{i.cube.slug}</Link>
+                  <div className="muted small">by {i.cube.publisher}</div>
+                </td>
+                <td>v{i.version}</td>
+                <td>
+                  <code>{i.version_policy}</code>
+                </td>
+                <td>
+                  <StatusBadge status={i.state} />
+                </td>
+                <td className="row">
+                  <button
+                    className="btn small"
+                    type="button"
+                    onClick={() => upgrade.mutate({ vault_id: vaultId, install_id: i.id })}
+                  >
+                    Update
+                  </button>
+                  <button
+                    className="btn small"
+                    type="button"
+                    onClick={() =>
+                      upgrade.mutate({ vault_id: vaultId, install_id: i.id, version_policy: i.version })
+                    }
+                  >
+                    Pin v{i.version}
+                  </button>
+                  <button
+                    className="btn small danger"
+                    type="button"
+                    onClick={() => {
+                      if (confirm(`Uninstall ${i.cube.slug} from this vault?`))
+                        uninstall.mutate({ vault_id: vaultId, install_id: i.id });
+                    }}
+                  >
+                    Uninstall
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function Explorer({ vaultId }: { vaultId: string }) {
+  const trpc = useTRPC();
+  const [query, setQuery] = useState<string | null>(null);
+  const search = useQuery({
+    ...trpc.vaults.search.queryOptions({
+      vault_id: vaultId,
+      query: query ?? "",
+      top_k: 10,
+      filter: {},
+      mode: "hybrid",
+    }),
+    enabled: Boolean(query),
+  });
+  return (
+    <div className="stack">
+      <form
+        className="card row"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(formValues(e.currentTarget).q?.trim() || null);
+        }}
+      >
+        <label className="sr-only" htmlFor="vault-q">
+          Search this vault
+        </label>
+        <input
+          id="vault-q"
+          name="q"
+          placeholder="Ask what your agents would ask…"
+          style={{ flex: "1 1 300px" }}
+        />
+        <button className="btn primary" type="submit">
+          Search
+        </button>
+      </form>
+      <ErrorBox error={search.error} />
+      {search.isFetching && <Loading what="results" />}
+      {search.data &&
+        (search.data.results.length === 0 ? (
+          <Empty title="No matches">
+            <p>Nothing installed or remembered here mentions that.</p>
+          </Empty>
+        ) : (
+          <ol className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }} aria-label="Results">
+            {search.data.results.map((r) => (
+              <li key={r.id} className="card hit" data-testid="vault-hit">
+                <div className="spread small muted">
+                  <span>
+                    {r.cube ? `${r.cube.publisher} / ${r.cube.slug} v${r.cube.version}` : "own memory"}
+                    {typeof r.metadata.heading === "string" ? ` · ${r.metadata.heading}` : ""}
+                  </span>
+                  <span>score {r.score.toFixed(3)}</span>
+                </div>
+                <p style={{ margin: "0.4rem 0 0", whiteSpace: "pre-wrap" }}>{r.text}</p>
+              </li>
+            ))}
+          </ol>
+        ))}
+    </div>
+  );
+}
+
+function OwnMemories({ vaultId }: { vaultId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const memories = useQuery(trpc.vaults.memories.queryOptions({ vault_id: vaultId, limit: 50 }));
+  const refresh = {
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.memories.queryKey() }),
+  };
+  const create = useMutation(trpc.vaults.createMemory.mutationOptions(refresh));
+  const update = useMutation(trpc.vaults.updateMemory.mutationOptions(refresh));
+  const archive = useMutation(trpc.vaults.archiveMemory.mutationOptions(refresh));
+  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const [editing, setEditing] = useState<string | null>(null);
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
+
+  async function onCreate(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const v = formValues(form);
+    const checked = validate(createMemoryInput, { text: v.text, tags: splitTags(v.tags) });
+    if (!checked.ok) return setErrors(checked.errors);
+    setErrors({});
+    await create.mutateAsync({ vault_id: vaultId, ...checked.value });
+    form.reset();
+  }
+
+  return (
+    <div className="two-col">
+      <div className="stack">
+        <ErrorBox error={memories.error ?? update.error ?? archive.error} />
+        {memories.isPending ? (
+          <Loading what="memories" />
+        ) : !memories.data?.items.length ? (
+          <Empty title="No memories of your own">
+            <p>Agents write them through the API; you can add one here too.</p>
+          </Empty>
+        ) : (
+          memories.data.items.map((m) => (
+            <article key={m.id} className="card stack">
+              <div className="spread small muted">
+                <span>
+                  v{m.version} · {formatDate(m.created_at)} <StatusBadge status={m.state} />
+                </span>
+                <span className="row">
+                  <button
+                    className="btn small"
+                    type="button"
+                    onClick={() => setEditing(editing === m.id ? null : m.id)}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    className="btn small"
+                    type="button"
+                    onClick={() => setHistoryOf(historyOf === m.id ? null : m.id)}
+                  >
+                    History
+                  </button>
+                  {m.state === "activated" && (
+                    <button
+                      className="btn small danger"
+                      type="button"
+                      onClick={() => archive.mutate({ vault_id: vaultId, memory_id: m.id })}
+                    >
+                      Archive
+                    </button>
+                  )}
+                </span>
+              </div>
+              {editing === m.id ? (
+                <form
+                  className="form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    const text = formValues(e.currentTarget).text ?? "";
+                    update.mutate(
+                      { vault_id: vaultId, memory_id: m.id, changes: { text } },
+                      { onSuccess: () => setEditing(null) },
+                    );
+                  }}
+                >
+                  <Field label="Text">{(a) => <textarea {...a} name="text" defaultValue={m.text} />}</Field>
+                  <button className="btn primary small" type="submit">
+                    Save as v{m.version + 1}
+                  </button>
+                </form>
+              ) : (
+                <p style={{ margin: 0, whiteSpace: "pre-wrap" }}>{m.text}</p>
+              )}
+              {historyOf === m.id && <History vaultId={vaultId} memoryId={m.id} />}
+            </article>
+          ))
+        )}
+      </div>
+      <form className="card form" onSubmit={onCreate} noValidate aria-labelledby="new-memory">
+        <h3 id="new-memory">Add a memory</h3>
+        <Field label="Text" error={errors.text}>
+          {(a) => <textarea {...a} name="text" />}
+        </Field>
+        <Field label="Tags" error={errors.tags} hint="Comma separated.">
+          {(a) => <input {...a} name="tags" />}
+        </Field>
+        <ErrorBox error={create.error} />
+        <button className="btn primary" type="submit" disabled={create.isPending}>
+          Save memory
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function History({ vaultId, memoryId }: { vaultId: string; memoryId: string }) {
+  const trpc = useTRPC();
+  const history = useQuery(
+    trpc.vaults.memoryHistory.queryOptions({ vault_id: vaultId, memory_id: memoryId }),
+  );
+  if (!history.data) return <Loading what="history" />;
+  return (
+    <ol className="small" aria-label="Version history">
+      {history.data.items.map((h) => (
+        <li key={h.revision_id}>
+          <strong>v{h.version}</strong> {h.is_current ? "(current)" : ""} · {formatDate(h.created_at)} —{" "}
+          {h.text}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage } from "node:http";
+import type { AppContext } from "@memstore/api";
+import { createCaller } from "@memstore/api/trpc";
+import { TRPCError } from "@trpc/server";
+import { type PortalAuth, parseCookies } from "./auth.ts";
+import { ORG_COOKIE } from "./trpc-handler.ts";
+
+type Caller = ReturnType<typeof createCaller>;
+
+/**
+ * Pages about one object answer 404 when the visitor may not see it (another tenant's cube or
+ * vault, an unknown listing). Next.js streams pages, so a page cannot set its status once it has
+ * started; the server asks the same tRPC procedure the page will call, before rendering.
+ */
+const GUARDS: Array<[RegExp, (api: Caller, id: string) => Promise<unknown>]> = [
+  [/^\/studio\/cubes\/([^/]+)$/, (api, id) => api.publishing.cube({ cube_id: id })],
+  [/^\/vaults\/([^/]+)$/, (api, id) => api.vaults.installs({ vault_id: id, limit: 1 })],
+  [/^\/store\/([^/]+)$/, (api, id) => api.store.listing({ id })],
+];
+
+export function createPageGuards(ctx: AppContext, auth: PortalAuth) {
+  return async function isMissing(req: IncomingMessage, pathname: string): Promise<boolean> {
+    if (req.method !== "GET") return false;
+    for (const [pattern, check] of GUARDS) {
+      const id = pattern.exec(pathname)?.[1];
+      if (!id) continue;
+      const cookie = req.headers.cookie ?? "";
+      const userId = await auth.userIdOf(new Headers({ cookie }));
+      // Signed-out visitors get the page, which sends them to sign in.
+      if (!userId) return false;
+      const api = createCaller({ app: ctx, userId, orgId: parseCookies(cookie)[ORG_COOKIE] ?? null });
+      try {
+        await check(api, decodeURIComponent(id));
+        return false;
+      } catch (error) {
+        if (error instanceof TRPCError && error.code === "NOT_FOUND") return true;
+        return false;
+      }
+    }
+    return false;
+  };
+}

@@ -1,0 +1,246 @@
+import { createHash } from "node:crypto";
+import { addMember, authenticateApiKey, userSubject } from "@memstore/api";
+import { cubeVersions } from "@memstore/db";
+import { eq } from "drizzle-orm";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPortalTestbed, POLL, type PortalTestbed, visible } from "./support/portal.ts";
+
+/** A Markdown handbook with a word no other text has, so the store and the vault must find it. */
+function handbook(sections: number): string {
+  const parts = ["# Alpine Rescue Handbook\n"];
+  for (let i = 0; i < sections; i++) {
+    parts.push(
+      `## Section ${i + 1}\n\nWhen crossing a glacier, rope teams keep ${i + 3} metres apart and probe for hidden crevasses. ` +
+        "Avalanche transceivers are checked at the trailhead.\n",
+    );
+  }
+  parts.push(
+    "## Rare terms\n\nThe zephyrine knot holds a stretcher on steep ice and is tied before the lowering begins.\n",
+  );
+  return parts.join("\n");
+}
+
+async function signUp(page: Page, who: { name: string; email: string; org: string }) {
+  await page.goto("/signup");
+  await page.getByLabel("Your name").fill(who.name);
+  await page.getByLabel("Work email").fill(who.email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByLabel("Organisation").fill(who.org);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/store");
+  await visible(page.getByRole("heading", { name: "Store" }));
+}
+
+let bed: PortalTestbed;
+const state: { listingUrl?: string; cubeUrl?: string; subscriberEmail: string } = {
+  subscriberEmail: "sam@subscriber.example.com",
+};
+
+beforeAll(async () => {
+  bed = await openPortalTestbed();
+}, 300_000);
+afterAll(async () => bed?.close());
+
+describe("portal in a real browser", { timeout: 600_000 }, () => {
+  it("a publisher signs up, publishes a Markdown cube through the wizard and lists it for free", async () => {
+    const { page } = await bed.person();
+    await signUp(page, {
+      name: "Petra Publisher",
+      email: "petra@publisher.example.com",
+      org: "Glacier Guides",
+    });
+
+    await page.getByRole("link", { name: "Studio" }).click();
+    await visible(page.getByText("No cubes yet"));
+    await bed.screenshot(page, "studio-empty");
+    await page.getByRole("link", { name: "Publish a cube" }).click();
+
+    // The form validates with the API's own schema before anything is sent.
+    await page.getByRole("button", { name: "Create cube" }).click();
+    await visible(page.locator(".field .error"));
+    await page.getByLabel("Title").fill("Alpine Rescue Handbook");
+    await expect.poll(() => page.getByLabel("Slug").inputValue(), POLL).toBe("alpine-rescue-handbook");
+    await page.getByLabel("Description").fill("Field procedures for **mountain rescue** teams.");
+    await page.getByLabel("Tags").fill("rescue, alpine");
+    await page.getByRole("button", { name: "Create cube" }).click();
+
+    await page.getByLabel("Changelog").fill("First edition.");
+    await page.getByLabel("Agent calls per day").fill("500");
+    await bed.screenshot(page, "publish-manifest");
+    await page.getByRole("button", { name: "Continue to upload" }).click();
+
+    await page.getByLabel("Payload file").setInputFiles({
+      name: "handbook.md",
+      mimeType: "text/markdown",
+      buffer: Buffer.from(handbook(40)),
+    });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await visible(page.getByText("Uploaded and stored."));
+    await expect
+      .poll(
+        () => page.getByRole("progressbar", { name: "Upload progress" }).getAttribute("aria-valuenow"),
+        POLL,
+      )
+      .toBe("100");
+    await bed.screenshot(page, "publish-uploaded");
+
+    await page.getByRole("button", { name: "Submit for processing" }).click();
+    await expect.poll(() => page.getByTestId("stage-ingest").getAttribute("data-status"), POLL).toBe("done");
+    await expect.poll(() => page.getByTestId("stage-embed").getAttribute("data-status"), POLL).toBe("done");
+    await bed.screenshot(page, "publish-processed");
+    await page.getByRole("button", { name: "Continue to listing" }).click();
+
+    await page.getByRole("button", { name: "Create and publish listing" }).click();
+    await visible(page.getByText("Listed."));
+    await page.getByRole("link", { name: "View the listing" }).click();
+    await page.waitForURL("**/store/lst_*");
+    state.listingUrl = new URL(page.url()).pathname;
+    await visible(page.getByRole("heading", { name: "Alpine Rescue Handbook" }));
+    // Markdown rendered, not shown raw.
+    await visible(page.locator(".markdown strong", { hasText: "mountain rescue" }));
+    await bed.screenshot(page, "listing");
+
+    await page.goto("/studio");
+    await page.getByRole("link", { name: "Alpine Rescue Handbook" }).first().click();
+    await page.waitForURL("**/studio/cubes/cube_*");
+    state.cubeUrl = new URL(page.url()).pathname;
+    await expect.poll(() => page.getByTestId("cube-version").first().textContent(), POLL).toContain("ready");
+    await bed.screenshot(page, "studio-cube");
+  });
+
+  it("a subscriber finds it by a word from its content, installs it, makes an agent key and finds the content in the vault", async () => {
+    const { page } = await bed.person();
+    await signUp(page, { name: "Sam Subscriber", email: state.subscriberEmail, org: "Summit Insurance" });
+
+    await page.getByLabel("Search the store").fill("zephyrine");
+    await page.getByRole("button", { name: "Search" }).click();
+    const card = page.getByTestId("listing-card").filter({ hasText: "Alpine Rescue Handbook" });
+    await visible(card);
+    await expect.poll(() => card.first().textContent(), POLL).toContain("Glacier Guides");
+    await bed.screenshot(page, "store-search");
+
+    await page.goto("/vaults");
+    await visible(page.getByText("No vaults yet"));
+    await page.getByLabel("Name", { exact: true }).fill("rescue-agents");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    await visible(page.getByRole("link", { name: /rescue-agents/ }));
+
+    await page.goto(state.listingUrl!);
+    await page.getByRole("button", { name: "Get" }).click();
+    await visible(page.getByText("Your organisation has this listing."));
+    await page.getByLabel("Vault", { exact: true }).selectOption({ label: "rescue-agents" });
+    await page.getByRole("button", { name: "Install", exact: true }).click();
+    await expect
+      .poll(() => page.getByRole("status").first().textContent(), POLL)
+      .toContain("Installed v1.0.0");
+    await page.getByRole("link", { name: "open the vault" }).click();
+    await page.waitForURL("**/vaults/vault_*");
+    const vaultId = new URL(page.url()).pathname.split("/").pop()!;
+    await visible(page.getByRole("cell", { name: /alpine-rescue-handbook/ }));
+    await bed.screenshot(page, "vault-installs");
+
+    await page.getByRole("tab", { name: "Memory explorer" }).click();
+    await page.getByLabel("Search this vault").fill("zephyrine knot stretcher");
+    await page.getByRole("button", { name: "Search" }).click();
+    const hit = page.getByTestId("vault-hit").first();
+    await expect.poll(() => hit.first().textContent(), POLL).toContain("zephyrine knot");
+    await expect
+      .poll(() => hit.first().textContent(), POLL)
+      .toContain("glacier-guides / alpine-rescue-handbook v1.0.0");
+    await bed.screenshot(page, "vault-explorer");
+
+    await page.goto("/keys");
+    await page.getByLabel("Name", { exact: true }).fill("rescue agent");
+    await page.getByLabel("Bound to vault").selectOption({ label: "rescue-agents" });
+    await page.getByRole("button", { name: "Create key" }).click();
+    const secret = (await page.getByTestId("new-key").textContent())!.trim();
+    expect(secret).toMatch(/^msk_/);
+    await bed.screenshot(page, "keys");
+
+    // The key works for the agent, on the vault it is bound to.
+    const agent = await authenticateApiKey(bed.t.ctx, secret);
+    expect(agent).toMatchObject({ kind: "api_key", vaultId, scopes: ["vault:read"] });
+    const response = await fetch(`${bed.server.url}/api/v1/vaults/${vaultId}/search`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ query: "zephyrine knot" }),
+    });
+    expect(response.status).toBe(200);
+    const { results } = (await response.json()) as { results: Array<{ text: string }> };
+    expect(results[0]!.text).toContain("zephyrine knot");
+  });
+
+  it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {
+    const { page } = await bed.person();
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(state.subscriberEmail);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/store");
+    const studio = await page.goto(state.cubeUrl!);
+    expect(studio!.status()).toBe(404);
+    await visible(page.getByRole("heading", { name: "Not found" }));
+
+    // A colleague with their own account joins Summit Insurance as a member.
+    const colleague = await bed.person();
+    await signUp(colleague.page, {
+      name: "Mia Member",
+      email: "mia@subscriber.example.com",
+      org: "Mia's Lab",
+    });
+    const [samRow] = await bed.t.ctx.db.query.users.findMany({
+      where: (u, { eq }) => eq(u.email, state.subscriberEmail),
+    });
+    const sam = await userSubject(bed.t.ctx, samRow!.id, null);
+    await addMember(bed.t.ctx, sam, { email: "mia@subscriber.example.com", role: "member" });
+
+    const mia = colleague.page;
+    await mia.reload();
+    await mia.getByLabel("Organisation").selectOption({ label: "Summit Insurance" });
+    await visible(mia.locator(".badge.accent", { hasText: "member" }));
+    await mia.goto("/keys");
+    await mia.getByLabel("Name", { exact: true }).fill("sneaky key");
+    const refused = mia.waitForResponse((r) => r.url().includes("keys.create"));
+    await mia.getByRole("button", { name: "Create key" }).click();
+    expect((await refused).status()).toBe(403);
+    await visible(mia.getByRole("alert").filter({ hasText: "key.manage" }));
+    await bed.screenshot(mia, "member-refused");
+  });
+
+  it("resumes an upload whose connection dropped mid-way and completes it", async () => {
+    const { page } = await bed.person();
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill("petra@publisher.example.com");
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/store");
+    await page.goto(`/studio/publish?cube=${state.cubeUrl!.split("/").pop()}`);
+    await page.getByLabel("Version").fill("1.1.0");
+    await page.getByRole("button", { name: "Continue to upload" }).click();
+
+    // 2.5 MiB goes up in 1 MiB PATCHes; the connection drops on the second one.
+    const file = Buffer.from(handbook(20_000).slice(0, 2.5 * 1024 * 1024));
+    let patches = 0;
+    let dropped = 0;
+    await page.route("**/api/v1/uploads/**", async (route) => {
+      if (route.request().method() === "PATCH" && ++patches === 2) {
+        dropped++;
+        return route.abort("connectionreset");
+      }
+      return route.continue();
+    });
+    await page
+      .getByLabel("Payload file")
+      .setInputFiles({ name: "handbook.md", mimeType: "text/markdown", buffer: file });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await visible(page.getByText("Uploaded and stored."));
+    await expect.poll(() => page.getByTestId("upload-percent").textContent(), POLL).toBe("100%");
+    expect(dropped).toBe(1);
+    expect(patches).toBeGreaterThanOrEqual(4);
+
+    const [version] = await bed.t.ctx.db.select().from(cubeVersions).where(eq(cubeVersions.version, "1.1.0"));
+    expect(version!.size).toBe(file.length);
+    expect(version!.digest).toBe(`sha256:${createHash("sha256").update(file).digest("hex")}`);
+  });
+});

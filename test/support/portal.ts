@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { startHttpServer, type HttpServer } from "@memstore/web";
+import { openTestContext, type TestContext } from "./context.ts";
+
+/** Debian's Chromium; `.ci/run` installs it. Nothing is downloaded by the test tooling. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const ARTIFACTS = new URL("../artifacts/portal/", import.meta.url);
+
+export type PortalTestbed = {
+  t: TestContext;
+  server: HttpServer;
+  browser: Browser;
+  /** A fresh browser profile (its own cookies), as a second person on another machine. */
+  person(): Promise<{ context: BrowserContext; page: Page }>;
+  screenshot(page: Page, name: string): Promise<void>;
+  close(): Promise<void>;
+};
+
+/**
+ * The product as `npm start` runs it: embedded database, in-process jobs, the portal's pages
+ * compiled by Next.js in dev mode, on a free port; driven by a real Chromium.
+ */
+export async function openPortalTestbed(): Promise<PortalTestbed> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
+  process.env.MEMSTORE_NEXT_DIST_DIR = ".next-test";
+  const t = await openTestContext("pglite");
+  const server = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1", portal: "dev" });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const contexts: BrowserContext[] = [];
+  return {
+    t,
+    server,
+    browser,
+    async person() {
+      const context = await browser.newContext({
+        baseURL: server.url,
+        viewport: { width: 1280, height: 900 },
+      });
+      // Pages compile on first visit in dev mode; give them time on a slow CI machine.
+      context.setDefaultNavigationTimeout(180_000);
+      context.setDefaultTimeout(60_000);
+      contexts.push(context);
+      return { context, page: await context.newPage() };
+    },
+    async screenshot(page, name) {
+      await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => {});
+      await browser.close();
+      await server.close();
+      await t.dispose();
+    },
+  };
+}
+
+/** Waits until the locator's first match is visible (Playwright's auto-waiting; fails on timeout). */
+export const visible = (locator: Locator) => locator.first().waitFor({ state: "visible" });
+
+/** How long `expect.poll` waits for the page to reach a state (pipeline runs, uploads). */
+export const POLL = { timeout: 120_000, interval: 250 };
