@@ -3,7 +3,17 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".memstore/**", "**/.next/**", "**/.next-*/**", "apps/web/next-env.d.ts", "test/artifacts/**", "bench/results/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      ".memstore/**",
+      "**/.next/**",
+      "**/.next-*/**",
+      "apps/web/next-env.d.ts",
+      "test/artifacts/**",
+      "bench/results/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
