@@ -1,0 +1,291 @@
+import { Readable } from "node:stream";
+import { addMember, signUp, uploadPayload } from "@memstore/api";
+import { ROLES, type Role, type Subject } from "@memstore/core";
+import { createCaller } from "@memstore/api/trpc";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestContext, type TestContext } from "./support/context.ts";
+
+/**
+ * Every tRPC procedure that changes state, called by each role of the organisation: the roles
+ * allowed below succeed, every other role is refused with FORBIDDEN and nothing changes. The
+ * table is the product's spec, written out here, not read from the policy code.
+ */
+type Api = ReturnType<typeof createCaller>;
+type Case = {
+  allowed: readonly Role[];
+  /** Makes what the call needs (as the owner) and returns the call itself. */
+  prepare(owner: Api, n: string): Promise<(api: Api) => Promise<unknown>>;
+};
+
+const MANAGERS = ["owner", "admin"] as const;
+const WRITERS = ["owner", "admin", "publisher"] as const;
+const MEMBERS = ["owner", "admin", "publisher", "member"] as const;
+
+let t: TestContext;
+let owner: Api;
+const callers = {} as Record<Role, Api>;
+let listingId = "";
+
+const markdown = "# Field notes\n\nCrampons go on before the ice step.\n";
+
+/** A cube whose 1.0.0 is ready, made through the procedures plus the payload upload (REST/tus in the product). */
+async function readyCube(api: Api, owner: Subject, slug: string) {
+  const cube = await api.publishing.createCube({ slug, type: "plaintext", title: slug });
+  await draftWithPayload(api, owner, cube.id);
+  await api.publishing.submitVersion({ cube_id: cube.id, version: "1.0.0" });
+  await t.runner.idle();
+  return cube;
+}
+
+async function draftWithPayload(api: Api, owner: Subject, cubeId: string) {
+  const version = await api.publishing.createVersion({ cube_id: cubeId, version: "1.0.0" });
+  await uploadPayload(
+    t.ctx,
+    owner,
+    { versionId: version.id },
+    Readable.from([Buffer.from(markdown)]),
+    "text/markdown",
+  );
+}
+
+let orgId = "";
+let ownerUserId = "";
+let ownerSubject: Subject;
+
+const CASES: Record<string, Case> = {
+  "keys.create": {
+    allowed: MANAGERS,
+    prepare: async () => (api) => api.keys.create({ name: "k", scopes: ["vault:read"] }),
+  },
+  "keys.revoke": {
+    allowed: MANAGERS,
+    prepare: async (o) => {
+      const key = await o.keys.create({ name: "to revoke", scopes: ["vault:read"] });
+      return (api) => api.keys.revoke({ id: key.id });
+    },
+  },
+  "members.add": {
+    allowed: MANAGERS,
+    prepare: async (_o, n) => {
+      await signUp(t.ctx, {
+        name: n,
+        email: `${n}@join.example.com`,
+        password: "long enough",
+        organization: `${n} org`,
+      });
+      return (api) => api.members.add({ email: `${n}@join.example.com`, role: "member" });
+    },
+  },
+  "publishing.createCube": {
+    allowed: WRITERS,
+    prepare: async (_o, n) => (api) =>
+      api.publishing.createCube({ slug: `cube-${n}`, type: "plaintext", title: n }),
+  },
+  "publishing.createVersion": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await o.publishing.createCube({ slug: `ver-${n}`, type: "plaintext", title: n });
+      return (api) => api.publishing.createVersion({ cube_id: cube.id, version: "1.0.0" });
+    },
+  },
+  "publishing.submitVersion": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await o.publishing.createCube({ slug: `sub-${n}`, type: "plaintext", title: n });
+      await draftWithPayload(o, ownerSubject, cube.id);
+      return (api) => api.publishing.submitVersion({ cube_id: cube.id, version: "1.0.0" });
+    },
+  },
+  "publishing.createListing": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `lst-${n}`);
+      return (api) =>
+        api.publishing.createListing({
+          cube_id: cube.id,
+          visibility: "public",
+          pricing: { model: "free" },
+          terms: {},
+        });
+    },
+  },
+  "publishing.publishListing": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `pub-${n}`);
+      const listing = await o.publishing.createListing({
+        cube_id: cube.id,
+        visibility: "public",
+        pricing: { model: "free" },
+        terms: {},
+      });
+      return (api) => api.publishing.publishListing({ id: listing.id });
+    },
+  },
+  "store.acquire": {
+    allowed: MANAGERS,
+    prepare: async () => (api) => api.store.acquire({ id: listingId }),
+  },
+  "vaults.create": {
+    allowed: MANAGERS,
+    prepare: async (_o, n) => (api) => api.vaults.create({ name: `vault-${n}` }),
+  },
+  "vaults.install": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `inst-${n}` });
+      return (api) =>
+        api.vaults.install({ vault_id: vault.id, listing_id: listingId, version_policy: "latest" });
+    },
+  },
+  "vaults.upgrade": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `upg-${n}` });
+      const install = await o.vaults.install({
+        vault_id: vault.id,
+        listing_id: listingId,
+        version_policy: "latest",
+      });
+      return (api) =>
+        api.vaults.upgrade({ vault_id: vault.id, install_id: install.id, version_policy: "1.0.0" });
+    },
+  },
+  "vaults.uninstall": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `uni-${n}` });
+      const install = await o.vaults.install({
+        vault_id: vault.id,
+        listing_id: listingId,
+        version_policy: "latest",
+      });
+      return (api) => api.vaults.uninstall({ vault_id: vault.id, install_id: install.id });
+    },
+  },
+  "vaults.createMemory": {
+    allowed: MEMBERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `mem-${n}` });
+      return (api) => api.vaults.createMemory({ vault_id: vault.id, text: "the hut key is under the stone" });
+    },
+  },
+  "vaults.updateMemory": {
+    allowed: MEMBERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `upd-${n}` });
+      const memory = await o.vaults.createMemory({ vault_id: vault.id, text: "first" });
+      return (api) =>
+        api.vaults.updateMemory({ vault_id: vault.id, memory_id: memory.id, changes: { text: "second" } });
+    },
+  },
+  "vaults.archiveMemory": {
+    allowed: MEMBERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `arc-${n}` });
+      const memory = await o.vaults.createMemory({ vault_id: vault.id, text: "to archive" });
+      return (api) => api.vaults.archiveMemory({ vault_id: vault.id, memory_id: memory.id });
+    },
+  },
+};
+
+beforeAll(async () => {
+  t = await openTestContext("postgres");
+  const created = await signUp(t.ctx, {
+    name: "Olga Owner",
+    email: "owner@authz.example.com",
+    password: "long enough",
+    organization: "Authz Co",
+  });
+  orgId = created.org_id;
+  ownerUserId = created.user_id;
+  callers.owner = createCaller({ app: t.ctx, userId: ownerUserId, orgId });
+  owner = callers.owner;
+  ownerSubject = { kind: "user", userId: ownerUserId, orgId, role: "owner" };
+  for (const role of ROLES.filter((r) => r !== "owner")) {
+    const user = await signUp(t.ctx, {
+      name: role,
+      email: `${role}@authz.example.com`,
+      password: "long enough",
+      organization: `${role}'s own org`,
+    });
+    await addMember(t.ctx, ownerSubject, { email: `${role}@authz.example.com`, role });
+    callers[role] = createCaller({ app: t.ctx, userId: user.user_id, orgId });
+  }
+  // A free listing of another organisation, for acquiring and installing.
+  const seller = await signUp(t.ctx, {
+    name: "S",
+    email: "s@seller.example.com",
+    password: "long enough",
+    organization: "Seller",
+  });
+  const sellerApi = createCaller({ app: t.ctx, userId: seller.user_id, orgId: seller.org_id });
+  const sellerSubject: Subject = {
+    kind: "user",
+    userId: seller.user_id,
+    orgId: seller.org_id,
+    role: "owner",
+  };
+  const cube = await readyCube(sellerApi, sellerSubject, "seller-cube");
+  const listing = await sellerApi.publishing.createListing({
+    cube_id: cube.id,
+    visibility: "public",
+    pricing: { model: "free" },
+    terms: {},
+  });
+  await sellerApi.publishing.publishListing({ id: listing.id });
+  listingId = listing.id;
+  await owner.store.acquire({ id: listingId });
+}, 120_000);
+afterAll(async () => t?.dispose());
+
+describe("tRPC authorization: each role × each procedure that changes state", () => {
+  for (const [procedure, spec] of Object.entries(CASES)) {
+    it(`${procedure}: allowed for ${spec.allowed.join(", ")}; FORBIDDEN for the rest`, async () => {
+      for (const role of ROLES) {
+        const call = await spec.prepare(owner, `${procedure.replace(/\W/g, "-").toLowerCase()}-${role}`);
+        const outcome = await call(callers[role]).then(
+          () => "ok",
+          (error: unknown) => (error instanceof TRPCError ? error.code : String(error)),
+        );
+        expect({ role, outcome }).toEqual({
+          role,
+          outcome: spec.allowed.includes(role as never) ? "ok" : "FORBIDDEN",
+        });
+      }
+    });
+  }
+
+  it("refuses every procedure without a session (UNAUTHORIZED), and sign-up is the only public one", async () => {
+    const anonymous = createCaller({ app: t.ctx, userId: null, orgId: null });
+    await expect(anonymous.keys.create({ name: "k", scopes: ["vault:read"] })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+    await expect(anonymous.vaults.list({ limit: 10 })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(
+      anonymous.account.signUp({
+        name: "N",
+        email: "new@authz.example.com",
+        password: "long enough",
+        organization: "New",
+      }),
+    ).resolves.toMatchObject({ org_id: expect.stringMatching(/^org_/) });
+  });
+
+  it("acts in the requested organisation only when the user belongs to it", async () => {
+    const outsider = await (
+      await import("@memstore/api")
+    ).signUp(t.ctx, {
+      name: "Out",
+      email: "out@authz.example.com",
+      password: "long enough",
+      organization: "Outside",
+    });
+    // Asking for Authz Co's id falls back to the outsider's own organisation: Authz Co's vaults stay invisible.
+    const api = createCaller({ app: t.ctx, userId: outsider.user_id, orgId });
+    const me = await api.account.me();
+    expect(me.active_org_id).toBe(outsider.org_id);
+    expect((await api.vaults.list({ limit: 200 })).items).toEqual([]);
+  });
+});
