@@ -3,7 +3,7 @@ import { addMember, authenticateApiKey, userSubject } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openPortalTestbed, POLL, type PortalTestbed, visible } from "./support/portal.ts";
 
 /** A Markdown handbook with a word no other text has, so the store and the vault must find it. */
@@ -43,6 +43,11 @@ beforeAll(async () => {
 afterAll(async () => bed?.close());
 
 describe("portal in a real browser", { timeout: 600_000 }, () => {
+  afterEach(() => {
+    // A screen that logs errors or throws is broken even when its assertions pass.
+    expect(bed.pageErrors.splice(0)).toEqual([]);
+  });
+
   it("a publisher signs up, publishes a Markdown cube through the wizard and lists it for free", async () => {
     const { page } = await bed.person();
     await signUp(page, {
@@ -169,6 +174,36 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     expect(response.status).toBe(200);
     const { results } = (await response.json()) as { results: Array<{ text: string }> };
     expect(results[0]!.text).toContain("zephyrine knot");
+
+    // The agent's call shows in the usage charts, and key creation in the verified audit log.
+    await page.getByRole("link", { name: "Usage" }).click();
+    await visible(page.getByRole("img", { name: "Calls per install" }));
+    await page.getByText("Figures").first().click();
+    const today = new Date().toISOString().slice(0, 10);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole("row", { name: new RegExp(today) })
+            .first()
+            .textContent(),
+        POLL,
+      )
+      .toMatch(/[1-9]/);
+    await bed.screenshot(page, "usage");
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await expect.poll(() => page.getByTestId("chain-status").textContent(), POLL).toContain("Chain verified");
+    await page.getByLabel("Action").fill("key.");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await visible(page.getByRole("cell", { name: "key.created" }));
+    await bed.screenshot(page, "audit");
+    const download = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Export CSV" }).click();
+    const csv = await (await (await download).createReadStream()).toArray();
+    const text = Buffer.concat(csv).toString("utf8");
+    expect(text.split("\r\n")[0]).toBe("seq,created_at,actor,action,object_type,object_id,data,hash");
+    expect(text).toContain(",key.created,api_key,");
+    expect(text).not.toContain("vault.created");
   });
 
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {
@@ -206,6 +241,45 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     expect((await refused).status()).toBe(403);
     await visible(mia.getByRole("alert").filter({ hasText: "key.manage" }));
     await bed.screenshot(mia, "member-refused");
+  });
+
+  it("slows down repeated failed sign-ins: after five, even the right password must wait", async () => {
+    const { page } = await bed.person();
+    await page.goto("/signin");
+    for (let i = 0; i < 5; i++) {
+      await page.getByLabel("Email").fill("mia@subscriber.example.com");
+      await page.getByLabel("Password").fill(`wrong guess ${i}`);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => page.locator(".alert.error").textContent(), POLL).toContain("do not match");
+    }
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect
+      .poll(() => page.locator(".alert.error").textContent(), POLL)
+      .toMatch(/Too many failed sign-in attempts/);
+    expect(new URL(page.url()).pathname).toBe("/signin");
+    await bed.screenshot(page, "signin-throttled");
+  });
+
+  it("works at phone width", async () => {
+    const { context } = await bed.person();
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(state.subscriberEmail);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/store");
+    await visible(page.getByTestId("listing-card"));
+    // Nothing wider than the screen: no sideways scrolling.
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > 391)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`)
+        .slice(0, 5),
+    );
+    expect(overflowing).toEqual([]);
+    await bed.screenshot(page, "store-phone");
   });
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {

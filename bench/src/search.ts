@@ -251,6 +251,11 @@ async function runSize(n: number) {
     // The corpus belongs to the first run's publisher: hand it to this run's, who lists it.
     await ctx.db.execute(sql`update cubes set org_id = ${pub.org_id} where id = ${cubeId}`);
     await ctx.db.execute(sql`update cube_versions set org_id = ${pub.org_id} where cube_id = ${cubeId}`);
+    // The previous run's listing goes, with what hangs off it (installs, entitlements).
+    await ctx.db.execute(sql`delete from installs where cube_id = ${cubeId}`);
+    await ctx.db.execute(
+      sql`delete from entitlements where listing_id in (select id from listings where cube_id = ${cubeId})`,
+    );
     await ctx.db.execute(sql`delete from listings where cube_id = ${cubeId}`);
   }
 

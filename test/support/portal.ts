@@ -11,6 +11,8 @@ export type PortalTestbed = {
   t: TestContext;
   server: HttpServer;
   browser: Browser;
+  /** Errors pages logged or threw (React warnings, failed hydration, uncaught exceptions). */
+  pageErrors: string[];
   /** A fresh browser profile (its own cookies), as a second person on another machine. */
   person(): Promise<{ context: BrowserContext; page: Page }>;
   screenshot(page: Page, name: string): Promise<void>;
@@ -38,14 +40,25 @@ export async function openPortalTestbed(): Promise<PortalTestbed> {
   });
   mkdirSync(ARTIFACTS, { recursive: true });
   const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
   return {
     t,
     server,
     browser,
+    pageErrors,
     async person() {
       const context = await browser.newContext({
         baseURL: server.url,
         viewport: { width: 1280, height: 900 },
+      });
+      context.on("page", (page) => {
+        page.on("pageerror", (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+        page.on("console", (message) => {
+          // Refused calls (401 before sign-in, the 403/404 a test provokes) log as failed resources.
+          if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+            pageErrors.push(`${page.url()}: ${message.text()}`);
+          }
+        });
       });
       // Pages compile on first visit in dev mode; give them time on a slow CI machine.
       context.setDefaultNavigationTimeout(180_000);

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, userSubject } from "@memstore/api";
+import { createAuditExport } from "./portal/audit-export.ts";
 import { createPortalAuth, type PortalAuth, parseCookies } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
 import { createPageGuards } from "./portal/page-guards.ts";
@@ -15,6 +16,7 @@ export type HttpServer = { url: string; port: number; close(): Promise<void> };
 type Handlers = {
   rest: (request: Request) => Promise<Response>;
   trpc: (request: Request) => Promise<Response>;
+  auditExport: (request: Request) => Promise<Response>;
   auth: PortalAuth;
   uploads: TusUploads;
   pages: PortalPages | null;
@@ -35,6 +37,7 @@ export async function startHttpServer(
   const handlers: Handlers = {
     rest: createRestHandler(ctx),
     trpc: createTrpcHandler(ctx, auth),
+    auditExport: createAuditExport(ctx, auth),
     auth,
     uploads: createTusUploads(ctx, async (request) => {
       const userId = await auth.userIdOf(request.headers);
@@ -91,6 +94,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handl
   let response: Response;
   if (url.pathname.startsWith("/api/trpc/")) {
     response = await handlers.trpc(toRequest(req, url));
+  } else if (url.pathname === "/api/portal/audit/export" && req.method === "GET") {
+    response = await handlers.auditExport(toRequest(req, url));
   } else if (url.pathname.startsWith("/api/")) {
     const request = toRequest(req, url);
     response = (await handlers.uploads.handle(request, url)) ?? (await handlers.rest(request));

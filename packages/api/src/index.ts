@@ -31,3 +31,6 @@ export * from "./identity/login-throttle.ts";
 export * from "./identity/sessions.ts";
 export * from "./identity/sign-up.ts";
 export * from "./identity/members.ts";
+export * from "./audit/audit-log.ts";
+export * from "./audit/schemas.ts";
+export * from "./usage/usage-report.ts";

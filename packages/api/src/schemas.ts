@@ -3,6 +3,7 @@
  * REST routes and tRPC procedures use. Nothing here touches the database, so pages may import it.
  */
 export * from "./agents/schemas.ts";
+export * from "./audit/schemas.ts";
 export * from "./identity/schemas.ts";
 export * from "./publishing/schemas.ts";
 export * from "./vaults/schemas.ts";

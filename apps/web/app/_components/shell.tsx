@@ -13,6 +13,8 @@ const NAV = [
   { href: "/studio", label: "Studio" },
   { href: "/vaults", label: "Vaults" },
   { href: "/keys", label: "API keys" },
+  { href: "/usage", label: "Usage" },
+  { href: "/audit", label: "Audit log" },
 ];
 
 /** The signed-in frame: navigation, organisation switcher, role, sign-out. Signed-out visitors go to sign-in. */
@@ -78,7 +80,9 @@ export function Shell({ children }: { children: ReactNode }) {
             <span className="badge accent" title="Your role in this organisation">
               {role}
             </span>
-            <span title={user.email}>{user.name ?? user.email}</span>
+            <span className="user-name" title={user.email}>
+              {user.name ?? user.email}
+            </span>
             <button
               type="button"
               className="btn small"

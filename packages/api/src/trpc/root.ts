@@ -1,6 +1,8 @@
+import { auditRouter } from "../audit/router.ts";
 import { accountRouter, keysRouter, membersRouter } from "../identity/router.ts";
 import { publishingRouter } from "../publishing/router.ts";
 import { storeRouter } from "../store/router.ts";
+import { usageRouter } from "../usage/router.ts";
 import { vaultsRouter } from "../vaults/router.ts";
 import { createCallerFactory, router } from "./init.ts";
 
@@ -12,6 +14,8 @@ export const appRouter = router({
   store: storeRouter,
   publishing: publishingRouter,
   vaults: vaultsRouter,
+  usage: usageRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

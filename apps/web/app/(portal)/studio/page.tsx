@@ -1,6 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { DailyChart } from "../../_components/chart";
 import { Empty, ErrorBox, formatDate, Loading, priceLabel, StatusBadge } from "../../_components/feedback";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -8,6 +9,7 @@ export default function StudioPage() {
   const trpc = useTRPC();
   const cubes = useQuery(trpc.publishing.cubes.queryOptions({ limit: 200 }));
   const listings = useQuery(trpc.publishing.listings.queryOptions());
+  const stats = useQuery(trpc.usage.publisher.queryOptions({ days: 30 }));
   return (
     <>
       <div className="page-head">
@@ -19,7 +21,23 @@ export default function StudioPage() {
           Publish a cube
         </Link>
       </div>
-      <ErrorBox error={cubes.error ?? listings.error} />
+      <ErrorBox error={cubes.error ?? listings.error ?? stats.error} />
+      {stats.data && listings.data && listings.data.length > 0 && (
+        <div className="grid" style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))" }}>
+          <DailyChart
+            title="Live installs of your listings"
+            days={stats.data.days}
+            series={[{ name: "installs", values: stats.data.installs }]}
+            unit="installs"
+          />
+          <DailyChart
+            title="Agent calls on your cubes"
+            days={stats.data.days}
+            series={[{ name: "calls", values: stats.data.calls }]}
+            unit="calls"
+          />
+        </div>
+      )}
       <h2>Cubes</h2>
       {cubes.isPending ? (
         <Loading what="cubes" />
