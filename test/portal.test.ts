@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { addMember, authenticateApiKey, userSubject } from "@memstore/api";
+import { authenticateApiKey } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
@@ -224,11 +224,12 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       email: "mia@subscriber.example.com",
       org: "Mia's Lab",
     });
-    const [samRow] = await bed.t.ctx.db.query.users.findMany({
-      where: (u, { eq }) => eq(u.email, state.subscriberEmail),
-    });
-    const sam = await userSubject(bed.t.ctx, samRow!.id, null);
-    await addMember(bed.t.ctx, sam, { email: "mia@subscriber.example.com", role: "member" });
+    await page.goto("/members");
+    await page.getByLabel("Email").fill("mia@subscriber.example.com");
+    await page.getByLabel("Role").selectOption("member");
+    await page.getByRole("button", { name: "Add member" }).click();
+    await visible(page.getByRole("cell", { name: "mia@subscriber.example.com" }));
+    await bed.screenshot(page, "members");
 
     const mia = colleague.page;
     await mia.reload();

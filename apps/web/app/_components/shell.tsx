@@ -15,6 +15,7 @@ const NAV = [
   { href: "/keys", label: "API keys" },
   { href: "/usage", label: "Usage" },
   { href: "/audit", label: "Audit log" },
+  { href: "/members", label: "Members" },
 ];
 
 /** The signed-in frame: navigation, organisation switcher, role, sign-out. Signed-out visitors go to sign-in. */
