@@ -4,34 +4,26 @@ import { useMutation } from "@tanstack/react-query";
 import { signIn } from "next-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { Field } from "../_components/field";
 import { ErrorBox } from "../_components/feedback";
-import { fieldErrors } from "../_lib/errors";
-import { formValues, validate } from "../_lib/form";
+import { formValues, useSchemaForm } from "../_lib/form";
 import { useTRPC } from "../_lib/trpc";
 
 export default function SignUpPage() {
   const trpc = useTRPC();
   const router = useRouter();
   const signUp = useMutation(trpc.account.signUp.mutationOptions());
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const { errors, submit } = useSchemaForm(signUpInput);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const checked = validate(signUpInput, formValues(event.currentTarget));
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      await signUp.mutateAsync(checked.value);
-    } catch (error) {
-      return setErrors(fieldErrors(error));
-    }
-    await signIn("credentials", {
-      email: checked.value.email,
-      password: checked.value.password,
-      redirect: false,
+    const account = await submit(formValues(event.currentTarget), async (value) => {
+      await signUp.mutateAsync(value);
+      return value;
     });
+    if (!account) return;
+    await signIn("credentials", { email: account.email, password: account.password, redirect: false });
     router.push("/store");
   }
 

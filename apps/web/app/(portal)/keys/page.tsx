@@ -4,8 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
-import { fieldErrors } from "../../_lib/errors";
-import { validate } from "../../_lib/form";
+import { useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
 const SCOPES = [
@@ -24,7 +23,7 @@ export default function KeysPage() {
   const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.keys.list.queryKey() }) };
   const create = useMutation(trpc.keys.create.mutationOptions(refresh));
   const revoke = useMutation(trpc.keys.revoke.mutationOptions(refresh));
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const { errors, submit } = useSchemaForm(createApiKeyInput);
   const [secret, setSecret] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
 
@@ -33,22 +32,17 @@ export default function KeysPage() {
     const form = event.currentTarget;
     const data = new FormData(form);
     const expires = String(data.get("expires") ?? "");
-    const checked = validate(createApiKeyInput, {
+    const values = {
       name: data.get("name"),
       scopes: data.getAll("scopes"),
       vault_id: data.get("vault_id") || undefined,
       expires_at: expires ? new Date(`${expires}T23:59:59Z`).toISOString() : undefined,
-    });
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      const created = await create.mutateAsync(checked.value);
-      setSecret(created.key);
-      setCopied(false);
-      form.reset();
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
+    };
+    const created = await submit(values, (value) => create.mutateAsync(value));
+    if (!created) return;
+    setSecret(created.key);
+    setCopied(false);
+    form.reset();
   }
 
   return (

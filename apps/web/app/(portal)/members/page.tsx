@@ -1,11 +1,10 @@
 "use client";
 import { addMemberInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { Field } from "../../_components/field";
 import { ErrorBox, Loading } from "../../_components/feedback";
-import { fieldErrors } from "../../_lib/errors";
-import { formValues, validate } from "../../_lib/form";
+import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
 const ROLE_HELP: Record<string, string> = {
@@ -25,20 +24,12 @@ export default function MembersPage() {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.members.list.queryKey() }),
     }),
   );
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const { errors, submit } = useSchemaForm(addMemberInput);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
-    const checked = validate(addMemberInput, formValues(form));
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      await add.mutateAsync(checked.value);
-      form.reset();
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
+    if (await submit(formValues(form), (value) => add.mutateAsync(value))) form.reset();
   }
 
   return (

@@ -2,11 +2,10 @@
 import { createVaultInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { Field } from "../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
-import { fieldErrors } from "../../_lib/errors";
-import { formValues, validate } from "../../_lib/form";
+import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
 export default function VaultsPage() {
@@ -18,20 +17,12 @@ export default function VaultsPage() {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.list.queryKey() }),
     }),
   );
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const { errors, submit } = useSchemaForm(createVaultInput);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
-    const checked = validate(createVaultInput, formValues(form));
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      await create.mutateAsync(checked.value);
-      form.reset();
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
+    if (await submit(formValues(form), (value) => create.mutateAsync(value))) form.reset();
   }
 
   return (

@@ -7,8 +7,7 @@ import * as tus from "tus-js-client";
 import { Field } from "../../../_components/field";
 import { ErrorBox, formatBytes, StatusBadge } from "../../../_components/feedback";
 import { RunReport } from "../../../_components/run-report";
-import { fieldErrors } from "../../../_lib/errors";
-import { formValues, splitTags, validate } from "../../../_lib/form";
+import { formValues, splitTags, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
 export type WizardCube = { id: string; slug: string; title: string };
@@ -18,7 +17,6 @@ export type WizardVersion = {
   visibility: string;
   license: Record<string, unknown>;
 };
-type Errors = Record<string, string | undefined>;
 
 const slugify = (s: string) =>
   s
@@ -31,28 +29,22 @@ const slugify = (s: string) =>
 export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
   const trpc = useTRPC();
   const create = useMutation(trpc.publishing.createCube.mutationOptions());
-  const [errors, setErrors] = useState<Errors>({});
+  const { errors, submit } = useSchemaForm(createCubeInput);
   const [slug, setSlug] = useState("");
   const [slugTouched, setSlugTouched] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const v = formValues(event.currentTarget);
-    const checked = validate(createCubeInput, {
+    const values = {
       type: v.type,
       slug: v.slug,
       title: v.title,
       description: v.description || undefined,
       tags: splitTags(v.tags),
-    });
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      const cube = await create.mutateAsync(checked.value);
-      onDone({ id: cube.id, slug: cube.slug, title: cube.title });
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
+    };
+    const cube = await submit(values, (value) => create.mutateAsync(value));
+    if (cube) onDone({ id: cube.id, slug: cube.slug, title: cube.title });
   }
 
   return (
@@ -112,7 +104,7 @@ export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
 export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: WizardVersion) => void }) {
   const trpc = useTRPC();
   const create = useMutation(trpc.publishing.createVersion.mutationOptions());
-  const [errors, setErrors] = useState<Errors>({});
+  const { errors, submit } = useSchemaForm(createVersionInput);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -139,21 +131,17 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
         },
       },
     };
-    const checked = validate(createVersionInput, input);
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      const created = await create.mutateAsync({ cube_id: cube.id, ...checked.value });
-      const governance = checked.value.manifest?.governance;
-      onDone({
-        id: created.id,
-        version: created.version,
-        visibility: governance?.visibility ?? "public",
-        license: (governance?.license ?? {}) as Record<string, unknown>,
-      });
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
+    const done = await submit(input, async (value) => {
+      const created = await create.mutateAsync({ cube_id: cube.id, ...value });
+      return { created, governance: value.manifest?.governance };
+    });
+    if (!done) return;
+    onDone({
+      id: done.created.id,
+      version: done.created.version,
+      visibility: done.governance?.visibility ?? "public",
+      license: (done.governance?.license ?? {}) as Record<string, unknown>,
+    });
   }
 
   const e = (path: string) => errors[path];
@@ -422,12 +410,12 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
   const trpc = useTRPC();
   const create = useMutation(trpc.publishing.createListing.mutationOptions());
   const publish = useMutation(trpc.publishing.publishListing.mutationOptions());
-  const [errors, setErrors] = useState<Errors>({});
+  const { errors, submit } = useSchemaForm(createListingInput);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const v = formValues(event.currentTarget);
-    const checked = validate(createListingInput, {
+    const values = {
       cube_id: cube.id,
       visibility: v.visibility,
       pricing:
@@ -439,15 +427,11 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
               currency: v.currency || "eur",
             },
       terms: version.license,
+    };
+    await submit(values, async (value) => {
+      const listing = await create.mutateAsync(value);
+      return publish.mutateAsync({ id: listing.id });
     });
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    try {
-      const listing = await create.mutateAsync(checked.value);
-      await publish.mutateAsync({ id: listing.id });
-    } catch (error) {
-      setErrors(fieldErrors(error));
-    }
   }
 
   if (publish.data) {

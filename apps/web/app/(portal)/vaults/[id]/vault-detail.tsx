@@ -5,7 +5,7 @@ import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading, StatusBadge } from "../../../_components/feedback";
-import { formValues, splitTags, validate } from "../../../_lib/form";
+import { formValues, splitTags, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
 export function VaultDetail({ id }: { id: string }) {
@@ -209,7 +209,7 @@ function OwnMemories({ vaultId }: { vaultId: string }) {
   const create = useMutation(trpc.vaults.createMemory.mutationOptions(refresh));
   const update = useMutation(trpc.vaults.updateMemory.mutationOptions(refresh));
   const archive = useMutation(trpc.vaults.archiveMemory.mutationOptions(refresh));
-  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const { errors, submit } = useSchemaForm(createMemoryInput);
   const [editing, setEditing] = useState<string | null>(null);
   const [historyOf, setHistoryOf] = useState<string | null>(null);
 
@@ -217,11 +217,8 @@ function OwnMemories({ vaultId }: { vaultId: string }) {
     event.preventDefault();
     const form = event.currentTarget;
     const v = formValues(form);
-    const checked = validate(createMemoryInput, { text: v.text, tags: splitTags(v.tags) });
-    if (!checked.ok) return setErrors(checked.errors);
-    setErrors({});
-    await create.mutateAsync({ vault_id: vaultId, ...checked.value });
-    form.reset();
+    const values = { text: v.text, tags: splitTags(v.tags) };
+    if (await submit(values, (value) => create.mutateAsync({ vault_id: vaultId, ...value }))) form.reset();
   }
 
   return (
