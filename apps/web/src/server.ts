@@ -4,10 +4,10 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, userSubject } from "@memstore/api";
 import { createAuditExport } from "./portal/audit-export.ts";
-import { createPortalAuth, type PortalAuth, parseCookies } from "./portal/auth.ts";
+import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
 import { createPageGuards } from "./portal/page-guards.ts";
-import { createTrpcHandler, ORG_COOKIE } from "./portal/trpc-handler.ts";
+import { createTrpcHandler } from "./portal/trpc-handler.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
@@ -40,13 +40,10 @@ export async function startHttpServer(
     auditExport: createAuditExport(ctx, auth),
     auth,
     uploads: createTusUploads(ctx, async (request) => {
-      const userId = await auth.userIdOf(request.headers);
+      // The portal's pages upload with the session cookie; the CLI and SDK with an API key.
+      const { userId, orgId } = await auth.sessionOf(request.headers.get("cookie"));
       return userId && !request.headers.get("authorization")
-        ? userSubject(
-            ctx,
-            userId,
-            parseCookies(request.headers.get("cookie") ?? undefined)[ORG_COOKIE] ?? null,
-          )
+        ? userSubject(ctx, userId, orgId)
         : authenticateRequest(ctx, request);
     }),
     pages: null,

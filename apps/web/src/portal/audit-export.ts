@@ -8,8 +8,7 @@ import {
 } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import { problem, problemFrom } from "../rest/problem.ts";
-import { type PortalAuth, parseCookies } from "./auth.ts";
-import { ORG_COOKIE } from "./trpc-handler.ts";
+import type { PortalAuth } from "./auth.ts";
 
 /**
  * GET /api/portal/audit/export?format=csv|jsonl&action=&actor=&object_type=&from=&to= — the audit
@@ -19,10 +18,9 @@ import { ORG_COOKIE } from "./trpc-handler.ts";
 export function createAuditExport(ctx: AppContext, auth: PortalAuth) {
   return async (request: Request): Promise<Response> => {
     try {
-      const userId = await auth.userIdOf(request.headers);
+      const { userId, orgId } = await auth.sessionOf(request.headers.get("cookie"));
       if (!userId) throw new AppError("unauthenticated", "sign in to export the audit log");
-      const cookies = parseCookies(request.headers.get("cookie") ?? undefined);
-      const subject = await userSubject(ctx, userId, cookies[ORG_COOKIE] ?? null);
+      const subject = await userSubject(ctx, userId, orgId);
       const params = Object.fromEntries(new URL(request.url).searchParams);
       const format = params.format === "jsonl" ? "jsonl" : params.format === "csv" ? "csv" : null;
       if (!format) return problem("invalid_input", "format must be csv or jsonl");

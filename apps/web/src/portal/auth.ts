@@ -19,9 +19,17 @@ process.env.AUTH_TRUST_HOST ??= "true";
 export type PortalAuth = {
   /** Serves next-auth's routes under /api/auth/* (sign-in, sign-out, session, CSRF token). */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
-  /** The signed-in user's id from the session cookie, or null. */
-  userIdOf(headers: Headers): Promise<string | null>;
+  /**
+   * Who is calling: the signed-in user's id from the session cookie (null when signed out) and
+   * the organisation the switcher chose (null: the user's first).
+   */
+  sessionOf(cookieHeader: string | null | undefined): Promise<PortalSession>;
 };
+
+export type PortalSession = { userId: string | null; orgId: string | null };
+
+/** The cookie the organisation switcher sets: which of the user's organisations pages act in. */
+export const ORG_COOKIE = "memstore_org";
 
 export function createPortalAuth(ctx: AppContext): PortalAuth {
   const secret = ctx.config.AUTH_SECRET ?? persistedSecret(ctx.config.dataDir);
@@ -92,14 +100,18 @@ export function createPortalAuth(ctx: AppContext): PortalAuth {
       });
       await NextAuth(nextReq as never, nextRes as never, options);
     },
-    async userIdOf(headers) {
-      const cookie = headers.get("cookie") ?? "";
+    async sessionOf(cookieHeader) {
+      const cookie = cookieHeader ?? "";
+      const cookies = parseCookies(cookie);
       const token = await getToken({
-        req: { headers: { cookie }, cookies: parseCookies(cookie) } as never,
+        req: { headers: { cookie }, cookies } as never,
         secret,
         secureCookie: secure,
       });
-      return typeof token?.sub === "string" ? token.sub : null;
+      return {
+        userId: typeof token?.sub === "string" ? token.sub : null,
+        orgId: cookies[ORG_COOKIE] ?? null,
+      };
     },
   };
 }
@@ -119,7 +131,7 @@ function persistedSecret(dataDir: string): string {
   }
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
+function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? "").split(";")) {
     const i = part.indexOf("=");

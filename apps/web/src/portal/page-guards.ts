@@ -2,8 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { AppContext } from "@memstore/api";
 import { createCaller } from "@memstore/api/trpc";
 import { TRPCError } from "@trpc/server";
-import { type PortalAuth, parseCookies } from "./auth.ts";
-import { ORG_COOKIE } from "./trpc-handler.ts";
+import type { PortalAuth } from "./auth.ts";
 
 type Caller = ReturnType<typeof createCaller>;
 
@@ -24,11 +23,10 @@ export function createPageGuards(ctx: AppContext, auth: PortalAuth) {
     for (const [pattern, check] of GUARDS) {
       const id = pattern.exec(pathname)?.[1];
       if (!id) continue;
-      const cookie = req.headers.cookie ?? "";
-      const userId = await auth.userIdOf(new Headers({ cookie }));
+      const { userId, orgId } = await auth.sessionOf(req.headers.cookie);
       // Signed-out visitors get the page, which sends them to sign in.
       if (!userId) return false;
-      const api = createCaller({ app: ctx, userId, orgId: parseCookies(cookie)[ORG_COOKIE] ?? null });
+      const api = createCaller({ app: ctx, userId, orgId });
       try {
         await check(api, decodeURIComponent(id));
         return false;

@@ -1,10 +1,7 @@
 import type { AppContext } from "@memstore/api";
 import { appRouter } from "@memstore/api/trpc";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { type PortalAuth, parseCookies } from "./auth.ts";
-
-/** The cookie the organisation switcher sets: which of the user's organisations pages act in. */
-export const ORG_COOKIE = "memstore_org";
+import type { PortalAuth } from "./auth.ts";
 
 /** tRPC over fetch at /api/trpc, the portal's own API; the session cookie says who is calling. */
 export function createTrpcHandler(ctx: AppContext, auth: PortalAuth) {
@@ -18,11 +15,7 @@ export function createTrpcHandler(ctx: AppContext, auth: PortalAuth) {
       endpoint: "/api/trpc",
       req: request,
       router: appRouter,
-      createContext: async () => ({
-        app: ctx,
-        userId: await auth.userIdOf(request.headers),
-        orgId: parseCookies(request.headers.get("cookie") ?? undefined)[ORG_COOKIE] ?? null,
-      }),
+      createContext: async () => ({ app: ctx, ...(await auth.sessionOf(request.headers.get("cookie"))) }),
     });
   };
 }
