@@ -36,8 +36,27 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openPglite("embeddedDir" in options ? options.embeddedDir : null);
 }
 
+/**
+ * Every session starts with these HNSW search settings, so a vector search needs no transaction
+ * to set them (bench/search: each round trip saved is about a millisecond). ef_search 100 keeps
+ * recall@10 ≥ 0.95 at 1M chunks; iterative scans keep a filtered scan going until enough rows pass
+ * the filter (pgvector ≥ 0.8). A search that needs more candidates raises ef_search for itself.
+ */
+export const SESSION_EF_SEARCH = 100;
+const SESSION_SETTINGS: Record<string, string> = {
+  "hnsw.ef_search": String(SESSION_EF_SEARCH),
+  "hnsw.iterative_scan": "relaxed_order",
+};
+
 function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Options already in the URL (`?options=…`) are kept; ours come after them.
+  const options = [
+    URL.canParse(url) ? new URL(url).searchParams.get("options") : null,
+    ...Object.entries(SESSION_SETTINGS).map(([name, value]) => `-c ${name}=${value}`),
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const pool = new pg.Pool({ connectionString: url, max: 10, options });
   const db = drizzlePg({ client: pool, schema });
   return {
     db: db as unknown as Db,
@@ -58,6 +77,10 @@ async function openPglite(dir: string | null): Promise<Database> {
   }
   try {
     const client = await PGlite.create(dir ?? undefined, { extensions: { vector } });
+    // One session for the life of the process: the settings are set once.
+    for (const [name, value] of Object.entries(SESSION_SETTINGS)) {
+      await client.query("select set_config($1, $2, false)", [name, value]);
+    }
     const db = drizzlePglite({ client, schema });
     return {
       db: db as unknown as Db,

@@ -50,6 +50,10 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
       );
       embedded += batch.length;
     }
+    // Each embedding written is a new row version, so its full-text entry waits in the GIN index's
+    // pending list, which every keyword search reads linearly until (auto)vacuum merges it. Merge it
+    // now, before the version can be searched (bench/search: 18 ms → 0.3 ms for a 100k-chunk list).
+    await ctx.db.execute(sql`select gin_clean_pending_list('chunks_tsv_gin'::regclass)`);
     const [{ total }] = (await ctx.db
       .select({ total: count() })
       .from(chunks)

@@ -1,32 +1,35 @@
 import type { Subject } from "@memstore/core";
-import { type Executor, sql, usageDaily } from "@memstore/db";
+import { type Executor, sql } from "@memstore/db";
+import type { SQL } from "drizzle-orm";
 
-/** Counts calls (and bytes) per organisation, day, install and key: what licences and charts read. */
+/**
+ * The statement that counts calls (and bytes) per organisation, day (UTC), install and key: what
+ * licences and charts read. `rows` is a query giving (install_id, calls, bytes); an empty
+ * install_id is a call about no install (e.g. a memory write). A fragment, so a service can count
+ * a call in the statement it already runs.
+ */
+export function meterSql(subject: Subject, now: Date, rows: SQL): SQL {
+  const day = now.toISOString().slice(0, 10);
+  const keyId = subject.kind === "api_key" ? subject.keyId : "";
+  return sql`insert into usage_daily (org_id, day, install_id, key_id, calls, bytes)
+    select ${subject.orgId}, ${day}, install_id, ${keyId}, calls, bytes from (${rows}) as counted(install_id, calls, bytes)
+    on conflict (org_id, day, install_id, key_id)
+    do update set calls = usage_daily.calls + excluded.calls, bytes = usage_daily.bytes + excluded.bytes`;
+}
+
 export async function meter(
   db: Executor,
   subject: Subject,
   entries: Array<{ installId?: string; calls?: number; bytes?: number }>,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const day = new Date().toISOString().slice(0, 10);
-  const keyId = subject.kind === "api_key" ? subject.keyId : "";
-  await db
-    .insert(usageDaily)
-    .values(
-      entries.map((e) => ({
-        orgId: subject.orgId,
-        day,
-        installId: e.installId ?? "",
-        keyId,
-        calls: e.calls ?? 1,
-        bytes: e.bytes ?? 0,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [usageDaily.orgId, usageDaily.day, usageDaily.installId, usageDaily.keyId],
-      set: {
-        calls: sql`${usageDaily.calls} + excluded.calls`,
-        bytes: sql`${usageDaily.bytes} + excluded.bytes`,
-      },
-    });
+  const column = <T>(pick: (e: (typeof entries)[number]) => T) => sql.param(entries.map(pick));
+  await db.execute(
+    meterSql(
+      subject,
+      new Date(),
+      sql`select * from unnest(${column((e) => e.installId ?? "")}::text[], ${column((e) => e.calls ?? 1)}::int[],
+                                ${column((e) => e.bytes ?? 0)}::bigint[])`,
+    ),
+  );
 }

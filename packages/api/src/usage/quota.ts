@@ -1,5 +1,6 @@
 import { AppError } from "@memstore/core";
-import { type Executor, queryRows, sql } from "@memstore/db";
+import { sql } from "@memstore/db";
+import type { SQL } from "drizzle-orm";
 
 /** Seconds until the next UTC midnight, when daily call counts start again. */
 export function secondsUntilUtcMidnight(now = new Date()): number {
@@ -7,28 +8,30 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
   return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
 }
 
+export type QuotaExceeded = { listing_id: string; slug: string; limit: number };
+
 /**
- * The licence's `calls_per_day`: refuses a call (429, with when to retry) when any install it
- * would use has already been called that many times today (UTC), across all of the org's keys.
+ * The licence's `calls_per_day`, as a subquery: the first install matching `installs` (a condition
+ * on `i`) that has already been called that many times today (UTC) across all of the org's keys,
+ * as JSON, or null. A subquery, so a caller can read it in the statement it already runs.
  */
-export async function enforceCallQuota(db: Executor, installIds: string[], now = new Date()): Promise<void> {
-  if (installIds.length === 0) return;
+export function quotaExceededSql(installs: SQL, now: Date): SQL {
   const day = now.toISOString().slice(0, 10);
-  const over = await queryRows<{ listing_id: string; slug: string; limit: number; used: number }>(
-    db,
-    sql`select l.id as listing_id, c.slug, (l.terms->>'calls_per_day')::int as limit,
-               coalesce((select sum(u.calls) from usage_daily u where u.install_id = i.id and u.day = ${day}), 0)::int as used
-        from installs i
-        join listings l on l.id = i.listing_id
-        join cubes c on c.id = i.cube_id
-        where i.id = any(${sql.param(installIds)}::text[]) and l.terms ? 'calls_per_day'`,
+  return sql`(select json_build_object('listing_id', l.id, 'slug', c.slug, 'limit', (l.terms->>'calls_per_day')::int)
+      from installs i
+      join listings l on l.id = i.listing_id
+      join cubes c on c.id = i.cube_id
+      where ${installs} and l.terms ? 'calls_per_day'
+        and coalesce((select sum(u.calls) from usage_daily u where u.install_id = i.id and u.day = ${day}), 0)
+            >= (l.terms->>'calls_per_day')::int
+      order by l.id limit 1)`;
+}
+
+/** 429 with when to retry: today's calls under a licence are used up. */
+export function quotaError(exceeded: QuotaExceeded, now: Date): AppError {
+  return new AppError(
+    "rate_limited",
+    `the licence of '${exceeded.slug}' allows ${exceeded.limit} calls per day; today's are used up`,
+    { listing_id: exceeded.listing_id, limit: exceeded.limit, retry_after: secondsUntilUtcMidnight(now) },
   );
-  const exceeded = over.find((r) => r.used >= r.limit);
-  if (exceeded) {
-    throw new AppError(
-      "rate_limited",
-      `the licence of '${exceeded.slug}' allows ${exceeded.limit} calls per day; today's are used up`,
-      { listing_id: exceeded.listing_id, limit: exceeded.limit, retry_after: secondsUntilUtcMidnight(now) },
-    );
-  }
 }
