@@ -1,28 +1,9 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { verifyWebhookSignature } from "@memstore/core/webhook-signature";
 import { MemStoreClient } from "@memstore/sdk";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
-
-type Received = { headers: Record<string, string | string[] | undefined>; body: string };
-
-/** A subscriber's webhook endpoint: records every POST and answers with the next scripted status. */
-async function webhookReceiver(statuses: number[] = []) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString("utf8")));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(statuses.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/memstore`;
-  return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
+import { webhookReceiver } from "./support/webhook-receiver.ts";
 
 type SseEvent = {
   id: string;
@@ -80,7 +61,8 @@ let strangerKey: string;
 const hooks: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  bed = await openHttpTestbed();
+  // The receivers below listen on 127.0.0.1, which webhooks may reach only when allowed.
+  bed = await openHttpTestbed({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
   subscriberKey = await bed.organization("Shipping Co", "ops@shipping.example.com");
   strangerKey = await bed.organization("Stranger", "x@stranger.example.com");
 });

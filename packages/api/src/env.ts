@@ -40,6 +40,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Signs portal session cookies; when unset, one is generated once and kept in the data directory. */
   AUTH_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** Lets webhooks reach loopback and private addresses (local development); off, only public ones. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   /** dev: pages compiled on demand; production: the output of `npm run build`; off: API only. */
   PORTAL: z.enum(["dev", "production", "off"]).default("dev"),
 });

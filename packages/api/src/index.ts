@@ -24,6 +24,7 @@ export * from "./events/fanout.ts";
 export * from "./events/outbox.ts";
 export * from "./events/subscriptions.ts";
 export * from "./events/webhooks.ts";
+export { isPublicAddress } from "./events/webhook-target.ts";
 export * from "./events/vault-events.ts";
 export * from "./usage/quota.ts";
 export { cosineDistance, KEYWORD_CANDIDATES } from "./search/query.ts";

@@ -23,6 +23,7 @@ const STATUS_BY_CODE = {
   payments_unavailable: 422,
   dimension_mismatch: 422,
   no_matching_version: 422,
+  webhook_target_refused: 422,
   rate_limited: 429,
   internal: 500,
   dependency_down: 503,

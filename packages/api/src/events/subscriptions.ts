@@ -1,4 +1,4 @@
-import { CUBE_TYPES, newId, notFound, type Subject, versionPolicySchema } from "@memstore/core";
+import { AppError, CUBE_TYPES, newId, notFound, type Subject, versionPolicySchema } from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
 import { subscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
@@ -9,6 +9,7 @@ import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
+import { privateTargetReason } from "./webhook-target.ts";
 
 export const createSubscriptionInput = z
   .object({
@@ -67,6 +68,15 @@ export async function createSubscription(
   input: z.infer<typeof createSubscriptionInput>,
 ) {
   authorize(subject, "subscription.write", { orgId: subject.orgId });
+  const webhookUrl = input.delivery.webhook_url;
+  const privateTarget =
+    webhookUrl && !ctx.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && privateTargetReason(webhookUrl);
+  if (privateTarget) {
+    throw new AppError(
+      "webhook_target_refused",
+      `delivery.webhook_url: ${privateTarget}; webhooks are delivered to public addresses only`,
+    );
+  }
   if (input.filter.listing_id) await loadVisibleListing(ctx, subject, input.filter.listing_id);
   if (input.auto_install) {
     const vault = await loadOwnVault(ctx.db, subject, input.auto_install.vault_id);

@@ -1,7 +1,10 @@
+import http from "node:http";
+import https from "node:https";
 import { signWebhook } from "@memstore/core/webhook-signature";
 import { outboxEvents, subscriptions, webhookDeliveries } from "@memstore/db";
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
+import { privateTargetReason, publicOnlyLookup } from "./webhook-target.ts";
 
 /** A subscriber's endpoint gets this long to answer before the attempt counts as failed. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -44,26 +47,26 @@ export async function deliverWebhook(
   const signature = signWebhook(subscription.secret, body, Math.floor(Date.now() / 1000));
   let status: number | null = null;
   let error: string | null = null;
+  let refused = false;
   try {
-    const response = await fetch(subscription.webhookUrl!, {
-      method: "POST",
-      headers: {
+    status = await post(
+      subscription.webhookUrl!,
+      {
         "content-type": "application/json",
         "user-agent": "MemStore-Webhooks/1",
         "memstore-signature": signature,
         "memstore-delivery": deliveryId,
       },
       body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    });
-    status = response.status;
-    await response.body?.cancel();
+      ctx.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    );
   } catch (e) {
     error = (e as Error).message;
+    refused = e instanceof TargetRefused;
   }
   const delivered = status !== null && status >= 200 && status < 300;
-  const dead = !delivered && (status === 410 || finalAttempt);
+  // A target outside the public network will not become deliverable by waiting.
+  const dead = !delivered && (status === 410 || refused || finalAttempt);
   await ctx.db
     .update(webhookDeliveries)
     .set({
@@ -79,4 +82,44 @@ export async function deliverWebhook(
   throw new DeliveryFailed(
     `webhook ${deliveryId} to ${new URL(subscription.webhookUrl!).host}: ${error ?? `HTTP ${status}`}`,
   );
+}
+
+class TargetRefused extends Error {
+  override readonly name = "TargetRefused";
+}
+
+/**
+ * POSTs the body and answers the status (no redirects followed). Unless private networks are
+ * allowed, the URL's address and every address its host resolves to must be public.
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  allowPrivate: boolean,
+): Promise<number> {
+  const reason = allowPrivate ? null : privateTargetReason(url);
+  if (reason) return Promise.reject(new TargetRefused(`refused: ${reason}`));
+  const target = new URL(url);
+  const request = target.protocol === "https:" ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target,
+      {
+        method: "POST",
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        timeout: DELIVERY_TIMEOUT_MS,
+        ...(allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`)));
+    req.on("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRNOTPUBLIC" ? new TargetRefused(`refused: ${e.message}`) : e),
+    );
+    req.end(body);
+  });
 }
