@@ -256,6 +256,16 @@ describe("end to end over HTTP", () => {
       401,
       "unauthenticated",
     );
+    // Keys list like every list: `limit` and `cursor`, newest first, the revoked one marked.
+    await owner.createKey({ name: "later", scopes: ["vault:read"] });
+    const first = await owner.listKeys({ limit: 2 });
+    expect(first.items.map((k) => k.name)).toEqual(["later", "temp"]);
+    expect(first.items[1]).toMatchObject({ revoked_at: expect.any(String) });
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const rest = await owner.listKeys({ limit: 50, cursor: first.next_cursor! });
+    expect(rest.items.length).toBeGreaterThan(0);
+    expect(rest.items.map((k) => k.name)).not.toContain("temp");
+    expect(rest.next_cursor).toBeNull();
   });
 
   it("answers each kind of bad input with its documented status and code", async () => {

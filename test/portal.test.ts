@@ -32,6 +32,28 @@ async function signUp(page: Page, who: { name: string; email: string; org: strin
   await visible(page.getByRole("heading", { name: "Store" }));
 }
 
+/** The accessible name of the focused element: its label, aria-label or text. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const e = document.activeElement as HTMLElement & { labels?: NodeListOf<HTMLLabelElement> };
+    if (!e || e === document.body) return "";
+    const label = e.labels?.[0]?.textContent ?? e.getAttribute("aria-label") ?? e.textContent ?? "";
+    return label.trim();
+  });
+}
+
+/** Presses Tab (or Shift+Tab) until the focused element's name starts with `name`; fails after 40. */
+async function tabTo(page: Page, name: string, { backwards = false } = {}) {
+  const seen: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press(backwards ? "Shift+Tab" : "Tab");
+    const now = await focused(page);
+    if (now.startsWith(name)) return;
+    seen.push(now);
+  }
+  throw new Error(`Tab never reached "${name}"; it went through: ${seen.join(" | ")}`);
+}
+
 let bed: PortalTestbed;
 const state: { listingUrl?: string; cubeUrl?: string; subscriberEmail: string } = {
   subscriberEmail: "sam@subscriber.example.com",
@@ -281,6 +303,56 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     );
     expect(overflowing).toEqual([]);
     await bed.screenshot(page, "store-phone");
+  });
+
+  it("can be used with the keyboard alone: sign in, skip the navigation, create a vault, search it", async () => {
+    const { page } = await bed.person();
+    await page.goto("/signin");
+    // Tab reaches the fields in order, Enter submits.
+    await tabTo(page, "Email");
+    await page.keyboard.type(state.subscriberEmail);
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).toBe("Password");
+    await page.keyboard.type("correct horse battery");
+    await page.keyboard.press("Enter");
+    await page.waitForURL("**/store");
+    await visible(page.getByRole("heading", { name: "Store" }));
+
+    // The first Tab stop skips the navigation; the focus ring shows where the keyboard is.
+    await page.keyboard.press("Tab");
+    expect(await focused(page)).toBe("Skip to content");
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe(
+      "none",
+    );
+    await bed.screenshot(page, "keyboard-skip-link");
+    await page.keyboard.press("Shift+Tab");
+    await tabTo(page, "Vaults");
+    await page.keyboard.press("Enter");
+    await page.waitForURL("**/vaults");
+    await tabTo(page, "Name");
+    await page.keyboard.type("keyboard-vault");
+    await page.keyboard.press("Enter");
+    const vaultLink = page.getByRole("link", { name: /keyboard-vault/ });
+    await visible(vaultLink);
+    await tabTo(page, "keyboard-vault");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/vaults\/vault_/);
+
+    // Tabs are buttons: Space switches to the explorer; the search runs on Enter.
+    await tabTo(page, "Own memories");
+    await page.keyboard.press("Space");
+    await tabTo(page, "Text");
+    await page.keyboard.type("The spare stretcher is in locker nine.");
+    await tabTo(page, "Save memory");
+    await page.keyboard.press("Enter");
+    await visible(page.getByText("The spare stretcher is in locker nine."));
+    await tabTo(page, "Memory explorer", { backwards: true });
+    await page.keyboard.press("Space");
+    await tabTo(page, "Search this vault");
+    await page.keyboard.type("stretcher locker");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByTestId("vault-hit").count(), POLL).toBeGreaterThan(0);
+    await bed.screenshot(page, "keyboard-vault-search");
   });
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {

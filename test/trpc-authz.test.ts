@@ -49,6 +49,18 @@ async function draftWithPayload(api: Api, owner: Subject, cubeId: string) {
   );
 }
 
+/** Signs up a new account and adds it to the organisation (as the owner); returns its user id. */
+async function joinAs(o: Api, n: string, role: Role) {
+  const user = await signUp(t.ctx, {
+    name: n,
+    email: `${n}@joiner.example.com`,
+    password: "long enough",
+    organization: `${n} org`,
+  });
+  await o.members.add({ email: `${n}@joiner.example.com`, role });
+  return user.user_id;
+}
+
 let orgId = "";
 let ownerUserId = "";
 let ownerSubject: Subject;
@@ -75,6 +87,20 @@ const CASES: Record<string, Case> = {
         organization: `${n} org`,
       });
       return (api) => api.members.add({ email: `${n}@join.example.com`, role: "member" });
+    },
+  },
+  "members.changeRole": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const joiner = await joinAs(o, n, "member");
+      return (api) => api.members.changeRole({ user_id: joiner, role: "auditor" });
+    },
+  },
+  "members.remove": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const joiner = await joinAs(o, n, "member");
+      return (api) => api.members.remove({ user_id: joiner });
     },
   },
   "publishing.createCube": {
@@ -287,5 +313,64 @@ describe("tRPC authorization: each role × each procedure that changes state", (
     const me = await api.account.me();
     expect(me.active_org_id).toBe(outsider.org_id);
     expect((await api.vaults.list({ limit: 200 })).items).toEqual([]);
+  });
+});
+
+describe("member management rules", () => {
+  it("keeps the owner role for owners to give and take, and always leaves an owner", async () => {
+    const admin = callers.admin;
+    const second = await joinAs(owner, "second-owner", "member");
+    // An admin manages the other roles, never the owner role.
+    await expect(admin.members.changeRole({ user_id: second, role: "owner" })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await expect(admin.members.changeRole({ user_id: ownerUserId, role: "member" })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await expect(admin.members.remove({ user_id: ownerUserId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // The only owner cannot step down or leave…
+    await expect(owner.members.changeRole({ user_id: ownerUserId, role: "admin" })).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: expect.stringContaining("at least one owner"),
+    });
+    await expect(owner.members.remove({ user_id: ownerUserId })).rejects.toMatchObject({ code: "CONFLICT" });
+    // …until someone else is owner too.
+    await owner.members.changeRole({ user_id: second, role: "owner" });
+    const secondApi = createCaller({ app: t.ctx, userId: second, orgId });
+    await secondApi.members.changeRole({ user_id: ownerUserId, role: "admin" });
+    expect((await owner.account.me()).role).toBe("admin");
+    await secondApi.members.changeRole({ user_id: ownerUserId, role: "owner" });
+    await secondApi.members.remove({ user_id: second });
+
+    // The removed account keeps its own organisation and no longer sees this one.
+    const after = await secondApi.account.me();
+    expect(after.organizations.map((o) => o.org_id)).not.toContain(orgId);
+    expect(after.active_org_id).not.toBe(orgId);
+    const audit = await owner.audit.list({ action: "member.role_changed", limit: 50 });
+    expect(audit.items.map((r) => (r.data as { to: string }).to)).toEqual(
+      expect.arrayContaining(["owner", "admin"]),
+    );
+    expect((await owner.audit.list({ action: "member.removed", limit: 50 })).items.length).toBeGreaterThan(0);
+  });
+
+  it("answers NOT_FOUND for someone who is not a member, and pages the member list", async () => {
+    const stranger = await signUp(t.ctx, {
+      name: "Stranger",
+      email: "stranger@authz.example.com",
+      password: "long enough",
+      organization: "Elsewhere",
+    });
+    await expect(
+      owner.members.changeRole({ user_id: stranger.user_id, role: "member" }),
+    ).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    const first = await owner.members.list({ limit: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.next_cursor).not.toBeNull();
+    const rest = await owner.members.list({ limit: 200, cursor: first.next_cursor! });
+    const all = [...first.items, ...rest.items].map((m) => m.user_id);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toContain(ownerUserId);
   });
 });

@@ -225,8 +225,8 @@ export class MemStoreClient {
   createVault(input: { name: string }) {
     return this.request<{ id: string; name: string }>("POST", "/api/v1/vaults", input);
   }
-  listVaults() {
-    return this.request<Page<{ id: string; name: string }>>("GET", "/api/v1/vaults");
+  listVaults(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<{ id: string; name: string }>>("GET", `/api/v1/vaults${qs(query)}`);
   }
   install(vaultId: string, input: { listing_id: string; version_policy?: string }) {
     return this.request<{ id: string; cube: Cube; version: string; state: string }>(
@@ -304,8 +304,11 @@ export class MemStoreClient {
   createKey(input: { name: string; scopes: string[]; vault_id?: string; expires_at?: string }) {
     return this.request<{ id: string; key: string }>("POST", "/api/v1/keys", input);
   }
-  listKeys() {
-    return this.request<Page<{ id: string; name: string; scopes: string[] }>>("GET", "/api/v1/keys");
+  listKeys(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<{ id: string; name: string; scopes: string[]; revoked_at: string | null }>>(
+      "GET",
+      `/api/v1/keys${qs(query)}`,
+    );
   }
   revokeKey(keyId: string) {
     return this.request<void>("DELETE", `/api/v1/keys/${enc(keyId)}`);

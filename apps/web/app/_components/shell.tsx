@@ -46,6 +46,9 @@ export function Shell({ children }: { children: ReactNode }) {
   };
   return (
     <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
         <div className="topbar-inner">
           <Link href="/store" className="brand">
@@ -94,7 +97,9 @@ export function Shell({ children }: { children: ReactNode }) {
           </div>
         </div>
       </header>
-      <main className="page">{children}</main>
+      <main className="page" id="main" tabIndex={-1}>
+        {children}
+      </main>
     </>
   );
 }

@@ -13,7 +13,7 @@ type Caller = ReturnType<typeof createCaller>;
  */
 const GUARDS: Array<[RegExp, (api: Caller, id: string) => Promise<unknown>]> = [
   [/^\/studio\/cubes\/([^/]+)$/, (api, id) => api.publishing.cube({ cube_id: id })],
-  [/^\/vaults\/([^/]+)$/, (api, id) => api.vaults.installs({ vault_id: id, limit: 1 })],
+  [/^\/vaults\/([^/]+)$/, (api, id) => api.vaults.get({ vault_id: id })],
   [/^\/store\/([^/]+)$/, (api, id) => api.store.listing({ id })],
 ];
 

@@ -5,6 +5,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
 import { actorOf, authorize } from "./authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
 
@@ -101,14 +102,24 @@ export async function createApiKey(
   });
 }
 
-export async function listApiKeys(ctx: AppContext, subject: Subject): Promise<ApiKeyView[]> {
+export async function listApiKeys(
+  ctx: AppContext,
+  subject: Subject,
+  page: PageQuery,
+): Promise<Page<ApiKeyView>> {
   authorize(subject, "key.manage", { orgId: subject.orgId });
   const rows = await ctx.db
     .select()
     .from(apiKeys)
     .where(eq(apiKeys.orgId, subject.orgId))
-    .orderBy(desc(apiKeys.createdAt));
-  return rows.map((r) => ({
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows.map(apiKeyView), page);
+}
+
+function apiKeyView(r: typeof apiKeys.$inferSelect): ApiKeyView {
+  return {
     id: r.id,
     name: r.name,
     prefix: r.prefix,
@@ -118,7 +129,7 @@ export async function listApiKeys(ctx: AppContext, subject: Subject): Promise<Ap
     revoked_at: r.revokedAt?.toISOString() ?? null,
     last_used_at: r.lastUsedAt?.toISOString() ?? null,
     created_at: r.createdAt.toISOString(),
-  }));
+  };
 }
 
 export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: string): Promise<void> {

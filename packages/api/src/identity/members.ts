@@ -1,20 +1,24 @@
-import { AppError, type Subject } from "@memstore/core";
-import { memberships, users } from "@memstore/db";
-import { asc, eq } from "drizzle-orm";
+import { AppError, notFound, type Role, type Subject } from "@memstore/core";
+import { type Executor, memberships, users } from "@memstore/db";
+import { and, asc, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "./authorize.ts";
-import type { addMemberInput } from "./schemas.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
 
-export async function listMembers(ctx: AppContext, subject: Subject) {
+export async function listMembers(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "member.read", { orgId: subject.orgId });
-  return ctx.db
+  const rows = await ctx.db
     .select({ user_id: users.id, email: users.email, name: users.name, role: memberships.role })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.orgId, subject.orgId))
-    .orderBy(asc(memberships.createdAt));
+    .orderBy(asc(memberships.createdAt), asc(users.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows as Array<Omit<(typeof rows)[number], "role"> & { role: Role }>, page);
 }
 
 /** Adds an existing account to the organisation with a role; owners and admins only. */
@@ -42,4 +46,85 @@ export async function addMember(ctx: AppContext, subject: Subject, input: z.infe
     });
     return { user_id: user.id, email: user.email, name: user.name, role: input.role };
   });
+}
+
+/**
+ * Changes a member's role (owners and admins; only an owner touches the owner role), keeping at
+ * least one owner.
+ */
+export async function changeMemberRole(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof changeMemberRoleInput>,
+) {
+  authorize(subject, "member.manage", { orgId: subject.orgId });
+  return ctx.db.transaction(async (tx) => {
+    const member = await lockMember(tx, subject, input.user_id);
+    if ((member.role === "owner" || input.role === "owner") && !isOwner(subject)) {
+      throw new AppError("forbidden", "only an owner can give or take the owner role");
+    }
+    if (member.role === "owner" && input.role !== "owner") await keepAnOwner(tx, subject.orgId);
+    await tx
+      .update(memberships)
+      .set({ role: input.role })
+      .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, member.user_id)));
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "member.role_changed",
+      objectType: "user",
+      objectId: member.user_id,
+      data: { email: member.email, from: member.role, to: input.role },
+    });
+    return { ...member, role: input.role };
+  });
+}
+
+/** Removes a member from the organisation (their account stays); never the last owner. */
+export async function removeMember(ctx: AppContext, subject: Subject, userId: string) {
+  authorize(subject, "member.manage", { orgId: subject.orgId });
+  await ctx.db.transaction(async (tx) => {
+    const member = await lockMember(tx, subject, userId);
+    if (member.role === "owner") {
+      if (!isOwner(subject)) throw new AppError("forbidden", "only an owner can remove an owner");
+      await keepAnOwner(tx, subject.orgId);
+    }
+    await tx
+      .delete(memberships)
+      .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, member.user_id)));
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "member.removed",
+      objectType: "user",
+      objectId: member.user_id,
+      data: { email: member.email, role: member.role },
+    });
+  });
+}
+
+const isOwner = (subject: Subject) => subject.kind === "user" && subject.role === "owner";
+
+/** The membership, locked for the change (two owners demoting each other cannot both succeed). */
+async function lockMember(tx: Executor, subject: Subject, userId: string) {
+  const [member] = await tx
+    .select({ user_id: users.id, email: users.email, name: users.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, userId)))
+    .for("update", { of: memberships });
+  if (!member) notFound("member");
+  return member as typeof member & { role: Role };
+}
+
+/** Refuses to take away the organisation's last owner; the owners' rows stay locked until commit. */
+async function keepAnOwner(tx: Executor, orgId: string) {
+  const owners = await tx
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.orgId, orgId), eq(memberships.role, "owner")))
+    .for("update");
+  if (owners.length <= 1) {
+    throw new AppError("conflict", "an organisation needs at least one owner; make someone else owner first");
+  }
 }

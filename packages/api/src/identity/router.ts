@@ -3,8 +3,9 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { authedProcedure, orgProcedure, publicProcedure, router } from "../trpc/init.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys.ts";
-import { addMember, listMembers } from "./members.ts";
-import { addMemberInput, createApiKeyInput, signUpInput } from "./schemas.ts";
+import { pageQuery } from "../pagination.ts";
+import { addMember, changeMemberRole, listMembers, removeMember } from "./members.ts";
+import { addMemberInput, changeMemberRoleInput, createApiKeyInput, signUpInput } from "./schemas.ts";
 import { membershipsOf, userSubject } from "./sessions.ts";
 import { signUp } from "./sign-up.ts";
 
@@ -28,7 +29,7 @@ export const accountRouter = router({
 });
 
 export const keysRouter = router({
-  list: orgProcedure.query(({ ctx }) => listApiKeys(ctx.app, ctx.subject)),
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listApiKeys(ctx.app, ctx.subject, input)),
   create: orgProcedure
     .input(createApiKeyInput)
     .mutation(({ ctx, input }) => createApiKey(ctx.app, ctx.subject, input)),
@@ -38,8 +39,14 @@ export const keysRouter = router({
 });
 
 export const membersRouter = router({
-  list: orgProcedure.query(({ ctx }) => listMembers(ctx.app, ctx.subject)),
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listMembers(ctx.app, ctx.subject, input)),
   add: orgProcedure
     .input(addMemberInput)
     .mutation(({ ctx, input }) => addMember(ctx.app, ctx.subject, input)),
+  changeRole: orgProcedure
+    .input(changeMemberRoleInput)
+    .mutation(({ ctx, input }) => changeMemberRole(ctx.app, ctx.subject, input)),
+  remove: orgProcedure
+    .input(z.object({ user_id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => removeMember(ctx.app, ctx.subject, input.user_id)),
 });

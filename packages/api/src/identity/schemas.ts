@@ -24,3 +24,8 @@ export const addMemberInput = z.object({
   email: z.email("enter a valid email address"),
   role: z.enum(ROLES),
 });
+
+export const changeMemberRoleInput = z.object({
+  user_id: z.string().min(1),
+  role: z.enum(ROLES),
+});

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { listingView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
 import { pricingSchema, createListingInput } from "./schemas.ts";
@@ -110,7 +111,7 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
 }
 
 /** The organisation's own listings, newest first, with their cube and how many vaults installed them. */
-export async function listOwnListings(ctx: AppContext, subject: Subject) {
+export async function listOwnListings(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "cube.read", { orgId: subject.orgId });
   const rows = await ctx.db
     .select({
@@ -123,10 +124,15 @@ export async function listOwnListings(ctx: AppContext, subject: Subject) {
     .from(listings)
     .innerJoin(cubes, eq(cubes.id, listings.cubeId))
     .where(eq(listings.orgId, subject.orgId))
-    .orderBy(desc(listings.createdAt));
-  return rows.map((r) => ({
-    ...listingView(r.listing),
-    cube: { slug: r.cubeSlug, title: r.cubeTitle, type: r.cubeType },
-    installs: r.installs,
-  }));
+    .orderBy(desc(listings.createdAt), desc(listings.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(
+    rows.map((r) => ({
+      ...listingView(r.listing),
+      cube: { slug: r.cubeSlug, title: r.cubeTitle, type: r.cubeType },
+      installs: r.installs,
+    })),
+    page,
+  );
 }

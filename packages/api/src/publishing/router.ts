@@ -28,7 +28,9 @@ export const publishingRouter = router({
   submitVersion: orgProcedure
     .input(versionRef)
     .mutation(({ ctx, input }) => submitVersion(ctx.app, ctx.subject, input.cube_id, input.version)),
-  listings: orgProcedure.query(({ ctx }) => listOwnListings(ctx.app, ctx.subject)),
+  listings: orgProcedure
+    .input(pageQuery)
+    .query(({ ctx, input }) => listOwnListings(ctx.app, ctx.subject, input)),
   createListing: orgProcedure
     .input(createListingInput)
     .mutation(({ ctx, input }) => createListing(ctx.app, ctx.subject, input)),

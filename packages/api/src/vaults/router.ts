@@ -12,7 +12,7 @@ import { pageQuery } from "../pagination.ts";
 import { orgProcedure, router } from "../trpc/init.ts";
 import { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
 import { createVaultInput, installInput } from "./schemas.ts";
-import { createVault, listVaults } from "./vaults.ts";
+import { createVault, getVault, listVaults } from "./vaults.ts";
 
 const vaultRef = z.object({ vault_id: z.string().min(1) });
 const installRef = vaultRef.extend({ install_id: z.string().min(1) });
@@ -20,6 +20,7 @@ const memoryRef = vaultRef.extend({ memory_id: z.string().min(1) });
 
 export const vaultsRouter = router({
   list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listVaults(ctx.app, ctx.subject, input)),
+  get: orgProcedure.input(vaultRef).query(({ ctx, input }) => getVault(ctx.app, ctx.subject, input.vault_id)),
   create: orgProcedure
     .input(createVaultInput)
     .mutation(({ ctx, input }) => createVault(ctx.app, ctx.subject, input)),

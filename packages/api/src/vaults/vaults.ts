@@ -57,6 +57,12 @@ export async function listVaults(ctx: AppContext, subject: Subject, page: PageQu
   return toPage(rows.map(vaultView), page);
 }
 
+/** One of the organisation's vaults. */
+export async function getVault(ctx: AppContext, subject: Subject, vaultId: string) {
+  authorize(subject, "vault.read", { orgId: subject.orgId, vaultId });
+  return vaultView(await loadOwnVault(ctx.db, subject, vaultId));
+}
+
 /** The org's vault by id; 404 when missing, another tenant's, or outside the key's vault binding. */
 export async function loadOwnVault(db: Executor, subject: Subject, vaultId: string) {
   const [vault] = await db

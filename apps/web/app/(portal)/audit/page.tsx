@@ -3,6 +3,7 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
 import { formValues } from "../../_lib/form";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 
 type Filter = { action?: string; actor?: string; object_type?: string; from?: string; to?: string };
@@ -10,14 +11,9 @@ type Filter = { action?: string; actor?: string; object_type?: string; from?: st
 export default function AuditPage() {
   const trpc = useTRPC();
   const [filter, setFilter] = useState<Filter>({});
-  const rows = useInfiniteQuery(
-    trpc.audit.list.infiniteQueryOptions(
-      { ...filter, limit: 50 },
-      { getNextPageParam: (p) => p.next_cursor ?? undefined },
-    ),
-  );
+  const rows = useInfiniteQuery(trpc.audit.list.infiniteQueryOptions({ ...filter, limit: 50 }, PAGED));
   const chain = useQuery(trpc.audit.verify.queryOptions());
-  const items = rows.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = itemsOf(rows.data);
   const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>);
 
   function onFilter(event: FormEvent<HTMLFormElement>) {
@@ -126,13 +122,7 @@ export default function AuditPage() {
           </table>
         </div>
       )}
-      {rows.hasNextPage && (
-        <div className="row" style={{ justifyContent: "center", marginTop: "1rem" }}>
-          <button className="btn" type="button" onClick={() => void rows.fetchNextPage()}>
-            Show more
-          </button>
-        </div>
-      )}
+      <ShowMore list={rows} what="audit rows" />
     </>
   );
 }

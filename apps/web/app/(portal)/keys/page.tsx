@@ -1,9 +1,10 @@
 "use client";
 import { createApiKeyInput } from "@memstore/api/schemas";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -18,9 +19,10 @@ const SCOPES = [
 export default function KeysPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const keys = useQuery(trpc.keys.list.queryOptions());
+  const keys = useInfiniteQuery(trpc.keys.list.infiniteQueryOptions({ limit: 50 }, PAGED));
+  const keyItems = itemsOf(keys.data);
   const vaults = useQuery(trpc.vaults.list.queryOptions({ limit: 200 }));
-  const refresh = { onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.keys.list.queryKey() }) };
+  const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.keys.list.pathFilter()) };
   const create = useMutation(trpc.keys.create.mutationOptions(refresh));
   const revoke = useMutation(trpc.keys.revoke.mutationOptions(refresh));
   const { errors, submit } = useSchemaForm(createApiKeyInput);
@@ -78,7 +80,7 @@ export default function KeysPage() {
           <ErrorBox error={keys.error ?? revoke.error} />
           {keys.isPending ? (
             <Loading what="keys" />
-          ) : !keys.data?.length ? (
+          ) : keyItems.length === 0 ? (
             <Empty title="No keys">
               <p>Create a key for your first agent.</p>
             </Empty>
@@ -96,7 +98,7 @@ export default function KeysPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {keys.data.map((k) => (
+                  {keyItems.map((k) => (
                     <tr key={k.id}>
                       <td>
                         {k.name}
@@ -133,6 +135,7 @@ export default function KeysPage() {
               </table>
             </div>
           )}
+          <ShowMore list={keys} what="keys" />
         </div>
         <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-key-title">
           <h3 id="new-key-title">New key</h3>

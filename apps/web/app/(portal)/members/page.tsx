@@ -1,9 +1,10 @@
 "use client";
 import { addMemberInput } from "@memstore/api/schemas";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
 import { Field } from "../../_components/field";
-import { ErrorBox, Loading } from "../../_components/feedback";
+import { Empty, ErrorBox, Loading } from "../../_components/feedback";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -18,13 +19,18 @@ const ROLE_HELP: Record<string, string> = {
 export default function MembersPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const members = useQuery(trpc.members.list.queryOptions());
-  const add = useMutation(
-    trpc.members.add.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.members.list.queryKey() }),
-    }),
-  );
+  const me = useQuery(trpc.account.me.queryOptions());
+  const members = useInfiniteQuery(trpc.members.list.infiniteQueryOptions({ limit: 50 }, PAGED));
+  const rows = itemsOf(members.data);
+  const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.members.list.pathFilter()) };
+  const add = useMutation(trpc.members.add.mutationOptions(refresh));
+  const changeRole = useMutation(trpc.members.changeRole.mutationOptions(refresh));
+  const remove = useMutation(trpc.members.remove.mutationOptions(refresh));
   const { errors, submit } = useSchemaForm(addMemberInput);
+  const myRole = me.data?.role;
+  const manages = myRole === "owner" || myRole === "admin";
+  // Only an owner gives or takes the owner role (the server says the same).
+  const editable = (role: string) => manages && (role !== "owner" || myRole === "owner");
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -42,9 +48,11 @@ export default function MembersPage() {
       </div>
       <div className="two-col">
         <div>
-          <ErrorBox error={members.error} />
+          <ErrorBox error={members.error ?? changeRole.error ?? remove.error} />
           {members.isPending ? (
             <Loading what="members" />
+          ) : rows.length === 0 ? (
+            <Empty title="No members" />
           ) : (
             <div className="table-wrap">
               <table className="table">
@@ -53,47 +61,100 @@ export default function MembersPage() {
                     <th>Name</th>
                     <th>Email</th>
                     <th>Role</th>
+                    {manages && <th />}
                   </tr>
                 </thead>
                 <tbody>
-                  {members.data?.map((m) => (
-                    <tr key={m.user_id}>
-                      <td>{m.name ?? "—"}</td>
-                      <td>{m.email}</td>
-                      <td>
-                        <span className="badge accent">{m.role}</span>
-                      </td>
-                    </tr>
-                  ))}
+                  {rows.map((m) => {
+                    const self = m.user_id === me.data?.user.id;
+                    return (
+                      <tr key={m.user_id}>
+                        <td>
+                          {m.name ?? "—"}
+                          {self && <span className="muted small"> (you)</span>}
+                        </td>
+                        <td>{m.email}</td>
+                        <td>
+                          {editable(m.role) ? (
+                            <select
+                              aria-label={`Role of ${m.email}`}
+                              value={m.role}
+                              disabled={changeRole.isPending}
+                              onChange={(e) =>
+                                changeRole.mutate({
+                                  user_id: m.user_id,
+                                  role: e.target.value as typeof m.role,
+                                })
+                              }
+                            >
+                              {Object.keys(ROLE_HELP)
+                                .filter((role) => role !== "owner" || myRole === "owner")
+                                .map((role) => (
+                                  <option key={role} value={role}>
+                                    {role}
+                                  </option>
+                                ))}
+                            </select>
+                          ) : (
+                            <span className="badge accent">{m.role}</span>
+                          )}
+                        </td>
+                        {manages && (
+                          <td>
+                            {editable(m.role) && (
+                              <button
+                                className="btn small danger"
+                                type="button"
+                                aria-label={`Remove ${m.email}`}
+                                disabled={remove.isPending}
+                                onClick={() => {
+                                  const who = self ? "yourself" : m.email;
+                                  if (confirm(`Remove ${who} from this organisation? The account stays.`))
+                                    remove.mutate({ user_id: m.user_id });
+                                }}
+                              >
+                                Remove
+                              </button>
+                            )}
+                          </td>
+                        )}
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             </div>
           )}
+          <ShowMore list={members} what="members" />
         </div>
-        <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="add-member">
-          <h3 id="add-member">Add a member</h3>
-          <p className="small muted" style={{ margin: 0 }}>
-            They need a MemStore account first; they then find this organisation in their switcher.
-          </p>
-          <Field label="Email" error={errors.email}>
-            {(a) => <input {...a} name="email" type="email" />}
-          </Field>
-          <Field label="Role" error={errors.role}>
-            {(a) => (
-              <select {...a} name="role" defaultValue="member">
-                {Object.entries(ROLE_HELP).map(([role, help]) => (
-                  <option key={role} value={role}>
-                    {role} — {help}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <ErrorBox error={add.error} />
-          <button className="btn primary" type="submit" disabled={add.isPending}>
-            Add member
-          </button>
-        </form>
+        {manages && (
+          <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="add-member">
+            <h3 id="add-member">Add a member</h3>
+            <p className="small muted" style={{ margin: 0 }}>
+              They need a MemStore account first; they then find this organisation in their switcher.
+            </p>
+            <Field label="Email" error={errors.email}>
+              {(a) => <input {...a} name="email" type="email" />}
+            </Field>
+            <Field label="Role" error={errors.role}>
+              {(a) => (
+                <select {...a} name="role" defaultValue="member">
+                  {Object.entries(ROLE_HELP)
+                    .filter(([role]) => role !== "owner" || myRole === "owner")
+                    .map(([role, help]) => (
+                      <option key={role} value={role}>
+                        {role} — {help}
+                      </option>
+                    ))}
+                </select>
+              )}
+            </Field>
+            <ErrorBox error={add.error} />
+            <button className="btn primary" type="submit" disabled={add.isPending}>
+              Add member
+            </button>
+          </form>
+        )}
       </div>
     </>
   );

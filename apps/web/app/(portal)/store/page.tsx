@@ -5,6 +5,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, Suspense } from "react";
 import { Empty, ErrorBox, formatBytes, Loading, priceLabel } from "../../_components/feedback";
 import { formValues } from "../../_lib/form";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 
 function Store() {
@@ -17,12 +18,7 @@ function Store() {
     tag: params.get("tag") || undefined,
     free: (params.get("free") || undefined) as "true" | "false" | undefined,
   };
-  const results = useInfiniteQuery(
-    trpc.store.search.infiniteQueryOptions(
-      { ...filters, limit: 24 },
-      { getNextPageParam: (page) => page.next_cursor ?? undefined },
-    ),
-  );
+  const results = useInfiniteQuery(trpc.store.search.infiniteQueryOptions({ ...filters, limit: 24 }, PAGED));
 
   function onSearch(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -30,7 +26,7 @@ function Store() {
     router.push(`/store?${new URLSearchParams(values).toString()}`);
   }
 
-  const cards = results.data?.pages.flatMap((p) => p.items) ?? [];
+  const cards = itemsOf(results.data);
   return (
     <>
       <div className="page-head">
@@ -131,18 +127,7 @@ function Store() {
           ))}
         </div>
       )}
-      {results.hasNextPage && (
-        <div className="row" style={{ justifyContent: "center", marginTop: "1rem" }}>
-          <button
-            className="btn"
-            type="button"
-            onClick={() => void results.fetchNextPage()}
-            disabled={results.isFetchingNextPage}
-          >
-            {results.isFetchingNextPage ? "Loading…" : "Show more"}
-          </button>
-        </div>
-      )}
+      <ShowMore list={results} what="listings" />
     </>
   );
 }

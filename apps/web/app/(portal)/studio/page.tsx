@@ -1,14 +1,17 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { DailyChart } from "../../_components/chart";
 import { Empty, ErrorBox, formatDate, Loading, priceLabel, StatusBadge } from "../../_components/feedback";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 
 export default function StudioPage() {
   const trpc = useTRPC();
-  const cubes = useQuery(trpc.publishing.cubes.queryOptions({ limit: 200 }));
-  const listings = useQuery(trpc.publishing.listings.queryOptions());
+  const cubes = useInfiniteQuery(trpc.publishing.cubes.infiniteQueryOptions({ limit: 50 }, PAGED));
+  const listings = useInfiniteQuery(trpc.publishing.listings.infiniteQueryOptions({ limit: 50 }, PAGED));
+  const cubeRows = itemsOf(cubes.data);
+  const listingRows = itemsOf(listings.data);
   const stats = useQuery(trpc.usage.publisher.queryOptions({ days: 30 }));
   return (
     <>
@@ -22,7 +25,7 @@ export default function StudioPage() {
         </Link>
       </div>
       <ErrorBox error={cubes.error ?? listings.error ?? stats.error} />
-      {stats.data && listings.data && listings.data.length > 0 && (
+      {stats.data && listingRows.length > 0 && (
         <div className="grid" style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))" }}>
           <DailyChart
             title="Live installs of your listings"
@@ -41,7 +44,7 @@ export default function StudioPage() {
       <h2>Cubes</h2>
       {cubes.isPending ? (
         <Loading what="cubes" />
-      ) : !cubes.data?.items.length ? (
+      ) : cubeRows.length === 0 ? (
         <Empty title="No cubes yet">
           <p>
             Publish your first MemCube: upload Markdown or JSONL, and MemStore chunks, embeds and lists it.{" "}
@@ -60,7 +63,7 @@ export default function StudioPage() {
               </tr>
             </thead>
             <tbody>
-              {cubes.data.items.map((c) => (
+              {cubeRows.map((c) => (
                 <tr key={c.id}>
                   <td>
                     <Link href={`/studio/cubes/${c.id}`}>{c.title}</Link>
@@ -75,8 +78,11 @@ export default function StudioPage() {
           </table>
         </div>
       )}
+      <ShowMore list={cubes} what="cubes" />
       <h2>Listings</h2>
-      {listings.data && listings.data.length === 0 ? (
+      {listings.isPending ? (
+        <Loading what="listings" />
+      ) : listingRows.length === 0 ? (
         <Empty title="Nothing listed">
           <p>A cube with a ready version can be listed in the store at the end of the publish wizard.</p>
         </Empty>
@@ -93,7 +99,7 @@ export default function StudioPage() {
               </tr>
             </thead>
             <tbody>
-              {listings.data?.map((l) => (
+              {listingRows.map((l) => (
                 <tr key={l.id}>
                   <td>
                     <Link href={`/store/${l.id}`}>{l.cube.title}</Link>
@@ -110,6 +116,7 @@ export default function StudioPage() {
           </table>
         </div>
       )}
+      <ShowMore list={listings} what="listings" />
     </>
   );
 }

@@ -1,20 +1,22 @@
 "use client";
 import { createVaultInput } from "@memstore/api/schemas";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FormEvent } from "react";
 import { Field } from "../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
+import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
 export default function VaultsPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const vaults = useQuery(trpc.vaults.list.queryOptions({ limit: 200 }));
+  const vaults = useInfiniteQuery(trpc.vaults.list.infiniteQueryOptions({ limit: 50 }, PAGED));
+  const rows = itemsOf(vaults.data);
   const create = useMutation(
     trpc.vaults.create.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.list.queryKey() }),
+      onSuccess: () => queryClient.invalidateQueries(trpc.vaults.list.pathFilter()),
     }),
   );
   const { errors, submit } = useSchemaForm(createVaultInput);
@@ -38,13 +40,13 @@ export default function VaultsPage() {
           <ErrorBox error={vaults.error} />
           {vaults.isPending ? (
             <Loading what="vaults" />
-          ) : !vaults.data?.items.length ? (
+          ) : rows.length === 0 ? (
             <Empty title="No vaults yet">
               <p>Create a vault, then install listings from the store into it.</p>
             </Empty>
           ) : (
             <div className="stack">
-              {vaults.data.items.map((v) => (
+              {rows.map((v) => (
                 <Link
                   key={v.id}
                   href={`/vaults/${v.id}`}
@@ -62,6 +64,7 @@ export default function VaultsPage() {
               ))}
             </div>
           )}
+          <ShowMore list={vaults} what="vaults" />
         </div>
         <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-vault">
           <h3 id="new-vault">New vault</h3>

@@ -1,4 +1,4 @@
-import { createApiKey, createApiKeyInput, listApiKeys, revokeApiKey } from "@memstore/api";
+import { createApiKey, createApiKeyInput, listApiKeys, pageQuery, revokeApiKey } from "@memstore/api";
 import { json, route } from "../route.ts";
 
 export const keyRoutes = [
@@ -17,7 +17,8 @@ export const keyRoutes = [
     summary: "List the organisation's API keys",
     tag: "keys",
     scope: "admin",
-    handler: async ({ ctx, subject }) => ({ items: await listApiKeys(ctx, subject), next_cursor: null }),
+    query: pageQuery,
+    handler: ({ ctx, subject, query }) => listApiKeys(ctx, subject, query),
   }),
   route({
     method: "DELETE",

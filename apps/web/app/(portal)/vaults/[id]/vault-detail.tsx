@@ -1,16 +1,17 @@
 "use client";
 import { createMemoryInput } from "@memstore/api/schemas";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading, StatusBadge } from "../../../_components/feedback";
+import { itemsOf, PAGED, ShowMore } from "../../../_components/show-more";
 import { formValues, splitTags, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
 export function VaultDetail({ id }: { id: string }) {
   const trpc = useTRPC();
-  const vault = useQuery(trpc.vaults.list.queryOptions({ limit: 200 })).data?.items.find((v) => v.id === id);
+  const vault = useQuery(trpc.vaults.get.queryOptions({ vault_id: id })).data;
   const [tab, setTab] = useState<"installs" | "search" | "memories">("installs");
   const tabs = [
     ["installs", "Installs"],
@@ -55,14 +56,15 @@ export function VaultDetail({ id }: { id: string }) {
 function Installs({ vaultId }: { vaultId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const installs = useQuery(trpc.vaults.installs.queryOptions({ vault_id: vaultId, limit: 200 }));
-  const refresh = {
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.installs.queryKey() }),
-  };
+  const installs = useInfiniteQuery(
+    trpc.vaults.installs.infiniteQueryOptions({ vault_id: vaultId, limit: 50 }, PAGED),
+  );
+  const rows = itemsOf(installs.data);
+  const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.vaults.installs.pathFilter()) };
   const upgrade = useMutation(trpc.vaults.upgrade.mutationOptions(refresh));
   const uninstall = useMutation(trpc.vaults.uninstall.mutationOptions(refresh));
   if (installs.isPending) return <Loading what="installs" />;
-  if (!installs.data?.items.length) {
+  if (rows.length === 0) {
     return (
       <Empty title="Nothing installed">
         <p>
@@ -86,7 +88,7 @@ function Installs({ vaultId }: { vaultId: string }) {
             </tr>
           </thead>
           <tbody>
-            {installs.data.items.map((i) => (
+            {rows.map((i) => (
               <tr key={i.id}>
                 <td>
                   <Link href={`/store/${i.listing_id}`}>{i.cube.slug}</Link>
@@ -132,6 +134,7 @@ function Installs({ vaultId }: { vaultId: string }) {
           </tbody>
         </table>
       </div>
+      <ShowMore list={installs} what="installs" />
     </div>
   );
 }
@@ -202,10 +205,11 @@ function Explorer({ vaultId }: { vaultId: string }) {
 function OwnMemories({ vaultId }: { vaultId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const memories = useQuery(trpc.vaults.memories.queryOptions({ vault_id: vaultId, limit: 50 }));
-  const refresh = {
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.vaults.memories.queryKey() }),
-  };
+  const memories = useInfiniteQuery(
+    trpc.vaults.memories.infiniteQueryOptions({ vault_id: vaultId, limit: 50 }, PAGED),
+  );
+  const rows = itemsOf(memories.data);
+  const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.vaults.memories.pathFilter()) };
   const create = useMutation(trpc.vaults.createMemory.mutationOptions(refresh));
   const update = useMutation(trpc.vaults.updateMemory.mutationOptions(refresh));
   const archive = useMutation(trpc.vaults.archiveMemory.mutationOptions(refresh));
@@ -227,12 +231,12 @@ function OwnMemories({ vaultId }: { vaultId: string }) {
         <ErrorBox error={memories.error ?? update.error ?? archive.error} />
         {memories.isPending ? (
           <Loading what="memories" />
-        ) : !memories.data?.items.length ? (
+        ) : rows.length === 0 ? (
           <Empty title="No memories of your own">
             <p>Agents write them through the API; you can add one here too.</p>
           </Empty>
         ) : (
-          memories.data.items.map((m) => (
+          rows.map((m) => (
             <article key={m.id} className="card stack">
               <div className="spread small muted">
                 <span>
@@ -288,6 +292,7 @@ function OwnMemories({ vaultId }: { vaultId: string }) {
             </article>
           ))
         )}
+        <ShowMore list={memories} what="memories" />
       </div>
       <form className="card form" onSubmit={onCreate} noValidate aria-labelledby="new-memory">
         <h3 id="new-memory">Add a memory</h3>

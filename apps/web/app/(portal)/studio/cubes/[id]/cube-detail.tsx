@@ -1,14 +1,24 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { ErrorBox, formatBytes, formatDate, Loading, StatusBadge } from "../../../../_components/feedback";
+import {
+  Empty,
+  ErrorBox,
+  formatBytes,
+  formatDate,
+  Loading,
+  StatusBadge,
+} from "../../../../_components/feedback";
 import { RunReport } from "../../../../_components/run-report";
+import { itemsOf, PAGED, ShowMore } from "../../../../_components/show-more";
 import { useTRPC } from "../../../../_lib/trpc";
 
 export function CubeDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const cube = useQuery(trpc.publishing.cube.queryOptions({ cube_id: id }));
-  const versions = useQuery(trpc.publishing.versions.queryOptions({ cube_id: id, limit: 200 }));
+  const versions = useInfiniteQuery(
+    trpc.publishing.versions.infiniteQueryOptions({ cube_id: id, limit: 20 }, PAGED),
+  );
   if (!cube.data) return cube.error ? <ErrorBox error={cube.error} /> : <Loading what="the cube" />;
   return (
     <>
@@ -29,7 +39,15 @@ export function CubeDetail({ id }: { id: string }) {
       <ErrorBox error={versions.error} />
       <h2>Versions</h2>
       <div className="stack">
-        {versions.data?.items.map((v) => (
+        {versions.isPending && <Loading what="versions" />}
+        {versions.data && itemsOf(versions.data).length === 0 && (
+          <Empty title="No versions yet">
+            <p>
+              Upload the first one with <Link href={`/studio/publish?cube=${id}`}>New version</Link>.
+            </p>
+          </Empty>
+        )}
+        {itemsOf(versions.data).map((v) => (
           <article key={v.id} className="card stack" data-testid="cube-version">
             <div className="spread">
               <strong>v{v.version}</strong>
@@ -48,6 +66,7 @@ export function CubeDetail({ id }: { id: string }) {
           </article>
         ))}
       </div>
+      <ShowMore list={versions} what="versions" />
     </>
   );
 }
