@@ -1,0 +1,111 @@
+import type { Detector } from "./detect.ts";
+import { HIGH_RISK } from "./entities.ts";
+import { applyOperator, type PublisherKeys, Pseudonyms } from "./operators.ts";
+import type { PiiPolicy } from "./policy.ts";
+
+export type DesensitiseOptions = { detector: Detector; policy: PiiPolicy; keys: PublisherKeys };
+
+/**
+ * Desensitises one text after another with one policy, keys and pseudonym table (a cube's items
+ * or sections), and keeps the figures of its report.
+ */
+export class Desensitiser {
+  private readonly pseudonyms: Pseudonyms;
+  private readonly counts = new Map<string, { found: number; operator: string }>();
+  private readonly residualCounts = new Map<string, number>();
+  private readonly samples: Array<{
+    type: string;
+    where: string;
+    start: number;
+    end: number;
+    sample: string;
+    operator: string;
+  }> = [];
+  private residualSamples: Array<{
+    type: string;
+    where: string;
+    start: number;
+    end: number;
+    sample: string;
+  }> = [];
+  private texts = 0;
+  private bytes = 0;
+
+  constructor(private readonly options: DesensitiseOptions) {
+    this.pseudonyms = new Pseudonyms(options.keys.hmacSecret);
+  }
+
+  /** The text with the policy applied; `where` names it in the report (e.g. "line 12"). */
+  apply(text: string, where: string): string {
+    const { detector, policy, keys } = this.options;
+    this.texts++;
+    this.bytes += Buffer.byteLength(text);
+    const findings = detector.find(text);
+    let out = "";
+    let at = 0;
+    for (const f of findings) {
+      const op = policy[f.type];
+      const entry = this.counts.get(f.type) ?? { found: 0, operator: op?.operator ?? "none" };
+      entry.found++;
+      this.counts.set(f.type, entry);
+      if (this.samples.filter((s) => s.type === f.type).length < 5) {
+        this.samples.push({
+          type: f.type,
+          where,
+          start: f.start,
+          end: f.end,
+          sample: maskSample(f.text),
+          operator: entry.operator,
+        });
+      }
+      out += text.slice(at, f.start) + (op ? applyOperator(op, f, keys, this.pseudonyms) : f.text);
+      at = f.end;
+    }
+    out += text.slice(at);
+    // What is still there after the policy ran, and was not kept on purpose, is residual.
+    for (const f of detector.find(out)) {
+      if (policy[f.type]?.operator === "keep") continue;
+      this.residualCounts.set(f.type, (this.residualCounts.get(f.type) ?? 0) + 1);
+      if (this.residualSamples.length < 20) {
+        this.residualSamples.push({
+          type: f.type,
+          where,
+          start: f.start,
+          end: f.end,
+          sample: maskSample(f.text),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Types whose residual findings stop publication (high risk, not kept on purpose). */
+  get blockingTypes(): string[] {
+    return [...this.residualCounts.keys()].filter((t) => HIGH_RISK.has(t)).sort();
+  }
+
+  report() {
+    const residual = Object.fromEntries([...this.residualCounts].sort());
+    const blocking = this.blockingTypes;
+    return {
+      texts: this.texts,
+      bytes: this.bytes,
+      entities: Object.fromEntries([...this.counts].sort().map(([type, c]) => [type, c])),
+      samples: this.samples,
+      residual,
+      residual_samples: this.residualSamples,
+      residual_risk: blocking.length ? "high" : Object.keys(residual).length ? "low" : "none",
+      blocking_types: blocking,
+    };
+  }
+}
+export type DesensitiseReport = ReturnType<Desensitiser["report"]>;
+
+/** Enough of a value to recognise its shape in a report, never the value itself. */
+export function maskSample(value: string): string {
+  const chars = [...value];
+  const keep = chars.length > 8 ? 2 : 1;
+  return chars
+    .map((c, i) => (i < keep || i >= chars.length - keep || /[\s@.:/-]/.test(c) ? c : "•"))
+    .join("");
+}
