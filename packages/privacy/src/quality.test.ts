@@ -456,8 +456,6 @@ describe("detection quality on a generated, labelled corpus", () => {
       );
     }
     console.log(lines.join("\n"));
-      for (const [t, f] of figures)
-        console.log(t, JSON.stringify({ false: f.false.slice(0, 8), misses: f.misses.slice(0, 8) }, null, 1));
     // Measured, not a target: these only guard against the recogniser silently breaking.
     expect(figures.get("PERSON")!.recall).toBeGreaterThan(0.5);
     expect(figures.get("LOCATION")!.recall).toBeGreaterThan(0.5);
