@@ -1,5 +1,5 @@
 import type { Detector } from "./detect.ts";
-import { HIGH_RISK } from "./entities.ts";
+import { type Finding, HIGH_RISK } from "./entities.ts";
 import { applyOperator, type PublisherKeys, Pseudonyms } from "./operators.ts";
 import type { PiiPolicy } from "./policy.ts";
 
@@ -58,25 +58,30 @@ export class Desensitiser {
           operator: entry.operator,
         });
       }
-      out += text.slice(at, f.start) + (op ? applyOperator(op, f, keys, this.pseudonyms) : f.text);
+      const replacement = op ? applyOperator(op, f, keys, this.pseudonyms) : f.text;
+      out += text.slice(at, f.start) + replacement;
       at = f.end;
+      // Residual: what the policy leaves recognisable without keeping it on purpose. A type with no
+      // operator stays as it was; a partial mask may still be found (e.g. too few digits masked).
+      if (op?.operator === "keep") continue;
+      const left = !op ? [f] : op.operator === "mask" ? detector.find(replacement) : [];
+      for (const r of left) this.residual(r, where, f.start + (r === f ? 0 : r.start));
     }
     out += text.slice(at);
-    // What is still there after the policy ran, and was not kept on purpose, is residual.
-    for (const f of detector.find(out)) {
-      if (policy[f.type]?.operator === "keep") continue;
-      this.residualCounts.set(f.type, (this.residualCounts.get(f.type) ?? 0) + 1);
-      if (this.residualSamples.length < 20) {
-        this.residualSamples.push({
-          type: f.type,
-          where,
-          start: f.start,
-          end: f.end,
-          sample: maskSample(f.text),
-        });
-      }
-    }
     return out;
+  }
+
+  private residual(f: Finding, where: string, start: number) {
+    this.residualCounts.set(f.type, (this.residualCounts.get(f.type) ?? 0) + 1);
+    if (this.residualSamples.length < 20) {
+      this.residualSamples.push({
+        type: f.type,
+        where,
+        start,
+        end: start + f.text.length,
+        sample: maskSample(f.text),
+      });
+    }
   }
 
   /** Types whose residual findings stop publication (high risk, not kept on purpose). */

@@ -15,17 +15,22 @@ export type DetectorOptions = {
 
 export type Detector = { find(text: string): Finding[] };
 
-/**
- * Every recogniser over a text, overlapping findings resolved: where two spans overlap, the higher
- * score wins, then the longer span (a card number inside a URL with credentials is one finding).
- */
-export function createDetector(options: DetectorOptions = {}): Detector {
-  const recognizers: Recognizer[] = [
+/** The recognisers a detector runs (bench/desensitise times each). */
+export function recognizersFor(options: DetectorOptions = {}): Recognizer[] {
+  return [
     ...STRUCTURED,
     phoneRecognizer(),
     ...(options.peopleAndPlaces ?? PEOPLE_AND_PLACES),
     ...(options.custom ?? []).map(customRecognizer),
   ];
+}
+
+/**
+ * Every recogniser over a text, overlapping findings resolved: where two spans overlap, the higher
+ * score wins, then the longer span (a card number inside a URL with credentials is one finding).
+ */
+export function createDetector(options: DetectorOptions = {}): Detector {
+  const recognizers = recognizersFor(options);
   const minScore = options.minScore ?? 0.5;
   return {
     find(text) {

@@ -15,6 +15,11 @@ export type PatternSpec = {
   context?: readonly string[];
   /** Without a context word, the candidate is dropped (not merely scored lower). */
   contextRequired?: boolean;
+  /**
+   * A cheap test the text must pass before the pattern runs (e.g. /@/ for e-mail): most texts
+   * hold none of most types, and one quick scan is far cheaper than the full pattern's.
+   */
+  requires?: RegExp;
 };
 
 const CONTEXT_WINDOW = 48;
@@ -30,6 +35,9 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
     name: spec.name,
     find(text) {
       const found: Finding[] = [];
+      if (spec.requires && !spec.requires.test(text)) return found;
+      // A required context word absent from the whole text rules every candidate out.
+      if (spec.contextRequired && context && !context.test(text)) return found;
       const pattern = new RegExp(spec.pattern.source, spec.pattern.flags);
       for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
         if (m[0].length === 0) {

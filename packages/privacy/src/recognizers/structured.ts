@@ -19,6 +19,7 @@ const END = String.raw`(?![\w-]|\.\w)`;
 
 export const email = patternRecognizer({
   name: "email",
+  requires: /@/,
   type: "EMAIL",
   pattern: new RegExp(
     String.raw`${START}[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}${END}`,
@@ -29,6 +30,7 @@ export const email = patternRecognizer({
 
 export const creditCard = patternRecognizer({
   name: "credit-card",
+  requires: /\d{4}/,
   type: "CREDIT_CARD",
   // Digits as printed on cards: in one run, or in groups separated by one space or dash.
   pattern: new RegExp(
@@ -81,6 +83,7 @@ export const iban: Recognizer = {
 
 export const usSsn = patternRecognizer({
   name: "us-ssn",
+  requires: /\d{3}[- ]\d\d[- ]\d{4}/,
   type: "US_SSN",
   pattern: new RegExp(String.raw`${START}(\d{3})([- ])(\d{2})\2(\d{4})${END}`, "g"),
   score: 0.8,
@@ -101,6 +104,7 @@ export const usSsnUnformatted = patternRecognizer({
 
 export const ipv4 = patternRecognizer({
   name: "ipv4",
+  requires: /\d\.\d{1,3}\.\d/,
   type: "IP_ADDRESS",
   pattern: new RegExp(
     String.raw`${START}(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:/\d{1,2})?${END}`,
@@ -114,6 +118,7 @@ export const ipv4 = patternRecognizer({
 
 export const ipv6 = patternRecognizer({
   name: "ipv6",
+  requires: /[0-9A-Fa-f]?::?[0-9A-Fa-f]+:/,
   type: "IP_ADDRESS",
   pattern: new RegExp(
     String.raw`(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])`,
@@ -127,6 +132,7 @@ export const ipv6 = patternRecognizer({
 
 export const macAddress = patternRecognizer({
   name: "mac-address",
+  requires: /[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\./,
   type: "MAC_ADDRESS",
   pattern: new RegExp(
     String.raw`${START}(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})${END}`,
@@ -138,6 +144,7 @@ export const macAddress = patternRecognizer({
 
 export const urlCredentials = patternRecognizer({
   name: "url-credentials",
+  requires: /:\/\/[^\s/]*@/,
   type: "URL_CREDENTIALS",
   pattern: /\b[a-z][a-z0-9+.-]{1,15}:\/\/[^\s:@/]+:[^\s@/]+@[^\s/?#]+[^\s]*/gi,
   score: 0.95,
@@ -159,24 +166,28 @@ const SECRET_WORDS = [
 export const secrets: Recognizer[] = [
   patternRecognizer({
     name: "aws-access-key",
+    requires: /A[KSBC][IC]A/,
     type: "SECRET",
     pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g,
     score: 0.95,
   }),
   patternRecognizer({
     name: "github-token",
+    requires: /gh[pousr]_|github_pat_/,
     type: "SECRET",
     pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{60,255})\b/g,
     score: 0.98,
   }),
   patternRecognizer({
     name: "gitlab-token",
+    requires: /gl[a-z]{2,4}-/,
     type: "SECRET",
     pattern: /\bgl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,50}\b/g,
     score: 0.98,
   }),
   patternRecognizer({
     name: "stripe-key",
+    requires: /_(?:live|test)_|whsec_/,
     type: "SECRET",
     // Publishable keys (pk_) are meant to be public; secret and restricted keys are not.
     pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}\b|\bwhsec_[A-Za-z0-9]{24,64}\b/g,
@@ -184,6 +195,7 @@ export const secrets: Recognizer[] = [
   }),
   patternRecognizer({
     name: "jwt",
+    requires: /eyJ/,
     type: "SECRET",
     pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g,
     score: 0.9,
@@ -197,6 +209,7 @@ export const secrets: Recognizer[] = [
   }),
   patternRecognizer({
     name: "pem-private-key",
+    requires: /-----BEGIN/,
     type: "SECRET",
     pattern: /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/g,
     score: 1,
@@ -221,6 +234,7 @@ export const secrets: Recognizer[] = [
 export const crypto: Recognizer[] = [
   patternRecognizer({
     name: "bitcoin-base58",
+    requires: /\b[13][1-9A-HJ-NP-Za-km-z]{25}/,
     type: "CRYPTO",
     pattern: new RegExp(String.raw`${START}[13][1-9A-HJ-NP-Za-km-z]{25,34}${END}`, "g"),
     score: 0.95,
@@ -228,6 +242,7 @@ export const crypto: Recognizer[] = [
   }),
   patternRecognizer({
     name: "bitcoin-bech32",
+    requires: /\b(?:bc1|BC1|tb1)/,
     type: "CRYPTO",
     pattern: new RegExp(String.raw`${START}(?:bc1|BC1|tb1)[02-9ac-hj-np-zAC-HJ-NP-Z]{8,87}${END}`, "g"),
     score: 0.95,
@@ -235,6 +250,7 @@ export const crypto: Recognizer[] = [
   }),
   patternRecognizer({
     name: "ethereum",
+    requires: /0x[0-9a-fA-F]{40}/,
     type: "CRYPTO",
     pattern: /\b0x[0-9a-fA-F]{40}\b/g,
     score: 0.85,
@@ -251,6 +267,7 @@ const BIRTH_CONTEXT = /\b(?:born|birth|birthday|dob|d\.o\.b\.?|b\.)(?:\s*(?:on|i
 /** A date is a date of birth only when the words before it say so. */
 export const dateOfBirth = patternRecognizer({
   name: "date-of-birth",
+  requires: /\b(?:born|birth|dob|d\.o\.b|b\.)/i,
   type: "DATE_OF_BIRTH",
   pattern: new RegExp(
     String.raw`${START}(?:(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.](?:19|20)\d\d|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d\d|(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)? (?:${MONTHS})\.?,? (?:19|20)\d\d|(?:${MONTHS})\.? (?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,? (?:19|20)\d\d)(?![\w-]|\.\d)`,
