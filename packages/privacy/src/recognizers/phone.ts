@@ -2,7 +2,7 @@ import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/
 import type { Finding, Recognizer } from "../entities.ts";
 
 const CANDIDATE =
-  /(?:\+|\((?=\d)|(?<![\w.+-]))\d[\d \t().\/-]{5,24}\d(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-]|\.\d)/g;
+  /(?:\+|\((?=\d)|(?<![\w.+-]))\d[\d \t()./-]{5,24}\d(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-]|\.\d)/g;
 /** Dates and dotted addresses have the digits of a phone number but not its shape. */
 const NOT_A_PHONE = /^\d{4}-\d{2}-\d{2}|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$|^\d{1,3}(?:\.\d{1,3}){3}$/;
 const CONTEXT = /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|sms|text|reach|contact|number)\b/i;
