@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { authenticateApiKey } from "@memstore/api";
+import { authenticateApiKey, signUp as signUpAccount } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
@@ -248,7 +248,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     });
     await page.goto("/members");
     await page.getByLabel("Email").fill("mia@subscriber.example.com");
-    await page.getByLabel("Role").selectOption("member");
+    await page.getByLabel("Role", { exact: true }).selectOption("member");
     await page.getByRole("button", { name: "Add member" }).click();
     await visible(page.getByRole("cell", { name: "mia@subscriber.example.com" }));
     await bed.screenshot(page, "members");
@@ -306,16 +306,24 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
   });
 
   it("can be used with the keyboard alone: sign in, skip the navigation, create a vault, search it", async () => {
+    await signUpAccount(bed.t.ctx, {
+      name: "Kira Keys",
+      email: "kira@keyboard.example.com",
+      password: "correct horse battery",
+      organization: "Keyboard Co",
+    });
     const { page } = await bed.person();
     await page.goto("/signin");
     // Tab reaches the fields in order, Enter submits.
     await tabTo(page, "Email");
-    await page.keyboard.type(state.subscriberEmail);
+    await page.keyboard.type("kira@keyboard.example.com");
     await page.keyboard.press("Tab");
     expect(await focused(page)).toBe("Password");
     await page.keyboard.type("correct horse battery");
     await page.keyboard.press("Enter");
     await page.waitForURL("**/store");
+    // A page as it opens (a bookmark, a reload): focus starts at the top of the document.
+    await page.goto("/store");
     await visible(page.getByRole("heading", { name: "Store" }));
 
     // The first Tab stop skips the navigation; the focus ring shows where the keyboard is.

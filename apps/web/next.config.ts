@@ -11,6 +11,9 @@ const config: NextConfig = {
   // The root `npm run typecheck` and `npm run lint` cover the portal's code.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // `npm start` runs the portal in dev mode for people trying the product: Next's own dev-tools
+  // button would be their first Tab stop, ahead of the page's skip link.
+  devIndicators: false,
   // Tests run their own dev server beside a developer's `npm start`; each needs its own build folder.
   distDir: process.env.MEMSTORE_NEXT_DIST_DIR ?? ".next",
 };
