@@ -80,6 +80,9 @@ const MULTI_WORD_PLACES = [
   "New Mexico",
 ];
 
+const GIVEN = new Set(GIVEN_NAMES);
+const PLACES = new Set([...COUNTRIES, ...CITIES]);
+const PLACE_CONTEXT = ["in", "at", "from", "to", "near", "lives", "moved", "based", "born", "visited"];
 const words = (list: string[]) => list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
 /** Capitalised words that follow a given name without being a surname ("Grace Period", "Victoria Station"). */
 const NOT_SURNAMES =
@@ -88,6 +91,7 @@ const SURNAME = String.raw`(?!(?:${NOT_SURNAMES})\b)[A-Z][a-z]+(?:[-'][A-Z][a-z]
 
 const honorific = patternRecognizer({
   name: "person-honorific",
+  requires: /\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam)\b/,
   type: "PERSON",
   pattern: new RegExp(
     String.raw`\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam)\.? (?<value>[A-Z][a-z]+(?: ${SURNAME})?)\b`,
@@ -99,7 +103,13 @@ const honorific = patternRecognizer({
 const givenAndSurname = patternRecognizer({
   name: "person-given-name",
   type: "PERSON",
-  pattern: new RegExp(String.raw`\b(?:${words(GIVEN_NAMES)}) (?:[A-Z]\. )?${SURNAME}\b`, "g"),
+  // Any capitalised pair, then a set lookup: far cheaper than an alternation of hundreds of names.
+  pattern: new RegExp(
+    String.raw`\b(?<given>\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?) (?:[A-Z]\. )?${SURNAME}\b`,
+    "gu",
+  ),
+  requires: /\p{Lu}\p{Ll}+ \p{Lu}/u,
+  validate: (_value, m) => GIVEN.has(m.groups!.given!),
   score: 0.7,
   context: [
     "said",
@@ -119,6 +129,7 @@ const givenAndSurname = patternRecognizer({
 
 const introduced = patternRecognizer({
   name: "person-introduced",
+  requires: /\b(?:name|named|called|I am|I'm|signed|regards|sincerely)\b/i,
   type: "PERSON",
   pattern: new RegExp(
     String.raw`\b(?:my name is|name:|named|called|I am|I'm|signed,?|regards,?|sincerely,?)\s+(?<value>[A-Z][a-z]+(?: ${SURNAME})?)\b`,
@@ -130,6 +141,7 @@ const introduced = patternRecognizer({
 /** Two capitalised words that the sentence marks as a person: "written by X Y", "X Y said". */
 const byRole = patternRecognizer({
   name: "person-by-role",
+  requires: /\b(?:by|according|thanks|said|says|wrote|told|asked|replied|confirmed|explained)\b/,
   type: "PERSON",
   pattern: new RegExp(
     String.raw`\b(?:(?:written|reviewed|signed|prepared|approved|sent|reported|led) by|according to|thanks to)\s+(?<value>[A-Z][a-z]+ ${SURNAME})\b|\b(?<said>[A-Z][a-z]+ ${SURNAME}) (?=(?:said|says|wrote|told|asked|replied|confirmed|explained)\b)`,
@@ -140,21 +152,29 @@ const byRole = patternRecognizer({
 
 const streetAddress = patternRecognizer({
   name: "street-address",
+  requires: /\d \p{Lu}/u,
   type: "LOCATION",
   pattern:
     /\b\d{1,5} (?:[A-Z][a-z]+ ){1,3}(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Lane|Ln\.|Boulevard|Blvd\.|Drive|Dr\.|Way|Court|Ct\.|Place|Pl\.|Square|Terrace|Close|Crescent)(?:,? (?:Apt|Suite|Unit) \w+)?/g,
   score: 0.85,
 });
 
-const gazetteer = patternRecognizer({
+const multiWordPlace = patternRecognizer({
+  name: "place-name-multi",
+  type: "LOCATION",
+  pattern: new RegExp(String.raw`\b(?:${words(MULTI_WORD_PLACES)})\b`, "g"),
+  requires: /\p{Lu}\p{Ll}+ (?:de )?\p{Lu}/u,
+  score: 0.6,
+  context: PLACE_CONTEXT,
+});
+
+const placeName = patternRecognizer({
   name: "place-name",
   type: "LOCATION",
-  pattern: new RegExp(
-    String.raw`\b(?:${words(MULTI_WORD_PLACES)}|${words(COUNTRIES)}|${words(CITIES)})\b`,
-    "g",
-  ),
+  pattern: /\b\p{Lu}\p{Ll}+\b/gu,
+  validate: (value) => PLACES.has(value),
   score: 0.6,
-  context: ["in", "at", "from", "to", "near", "lives", "moved", "based", "born", "visited"],
+  context: PLACE_CONTEXT,
 });
 
 export const PEOPLE_AND_PLACES: Recognizer[] = [
@@ -163,5 +183,6 @@ export const PEOPLE_AND_PLACES: Recognizer[] = [
   introduced,
   byRole,
   streetAddress,
-  gazetteer,
+  multiWordPlace,
+  placeName,
 ];
