@@ -19,7 +19,7 @@ export type PatternSpec = {
    * A cheap test the text must pass before the pattern runs (e.g. /@/ for e-mail): most texts
    * hold none of most types, and one quick scan is far cheaper than the full pattern's.
    */
-  requires?: RegExp;
+  requires?: RegExp | ((text: string) => boolean);
 };
 
 const CONTEXT_WINDOW = 48;
@@ -35,7 +35,12 @@ export function patternRecognizer(spec: PatternSpec): Recognizer {
     name: spec.name,
     find(text) {
       const found: Finding[] = [];
-      if (spec.requires && !spec.requires.test(text)) return found;
+      if (
+        spec.requires &&
+        !(typeof spec.requires === "function" ? spec.requires(text) : spec.requires.test(text))
+      ) {
+        return found;
+      }
       // A required context word absent from the whole text rules every candidate out.
       if (spec.contextRequired && context && !context.test(text)) return found;
       const pattern = new RegExp(spec.pattern.source, spec.pattern.flags);
