@@ -48,7 +48,8 @@ export class Desensitiser {
       const entry = this.counts.get(f.type) ?? { found: 0, operator: op?.operator ?? "none" };
       entry.found++;
       this.counts.set(f.type, entry);
-      if (this.samples.filter((s) => s.type === f.type).length < 5) {
+      // The first five of each type are sampled.
+      if (entry.found <= 5) {
         this.samples.push({
           type: f.type,
           where,

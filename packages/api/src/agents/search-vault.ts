@@ -53,7 +53,7 @@ const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 2));
 export async function searchVault(ctx: AppContext, subject: Subject, vaultId: string, input: SearchInput) {
   authorize(subject, "vault.search", { orgId: subject.orgId, vaultId });
   const dimension = ctx.embedder.dimension;
-  const { vault } = await admitSearch(ctx.db, subject, vaultId, dimension);
+  const vault = await admitSearch(ctx.db, subject, vaultId, dimension);
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
       "dimension_mismatch",
@@ -115,7 +115,7 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, dime
   );
   if (!row) notFound("vault");
   if (row.over_quota) throw quotaError(row.over_quota, now);
-  return { vault: row, installIds: row.install_ids };
+  return row;
 }
 
 type Scope = { chunkWhere: SQL; memoryWhere: SQL };
