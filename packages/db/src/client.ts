@@ -57,6 +57,9 @@ function openPostgres(url: string): Database {
     .filter(Boolean)
     .join(" ");
   const pool = new pg.Pool({ connectionString: url, max: 10, options });
+  // An idle connection the server drops (restart, failover, admin command) is replaced on the next
+  // query; without a listener the pool's "error" event would end the process.
+  pool.on("error", (err) => console.error(`postgres: idle connection lost (${err.message})`));
   const db = drizzlePg({ client: pool, schema });
   return {
     db: db as unknown as Db,
@@ -65,8 +68,25 @@ function openPostgres(url: string): Database {
     ping: async () => {
       await pool.query("select 1");
     },
-    close: () => pool.end(),
+    close: () => endPool(pool),
   };
+}
+
+/**
+ * `pool.end()` resolves once every client is asked to close, not once the connections are closed;
+ * waiting for each client's "remove" means nothing is left talking to the server (a database
+ * dropped right after closing would otherwise kill a connection still saying goodbye).
+ */
+async function endPool(pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on("remove", () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
 }
 
 async function openPglite(dir: string | null): Promise<Database> {
