@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
+import { stripMarks } from "@memstore/watermark";
 
 /** What `npm start` runs: embedded database, in-process jobs, demo data, and the one-owner rule. */
 const dataDir = mkdtempSync(join(tmpdir(), "memstore-dev-"));
@@ -35,7 +36,7 @@ describe("memstore dev (embedded mode)", () => {
       source: "install",
       cube: { slug: "eu-vat-essentials", publisher: "acme-experts" },
     });
-    expect(results[0]!.text).toContain("France applies a standard VAT rate of 20 percent");
+    expect(stripMarks(results[0]!.text)).toContain("France applies a standard VAT rate of 20 percent");
     expect(await agent.health()).toMatchObject({ status: "ok" });
   });
 

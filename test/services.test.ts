@@ -34,6 +34,7 @@ import { createProcessors } from "@memstore/workers";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseKind, openTestContext, type TestContext } from "./support/context.ts";
+import { readFingerprints, stripMarks } from "@memstore/watermark";
 
 const JSONL = [
   {
@@ -107,10 +108,19 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
     expect(version.status).toBe("ready");
     expect(version.runs.map((r) => [r.kind, r.status])).toEqual([
       ["ingest", "succeeded"],
+      ["desensitise", "succeeded"],
+      ["convert", "succeeded"],
       ["embed", "succeeded"],
+      ["sign", "succeeded"],
     ]);
     expect(version.runs[0]!.report).toMatchObject({ format: "jsonl", items: 3 });
-    expect(version.runs[1]!.report).toMatchObject({ chunks: 3, dimension: 384, model: "hash-ngram-v1-384" });
+    expect(version.runs[1]!.report).toMatchObject({
+      format: "jsonl",
+      residual_risk: "none",
+      blocking_types: [],
+    });
+    expect(version.runs[3]!.report).toMatchObject({ chunks: 3, dimension: 384, model: "hash-ngram-v1-384" });
+    expect(version.signature).toEqual(expect.any(String));
     expect(version.manifest).toMatchObject({
       schema: "memcube/1",
       publisher: "acme-experts",
@@ -239,7 +249,9 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       filter: {},
       mode: "hybrid",
     });
-    expect(results[0]).toMatchObject({
+    // Installed text goes out marked with this organisation's fingerprint, invisible in the text.
+    expect(readFingerprints(results[0]!.text).codes).toHaveLength(1);
+    expect({ ...results[0], text: stripMarks(results[0]!.text) }).toMatchObject({
       text: "The standard VAT rate in France is 20 percent.",
       source: "install",
       cube: {
@@ -257,7 +269,7 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       filter: { tags: ["sre"] },
       mode: "keyword",
     });
-    expect(tagged.results.map((r) => r.text)).toEqual([
+    expect(tagged.results.map((r) => stripMarks(r.text))).toEqual([
       "Kubernetes restarts a container that exceeds its memory limit (OOMKilled).",
     ]);
   });
@@ -398,7 +410,7 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
         filter: {},
         mode: "vector",
       });
-      expect(results[0]!.text).toBe("the capital of france is paris");
+      expect(stripMarks(results[0]!.text)).toBe("the capital of france is paris");
     } finally {
       await onnx.close();
       rmSync(dir, { recursive: true, force: true });

@@ -108,7 +108,10 @@ describe("BullMQ workers on Redis", () => {
     });
     expect(version.runs.map((r) => [r.kind, r.status])).toEqual([
       ["ingest", "succeeded"],
+      ["desensitise", "succeeded"],
+      ["convert", "succeeded"],
       ["embed", "succeeded"],
+      ["sign", "succeeded"],
     ]);
   });
 

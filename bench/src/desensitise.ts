@@ -8,12 +8,15 @@
  * IBAN, SSN, IP, secret, wallet, date of birth, person, place), the rest is plain prose. Measured:
  * detection alone and detection + the default policy, in MB/s on this single-threaded process
  * (= per core); each recogniser's own cost in ms per MB; and as a baseline in the same process,
- * one pass of a single regular expression over the same items.
+ * one pass of a single regular expression over the same items. Then fingerprints: marking texts with a
+ * subscriber's code (each search result pays this) and reading codes back (a trace), in MB/s against
+ * one plain replace pass over the same texts.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createDetector, Desensitiser, recognizersFor, resolvePolicy } from "@memstore/privacy";
+import { embedFingerprint, fingerprintCode, readFingerprints } from "@memstore/watermark";
 import { barChartSvg } from "./stats.ts";
 
 const args = Object.fromEntries(
@@ -97,6 +100,30 @@ const perRecognizer = recognizersFor().map((r) => ({
   ms_per_mb: (timed(() => sample.forEach((s) => r.find(s))) * 1000) / sampleMb,
 }));
 
+// Fingerprints, on the way out: marking texts (what every search result costs) and reading them
+// (what a trace costs), on the first 20 MB of the same items.
+const fpItems: string[] = [];
+let fpBytes = 0;
+for (const item of items) {
+  if (fpBytes >= 20e6) break;
+  fpItems.push(item);
+  fpBytes += Buffer.byteLength(item);
+}
+const fpMb = fpBytes / 1e6;
+const code = fingerprintCode(randomBytes(32), "org_bench", "ver_bench");
+let marked: string[] = [];
+const fpBaseline = timed(() => {
+  marked = fpItems.map((t) => t.replace(/ /g, " "));
+});
+const fpEmbed = timed(() => {
+  marked = fpItems.map((t) => embedFingerprint(t, code));
+});
+let decodedOk = 0;
+const fpRead = timed(() => {
+  for (const t of marked) if (readFingerprints(t).codes[0]?.code === code) decodedOk++;
+});
+const averageChars = fpItems.reduce((n, t) => n + t.length, 0) / fpItems.length;
+
 const results = {
   date: new Date().toISOString(),
   megabytes: mb,
@@ -107,6 +134,17 @@ const results = {
   detect_mb_s: mb / detectOnly,
   desensitise_mb_s: mb / full,
   desensitise_vs_baseline: full / baseline,
+  fingerprint: {
+    megabytes: fpMb,
+    texts: fpItems.length,
+    average_chars: averageChars,
+    baseline_replace_mb_s: fpMb / fpBaseline,
+    embed_mb_s: fpMb / fpEmbed,
+    read_mb_s: fpMb / fpRead,
+    embed_us_per_text: (fpEmbed * 1e6) / fpItems.length,
+    read_us_per_text: (fpRead * 1e6) / fpItems.length,
+    decoded_share: decodedOk / fpItems.length,
+  },
   recognizers: perRecognizer.sort((a, b) => b.ms_per_mb - a.ms_per_mb),
   report: { entities: desensitiser.report().entities, residual_risk: desensitiser.report().residual_risk },
 };
@@ -116,6 +154,17 @@ console.log(
 );
 console.log(
   `detect + default policy     ${results.desensitise_mb_s.toFixed(1)} MB/s per core (${results.desensitise_vs_baseline.toFixed(1)}× the baseline's time)`,
+);
+const fp = results.fingerprint;
+console.log(
+  `\nfingerprints on ${fp.megabytes.toFixed(1)} MB (${fp.texts} texts of ${fp.average_chars.toFixed(0)} chars)`,
+);
+console.log(`baseline (one replace pass) ${fp.baseline_replace_mb_s.toFixed(1)} MB/s`);
+console.log(
+  `embed                       ${fp.embed_mb_s.toFixed(1)} MB/s (${fp.embed_us_per_text.toFixed(1)} µs per text)`,
+);
+console.log(
+  `read                        ${fp.read_mb_s.toFixed(1)} MB/s (${fp.read_us_per_text.toFixed(1)} µs per text; ${(fp.decoded_share * 100).toFixed(1)} % decoded)`,
 );
 console.log("\nrecogniser                  ms per MB");
 for (const r of results.recognizers) console.log(`${r.name.padEnd(27)} ${r.ms_per_mb.toFixed(1)}`);

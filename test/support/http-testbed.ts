@@ -90,6 +90,8 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
     t,
     server,
     publisher,
+    /** The publisher's all-scope API key. */
+    publisherKey: made.api_key,
     organization,
     api,
     publishVersion,

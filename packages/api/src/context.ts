@@ -3,6 +3,7 @@ import type { Embedder } from "@memstore/inference";
 import type { JobProducer } from "@memstore/queue";
 import type { BlobStore } from "@memstore/storage";
 import type { Config } from "./env.ts";
+import type { PlatformKeys } from "./secrets.ts";
 
 /** What every service function receives: the parts of the running system, never the request. */
 export type AppContext = {
@@ -12,5 +13,6 @@ export type AppContext = {
   blobs: BlobStore;
   jobs: JobProducer;
   embedder: Embedder;
+  keys: PlatformKeys;
   log: (line: string) => void;
 };

@@ -40,6 +40,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Signs portal session cookies; when unset, one is generated once and kept in the data directory. */
   AUTH_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** The platform's master secret (fingerprint codes, publishers' keys); unset = generated into the data directory. */
+  PLATFORM_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** The ed25519 private key (PKCS#8 PEM) that signs manifests; unset = generated into the data directory. */
+  PLATFORM_SIGNING_KEY: z
+    .string()
+    .includes("PRIVATE KEY", { message: "must be a PKCS#8 PEM private key" })
+    .optional(),
   /** Lets webhooks reach loopback and private addresses (local development); off, only public ones. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   /** dev: pages compiled on demand; production: the output of `npm run build`; off: API only. */

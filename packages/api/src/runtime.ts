@@ -5,6 +5,7 @@ import type { JobProducer } from "@memstore/queue";
 import { createBlobStore } from "@memstore/storage";
 import type { AppContext } from "./context.ts";
 import type { Config } from "./env.ts";
+import { loadPlatformKeys } from "./secrets.ts";
 
 export type Runtime = AppContext & { close(): Promise<void> };
 
@@ -23,6 +24,7 @@ export async function openRuntime(
   );
   try {
     if (options.migrate) await database.migrate();
+    const keys = loadPlatformKeys(config);
     const embedder = await createEmbedder(config.EMBEDDING_MODEL_DIR);
     const blobs = createBlobStore(config.storageUrl);
     return {
@@ -32,6 +34,7 @@ export async function openRuntime(
       blobs,
       jobs,
       embedder,
+      keys,
       log: options.log ?? ((line) => console.log(line)),
       close: async () => {
         await jobs.close();

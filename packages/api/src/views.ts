@@ -67,6 +67,8 @@ export function vaultView(v: Row<typeof vaults>) {
     name: v.name,
     namespace_kind: v.namespaceKind,
     embedding_dimension: v.embeddingDim,
+    desensitise_on_write: v.desensitiseOnWrite,
+    pii_policy: v.piiPolicy,
     created_at: v.createdAt.toISOString(),
   };
 }

@@ -20,6 +20,7 @@ const STATUS_BY_CODE = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   content_rejected: 422,
+  pii_residual: 422,
   payments_unavailable: 422,
   dimension_mismatch: 422,
   no_matching_version: 422,

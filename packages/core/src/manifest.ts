@@ -1,3 +1,4 @@
+import { customRecognizerSchema, piiPolicySchema } from "@memstore/privacy/schemas";
 import semver from "semver";
 import { z } from "zod";
 import { CUBE_TYPES } from "./scopes.ts";
@@ -32,7 +33,10 @@ export const governanceSchema = z
     ttl_days: z.number().int().positive().optional(),
     priority: z.number().int().min(0).max(100).optional(),
     license: licenseTermsSchema.optional(),
-    pii_policy: z.record(z.string(), z.string()).default({}),
+    /** Operator per entity type (`@memstore/privacy`); empty means the default policy. */
+    pii_policy: piiPolicySchema,
+    /** The publisher's own recognisers, run with the built-in ones. */
+    pii_recognizers: z.array(customRecognizerSchema).max(50).default([]),
   })
   .strict();
 

@@ -43,6 +43,8 @@ export const ACTIONS = {
   "cube.read": { scope: "publish", roles: READERS },
   "cube.write": { scope: "publish", roles: WRITERS },
   "listing.write": { scope: "publish", roles: WRITERS },
+  // Tracing a leak names subscribers: publishers and the people who audit them.
+  "cube.trace": { scope: "publish", roles: ["owner", "admin", "publisher", "auditor"] },
   "store.read": { scope: "subscribe", roles: READERS },
   "store.acquire": { scope: "subscribe", roles: MANAGERS },
   "vault.read": { scope: "subscribe", roles: READERS },

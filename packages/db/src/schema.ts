@@ -224,6 +224,10 @@ export const vaults = pgTable(
       .default("org"),
     /** Fixed by the first embedded content; a vault never mixes dimensions. */
     embeddingDim: integer("embedding_dim"),
+    /** Memories agents write are desensitised with `piiPolicy` before they are stored. */
+    desensitiseOnWrite: boolean("desensitise_on_write").notNull().default(false),
+    /** Operator per entity type (@memstore/privacy); empty means the default policy. */
+    piiPolicy: jsonb("pii_policy").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("vaults_org_name_uq").on(t.orgId, t.name)],

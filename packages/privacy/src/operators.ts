@@ -1,26 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
-import { z } from "zod";
 import type { Finding } from "./entities.ts";
+import type { Operator } from "./schemas.ts";
 
-/** What happens to a finding of one entity type. */
-export const operatorSchema = z.discriminatedUnion("operator", [
-  z.object({ operator: z.literal("redact") }).strict(),
-  z.object({ operator: z.literal("replace"), with: z.string().max(100).optional() }).strict(),
-  z
-    .object({
-      operator: z.literal("mask"),
-      chars: z.number().int().min(1).max(1000).default(4),
-      from_end: z.boolean().default(false),
-      char: z.string().length(1).default("*"),
-    })
-    .strict(),
-  z.object({ operator: z.literal("pseudonymise") }).strict(),
-  z.object({ operator: z.literal("hash") }).strict(),
-  z.object({ operator: z.literal("encrypt") }).strict(),
-  z.object({ operator: z.literal("keep") }).strict(),
-]);
-export type Operator = z.infer<typeof operatorSchema>;
-export type OperatorName = Operator["operator"];
+export { type Operator, type OperatorName, operatorSchema } from "./schemas.ts";
 
 /** The publisher's keys: `hash` uses the HMAC secret, `encrypt` the AES-256-GCM key, `pseudonymise` both. */
 export type PublisherKeys = { hmacSecret: Buffer; encryptionKey: Buffer };

@@ -1,28 +1,8 @@
-import { z } from "zod";
-import { type Operator, type OperatorName, operatorSchema } from "./operators.ts";
+import type { z } from "zod";
+import { type Operator, operatorSchema, type piiPolicySchema } from "./schemas.ts";
 
-const OPERATOR_NAMES = [
-  "redact",
-  "replace",
-  "mask",
-  "pseudonymise",
-  "hash",
-  "encrypt",
-  "keep",
-] as const satisfies readonly OperatorName[];
+export { piiPolicySchema, type PiiPolicyInput } from "./schemas.ts";
 
-/**
- * A version's `pii_policy`: an operator per entity type, by name (`"replace"`) or with options
- * (`{ "operator": "mask", "chars": 12 }`). A type the policy does not name is left in place and
- * reported as residual; `keep` leaves it on purpose. An empty policy means the default one.
- */
-export const piiPolicySchema = z
-  .record(
-    z.string().regex(/^[A-Z][A-Z0-9_]{1,40}$/, "entity types are UPPER_SNAKE_CASE, e.g. EMAIL"),
-    z.union([z.enum(OPERATOR_NAMES), operatorSchema]),
-  )
-  .default({});
-export type PiiPolicyInput = z.input<typeof piiPolicySchema>;
 export type PiiPolicy = Record<string, Operator>;
 
 /** What a cube gets when its publisher says nothing: contact details and identifiers replaced, people pseudonymised. */

@@ -7,6 +7,8 @@ import { z } from "zod";
 export const QUEUES = {
   // Parsing and chunking is I/O-bound (blob reads, batched inserts): several at once per worker.
   ingest: { concurrency: 4 },
+  // Desensitising is CPU-bound (pattern matching over the whole text): one at a time per worker.
+  desensitise: { concurrency: 1 },
   // Embedding is CPU-bound (onnxruntime uses the cores itself): one at a time per worker.
   embed: { concurrency: 1 },
   // Fan-out is a few queries per event: several at once.
@@ -37,11 +39,33 @@ export const JOBS = {
     attempts: 5,
     backoffMs: 2_000,
   },
+  desensitise: {
+    queue: "desensitise",
+    payload: versionPayload,
+    // Residual personal data rejects the version on the first attempt; retries are for an outage.
+    // The stage redoes the whole pass (its output is content-addressed, so a rerun stores nothing new).
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  convert: {
+    queue: "ingest",
+    payload: versionPayload,
+    // Chunks are replaced in one transaction, so a retry starts from a clean slate.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
   embed: {
     queue: "embed",
     payload: versionPayload,
     // Embedding resumes where it stopped (only rows without a vector are embedded), so a retry
     // after a crash costs little; 5 attempts ride out a short outage.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  sign: {
+    queue: "ingest",
+    payload: versionPayload,
+    // One signature and one transaction: cheap to retry.
     attempts: 5,
     backoffMs: 2_000,
   },

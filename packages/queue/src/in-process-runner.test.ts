@@ -3,7 +3,16 @@ import { PermanentJobError, type ProcessorRegistry } from "./definitions.ts";
 import { InProcessRunner } from "./in-process-runner.ts";
 
 function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
-  return { ingest, embed: async () => {}, fanout: async () => {}, "deliver-webhook": async () => {} };
+  const none = async () => {};
+  return {
+    ingest,
+    desensitise: none,
+    convert: none,
+    embed: none,
+    sign: none,
+    fanout: none,
+    "deliver-webhook": none,
+  };
 }
 
 describe("InProcessRunner", () => {

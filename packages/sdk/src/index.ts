@@ -1,5 +1,13 @@
+import {
+  digestOf,
+  importPublicKey,
+  type PublicKeyDocument,
+  verifyManifest,
+} from "@memstore/watermark/signing";
+
 /**
- * The TypeScript client of MemStore's REST API v1: no server dependencies, what agents install.
+ * The TypeScript client of MemStore's REST API v1, what agents install: no server dependencies (its
+ * one workspace import, the signature check, uses node:crypto alone).
  * Every failure is a MemStoreApiError carrying the problem document's `code`.
  */
 export type Problem = {
@@ -86,6 +94,38 @@ export type Memory = {
 };
 
 export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | string | AsyncIterable<Uint8Array>;
+
+export type TraceResult = {
+  matches: Array<{
+    org_id: string;
+    install_id: string;
+    confidence: number;
+    cube_id: string;
+    version: string;
+  }>;
+  marked: boolean;
+  frames: number;
+  detail: string;
+};
+
+/**
+ * Whether a downloaded payload is the one a (verified) manifest names: its SHA-256 digest and size.
+ * `which` picks the payload the manifest describes (`desensitised` for a plaintext cube's published text).
+ */
+export async function verifyPayload(
+  manifest: Record<string, unknown>,
+  body: AsyncIterable<Uint8Array>,
+  which: "source" | "desensitised" = "source",
+): Promise<boolean> {
+  const payload = (manifest.payload ?? {}) as Record<string, unknown>;
+  const expected = (which === "source" ? payload : payload.desensitised) as
+    { digest?: unknown; size?: unknown } | undefined;
+  if (typeof expected?.digest !== "string") return false;
+  const actual = await digestOf(body);
+  return actual.digest === expected.digest && actual.size === expected.size;
+}
+
+export { canonicalJson, type PublicKeyDocument } from "@memstore/watermark/signing";
 
 export class MemStoreClient {
   private readonly baseUrl: string;
@@ -202,6 +242,25 @@ export class MemStoreClient {
   }
   publishListing(listingId: string) {
     return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/publish`);
+  }
+  /** Which subscribers a leaked text came from (the caller's own cubes only). */
+  trace(text: string) {
+    return this.request<TraceResult>("POST", "/api/v1/trace", { text });
+  }
+
+  // Provenance: every ready version's manifest is signed by the platform (ed25519 over RFC 8785 JSON).
+  /** The platform's public key document. */
+  platformKey() {
+    return this.request<PublicKeyDocument>("GET", "/api/v1/keys/platform");
+  }
+  /**
+   * Whether a version's manifest carries a valid platform signature. Pass the key you trust (pinned
+   * from an earlier run, or published out of band); without one it is fetched from this server.
+   */
+  async verifyVersion(version: Pick<Version, "manifest" | "signature">, key?: PublicKeyDocument) {
+    if (!version.signature) return false;
+    const doc = key ?? (await this.platformKey());
+    return verifyManifest(version.manifest, version.signature, importPublicKey(doc));
   }
 
   // Store and vaults

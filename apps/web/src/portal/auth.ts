@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { join } from "node:path";
-import { type AppContext, LoginThrottle, verifyCredentials } from "@memstore/api";
+import { type AppContext, LoginThrottle, persistedFile, verifyCredentials } from "@memstore/api";
 import nextAuthModule, { type AuthOptions } from "next-auth";
 import { getToken } from "next-auth/jwt";
 import credentialsModule from "next-auth/providers/credentials";
@@ -32,7 +30,9 @@ export type PortalSession = { userId: string | null; orgId: string | null };
 export const ORG_COOKIE = "memstore_org";
 
 export function createPortalAuth(ctx: AppContext): PortalAuth {
-  const secret = ctx.config.AUTH_SECRET ?? persistedSecret(ctx.config.dataDir);
+  const secret =
+    ctx.config.AUTH_SECRET ??
+    persistedFile(ctx.config.dataDir, "auth-secret", () => randomBytes(32).toString("base64url"));
   const secure = ctx.config.publicUrl.startsWith("https://");
   const throttle = new LoginThrottle();
   const options: AuthOptions = {
@@ -114,21 +114,6 @@ export function createPortalAuth(ctx: AppContext): PortalAuth {
       };
     },
   };
-}
-
-function persistedSecret(dataDir: string): string {
-  const file = join(dataDir, "auth-secret");
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    try {
-      writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
-    } catch {
-      // Another process wrote it first: use theirs.
-    }
-    return readFileSync(file, "utf8").trim();
-  }
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {

@@ -51,16 +51,16 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string) {
       operationId: `${r.method.toLowerCase()}${r.path.replace(/\/api\/v1|[{}]/g, "").replace(/[/_-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(r.scope ? { security: [{ apiKey: [] }], "x-scope": r.scope } : {}),
       parameters: [...pathParams, ...queryParams],
-      ...(r.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } }
-        : {}),
-      ...(r.rawBody
+      ...(r.body || r.rawBody
         ? {
             requestBody: {
               required: true,
-              content: Object.fromEntries(
-                r.rawBody.map((t) => [t, { schema: { type: "string", contentMediaType: t } }]),
-              ),
+              content: {
+                ...(r.body ? { "application/json": { schema: jsonSchema(r.body) } } : {}),
+                ...Object.fromEntries(
+                  (r.rawBody ?? []).map((t) => [t, { schema: { type: "string", contentMediaType: t } }]),
+                ),
+              },
             },
           }
         : {}),

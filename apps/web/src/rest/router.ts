@@ -5,6 +5,7 @@ import { problem, problemFrom } from "./problem.ts";
 import { json, type RouteDef } from "./route.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { provenanceRoutes } from "./routes/provenance.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -14,6 +15,7 @@ import { vaultRoutes } from "./routes/vaults.ts";
 export const ROUTES: RouteDef[] = [
   ...systemRoutes,
   ...keyRoutes,
+  ...provenanceRoutes,
   ...publishingRoutes,
   ...storeRoutes,
   ...vaultRoutes,
@@ -74,7 +76,8 @@ async function dispatch(
   const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(values[i]!)]));
   const subject = def.scope ? await authenticateRequest(ctx, request) : (null as never);
   const query = def.query ? def.query.parse(Object.fromEntries(url.searchParams)) : undefined;
-  const body = def.body ? def.body.parse(await readJson(request)) : undefined;
+  // A route that also takes a raw body reads its own request.
+  const body = def.body && !def.rawBody ? def.body.parse(await readJson(request)) : undefined;
   const result = await def.handler({ ctx, subject, params, body, query, request });
   if (result instanceof Response) return result;
   if (def.status === 204 || result === undefined) return new Response(null, { status: 204 });
@@ -86,21 +89,31 @@ export function authenticateRequest(ctx: AppContext, request: Request) {
   return authenticateApiKey(ctx, request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? null);
 }
 
-async function readJson(request: Request): Promise<unknown> {
+export async function readJson(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "send the request body as application/json");
   }
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > MAX_JSON_BYTES)
-    throw new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_JSON_BYTES) {
-    throw new AppError("payload_too_large", `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`);
-  }
+  const text = await readBoundedText(request, MAX_JSON_BYTES);
   try {
     return text.trim() === "" ? {} : JSON.parse(text);
   } catch (error) {
     throw new AppError("invalid_json", `the request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** A request body as UTF-8 text, refused (413) past `maxBytes` without reading further. */
+export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () =>
+    new AppError("payload_too_large", `request bodies here are limited to ${maxBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge();
+  if (!request.body) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += part.length;
+    if (size > maxBytes) throw tooLarge();
+    parts.push(part);
+  }
+  return new TextDecoder("utf-8").decode(Buffer.concat(parts));
 }

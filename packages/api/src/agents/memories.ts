@@ -1,17 +1,31 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { type Executor, memories, type Tx } from "@memstore/db";
+import { type Executor, memories, type Tx, type vaults } from "@memstore/db";
+import { createDetector, Desensitiser, piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import { publisherKeys } from "../secrets.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../views.ts";
 import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
+
+const detector = createDetector();
+
+/** What a memory's text is stored as: desensitised when its vault says so. */
+function textToStore(ctx: AppContext, vault: typeof vaults.$inferSelect, text: string): string {
+  if (!vault.desensitiseOnWrite) return text;
+  return new Desensitiser({
+    detector,
+    policy: resolvePolicy(piiPolicySchema.parse(vault.piiPolicy)),
+    keys: publisherKeys(ctx.keys, vault.orgId),
+  }).apply(text, "memory");
+}
 
 const expiry = (ttlDays: number | undefined) =>
   ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null;
@@ -35,6 +49,7 @@ export async function createMemory(
 ) {
   authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const text = textToStore(ctx, vault, input.text);
   const row = await ctx.db.transaction(async (tx) => {
     const memoryId = newId("mem");
     const [created] = await tx
@@ -45,12 +60,12 @@ export async function createMemory(
         orgId: subject.orgId,
         vaultId: vault.id,
         version: 1,
-        text: input.text,
+        text,
         tags: input.tags ?? [],
         metadata: input.metadata ?? {},
         expiresAt: expiry(input.ttl_days),
         createdBy: actorOf(subject),
-        ...(await embedFor(ctx, tx, vault, input.text)),
+        ...(await embedFor(ctx, tx, vault, text)),
       })
       .returning();
     await recordAudit(tx, {
@@ -63,7 +78,7 @@ export async function createMemory(
     });
     return created!;
   });
-  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(input.text) }]);
+  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(text) }]);
   return memoryView(row);
 }
 
@@ -112,9 +127,9 @@ export async function updateMemory(
     const current = await currentMemory(tx, vault.id, memoryId, true);
     if (current.state !== "activated")
       throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
-    const nextText = input.text ?? current.text;
+    const nextText = input.text === undefined ? current.text : textToStore(ctx, vault, input.text);
     const vectors =
-      input.text !== undefined && input.text !== current.text
+      nextText !== current.text
         ? await embedFor(ctx, tx, vault, nextText)
         : { embedding: current.embedding, embeddingDim: current.embeddingDim };
     await tx.update(memories).set({ isCurrent: false }).where(eq(memories.id, current.id));

@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import { meterSql } from "../usage/meter.ts";
+import { fingerprintCode, embedFingerprint } from "@memstore/watermark";
 import { type QuotaExceeded, quotaError, quotaExceededSql } from "../usage/quota.ts";
 import { searchInput } from "./schemas.ts";
 
@@ -32,6 +33,7 @@ type Hit = {
   metadata: Record<string, unknown>;
   cube_id: string | null;
   cube_slug: string | null;
+  version_id: string | null;
   version: string | null;
   publisher: string | null;
   install_id: string | null;
@@ -78,7 +80,14 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
           [vectorList, keywordList].map((list) => list.map((h) => ({ key: h.id, item: h }))),
         ).map((f) => ({ hit: f.item, score: f.score }))
       : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
-  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score));
+  const codes = new Map<string, number>();
+  const fingerprint = (versionId: string) => {
+    let code = codes.get(versionId);
+    if (code === undefined)
+      codes.set(versionId, (code = fingerprintCode(ctx.keys.secret, subject.orgId, versionId)));
+    return code;
+  };
+  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score, fingerprint));
   return { results };
 }
 
@@ -153,14 +162,14 @@ const toTextArray = (values: string[]) =>
   )}]::text[]`;
 
 const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
-  c.id as cube_id, c.slug as cube_slug, v.version, o.slug as publisher, i.id as install_id`;
+  c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id`;
 const CHUNK_FROM = sql`installs i
   join cube_versions v on v.id = i.version_id
   join chunks ch on ch.version_id = i.version_id
   join cubes c on c.id = ch.cube_id
   join organizations o on o.id = c.org_id`;
 const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
-  null as cube_id, null as cube_slug, null as version, null as publisher, null as install_id`;
+  null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id`;
 
 async function vectorHits(
   db: Executor,
@@ -223,13 +232,17 @@ async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, w
   );
 }
 
-function toResult(hit: Hit, score: number): SearchResult {
+/**
+ * A search result. Installed text goes out as this organisation's fingerprinted copy (see
+ * @memstore/watermark): the stored chunks stay shared and clean, every copy served is traceable.
+ */
+function toResult(hit: Hit, score: number, fingerprint: (versionId: string) => number): SearchResult {
   const metadata: Record<string, unknown> = { ...hit.metadata, tags: hit.tags };
   if (hit.heading) metadata.heading = hit.heading;
   if (hit.position !== null) metadata.position = hit.position;
   return {
     id: hit.id,
-    text: hit.text,
+    text: hit.source === "install" ? embedFingerprint(hit.text, fingerprint(hit.version_id!)) : hit.text,
     score: Number(score),
     source: hit.source,
     ...(hit.source === "install"

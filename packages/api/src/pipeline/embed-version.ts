@@ -1,22 +1,17 @@
 import { chunks, cubeVersions, type Executor, sql, toVectorLiteral } from "@memstore/db";
 import { and, asc, count, eq, gt, isNull, ne } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
-import { finishRun, startRun } from "./runs.ts";
+import { runStage } from "./runs.ts";
 
 const EMBED_BATCH = 128;
 
 /**
- * The `embed` stage: embeds the chunks of a version that have no vector yet, then marks the version
- * `ready`. A retry resumes where a crashed attempt stopped; vectors from another model are redone.
+ * The `embed` stage: embeds the chunks of a version that have no vector yet, then hands the version to
+ * `sign`. A retry resumes where a crashed attempt stopped; vectors from another model are redone.
  */
-export async function embedVersion(ctx: AppContext, versionId: string): Promise<"ready" | "skipped"> {
-  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-  if (version?.status !== "processing") return "skipped";
-  const runId = await startRun(ctx.db, versionId, "embed");
-  const { model, dimension } = ctx.embedder;
-  const started = Date.now();
-  try {
+export async function embedVersion(ctx: AppContext, versionId: string) {
+  return runStage(ctx, versionId, "embed", async (version) => {
+    const { model, dimension } = ctx.embedder;
     if (version.embeddingModel !== model) {
       await ctx.db.transaction(async (tx) => {
         await tx
@@ -58,33 +53,17 @@ export async function embedVersion(ctx: AppContext, versionId: string): Promise<
       .select({ total: count() })
       .from(chunks)
       .where(eq(chunks.versionId, versionId))) as [{ total: number }];
-    const manifest = version.manifest as Record<string, unknown>;
+    const manifest = version.manifest;
     const payload = { ...(manifest.payload as Record<string, unknown>), embedding: { model, dimension } };
-    const events = await ctx.db.transaction(async (tx) => {
-      const [readied] = await tx
-        .update(cubeVersions)
-        .set({ status: "ready", readyAt: new Date(), manifest: { ...manifest, payload } })
-        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.status, "processing")))
-        .returning({ id: cubeVersions.id });
-      await finishRun(tx, runId, "succeeded", {
-        chunks: total,
-        embedded_this_attempt: embedded,
-        model,
-        dimension,
-        duration_ms: Date.now() - started,
-      });
-      // A new version of a cube already in the store is news for its subscribers.
-      return readied ? writeVersionPublished(tx, versionId) : [];
-    });
-    await relayEventsAfterCommit(ctx, events);
-    return "ready";
-  } catch (error) {
-    await finishRun(ctx.db, runId, "failed", {
-      error: { code: "internal", message: String(error) },
-      retrying: true,
-    });
-    throw error;
-  }
+    await ctx.db
+      .update(cubeVersions)
+      .set({ manifest: { ...manifest, payload } })
+      .where(eq(cubeVersions.id, versionId));
+    return {
+      report: { chunks: total, embedded_this_attempt: embedded, model, dimension },
+      next: "sign",
+    };
+  });
 }
 
 async function writeEmbeddings(

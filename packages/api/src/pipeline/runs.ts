@@ -1,6 +1,8 @@
 import { newId } from "@memstore/core";
 import { cubeVersions, type Executor, processingRuns, sql } from "@memstore/db";
 import { eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { InputRejected } from "./source-lines.ts";
 
 /**
  * One processing_run per (version, stage). Starting a stage again (a retry, a second worker after a
@@ -49,4 +51,52 @@ export async function rejectVersion(
     await finishRun(tx, runId, "failed", { ...report, error: rejection });
     await tx.update(cubeVersions).set({ status: "rejected" }).where(eq(cubeVersions.id, versionId));
   });
+}
+
+type VersionRow = typeof cubeVersions.$inferSelect;
+type NextStage = "desensitise" | "convert" | "embed" | "sign";
+
+/** What a stage's work ends with: its report and the stage to enqueue next (none: it finished the version). */
+export type StageOutcome = { report: Record<string, unknown>; next?: NextStage } | "finished-in-transaction";
+
+/**
+ * Runs one pipeline stage of a version that is still `processing`: records its processing_run,
+ * rejects the version when the stage throws InputRejected (bad input, residual PII), and leaves a
+ * failed run to retry for anything else (an outage). A stage that finishes its run inside its own
+ * transaction (with the version's status) says so by returning "finished-in-transaction".
+ */
+export async function runStage(
+  ctx: AppContext,
+  versionId: string,
+  kind: string,
+  work: (version: VersionRow, run: { id: string; started: number }) => Promise<StageOutcome>,
+): Promise<"done" | "rejected" | "skipped"> {
+  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+  if (version?.status !== "processing") return "skipped";
+  const run = { id: await startRun(ctx.db, versionId, kind), started: Date.now() };
+  let outcome: StageOutcome;
+  try {
+    outcome = await work(version, run);
+  } catch (error) {
+    if (error instanceof InputRejected) {
+      await rejectVersion(ctx.db, versionId, run.id, error.rejection, {
+        ...error.report,
+        duration_ms: Date.now() - run.started,
+      });
+      return "rejected";
+    }
+    await finishRun(ctx.db, run.id, "failed", {
+      error: { code: "internal", message: String(error) },
+      retrying: true,
+    });
+    throw error;
+  }
+  if (outcome !== "finished-in-transaction") {
+    await finishRun(ctx.db, run.id, "succeeded", {
+      ...outcome.report,
+      duration_ms: Date.now() - run.started,
+    });
+    if (outcome.next) await ctx.jobs.enqueue(outcome.next, { versionId });
+  }
+  return "done";
 }

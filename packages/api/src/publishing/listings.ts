@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { chunks, cubes, cubeVersions, listings, sql } from "@memstore/db";
+import { chunks, cubes, cubeVersions, listings, processingRuns, sql } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -69,7 +69,10 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
     .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
     .orderBy(desc(cubeVersions.readyAt))
     .limit(1);
-  if (!latest) throw new AppError("no_ready_version", "the cube has no ready version to publish");
+  if (!latest) {
+    await refuseResidualPii(ctx, listing.cubeId);
+    throw new AppError("no_ready_version", "the cube has no ready version to publish");
+  }
   const sample = await ctx.db
     .select({ text: chunks.text })
     .from(chunks)
@@ -135,4 +138,31 @@ export async function listOwnListings(ctx: AppContext, subject: Subject, page: P
     })),
     page,
   );
+}
+
+/**
+ * The publish gate: when the cube's latest submitted version was rejected because desensitisation
+ * left high-risk personal data in it, publishing says so (422 `pii_residual`) with the types found.
+ */
+async function refuseResidualPii(ctx: AppContext, cubeId: string) {
+  const [latest] = await ctx.db
+    .select({ version: cubeVersions.version, status: cubeVersions.status, report: processingRuns.report })
+    .from(cubeVersions)
+    .leftJoin(
+      processingRuns,
+      and(eq(processingRuns.versionId, cubeVersions.id), eq(processingRuns.kind, "desensitise")),
+    )
+    .where(and(eq(cubeVersions.cubeId, cubeId), sql`${cubeVersions.status} <> 'draft'`))
+    .orderBy(desc(cubeVersions.createdAt))
+    .limit(1);
+  const report = latest?.report as
+    { error?: { code?: string }; blocking_types?: string[] } | null | undefined;
+  if (latest?.status === "rejected" && report?.error?.code === "pii_residual") {
+    const types = report.blocking_types ?? [];
+    throw new AppError(
+      "pii_residual",
+      `version ${latest.version} still holds high-risk personal data (${types.join(", ")}) that its pii_policy does not keep; fix the policy or the data and submit a new version`,
+      { version: latest.version, blocking_types: types },
+    );
+  }
 }

@@ -175,6 +175,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
         )
     : [];
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  const own = listing.orgId === subject.orgId;
   return {
     ...cards.get(listing.id)!,
     versions: versions
@@ -186,7 +187,14 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
         digest: v.digest,
         size: v.size,
         ready_at: v.readyAt?.toISOString() ?? null,
-        runs: runs.filter((r) => r.versionId === v.id).map(runView),
+        signature: v.signature,
+        desensitisation: desensitisationSummary(
+          runs.find((r) => r.versionId === v.id && r.kind === "desensitise"),
+        ),
+        runs: runs
+          .filter((r) => r.versionId === v.id)
+          .map(runView)
+          .map((r) => (own ? r : withoutSamples(r))),
       })),
     entitled: entitlement ? entitlementView(entitlement) : null,
   };
@@ -204,4 +212,24 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
 
 export function assertPublished(listing: typeof listings.$inferSelect) {
   if (listing.status !== "published") throw new AppError("conflict", `the listing is ${listing.status}`);
+}
+
+type RunRow = typeof processingRuns.$inferSelect;
+
+/** What the store shows of a version's desensitisation: what was found, what was done, what is left. */
+function desensitisationSummary(run: RunRow | undefined) {
+  if (!run) return null;
+  const report = run.report as { entities?: unknown; residual?: unknown; residual_risk?: unknown };
+  return {
+    entities: report.entities ?? {},
+    residual: report.residual ?? {},
+    residual_risk: report.residual_risk ?? null,
+  };
+}
+
+/** Other organisations see counts, never samples: even masked, a sample hints at a real value. */
+function withoutSamples<R extends { kind: string; report: Record<string, unknown> }>(run: R): R {
+  if (run.kind !== "desensitise") return run;
+  const { samples: _samples, residual_samples: _residual, ...report } = run.report;
+  return { ...run, report };
 }

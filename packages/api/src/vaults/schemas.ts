@@ -1,4 +1,5 @@
 import { versionPolicySchema } from "@memstore/core";
+import { piiPolicySchema } from "@memstore/privacy/schemas";
 import { z } from "zod";
 
 /** Inputs of vault procedures, shared by REST, tRPC and the portal's forms. */
@@ -6,6 +7,17 @@ export const createVaultInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     namespace_kind: z.enum(["org", "team", "agent", "user"]).optional(),
+    /** Desensitise every memory agents write (with `pii_policy`, or the default policy). */
+    desensitise_on_write: z.boolean().optional(),
+    pii_policy: piiPolicySchema.optional(),
+  })
+  .strict();
+
+export const updateVaultInput = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    desensitise_on_write: z.boolean().optional(),
+    pii_policy: piiPolicySchema.optional(),
   })
   .strict();
 

@@ -7,9 +7,9 @@ import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { vaultView } from "../views.ts";
-import { createVaultInput } from "./schemas.ts";
+import { createVaultInput, updateVaultInput } from "./schemas.ts";
 
-export { createVaultInput };
+export { createVaultInput, updateVaultInput };
 
 export async function createVault(
   ctx: AppContext,
@@ -18,11 +18,7 @@ export async function createVault(
 ) {
   authorize(subject, "vault.write", { orgId: subject.orgId });
   return ctx.db.transaction(async (tx) => {
-    const [taken] = await tx
-      .select({ id: vaults.id })
-      .from(vaults)
-      .where(and(eq(vaults.orgId, subject.orgId), eq(vaults.name, input.name)));
-    if (taken) throw new AppError("conflict", `a vault named '${input.name}' already exists`);
+    await refuseTakenName(tx, subject.orgId, input.name);
     const [vault] = await tx
       .insert(vaults)
       .values({
@@ -30,6 +26,8 @@ export async function createVault(
         orgId: subject.orgId,
         name: input.name,
         namespaceKind: input.namespace_kind ?? "org",
+        desensitiseOnWrite: input.desensitise_on_write ?? false,
+        piiPolicy: input.pii_policy ?? {},
       })
       .returning();
     await recordAudit(tx, {
@@ -38,9 +36,51 @@ export async function createVault(
       action: "vault.created",
       objectType: "vault",
       objectId: vault!.id,
-      data: { name: input.name },
+      data: { name: input.name, desensitise_on_write: vault!.desensitiseOnWrite },
     });
     return vaultView(vault!);
+  });
+}
+
+/** Vault names are unique per organisation: 409 when this one is taken. */
+async function refuseTakenName(db: Executor, orgId: string, name: string) {
+  const [taken] = await db
+    .select({ id: vaults.id })
+    .from(vaults)
+    .where(and(eq(vaults.orgId, orgId), eq(vaults.name, name)));
+  if (taken) throw new AppError("conflict", `a vault named '${name}' already exists`);
+}
+
+/** Renames a vault or changes how memories written to it are desensitised. */
+export async function updateVault(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  input: z.infer<typeof updateVaultInput>,
+) {
+  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
+  return ctx.db.transaction(async (tx) => {
+    const vault = await loadOwnVault(tx, subject, vaultId);
+    if (input.name !== undefined && input.name !== vault.name)
+      await refuseTakenName(tx, subject.orgId, input.name);
+    const [updated] = await tx
+      .update(vaults)
+      .set({
+        name: input.name ?? vault.name,
+        desensitiseOnWrite: input.desensitise_on_write ?? vault.desensitiseOnWrite,
+        piiPolicy: input.pii_policy ?? vault.piiPolicy,
+      })
+      .where(eq(vaults.id, vault.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "vault.updated",
+      objectType: "vault",
+      objectId: vault.id,
+      data: { ...input },
+    });
+    return vaultView(updated!);
   });
 }
 

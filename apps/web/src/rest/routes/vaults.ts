@@ -7,6 +7,8 @@ import {
   listVaults,
   pageQuery,
   uninstall,
+  updateVault,
+  updateVaultInput,
 } from "@memstore/api";
 import { route } from "../route.ts";
 
@@ -29,6 +31,15 @@ export const vaultRoutes = [
     scope: "subscribe",
     query: pageQuery,
     handler: ({ ctx, subject, query }) => listVaults(ctx, subject, query),
+  }),
+  route({
+    method: "PATCH",
+    path: "/api/v1/vaults/{vault_id}",
+    summary: "Rename a vault or set how memories written to it are desensitised",
+    tag: "vaults",
+    scope: "subscribe",
+    body: updateVaultInput,
+    handler: ({ ctx, subject, params, body }) => updateVault(ctx, subject, params.vault_id!, body),
   }),
   route({
     method: "POST",

@@ -75,6 +75,7 @@ export function ListingDetail({ id }: { id: string }) {
                     </span>
                   </div>
                   {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
+                  <ProvenanceBadges version={v} />
                   <details>
                     <summary className="small">Processing reports</summary>
                     {v.runs.map((r) => (
@@ -189,5 +190,37 @@ function InstallForm({ listingId, latest }: { listingId: string; latest: string 
         </div>
       )}
     </form>
+  );
+}
+
+type Desensitisation = {
+  entities: Record<string, { found: number; operator: string }>;
+  residual_risk: string | null;
+} | null;
+
+/** What a buyer checks first: that personal data was handled, and that the platform signed it. */
+function ProvenanceBadges({ version }: { version: { signature: string | null; desensitisation: unknown } }) {
+  const d = version.desensitisation as Desensitisation;
+  const handled = d ? Object.entries(d.entities).filter(([, e]) => e.operator !== "keep") : [];
+  const found = handled.reduce((n, [, e]) => n + e.found, 0);
+  return (
+    <div className="row small" data-testid="provenance-badges">
+      {d && (
+        <span
+          className={`badge ${d.residual_risk === "none" ? "ok" : "warn"}`}
+          title={
+            handled.map(([type, e]) => `${type}: ${e.found} ${e.operator}`).join("\n") || "nothing found"
+          }
+        >
+          Desensitised · {found} value{found === 1 ? "" : "s"} handled · residual risk{" "}
+          {d.residual_risk ?? "unknown"}
+        </span>
+      )}
+      {version.signature && (
+        <span className="badge ok" title="The platform's ed25519 signature over this version's manifest">
+          Signed manifest
+        </span>
+      )}
+    </div>
   );
 }

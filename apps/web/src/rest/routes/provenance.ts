@@ -1,0 +1,45 @@
+import { MAX_TRACE_CHARS, publisherEncryptionKey, traceInput, traceLeak } from "@memstore/api";
+import { publicKeyDocument } from "@memstore/watermark/signing";
+import { json, route } from "../route.ts";
+import { readBoundedText, readJson } from "../router.ts";
+
+const TEXT_TYPES = ["text/plain", "text/markdown", "application/x-ndjson", "application/octet-stream"];
+
+export const provenanceRoutes = [
+  route({
+    method: "POST",
+    path: "/api/v1/trace",
+    summary: "Which subscribers a leaked text came from (the caller's own cubes only)",
+    tag: "publishing",
+    scope: "publish",
+    body: traceInput,
+    rawBody: TEXT_TYPES,
+    handler: async ({ ctx, subject, request }) => {
+      const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      let input;
+      if (TEXT_TYPES.includes(type)) {
+        // A file sent as is: at most MAX_TRACE_CHARS characters of UTF-8 (4 bytes each at worst).
+        input = traceInput.parse({ text: await readBoundedText(request, MAX_TRACE_CHARS * 4) });
+      } else {
+        input = traceInput.parse(await readJson(request));
+      }
+      return traceLeak(ctx, subject, input);
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/keys/publisher",
+    summary: "The organisation's key for values its `encrypt` operator replaced (audited)",
+    tag: "keys",
+    scope: "admin",
+    handler: ({ ctx, subject }) => publisherEncryptionKey(ctx, subject),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/keys/platform",
+    summary: "The platform's ed25519 public key, which signs every ready version's manifest",
+    tag: "keys",
+    handler: async ({ ctx }) =>
+      json(publicKeyDocument(ctx.keys.publicKey), 200, { "cache-control": "public, max-age=3600" }),
+  }),
+];

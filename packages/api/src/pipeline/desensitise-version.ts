@@ -1,0 +1,110 @@
+import { Readable } from "node:stream";
+import { governanceSchema, newId } from "@memstore/core";
+import { artifacts, cubeVersions, queryRows, sql } from "@memstore/db";
+import { createDetector, Desensitiser, resolvePolicy } from "@memstore/privacy";
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { publisherKeys } from "../secrets.ts";
+import { memoryItems, plaintextFormatOf, withPayloadCounts } from "./ingest-version.ts";
+import { runStage } from "./runs.ts";
+import { InputRejected, readLines } from "./source-lines.ts";
+
+/** Room for what operators add (an encrypted value is about three times its plaintext). */
+const GROWTH = 4;
+
+/**
+ * The `desensitise` stage: applies the version's `pii_policy` (and the publisher's own recognisers)
+ * to every memory item's text and string metadata, or to every line of a document, in one pass so a
+ * pseudonym means the same person throughout the cube. The result is stored as the `desensitised`
+ * artifact, from which `convert` chunks; the source never reaches the search index. A version whose
+ * residual findings hold a high-risk type the policy does not keep is rejected (`pii_residual`).
+ */
+export async function desensitiseVersion(ctx: AppContext, versionId: string) {
+  return runStage(ctx, versionId, "desensitise", async (version) => {
+    const format = plaintextFormatOf(version)!;
+    const governance = governanceSchema.parse((version.manifest.governance as object | undefined) ?? {});
+    const desensitiser = new Desensitiser({
+      detector: createDetector({ custom: governance.pii_recognizers }),
+      policy: resolvePolicy(governance.pii_policy),
+      keys: publisherKeys(ctx.keys, version.orgId),
+    });
+    const lines = readLines(await ctx.blobs.get(version.digest!), version.digest!);
+    async function* output() {
+      if (format === "jsonl") {
+        for await (const { item, line } of memoryItems(lines)) {
+          const where = `line ${line}`;
+          const clean = {
+            ...item,
+            text: desensitiser.apply(item.text, where),
+            metadata: mapStrings(item.metadata, (s) => desensitiser.apply(s, `${where} metadata`)),
+          };
+          yield `${JSON.stringify(clean)}\n`;
+        }
+      } else {
+        for await (const line of lines) yield `${desensitiser.apply(line.text, `line ${line.number}`)}\n`;
+      }
+    }
+    const stored = await ctx.blobs.put(Readable.from(output()), {
+      maxBytes: ctx.config.MAX_PLAINTEXT_BYTES * GROWTH,
+    });
+    const report = { format, ...desensitiser.report() };
+    const blocking = desensitiser.blockingTypes;
+    if (blocking.length > 0) {
+      await deleteUnlessShared(ctx, stored.digest);
+      throw new InputRejected(
+        {
+          code: "pii_residual",
+          message: `residual high-risk personal data the policy does not keep: ${blocking.join(", ")}`,
+        },
+        report,
+      );
+    }
+    await ctx.db.transaction(async (tx) => {
+      await tx
+        .insert(artifacts)
+        .values({
+          id: newId("art"),
+          versionId,
+          role: "desensitised",
+          digest: stored.digest,
+          size: stored.size,
+          contentType: version.contentType,
+        })
+        .onConflictDoUpdate({
+          target: [artifacts.versionId, artifacts.role, artifacts.forOrgId],
+          set: { digest: stored.digest, size: stored.size },
+        });
+      await tx
+        .update(cubeVersions)
+        .set({
+          manifest: withPayloadCounts(version.manifest, {
+            desensitised: { digest: stored.digest, size: stored.size },
+          }),
+        })
+        .where(eq(cubeVersions.id, versionId));
+    });
+    return { report: { ...report, artifact: stored }, next: "convert" };
+  });
+}
+
+function mapStrings(value: unknown, f: (s: string) => string): Record<string, unknown> {
+  const walk = (v: unknown): unknown =>
+    typeof v === "string"
+      ? f(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
+  return walk(value ?? {}) as Record<string, unknown>;
+}
+
+/** A rejected version's output is not kept, unless the same bytes are another version's blob. */
+async function deleteUnlessShared(ctx: AppContext, digest: string) {
+  const [row] = await queryRows<{ used: boolean }>(
+    ctx.db,
+    sql`select exists (select 1 from artifacts where digest = ${digest})
+        or exists (select 1 from cube_versions where digest = ${digest}) as used`,
+  );
+  if (!row?.used) await ctx.blobs.delete(digest);
+}

@@ -1,0 +1,403 @@
+import { Readable } from "node:stream";
+import {
+  createCube,
+  createListing,
+  createVersion,
+  createVersionInput,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api";
+import { artifacts, queryRows, sql } from "@memstore/db";
+import { decryptText } from "@memstore/privacy";
+import { MemStoreClient, verifyPayload } from "@memstore/sdk";
+import { readFingerprints, stripMarks } from "@memstore/watermark";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openHttpTestbed } from "./support/http-testbed.ts";
+
+/**
+ * Privacy and provenance through the API: the desensitise stage and its publish gate, signed
+ * manifests checked with the SDK, per-subscriber fingerprints on search results, and tracing a leak
+ * back to the subscriber it was served to.
+ */
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+
+beforeAll(async () => {
+  bed = await openHttpTestbed();
+});
+
+afterAll(async () => {
+  await bed?.close();
+});
+
+const CARD = "4111 1111 1111 1111";
+const SPRING =
+  "Harbour cranes are inspected every spring: the hoist, the brakes, the wire ropes and the slewing ring are checked one by one, then a load test lifts 110 percent of the rated capacity for ten minutes while the crew watches the brakes, the outriggers and the wire ropes for slip.";
+const ITEMS = [
+  { text: "Escalations go to Maria Keller at maria.keller@harbour-experts.com or +44 20 7946 0958." },
+  { text: "Maria Keller approved the refund policy: refunds within 30 days, no questions asked." },
+  { text: `The test payment card ${CARD} is accepted by the sandbox only.` },
+  { text: "Deploy key AKIAIOSFODNN7EXAMPLE belongs to the release pipeline." },
+  { text: SPRING },
+];
+const jsonl = ITEMS.map((i) => JSON.stringify(i)).join("\n");
+
+/** A cube with one version of `payload`, processed, and a draft listing for it. */
+async function submitted(slug: string, payload: string, manifest: Record<string, unknown> = {}) {
+  const { t, publisher } = bed;
+  const cube = await createCube(t.ctx, publisher, {
+    slug,
+    type: "plaintext",
+    title: slug,
+    description: "",
+    tags: [],
+  });
+  await createVersion(t.ctx, publisher, cube.id, createVersionInput.parse({ version: "1.0.0", manifest }));
+  await uploadPayload(
+    t.ctx,
+    publisher,
+    { cubeId: cube.id, version: "1.0.0" },
+    Readable.from([Buffer.from(payload)]),
+    "application/x-ndjson",
+  );
+  await submitVersion(t.ctx, publisher, cube.id, "1.0.0");
+  await t.runner.idle();
+  const listing = await createListing(t.ctx, publisher, {
+    cube_id: cube.id,
+    visibility: "public",
+    pricing: { model: "free" },
+    terms: {},
+  });
+  return { cube, listing };
+}
+
+const getVersion = (cubeId: string) =>
+  bed.api("GET", `/api/v1/cubes/${cubeId}/versions/1.0.0`, bed.publisherKey);
+
+/** A subscriber organisation with a vault holding the listing; returns its key and vault. */
+async function subscriber(name: string, listingId: string) {
+  const key = await bed.organization(name, `owner@${name.toLowerCase().replace(/\W+/g, "-")}.example.com`);
+  const vault = (await bed.api("POST", "/api/v1/vaults", key, { name: "main" })).body as { id: string };
+  expect((await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, key)).status).toBe(201);
+  const install = await bed.api("POST", `/api/v1/vaults/${vault.id}/installs`, key, {
+    listing_id: listingId,
+  });
+  expect(install.status).toBe(201);
+  const search = async (query: string) =>
+    (await bed.api("POST", `/api/v1/vaults/${vault.id}/search`, key, { query, top_k: 5 })).body
+      .results as Array<{
+      text: string;
+      source: string;
+    }>;
+  return { key, vault, installId: install.body.id as string, search };
+}
+
+describe("desensitise stage", () => {
+  it("rejects a version whose policy leaves a card number and a secret, with the report; its listing cannot go live", async () => {
+    const { cube, listing } = await submitted("leaky", jsonl, {
+      governance: { pii_policy: { EMAIL: "replace", PHONE: "replace", PERSON: "pseudonymise" } },
+    });
+    const version = await getVersion(cube.id);
+    expect(version.body.status).toBe("rejected");
+    expect(version.body.runs.map((r: { kind: string; status: string }) => [r.kind, r.status])).toEqual([
+      ["ingest", "succeeded"],
+      ["desensitise", "failed"],
+    ]);
+    const report = version.body.runs[1].report;
+    expect(report.error.code).toBe("pii_residual");
+    expect(report.blocking_types).toEqual(["CREDIT_CARD", "SECRET"]);
+    expect(report.residual_risk).toBe("high");
+    expect(report.entities).toMatchObject({
+      EMAIL: { found: 1, operator: "replace" },
+      CREDIT_CARD: { found: 1 },
+    });
+    // Samples show where and the shape, never the value.
+    const cardSample = report.residual_samples.find((s: { type: string }) => s.type === "CREDIT_CARD");
+    expect(cardSample).toMatchObject({ where: "line 3", sample: expect.stringContaining("•") });
+    expect(JSON.stringify(report)).not.toContain(CARD);
+    // Nothing of it was chunked, and no desensitised artifact was kept.
+    const [{ n }] = (await queryRows<{ n: number }>(
+      bed.t.ctx.db,
+      sql`select count(*)::int as n from chunks where version_id = ${version.body.id}`,
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+    expect(
+      await bed.t.ctx.db.select().from(artifacts).where(eq(artifacts.versionId, version.body.id)),
+    ).toEqual([]);
+
+    const publish = await bed.api("POST", `/api/v1/listings/${listing.id}/publish`, bed.publisherKey);
+    expect(publish.status).toBe(422);
+    expect(publish.headers.get("content-type")).toContain("application/problem+json");
+    expect(publish.body).toMatchObject({ code: "pii_residual", blocking_types: ["CREDIT_CARD", "SECRET"] });
+  });
+
+  it("lets a policy keep a high-risk type on purpose", async () => {
+    const { cube } = await submitted("kept-cards", JSON.stringify({ text: `Sandbox card ${CARD}.` }), {
+      governance: { pii_policy: { CREDIT_CARD: "keep" } },
+    });
+    const version = await getVersion(cube.id);
+    expect(version.body.status).toBe("ready");
+    const run = version.body.runs.find((r: { kind: string }) => r.kind === "desensitise");
+    expect(run.report).toMatchObject({
+      residual_risk: "none",
+      entities: { CREDIT_CARD: { found: 1, operator: "keep" } },
+    });
+  });
+
+  it("encrypts values only the publisher can read back, with the key it fetches", async () => {
+    const email = "ines.ferreira@harbour-experts.com";
+    const { cube } = await submitted(
+      "sealed-contacts",
+      JSON.stringify({ text: `Ask ${email} for the berth plan.` }),
+      { governance: { pii_policy: { EMAIL: "encrypt" } } },
+    );
+    const version = await getVersion(cube.id);
+    expect(version.body.status).toBe("ready");
+    const [{ text }] = (await queryRows<{ text: string }>(
+      bed.t.ctx.db,
+      sql`select text from chunks where version_id = ${version.body.id}`,
+    )) as [{ text: string }];
+    expect(text).toMatch(/^Ask ⟦enc:[\w-]+⟧ for the berth plan\.$/);
+    expect(text).not.toContain(email);
+    const key = await bed.api("GET", "/api/v1/keys/publisher", bed.publisherKey);
+    expect(key.body.alg).toBe("aes-256-gcm");
+    expect(decryptText(Buffer.from(key.body.encryption_key, "base64url"), text)).toBe(
+      `Ask ${email} for the berth plan.`,
+    );
+    // Another organisation's key does not open it.
+    const other = await bed.api(
+      "GET",
+      "/api/v1/keys/publisher",
+      await bed.organization("Nosy Co", "owner@nosy.example.com"),
+    );
+    expect(() => decryptText(Buffer.from(other.body.encryption_key, "base64url"), text)).toThrow();
+  });
+
+  it("refuses a policy naming an unknown operator when the version is created", async () => {
+    const cube = await bed.api("POST", "/api/v1/cubes", bed.publisherKey, {
+      slug: "bad-policy",
+      type: "plaintext",
+      title: "x",
+    });
+    const created = await bed.api("POST", `/api/v1/cubes/${cube.body.id}/versions`, bed.publisherKey, {
+      version: "1.0.0",
+      manifest: { governance: { pii_policy: { EMAIL: "shred" } } },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.code).toBe("invalid_input");
+  });
+});
+
+describe("a published cube: desensitised, signed, fingerprinted and traceable", () => {
+  let cubeId: string;
+  let listingId: string;
+  let a: Awaited<ReturnType<typeof subscriber>>;
+  let b: Awaited<ReturnType<typeof subscriber>>;
+
+  beforeAll(async () => {
+    // The default policy: contact details replaced, people pseudonymised, secrets redacted.
+    const { cube, listing } = await submitted("harbour-ops", jsonl);
+    cubeId = cube.id;
+    listingId = listing.id;
+    expect((await bed.api("POST", `/api/v1/listings/${listing.id}/publish`, bed.publisherKey)).status).toBe(
+      200,
+    );
+    a = await subscriber("Quay Logistics", listingId);
+    b = await subscriber("Dock Insurance", listingId);
+  });
+
+  it("serves only desensitised text, one pseudonym per person throughout the cube", async () => {
+    const version = await getVersion(cubeId);
+    expect(version.body.runs.map((r: { kind: string }) => r.kind)).toEqual([
+      "ingest",
+      "desensitise",
+      "convert",
+      "embed",
+      "sign",
+    ]);
+    expect(version.body.runs[1].report).toMatchObject({
+      residual_risk: "none",
+      entities: { EMAIL: { found: 1 }, PHONE: { found: 1 }, CREDIT_CARD: { found: 1 }, SECRET: { found: 1 } },
+    });
+    const texts = (await a.search("escalations refund Maria Keller card deploy key")).map((r) =>
+      stripMarks(r.text),
+    );
+    const all = texts.join("\n");
+    expect(all).not.toContain("Maria");
+    expect(all).not.toContain("maria.keller@");
+    expect(all).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(all).not.toContain(CARD);
+    expect(all).toContain("<EMAIL>");
+    expect(all).toContain("<CREDIT_CARD>");
+    const escalation = texts.find((t) => t.startsWith("Escalations"));
+    const refund = texts.find((t) => t.includes("refund policy"));
+    expect(escalation).toMatch(/^Escalations go to <PERSON_1> at <EMAIL> or <PHONE>\.$/);
+    expect(refund).toMatch(/^<PERSON_1> approved the refund policy/);
+  });
+
+  it("shows subscribers what desensitisation did, in counts, and only the publisher its samples", async () => {
+    const seen = await bed.api("GET", `/api/v1/store/listings/${listingId}`, a.key);
+    const [version] = seen.body.versions;
+    expect(version.desensitisation).toMatchObject({
+      residual_risk: "none",
+      entities: { EMAIL: { found: 1, operator: "replace" }, PERSON: { operator: "pseudonymise" } },
+    });
+    expect(version.signature).toEqual(expect.any(String));
+    const run = version.runs.find((r: { kind: string }) => r.kind === "desensitise");
+    expect(run.report.samples).toBeUndefined();
+    const own = await bed.api("GET", `/api/v1/store/listings/${listingId}`, bed.publisherKey);
+    const ownRun = own.body.versions[0].runs.find((r: { kind: string }) => r.kind === "desensitise");
+    expect(ownRun.report.samples.length).toBeGreaterThan(0);
+  });
+
+  it("signs the manifest; the SDK verifies it and the payload, and catches tampering", async () => {
+    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+    const key = await client.platformKey();
+    expect(key).toMatchObject({ alg: "ed25519", key_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // The key is public: no API key needed.
+    expect((await fetch(`${bed.server.url}/api/v1/keys/platform`)).status).toBe(200);
+
+    const version = await client.getVersion(cubeId, "1.0.0");
+    expect(version.signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(await client.verifyVersion(version, key)).toBe(true);
+    const manifest = version.manifest as { payload: { digest: string; desensitised: { digest: string } } };
+    expect(manifest.payload.desensitised.digest).toMatch(/^sha256:/);
+    expect(
+      await client.verifyVersion({ ...version, manifest: { ...version.manifest, title: "Other" } }, key),
+    ).toBe(false);
+    expect(
+      await client.verifyVersion(
+        { ...version, manifest: { ...manifest, payload: { ...manifest.payload, size: 1 } } },
+        key,
+      ),
+    ).toBe(false);
+
+    // The payload bytes against the signed digest: the source, the desensitised text, and one byte off.
+    const source = await bed.t.ctx.blobs.get(manifest.payload.digest);
+    expect(await verifyPayload(version.manifest, source)).toBe(true);
+    const clean = await bed.t.ctx.blobs.get(manifest.payload.desensitised.digest);
+    expect(await verifyPayload(version.manifest, clean, "desensitised")).toBe(true);
+    const bytes = Buffer.from(jsonl);
+    bytes[10]! ^= 1;
+    expect(await verifyPayload(version.manifest, Readable.from([bytes]))).toBe(false);
+  });
+
+  it("marks each subscriber's results with its own code, invisible in the text", async () => {
+    const [fromA] = await a.search("harbour cranes spring inspection");
+    const [fromB] = await b.search("harbour cranes spring inspection");
+    expect(stripMarks(fromA!.text)).toBe(SPRING);
+    expect(stripMarks(fromB!.text)).toBe(SPRING);
+    expect(fromA!.text).not.toBe(fromB!.text);
+    const codeA = readFingerprints(fromA!.text).codes[0]!.code;
+    const codeB = readFingerprints(fromB!.text).codes[0]!.code;
+    expect(codeA).not.toBe(codeB);
+  });
+
+  it("traces a leaked excerpt to the subscriber it was served to", async () => {
+    const [fromA] = await a.search("harbour cranes spring inspection");
+    // An excerpt of about 200 characters, pasted somewhere with its spacing changed.
+    const excerpt = fromA!.text.slice(20, 240).replace(/ /g, "  ");
+    const traced = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: excerpt });
+    expect(traced.status).toBe(200);
+    expect(traced.body).toMatchObject({ marked: true });
+    expect(traced.body.matches).toEqual([
+      expect.objectContaining({ org_id: expect.any(String), install_id: a.installId, version: "1.0.0" }),
+    ]);
+    expect(traced.body.matches[0].confidence).toBeGreaterThan(0.99);
+
+    // A file sent as text/plain works the same.
+    const file = await fetch(`${bed.server.url}/api/v1/trace`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "text/plain; charset=utf-8" },
+      body: `Found on a forum:\n\n${excerpt}\n`,
+    });
+    expect(((await file.json()) as { matches: Array<{ install_id: string }> }).matches[0]?.install_id).toBe(
+      a.installId,
+    );
+  });
+
+  it("names every subscriber in a text that mixes their copies", async () => {
+    const [fromA] = await a.search("harbour cranes spring inspection");
+    const [fromB] = await b.search("harbour cranes spring inspection");
+    const mixed = `${fromA!.text.slice(0, 200)}\n...\n${fromB!.text.slice(60, 280)}`;
+    const traced = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: mixed });
+    expect(traced.body.matches.map((m: { install_id: string }) => m.install_id).sort()).toEqual(
+      [a.installId, b.installId].sort(),
+    );
+  });
+
+  it("says plainly when the marks were stripped, and tells other publishers nothing", async () => {
+    const [fromA] = await a.search("harbour cranes spring inspection");
+    const stripped = await bed.api("POST", "/api/v1/trace", bed.publisherKey, {
+      text: stripMarks(fromA!.text),
+    });
+    expect(stripped.body).toMatchObject({
+      matches: [],
+      marked: false,
+      detail: expect.stringContaining("no fingerprint"),
+    });
+
+    const otherPublisher = await bed.organization("Rival Experts", "owner@rival.example.com");
+    const rival = await bed.api("POST", "/api/v1/trace", otherPublisher, { text: fromA!.text });
+    expect(rival.status).toBe(200);
+    expect(rival.body.matches).toEqual([]);
+  });
+
+  it("refuses bad trace requests with a problem", async () => {
+    const noScope = (await bed.api("POST", "/api/v1/keys", a.key, { name: "agent", scopes: ["vault:read"] }))
+      .body.key as string;
+    expect((await bed.api("POST", "/api/v1/trace", noScope, { text: "x" })).status).toBe(403);
+    expect((await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: "" })).body.code).toBe(
+      "invalid_input",
+    );
+    expect((await bed.api("POST", "/api/v1/trace", bed.publisherKey, { words: "x" })).body.code).toBe(
+      "invalid_input",
+    );
+    const broken = await fetch(`${bed.server.url}/api/v1/trace`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/json" },
+      body: '{"text": ',
+    });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { code: string }).code).toBe("invalid_json");
+    const huge = await fetch(`${bed.server.url}/api/v1/trace`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "text/plain" },
+      body: "x".repeat(4_000_001),
+    });
+    expect(huge.status).toBe(413);
+  });
+});
+
+describe("vault desensitise_on_write", () => {
+  it("desensitises memories agents write when the vault says so, and not after it is turned off", async () => {
+    const key = await bed.organization("Care Notes", "owner@care-notes.example.com");
+    const created = await bed.api("POST", "/api/v1/vaults", key, {
+      name: "notes",
+      desensitise_on_write: true,
+    });
+    expect(created.body).toMatchObject({ desensitise_on_write: true });
+    const vaultId = created.body.id as string;
+    const memory = await bed.api("POST", `/api/v1/vaults/${vaultId}/memories`, key, {
+      text: "Call back jane.doe@example.org about the invoice.",
+    });
+    expect(memory.status).toBe(201);
+    expect(memory.body.text).toBe("Call back <EMAIL> about the invoice.");
+    const updated = await bed.api("PATCH", `/api/v1/vaults/${vaultId}/memories/${memory.body.id}`, key, {
+      text: "Call back jane.doe@example.org on Monday.",
+    });
+    expect(updated.body.text).toBe("Call back <EMAIL> on Monday.");
+
+    const off = await bed.api("PATCH", `/api/v1/vaults/${vaultId}`, key, { desensitise_on_write: false });
+    expect(off.body.desensitise_on_write).toBe(false);
+    const raw = await bed.api("POST", `/api/v1/vaults/${vaultId}/memories`, key, {
+      text: "Mail jane.doe@example.org.",
+    });
+    expect(raw.body.text).toBe("Mail jane.doe@example.org.");
+
+    const badPolicy = await bed.api("PATCH", `/api/v1/vaults/${vaultId}`, key, {
+      pii_policy: { EMAIL: "shred" },
+    });
+    expect(badPolicy.status).toBe(400);
+  });
+});
