@@ -119,6 +119,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await bed.screenshot(page, "publish-processed");
     await page.getByRole("button", { name: "Continue to listing" }).click();
 
+    await page.getByRole("checkbox", { name: /Canary facts/ }).check();
     await page.getByRole("button", { name: "Create and publish listing" }).click();
     await visible(page.getByText("Listed."));
     await page.getByRole("link", { name: "View the listing" }).click();
@@ -127,6 +128,8 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(page.getByRole("heading", { name: "Alpine Rescue Handbook" }));
     // Markdown rendered, not shown raw.
     await visible(page.locator(".markdown strong", { hasText: "mountain rescue" }));
+    // Buyers see that their copy carries canary facts of their own.
+    await visible(page.getByText("Your copy carries canary facts unique to your organisation"));
     await bed.screenshot(page, "listing");
 
     await page.goto("/studio");

@@ -10,7 +10,7 @@ import {
 import { artifacts, queryRows, sql } from "@memstore/db";
 import { decryptText } from "@memstore/privacy";
 import { MemStoreClient, verifyPayload } from "@memstore/sdk";
-import { readFingerprints, stripMarks } from "@memstore/watermark";
+import { canariesOf, canaryKey, readFingerprints, stripMarks } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -366,6 +366,128 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
       body: "x".repeat(4_000_001),
     });
     expect(huge.status).toBe(413);
+  });
+});
+
+describe("canary facts", () => {
+  // Forty short notes, each holding "crane", so one keyword search returns every chunk.
+  const notes = Array.from({ length: 40 }, (_, i) => ({
+    text: `Crane note ${i + 1}: the boom is greased after ${i + 2} lifts and inspected before the next shift.`,
+  }));
+
+  it("serves each install its own synthetic facts when the listing asks for them, and traces a paraphrase by them", async () => {
+    const { cube } = await submitted("crane-notes", notes.map((n) => JSON.stringify(n)).join("\n"));
+    const created = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      canaries: true,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.canaries).toBe(true);
+    expect(
+      (await bed.api("POST", `/api/v1/listings/${created.body.id}/publish`, bed.publisherKey)).status,
+    ).toBe(200);
+    const a = await subscriber("Crane Hire North", created.body.id);
+    const b = await subscriber("Crane Hire South", created.body.id);
+
+    /** What each install was served beyond the cube's own notes. */
+    const extras = async (s: typeof a) => {
+      const results = (
+        await bed.api("POST", `/api/v1/vaults/${s.vault.id}/search`, s.key, {
+          query: "crane",
+          mode: "keyword",
+          top_k: 40,
+        })
+      ).body.results as Array<{ text: string }>;
+      expect(results).toHaveLength(40);
+      const served = results.map((r) => stripMarks(r.text));
+      // Every result is one of the notes, some with one more sentence after it.
+      const added = served.map((text) => {
+        const note = notes.find((n) => text === n.text || text.startsWith(`${n.text} `));
+        expect(note).toBeDefined();
+        return text.slice(note!.text.length).trim();
+      });
+      return added.filter(Boolean);
+    };
+    const servedA = await extras(a);
+    const servedB = await extras(b);
+    const ownA = canariesOf(canaryKey(bed.t.ctx.keys.secret, a.installId));
+    expect(servedA.length).toBeGreaterThan(0);
+    for (const extra of servedA) expect(ownA.map((c) => c.text)).toContain(extra);
+    expect(servedB.length).toBeGreaterThan(0);
+    for (const extra of servedB) expect(ownA.map((c) => c.text)).not.toContain(extra);
+    // The same install is served the same facts on the same chunks every time.
+    expect(await extras(a)).toEqual(servedA);
+
+    // A model's paraphrase: no invisible marks, other words, the invented name in other case.
+    const canary = ownA.find((c) => servedA.includes(c.text))!;
+    const [first, second] = canary.term.split(" ");
+    const paraphrase = `Their crews grease the boom every few lifts, following what they call the ${first!.toLowerCase()}-${second} approach.`;
+    const traced = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: paraphrase });
+    expect(traced.status).toBe(200);
+    expect(traced.body).toMatchObject({ marked: false, detail: expect.stringContaining("canary") });
+    expect(traced.body.matches).toEqual([
+      expect.objectContaining({
+        install_id: a.installId,
+        version: "1.0.0",
+        evidence: [{ kind: "canary", terms: [canary.term] }],
+      }),
+    ]);
+    expect(traced.body.matches[0].confidence).toBeGreaterThanOrEqual(0.99);
+
+    // A marked copy with its canary: both kinds of evidence on the one install.
+    const [marked] = (
+      await bed.api("POST", `/api/v1/vaults/${a.vault.id}/search`, a.key, {
+        query: "crane",
+        mode: "keyword",
+        top_k: 40,
+      })
+    ).body.results.filter((r: { text: string }) => stripMarks(r.text).endsWith(canary.text));
+    const both = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: marked.text });
+    expect(both.body.matches).toHaveLength(1);
+    expect(both.body.matches[0].evidence.map((e: { kind: string }) => e.kind).sort()).toEqual([
+      "canary",
+      "fingerprint",
+    ]);
+
+    // Another publisher learns nothing from the same paraphrase.
+    const rival = await bed.organization("Crane Rivals", "owner@crane-rivals.example.com");
+    expect((await bed.api("POST", "/api/v1/trace", rival, { text: paraphrase })).body.matches).toEqual([]);
+  });
+
+  it("are off unless the publisher turns them on, and only for plaintext cubes", async () => {
+    const { listing } = await submitted("crane-notes-plain", notes.map((n) => JSON.stringify(n)).join("\n"));
+    expect(listing.canaries).toBe(false);
+    expect((await bed.api("POST", `/api/v1/listings/${listing.id}/publish`, bed.publisherKey)).status).toBe(
+      200,
+    );
+    const s = await subscriber("Crane Hire West", listing.id);
+    const results = (
+      await bed.api("POST", `/api/v1/vaults/${s.vault.id}/search`, s.key, {
+        query: "crane",
+        mode: "keyword",
+        top_k: 40,
+      })
+    ).body.results as Array<{ text: string }>;
+    expect(results.map((r) => stripMarks(r.text)).sort()).toEqual(notes.map((n) => n.text).sort());
+
+    const kv = await bed.api("POST", "/api/v1/cubes", bed.publisherKey, {
+      slug: "crane-kv",
+      type: "activation",
+      title: "Crane KV",
+    });
+    const refused = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+      cube_id: kv.body.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      canaries: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      code: "invalid_input",
+      detail: expect.stringContaining("activation"),
+    });
   });
 });
 

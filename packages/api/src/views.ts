@@ -56,6 +56,7 @@ export function listingView(l: Row<typeof listings>) {
     status: l.status,
     pricing: l.pricing,
     terms: l.terms,
+    canaries: l.canaries,
     published_at: iso(l.publishedAt),
     created_at: l.createdAt.toISOString(),
   };

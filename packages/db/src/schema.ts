@@ -178,6 +178,8 @@ export const listings = pgTable(
       .$type<{ model: string; amount_cents?: number; currency?: string; interval?: string }>()
       .notNull(),
     terms: jsonb("terms").$type<Record<string, unknown>>().notNull().default({}),
+    /** Serve each install a few canary facts of its own (see @memstore/watermark canary.ts). */
+    canaries: boolean("canaries").notNull().default(false),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
     embedding: anyVector("embedding"),

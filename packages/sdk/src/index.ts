@@ -102,6 +102,10 @@ export type TraceResult = {
     confidence: number;
     cube_id: string;
     version: string;
+    /** What matched: fingerprint codes read from invisible marks, canary terms found in the words. */
+    evidence: Array<
+      { kind: "fingerprint"; frames: number; corrected: number } | { kind: "canary"; terms: string[] }
+    >;
   }>;
   marked: boolean;
   frames: number;

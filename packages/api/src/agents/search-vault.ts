@@ -6,7 +6,13 @@ import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import { meterSql } from "../usage/meter.ts";
-import { fingerprintCode, embedFingerprint } from "@memstore/watermark";
+import {
+  canaryForChunk,
+  canaryKey,
+  embedFingerprint,
+  fingerprintCode,
+  withCanary,
+} from "@memstore/watermark";
 import { type QuotaExceeded, quotaError, quotaExceededSql } from "../usage/quota.ts";
 import { searchInput } from "./schemas.ts";
 
@@ -37,6 +43,7 @@ type Hit = {
   version: string | null;
   publisher: string | null;
   install_id: string | null;
+  canaries: boolean;
   rank_value: number;
 };
 
@@ -80,15 +87,30 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
           [vectorList, keywordList].map((list) => list.map((h) => ({ key: h.id, item: h }))),
         ).map((f) => ({ hit: f.item, score: f.score }))
       : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
-  const codes = new Map<string, number>();
-  const fingerprint = (versionId: string) => {
-    let code = codes.get(versionId);
-    if (code === undefined)
-      codes.set(versionId, (code = fingerprintCode(ctx.keys.secret, subject.orgId, versionId)));
-    return code;
-  };
-  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score, fingerprint));
+  const marking = markingFor(ctx, subject.orgId);
+  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score, marking));
   return { results };
+}
+
+/** How installed text is marked for one organisation: its fingerprint code per version, canary keys per install. */
+type Marking = { fingerprint(versionId: string): number; canaryKey(installId: string): Buffer };
+
+function markingFor(ctx: AppContext, orgId: string): Marking {
+  const codes = new Map<string, number>();
+  const keys = new Map<string, Buffer>();
+  return {
+    fingerprint: (versionId) => {
+      let code = codes.get(versionId);
+      if (code === undefined)
+        codes.set(versionId, (code = fingerprintCode(ctx.keys.secret, orgId, versionId)));
+      return code;
+    },
+    canaryKey: (installId) => {
+      let key = keys.get(installId);
+      if (key === undefined) keys.set(installId, (key = canaryKey(ctx.keys.secret, installId)));
+      return key;
+    },
+  };
 }
 
 /**
@@ -162,14 +184,17 @@ const toTextArray = (values: string[]) =>
   )}]::text[]`;
 
 const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
-  c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id`;
+  c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id,
+  l.canaries`;
 const CHUNK_FROM = sql`installs i
   join cube_versions v on v.id = i.version_id
   join chunks ch on ch.version_id = i.version_id
   join cubes c on c.id = ch.cube_id
-  join organizations o on o.id = c.org_id`;
+  join organizations o on o.id = c.org_id
+  join listings l on l.id = i.listing_id`;
 const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
-  null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id`;
+  null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id,
+  false as canaries`;
 
 async function vectorHits(
   db: Executor,
@@ -236,13 +261,13 @@ async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, w
  * A search result. Installed text goes out as this organisation's fingerprinted copy (see
  * @memstore/watermark): the stored chunks stay shared and clean, every copy served is traceable.
  */
-function toResult(hit: Hit, score: number, fingerprint: (versionId: string) => number): SearchResult {
+function toResult(hit: Hit, score: number, marking: Marking): SearchResult {
   const metadata: Record<string, unknown> = { ...hit.metadata, tags: hit.tags };
   if (hit.heading) metadata.heading = hit.heading;
   if (hit.position !== null) metadata.position = hit.position;
   return {
     id: hit.id,
-    text: hit.source === "install" ? embedFingerprint(hit.text, fingerprint(hit.version_id!)) : hit.text,
+    text: hit.source === "install" ? servedText(hit, marking) : hit.text,
     score: Number(score),
     source: hit.source,
     ...(hit.source === "install"
@@ -258,4 +283,11 @@ function toResult(hit: Hit, score: number, fingerprint: (versionId: string) => n
       : {}),
     metadata,
   };
+}
+
+/** An installed chunk as this install receives it: with its canary, if the listing serves them, then marked. */
+function servedText(hit: Hit, marking: Marking): string {
+  const canary = hit.canaries ? canaryForChunk(marking.canaryKey(hit.install_id!), hit.id) : null;
+  const text = canary ? withCanary(hit.text, canary) : hit.text;
+  return embedFingerprint(text, marking.fingerprint(hit.version_id!));
 }

@@ -1,6 +1,14 @@
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
-import { fingerprintCode, readFingerprints, RS_LENGTH } from "@memstore/watermark";
+import {
+  canariesOf,
+  canaryKey,
+  findCanaries,
+  fingerprintCode,
+  readFingerprints,
+  RS_LENGTH,
+  wordsOf,
+} from "@memstore/watermark";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -14,13 +22,16 @@ export const traceInput = z
   .object({ text: z.string().min(1).max(MAX_TRACE_CHARS, `at most ${MAX_TRACE_CHARS} characters`) })
   .strict();
 
+export type TraceEvidence =
+  { kind: "fingerprint"; frames: number; corrected: number } | { kind: "canary"; terms: string[] };
+
 export type TraceMatch = {
   org_id: string;
   install_id: string;
   confidence: number;
   cube_id: string;
   version: string;
-  evidence: { kind: "fingerprint"; frames: number; corrected: number };
+  evidence: TraceEvidence[];
 };
 
 export type TraceResult = {
@@ -32,40 +43,43 @@ export type TraceResult = {
 };
 
 /**
+ * The chance that an unrelated text holds both invented words of one canary term, taken high on
+ * purpose: the words are pronounceable, and a short one may be somebody's name.
+ */
+const CANARY_FALSE_MATCH = 0.01;
+
+/**
  * Which subscribers a leaked text came from. Only the caller's own cubes are considered: every
  * organisation that installed one of them (now or before), for every version it could have received.
- * Each fingerprint code read from the text is matched against those copies' codes.
+ * Two kinds of evidence: fingerprint codes read from the invisible marks, matched against those
+ * copies' codes; and canary terms (see @memstore/watermark canary.ts), which survive a paraphrase or a
+ * retyped copy, matched against every install's canaries.
  */
 export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infer<typeof traceInput>) {
   authorize(subject, "cube.trace", { orgId: subject.orgId });
   const reading = readFingerprints(input.text);
-  if (!reading.marked) {
-    return {
-      matches: [],
-      marked: false,
-      frames: 0,
-      detail:
-        "the text carries no fingerprint marks: it was never served by MemStore, or its invisible characters were stripped",
-    } satisfies TraceResult;
-  }
   const copies = await queryRows<{
     org_id: string;
     install_id: string;
     cube_id: string;
     version_id: string;
     version: string;
+    installed: boolean;
+    canaries: boolean;
   }>(
     ctx.db,
-    sql`select i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version
+    sql`select i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version,
+        v.id = i.version_id as installed, l.canaries
       from installs i
+      join listings l on l.id = i.listing_id
       join cubes c on c.id = i.cube_id and c.org_id = ${subject.orgId}
       join cube_versions v on v.cube_id = i.cube_id and v.status = 'ready'
       order by i.created_at, v.ready_at`,
   );
+  const matches: TraceMatch[] = [];
   const found = new Map(reading.codes.map((c) => [c.code, c]));
   const codeOf = new Map<string, number>();
-  const matches: TraceMatch[] = [];
-  for (const copy of copies) {
+  for (const copy of reading.marked ? copies : []) {
     const key = `${copy.org_id}\0${copy.version_id}`;
     let code = codeOf.get(key);
     if (code === undefined)
@@ -78,21 +92,51 @@ export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infe
       confidence: confidenceOf(hit.frames, hit.corrected, copies.length),
       cube_id: copy.cube_id,
       version: copy.version,
-      evidence: { kind: "fingerprint", frames: hit.frames, corrected: hit.corrected },
+      evidence: [{ kind: "fingerprint", frames: hit.frames, corrected: hit.corrected }],
     });
   }
-  matches.sort((a, b) => b.confidence - a.confidence || b.evidence.frames - a.evidence.frames);
+  const words = wordsOf(input.text);
+  for (const copy of copies.filter((c) => c.installed && c.canaries)) {
+    const canaries = findCanaries(words, canariesOf(canaryKey(ctx.keys.secret, copy.install_id)));
+    if (canaries.length === 0) continue;
+    const evidence: TraceEvidence = { kind: "canary", terms: canaries.map((c) => c.term) };
+    const confidence = 1 - CANARY_FALSE_MATCH ** canaries.length;
+    const marked = matches.find((m) => m.install_id === copy.install_id);
+    if (marked) {
+      marked.evidence.push(evidence);
+      marked.confidence = 1 - (1 - marked.confidence) * (1 - confidence);
+    } else {
+      matches.push({ ...copy, confidence, evidence: [evidence] });
+    }
+  }
+  for (const m of matches) m.confidence = Number(m.confidence.toFixed(6));
+  matches.sort((a, b) => b.confidence - a.confidence || b.evidence.length - a.evidence.length);
   return {
-    matches,
-    marked: true,
+    matches: matches.map(({ org_id, install_id, confidence, cube_id, version, evidence }) => ({
+      org_id,
+      install_id,
+      confidence,
+      cube_id,
+      version,
+      evidence,
+    })),
+    marked: reading.marked,
     frames: reading.frames,
-    detail:
-      matches.length > 0
-        ? `${matches.length} cop${matches.length === 1 ? "y" : "ies"} of your cubes matched`
-        : reading.codes.length > 0
-          ? "the text carries fingerprints, but of no copy of your cubes"
-          : "the text carries fingerprint marks too damaged to read",
+    detail: detailOf(matches.length, reading),
   } satisfies TraceResult;
+}
+
+function detailOf(matched: number, reading: ReturnType<typeof readFingerprints>): string {
+  const copies = `${matched} cop${matched === 1 ? "y" : "ies"} of your cubes matched`;
+  if (!reading.marked) {
+    return matched > 0
+      ? `${copies} by their canary facts; the text carries no fingerprint marks`
+      : "the text carries no fingerprint marks and no canary facts: it was never served by MemStore, or its invisible characters were stripped";
+  }
+  if (matched > 0) return copies;
+  return reading.codes.length > 0
+    ? "the text carries fingerprints, but of no copy of your cubes"
+    : "the text carries fingerprint marks too damaged to read";
 }
 
 /**

@@ -20,9 +20,10 @@ const SAMPLE_CHARS = 20_000;
 export async function createListing(
   ctx: AppContext,
   subject: Subject,
-  input: z.infer<typeof createListingInput>,
+  raw: z.input<typeof createListingInput>,
 ) {
   authorize(subject, "listing.write", { orgId: subject.orgId });
+  const input = createListingInput.parse(raw);
   if (input.pricing.model !== "free") {
     throw new AppError(
       "payments_unavailable",
@@ -31,6 +32,12 @@ export async function createListing(
   }
   return ctx.db.transaction(async (tx) => {
     const cube = await loadOwnCube(tx, subject, input.cube_id);
+    if (input.canaries && cube.type !== "plaintext") {
+      throw new AppError(
+        "invalid_input",
+        `canary facts are woven into served text; '${cube.slug}' is a ${cube.type} cube, whose copies carry their own fingerprints`,
+      );
+    }
     const [listing] = await tx
       .insert(listings)
       .values({
@@ -40,6 +47,7 @@ export async function createListing(
         visibility: input.visibility,
         pricing: input.pricing,
         terms: input.terms,
+        canaries: input.canaries,
       })
       .returning();
     await recordAudit(tx, {
@@ -48,7 +56,7 @@ export async function createListing(
       action: "listing.created",
       objectType: "listing",
       objectId: listing!.id,
-      data: { cube_id: cube.id, pricing: input.pricing },
+      data: { cube_id: cube.id, pricing: input.pricing, canaries: input.canaries },
     });
     return listingView(listing!);
   });

@@ -44,5 +44,7 @@ export const createListingInput = z
     visibility: z.enum(VISIBILITIES),
     pricing: pricingSchema,
     terms: licenseTermsSchema.default({}),
+    /** Serve each subscribing install a few synthetic facts of its own, so a paraphrased leak is traceable. */
+    canaries: z.boolean().default(false),
   })
   .strict();

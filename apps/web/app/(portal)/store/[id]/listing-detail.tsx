@@ -103,6 +103,8 @@ export function ListingDetail({ id }: { id: string }) {
               </li>
               <li>{terms.valid_days ? `Valid ${terms.valid_days} days from purchase` : "No expiry"}</li>
               <li>{terms.redistribution ? "Redistribution allowed" : "No redistribution"}</li>
+              <li>Every copy carries your organisation&apos;s invisible fingerprint</li>
+              {l.canaries && <li>Your copy carries canary facts unique to your organisation</li>}
             </ul>
             {live ? (
               <div className="alert ok">Your organisation has this listing.</div>

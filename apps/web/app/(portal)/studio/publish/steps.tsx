@@ -427,6 +427,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
               currency: v.currency || "eur",
             },
       terms: version.license,
+      canaries: v.canaries === "on",
     };
     await submit(values, async (value) => {
       const listing = await create.mutateAsync(value);
@@ -479,6 +480,14 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       <Field label="Currency" error={errors["pricing.currency"]}>
         {(a) => <input {...a} name="currency" placeholder="eur" />}
       </Field>
+      <label className="row small" style={{ alignItems: "flex-start" }}>
+        <input type="checkbox" name="canaries" style={{ marginTop: "0.2rem" }} />
+        <span>
+          <strong>Canary facts</strong> — serve each subscriber a few invented facts of its own, so a copy
+          that went through a model&apos;s paraphrase can still be traced to it. Subscribers see that the
+          listing carries them.
+        </span>
+      </label>
       <ErrorBox error={create.error ?? publish.error} />
       <div className="row">
         <button className="btn primary" type="submit" disabled={create.isPending || publish.isPending}>

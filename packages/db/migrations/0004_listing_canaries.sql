@@ -1,0 +1,1 @@
+ALTER TABLE "listings" ADD COLUMN "canaries" boolean DEFAULT false NOT NULL;
