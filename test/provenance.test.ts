@@ -1,12 +1,4 @@
 import { Readable } from "node:stream";
-import {
-  createCube,
-  createListing,
-  createVersion,
-  createVersionInput,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api";
 import { artifacts, queryRows, sql } from "@memstore/db";
 import { decryptText } from "@memstore/privacy";
 import { MemStoreClient, verifyPayload } from "@memstore/sdk";
@@ -42,55 +34,13 @@ const ITEMS = [
 ];
 const jsonl = ITEMS.map((i) => JSON.stringify(i)).join("\n");
 
-/** A cube with one version of `payload`, processed, and a draft listing for it. */
-async function submitted(slug: string, payload: string, manifest: Record<string, unknown> = {}) {
-  const { t, publisher } = bed;
-  const cube = await createCube(t.ctx, publisher, {
-    slug,
-    type: "plaintext",
-    title: slug,
-    description: "",
-    tags: [],
-  });
-  await createVersion(t.ctx, publisher, cube.id, createVersionInput.parse({ version: "1.0.0", manifest }));
-  await uploadPayload(
-    t.ctx,
-    publisher,
-    { cubeId: cube.id, version: "1.0.0" },
-    Readable.from([Buffer.from(payload)]),
-    "application/x-ndjson",
-  );
-  await submitVersion(t.ctx, publisher, cube.id, "1.0.0");
-  await t.runner.idle();
-  const listing = await createListing(t.ctx, publisher, {
-    cube_id: cube.id,
-    visibility: "public",
-    pricing: { model: "free" },
-    terms: {},
-  });
-  return { cube, listing };
-}
+const submitted = (slug: string, payload: string, manifest: Record<string, unknown> = {}) =>
+  bed.submittedCube(slug, payload, manifest);
 
 const getVersion = (cubeId: string) =>
   bed.api("GET", `/api/v1/cubes/${cubeId}/versions/1.0.0`, bed.publisherKey);
 
-/** A subscriber organisation with a vault holding the listing; returns its key and vault. */
-async function subscriber(name: string, listingId: string) {
-  const key = await bed.organization(name, `owner@${name.toLowerCase().replace(/\W+/g, "-")}.example.com`);
-  const vault = (await bed.api("POST", "/api/v1/vaults", key, { name: "main" })).body as { id: string };
-  expect((await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, key)).status).toBe(201);
-  const install = await bed.api("POST", `/api/v1/vaults/${vault.id}/installs`, key, {
-    listing_id: listingId,
-  });
-  expect(install.status).toBe(201);
-  const search = async (query: string) =>
-    (await bed.api("POST", `/api/v1/vaults/${vault.id}/search`, key, { query, top_k: 5 })).body
-      .results as Array<{
-      text: string;
-      source: string;
-    }>;
-  return { key, vault, installId: install.body.id as string, search };
-}
+const subscriber = (name: string, listingId: string) => bed.subscriber(name, listingId);
 
 describe("desensitise stage", () => {
   it("rejects a version whose policy leaves a card number and a secret, with the report; its listing cannot go live", async () => {

@@ -43,19 +43,20 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
   }
 
   /** Creates, uploads, submits and waits: the version is ready (or rejected) on return. */
-  async function publishVersion(cubeId: string, version: string, markdown: string) {
-    await createVersion(
-      t.ctx,
-      publisher,
-      cubeId,
-      createVersionInput.parse({ version, manifest: { changelog: `release ${version}` } }),
-    );
+  async function publishVersion(
+    cubeId: string,
+    version: string,
+    payload: string,
+    options: { contentType?: string; manifest?: Record<string, unknown> } = {},
+  ) {
+    const manifest = options.manifest ?? { changelog: `release ${version}` };
+    await createVersion(t.ctx, publisher, cubeId, createVersionInput.parse({ version, manifest }));
     await uploadPayload(
       t.ctx,
       publisher,
       { cubeId, version },
-      Readable.from([Buffer.from(markdown)]),
-      "text/markdown",
+      Readable.from([Buffer.from(payload)]),
+      options.contentType ?? "text/markdown",
     );
     await submitVersion(t.ctx, publisher, cubeId, version);
     await t.runner.idle();
@@ -86,6 +87,43 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
     return { cube, listing };
   }
 
+  /** A plaintext cube with a processed 1.0.0 of JSONL memory items, and a draft listing for it. */
+  async function submittedCube(slug: string, jsonl: string, manifest: Record<string, unknown> = {}) {
+    const cube = await createCube(t.ctx, publisher, {
+      slug,
+      type: "plaintext",
+      title: slug,
+      description: "",
+      tags: [],
+    });
+    await publishVersion(cube.id, "1.0.0", jsonl, { contentType: "application/x-ndjson", manifest });
+    const listing = await createListing(t.ctx, publisher, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    return { cube, listing };
+  }
+
+  /** A subscriber organisation with a vault holding the (published) listing, and a search of it. */
+  async function subscriber(name: string, listingId: string) {
+    const key = await organization(name, `owner@${name.toLowerCase().replace(/\W+/g, "-")}.example.com`);
+    const vault = expectStatus(await api("POST", "/api/v1/vaults", key, { name: "main" }), 201).body as {
+      id: string;
+    };
+    expectStatus(await api("POST", `/api/v1/store/listings/${listingId}/acquire`, key), 201);
+    const install = expectStatus(
+      await api("POST", `/api/v1/vaults/${vault.id}/installs`, key, { listing_id: listingId }),
+      201,
+    );
+    const search = async (query: string, options: Record<string, unknown> = {}) =>
+      expectStatus(
+        await api("POST", `/api/v1/vaults/${vault.id}/search`, key, { query, top_k: 5, ...options }),
+        200,
+      ).body.results as Array<{ text: string; source: string; metadata: Record<string, unknown> }>;
+    return { key, vault, installId: install.body.id as string, search };
+  }
+
   return {
     t,
     server,
@@ -96,9 +134,19 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
     api,
     publishVersion,
     listedCube,
+    submittedCube,
+    subscriber,
     close: async () => {
       await server.close();
       await t.dispose();
     },
   };
+}
+
+/** The response, if its status is the one expected; else an error showing the body. */
+function expectStatus<R extends { status: number; body: unknown }>(response: R, status: number): R {
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return response;
 }

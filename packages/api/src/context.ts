@@ -1,5 +1,6 @@
 import type { Database, Db } from "@memstore/db";
 import type { Embedder } from "@memstore/inference";
+import type { BatchRecognizer } from "@memstore/privacy";
 import type { JobProducer } from "@memstore/queue";
 import type { BlobStore } from "@memstore/storage";
 import type { Config } from "./env.ts";
@@ -13,6 +14,8 @@ export type AppContext = {
   blobs: BlobStore;
   jobs: JobProducer;
   embedder: Embedder;
+  /** The PERSON/LOCATION model desensitisation runs, when PII_MODEL_DIR names one. */
+  piiModel: BatchRecognizer | null;
   keys: PlatformKeys;
   log: (line: string) => void;
 };

@@ -27,6 +27,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_URL: z.url().optional(),
   EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
+  /** An ONNX token-classification (NER) model for PERSON and LOCATION; unset = the built-in heuristic. */
+  PII_MODEL_DIR: z.string().min(1).optional(),
   MAX_PAYLOAD_BYTES: bytes(512 * MiB),
   MAX_PLAINTEXT_BYTES: bytes(64 * MiB),
   CHUNK_MAX_CHARS: z.coerce.number().int().min(200).max(20_000).default(1200),

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { openDatabase } from "@memstore/db";
-import { createEmbedder } from "@memstore/inference";
+import { createEmbedder, OnnxTokenClassifier } from "@memstore/inference";
 import type { JobProducer } from "@memstore/queue";
 import { createBlobStore } from "@memstore/storage";
 import type { AppContext } from "./context.ts";
@@ -11,7 +11,7 @@ export type Runtime = AppContext & { close(): Promise<void> };
 
 /**
  * Opens the parts named by the configuration: Postgres when DATABASE_URL is set, else the embedded
- * PGlite under the data directory; the blob store; the embedder. The caller brings the job producer
+ * PGlite under the data directory; the blob store; the embedder and the PII model. The caller brings the job producer
  * (BullMQ, or the in-process runner wired to the workers' processors).
  */
 export async function openRuntime(
@@ -26,6 +26,7 @@ export async function openRuntime(
     if (options.migrate) await database.migrate();
     const keys = loadPlatformKeys(config);
     const embedder = await createEmbedder(config.EMBEDDING_MODEL_DIR);
+    const ner = config.PII_MODEL_DIR ? await OnnxTokenClassifier.load(config.PII_MODEL_DIR) : null;
     const blobs = createBlobStore(config.storageUrl);
     return {
       config,
@@ -34,11 +35,13 @@ export async function openRuntime(
       blobs,
       jobs,
       embedder,
+      piiModel: ner && { name: ner.model, findAll: (texts) => ner.classify(texts) },
       keys,
       log: options.log ?? ((line) => console.log(line)),
       close: async () => {
         await jobs.close();
         await embedder.close();
+        await ner?.close();
         await database.close();
       },
     };

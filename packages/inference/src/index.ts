@@ -5,6 +5,7 @@ import { OnnxEmbedder } from "./onnx-embedder.ts";
 export * from "./embedder.ts";
 export { HashEmbedder, wordsOf } from "./hash-embedder.ts";
 export { OnnxEmbedder } from "./onnx-embedder.ts";
+export { type NamedEntity, OnnxTokenClassifier } from "./token-classifier.ts";
 export { preTokenize, WordPieceTokenizer } from "./wordpiece.ts";
 
 /** The configured embedder: an ONNX model when a directory is given, else the built-in one. */

@@ -26,6 +26,8 @@ const tokenizerJsonSchema = z.object({
 });
 
 export type Encoding = { ids: number[]; typeIds: number[]; tokens: string[] };
+/** One word of a text: [start, end) in UTF-16 code units of the original text, and its pieces' ids. */
+export type EncodedWord = { start: number; end: number; ids: number[] };
 
 export class WordPieceTokenizer {
   private readonly vocab: Map<string, number>;
@@ -56,6 +58,25 @@ export class WordPieceTokenizer {
     const tokens = ["[CLS]", ...body, "[SEP]"];
     const ids = tokens.map((t) => this.vocab.get(t)!);
     return { ids, typeIds: ids.map(() => 0), tokens };
+  }
+
+  /**
+   * The text's words with their character spans in the original text and their vocabulary ids, for
+   * models that label words (token classification): every piece of a word points back at the word.
+   */
+  encodeWords(text: string): EncodedWord[] {
+    const out: EncodedWord[] = [];
+    for (const match of text.matchAll(PRE_TOKEN)) {
+      const start = match.index;
+      const pieces = preTokenize(this.normalise(match[0])).flatMap((w) => this.wordPiece(w));
+      if (pieces.length === 0) continue;
+      out.push({ start, end: start + match[0].length, ids: pieces.map((p) => this.vocab.get(p)!) });
+    }
+    return out;
+  }
+
+  idOf(token: string): number {
+    return this.vocab.get(token)!;
   }
 
   private normalise(text: string): string {
@@ -106,6 +127,8 @@ export class WordPieceTokenizer {
 
 /** BertPreTokenizer: split on whitespace, and make every punctuation character its own token. */
 export function preTokenize(text: string): string[] {
-  // BERT's punctuation: the ASCII symbol ranges plus Unicode's P* categories.
-  return text.match(/[^\s!-/:-@[-`{-~\p{P}]+|[!-/:-@[-`{-~\p{P}]/gu) ?? [];
+  return text.match(PRE_TOKEN) ?? [];
 }
+
+// BERT's punctuation: the ASCII symbol ranges plus Unicode's P* categories.
+const PRE_TOKEN = /[^\s!-/:-@[-`{-~\p{P}]+|[!-/:-@[-`{-~\p{P}]/gu;

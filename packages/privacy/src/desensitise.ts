@@ -1,9 +1,15 @@
 import type { Detector } from "./detect.ts";
-import { type Finding, HIGH_RISK } from "./entities.ts";
+import { type BatchRecognizer, type Finding, HIGH_RISK } from "./entities.ts";
 import { applyOperator, type PublisherKeys, Pseudonyms } from "./operators.ts";
 import type { PiiPolicy } from "./policy.ts";
 
-export type DesensitiseOptions = { detector: Detector; policy: PiiPolicy; keys: PublisherKeys };
+export type DesensitiseOptions = {
+  detector: Detector;
+  policy: PiiPolicy;
+  keys: PublisherKeys;
+  /** A model run over each batch of texts (`applyAll`) before the detector, its findings added to it. */
+  model?: BatchRecognizer | null;
+};
 
 /**
  * Desensitises one text after another with one policy, keys and pseudonym table (a cube's items
@@ -35,12 +41,25 @@ export class Desensitiser {
     this.pseudonyms = new Pseudonyms(options.keys.hmacSecret);
   }
 
-  /** The text with the policy applied; `where` names it in the report (e.g. "line 12"). */
-  apply(text: string, where: string): string {
+  /**
+   * Texts with the policy applied, in order (pseudonyms are numbered as they first appear): the
+   * model, if there is one, reads the whole batch first.
+   */
+  async applyAll(entries: ReadonlyArray<{ text: string; where: string }>): Promise<string[]> {
+    const model = this.options.model;
+    const found = model ? await model.findAll(entries.map((e) => e.text)) : null;
+    return entries.map((e, i) => this.apply(e.text, e.where, found?.[i]));
+  }
+
+  /**
+   * The text with the policy applied; `where` names it in the report (e.g. "line 12"). `extra`:
+   * what a batch recogniser found in it (see `applyAll`).
+   */
+  apply(text: string, where: string, extra?: readonly Finding[]): string {
     const { detector, policy, keys } = this.options;
     this.texts++;
     this.bytes += Buffer.byteLength(text);
-    const findings = detector.find(text);
+    const findings = detector.find(text, extra);
     let out = "";
     let at = 0;
     for (const f of findings) {

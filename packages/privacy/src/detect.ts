@@ -13,7 +13,8 @@ export type DetectorOptions = {
   peopleAndPlaces?: Recognizer[];
 };
 
-export type Detector = { find(text: string): Finding[] };
+/** `extra`: findings already made for this text by a batch recogniser (a model), resolved with the rest. */
+export type Detector = { find(text: string, extra?: readonly Finding[]): Finding[] };
 
 /** The recognisers a detector runs (bench/desensitise times each). */
 export function recognizersFor(options: DetectorOptions = {}): Recognizer[] {
@@ -33,8 +34,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   const recognizers = recognizersFor(options);
   const minScore = options.minScore ?? 0.5;
   return {
-    find(text) {
-      const all = recognizers.flatMap((r) => r.find(text)).filter((f) => f.score >= minScore);
+    find(text, extra = []) {
+      const all = [...recognizers.flatMap((r) => r.find(text)), ...extra].filter((f) => f.score >= minScore);
       all.sort((a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start);
       const kept: Finding[] = [];
       for (const finding of all) {

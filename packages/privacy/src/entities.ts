@@ -43,3 +43,12 @@ export interface Recognizer {
   readonly name: string;
   find(text: string): Finding[];
 }
+
+/**
+ * A recogniser that reads many texts at once and answers later: a model (e.g. ONNX token
+ * classification for PERSON and LOCATION), run in batches before the texts are desensitised.
+ */
+export interface BatchRecognizer {
+  readonly name: string;
+  findAll(texts: readonly string[]): Promise<Finding[][]>;
+}

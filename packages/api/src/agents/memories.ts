@@ -1,13 +1,13 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, memories, type Tx, type vaults } from "@memstore/db";
-import { createDetector, Desensitiser, piiPolicySchema, resolvePolicy } from "@memstore/privacy";
+import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { desensitiserFor } from "../desensitiser.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
-import { publisherKeys } from "../secrets.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../views.ts";
@@ -15,16 +15,16 @@ import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schem
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
 
-const detector = createDetector();
-
 /** What a memory's text is stored as: desensitised when its vault says so. */
-function textToStore(ctx: AppContext, vault: typeof vaults.$inferSelect, text: string): string {
+async function textToStore(
+  ctx: AppContext,
+  vault: typeof vaults.$inferSelect,
+  text: string,
+): Promise<string> {
   if (!vault.desensitiseOnWrite) return text;
-  return new Desensitiser({
-    detector,
-    policy: resolvePolicy(piiPolicySchema.parse(vault.piiPolicy)),
-    keys: publisherKeys(ctx.keys, vault.orgId),
-  }).apply(text, "memory");
+  const policy = resolvePolicy(piiPolicySchema.parse(vault.piiPolicy));
+  const [clean] = await desensitiserFor(ctx, vault.orgId, policy).applyAll([{ text, where: "memory" }]);
+  return clean!;
 }
 
 const expiry = (ttlDays: number | undefined) =>
@@ -49,7 +49,7 @@ export async function createMemory(
 ) {
   authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
-  const text = textToStore(ctx, vault, input.text);
+  const text = await textToStore(ctx, vault, input.text);
   const row = await ctx.db.transaction(async (tx) => {
     const memoryId = newId("mem");
     const [created] = await tx
@@ -127,7 +127,7 @@ export async function updateMemory(
     const current = await currentMemory(tx, vault.id, memoryId, true);
     if (current.state !== "activated")
       throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
-    const nextText = input.text === undefined ? current.text : textToStore(ctx, vault, input.text);
+    const nextText = input.text === undefined ? current.text : await textToStore(ctx, vault, input.text);
     const vectors =
       nextText !== current.text
         ? await embedFor(ctx, tx, vault, nextText)

@@ -1,10 +1,10 @@
 import { Readable } from "node:stream";
 import { governanceSchema, newId } from "@memstore/core";
 import { artifacts, cubeVersions, queryRows, sql } from "@memstore/db";
-import { createDetector, Desensitiser, resolvePolicy } from "@memstore/privacy";
+import { type Desensitiser, resolvePolicy } from "@memstore/privacy";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { publisherKeys } from "../secrets.ts";
+import { desensitiserFor, peopleAndPlacesBy } from "../desensitiser.ts";
 import { memoryItems, plaintextFormatOf, withPayloadCounts } from "./ingest-version.ts";
 import { runStage } from "./runs.ts";
 import { InputRejected, readLines } from "./source-lines.ts";
@@ -23,31 +23,33 @@ export async function desensitiseVersion(ctx: AppContext, versionId: string) {
   return runStage(ctx, versionId, "desensitise", async (version) => {
     const format = plaintextFormatOf(version)!;
     const governance = governanceSchema.parse((version.manifest.governance as object | undefined) ?? {});
-    const desensitiser = new Desensitiser({
-      detector: createDetector({ custom: governance.pii_recognizers }),
-      policy: resolvePolicy(governance.pii_policy),
-      keys: publisherKeys(ctx.keys, version.orgId),
-    });
+    const desensitiser = desensitiserFor(
+      ctx,
+      version.orgId,
+      resolvePolicy(governance.pii_policy),
+      governance.pii_recognizers,
+    );
     const lines = readLines(await ctx.blobs.get(version.digest!), version.digest!);
     async function* output() {
       if (format === "jsonl") {
-        for await (const { item, line } of memoryItems(lines)) {
-          const where = `line ${line}`;
-          const clean = {
-            ...item,
-            text: desensitiser.apply(item.text, where),
-            metadata: mapStrings(item.metadata, (s) => desensitiser.apply(s, `${where} metadata`)),
-          };
-          yield `${JSON.stringify(clean)}\n`;
+        for await (const batch of batches(memoryItems(lines), BATCH)) {
+          yield (await desensitiseItems(desensitiser, batch))
+            .map((item) => `${JSON.stringify(item)}\n`)
+            .join("");
         }
       } else {
-        for await (const line of lines) yield `${desensitiser.apply(line.text, `line ${line.number}`)}\n`;
+        for await (const batch of batches(lines, BATCH)) {
+          const clean = await desensitiser.applyAll(
+            batch.map((l) => ({ text: l.text, where: `line ${l.number}` })),
+          );
+          yield clean.map((text) => `${text}\n`).join("");
+        }
       }
     }
     const stored = await ctx.blobs.put(Readable.from(output()), {
       maxBytes: ctx.config.MAX_PLAINTEXT_BYTES * GROWTH,
     });
-    const report = { format, ...desensitiser.report() };
+    const report = { format, people_and_places: peopleAndPlacesBy(ctx), ...desensitiser.report() };
     const blocking = desensitiser.blockingTypes;
     if (blocking.length > 0) {
       await deleteUnlessShared(ctx, stored.digest);
@@ -85,6 +87,40 @@ export async function desensitiseVersion(ctx: AppContext, versionId: string) {
     });
     return { report: { ...report, artifact: stored }, next: "convert" };
   });
+}
+
+/** Items and lines go through in batches, so a PII model reads many texts per run. */
+const BATCH = 32;
+
+async function* batches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const value of source) {
+    batch.push(value);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Memory items with their text and every string of their metadata desensitised, in order. */
+async function desensitiseItems(
+  desensitiser: Desensitiser,
+  batch: Array<{ item: { text: string; metadata?: unknown }; line: number }>,
+) {
+  const entries: Array<{ text: string; where: string }> = [];
+  for (const { item, line } of batch) {
+    entries.push({ text: item.text, where: `line ${line}` });
+    mapStrings(item.metadata, (s) => (entries.push({ text: s, where: `line ${line} metadata` }), s));
+  }
+  const clean = await desensitiser.applyAll(entries);
+  let next = 0;
+  return batch.map(({ item }) => ({
+    ...item,
+    text: clean[next++]!,
+    metadata: mapStrings(item.metadata, () => clean[next++]!),
+  }));
 }
 
 function mapStrings(value: unknown, f: (s: string) => string): Record<string, unknown> {

@@ -1,2 +1,3 @@
 export * from "./onnx-builder.ts";
 export * from "./tiny-encoder.ts";
+export * from "./tiny-ner.ts";

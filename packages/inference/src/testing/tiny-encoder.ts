@@ -114,10 +114,11 @@ export function writeTinyEncoder(dir: string, hidden = 16, seed = 7): TinyEncode
   };
 }
 
-function tinyTokenizerJson() {
+/** A Hugging Face BERT `tokenizer.json` (WordPiece, lower-casing) over the given vocabulary. */
+export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB, maxLength = 128) {
   return {
     version: "1.0",
-    truncation: { direction: "Right", max_length: 128, strategy: "LongestFirst", stride: 0 },
+    truncation: { direction: "Right", max_length: maxLength, strategy: "LongestFirst", stride: 0 },
     padding: null,
     added_tokens: [],
     normalizer: {
@@ -141,7 +142,7 @@ function tinyTokenizerJson() {
       unk_token: "[UNK]",
       continuing_subword_prefix: "##",
       max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(TINY_VOCAB.map((t, i) => [t, i])),
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
     },
   };
 }
