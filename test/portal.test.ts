@@ -184,6 +184,27 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       .toContain("glacier-guides / alpine-rescue-handbook v1.0.0");
     await bed.screenshot(page, "vault-explorer");
 
+    // Privacy: memories agents write are desensitised once the vault says so; the setting persists.
+    await page.getByRole("tab", { name: "Privacy" }).click();
+    await page.getByRole("checkbox", { name: /Desensitise memories agents write/ }).check();
+    await page.getByLabel("EMAIL", { exact: true }).selectOption("redact");
+    await page.getByRole("button", { name: "Save privacy settings" }).click();
+    await visible(page.getByRole("status").filter({ hasText: "Saved." }));
+    await bed.screenshot(page, "vault-privacy");
+    await page.reload();
+    await page.getByRole("tab", { name: "Privacy" }).click();
+    expect(await page.getByRole("checkbox", { name: /Desensitise memories agents write/ }).isChecked()).toBe(
+      true,
+    );
+    expect(await page.getByLabel("EMAIL", { exact: true }).inputValue()).toBe("redact");
+    await page.getByRole("tab", { name: "Own memories" }).click();
+    await page
+      .getByLabel("Text", { exact: true })
+      .fill("Radio the hut warden at warden@hut.example.com first.");
+    await page.getByRole("button", { name: "Save memory" }).click();
+    await visible(page.getByText("Radio the hut warden at  first."));
+    expect(await page.getByText("warden@hut.example.com").count()).toBe(0);
+
     await page.goto("/keys");
     await page.getByLabel("Name", { exact: true }).fill("rescue agent");
     await page.getByLabel("Bound to vault").selectOption({ label: "rescue-agents" });

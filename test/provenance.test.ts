@@ -460,8 +460,14 @@ describe("vault desensitise_on_write", () => {
     });
     expect(updated.body.text).toBe("Call back <EMAIL> on Monday.");
 
+    const redacting = await bed.api("PATCH", `/api/v1/vaults/${vaultId}`, key, {
+      pii_policy: { EMAIL: "redact" },
+    });
+    expect(redacting.body.pii_policy).toEqual({ EMAIL: "redact" });
     const off = await bed.api("PATCH", `/api/v1/vaults/${vaultId}`, key, { desensitise_on_write: false });
     expect(off.body.desensitise_on_write).toBe(false);
+    // A change that leaves the policy out keeps it.
+    expect(off.body.pii_policy).toEqual({ EMAIL: "redact" });
     const raw = await bed.api("POST", `/api/v1/vaults/${vaultId}/memories`, key, {
       text: "Mail jane.doe@example.org.",
     });

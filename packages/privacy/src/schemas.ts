@@ -25,7 +25,7 @@ export const operatorSchema = z.discriminatedUnion("operator", [
 export type Operator = z.infer<typeof operatorSchema>;
 export type OperatorName = Operator["operator"];
 
-const OPERATOR_NAMES = [
+export const OPERATOR_NAMES = [
   "redact",
   "replace",
   "mask",

@@ -11,8 +11,8 @@ import { searchVault } from "../agents/search-vault.ts";
 import { pageQuery } from "../pagination.ts";
 import { orgProcedure, router } from "../trpc/init.ts";
 import { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
-import { createVaultInput, installInput } from "./schemas.ts";
-import { createVault, getVault, listVaults } from "./vaults.ts";
+import { createVaultInput, installInput, updateVaultInput } from "./schemas.ts";
+import { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 
 const vaultRef = z.object({ vault_id: z.string().min(1) });
 const installRef = vaultRef.extend({ install_id: z.string().min(1) });
@@ -24,6 +24,9 @@ export const vaultsRouter = router({
   create: orgProcedure
     .input(createVaultInput)
     .mutation(({ ctx, input }) => createVault(ctx.app, ctx.subject, input)),
+  update: orgProcedure
+    .input(vaultRef.extend(updateVaultInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) => updateVault(ctx.app, ctx.subject, vault_id, input)),
   installs: orgProcedure
     .input(vaultRef.extend(pageQuery.shape))
     .query(({ ctx, input }) => listInstalls(ctx.app, ctx.subject, input.vault_id, input)),

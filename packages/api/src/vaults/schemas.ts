@@ -17,7 +17,8 @@ export const updateVaultInput = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
     desensitise_on_write: z.boolean().optional(),
-    pii_policy: piiPolicySchema.optional(),
+    // Without the schema's default: a change that leaves the policy out keeps the one set.
+    pii_policy: piiPolicySchema.unwrap().optional(),
   })
   .strict();
 

@@ -480,8 +480,8 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       <Field label="Currency" error={errors["pricing.currency"]}>
         {(a) => <input {...a} name="currency" placeholder="eur" />}
       </Field>
-      <label className="row small" style={{ alignItems: "flex-start" }}>
-        <input type="checkbox" name="canaries" style={{ marginTop: "0.2rem" }} />
+      <label className="check small">
+        <input type="checkbox" name="canaries" />
         <span>
           <strong>Canary facts</strong> — serve each subscriber a few invented facts of its own, so a copy
           that went through a model&apos;s paraphrase can still be traced to it. Subscribers see that the
