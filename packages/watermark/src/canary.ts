@@ -77,16 +77,19 @@ function inventedWord(bytes: Buffer): string {
   return word[0]!.toUpperCase() + word.slice(1);
 }
 
+/** The install's i-th canary. */
+function canaryAt(key: Buffer | string, i: number): Canary {
+  const b = bytesOf(key, `canary\0${i}`, 24);
+  const term = `${inventedWord(b.subarray(0, 10))} ${inventedWord(b.subarray(10, 20))}`;
+  const text = TEMPLATES[b[20]! % TEMPLATES.length]!.replace("{T}", term)
+    .replace("{N}", String(3 + (b[21]! % 9)))
+    .replace("{P}", `Dr. ${SURNAMES[b[22]! % SURNAMES.length]!}`);
+  return { term, text };
+}
+
 /** The canaries of the install whose key this is (see `canaryKey`). */
 export function canariesOf(key: Buffer | string): Canary[] {
-  return Array.from({ length: CANARIES_PER_INSTALL }, (_, i) => {
-    const b = bytesOf(key, `canary\0${i}`, 24);
-    const term = `${inventedWord(b.subarray(0, 10))} ${inventedWord(b.subarray(10, 20))}`;
-    const text = TEMPLATES[b[20]! % TEMPLATES.length]!.replace("{T}", term)
-      .replace("{N}", String(3 + (b[21]! % 9)))
-      .replace("{P}", `Dr. ${SURNAMES[b[22]! % SURNAMES.length]!}`);
-    return { term, text };
-  });
+  return Array.from({ length: CANARIES_PER_INSTALL }, (_, i) => canaryAt(key, i));
 }
 
 /** The per-install canary key, from the platform secret. */
@@ -101,7 +104,7 @@ export function canaryKey(secret: Buffer | string, installId: string): Buffer {
 export function canaryForChunk(key: Buffer | string, chunkId: string): Canary | null {
   const [pick, which] = bytesOf(key, `chunk\0${chunkId}`, 2);
   if (pick! >= CARRY_RATE) return null;
-  return canariesOf(key)[which! % CANARIES_PER_INSTALL]!;
+  return canaryAt(key, which! % CANARIES_PER_INSTALL);
 }
 
 /**
