@@ -40,6 +40,7 @@ const STATUS_BY_CODE = {
   safetensors_metadata: 422,
   safetensors_size_mismatch: 422,
   tar_unsafe: 422,
+  tar_invalid: 422,
   rate_limited: 429,
   internal: 500,
   dependency_down: 503,
