@@ -103,9 +103,38 @@ function convertBlock(input: Uint8Array, from: FloatDtype, to: FloatDtype): Uint
 }
 
 /**
- * Converts a stream of `from` elements to `to`, chunk by chunk: memory holds one chunk (and the
- * few bytes of an element cut between two chunks), however long the stream.
+ * Re-blocks a byte stream into fresh, aligned blocks of whole `size`-byte elements (typed arrays need
+ * their offset to be a multiple of the element size): memory holds one chunk and the few bytes of an
+ * element cut between two chunks.
  */
+export async function* wholeElements(
+  chunks: ByteSource,
+  size: number,
+  what = "element",
+): AsyncGenerator<Uint8Array> {
+  let carry = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    const total = carry.length + chunk.length;
+    const whole = total - (total % size);
+    if (whole === 0) {
+      carry = Buffer.concat([carry, chunk]);
+      continue;
+    }
+    const block = new Uint8Array(whole);
+    block.set(carry.subarray(0, Math.min(carry.length, whole)));
+    if (carry.length < whole) block.set(chunk.subarray(0, whole - carry.length), carry.length);
+    carry = Buffer.from(chunk.subarray(whole - carry.length));
+    yield block;
+  }
+  if (carry.length > 0) {
+    throw new AppError(
+      "safetensors_byte_length",
+      `the data ends inside a ${what} (${carry.length} bytes left)`,
+    );
+  }
+}
+
+/** Converts a stream of `from` elements to `to`, chunk by chunk, in constant memory. */
 export async function* convertFloats(
   chunks: ByteSource,
   from: FloatDtype,
@@ -115,27 +144,8 @@ export async function* convertFloats(
     yield* chunks;
     return;
   }
-  const size = DTYPE_SIZES[from];
-  let carry = new Uint8Array(0);
-  for await (const chunk of chunks) {
-    const total = carry.length + chunk.length;
-    const whole = total - (total % size);
-    if (whole === 0) {
-      carry = Buffer.concat([carry, chunk]);
-      continue;
-    }
-    // A fresh, aligned copy: typed arrays need their offset to be a multiple of the element size.
-    const block = new Uint8Array(whole);
-    block.set(carry.subarray(0, Math.min(carry.length, whole)));
-    if (carry.length < whole) block.set(chunk.subarray(0, whole - carry.length), carry.length);
-    carry = Buffer.from(chunk.subarray(whole - carry.length));
+  for await (const block of wholeElements(chunks, DTYPE_SIZES[from], `${from} element`)) {
     yield convertBlock(block, from, to);
-  }
-  if (carry.length > 0) {
-    throw new AppError(
-      "safetensors_byte_length",
-      `the data ends inside a ${from} element (${carry.length} bytes left)`,
-    );
   }
 }
 

@@ -3,3 +3,7 @@ export * from "./dtype.ts";
 export * from "./safetensors.ts";
 export * from "./pickle.ts";
 export * from "./tar.ts";
+export * from "./architecture.ts";
+export * from "./lora.ts";
+export * from "./kv.ts";
+export * from "./stats.ts";
