@@ -40,3 +40,4 @@ export * from "./identity/members.ts";
 export * from "./audit/audit-log.ts";
 export * from "./audit/schemas.ts";
 export * from "./usage/usage-report.ts";
+export * from "./models/base-models.ts";

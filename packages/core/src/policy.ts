@@ -58,6 +58,9 @@ export const ACTIONS = {
   "member.read": { scope: "admin", roles: READERS },
   "member.manage": { scope: "admin", roles: MANAGERS },
   "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
+  // The base model registry is shared by every tenant: read by any publisher, extended by admins.
+  "model.read": { scope: "publish", roles: READERS },
+  "model.register": { scope: "admin", roles: MANAGERS },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACTIONS;

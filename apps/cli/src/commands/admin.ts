@@ -1,4 +1,8 @@
-import { createOrganization } from "@memstore/api";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { createOrganization, insertBaseModel, registerBaseModelInput } from "@memstore/api";
 import { Command } from "commander";
 import { openCommandRuntime } from "../runtime.ts";
 
@@ -21,6 +25,37 @@ export function adminCommand(): Command {
           ownerPassword: options.password,
         });
         console.log(JSON.stringify(created));
+      } finally {
+        await ctx.close();
+      }
+    });
+  admin
+    .command("register-model")
+    .argument("<dir>", "a model directory with config.json and tokenizer.json (as on the Hugging Face Hub)")
+    .option(
+      "--name <name>",
+      "the name packs and snapshots use (default: config.json's _name_or_path, else the directory's name)",
+    )
+    .description("register a base model that LoRA packs and KV snapshots are validated against")
+    .action(async (dir: string, options: { name?: string }) => {
+      const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+      const tokenizer = await readFile(join(dir, "tokenizer.json"));
+      const name =
+        options.name ??
+        (typeof config._name_or_path === "string" && config._name_or_path
+          ? config._name_or_path
+          : basename(resolve(dir)));
+      const input = registerBaseModelInput.parse({
+        name,
+        config,
+        tokenizer_sha256: createHash("sha256").update(tokenizer).digest("hex"),
+      });
+      const ctx = await openCommandRuntime({ migrate: true, quiet: true });
+      try {
+        const stored = await ctx.blobs.put(Readable.from([tokenizer]), { maxBytes: tokenizer.length });
+        console.log(
+          JSON.stringify(await insertBaseModel(ctx, input, { orgId: null, actor: "cli" }, stored.digest)),
+        );
       } finally {
         await ctx.close();
       }

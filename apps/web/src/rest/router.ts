@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, authenticateApiKey } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import { buildOpenApi } from "./openapi.ts";
@@ -5,6 +7,7 @@ import { problem, problemFrom } from "./problem.ts";
 import { json, type RouteDef } from "./route.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
@@ -15,6 +18,7 @@ import { vaultRoutes } from "./routes/vaults.ts";
 export const ROUTES: RouteDef[] = [
   ...systemRoutes,
   ...keyRoutes,
+  ...modelRoutes,
   ...provenanceRoutes,
   ...publishingRoutes,
   ...storeRoutes,
@@ -116,4 +120,10 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
     parts.push(part);
   }
   return new TextDecoder("utf-8").decode(Buffer.concat(parts));
+}
+
+/** A request body as a Node stream, for handlers that stream it on (payload uploads); 400 when empty. */
+export function bodyStream(request: Request): Readable {
+  if (!request.body) throw new AppError("invalid_input", "the request has no body");
+  return Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>);
 }

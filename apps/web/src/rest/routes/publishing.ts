@@ -1,5 +1,3 @@
-import { Readable } from "node:stream";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import {
   createCube,
   createCubeInput,
@@ -19,6 +17,7 @@ import {
 } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import { json, route } from "../route.ts";
+import { bodyStream } from "../router.ts";
 
 export const publishingRoutes = [
   route({
@@ -76,12 +75,11 @@ export const publishingRoutes = [
     rawBody: [...new Set(Object.values(PAYLOAD_FORMATS).flatMap((f) => Object.keys(f)))],
     handler: async ({ ctx, subject, params, request }) => {
       if (!request.body) throw new AppError("content_rejected", "the payload is empty");
-      const body = Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>);
       return uploadPayload(
         ctx,
         subject,
         { cubeId: params.cube_id!, version: params.version! },
-        body,
+        bodyStream(request),
         request.headers.get("content-type"),
       );
     },

@@ -1,0 +1,49 @@
+import {
+  getBaseModel,
+  listBaseModels,
+  pageQuery,
+  registerBaseModel,
+  registerBaseModelInput,
+  uploadTokenizer,
+} from "@memstore/api";
+import { json, route } from "../route.ts";
+import { bodyStream } from "../router.ts";
+
+export const modelRoutes = [
+  route({
+    method: "POST",
+    path: "/api/v1/base-models",
+    summary: "Register a base model from its config.json and tokenizer hash (409 if the name is taken)",
+    tag: "models",
+    scope: "admin",
+    body: registerBaseModelInput,
+    handler: async ({ ctx, subject, body }) => json(await registerBaseModel(ctx, subject, body), 201),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/base-models",
+    summary: "The base models binary cubes are validated against",
+    tag: "models",
+    scope: "publish",
+    query: pageQuery,
+    handler: ({ ctx, subject, query }) => listBaseModels(ctx, subject, query),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/base-models/{model_id}",
+    summary: "A registered base model",
+    tag: "models",
+    scope: "publish",
+    handler: ({ ctx, subject, params }) => getBaseModel(ctx, subject, params.model_id!),
+  }),
+  route({
+    method: "PUT",
+    path: "/api/v1/base-models/{model_id}/tokenizer",
+    summary: "Attach the model's tokenizer.json (it must hash to the registered tokenizer_sha256)",
+    tag: "models",
+    scope: "admin",
+    rawBody: ["application/json"],
+    handler: ({ ctx, subject, params, request }) =>
+      uploadTokenizer(ctx, subject, params.model_id!, bodyStream(request)),
+  }),
+];

@@ -1,0 +1,187 @@
+import type { Readable } from "node:stream";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { baseModels, type Executor } from "@memstore/db";
+import { type Architecture, architectureOf, type BaseModelRef } from "@memstore/formats";
+import { asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+
+/**
+ * The base model registry: what validation checks LoRA packs and KV snapshots against. A model is
+ * registered once, platform-wide, from its `config.json` and its tokenizer's hash; the organisation
+ * that registered it may attach the `tokenizer.json` itself (checked against the hash).
+ */
+export const registerBaseModelInput = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.-]+(\/[\w.-]+)?$/, "a model name is 'owner/model' or 'model' (letters, digits, . _ -)"),
+    config: z.record(z.string(), z.unknown()),
+    tokenizer_sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256"),
+  })
+  .strict();
+
+/** The largest tokenizer.json taken (Llama 3's is 9 MB). */
+const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
+
+type BaseModelRow = typeof baseModels.$inferSelect;
+
+export function baseModelView(m: BaseModelRow) {
+  const a = m.architecture;
+  return {
+    id: m.id,
+    name: m.name,
+    architecture: {
+      layers: a.layers,
+      hidden_size: a.hiddenSize,
+      heads: a.heads,
+      kv_heads: a.kvHeads,
+      head_dim: a.headDim,
+      intermediate_size: a.intermediateSize,
+      vocab_size: a.vocabSize,
+    },
+    tokenizer_sha256: m.tokenizerSha256,
+    tokenizer_uploaded: m.tokenizerDigest !== null,
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+export async function registerBaseModel(
+  ctx: AppContext,
+  subject: Subject,
+  input: z.infer<typeof registerBaseModelInput>,
+) {
+  authorize(subject, "model.register", { orgId: subject.orgId });
+  return insertBaseModel(ctx, input, { orgId: subject.orgId, actor: actorOf(subject) });
+}
+
+/**
+ * Registers a model for an organisation's admin, or for the operator at the command line (no
+ * organisation; the tokenizer file is attached in the same step).
+ */
+export async function insertBaseModel(
+  ctx: AppContext,
+  input: z.infer<typeof registerBaseModelInput>,
+  by: { orgId: string | null; actor: string },
+  tokenizerDigest: string | null = null,
+) {
+  const architecture: Architecture = architectureOf(input.config);
+  return ctx.db.transaction(async (tx) => {
+    const [taken] = await tx
+      .select({ id: baseModels.id })
+      .from(baseModels)
+      .where(eq(baseModels.name, input.name));
+    if (taken) throw new AppError("conflict", `base model '${input.name}' is already registered`);
+    const [row] = await tx
+      .insert(baseModels)
+      .values({
+        id: newId("bm"),
+        name: input.name,
+        config: input.config,
+        architecture,
+        tokenizerSha256: input.tokenizer_sha256,
+        tokenizerDigest,
+        registeredByOrgId: by.orgId,
+      })
+      .returning();
+    if (by.orgId) {
+      await recordAudit(tx, {
+        orgId: by.orgId,
+        actor: by.actor,
+        action: "base_model.registered",
+        objectType: "base_model",
+        objectId: row!.id,
+        data: { name: input.name, architecture },
+      });
+    }
+    ctx.log(`base model ${input.name} registered by ${by.actor}`);
+    return baseModelView(row!);
+  });
+}
+
+/** Attaches the model's `tokenizer.json`; a file whose SHA-256 is not the registered one is refused. */
+export async function uploadTokenizer(
+  ctx: AppContext,
+  subject: Subject,
+  id: string,
+  body: Readable | AsyncIterable<Uint8Array>,
+) {
+  authorize(subject, "model.register", { orgId: subject.orgId });
+  const model = await loadBaseModel(ctx.db, id);
+  if (model.registeredByOrgId !== subject.orgId) {
+    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
+  }
+  let stored;
+  try {
+    stored = await ctx.blobs.put(body, {
+      maxBytes: MAX_TOKENIZER_BYTES,
+      expectedDigest: `sha256:${model.tokenizerSha256}`,
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "content_rejected") {
+      throw new AppError(
+        "content_rejected",
+        `this tokenizer.json does not hash to the registered tokenizer_sha256 of '${model.name}'`,
+      );
+    }
+    throw error;
+  }
+  const [row] = await ctx.db
+    .update(baseModels)
+    .set({ tokenizerDigest: stored.digest })
+    .where(eq(baseModels.id, model.id))
+    .returning();
+  return baseModelView(row!);
+}
+
+export async function listBaseModels(ctx: AppContext, subject: Subject, page: PageQuery) {
+  authorize(subject, "model.read");
+  const rows = await ctx.db
+    .select()
+    .from(baseModels)
+    .orderBy(asc(baseModels.name))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(rows.map(baseModelView), page);
+}
+
+export async function getBaseModel(ctx: AppContext, subject: Subject, id: string) {
+  authorize(subject, "model.read");
+  return baseModelView(await loadBaseModel(ctx.db, id));
+}
+
+async function loadBaseModel(db: Executor, id: string) {
+  const [row] = await db.select().from(baseModels).where(eq(baseModels.id, id));
+  if (!row) notFound("base model");
+  return row;
+}
+
+/** The registered model of this name as validation needs it, or null. */
+export async function findBaseModel(
+  db: Executor,
+  name: string,
+): Promise<(BaseModelRef & { row: BaseModelRow }) | null> {
+  const [row] = await db.select().from(baseModels).where(eq(baseModels.name, name));
+  if (!row) return null;
+  return { name: row.name, architecture: row.architecture, tokenizerSha256: row.tokenizerSha256, row };
+}
+
+/** The registered model a cube names, or 422 `base_model_unknown` listing what is registered. */
+export async function requireBaseModel(db: Executor, name: string) {
+  const found = await findBaseModel(db, name);
+  if (found) return found;
+  const known = await db
+    .select({ name: baseModels.name })
+    .from(baseModels)
+    .orderBy(asc(baseModels.name))
+    .limit(20);
+  throw new AppError(
+    "base_model_unknown",
+    `base model '${name}' is not in the registry (${known.length ? `registered: ${known.map((k) => k.name).join(", ")}` : "none is registered"}); an admin registers it with \`memstore admin register-model\` or POST /api/v1/base-models`,
+  );
+}
