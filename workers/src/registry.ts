@@ -11,6 +11,7 @@ export function createProcessors(ctx: AppContext): ProcessorRegistry {
     desensitise: pipelineStage("desensitise")(ctx),
     convert: pipelineStage("convert")(ctx),
     embed: pipelineStage("embed")(ctx),
+    validate: pipelineStage("validate")(ctx),
     sign: pipelineStage("sign")(ctx),
     fanout: fanout(ctx),
     "deliver-webhook": deliverWebhookJob(ctx),

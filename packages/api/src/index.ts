@@ -14,6 +14,7 @@ export { desensitiseVersion } from "./pipeline/desensitise-version.ts";
 export { embedVersion } from "./pipeline/embed-version.ts";
 export { ingestVersion } from "./pipeline/ingest-version.ts";
 export { signVersion } from "./pipeline/sign-version.ts";
+export { validateVersion } from "./pipeline/validate-version.ts";
 export * from "./publishing/cubes.ts";
 export * from "./publishing/listings.ts";
 export * from "./publishing/versions.ts";

@@ -11,6 +11,9 @@ export const QUEUES = {
   desensitise: { concurrency: 1 },
   // Embedding is CPU-bound (onnxruntime uses the cores itself): one at a time per worker.
   embed: { concurrency: 1 },
+  // Validating a binary reads every tensor (and, with a registered ONNX export, runs the model):
+  // CPU-bound, one at a time per worker.
+  validate: { concurrency: 1 },
   // Fan-out is a few queries per event: several at once.
   events: { concurrency: 4 },
   // Webhook deliveries wait on other people's servers (up to a 10 s timeout each): many at once.
@@ -59,6 +62,13 @@ export const JOBS = {
     payload: versionPayload,
     // Embedding resumes where it stopped (only rows without a vector are embedded), so a retry
     // after a crash costs little; 5 attempts ride out a short outage.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  validate: {
+    queue: "validate",
+    payload: versionPayload,
+    // Bad tensors reject on the first attempt; retries are for an outage. It stores nothing.
     attempts: 5,
     backoffMs: 2_000,
   },

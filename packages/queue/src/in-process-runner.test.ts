@@ -9,6 +9,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     desensitise: none,
     convert: none,
     embed: none,
+    validate: none,
     sign: none,
     fanout: none,
     "deliver-webhook": none,

@@ -5,16 +5,18 @@ import {
   embedVersion,
   ingestVersion,
   signVersion,
+  validateVersion,
 } from "@memstore/api";
 import type { JobName, Processor } from "@memstore/queue";
 
-type Stage = "ingest" | "desensitise" | "convert" | "embed" | "sign";
+type Stage = "ingest" | "desensitise" | "convert" | "embed" | "validate" | "sign";
 
 const STAGES: Record<Stage, (ctx: AppContext, versionId: string) => Promise<string>> = {
   ingest: ingestVersion,
   desensitise: desensitiseVersion,
   convert: convertVersion,
   embed: embedVersion,
+  validate: validateVersion,
   sign: signVersion,
 };
 

@@ -3,6 +3,7 @@ import { artifacts, chunks, cubeVersions, type Tx } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { memoryItems, plaintextFormatOf, withPayloadCounts } from "./ingest-version.ts";
+import { convertBinary } from "./binary.ts";
 import { runStage } from "./runs.ts";
 import { type Line, readLines } from "./source-lines.ts";
 
@@ -18,6 +19,7 @@ type ChunkRow = typeof chunks.$inferInsert;
  */
 export async function convertVersion(ctx: AppContext, versionId: string) {
   return runStage(ctx, versionId, "convert", async (version) => {
+    if (version.manifest.type !== "plaintext") return convertBinary(ctx, version);
     const [artifact] = await ctx.db
       .select()
       .from(artifacts)

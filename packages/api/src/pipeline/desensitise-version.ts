@@ -1,11 +1,12 @@
 import { Readable } from "node:stream";
-import { governanceSchema, newId } from "@memstore/core";
-import { artifacts, cubeVersions, queryRows, sql } from "@memstore/db";
+import { governanceSchema } from "@memstore/core";
+import { cubeVersions, queryRows, sql } from "@memstore/db";
 import { type Desensitiser, resolvePolicy } from "@memstore/privacy";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { desensitiserFor, peopleAndPlacesBy } from "../desensitiser.ts";
 import { memoryItems, plaintextFormatOf, withPayloadCounts } from "./ingest-version.ts";
+import { saveArtifact } from "./artifacts.ts";
 import { runStage } from "./runs.ts";
 import { InputRejected, readLines } from "./source-lines.ts";
 
@@ -62,20 +63,12 @@ export async function desensitiseVersion(ctx: AppContext, versionId: string) {
       );
     }
     await ctx.db.transaction(async (tx) => {
-      await tx
-        .insert(artifacts)
-        .values({
-          id: newId("art"),
-          versionId,
-          role: "desensitised",
-          digest: stored.digest,
-          size: stored.size,
-          contentType: version.contentType,
-        })
-        .onConflictDoUpdate({
-          target: [artifacts.versionId, artifacts.role, artifacts.forOrgId],
-          set: { digest: stored.digest, size: stored.size },
-        });
+      await saveArtifact(tx, {
+        versionId,
+        role: "desensitised",
+        ...stored,
+        contentType: version.contentType,
+      });
       await tx
         .update(cubeVersions)
         .set({

@@ -3,6 +3,7 @@ import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { PAYLOAD_FORMATS } from "../publishing/versions.ts";
+import { ingestBinary } from "./binary.ts";
 import { runStage } from "./runs.ts";
 import { InputRejected, type Line, readLines } from "./source-lines.ts";
 
@@ -14,6 +15,7 @@ import { InputRejected, type Line, readLines } from "./source-lines.ts";
  */
 export async function ingestVersion(ctx: AppContext, versionId: string) {
   return runStage(ctx, versionId, "ingest", async (version) => {
+    if (version.manifest.type !== "plaintext") return ingestBinary(ctx, version);
     const format = plaintextFormatOf(version);
     if (!format || !version.digest)
       throw new InputRejected({ code: "unsupported_format", message: "no plaintext payload" });

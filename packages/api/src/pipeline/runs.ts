@@ -37,7 +37,8 @@ export async function finishRun(
     .where(eq(processingRuns.id, runId));
 }
 
-export type Rejection = { code: string; message: string; line?: number; byte_offset?: number };
+/** What is wrong and where: a line or byte offset of a text, a tensor, a tar path or a config field. */
+export type Rejection = { code: string; message: string } & Record<string, unknown>;
 
 /** Marks a version rejected and its stage failed with a report naming what is wrong and where. */
 export async function rejectVersion(
@@ -54,7 +55,7 @@ export async function rejectVersion(
 }
 
 type VersionRow = typeof cubeVersions.$inferSelect;
-type NextStage = "desensitise" | "convert" | "embed" | "sign";
+type NextStage = "desensitise" | "convert" | "embed" | "validate" | "sign";
 
 /** What a stage's work ends with: its report and the stage to enqueue next (none: it finished the version). */
 export type StageOutcome = { report: Record<string, unknown>; next?: NextStage } | "finished-in-transaction";

@@ -22,8 +22,8 @@ export const PAYLOAD_FORMATS: Record<CubeType, Record<string, string>> = {
     "text/markdown": "markdown",
     "text/plain": "text",
   },
-  activation: {},
-  parametric: {},
+  activation: { "application/vnd.safetensors": "safetensors" },
+  parametric: { "application/x-tar": "peft-tar" },
 };
 
 export async function createVersion(

@@ -1,0 +1,45 @@
+import { newId } from "@memstore/core";
+import { artifacts, type Executor } from "@memstore/db";
+import { and, eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+
+export type ArtifactRef = { digest: string; size: number };
+
+/** Records (or replaces, on a rerun) a version's artifact of this role, shared or for one org. */
+export async function saveArtifact(
+  db: Executor,
+  artifact: ArtifactRef & { versionId: string; role: string; forOrgId?: string; contentType: string | null },
+) {
+  await db
+    .insert(artifacts)
+    .values({ id: newId("art"), forOrgId: "", ...artifact })
+    .onConflictDoUpdate({
+      target: [artifacts.versionId, artifacts.role, artifacts.forOrgId],
+      set: { digest: artifact.digest, size: artifact.size },
+    });
+}
+
+/** A version's artifact of this role (shared unless `forOrgId`), or null. */
+export async function findArtifact(db: Executor, versionId: string, role: string, forOrgId = "") {
+  const [row] = await db
+    .select()
+    .from(artifacts)
+    .where(
+      and(eq(artifacts.versionId, versionId), eq(artifacts.role, role), eq(artifacts.forOrgId, forOrgId)),
+    );
+  return row ?? null;
+}
+
+/** Bytes [start, end) of a blob, opened only when read (so a writer can line up many without opening them). */
+export function blobRange(
+  ctx: AppContext,
+  digest: string,
+  start: number,
+  end: number,
+): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (end > start) yield* await ctx.blobs.get(digest, { start, end: end - 1 });
+    },
+  };
+}
