@@ -46,7 +46,7 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
   async function publishVersion(
     cubeId: string,
     version: string,
-    payload: string,
+    payload: string | Uint8Array,
     options: { contentType?: string; manifest?: Record<string, unknown> } = {},
   ) {
     const manifest = options.manifest ?? { changelog: `release ${version}` };
@@ -55,7 +55,7 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
       t.ctx,
       publisher,
       { cubeId, version },
-      Readable.from([Buffer.from(payload)]),
+      Readable.from([typeof payload === "string" ? Buffer.from(payload) : payload]),
       options.contentType ?? "text/markdown",
     );
     await submitVersion(t.ctx, publisher, cubeId, version);

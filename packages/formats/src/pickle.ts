@@ -30,3 +30,38 @@ export function refusePickle(name: string | null, head: Uint8Array): void {
     );
   }
 }
+
+/** How many leading bytes the sniffing looks at. */
+export const PICKLE_SNIFF_BYTES = 4096;
+
+/**
+ * Passes a stream through once its first bytes are known not to be a pickle (415 `pickle_refused`
+ * otherwise, before anything of it is stored).
+ */
+export async function* refusingPickle(
+  source: AsyncIterable<Uint8Array>,
+  name: string | null = null,
+): AsyncGenerator<Uint8Array> {
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let checked = false;
+  for await (const chunk of source) {
+    if (checked) {
+      yield chunk;
+      continue;
+    }
+    head.push(chunk);
+    headBytes += chunk.length;
+    if (headBytes >= PICKLE_SNIFF_BYTES) {
+      const bytes = Buffer.concat(head);
+      refusePickle(name, bytes);
+      checked = true;
+      yield bytes;
+    }
+  }
+  if (!checked) {
+    const bytes = Buffer.concat(head);
+    refusePickle(name, bytes);
+    if (bytes.length) yield bytes;
+  }
+}

@@ -1,6 +1,7 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { AppError, type CubeType, manifestDraftSchema, newId, notFound, type Subject } from "@memstore/core";
 import { cubeVersions, type Executor, organizations, processingRuns } from "@memstore/db";
+import { refusingPickle } from "@memstore/formats";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
@@ -173,8 +174,15 @@ export async function uploadPayload(
   body: Readable | AsyncIterable<Uint8Array>,
   contentType: string | null,
 ) {
-  const { version: row, mediaType, maxBytes } = await preparePayloadUpload(ctx, subject, ref, contentType);
-  const stored = await ctx.blobs.put(body, { maxBytes });
+  const {
+    cube,
+    version: row,
+    mediaType,
+    maxBytes,
+  } = await preparePayloadUpload(ctx, subject, ref, contentType);
+  // A binary that is really a pickle is refused before a byte of it is stored.
+  const stream = cube.type === "plaintext" ? body : Readable.from(refusingPickle(body));
+  const stored = await ctx.blobs.put(stream, { maxBytes });
   await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(cubeVersions)
