@@ -2,3 +2,4 @@ export * from "./fingerprint.ts";
 export * from "./reed-solomon.ts";
 export * from "./signing.ts";
 export * from "./canary.ts";
+export * from "./tensors.ts";
