@@ -106,7 +106,7 @@ describe("base model registry", () => {
       fetch(`${bed.server.url}/api/v1/base-models/${id}/tokenizer`, {
         method: "PUT",
         headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/json" },
-        body,
+        body: new Uint8Array(body),
       });
     const wrong = await put(Buffer.from('{"other":true}'));
     expect(wrong.status).toBe(422);
@@ -299,7 +299,7 @@ describe("KV snapshots", () => {
     const upload = await fetch(`${bed.server.url}/api/v1/cubes/${cube.id}/versions/1.0.0/payload`, {
       method: "PUT",
       headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/vnd.safetensors" },
-      body: Buffer.concat([Buffer.from([0x80, 0x04, 0x95]), Buffer.alloc(10_000)]),
+      body: new Uint8Array(Buffer.concat([Buffer.from([0x80, 0x04, 0x95]), Buffer.alloc(10_000)])),
     });
     expect(upload.status).toBe(415);
     const problem = await upload.json();

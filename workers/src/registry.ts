@@ -2,6 +2,7 @@ import type { AppContext } from "@memstore/api";
 import type { ProcessorRegistry } from "@memstore/queue";
 import { deliverWebhookJob } from "./jobs/deliver-webhook.ts";
 import { fanout } from "./jobs/fanout.ts";
+import { fingerprintJob } from "./jobs/fingerprint.ts";
 import { pipelineStage } from "./jobs/pipeline.ts";
 
 /** Every job's processor; BullMQ workers and the embedded in-process runner both call these. */
@@ -13,6 +14,7 @@ export function createProcessors(ctx: AppContext): ProcessorRegistry {
     embed: pipelineStage("embed")(ctx),
     validate: pipelineStage("validate")(ctx),
     sign: pipelineStage("sign")(ctx),
+    fingerprint: fingerprintJob(ctx),
     fanout: fanout(ctx),
     "deliver-webhook": deliverWebhookJob(ctx),
   };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, userSubject } from "@memstore/api";
 import { createAuditExport } from "./portal/audit-export.ts";
@@ -8,6 +9,7 @@ import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
 import { createPageGuards } from "./portal/page-guards.ts";
 import { createTrpcHandler } from "./portal/trpc-handler.ts";
+import { nodeBodyOf } from "./rest/download.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
@@ -129,6 +131,12 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     headers[name] = value;
   });
   res.writeHead(response.status, headers);
+  const nodeBody = nodeBodyOf(response);
+  if (nodeBody) {
+    res.on("close", () => nodeBody.destroy());
+    await pipeline(nodeBody, res).catch(() => nodeBody.destroy());
+    return;
+  }
   if (!response.body) {
     res.end();
     return;

@@ -25,6 +25,8 @@ export * from "./store/acquire-listing.ts";
 export * from "./store/store-listings.ts";
 export * from "./vaults/installs.ts";
 export * from "./vaults/vaults.ts";
+export * from "./vaults/payload.ts";
+export { fingerprintedCopy } from "./vaults/binary-copies.ts";
 export * from "./store/entitlements.ts";
 export * from "./events/fanout.ts";
 export * from "./events/outbox.ts";

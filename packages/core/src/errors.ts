@@ -53,6 +53,7 @@ const STATUS_BY_CODE = {
   tensor_not_finite: 422,
   base_model_mismatch: 422,
   base_model_unknown: 422,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
   dependency_down: 503,

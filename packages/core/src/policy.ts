@@ -51,6 +51,7 @@ export const ACTIONS = {
   "vault.write": { scope: "subscribe", roles: MANAGERS },
   "subscription.write": { scope: "subscribe", roles: MANAGERS },
   "vault.search": { scope: "vault:read", roles: MEMBERS },
+  "payload.download": { scope: "vault:read", roles: MEMBERS },
   "memory.read": { scope: "vault:read", roles: READERS },
   "vault.events": { scope: "vault:read", roles: READERS },
   "memory.write": { scope: "vault:write", roles: MEMBERS },

@@ -182,3 +182,16 @@ export async function* convertSafetensors(
   // The source's end is checked: nothing may follow the last tensor.
   await iterator.next();
 }
+
+/** A block of whole `dtype` elements as f32 values. */
+export function floatsOf(bytes: Uint8Array, dtype: FloatDtype): Float32Array {
+  // A fresh copy is aligned, as typed arrays need.
+  const f32 = dtype === "F32" ? Uint8Array.from(bytes) : convertBlock(Uint8Array.from(bytes), dtype, "F32");
+  return new Float32Array(f32.buffer, f32.byteOffset, f32.length / 4);
+}
+
+/** f32 values as `dtype` bytes (round to nearest even). */
+export function bytesOfFloats(values: Float32Array, dtype: FloatDtype): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return dtype === "F32" ? bytes : convertBlock(bytes, "F32", dtype);
+}

@@ -25,6 +25,7 @@ export type QueueName = keyof typeof QUEUES;
 const versionPayload = z.object({ versionId: z.string().min(1) }).strict();
 const eventPayload = z.object({ eventId: z.string().min(1) }).strict();
 const deliveryPayload = z.object({ deliveryId: z.string().min(1) }).strict();
+const copyPayload = z.object({ versionId: z.string().min(1), orgId: z.string().min(1) }).strict();
 
 type JobDefinition = {
   queue: QueueName;
@@ -76,6 +77,14 @@ export const JOBS = {
     queue: "ingest",
     payload: versionPayload,
     // One signature and one transaction: cheap to retry.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  fingerprint: {
+    queue: "validate",
+    payload: copyPayload,
+    // Writes one organisation's copy of a binary version; the copy is content-addressed and the
+    // same every time, so a rerun after a crash stores nothing new.
     attempts: 5,
     backoffMs: 2_000,
   },

@@ -10,6 +10,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     convert: none,
     embed: none,
     validate: none,
+    fingerprint: none,
     sign: none,
     fanout: none,
     "deliver-webhook": none,

@@ -1,5 +1,5 @@
 import { newId } from "@memstore/core";
-import { artifacts, type Executor } from "@memstore/db";
+import { artifacts, type Executor, queryRows, sql } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 
@@ -42,4 +42,14 @@ export function blobRange(
       if (end > start) yield* await ctx.blobs.get(digest, { start, end: end - 1 });
     },
   };
+}
+
+/** A blob nothing keeps (a rejected version's output, a traced file) is deleted, unless the same bytes are another version's. */
+export async function deleteUnlessShared(ctx: AppContext, digest: string) {
+  const [row] = await queryRows<{ used: boolean }>(
+    ctx.db,
+    sql`select exists (select 1 from artifacts where digest = ${digest})
+        or exists (select 1 from cube_versions where digest = ${digest}) as used`,
+  );
+  if (!row?.used) await ctx.blobs.delete(digest);
 }

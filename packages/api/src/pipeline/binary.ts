@@ -72,7 +72,7 @@ async function sizeOf(ctx: AppContext, digest: string) {
   return info.size;
 }
 
-async function headerOfBlob(ctx: AppContext, digest: string): Promise<SafetensorsHeader> {
+export async function headerOfBlob(ctx: AppContext, digest: string): Promise<SafetensorsHeader> {
   const reader = new ByteReader(await ctx.blobs.get(digest));
   try {
     return await readHeader(reader, await sizeOf(ctx, digest));
@@ -81,7 +81,7 @@ async function headerOfBlob(ctx: AppContext, digest: string): Promise<Safetensor
   }
 }
 
-async function readBlob(ctx: AppContext, digest: string) {
+export async function readBlob(ctx: AppContext, digest: string) {
   const parts: Uint8Array[] = [];
   for await (const c of await ctx.blobs.get(digest)) parts.push(c as Uint8Array);
   return Buffer.concat(parts);

@@ -1,12 +1,12 @@
 import { Readable } from "node:stream";
 import { governanceSchema } from "@memstore/core";
-import { cubeVersions, queryRows, sql } from "@memstore/db";
+import { cubeVersions } from "@memstore/db";
 import { type Desensitiser, resolvePolicy } from "@memstore/privacy";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { desensitiserFor, peopleAndPlacesBy } from "../desensitiser.ts";
 import { memoryItems, plaintextFormatOf, withPayloadCounts } from "./ingest-version.ts";
-import { saveArtifact } from "./artifacts.ts";
+import { deleteUnlessShared, saveArtifact } from "./artifacts.ts";
 import { runStage } from "./runs.ts";
 import { InputRejected, readLines } from "./source-lines.ts";
 
@@ -126,14 +126,4 @@ function mapStrings(value: unknown, f: (s: string) => string): Record<string, un
           ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
           : v;
   return walk(value ?? {}) as Record<string, unknown>;
-}
-
-/** A rejected version's output is not kept, unless the same bytes are another version's blob. */
-async function deleteUnlessShared(ctx: AppContext, digest: string) {
-  const [row] = await queryRows<{ used: boolean }>(
-    ctx.db,
-    sql`select exists (select 1 from artifacts where digest = ${digest})
-        or exists (select 1 from cube_versions where digest = ${digest}) as used`,
-  );
-  if (!row?.used) await ctx.blobs.delete(digest);
 }

@@ -93,6 +93,7 @@ export async function installListing(
     return { view, eventId };
   });
   await relayEventsAfterCommit(ctx, [created.eventId]);
+  await prepareCopy(ctx, version, subject.orgId);
   return created.view;
 }
 
@@ -152,11 +153,25 @@ export async function upgradeInstall(
       previous_version: current?.version ?? null,
       install: view,
     });
-    return { view, eventId };
+    return { view, eventId, version };
   });
   if (!upgraded) return null;
   await relayEventsAfterCommit(ctx, [upgraded.eventId]);
+  await prepareCopy(ctx, upgraded.version, subject.orgId);
   return upgraded.view;
+}
+
+/**
+ * Queues the organisation's fingerprinted copy of a binary version, so its download is ready when
+ * asked for (the download writes it itself if the job has not run yet: a queue outage delays nothing).
+ */
+async function prepareCopy(ctx: AppContext, version: typeof cubeVersions.$inferSelect, orgId: string) {
+  if (version.manifest.type === "plaintext") return;
+  try {
+    await ctx.jobs.enqueue("fingerprint", { versionId: version.id, orgId });
+  } catch (error) {
+    ctx.log(`fingerprint of ${version.id} for ${orgId} not queued: ${(error as Error).message}`);
+  }
 }
 
 /** `install.updated` for the install's vault, attributed to the subscription that acted, if any. */

@@ -1,6 +1,7 @@
 import {
   createVault,
   createVaultInput,
+  installedPayload,
   installInput,
   installListing,
   listInstalls,
@@ -10,6 +11,7 @@ import {
   updateVault,
   updateVaultInput,
 } from "@memstore/api";
+import { blobResponse } from "../download.ts";
 import { route } from "../route.ts";
 
 export const vaultRoutes = [
@@ -68,5 +70,15 @@ export const vaultRoutes = [
     scope: "subscribe",
     status: 204,
     handler: ({ ctx, subject, params }) => uninstall(ctx, subject, params.vault_id!, params.install_id!),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/payload",
+    summary:
+      "Download the organisation's fingerprinted copy of an installed LoRA pack or KV snapshot (Range → 206, ETag, Content-Length)",
+    tag: "agents",
+    scope: "vault:read",
+    handler: async ({ ctx, subject, params, request }) =>
+      blobResponse(ctx, request, await installedPayload(ctx, subject, params.vault_id!, params.install_id!)),
   }),
 ];

@@ -1,0 +1,224 @@
+import { Readable } from "node:stream";
+import { cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
+import {
+  bytesOfFloats,
+  DTYPE_SIZES,
+  type FloatDtype,
+  floatsOf,
+  isFloatDtype,
+  kvLayout,
+  LORA_CONFIG_FILE,
+  LORA_WEIGHTS_FILE,
+  parseLoraConfig,
+  rankAndScaling,
+  type SafetensorsHeader,
+  type TensorSource,
+  wholeElements,
+  writeSafetensors,
+  writeTar,
+} from "@memstore/formats";
+import { canonicalJson, signManifest } from "@memstore/watermark/signing";
+import {
+  addPattern,
+  binaryFingerprintKey,
+  orthogonalMatrix,
+  rmsOf,
+  rotateA,
+  rotateB,
+} from "@memstore/watermark";
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { type ArtifactRef, blobRange, findArtifact, saveArtifact } from "../pipeline/artifacts.ts";
+import { headerOfBlob, readBlob, SAFETENSORS_TYPE, TAR_TYPE } from "../pipeline/binary.ts";
+
+/**
+ * Each subscribing organisation's own copy of a binary cube, written once and content-addressed:
+ * a LoRA pack rotated by the organisation's orthogonal matrices with a keyed pattern on its B
+ * matrices, a KV snapshot with a keyed pattern on its keys and values, and in both a license record
+ * in `__metadata__` signed by the platform. Regenerating a copy gives the same bytes.
+ */
+
+/** Pattern amplitudes, relative to each tensor's RMS. */
+export const LORA_PATTERN_STRENGTH = 0.01;
+export const KV_PATTERN_STRENGTH = 0.002;
+
+export const FINGERPRINTED_ROLE = "fingerprinted";
+
+type VersionRow = typeof cubeVersions.$inferSelect;
+
+/** The license record a copy carries, and its signature. */
+async function licenseMetadata(ctx: AppContext, db: Executor, version: VersionRow, orgId: string) {
+  const [cube] = await db.select().from(cubes).where(eq(cubes.id, version.cubeId));
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, orgId));
+  const license = {
+    licensee: { org_id: orgId, name: org!.name },
+    cube: { id: cube!.id, slug: cube!.slug, version: version.version, digest: version.digest },
+    publisher: String(version.manifest.publisher),
+    fingerprint: cube!.type === "parametric" ? "rotation+spread-spectrum" : "spread-spectrum",
+  };
+  return {
+    "memstore.license": canonicalJson(license),
+    "memstore.license_signature": signManifest(license, ctx.keys.signingKey),
+  };
+}
+
+/** The organisation's copy of a ready binary version: the stored one, or written now. */
+export async function fingerprintedCopy(ctx: AppContext, version: VersionRow, orgId: string) {
+  const existing = await findArtifact(ctx.db, version.id, FINGERPRINTED_ROLE, orgId);
+  if (existing) return existing;
+  const key = binaryFingerprintKey(ctx.keys.secret, orgId, version.cubeId);
+  const license = await licenseMetadata(ctx, ctx.db, version, orgId);
+  const stored =
+    version.manifest.type === "activation"
+      ? await markedSnapshot(ctx, version, key, license)
+      : await markedPack(ctx, version, key, license);
+  const contentType = version.manifest.type === "activation" ? SAFETENSORS_TYPE : TAR_TYPE;
+  await saveArtifact(ctx.db, {
+    versionId: version.id,
+    role: FINGERPRINTED_ROLE,
+    forOrgId: orgId,
+    ...stored,
+    contentType,
+  });
+  ctx.log(`fingerprinted copy of ${version.id} for ${orgId}: ${stored.digest}`);
+  return (await findArtifact(ctx.db, version.id, FINGERPRINTED_ROLE, orgId))!;
+}
+
+function put(ctx: AppContext, stream: AsyncIterable<Uint8Array>): Promise<ArtifactRef> {
+  return ctx.blobs.put(Readable.from(stream), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES * 2 });
+}
+
+/** A float tensor of a blob with `mark` applied to its values chunk by chunk (`start`: element offset). */
+async function* markedTensor(
+  ctx: AppContext,
+  digest: string,
+  header: SafetensorsHeader,
+  t: SafetensorsHeader["tensors"][number],
+  mark: (values: Float32Array, start: number) => void,
+) {
+  const dtype = t.dtype as FloatDtype;
+  let start = 0;
+  const range = blobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
+  for await (const block of wholeElements(range, DTYPE_SIZES[dtype])) {
+    const values = floatsOf(block, dtype);
+    mark(values, start);
+    start += values.length;
+    yield bytesOfFloats(values, dtype);
+  }
+}
+
+async function tensorRms(
+  ctx: AppContext,
+  digest: string,
+  header: SafetensorsHeader,
+  t: SafetensorsHeader["tensors"][number],
+) {
+  let squares = 0;
+  let count = 0;
+  for await (const chunk of markedTensor(ctx, digest, header, t, (values) => {
+    const rms = rmsOf(values);
+    squares += rms * rms * values.length;
+    count += values.length;
+  }))
+    void chunk;
+  return count ? Math.sqrt(squares / count) : 0;
+}
+
+async function markedSnapshot(
+  ctx: AppContext,
+  version: VersionRow,
+  key: Buffer,
+  license: Record<string, string>,
+) {
+  const canonical = (await findArtifact(ctx.db, version.id, "canonical"))!;
+  const header = await headerOfBlob(ctx, canonical.digest);
+  kvLayout(header);
+  const tensors: TensorSource[] = header.tensors.map((t) => ({
+    name: t.name,
+    dtype: t.dtype,
+    shape: t.shape,
+    data: isFloatDtype(t.dtype)
+      ? (async function* () {
+          // Two passes over each tensor (its RMS, then the marked values): memory holds a chunk.
+          const amplitude = KV_PATTERN_STRENGTH * (await tensorRms(ctx, canonical.digest, header, t));
+          yield* markedTensor(ctx, canonical.digest, header, t, (values, start) =>
+            addPattern(values, key, t.name, start, amplitude),
+          );
+        })()
+      : blobRange(ctx, canonical.digest, header.dataStart + t.begin, header.dataStart + t.end),
+  }));
+  return put(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
+}
+
+async function markedPack(
+  ctx: AppContext,
+  version: VersionRow,
+  key: Buffer,
+  license: Record<string, string>,
+) {
+  const weights = (await findArtifact(ctx.db, version.id, "weights"))!;
+  const configArtifact = (await findArtifact(ctx.db, version.id, "adapter-config"))!;
+  const config = parseLoraConfig(await readBlob(ctx, configArtifact.digest));
+  const header = await headerOfBlob(ctx, weights.digest);
+  const byName = new Map(header.tensors.map((t) => [t.name, t]));
+  const read = async (name: string) => {
+    const t = byName.get(name)!;
+    const bytes = await readBlobRange(
+      ctx,
+      weights.digest,
+      header.dataStart + t.begin,
+      header.dataStart + t.end,
+    );
+    return floatsOf(bytes, t.dtype as FloatDtype);
+  };
+  // One module at a time: its A and B are read, rotated and marked together (a module is small).
+  const modules = new Map<string, Promise<{ a: Float32Array; b: Float32Array }>>();
+  const moduleOf = (path: string) => {
+    if (!modules.has(path)) {
+      modules.set(
+        path,
+        (async () => {
+          const { rank } = rankAndScaling(config, path);
+          const q = orthogonalMatrix(key, path, rank);
+          const a = rotateA(q, await read(`base_model.model.${path}.lora_A.weight`), rank);
+          const b = rotateB(q, await read(`base_model.model.${path}.lora_B.weight`), rank);
+          addPattern(b, key, `base_model.model.${path}.lora_B.weight`, 0, LORA_PATTERN_STRENGTH * rmsOf(b));
+          return { a, b };
+        })(),
+      );
+    }
+    return modules.get(path)!;
+  };
+  const tensors: TensorSource[] = header.tensors.map((t) => {
+    const [, path, side] = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(t.name)!;
+    return {
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      data: (async function* () {
+        const pair = await moduleOf(path!);
+        if (side === "B") modules.delete(path!);
+        yield bytesOfFloats(side === "A" ? pair.a : pair.b, t.dtype as FloatDtype);
+      })(),
+    };
+  });
+  const markedWeights = await put(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
+  const configBytes = Buffer.from(JSON.stringify(config, null, 2) + "\n");
+  return put(
+    ctx,
+    writeTar([
+      { path: LORA_CONFIG_FILE, size: configBytes.length, data: configBytes },
+      {
+        path: LORA_WEIGHTS_FILE,
+        size: markedWeights.size,
+        data: blobRange(ctx, markedWeights.digest, 0, markedWeights.size),
+      },
+    ]),
+  );
+}
+
+async function readBlobRange(ctx: AppContext, digest: string, start: number, end: number) {
+  const parts: Uint8Array[] = [];
+  for await (const c of blobRange(ctx, digest, start, end)) parts.push(c);
+  return Buffer.concat(parts);
+}

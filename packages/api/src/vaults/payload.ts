@@ -1,0 +1,47 @@
+import { AppError, notFound, type Subject } from "@memstore/core";
+import { cubeVersions, installs } from "@memstore/db";
+import { and, eq, isNull } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { authorize } from "../identity/authorize.ts";
+import { latestEntitlement } from "../store/entitlements.ts";
+import { fingerprintedCopy } from "./binary-copies.ts";
+import { loadOwnVault } from "./vaults.ts";
+
+/**
+ * The installed binary payload an agent downloads: its organisation's fingerprinted copy (written
+ * now if the fingerprint job has not yet), while the entitlement holds. Returns what the route needs
+ * to stream it: the blob, its size, type and a file name.
+ */
+export async function installedPayload(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  installId: string,
+) {
+  authorize(subject, "payload.download", { orgId: subject.orgId, vaultId });
+  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  const [install] = await ctx.db
+    .select()
+    .from(installs)
+    .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)));
+  if (!install) notFound("install");
+  const entitlement = await latestEntitlement(ctx.db, subject.orgId, install.listingId);
+  authorize(subject, "payload.download", { orgId: subject.orgId }, { entitlement });
+  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, install.versionId));
+  const type = version!.manifest.type;
+  if (type === "plaintext") {
+    throw new AppError(
+      "conflict",
+      "a plaintext cube has no binary payload: its memory is served by POST /api/v1/vaults/{vault_id}/search",
+    );
+  }
+  const copy = await fingerprintedCopy(ctx, version!, subject.orgId);
+  const manifest = version!.manifest as { cube?: string; version?: string };
+  const extension = type === "activation" ? "safetensors" : "tar";
+  return {
+    digest: copy.digest,
+    size: copy.size,
+    contentType: copy.contentType ?? "application/octet-stream",
+    filename: `${manifest.cube}-${manifest.version}.${extension}`,
+  };
+}
