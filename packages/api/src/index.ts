@@ -19,6 +19,7 @@ export * from "./publishing/cubes.ts";
 export * from "./publishing/listings.ts";
 export * from "./publishing/versions.ts";
 export * from "./provenance/trace.ts";
+export { traceBinary } from "./provenance/trace-binary.ts";
 export * from "./runtime.ts";
 export * from "./secrets.ts";
 export * from "./store/acquire-listing.ts";

@@ -104,7 +104,9 @@ export type TraceResult = {
     version: string;
     /** What matched: fingerprint codes read from invisible marks, canary terms found in the words. */
     evidence: Array<
-      { kind: "fingerprint"; frames: number; corrected: number } | { kind: "canary"; terms: string[] }
+      | { kind: "fingerprint"; frames: number; corrected: number }
+      | { kind: "canary"; terms: string[] }
+      | { kind: "weights"; correlation: number; elements: number }
     >;
   }>;
   marked: boolean;

@@ -23,7 +23,10 @@ export const traceInput = z
   .strict();
 
 export type TraceEvidence =
-  { kind: "fingerprint"; frames: number; corrected: number } | { kind: "canary"; terms: string[] };
+  | { kind: "fingerprint"; frames: number; corrected: number }
+  | { kind: "canary"; terms: string[] }
+  /** A LoRA pack's or KV snapshot's keyed pattern, found by correlation over `elements` values. */
+  | { kind: "weights"; correlation: number; elements: number };
 
 export type TraceMatch = {
   org_id: string;

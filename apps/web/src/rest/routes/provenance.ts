@@ -1,9 +1,13 @@
-import { MAX_TRACE_CHARS, publisherEncryptionKey, traceInput, traceLeak } from "@memstore/api";
+import { MAX_TRACE_CHARS, publisherEncryptionKey, traceBinary, traceInput, traceLeak } from "@memstore/api";
 import { publicKeyDocument } from "@memstore/watermark/signing";
 import { json, route } from "../route.ts";
-import { readBoundedText, readJson } from "../router.ts";
+import { bodyStream, readBoundedText, readJson } from "../router.ts";
 
 const TEXT_TYPES = ["text/plain", "text/markdown", "application/x-ndjson", "application/octet-stream"];
+const BINARY_TYPES: Record<string, "safetensors" | "tar"> = {
+  "application/vnd.safetensors": "safetensors",
+  "application/x-tar": "tar",
+};
 
 export const provenanceRoutes = [
   route({
@@ -13,9 +17,11 @@ export const provenanceRoutes = [
     tag: "publishing",
     scope: "publish",
     body: traceInput,
-    rawBody: TEXT_TYPES,
+    rawBody: [...TEXT_TYPES, ...Object.keys(BINARY_TYPES)],
     handler: async ({ ctx, subject, request }) => {
       const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      // A leaked LoRA pack or KV snapshot, streamed to storage and compared tensor by tensor.
+      if (BINARY_TYPES[type]) return traceBinary(ctx, subject, bodyStream(request), BINARY_TYPES[type]);
       let input;
       if (TEXT_TYPES.includes(type)) {
         // A file sent as is: at most MAX_TRACE_CHARS characters of UTF-8 (4 bytes each at worst).
