@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
+import { cubes, type cubeVersions, type Executor, organizations } from "@memstore/db";
 import {
   bytesOfFloats,
   DTYPE_SIZES,
