@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { newId } from "@memstore/core";
 import { artifacts, type Executor, queryRows, sql } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
@@ -28,6 +29,18 @@ export async function findArtifact(db: Executor, versionId: string, role: string
       and(eq(artifacts.versionId, versionId), eq(artifacts.role, role), eq(artifacts.forOrgId, forOrgId)),
     );
   return row ?? null;
+}
+
+/** Stores a generated stream (a converted file, a copy), capped at twice the payload limit. */
+export function putStream(ctx: AppContext, stream: AsyncIterable<Uint8Array>): Promise<ArtifactRef> {
+  return ctx.blobs.put(Readable.from(stream), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES * 2 });
+}
+
+/** Bytes [start, end) of a blob, read into memory (a header, a tensor: never a payload). */
+export async function readBlobRange(ctx: AppContext, digest: string, start: number, end: number) {
+  const parts: Uint8Array[] = [];
+  for await (const c of blobRange(ctx, digest, start, end)) parts.push(c);
+  return Buffer.concat(parts);
 }
 
 /** Bytes [start, end) of a blob, opened only when read (so a writer can line up many without opening them). */

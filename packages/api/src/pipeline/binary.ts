@@ -14,6 +14,7 @@ import {
   LORA_WEIGHTS_FILE,
   type LoraConfig,
   openSafetensors,
+  PICKLE_SNIFF_BYTES,
   parseLoraConfig,
   readHeader,
   refusePickle,
@@ -29,7 +30,14 @@ import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { requireBaseModel } from "../models/base-models.ts";
 import { withPayloadCounts } from "./ingest-version.ts";
-import { type ArtifactRef, blobRange, findArtifact, saveArtifact } from "./artifacts.ts";
+import {
+  type ArtifactRef,
+  blobRange,
+  findArtifact,
+  putStream,
+  readBlobRange,
+  saveArtifact,
+} from "./artifacts.ts";
 import type { StageOutcome } from "./runs.ts";
 import { InputRejected } from "./source-lines.ts";
 
@@ -82,19 +90,14 @@ export async function headerOfBlob(ctx: AppContext, digest: string): Promise<Saf
 }
 
 export async function readBlob(ctx: AppContext, digest: string) {
-  const parts: Uint8Array[] = [];
-  for await (const c of await ctx.blobs.get(digest)) parts.push(c as Uint8Array);
-  return Buffer.concat(parts);
+  return readBlobRange(ctx, digest, 0, await sizeOf(ctx, digest));
 }
 
 export async function ingestBinary(ctx: AppContext, version: VersionRow): Promise<StageOutcome> {
   const digest = version.digest!;
   const size = version.size!;
   return rejectingBadInput(async () => {
-    const first = await ctx.blobs.get(digest, { start: 0, end: Math.min(size, 4096) - 1 });
-    const parts: Uint8Array[] = [];
-    for await (const c of first) parts.push(c as Uint8Array);
-    refusePickle(null, Buffer.concat(parts));
+    refusePickle(null, await readBlobRange(ctx, digest, 0, Math.min(size, PICKLE_SNIFF_BYTES)));
     return typeOf(version) === "activation" ? ingestSnapshot(ctx, version) : ingestPack(ctx, version);
   });
 }
@@ -174,10 +177,6 @@ async function setPayload(ctx: AppContext, version: VersionRow, fields: Record<s
   version.manifest = withPayloadCounts(version.manifest, fields);
 }
 
-async function put(ctx: AppContext, stream: AsyncIterable<Uint8Array>): Promise<ArtifactRef> {
-  return ctx.blobs.put(Readable.from(stream), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES * 2 });
-}
-
 /** The dtypes a pack is offered in besides its own. */
 const PACK_VARIANTS: FloatDtype[] = ["F16", "BF16"];
 
@@ -196,7 +195,7 @@ async function convertSnapshot(ctx: AppContext, version: VersionRow): Promise<St
     shape: p.shape,
     data: blobRange(ctx, digest, header.dataStart + p.begin, header.dataStart + p.end),
   }));
-  const canonical = await put(ctx, writeSafetensors(tensors, header.metadata));
+  const canonical = await putStream(ctx, writeSafetensors(tensors, header.metadata));
   await saveArtifact(ctx.db, {
     versionId: version.id,
     role: "canonical",
@@ -211,7 +210,7 @@ async function convertSnapshot(ctx: AppContext, version: VersionRow): Promise<St
 
 /** Config and weights of a pack as a tar, the weights read from a blob. */
 async function packTar(ctx: AppContext, config: Buffer, weights: ArtifactRef) {
-  return put(
+  return putStream(
     ctx,
     writeTar([
       { path: LORA_CONFIG_FILE, size: config.length, data: config },
@@ -220,15 +219,19 @@ async function packTar(ctx: AppContext, config: Buffer, weights: ArtifactRef) {
   );
 }
 
+/** The `adapter_config.json` a pack's ingest stored. */
+export async function adapterConfigOf(ctx: AppContext, versionId: string): Promise<LoraConfig> {
+  const artifact = await findArtifact(ctx.db, versionId, "adapter-config");
+  if (!artifact) throw new Error(`version ${versionId} has no stored adapter config`);
+  return parseLoraConfig(await readBlob(ctx, artifact.digest));
+}
+
 async function convertPack(ctx: AppContext, version: VersionRow): Promise<StageOutcome> {
   const source = await findArtifact(ctx.db, version.id, "source-weights");
-  const configArtifact = await findArtifact(ctx.db, version.id, "adapter-config");
-  if (!source || !configArtifact) throw new Error(`version ${version.id} has no unpacked weights`);
-  const config = Buffer.from(
-    JSON.stringify(parseLoraConfig(await readBlob(ctx, configArtifact.digest)), null, 2) + "\n",
-  );
+  if (!source) throw new Error(`version ${version.id} has no unpacked weights`);
+  const config = Buffer.from(JSON.stringify(await adapterConfigOf(ctx, version.id), null, 2) + "\n");
   const header = await headerOfBlob(ctx, source.digest);
-  const canonicalWeights = await put(
+  const canonicalWeights = await putStream(
     ctx,
     writeSafetensors(
       header.tensors.map((t) => ({
@@ -255,7 +258,7 @@ async function convertPack(ctx: AppContext, version: VersionRow): Promise<StageO
   const own = new Set(header.tensors.map((t) => t.dtype));
   for (const dtype of PACK_VARIANTS) {
     if (own.size === 1 && own.has(dtype)) continue;
-    const weights = await put(
+    const weights = await putStream(
       ctx,
       convertSafetensors(await ctx.blobs.get(canonicalWeights.digest), canonicalWeights.size, dtype),
     );
@@ -324,8 +327,7 @@ export async function validateBinary(ctx: AppContext, version: VersionRow): Prom
       report.numeric = await numericSanity(ctx, canonical!.digest);
     } else {
       const weights = await findArtifact(ctx.db, version.id, "weights");
-      const configArtifact = await findArtifact(ctx.db, version.id, "adapter-config");
-      const config: LoraConfig = parseLoraConfig(await readBlob(ctx, configArtifact!.digest));
+      const config = await adapterConfigOf(ctx, version.id);
       const header = await headerOfBlob(ctx, weights!.digest);
       const modules = checkLoraTensors(config, header.tensors, model.architecture);
       report.static = {

@@ -5,7 +5,6 @@ import {
   type FloatDtype,
   floatsOf,
   isFloatDtype,
-  parseLoraConfig,
   rankAndScaling,
   type SafetensorsHeader,
   unpackLoraPack,
@@ -13,8 +12,8 @@ import {
 import { binaryFingerprintKey, orthogonalMatrix, PatternCorrelation, rotateB } from "@memstore/watermark";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { blobRange, deleteUnlessShared, findArtifact } from "../pipeline/artifacts.ts";
-import { headerOfBlob, readBlob } from "../pipeline/binary.ts";
+import { deleteUnlessShared, findArtifact, readBlobRange } from "../pipeline/artifacts.ts";
+import { adapterConfigOf, headerOfBlob } from "../pipeline/binary.ts";
 import type { TraceMatch, TraceResult } from "./trace.ts";
 
 /**
@@ -104,10 +103,8 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 type Tensor = SafetensorsHeader["tensors"][number];
 
 async function tensorValues(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
-  const parts: Uint8Array[] = [];
-  for await (const c of blobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end))
-    parts.push(c);
-  return floatsOf(Buffer.concat(parts), t.dtype as FloatDtype);
+  const bytes = await readBlobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
+  return floatsOf(bytes, t.dtype as FloatDtype);
 }
 
 /**
@@ -134,8 +131,7 @@ async function scoreVersion(
     return other && isFloatDtype(other.dtype) && JSON.stringify(other.shape) === JSON.stringify(t.shape);
   };
   if (marked.length === 0 || !marked.every(fits)) return null;
-  const configArtifact = parametric ? await findArtifact(ctx.db, versionId, "adapter-config") : null;
-  const config = configArtifact ? parseLoraConfig(await readBlob(ctx, configArtifact.digest)) : null;
+  const config = parametric ? await adapterConfigOf(ctx, versionId) : null;
   const keys = orgs.map((c) => binaryFingerprintKey(ctx.keys.secret, c.org_id, c.cube_id));
   const correlations = orgs.map(() => new PatternCorrelation());
   for (const t of marked) {

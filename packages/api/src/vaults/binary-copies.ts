@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import { cubes, type cubeVersions, type Executor, organizations } from "@memstore/db";
 import {
   bytesOfFloats,
@@ -9,7 +8,6 @@ import {
   kvLayout,
   LORA_CONFIG_FILE,
   LORA_WEIGHTS_FILE,
-  parseLoraConfig,
   rankAndScaling,
   type SafetensorsHeader,
   type TensorSource,
@@ -28,8 +26,8 @@ import {
 } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { type ArtifactRef, blobRange, findArtifact, saveArtifact } from "../pipeline/artifacts.ts";
-import { headerOfBlob, readBlob, SAFETENSORS_TYPE, TAR_TYPE } from "../pipeline/binary.ts";
+import { blobRange, findArtifact, putStream, readBlobRange, saveArtifact } from "../pipeline/artifacts.ts";
+import { adapterConfigOf, headerOfBlob, SAFETENSORS_TYPE, TAR_TYPE } from "../pipeline/binary.ts";
 
 /**
  * Each subscribing organisation's own copy of a binary cube, written once and content-addressed:
@@ -84,43 +82,38 @@ export async function fingerprintedCopy(ctx: AppContext, version: VersionRow, or
   return (await findArtifact(ctx.db, version.id, FINGERPRINTED_ROLE, orgId))!;
 }
 
-function put(ctx: AppContext, stream: AsyncIterable<Uint8Array>): Promise<ArtifactRef> {
-  return ctx.blobs.put(Readable.from(stream), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES * 2 });
+type Tensor = SafetensorsHeader["tensors"][number];
+
+/** A float tensor of a blob as blocks of f32 values, read chunk by chunk. */
+async function* floatBlocks(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
+  const range = blobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
+  for await (const block of wholeElements(range, DTYPE_SIZES[t.dtype]))
+    yield floatsOf(block, t.dtype as FloatDtype);
 }
 
-/** A float tensor of a blob with `mark` applied to its values chunk by chunk (`start`: element offset). */
+/** The tensor's bytes with `mark` applied to its values chunk by chunk (`start`: element offset). */
 async function* markedTensor(
   ctx: AppContext,
   digest: string,
   header: SafetensorsHeader,
-  t: SafetensorsHeader["tensors"][number],
+  t: Tensor,
   mark: (values: Float32Array, start: number) => void,
 ) {
-  const dtype = t.dtype as FloatDtype;
   let start = 0;
-  const range = blobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
-  for await (const block of wholeElements(range, DTYPE_SIZES[dtype])) {
-    const values = floatsOf(block, dtype);
+  for await (const values of floatBlocks(ctx, digest, header, t)) {
     mark(values, start);
     start += values.length;
-    yield bytesOfFloats(values, dtype);
+    yield bytesOfFloats(values, t.dtype as FloatDtype);
   }
 }
 
-async function tensorRms(
-  ctx: AppContext,
-  digest: string,
-  header: SafetensorsHeader,
-  t: SafetensorsHeader["tensors"][number],
-) {
+async function tensorRms(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
   let squares = 0;
   let count = 0;
-  for await (const chunk of markedTensor(ctx, digest, header, t, (values) => {
-    const rms = rmsOf(values);
-    squares += rms * rms * values.length;
+  for await (const values of floatBlocks(ctx, digest, header, t)) {
+    for (let i = 0; i < values.length; i++) squares += values[i]! * values[i]!;
     count += values.length;
-  }))
-    void chunk;
+  }
   return count ? Math.sqrt(squares / count) : 0;
 }
 
@@ -147,7 +140,7 @@ async function markedSnapshot(
         })()
       : blobRange(ctx, canonical.digest, header.dataStart + t.begin, header.dataStart + t.end),
   }));
-  return put(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
+  return putStream(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
 }
 
 async function markedPack(
@@ -157,8 +150,7 @@ async function markedPack(
   license: Record<string, string>,
 ) {
   const weights = (await findArtifact(ctx.db, version.id, "weights"))!;
-  const configArtifact = (await findArtifact(ctx.db, version.id, "adapter-config"))!;
-  const config = parseLoraConfig(await readBlob(ctx, configArtifact.digest));
+  const config = await adapterConfigOf(ctx, version.id);
   const header = await headerOfBlob(ctx, weights.digest);
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
   const read = async (name: string) => {
@@ -202,9 +194,9 @@ async function markedPack(
       })(),
     };
   });
-  const markedWeights = await put(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
+  const markedWeights = await putStream(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
   const configBytes = Buffer.from(JSON.stringify(config, null, 2) + "\n");
-  return put(
+  return putStream(
     ctx,
     writeTar([
       { path: LORA_CONFIG_FILE, size: configBytes.length, data: configBytes },
@@ -215,10 +207,4 @@ async function markedPack(
       },
     ]),
   );
-}
-
-async function readBlobRange(ctx: AppContext, digest: string, start: number, end: number) {
-  const parts: Uint8Array[] = [];
-  for await (const c of blobRange(ctx, digest, start, end)) parts.push(c);
-  return Buffer.concat(parts);
 }
