@@ -1,0 +1,167 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as ort from "onnxruntime-node";
+
+/**
+ * A decoder-only language model exported to ONNX in Optimum's layout (with past): inputs
+ * `input_ids`, `attention_mask`, `position_ids` and `past_key_values.{i}.key/value`; outputs
+ * `logits` and `present.{i}.key/value`, caches shaped `[batch, kv_heads, tokens, head_dim]`. Batch is
+ * always 1 here: validation runs one prompt at a time.
+ */
+export type DecoderShape = { layers: number; kvHeads: number; headDim: number; vocabSize: number };
+
+export type ExecutionProvider = "cpu" | "cuda";
+
+/** Keys and values of every layer for `tokens` positions, each `[kv_heads, tokens, head_dim]`. */
+export type KvCache = { tokens: number; layers: { key: Float32Array; value: Float32Array }[] };
+
+export type ForwardResult = {
+  /** `[tokens, vocab]` row-major: the logits of each new position. */
+  logits: Float32Array;
+  present: KvCache;
+  ms: number;
+};
+
+/** An export that does not have the interface validation needs; the message names what is missing or wrong. */
+export class DecoderInterfaceError extends Error {
+  override readonly name = "DecoderInterfaceError";
+}
+
+export class DecoderModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly shape: DecoderShape,
+    readonly provider: ExecutionProvider,
+  ) {}
+
+  /** Loads an export (its bytes) on the given execution provider and checks its inputs and outputs. */
+  static async load(
+    model: Uint8Array,
+    shape: DecoderShape,
+    provider: ExecutionProvider = "cpu",
+  ): Promise<DecoderModel> {
+    if (provider === "cuda") assertCudaProvider();
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model, {
+        executionProviders: [provider],
+        graphOptimizationLevel: "all",
+      });
+    } catch (error) {
+      throw new DecoderInterfaceError(`onnxruntime cannot load this model: ${(error as Error).message}`);
+    }
+    try {
+      checkDecoderInterface(session, shape);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+    return new DecoderModel(session, shape, provider);
+  }
+
+  /** Runs `ids` after `past` (none: an empty cache) and returns every new position's logits and the full cache. */
+  async forward(ids: readonly number[], past?: KvCache): Promise<ForwardResult> {
+    const { layers, kvHeads, headDim, vocabSize } = this.shape;
+    const pastTokens = past?.tokens ?? 0;
+    const total = pastTokens + ids.length;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+      attention_mask: new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]),
+      position_ids: new ort.Tensor(
+        "int64",
+        BigInt64Array.from(ids, (_, i) => BigInt(pastTokens + i)),
+        [1, ids.length],
+      ),
+    };
+    for (let l = 0; l < layers; l++) {
+      for (const side of ["key", "value"] as const) {
+        const data = past?.layers[l]?.[side] ?? new Float32Array(0);
+        feeds[`past_key_values.${l}.${side}`] = new ort.Tensor("float32", data, [
+          1,
+          kvHeads,
+          pastTokens,
+          headDim,
+        ]);
+      }
+    }
+    const started = performance.now();
+    const out = await this.session.run(feeds);
+    const ms = performance.now() - started;
+    const logits = out.logits!;
+    if (logits.dims.at(-1) !== vocabSize) {
+      throw new DecoderInterfaceError(
+        `logits have ${logits.dims.at(-1)} columns, the model's vocab_size is ${vocabSize}`,
+      );
+    }
+    const present: KvCache = {
+      tokens: total,
+      layers: Array.from({ length: layers }, (_, l) => ({
+        key: out[`present.${l}.key`]!.data as Float32Array,
+        value: out[`present.${l}.value`]!.data as Float32Array,
+      })),
+    };
+    return { logits: logits.data as Float32Array, present, ms };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The names and cache dimensions an export must have for `shape`; throws naming the first difference. */
+export function checkDecoderInterface(
+  session: Pick<ort.InferenceSession, "inputNames" | "outputNames" | "inputMetadata">,
+  shape: DecoderShape,
+): void {
+  const inputs = ["input_ids", "attention_mask", "position_ids"];
+  const outputs = ["logits"];
+  for (let l = 0; l < shape.layers; l++) {
+    inputs.push(`past_key_values.${l}.key`, `past_key_values.${l}.value`);
+    outputs.push(`present.${l}.key`, `present.${l}.value`);
+  }
+  const missingIn = inputs.filter((n) => !session.inputNames.includes(n));
+  const missingOut = outputs.filter((n) => !session.outputNames.includes(n));
+  if (missingIn.length || missingOut.length) {
+    throw new DecoderInterfaceError(
+      `the export lacks ${[...missingIn.map((n) => `input '${n}'`), ...missingOut.map((n) => `output '${n}'`)].slice(0, 6).join(", ")} (Optimum's decoder-with-past layout is expected)`,
+    );
+  }
+  const extraLayer = `past_key_values.${shape.layers}.key`;
+  if (session.inputNames.includes(extraLayer)) {
+    throw new DecoderInterfaceError(
+      `the export has an input '${extraLayer}': it has more layers than the registered ${shape.layers}`,
+    );
+  }
+  for (const meta of session.inputMetadata) {
+    if (!meta.isTensor || !meta.name.startsWith("past_key_values.")) continue;
+    const [, heads, , dim] = meta.shape;
+    if (typeof heads === "number" && heads !== shape.kvHeads) {
+      throw new DecoderInterfaceError(
+        `input '${meta.name}' has ${heads} KV heads, the registered config has ${shape.kvHeads}`,
+      );
+    }
+    if (typeof dim === "number" && dim !== shape.headDim) {
+      throw new DecoderInterfaceError(
+        `input '${meta.name}' has head_dim ${dim}, the registered config has ${shape.headDim}`,
+      );
+    }
+  }
+}
+
+/** The CUDA execution provider's library beside onnxruntime-node's binding (installed with ONNXRUNTIME_NODE_INSTALL=cuda12). */
+export function cudaProviderPath(): string {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve("onnxruntime-node/package.json"));
+  return join(root, "bin", "napi-v6", process.platform, process.arch, "libonnxruntime_providers_cuda.so");
+}
+
+/** Throws with what to do when this installation of onnxruntime-node cannot run on CUDA. */
+export function assertCudaProvider(): void {
+  const path = cudaProviderPath();
+  if (!existsSync(path)) {
+    throw new Error(
+      `the CUDA execution provider is not installed (no ${path}); reinstall onnxruntime-node on a machine with CUDA 12 using ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`,
+    );
+  }
+}
