@@ -20,6 +20,8 @@ export type ForwardResult = {
   /** `[tokens, vocab]` row-major: the logits of each new position. */
   logits: Float32Array;
   present: KvCache;
+  /** Outputs other than the logits and the cache (layers exposed for inspection), by name. */
+  extra: Map<string, Float32Array>;
   ms: number;
 };
 
@@ -101,7 +103,11 @@ export class DecoderModel {
         value: out[`present.${l}.value`]!.data as Float32Array,
       })),
     };
-    return { logits: logits.data as Float32Array, present, ms };
+    const extra = new Map<string, Float32Array>();
+    for (const [name, value] of Object.entries(out)) {
+      if (name !== "logits" && !name.startsWith("present.")) extra.set(name, value.data as Float32Array);
+    }
+    return { logits: logits.data as Float32Array, present, extra, ms };
   }
 
   async close(): Promise<void> {

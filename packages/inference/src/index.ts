@@ -12,3 +12,7 @@ export { preTokenize, WordPieceTokenizer } from "./wordpiece.ts";
 export async function createEmbedder(modelDir: string | undefined): Promise<Embedder> {
   return modelDir ? OnnxEmbedder.load(modelDir) : new HashEmbedder(384);
 }
+export { BpeTokenizer } from "./bpe.ts";
+export * from "./decoder.ts";
+export { decodeModel, editDecoder, type LinearSite, linearSite } from "./onnx-graph.ts";
+export * from "./validation.ts";
