@@ -8,23 +8,15 @@ import {
   writeLoraPack,
   writeSafetensors,
 } from "@memstore/formats";
+import { DecoderModel } from "@memstore/inference";
+import { TINY_DECODER_CONFIG, tinyDecoderTokenizer } from "@memstore/inference/testing";
 
 /**
  * Binary payloads for API tests: a small base model's config and tokenizer, LoRA packs and KV
  * snapshots that fit it (or deliberately do not), with seeded pseudo-random weights.
  */
-export const TINY_CONFIG = {
-  _name_or_path: "memstore/tiny-llama",
-  architectures: ["LlamaForCausalLM"],
-  model_type: "llama",
-  num_hidden_layers: 2,
-  hidden_size: 32,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  intermediate_size: 64,
-  vocab_size: 300,
-};
-export const TINY_TOKENIZER = Buffer.from(JSON.stringify({ version: "1.0", model: { type: "WordPiece" } }));
+export const TINY_CONFIG = TINY_DECODER_CONFIG;
+export const TINY_TOKENIZER = tinyDecoderTokenizer();
 export const TINY_TOKENIZER_SHA256 = createHash("sha256").update(TINY_TOKENIZER).digest("hex");
 
 /** Deterministic values in [-scale, scale). */
@@ -122,4 +114,24 @@ export function kvSnapshot(
     ids: PROMPT_IDS,
   });
   return bytesOf(writeSafetensors(tensors, { ...metadata }, { keepOrder: true }));
+}
+
+/** A snapshot the tiny decoder `onnx` really computed for `ids`: what a publisher's export script writes. */
+export async function modelKvSnapshot(onnx: Uint8Array, ids: number[]) {
+  const model = await DecoderModel.load(onnx, { layers: 2, kvHeads: 2, headDim: 8, vocabSize: 300 });
+  const { present } = await model.forward(ids);
+  await model.close();
+  const tensors: TensorSource[] = [inputIdsTensor(ids)];
+  present.layers.forEach((layer, l) => {
+    for (const side of ["key", "value"] as const) {
+      tensors.push(f32(`past_key_values.${l}.${side}`, [1, 2, ids.length, 8], layer[side]));
+    }
+  });
+  const metadata = kvMetadata({
+    baseModel: "memstore/tiny-llama",
+    tokenizerSha256: TINY_TOKENIZER_SHA256,
+    dtype: "F32",
+    ids,
+  });
+  return bytesOf(writeSafetensors(tensors, { ...metadata }));
 }

@@ -13,6 +13,7 @@ export function createProcessors(ctx: AppContext): ProcessorRegistry {
     convert: pipelineStage("convert")(ctx),
     embed: pipelineStage("embed")(ctx),
     validate: pipelineStage("validate")(ctx),
+    "validate-gpu": pipelineStage("validate-gpu")(ctx),
     sign: pipelineStage("sign")(ctx),
     fingerprint: fingerprintJob(ctx),
     fanout: fanout(ctx),

@@ -1,11 +1,22 @@
 import { type Config, ConfigError, openRuntime, startOutboxSweep } from "@memstore/api";
+import { requireCuda } from "@memstore/inference";
 import { BullMqProducer } from "@memstore/queue";
 import { startWorkers } from "./start-workers.ts";
 
-/** `memstore worker`: BullMQ workers in this process until SIGTERM or SIGINT. */
-export async function runWorkerProcess(config: Config): Promise<void> {
+/**
+ * `memstore worker [--gpu]`: BullMQ workers in this process until SIGTERM or SIGINT. With `gpu`, the
+ * process also takes the `validate-gpu` queue, and refuses to start unless onnxruntime can run on CUDA.
+ */
+export async function runWorkerProcess(config: Config, options: { gpu?: boolean } = {}): Promise<void> {
   if (!config.DATABASE_URL || !config.REDIS_URL) {
     throw new ConfigError("memstore worker runs in services mode: set DATABASE_URL and REDIS_URL");
+  }
+  if (options.gpu) {
+    try {
+      await requireCuda();
+    } catch (error) {
+      throw new ConfigError(`memstore worker --gpu cannot start: ${(error as Error).message}`);
+    }
   }
   const producer = new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX);
   const ctx = await openRuntime(config, producer, {
@@ -15,6 +26,7 @@ export async function runWorkerProcess(config: Config): Promise<void> {
     redisUrl: config.REDIS_URL,
     lockMs: config.JOB_LOCK_MS,
     prefix: config.QUEUE_PREFIX,
+    gpu: options.gpu ?? false,
   });
   const stopSweep = startOutboxSweep(ctx);
   let stopping = false;
@@ -31,5 +43,5 @@ export async function runWorkerProcess(config: Config): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   // Only now: whoever waits for "ready" may send SIGTERM at once, and it must find the handler.
-  ctx.log(`ready (embedder ${ctx.embedder.model})`);
+  ctx.log(`ready (embedder ${ctx.embedder.model}${options.gpu ? ", GPU validation on CUDA" : ""})`);
 }

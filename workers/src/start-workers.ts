@@ -2,6 +2,7 @@ import type { AppContext } from "@memstore/api";
 import {
   JOBS,
   type JobName,
+  GPU_QUEUES,
   PermanentJobError,
   QUEUE_PREFIX,
   QUEUES,
@@ -19,11 +20,12 @@ export type WorkerPool = { close(timeoutMs: number): Promise<void> };
  */
 export function startWorkers(
   ctx: AppContext,
-  options: { redisUrl: string; lockMs: number; queues?: QueueName[]; prefix?: string },
+  options: { redisUrl: string; lockMs: number; queues?: QueueName[]; prefix?: string; gpu?: boolean },
 ): WorkerPool {
   const processors = createProcessors(ctx);
   const connection = redisConnection(options.redisUrl);
-  const workers = (options.queues ?? (Object.keys(QUEUES) as QueueName[])).map(
+  const all = (Object.keys(QUEUES) as QueueName[]).filter((q) => options.gpu || !GPU_QUEUES.includes(q));
+  const workers = (options.queues ?? all).map(
     (queue) =>
       new Worker(
         queue,

@@ -162,6 +162,24 @@ export function cudaProviderPath(): string {
   return join(root, "bin", "napi-v6", process.platform, process.arch, "libonnxruntime_providers_cuda.so");
 }
 
+/**
+ * Resolves when onnxruntime can run a model on the CUDA provider here (the library is installed and
+ * a session starts on it); otherwise throws saying why and what to do.
+ */
+export async function requireCuda(): Promise<void> {
+  assertCudaProvider();
+  const { identityModel } = await import("./onnx-graph.ts");
+  try {
+    const session = await ort.InferenceSession.create(identityModel(), { executionProviders: ["cuda"] });
+    await session.run({ x: new ort.Tensor("float32", Float32Array.of(1), [1]) });
+    await session.release();
+  } catch (error) {
+    throw new Error(
+      `the CUDA execution provider is installed but cannot start (${(error as Error).message}); check the NVIDIA driver, CUDA 12 and cuDNN 9 libraries`,
+    );
+  }
+}
+
 /** Throws with what to do when this installation of onnxruntime-node cannot run on CUDA. */
 export function assertCudaProvider(): void {
   const path = cudaProviderPath();

@@ -10,7 +10,7 @@ import { DecoderInterfaceError } from "./decoder.ts";
  */
 const { onnx } = onnxProto;
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
+type TensorProto = onnxProto.onnx.ITensorProto;
 
 export type LinearSite = {
   /** The weight's initializer name. */
@@ -27,6 +27,27 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   } catch (error) {
     throw new DecoderInterfaceError(`not an ONNX model: ${(error as Error).message}`);
   }
+}
+
+/** A one-node model (`y = Identity(x)`), to see whether an execution provider can run anything at all. */
+export function identityModel(): Uint8Array {
+  const info = (name: string) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } },
+    });
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 17 }],
+      graph: {
+        name: "identity",
+        node: [onnx.NodeProto.create({ opType: "Identity", input: ["x"], output: ["y"] })],
+        input: [info("x")],
+        output: [info("y")],
+      },
+    }),
+  ).finish();
 }
 
 /** Where the linear layer with this weight sits in the graph. */

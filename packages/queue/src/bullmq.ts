@@ -35,6 +35,10 @@ export class BullMqProducer implements JobProducer {
     });
   }
 
+  async hasConsumers(queue: QueueName): Promise<boolean> {
+    return (await this.queue(queue).getWorkersCount()) > 0;
+  }
+
   async ping(): Promise<void> {
     await this.connection.ping();
   }

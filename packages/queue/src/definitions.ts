@@ -14,6 +14,8 @@ export const QUEUES = {
   // Validating a binary reads every tensor (and, with a registered ONNX export, runs the model):
   // CPU-bound, one at a time per worker.
   validate: { concurrency: 1 },
+  // The same work on a GPU, consumed only by workers started with --gpu: one model on the card at a time.
+  "validate-gpu": { concurrency: 1 },
   // Fan-out is a few queries per event: several at once.
   events: { concurrency: 4 },
   // Webhook deliveries wait on other people's servers (up to a 10 s timeout each): many at once.
@@ -21,6 +23,9 @@ export const QUEUES = {
 } as const satisfies Record<string, { concurrency: number }>;
 
 export type QueueName = keyof typeof QUEUES;
+
+/** Queues that only workers started with `--gpu` consume. */
+export const GPU_QUEUES: readonly QueueName[] = ["validate-gpu"];
 
 const versionPayload = z.object({ versionId: z.string().min(1) }).strict();
 const eventPayload = z.object({ eventId: z.string().min(1) }).strict();
@@ -70,6 +75,13 @@ export const JOBS = {
     queue: "validate",
     payload: versionPayload,
     // Bad tensors reject on the first attempt; retries are for an outage. It stores nothing.
+    attempts: 5,
+    backoffMs: 2_000,
+  },
+  "validate-gpu": {
+    queue: "validate-gpu",
+    payload: versionPayload,
+    // As validate; enqueued instead of it while a GPU worker is connected.
     attempts: 5,
     backoffMs: 2_000,
   },

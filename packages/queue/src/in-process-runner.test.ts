@@ -10,6 +10,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     convert: none,
     embed: none,
     validate: none,
+    "validate-gpu": none,
     fingerprint: none,
     sign: none,
     fanout: none,

@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  GPU_QUEUES,
   JOBS,
   type JobName,
   type JobPayload,
@@ -52,6 +53,11 @@ export class InProcessRunner implements JobProducer {
   }
 
   async ping(): Promise<void> {}
+
+  /** Embedded mode runs every queue but the GPU ones (a GPU worker is a `memstore worker --gpu` process). */
+  async hasConsumers(queue: QueueName): Promise<boolean> {
+    return this.processors !== null && !GPU_QUEUES.includes(queue);
+  }
 
   async close(): Promise<void> {
     this.closed = true;

@@ -9,7 +9,7 @@ import {
 } from "@memstore/api";
 import type { JobName, Processor } from "@memstore/queue";
 
-type Stage = "ingest" | "desensitise" | "convert" | "embed" | "validate" | "sign";
+type Stage = "ingest" | "desensitise" | "convert" | "embed" | "validate" | "validate-gpu" | "sign";
 
 const STAGES: Record<Stage, (ctx: AppContext, versionId: string) => Promise<string>> = {
   ingest: ingestVersion,
@@ -17,6 +17,7 @@ const STAGES: Record<Stage, (ctx: AppContext, versionId: string) => Promise<stri
   convert: convertVersion,
   embed: embedVersion,
   validate: validateVersion,
+  "validate-gpu": (ctx, versionId) => validateVersion(ctx, versionId, "cuda"),
   sign: signVersion,
 };
 

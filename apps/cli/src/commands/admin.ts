@@ -1,10 +1,25 @@
 import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
-import { createOrganization, insertBaseModel, registerBaseModelInput } from "@memstore/api";
+import {
+  attachOnnx,
+  createOrganization,
+  insertBaseModel,
+  loadBaseModel,
+  registerBaseModelInput,
+} from "@memstore/api";
 import { Command } from "commander";
 import { openCommandRuntime } from "../runtime.ts";
+
+/** Where Optimum and the Hub put a decoder export in a model directory. */
+const ONNX_FILES = [
+  "model.onnx",
+  "onnx/model.onnx",
+  "decoder_model_merged.onnx",
+  "onnx/decoder_model_merged.onnx",
+];
 
 export function adminCommand(): Command {
   const admin = new Command("admin").description(
@@ -31,7 +46,10 @@ export function adminCommand(): Command {
     });
   admin
     .command("register-model")
-    .argument("<dir>", "a model directory with config.json and tokenizer.json (as on the Hugging Face Hub)")
+    .argument(
+      "<dir>",
+      "a model directory with config.json and tokenizer.json (as on the Hugging Face Hub), and optionally its ONNX decoder export (model.onnx, onnx/model.onnx or decoder_model_merged.onnx)",
+    )
     .option(
       "--name <name>",
       "the name packs and snapshots use (default: config.json's _name_or_path, else the directory's name)",
@@ -53,9 +71,10 @@ export function adminCommand(): Command {
       const ctx = await openCommandRuntime({ migrate: true, quiet: true });
       try {
         const stored = await ctx.blobs.put(Readable.from([tokenizer]), { maxBytes: tokenizer.length });
-        console.log(
-          JSON.stringify(await insertBaseModel(ctx, input, { orgId: null, actor: "cli" }, stored.digest)),
-        );
+        let view = await insertBaseModel(ctx, input, { orgId: null, actor: "cli" }, stored.digest);
+        const onnx = ONNX_FILES.map((f) => join(dir, f)).find((p) => existsSync(p));
+        if (onnx) view = await attachOnnx(ctx, await loadBaseModel(ctx.db, view.id), createReadStream(onnx));
+        console.log(JSON.stringify(view));
       } finally {
         await ctx.close();
       }

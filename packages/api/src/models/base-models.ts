@@ -2,12 +2,16 @@ import type { Readable } from "node:stream";
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { baseModels, type Executor } from "@memstore/db";
 import { type Architecture, architectureOf, type BaseModelRef } from "@memstore/formats";
+import { DecoderInterfaceError, DecoderModel } from "@memstore/inference";
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import { deleteUnlessShared } from "../pipeline/artifacts.ts";
+import { readBlob } from "../pipeline/binary.ts";
+import { decoderShape } from "../pipeline/model-runs.ts";
 
 /**
  * The base model registry: what validation checks LoRA packs and KV snapshots against. A model is
@@ -47,6 +51,7 @@ export function baseModelView(m: BaseModelRow) {
     },
     tokenizer_sha256: m.tokenizerSha256,
     tokenizer_uploaded: m.tokenizerDigest !== null,
+    onnx: m.onnxDigest ? { digest: m.onnxDigest, size: m.onnxSize } : null,
     created_at: m.createdAt.toISOString(),
   };
 }
@@ -139,6 +144,71 @@ export async function uploadTokenizer(
   return baseModelView(row!);
 }
 
+/**
+ * The largest ONNX export taken: protobuf's 2 GiB limit on one file. Larger models keep their weights
+ * as external data, which validation does not load.
+ */
+const MAX_ONNX_BYTES = 2 * 1024 ** 3 - 1;
+
+/**
+ * Attaches the model's ONNX decoder export (Optimum's layout with past), which makes validation run
+ * packs and snapshots on the model. The file is stored, then loaded by onnxruntime and its inputs and
+ * outputs checked against the registered config; one that does not fit is deleted and refused (422).
+ */
+export async function uploadOnnx(
+  ctx: AppContext,
+  subject: Subject,
+  id: string,
+  body: Readable | AsyncIterable<Uint8Array>,
+) {
+  authorize(subject, "model.register", { orgId: subject.orgId });
+  const model = await loadBaseModel(ctx.db, id);
+  if (model.registeredByOrgId !== subject.orgId) {
+    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
+  }
+  const view = await attachOnnx(ctx, model, body);
+  await ctx.db.transaction((tx) =>
+    recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "base_model.onnx_attached",
+      objectType: "base_model",
+      objectId: model.id,
+      data: view.onnx ?? {},
+    }),
+  );
+  return view;
+}
+
+/** Stores, checks and attaches an export (the CLI calls this directly for the operator). */
+export async function attachOnnx(
+  ctx: AppContext,
+  model: BaseModelRow,
+  body: Readable | AsyncIterable<Uint8Array>,
+) {
+  const stored = await ctx.blobs.put(body, { maxBytes: MAX_ONNX_BYTES });
+  try {
+    const decoder = await DecoderModel.load(await readBlob(ctx, stored.digest), decoderShape(model));
+    await decoder.close();
+  } catch (error) {
+    await deleteUnlessShared(ctx, stored.digest);
+    if (error instanceof DecoderInterfaceError) {
+      throw new AppError(
+        "onnx_export_invalid",
+        `this is not a decoder export of '${model.name}': ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  const [row] = await ctx.db
+    .update(baseModels)
+    .set({ onnxDigest: stored.digest, onnxSize: stored.size })
+    .where(eq(baseModels.id, model.id))
+    .returning();
+  ctx.log(`ONNX export ${stored.digest} (${stored.size} bytes) attached to ${model.name}`);
+  return baseModelView(row!);
+}
+
 export async function listBaseModels(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "model.read");
   const rows = await ctx.db
@@ -155,7 +225,7 @@ export async function getBaseModel(ctx: AppContext, subject: Subject, id: string
   return baseModelView(await loadBaseModel(ctx.db, id));
 }
 
-async function loadBaseModel(db: Executor, id: string) {
+export async function loadBaseModel(db: Executor, id: string) {
   const [row] = await db.select().from(baseModels).where(eq(baseModels.id, id));
   if (!row) notFound("base model");
   return row;

@@ -62,7 +62,8 @@ export async function deleteUnlessShared(ctx: AppContext, digest: string) {
   const [row] = await queryRows<{ used: boolean }>(
     ctx.db,
     sql`select exists (select 1 from artifacts where digest = ${digest})
-        or exists (select 1 from cube_versions where digest = ${digest}) as used`,
+        or exists (select 1 from cube_versions where digest = ${digest})
+        or exists (select 1 from base_models where onnx_digest = ${digest} or tokenizer_digest = ${digest}) as used`,
   );
   if (!row?.used) await ctx.blobs.delete(digest);
 }

@@ -26,9 +26,11 @@ import {
   writeSafetensors,
   writeTar,
 } from "@memstore/formats";
+import type { ExecutionProvider } from "@memstore/inference";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { requireBaseModel } from "../models/base-models.ts";
+import { runKvOnModel, runLoraOnModel } from "./model-runs.ts";
 import { withPayloadCounts } from "./ingest-version.ts";
 import {
   type ArtifactRef,
@@ -308,7 +310,11 @@ async function numericSanity(ctx: AppContext, digest: string) {
   };
 }
 
-export async function validateBinary(ctx: AppContext, version: VersionRow): Promise<StageOutcome> {
+export async function validateBinary(
+  ctx: AppContext,
+  version: VersionRow,
+  provider: ExecutionProvider = "cpu",
+): Promise<StageOutcome> {
   const payload = version.manifest.payload as Record<string, unknown>;
   const report: Record<string, unknown> = { base_model: payload.base_model };
   return rejectingBadInput(async () => {
@@ -325,6 +331,7 @@ export async function validateBinary(ctx: AppContext, version: VersionRow): Prom
         result: "passed",
       };
       report.numeric = await numericSanity(ctx, canonical!.digest);
+      if (model.row.onnxDigest) report.run = await runKvOnModel(ctx, model.row, canonical!.digest, provider);
     } else {
       const weights = await findArtifact(ctx.db, version.id, "weights");
       const config = await adapterConfigOf(ctx, version.id);
@@ -337,8 +344,11 @@ export async function validateBinary(ctx: AppContext, version: VersionRow): Prom
         result: "passed",
       };
       report.numeric = await numericSanity(ctx, weights!.digest);
+      if (model.row.onnxDigest) {
+        report.run = await runLoraOnModel(ctx, model.row, weights!.digest, config, provider);
+      }
     }
-    report.run = {
+    report.run ??= {
       skipped: `the registry holds no ONNX export of ${model.name}: static and numeric checks only`,
     };
     return { report, next: "sign" };

@@ -97,7 +97,11 @@ export async function runStage(
       ...outcome.report,
       duration_ms: Date.now() - run.started,
     });
-    if (outcome.next) await ctx.jobs.enqueue(outcome.next, { versionId });
+    if (outcome.next === "validate" && (await ctx.jobs.hasConsumers("validate-gpu"))) {
+      await ctx.jobs.enqueue("validate-gpu", { versionId });
+    } else if (outcome.next) {
+      await ctx.jobs.enqueue(outcome.next, { versionId });
+    }
   }
   return "done";
 }

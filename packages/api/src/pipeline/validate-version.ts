@@ -1,3 +1,4 @@
+import type { ExecutionProvider } from "@memstore/inference";
 import type { AppContext } from "../context.ts";
 import { validateBinary } from "./binary.ts";
 import { runStage } from "./runs.ts";
@@ -7,6 +8,10 @@ import { runStage } from "./runs.ts";
  * numeric sanity of every tensor (see binary.ts). Plaintext versions are validated as they are
  * ingested and never come here.
  */
-export async function validateVersion(ctx: AppContext, versionId: string) {
-  return runStage(ctx, versionId, "validate", (version) => validateBinary(ctx, version));
+export async function validateVersion(
+  ctx: AppContext,
+  versionId: string,
+  provider: ExecutionProvider = "cpu",
+) {
+  return runStage(ctx, versionId, "validate", (version) => validateBinary(ctx, version, provider));
 }

@@ -4,6 +4,7 @@ import {
   pageQuery,
   registerBaseModel,
   registerBaseModelInput,
+  uploadOnnx,
   uploadTokenizer,
 } from "@memstore/api";
 import { json, route } from "../route.ts";
@@ -45,5 +46,16 @@ export const modelRoutes = [
     rawBody: ["application/json"],
     handler: ({ ctx, subject, params, request }) =>
       uploadTokenizer(ctx, subject, params.model_id!, bodyStream(request)),
+  }),
+  route({
+    method: "PUT",
+    path: "/api/v1/base-models/{model_id}/onnx",
+    summary:
+      "Attach the model's ONNX decoder export (Optimum layout with past); validation then runs packs and snapshots on it (422 if its inputs and outputs do not fit the config)",
+    tag: "models",
+    scope: "admin",
+    rawBody: ["application/octet-stream"],
+    handler: ({ ctx, subject, params, request }) =>
+      uploadOnnx(ctx, subject, params.model_id!, bodyStream(request)),
   }),
 ];

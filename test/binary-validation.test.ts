@@ -1,0 +1,206 @@
+import { createCube, createListing, publishListing } from "@memstore/api";
+import { readAllTensors, readTar, writeLoraPack } from "@memstore/formats";
+import { DecoderModel, runKvValidation } from "@memstore/inference";
+import { buildTinyDecoder, writeTinyEncoder } from "@memstore/inference/testing";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bytesOf,
+  kvSnapshot,
+  LORA_CONFIG,
+  loraTensors,
+  modelKvSnapshot,
+  PROMPT_IDS,
+  TINY_CONFIG,
+  TINY_TOKENIZER_SHA256,
+} from "./support/binary-fixtures.ts";
+import { openHttpTestbed } from "./support/http-testbed.ts";
+
+/**
+ * Validation runs on the base model: once the registry holds the tiny decoder's ONNX export, a KV
+ * snapshot must reproduce its prompt when injected (with time to first token measured both ways)
+ * and a LoRA pack must change every module it adapts; the KV fingerprint of a sold copy stays
+ * within the same tolerance.
+ */
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let modelId = "";
+const tiny = buildTinyDecoder();
+const SHAPE = { layers: 2, kvHeads: 2, headDim: 8, vocabSize: 300 };
+
+beforeAll(async () => {
+  bed = await openHttpTestbed();
+  const registered = await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
+    name: "memstore/tiny-llama",
+    config: TINY_CONFIG,
+    tokenizer_sha256: TINY_TOKENIZER_SHA256,
+  });
+  modelId = registered.body.id;
+});
+
+afterAll(async () => {
+  await bed?.close();
+});
+
+const putOnnx = (id: string, body: Uint8Array) =>
+  fetch(`${bed.server.url}/api/v1/base-models/${id}/onnx`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/octet-stream" },
+    body: new Uint8Array(body),
+  });
+
+let slugs = 0;
+async function published(type: "activation" | "parametric", payload: Uint8Array) {
+  const cube = await createCube(bed.t.ctx, bed.publisher, {
+    slug: `validated-${++slugs}`,
+    type,
+    title: `validated ${slugs}`,
+    description: "",
+    tags: [],
+  });
+  const contentType = type === "activation" ? "application/vnd.safetensors" : "application/x-tar";
+  await bed.publishVersion(cube.id, "1.0.0", payload, { contentType });
+  const version = await bed.api("GET", `/api/v1/cubes/${cube.id}/versions/1.0.0`, bed.publisherKey);
+  return { cube, version: version.body };
+}
+
+type Run = { kind: string; status: string; report: Record<string, any> };
+const reportOf = (version: { runs: Run[] }) => version.runs.find((r) => r.kind === "validate")!.report;
+
+describe("the registry's ONNX export", () => {
+  it("takes a decoder export that fits the config, and refuses one that does not, keeping nothing of it", async () => {
+    // Before an export is attached, validation says it skipped the run.
+    const before = await published("activation", await modelKvSnapshot(tiny.onnx, PROMPT_IDS));
+    expect(before.version.status).toBe("ready");
+    expect(reportOf(before.version).run.skipped).toMatch(/no ONNX export of memstore\/tiny-llama/);
+
+    const encoder = writeTinyEncoder(mkdtempSync(join(tmpdir(), "encoder-")));
+    const encoderBytes = readFileSync(join(encoder.dir, "model.onnx"));
+    const notDecoder = await putOnnx(modelId, encoderBytes);
+    expect(notDecoder.status).toBe(422);
+    const problem = await notDecoder.json();
+    expect(problem.code).toBe("onnx_export_invalid");
+    expect(problem.detail).toMatch(/lacks input 'position_ids'/);
+    const { createHash } = await import("node:crypto");
+    expect(
+      await bed.t.ctx.blobs.stat(`sha256:${createHash("sha256").update(encoderBytes).digest("hex")}`),
+    ).toBeNull();
+
+    // A model registered with 4 KV heads does not fit this export's caches.
+    const wide = await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
+      name: "memstore/tiny-llama-mha",
+      config: { ...TINY_CONFIG, num_key_value_heads: 4 },
+      tokenizer_sha256: TINY_TOKENIZER_SHA256,
+    });
+    const misfit = await putOnnx(wide.body.id, tiny.onnx);
+    expect(misfit.status).toBe(422);
+    expect((await misfit.json()).detail).toMatch(/has 2 KV heads, the registered config has 4/);
+
+    const ok = await putOnnx(modelId, tiny.onnx);
+    expect(ok.status).toBe(200);
+    const view = await ok.json();
+    expect(view.onnx).toEqual({
+      digest: `sha256:${createHash("sha256").update(tiny.onnx).digest("hex")}`,
+      size: tiny.onnx.length,
+    });
+    const shown = await bed.api("GET", `/api/v1/base-models/${modelId}`, bed.publisherKey);
+    expect(shown.body.onnx.size).toBe(tiny.onnx.length);
+  });
+});
+
+describe("KV snapshots run on the model", () => {
+  it("passes a snapshot the model computed, with logits, cache and TTFT both ways in the report", async () => {
+    const { version } = await published("activation", await modelKvSnapshot(tiny.onnx, PROMPT_IDS));
+    expect(version.status).toBe("ready");
+    const run = reportOf(version).run;
+    expect(run).toMatchObject({ provider: "cpu", tokens: PROMPT_IDS.length, probe_tokens: 8, passed: true });
+    expect(run.logits.relative).toBeLessThan(1e-5);
+    expect(run.cache.relative).toBeLessThan(1e-5);
+    expect(run.tolerance).toBe(0.01);
+    expect(run.ttft_ms.full_prompt).toBeGreaterThan(0);
+    expect(run.ttft_ms.from_snapshot).toBeGreaterThan(0);
+    expect(run.speedup).toBeGreaterThan(0);
+  });
+
+  it("rejects a snapshot whose numbers the model does not reproduce (kv_run_mismatch)", async () => {
+    const { version } = await published("activation", await kvSnapshot());
+    expect(version.status).toBe("rejected");
+    const error = version.runs.find((r: Run) => r.status === "failed").report.error;
+    expect(error.code).toBe("kv_run_mismatch");
+    expect(error.message).toMatch(/does not reproduce its prompt.*tolerance 0\.01/);
+    expect(error.run.passed).toBe(false);
+  });
+
+  it("keeps every subscriber's fingerprinted copy within the tolerance", async () => {
+    const { cube } = await published("activation", await modelKvSnapshot(tiny.onnx, PROMPT_IDS));
+    const listing = await createListing(bed.t.ctx, bed.publisher, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    await publishListing(bed.t.ctx, bed.publisher, listing.id);
+    const model = await DecoderModel.load(tiny.onnx, SHAPE);
+    for (const name of ["Copy A", "Copy B"]) {
+      const s = await bed.subscriber(name, listing.id);
+      await bed.t.runner.idle();
+      const response = await fetch(
+        `${bed.server.url}/api/v1/vaults/${s.vault.id}/installs/${s.installId}/payload`,
+        { headers: { authorization: `Bearer ${s.key}` } },
+      );
+      expect(response.status).toBe(200);
+      const { tensors } = await readAllTensors([Buffer.from(await response.arrayBuffer())]);
+      const floats = (n: string) => {
+        const d = tensors.get(n)!.data;
+        return new Float32Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
+      };
+      const cache = {
+        tokens: PROMPT_IDS.length,
+        layers: [0, 1].map((l) => ({
+          key: floats(`past_key_values.${l}.key`),
+          value: floats(`past_key_values.${l}.value`),
+        })),
+      };
+      const report = await runKvValidation(model, { ids: PROMPT_IDS, cache });
+      expect(report.passed).toBe(true);
+      // The copy is marked: not the snapshot's exact numbers.
+      expect(report.cache.max_abs_diff).toBeGreaterThan(0);
+    }
+    await model.close();
+  });
+});
+
+describe("LoRA packs run on the model", () => {
+  it("reports the logit change, the KL and each adapted module's change", async () => {
+    const { version } = await published(
+      "parametric",
+      await bytesOf(writeLoraPack(LORA_CONFIG, loraTensors())),
+    );
+    expect(version.status).toBe("ready");
+    const run = reportOf(version).run;
+    expect(run).toMatchObject({ provider: "cpu", probes: 4, probe_tokens: 16, finite: true });
+    expect(run.logits.mean_abs_change).toBeGreaterThan(0);
+    expect(run.kl.mean).toBeGreaterThan(0);
+    expect(run.modules.map((m: { module: string }) => m.module)).toEqual([
+      "model.layers.0.self_attn.q_proj",
+      "model.layers.0.self_attn.v_proj",
+      "model.layers.1.self_attn.q_proj",
+      "model.layers.1.self_attn.v_proj",
+    ]);
+    for (const m of run.modules) expect(m.relative_change).toBeGreaterThan(0.001);
+  });
+
+  it("rejects a pack with a module that changes nothing (lora_no_effect names it)", async () => {
+    const tensors = loraTensors().map((t) =>
+      t.name.includes("layers.1.self_attn.v_proj.lora_B")
+        ? { ...t, data: new Uint8Array((t.data as Uint8Array).length) }
+        : t,
+    );
+    const { version } = await published("parametric", await bytesOf(writeLoraPack(LORA_CONFIG, tensors)));
+    expect(version.status).toBe("rejected");
+    const error = version.runs.find((r: Run) => r.status === "failed").report.error;
+    expect(error.code).toBe("lora_no_effect");
+    expect(error.module).toBe("model.layers.1.self_attn.v_proj");
+    expect(error.message).toMatch(/1 of 4 adapted modules change nothing/);
+  });
+});
