@@ -3,11 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import {
+  attachOnnx,
   authenticateApiKey,
   createCube,
   createOrganization,
   createVersion,
   getVersion,
+  insertBaseModel,
+  loadBaseModel,
   loadConfig,
   openRuntime,
   type Runtime,
@@ -16,8 +19,18 @@ import {
 } from "@memstore/api";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
+import { cudaProviderPath } from "@memstore/inference";
+import { buildTinyDecoder } from "@memstore/inference/testing";
 import { BullMqProducer } from "@memstore/queue";
+import { startWorkers } from "@memstore/workers";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  modelKvSnapshot,
+  PROMPT_IDS,
+  TINY_CONFIG,
+  TINY_TOKENIZER_SHA256,
+} from "./support/binary-fixtures.ts";
 import { type Proc, spawnMemstore } from "./support/processes.ts";
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
 
@@ -156,6 +169,68 @@ describe("BullMQ workers on Redis", () => {
       expect(counts).toEqual({ total: n, embedded: n, positions: n });
     },
   );
+
+  it.skipIf(existsSync(cudaProviderPath()))(
+    "refuses to start a --gpu worker where onnxruntime has no CUDA provider, saying how to install it",
+    async () => {
+      const gpu = spawnMemstore(["worker", "--gpu"], env);
+      expect(await gpu.exited).toBe(1);
+      expect(gpu.output()).toMatch(
+        /memstore worker --gpu cannot start: the CUDA execution provider is not installed.*ONNXRUNTIME_NODE_INSTALL=cuda12/,
+      );
+      expect(gpu.output()).not.toMatch(/ready/);
+    },
+  );
+
+  it("sends validation to the validate-gpu queue while a GPU worker is connected, and it runs there on CUDA", async () => {
+    const producer = new BullMqProducer(REDIS_URL, env.QUEUE_PREFIX);
+    expect(await producer.hasConsumers("validate-gpu")).toBe(false);
+    // The GPU worker's queue, run in this process (the real processors, asked for CUDA).
+    const gpuPool = startWorkers(ctx, {
+      redisUrl: REDIS_URL,
+      lockMs: 2000,
+      prefix: env.QUEUE_PREFIX,
+      gpu: true,
+      queues: ["validate-gpu"],
+    });
+    try {
+      await waitUntil(() => producer.hasConsumers("validate-gpu"));
+      await startWorker();
+      const tiny = buildTinyDecoder();
+      const model = await insertBaseModel(
+        ctx,
+        { name: "memstore/tiny-llama", config: TINY_CONFIG, tokenizer_sha256: TINY_TOKENIZER_SHA256 },
+        { orgId: null, actor: "test" },
+      );
+      await attachOnnx(ctx, await loadBaseModel(ctx.db, model.id), Readable.from([tiny.onnx]));
+      const cube = await createCube(ctx, publisher, { slug: "gpu-kv", type: "activation", title: "gpu" });
+      await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
+      await uploadPayload(
+        ctx,
+        publisher,
+        { cubeId: cube.id, version: "1.0.0" },
+        Readable.from([await modelKvSnapshot(tiny.onnx, PROMPT_IDS)]),
+        "application/vnd.safetensors",
+      );
+      await submitVersion(ctx, publisher, cube.id, "1.0.0");
+      const validate = await waitUntil(async () => {
+        const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
+        return v.runs.find((r) => r.kind === "validate" && r.status !== "running");
+      });
+      if (existsSync(cudaProviderPath())) {
+        expect(validate.report.run).toMatchObject({ provider: "cuda", passed: true });
+      } else {
+        // No CUDA here: the GPU worker's attempt says so (and will be retried), never falling back to CPU.
+        expect(validate.status).toBe("failed");
+        expect(String((validate.report.error as { message: string }).message)).toMatch(
+          /CUDA execution provider is not installed/,
+        );
+      }
+    } finally {
+      await gpuPool.close(1000);
+      await producer.close();
+    }
+  });
 
   it("stops on SIGTERM after finishing its running jobs", async () => {
     const worker = await startWorker();

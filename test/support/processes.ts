@@ -7,6 +7,8 @@ export const MEMSTORE_BIN = fileURLToPath(new URL("../../apps/cli/bin/memstore.j
 export type Proc = {
   child: ChildProcess;
   output(): string;
+  /** Resolves with the exit code when the process ends by itself (or is stopped). */
+  exited: Promise<number | null>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
@@ -28,6 +30,7 @@ export function spawnMemstore(args: string[], env: Record<string, string>): Proc
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return {
     child,
+    exited,
     output: () => out,
     waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
