@@ -1,10 +1,19 @@
 import { createCube, createListing, publishListing } from "@memstore/api";
-import { readAllTensors, readTar, writeLoraPack } from "@memstore/formats";
-import { DecoderModel, runKvValidation } from "@memstore/inference";
+import { cubeVersions } from "@memstore/db";
+import { readAllTensors, tokenIds, writeLoraPack } from "@memstore/formats";
+import {
+  BpeTokenizer,
+  DecoderModel,
+  type KvRunReport,
+  type LoraRunReport,
+  runKvValidation,
+} from "@memstore/inference";
 import { buildTinyDecoder, writeTinyEncoder } from "@memstore/inference/testing";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bytesOf,
@@ -14,6 +23,7 @@ import {
   modelKvSnapshot,
   PROMPT_IDS,
   TINY_CONFIG,
+  TINY_TOKENIZER,
   TINY_TOKENIZER_SHA256,
 } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -65,7 +75,11 @@ async function published(type: "activation" | "parametric", payload: Uint8Array)
   return { cube, version: version.body };
 }
 
-type Run = { kind: string; status: string; report: Record<string, any> };
+type Run = {
+  kind: string;
+  status: string;
+  report: { run: KvRunReport & LoraRunReport & { skipped?: string } };
+};
 const reportOf = (version: { runs: Run[] }) => version.runs.find((r) => r.kind === "validate")!.report;
 
 describe("the registry's ONNX export", () => {
@@ -82,7 +96,6 @@ describe("the registry's ONNX export", () => {
     const problem = await notDecoder.json();
     expect(problem.code).toBe("onnx_export_invalid");
     expect(problem.detail).toMatch(/lacks input 'position_ids'/);
-    const { createHash } = await import("node:crypto");
     expect(
       await bed.t.ctx.blobs.stat(`sha256:${createHash("sha256").update(encoderBytes).digest("hex")}`),
     ).toBeNull();
@@ -202,5 +215,96 @@ describe("LoRA packs run on the model", () => {
     expect(error.code).toBe("lora_no_effect");
     expect(error.module).toBe("model.layers.1.self_attn.v_proj");
     expect(error.message).toMatch(/1 of 4 adapted modules change nothing/);
+  });
+});
+
+describe("plaintext → KV snapshot", () => {
+  const GUIDE = [
+    "# Paris",
+    "",
+    "The capital of France is Paris. The river Seine flows through Paris.",
+    "",
+    "## Tax",
+    "",
+    "Income tax law in France sets the rate of tax on income; the VAT rate is set by law.",
+  ].join("\n");
+
+  it("runs the model over a ready plaintext version and publishes its cache as a new activation cube that validates", async () => {
+    const source = await createCube(bed.t.ctx, bed.publisher, {
+      slug: "paris-guide",
+      type: "plaintext",
+      title: "Paris guide",
+      tags: ["travel"],
+    });
+    await bed.publishVersion(source.id, "1.0.0", GUIDE);
+    const derive = (body: Record<string, unknown>) =>
+      bed.api("POST", `/api/v1/cubes/${source.id}/versions/1.0.0/kv-snapshot`, bed.publisherKey, {
+        base_model: "memstore/tiny-llama",
+        ...body,
+      });
+
+    // The model cannot tokenise without its tokenizer.json.
+    const noTokenizer = await derive({ slug: "paris-kv", title: "Paris guide, read by tiny-llama" });
+    expect(noTokenizer.status).toBe(422);
+    expect(noTokenizer.body.detail).toMatch(/no tokenizer\.json/);
+    const put = await fetch(`${bed.server.url}/api/v1/base-models/${modelId}/tokenizer`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/json" },
+      body: new Uint8Array(TINY_TOKENIZER),
+    });
+    expect(put.status).toBe(200);
+
+    const made = await derive({ slug: "paris-kv", title: "Paris guide, read by tiny-llama" });
+    expect(made.status).toBe(202);
+    expect(made.body).toMatchObject({
+      slug: "paris-kv",
+      version: "1.0.0",
+      base_model: "memstore/tiny-llama",
+      truncated: false,
+    });
+    await bed.t.runner.idle();
+    const version = (
+      await bed.api("GET", `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0`, bed.publisherKey)
+    ).body;
+    expect(version.status).toBe("ready");
+    expect(version.manifest.type).toBe("activation");
+    expect(version.manifest.payload).toMatchObject({
+      base_model: "memstore/tiny-llama",
+      tokens: made.body.tokens,
+    });
+    expect(reportOf(version).run).toMatchObject({ passed: true, tokens: made.body.tokens });
+
+    // Its tokens are the guide's text (the chunks, in order) through the model's tokenizer.
+    const [payload] = await bed.t.ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, version.id));
+    const { tensors, metadata } = await readAllTensors(await bed.t.ctx.blobs.get(payload!.digest!));
+    const ids = tokenIds(tensors.get("input_ids")!.data, "I64");
+    const tokenizer = new BpeTokenizer(JSON.parse(TINY_TOKENIZER.toString()));
+    expect(ids).toHaveLength(made.body.tokens);
+    expect(tokenizer.encode("The capital of France is Paris.").every((id) => ids.includes(id))).toBe(true);
+    expect(metadata!["memstore.derived_from"]).toBe("paris-guide@1.0.0");
+
+    const short = await derive({ slug: "paris-kv-16", title: "First 16 tokens", max_tokens: 16 });
+    expect(short.body).toMatchObject({ tokens: 16, truncated: true });
+    await bed.t.runner.idle();
+
+    // Only plaintext can be read; another organisation's cube does not exist for this caller.
+    const kv = await bed.api(
+      "POST",
+      `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0/kv-snapshot`,
+      bed.publisherKey,
+      {
+        base_model: "memstore/tiny-llama",
+        slug: "kv-of-kv",
+        title: "nope",
+      },
+    );
+    expect(kv.status).toBe(400);
+    const other = await bed.organization("Elsewhere", "owner@elsewhere.example.com");
+    const stranger = await bed.api("POST", `/api/v1/cubes/${source.id}/versions/1.0.0/kv-snapshot`, other, {
+      base_model: "memstore/tiny-llama",
+      slug: "stolen",
+      title: "stolen",
+    });
+    expect(stranger.status).toBe(404);
   });
 });

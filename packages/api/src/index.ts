@@ -16,6 +16,7 @@ export { ingestVersion } from "./pipeline/ingest-version.ts";
 export { signVersion } from "./pipeline/sign-version.ts";
 export { validateVersion } from "./pipeline/validate-version.ts";
 export * from "./publishing/cubes.ts";
+export * from "./publishing/derive-kv.ts";
 export * from "./publishing/listings.ts";
 export * from "./publishing/versions.ts";
 export * from "./provenance/trace.ts";

@@ -5,6 +5,8 @@ import {
   createListingInput,
   createVersion,
   createVersionInput,
+  deriveKvInput,
+  deriveKvSnapshot,
   getCube,
   getVersion,
   listCubes,
@@ -83,6 +85,18 @@ export const publishingRoutes = [
         request.headers.get("content-type"),
       );
     },
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/kv-snapshot",
+    summary:
+      "Run a registered base model over a ready plaintext version and publish its KV cache as a new activation cube (1.0.0, submitted)",
+    tag: "publishing",
+    scope: "publish",
+    body: deriveKvInput,
+    status: 202,
+    handler: ({ ctx, subject, params, body }) =>
+      deriveKvSnapshot(ctx, subject, { cubeId: params.cube_id!, version: params.version! }, body),
   }),
   route({
     method: "POST",
