@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readAllTensors, tokenIds } from "@memstore/formats";
+import { DecoderModel, runKvValidation } from "@memstore/inference";
+import { buildTinyDecoder } from "@memstore/inference/testing";
 import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
@@ -38,6 +41,46 @@ describe("memstore dev (embedded mode)", () => {
     });
     expect(stripMarks(results[0]!.text)).toContain("France applies a standard VAT rate of 20 percent");
     expect(await agent.health()).toMatchObject({ status: "ok" });
+  });
+
+  it("installs the tiny model's KV snapshot of the guide, whose downloaded copy reproduces the guide's logits", async () => {
+    const out = dev.output();
+    const [, key, vault] = out.match(/Demo agent key: +(msk_\w+) +\(vault (vault_\w+)\)/)!;
+    const get = (path: string) => fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const installs = (await (await get(`/api/v1/vaults/${vault}/installs`)).json()) as {
+      items: { id: string; cube: { slug: string } }[];
+    };
+    expect(installs.items.map((i) => i.cube.slug).sort()).toEqual(
+      ["eu-vat-essentials", "eu-vat-kv-tiny-llama", "incident-runbook", "vat-tone-lora"].sort(),
+    );
+    const kv = installs.items.find((i) => i.cube.slug === "eu-vat-kv-tiny-llama")!;
+    const response = await get(`/api/v1/vaults/${vault}/installs/${kv.id}/payload`);
+    expect(response.status).toBe(200);
+    const { tensors } = await readAllTensors([Buffer.from(await response.arrayBuffer())]);
+    const ids = tokenIds(tensors.get("input_ids")!.data, "I64");
+    const floats = (n: string) => {
+      const d = tensors.get(n)!.data;
+      return new Float32Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
+    };
+    const cache = {
+      tokens: ids.length,
+      layers: [0, 1].map((l) => ({
+        key: floats(`past_key_values.${l}.key`),
+        value: floats(`past_key_values.${l}.value`),
+      })),
+    };
+    const model = await DecoderModel.load(buildTinyDecoder().onnx, {
+      layers: 2,
+      kvHeads: 2,
+      headDim: 8,
+      vocabSize: 300,
+    });
+    expect((await runKvValidation(model, { ids, cache })).passed).toBe(true);
+    await model.close();
+    const lora = installs.items.find((i) => i.cube.slug === "vat-tone-lora")!;
+    expect(
+      (await get(`/api/v1/vaults/${vault}/installs/${lora.id}/payload`)).headers.get("content-type"),
+    ).toBe("application/x-tar");
   });
 
   it("refuses plainly, non-zero, to open the embedded database another process holds", async () => {

@@ -1,21 +1,28 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import {
   type AppContext,
   acquireListing,
+  attachOnnx,
   createApiKey,
   createCube,
   createListing,
   createOrganization,
   createVault,
   createVersion,
+  deriveKvSnapshot,
+  insertBaseModel,
   installListing,
+  loadBaseModel,
   publishListing,
   submitVersion,
   uploadPayload,
 } from "@memstore/api";
 import type { Subject } from "@memstore/core";
+import { loraKey, writeLoraPack } from "@memstore/formats";
+import { seededRandom, writeTinyDecoder } from "@memstore/inference/testing";
 
 const DEMO_DIR = fileURLToPath(new URL("../demo", import.meta.url));
 export const DEMO_PASSWORD = "memstore-demo";
@@ -29,7 +36,9 @@ export type DemoInfo = {
 
 /**
  * The demo store: a publisher with two free plaintext cubes (a Markdown guide and JSONL runbook
- * items), and a subscriber that installed both into a vault and holds an agent key for it. Seeded
+ * items), and two binary cubes for the tiny decoder registered as a base model (the guide's KV
+ * cache made by the model, and a LoRA pack); a subscriber that installed them all into a vault and
+ * holds an agent key for it. Seeded
  * once per data directory through the same services the API uses; the agent key is kept in the
  * data directory so later starts can print it again.
  */
@@ -69,6 +78,7 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
     },
   ];
   const listingIds: string[] = [];
+  const cubeIds: string[] = [];
   for (const c of cubes) {
     const cube = await createCube(ctx, publisher, {
       slug: c.slug,
@@ -86,15 +96,10 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
     );
     await submitVersion(ctx, publisher, cube.id, "1.0.0");
     await waitForJobs();
-    const listing = await createListing(ctx, publisher, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "free" },
-      terms: {},
-    });
-    await publishListing(ctx, publisher, listing.id);
-    listingIds.push(listing.id);
+    listingIds.push(await freeListing(ctx, publisher, cube.id));
+    cubeIds.push(cube.id);
   }
+  listingIds.push(...(await seedBinaryCubes(ctx, publisher, cubeIds[0]!, waitForJobs)));
   const vault = await createVault(ctx, subscriber, { name: "Support knowledge" });
   for (const id of listingIds) {
     await acquireListing(ctx, subscriber, id);
@@ -113,4 +118,106 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
   };
   writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
   return info;
+}
+
+async function freeListing(ctx: AppContext, publisher: Subject, cubeId: string): Promise<string> {
+  const listing = await createListing(ctx, publisher, {
+    cube_id: cubeId,
+    visibility: "public",
+    pricing: { model: "free" },
+    terms: {},
+  });
+  await publishListing(ctx, publisher, listing.id);
+  return listing.id;
+}
+
+/**
+ * The tiny decoder (generated in code: no weights can be downloaded) registered with its tokenizer
+ * and ONNX export, the guide's KV cache made by running it over the guide, and a LoRA pack for its
+ * attention; both go through the pipeline, so their validation runs are in their reports.
+ */
+async function seedBinaryCubes(
+  ctx: AppContext,
+  publisher: Subject,
+  guideCubeId: string,
+  waitForJobs: () => Promise<void>,
+): Promise<string[]> {
+  const model = writeTinyDecoder(join(ctx.config.dataDir, "models", "tiny-llama"));
+  const tokenizer = await ctx.blobs.put(Readable.from([model.tokenizer]), {
+    maxBytes: model.tokenizer.length,
+  });
+  const registered = await insertBaseModel(
+    ctx,
+    { name: model.config._name_or_path, config: model.config, tokenizer_sha256: model.tokenizerSha256 },
+    { orgId: null, actor: "demo" },
+    tokenizer.digest,
+  );
+  await attachOnnx(ctx, await loadBaseModel(ctx.db, registered.id), Readable.from([model.onnx]));
+
+  const kv = await deriveKvSnapshot(
+    ctx,
+    publisher,
+    { cubeId: guideCubeId, version: "1.0.0" },
+    {
+      base_model: registered.name,
+      slug: "eu-vat-kv-tiny-llama",
+      title: "EU VAT essentials, read by tiny-llama",
+    },
+  );
+
+  const random = seededRandom(2024);
+  const rank = 8;
+  const { hidden_size: hidden, num_key_value_heads: kvHeads, head_dim: headDim } = model.config;
+  const tensors = [];
+  for (let layer = 0; layer < model.config.num_hidden_layers; layer++) {
+    for (const [module, out] of [
+      ["q_proj", hidden],
+      ["v_proj", kvHeads * headDim],
+    ] as const) {
+      const path = `model.layers.${layer}.self_attn.${module}`;
+      for (const [side, shape] of [
+        ["A", [rank, hidden]],
+        ["B", [out, rank]],
+      ] as const) {
+        const values = Float32Array.from({ length: shape[0] * shape[1] }, () => (random() - 0.5) * 0.2);
+        tensors.push({
+          name: loraKey(path, side),
+          dtype: "F32" as const,
+          shape: [...shape],
+          data: new Uint8Array(values.buffer),
+        });
+      }
+    }
+  }
+  const pack = writeLoraPack(
+    {
+      peft_type: "LORA",
+      r: rank,
+      lora_alpha: 16,
+      target_modules: ["q_proj", "v_proj"],
+      base_model_name_or_path: registered.name,
+      use_rslora: false,
+      rank_pattern: {},
+      alpha_pattern: {},
+    },
+    tensors,
+  );
+  const lora = await createCube(ctx, publisher, {
+    slug: "vat-tone-lora",
+    type: "parametric",
+    title: "VAT answer style (LoRA for tiny-llama)",
+    description: "A rank-8 adapter of tiny-llama's attention (q_proj, v_proj in both layers).",
+    tags: ["tax", "lora"],
+  });
+  await createVersion(ctx, publisher, lora.id, { version: "1.0.0" });
+  await uploadPayload(
+    ctx,
+    publisher,
+    { cubeId: lora.id, version: "1.0.0" },
+    Readable.from(pack),
+    "application/x-tar",
+  );
+  await submitVersion(ctx, publisher, lora.id, "1.0.0");
+  await waitForJobs();
+  return [await freeListing(ctx, publisher, kv.cube_id), await freeListing(ctx, publisher, lora.id)];
 }

@@ -32,7 +32,8 @@ export type PolicyContext = {
 
 export type Decision = { allow: true } | { allow: false; code: ErrorCode; reason: string };
 
-type Rule = { scope: Scope; roles: readonly Role[] };
+/** The scope a key needs for the action (any one of them, when several are listed) and the roles that may. */
+type Rule = { scope: Scope | readonly Scope[]; roles: readonly Role[] };
 
 const WRITERS: readonly Role[] = ["owner", "admin", "publisher"];
 const MANAGERS: readonly Role[] = ["owner", "admin"];
@@ -49,6 +50,9 @@ export const ACTIONS = {
   "store.acquire": { scope: "subscribe", roles: MANAGERS },
   "vault.read": { scope: "subscribe", roles: READERS },
   "vault.write": { scope: "subscribe", roles: MANAGERS },
+  // What is installed in a vault: seen by those who manage it and by agents that read from it (to
+  // find the install whose binary payload they download).
+  "install.read": { scope: ["subscribe", "vault:read"], roles: READERS },
   "subscription.write": { scope: "subscribe", roles: MANAGERS },
   "vault.search": { scope: "vault:read", roles: MEMBERS },
   "payload.download": { scope: "vault:read", roles: MEMBERS },
@@ -83,8 +87,9 @@ export function decide(
   }
 
   const rule: Rule = ACTIONS[action];
-  if (subject.kind !== "user" && !subject.scopes.includes(rule.scope)) {
-    return deny("forbidden", `${action} needs the '${rule.scope}' scope`);
+  const scopes: readonly Scope[] = typeof rule.scope === "string" ? [rule.scope] : rule.scope;
+  if (subject.kind !== "user" && !scopes.some((s) => subject.scopes.includes(s))) {
+    return deny("forbidden", `${action} needs the '${scopes.join("' or '")}' scope`);
   }
   if (subject.kind === "user" && !rule.roles.includes(subject.role)) {
     return deny("forbidden", `${action} is not allowed for the '${subject.role}' role`);

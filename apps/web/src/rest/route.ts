@@ -21,7 +21,7 @@ export type RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.Zo
   summary: string;
   tag: string;
   /** The scope the route needs (documented; the policy function enforces it). Absent = no auth. */
-  scope?: Scope | "publish|subscribe";
+  scope?: Scope | "publish|subscribe" | "subscribe|vault:read";
   body?: B;
   query?: Q;
   /** A streamed request body of these media types, not JSON. */

@@ -196,7 +196,7 @@ function cubeRef(cube: typeof cubes.$inferSelect, publisher: typeof organization
 }
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
-  authorize(subject, "vault.read", { orgId: subject.orgId, vaultId });
+  authorize(subject, "install.read", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
   const rows = await ctx.db
     .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })

@@ -56,9 +56,9 @@ export const vaultRoutes = [
   route({
     method: "GET",
     path: "/api/v1/vaults/{vault_id}/installs",
-    summary: "List a vault's installs",
+    summary: "List a vault's installs (also to agents' keys bound to it, which download binary payloads)",
     tag: "vaults",
-    scope: "subscribe",
+    scope: "subscribe|vault:read",
     query: pageQuery,
     handler: ({ ctx, subject, params, query }) => listInstalls(ctx, subject, params.vault_id!, query),
   }),
