@@ -235,4 +235,40 @@ describe("tus resumable uploads at a version's upload_url", () => {
     await submitVersion(t.ctx, publisher.subject, done.id, "1.0.0");
     await expectProblem(await createUpload(doneUrl, publisher.key, 5), 409, "version_not_draft");
   });
+
+  it("refuses a pickle sent to a binary cube at its first PATCH, not after the whole file, and drops it", async () => {
+    const cube = await createCube(t.ctx, publisher.subject, {
+      slug: "pickled",
+      type: "parametric",
+      title: "p",
+    });
+    const version = await createVersion(t.ctx, publisher.subject, cube.id, { version: "1.0.0" });
+    const uploadUrl = version.upload_url.replace(t.ctx.config.publicUrl, server.url);
+    const total = 1024 * 1024;
+    const created = await createUpload(uploadUrl, publisher.key, total, "application/x-tar");
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get("location")!, server.url).href;
+    // torch.save's pickle protocol 2 header, then the first 64 KB of a 1 MB upload.
+    const first = Buffer.alloc(64 * 1024);
+    Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]).copy(first);
+    const patch = await fetch(location, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${publisher.key}`,
+        "tus-resumable": "1.0.0",
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+      body: new Uint8Array(first),
+    });
+    expect(patch.status).toBe(415);
+    const problem = (await patch.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("pickle_refused");
+    expect(problem.detail).toMatch(/convert the weights to safetensors/);
+    expect(await offsetOf(location, publisher.key)).toBe(404);
+    expect(
+      readdirSync(join(t.ctx.config.dataDir, "uploads")).filter((f) => f.startsWith(version.id)),
+    ).toEqual([]);
+    expect((await getVersion(t.ctx, publisher.subject, cube.id, "1.0.0")).digest).toBeNull();
+  });
 });

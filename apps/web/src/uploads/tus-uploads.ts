@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type AppContext, loadOwnVersionById, preparePayloadUpload, uploadPayload } from "@memstore/api";
 import { AppError, notFound, type Subject } from "@memstore/core";
+import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
 import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
 import { problem, problemFrom } from "../rest/problem.ts";
@@ -51,6 +52,29 @@ export function createTusUploads(
     60 * 60 * 1000,
   );
   sweep.unref();
+
+  /**
+   * A binary payload that starts like a pickle is refused (415) as soon as its first bytes are in,
+   * and dropped, rather than after gigabytes more have been sent.
+   */
+  async function refuseEarlyPickle(cubeType: string, uploadId: string) {
+    if (cubeType === "plaintext") return;
+    const upload = await store.getUpload(uploadId).catch(() => null);
+    if (!upload || upload.offset === 0) return;
+    const head: Buffer[] = [];
+    let have = 0;
+    for await (const chunk of store.read(uploadId) as AsyncIterable<Buffer>) {
+      head.push(chunk);
+      have += chunk.length;
+      if (have >= PICKLE_SNIFF_BYTES) break;
+    }
+    try {
+      refusePickle(null, Buffer.concat(head).subarray(0, Math.min(have, upload.offset, PICKLE_SNIFF_BYTES)));
+    } catch (error) {
+      await store.remove(uploadId).catch(() => {});
+      throw error;
+    }
+  }
 
   /** When every byte has arrived: store the payload through the one upload path, then drop the file. */
   async function finishIfComplete(subject: Subject, versionId: string, uploadId: string, response: Response) {
@@ -114,15 +138,17 @@ export function createTusUploads(
         const response = await tus.handleWeb(request);
         const location = response.headers.get("location");
         const uploadId = location?.split("/").pop();
-        return uploadId && response.ok
-          ? await finishIfComplete(subject, creation[1]!, uploadId, response)
-          : response;
+        if (!uploadId || !response.ok) return response;
+        const { cube } = await loadOwnVersionById(ctx.db, subject, creation[1]!);
+        await refuseEarlyPickle(cube.type, uploadId);
+        return await finishIfComplete(subject, creation[1]!, uploadId, response);
       }
       const [, versionId, uploadId] = upload!;
       if (!uploadId!.startsWith(`${versionId}-`)) notFound("upload");
-      await loadOwnVersionById(ctx.db, subject, versionId!);
+      const { cube } = await loadOwnVersionById(ctx.db, subject, versionId!);
       const response = await tus.handleWeb(request);
       if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
+      if (request.method === "PATCH") await refuseEarlyPickle(cube.type, uploadId!);
       return await finishIfComplete(subject, versionId!, uploadId!, response);
     } catch (error) {
       const response = problemFrom(error, ctx.log);
