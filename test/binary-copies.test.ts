@@ -1,4 +1,3 @@
-import { createCube, createListing, publishListing } from "@memstore/api";
 import { installs } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import {
@@ -44,22 +43,8 @@ afterAll(async () => {
 
 /** A published free listing of a binary cube whose 1.0.0 is ready. */
 async function listedBinary(slug: string, type: "activation" | "parametric", payload: Uint8Array) {
-  const cube = await createCube(bed.t.ctx, bed.publisher, {
-    slug,
-    type,
-    title: slug,
-    description: "",
-    tags: [],
-  });
-  const contentType = type === "activation" ? "application/vnd.safetensors" : "application/x-tar";
-  await bed.publishVersion(cube.id, "1.0.0", payload, { contentType });
-  const listing = await createListing(bed.t.ctx, bed.publisher, {
-    cube_id: cube.id,
-    visibility: "public",
-    pricing: { model: "free" },
-  });
-  await publishListing(bed.t.ctx, bed.publisher, listing.id);
-  return { cube, listing };
+  const { cube } = await bed.publishedBinary(slug, type, payload);
+  return { cube, listing: await bed.freeListing(cube.id) };
 }
 
 type Subscriber = Awaited<ReturnType<typeof bed.subscriber>>;

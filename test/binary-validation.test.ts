@@ -1,4 +1,4 @@
-import { createCube, createListing, publishListing } from "@memstore/api";
+import { createCube } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
 import { readAllTensors, tokenIds, writeLoraPack } from "@memstore/formats";
 import {
@@ -61,19 +61,8 @@ const putOnnx = (id: string, body: Uint8Array) =>
   });
 
 let slugs = 0;
-async function published(type: "activation" | "parametric", payload: Uint8Array) {
-  const cube = await createCube(bed.t.ctx, bed.publisher, {
-    slug: `validated-${++slugs}`,
-    type,
-    title: `validated ${slugs}`,
-    description: "",
-    tags: [],
-  });
-  const contentType = type === "activation" ? "application/vnd.safetensors" : "application/x-tar";
-  await bed.publishVersion(cube.id, "1.0.0", payload, { contentType });
-  const version = await bed.api("GET", `/api/v1/cubes/${cube.id}/versions/1.0.0`, bed.publisherKey);
-  return { cube, version: version.body };
-}
+const published = (type: "activation" | "parametric", payload: Uint8Array) =>
+  bed.publishedBinary(`validated-${++slugs}`, type, payload);
 
 type Run = {
   kind: string;
@@ -147,12 +136,7 @@ describe("KV snapshots run on the model", () => {
 
   it("keeps every subscriber's fingerprinted copy within the tolerance", async () => {
     const { cube } = await published("activation", await modelKvSnapshot(tiny.onnx, PROMPT_IDS));
-    const listing = await createListing(bed.t.ctx, bed.publisher, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "free" },
-    });
-    await publishListing(bed.t.ctx, bed.publisher, listing.id);
+    const listing = await bed.freeListing(cube.id);
     const model = await DecoderModel.load(tiny.onnx, SHAPE);
     for (const name of ["Copy A", "Copy B"]) {
       const s = await bed.subscriber(name, listing.id);

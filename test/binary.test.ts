@@ -37,20 +37,9 @@ afterAll(async () => {
 });
 
 let slugs = 0;
-/** A cube of `type` with 1.0.0 uploaded as `contentType`, submitted and processed; its version view. */
-async function published(type: "activation" | "parametric", payload: Uint8Array) {
-  const cube = await createCube(bed.t.ctx, bed.publisher, {
-    slug: `binary-${++slugs}`,
-    type,
-    title: `binary ${slugs}`,
-    description: "",
-    tags: [],
-  });
-  const contentType = type === "activation" ? "application/vnd.safetensors" : "application/x-tar";
-  await bed.publishVersion(cube.id, "1.0.0", payload, { contentType });
-  const version = await bed.api("GET", `/api/v1/cubes/${cube.id}/versions/1.0.0`, bed.publisherKey);
-  return { cube, version: version.body };
-}
+/** A cube of `type` with 1.0.0 uploaded, submitted and processed; its version view. */
+const published = (type: "activation" | "parametric", payload: Uint8Array) =>
+  bed.publishedBinary(`binary-${++slugs}`, type, payload);
 
 type Run = {
   kind: string;

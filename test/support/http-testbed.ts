@@ -105,6 +105,29 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
     return { cube, listing };
   }
 
+  /**
+   * A binary cube (a KV snapshot as safetensors, a LoRA pack as tar) with 1.0.0 uploaded, submitted
+   * and processed; the version as the API shows it, runs included.
+   */
+  async function publishedBinary(slug: string, type: "activation" | "parametric", payload: Uint8Array) {
+    const cube = await createCube(t.ctx, publisher, { slug, type, title: slug, description: "", tags: [] });
+    const contentType = type === "activation" ? "application/vnd.safetensors" : "application/x-tar";
+    await publishVersion(cube.id, "1.0.0", payload, { contentType });
+    const version = (await api("GET", `/api/v1/cubes/${cube.id}/versions/1.0.0`, made.api_key)).body;
+    return { cube, version };
+  }
+
+  /** A free public listing of the cube, published. */
+  async function freeListing(cubeId: string) {
+    const listing = await createListing(t.ctx, publisher, {
+      cube_id: cubeId,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    await publishListing(t.ctx, publisher, listing.id);
+    return listing;
+  }
+
   /** A subscriber organisation with a vault holding the (published) listing, and a search of it. */
   async function subscriber(name: string, listingId: string) {
     const key = await organization(name, `owner@${name.toLowerCase().replace(/\W+/g, "-")}.example.com`);
@@ -133,6 +156,8 @@ export async function openHttpTestbed(env: Record<string, string> = {}) {
     organization,
     api,
     publishVersion,
+    publishedBinary,
+    freeListing,
     listedCube,
     submittedCube,
     subscriber,

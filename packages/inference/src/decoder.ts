@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { identityModel } from "./onnx-graph.ts";
 
 /**
  * A decoder-only language model exported to ONNX in Optimum's layout (with past): inputs
@@ -168,7 +169,6 @@ export function cudaProviderPath(): string {
  */
 export async function requireCuda(): Promise<void> {
   assertCudaProvider();
-  const { identityModel } = await import("./onnx-graph.ts");
   try {
     const session = await ort.InferenceSession.create(identityModel(), { executionProviders: ["cuda"] });
     await session.run({ x: new ort.Tensor("float32", Float32Array.of(1), [1]) });

@@ -116,11 +116,7 @@ export async function uploadTokenizer(
   id: string,
   body: Readable | AsyncIterable<Uint8Array>,
 ) {
-  authorize(subject, "model.register", { orgId: subject.orgId });
-  const model = await loadBaseModel(ctx.db, id);
-  if (model.registeredByOrgId !== subject.orgId) {
-    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
-  }
+  const model = await loadModelToAmend(ctx.db, subject, id);
   let stored;
   try {
     stored = await ctx.blobs.put(body, {
@@ -161,11 +157,7 @@ export async function uploadOnnx(
   id: string,
   body: Readable | AsyncIterable<Uint8Array>,
 ) {
-  authorize(subject, "model.register", { orgId: subject.orgId });
-  const model = await loadBaseModel(ctx.db, id);
-  if (model.registeredByOrgId !== subject.orgId) {
-    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
-  }
+  const model = await loadModelToAmend(ctx.db, subject, id);
   const view = await attachOnnx(ctx, model, body);
   await ctx.db.transaction((tx) =>
     recordAudit(tx, {
@@ -223,6 +215,16 @@ export async function listBaseModels(ctx: AppContext, subject: Subject, page: Pa
 export async function getBaseModel(ctx: AppContext, subject: Subject, id: string) {
   authorize(subject, "model.read");
   return baseModelView(await loadBaseModel(ctx.db, id));
+}
+
+/** A model whose files the subject's organisation may attach: an admin of the organisation that registered it. */
+async function loadModelToAmend(db: Executor, subject: Subject, id: string) {
+  authorize(subject, "model.register", { orgId: subject.orgId });
+  const model = await loadBaseModel(db, id);
+  if (model.registeredByOrgId !== subject.orgId) {
+    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
+  }
+  return model;
 }
 
 export async function loadBaseModel(db: Executor, id: string) {
