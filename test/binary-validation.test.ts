@@ -67,7 +67,10 @@ const published = (type: "activation" | "parametric", payload: Uint8Array) =>
 type Run = {
   kind: string;
   status: string;
-  report: { run: KvRunReport & LoraRunReport & { skipped?: string } };
+  report: {
+    run: KvRunReport &
+      LoraRunReport & { skipped?: string; variants: Record<string, Pick<KvRunReport, "passed" | "logits">> };
+  };
 };
 const reportOf = (version: { runs: Run[] }) => version.runs.find((r) => r.kind === "validate")!.report;
 
@@ -123,6 +126,24 @@ describe("KV snapshots run on the model", () => {
     expect(run.ttft_ms.full_prompt).toBeGreaterThan(0);
     expect(run.ttft_ms.from_snapshot).toBeGreaterThan(0);
     expect(run.speedup).toBeGreaterThan(0);
+
+    // The int8 variant: a quarter of the cache's bytes, its reconstruction error in the convert
+    // report, and run on the model it still reproduces the prompt within the tolerance.
+    const convert = version.runs.find((r: Run) => r.kind === "convert").report;
+    const int8 = convert.variants.int8;
+    expect(int8.quantization).toMatch(/per channel/);
+    expect(int8.reconstruction.relative_rms_error).toBeGreaterThan(0);
+    expect(int8.reconstruction.relative_rms_error).toBeLessThan(0.02);
+    expect(int8.reconstruction.bytes_ratio).toBeCloseTo(
+      0.25 + (2 * 8 * 4) / (2 * PROMPT_IDS.length * 8 * 4),
+      3,
+    );
+    expect(run.variants.int8!.passed).toBe(true);
+    expect(run.variants.int8!.logits.max_abs_diff).toBeGreaterThan(0);
+    const { metadata, tensors } = await readAllTensors(await bed.t.ctx.blobs.get(int8.digest));
+    expect(metadata).toMatchObject({ dtype: "int8", base_model: "memstore/tiny-llama" });
+    expect(tensors.get("past_key_values.1.value")!.dtype).toBe("I8");
+    expect(tensors.get("past_key_values.1.value.scale")!.shape).toEqual([1, 2, 1, 8]);
   });
 
   it("rejects a snapshot whose numbers the model does not reproduce (kv_run_mismatch)", async () => {

@@ -7,3 +7,4 @@ export * from "./architecture.ts";
 export * from "./lora.ts";
 export * from "./kv.ts";
 export * from "./stats.ts";
+export * from "./int8.ts";

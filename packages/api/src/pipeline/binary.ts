@@ -8,6 +8,8 @@ import {
   checkLoraTensors,
   convertSafetensors,
   type FloatDtype,
+  INT8_QUANTIZATION,
+  int8Snapshot,
   isFloatDtype,
   kvLayout,
   LORA_CONFIG_FILE,
@@ -204,8 +206,24 @@ async function convertSnapshot(ctx: AppContext, version: VersionRow): Promise<St
     ...canonical,
     contentType: SAFETENSORS_TYPE,
   });
+  const canonicalHeader = await headerOfBlob(ctx, canonical.digest);
+  const int8 = int8Snapshot(canonicalHeader, (t) =>
+    blobRange(ctx, canonical.digest, canonicalHeader.dataStart + t.begin, canonicalHeader.dataStart + t.end),
+  );
+  const quantized = await putStream(ctx, int8.stream);
+  await saveArtifact(ctx.db, {
+    versionId: version.id,
+    role: "int8",
+    ...quantized,
+    contentType: SAFETENSORS_TYPE,
+  });
   return {
-    report: { canonical, normalised_from: layout.variant, unchanged: canonical.digest === digest },
+    report: {
+      canonical,
+      normalised_from: layout.variant,
+      unchanged: canonical.digest === digest,
+      variants: { int8: { ...quantized, quantization: INT8_QUANTIZATION, reconstruction: int8.error() } },
+    },
     next: "validate",
   };
 }
@@ -331,7 +349,11 @@ export async function validateBinary(
         result: "passed",
       };
       report.numeric = await numericSanity(ctx, canonical!.digest);
-      if (model.row.onnxDigest) report.run = await runKvOnModel(ctx, model.row, canonical!.digest, provider);
+      if (model.row.onnxDigest) {
+        const int8 = await findArtifact(ctx.db, version.id, "int8");
+        const variants: Record<string, string> = int8 ? { int8: int8.digest } : {};
+        report.run = await runKvOnModel(ctx, model.row, canonical!.digest, provider, variants);
+      }
     } else {
       const weights = await findArtifact(ctx.db, version.id, "weights");
       const config = await adapterConfigOf(ctx, version.id);

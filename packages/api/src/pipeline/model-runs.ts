@@ -2,7 +2,9 @@ import { AppError } from "@memstore/core";
 import type { baseModels } from "@memstore/db";
 import {
   checkLoraTensors,
+  dequantizeInt8,
   floatsOf,
+  INT8_SCALE_SUFFIX,
   isFloatDtype,
   type LoraConfig,
   readAllTensors,
@@ -13,6 +15,7 @@ import {
   type DecoderShape,
   type ExecutionProvider,
   type KvCache,
+  type KvRunReport,
   type LoraModule,
   runKvValidation,
   runLoraValidation,
@@ -41,7 +44,10 @@ async function floatTensors(ctx: AppContext, digest: string) {
   return tensors;
 }
 
-/** The canonical snapshot (checked against the model) as its cache: every layer's keys and values as float32. */
+/**
+ * A snapshot (canonical, or its int8 variant) checked against the model as its cache: every layer's
+ * keys and values as float32.
+ */
 export async function kvCacheOf(
   ctx: AppContext,
   digest: string,
@@ -51,6 +57,11 @@ export async function kvCacheOf(
   const ids = tensors.get("input_ids")!;
   const floats = (name: string) => {
     const t = tensors.get(name)!;
+    const scales = tensors.get(name + INT8_SCALE_SUFFIX);
+    if (t.dtype === "I8" && scales) {
+      const q = new Int8Array(t.data.buffer, t.data.byteOffset, t.data.length);
+      return dequantizeInt8(q, floatsOf(scales.data, "F32"), t.shape);
+    }
     if (!isFloatDtype(t.dtype)) throw new Error(`${name} is not a float tensor`);
     return floatsOf(t.data, t.dtype);
   };
@@ -96,18 +107,21 @@ async function exportOf(ctx: AppContext, model: BaseModelRow): Promise<Uint8Arra
   return readBlob(ctx, model.onnxDigest!);
 }
 
+/**
+ * Runs the snapshot on the model, which must reproduce its prompt; then each variant (its int8 form),
+ * whose result is reported (does it hold within the tolerance too?) but rejects nothing.
+ */
 export async function runKvOnModel(
   ctx: AppContext,
   model: BaseModelRow,
   snapshotDigest: string,
   provider: ExecutionProvider,
+  variants: Record<string, string> = {},
 ) {
   const decoder = await DecoderModel.load(await exportOf(ctx, model), decoderShape(model), provider);
+  const layers = model.architecture.layers;
   try {
-    const report = await runKvValidation(
-      decoder,
-      await kvCacheOf(ctx, snapshotDigest, model.architecture.layers),
-    );
+    const report = await runKvValidation(decoder, await kvCacheOf(ctx, snapshotDigest, layers));
     if (!report.passed) {
       throw new AppError(
         "kv_run_mismatch",
@@ -115,7 +129,12 @@ export async function runKvOnModel(
         { run: report },
       );
     }
-    return report;
+    const variantRuns: Record<string, Pick<KvRunReport, "passed" | "logits" | "cache">> = {};
+    for (const [name, digest] of Object.entries(variants)) {
+      const run = await runKvValidation(decoder, await kvCacheOf(ctx, digest, layers), { repeats: 1 });
+      variantRuns[name] = { passed: run.passed, logits: run.logits, cache: run.cache };
+    }
+    return { ...report, variants: variantRuns };
   } finally {
     await decoder.close();
   }
