@@ -1,10 +1,21 @@
 import { createCube } from "@memstore/api";
-import { cubeVersions } from "@memstore/db";
-import { readAllTensors, tokenIds, writeLoraPack } from "@memstore/formats";
+import { artifacts, cubeVersions } from "@memstore/db";
+import {
+  floatsOf,
+  type LoraConfig,
+  loraKey,
+  parseLoraConfig,
+  rankAndScaling,
+  readAllTensors,
+  tokenIds,
+  writeLoraPack,
+} from "@memstore/formats";
 import {
   BpeTokenizer,
   DecoderModel,
   type KvRunReport,
+  type LoraModule,
+  loraDelta,
   type LoraRunReport,
   runKvValidation,
 } from "@memstore/inference";
@@ -19,6 +30,7 @@ import {
   bytesOf,
   kvSnapshot,
   LORA_CONFIG,
+  loraPack,
   loraTensors,
   modelKvSnapshot,
   PROMPT_IDS,
@@ -220,6 +232,149 @@ describe("LoRA packs run on the model", () => {
     expect(error.code).toBe("lora_no_effect");
     expect(error.module).toBe("model.layers.1.self_attn.v_proj");
     expect(error.message).toMatch(/1 of 4 adapted modules change nothing/);
+  });
+});
+
+describe("LoRA merge and rank reduction", () => {
+  /** Every module of a stored weights file with the scaling its stored config gives it. */
+  async function modulesOf(versionId: string) {
+    const roles = await bed.t.ctx.db.select().from(artifacts).where(eq(artifacts.versionId, versionId));
+    const digest = (role: string) => roles.find((r) => r.role === role)!.digest;
+    const config = parseLoraConfig(await bytesOf(await bed.t.ctx.blobs.get(digest("adapter-config"))));
+    const { tensors } = await readAllTensors(await bed.t.ctx.blobs.get(digest("weights")));
+    return { config, modules: modulesFrom([...tensors.values()], config) };
+  }
+
+  function modulesFrom(tensors: { name: string; shape: number[]; data: Uint8Array }[], config: LoraConfig) {
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    const paths = tensors
+      .map((t) => /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(t.name)?.[1])
+      .filter((p): p is string => !!p);
+    return new Map(
+      paths.map((path): [string, LoraModule] => {
+        const a = byName.get(loraKey(path, "A"))!;
+        const b = byName.get(loraKey(path, "B"))!;
+        const { rank, scaling } = rankAndScaling(config, path);
+        expect(a.shape[0]).toBe(rank);
+        return [
+          path,
+          {
+            module: path,
+            rank,
+            scaling,
+            inFeatures: a.shape[1]!,
+            outFeatures: b.shape[0]!,
+            a: floatsOf(a.data, "F32"),
+            b: floatsOf(b.data, "F32"),
+          },
+        ];
+      }),
+    );
+  }
+
+  const relativeDiff = (x: Float32Array, y: Float32Array) =>
+    Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0) / y.reduce((s, v) => s + v * v, 0));
+
+  it("merges two packs exactly into a new cube that validates, then cuts it to rank 2 with the error it reports", async () => {
+    const first = await published("parametric", await loraPack());
+    const secondTensors = loraTensors({ seed: 50, layers: 1 });
+    const second = await published(
+      "parametric",
+      await bytesOf(writeLoraPack({ ...LORA_CONFIG, lora_alpha: 4 }, secondTensors)),
+    );
+    const merge = (body: Record<string, unknown>) =>
+      bed.api("POST", "/api/v1/cubes/lora-merge", bed.publisherKey, {
+        slug: "merged-pack",
+        title: "Merged pack",
+        ...body,
+      });
+    const sources = [
+      { cube_id: first.cube.id, version: "1.0.0" },
+      { cube_id: second.cube.id, version: "1.0.0", weight: 0.5 },
+    ];
+    const made = await merge({ sources });
+    expect(made.status).toBe(202);
+    expect(made.body).toMatchObject({ slug: "merged-pack", version: "1.0.0", modules: 4, rank: 8 });
+    await bed.t.runner.idle();
+    const version = (
+      await bed.api("GET", `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0`, bed.publisherKey)
+    ).body;
+    expect(version.status).toBe("ready");
+    expect(version.manifest.payload).toMatchObject({ base_model: "memstore/tiny-llama", modules: 4 });
+    expect(reportOf(version).run.modules).toHaveLength(4);
+
+    // Layer 0 has both packs (rank 4 + 4); layer 1 only the first: the config says so per module.
+    const { config, modules } = await modulesOf(version.id);
+    expect(config).toMatchObject({ r: 4, lora_alpha: 4 });
+    expect(config.rank_pattern).toEqual({
+      "model\\.layers\\.0\\.self_attn\\.q_proj": 8,
+      "model\\.layers\\.0\\.self_attn\\.v_proj": 8,
+    });
+    const one = modulesFrom(loraTensors() as never, LORA_CONFIG);
+    const two = modulesFrom(secondTensors as never, { ...LORA_CONFIG, lora_alpha: 4 });
+    for (const [path, merged] of modules) {
+      const expected = loraDelta(one.get(path)!);
+      const other = two.get(path);
+      if (other) loraDelta(other).forEach((v, i) => (expected[i]! += 0.5 * v));
+      expect(relativeDiff(loraDelta(merged), expected)).toBeLessThan(1e-6);
+    }
+
+    // Bad requests leave nothing behind.
+    expect((await merge({ sources })).body.code).toBe("slug_taken");
+    const plain = await bed.listedCube("merge-plaintext", "Some text.");
+    const notPack = await merge({
+      slug: "merge-2",
+      sources: [sources[0], { cube_id: plain.cube.id, version: "1.0.0" }],
+    });
+    expect(notPack.status).toBe(400);
+    expect(notPack.body.detail).toMatch(/is plaintext; only LoRA packs/);
+    const twin = await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
+      name: "memstore/tiny-llama-twin",
+      config: TINY_CONFIG,
+      tokenizer_sha256: TINY_TOKENIZER_SHA256,
+    });
+    expect(twin.status).toBe(201);
+    const foreign = await published(
+      "parametric",
+      await loraPack({ config: { base_model_name_or_path: "memstore/tiny-llama-twin" } }),
+    );
+    const mismatch = await merge({
+      slug: "merge-3",
+      sources: [sources[0], { cube_id: foreign.cube.id, version: "1.0.0" }],
+    });
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.body.code).toBe("base_model_mismatch");
+    expect((await merge({ slug: "merge-4", sources: [sources[0]] })).status).toBe(400);
+    const slugs = (await bed.api("GET", "/api/v1/cubes?limit=100", bed.publisherKey)).body.items.map(
+      (c: { slug: string }) => c.slug,
+    );
+    expect(slugs.filter((s: string) => s.startsWith("merge-"))).toEqual(["merge-plaintext"]);
+
+    // Rank reduction of the merged pack to 2.
+    const reduce = (body: Record<string, unknown>) =>
+      bed.api("POST", `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0/rank-reduction`, bed.publisherKey, {
+        slug: "merged-pack-r2",
+        title: "Merged pack, rank 2",
+        ...body,
+      });
+    expect((await reduce({ rank: 8 })).body.detail).toMatch(/has rank 8; a reduction asks for less/);
+    const reduced = await reduce({ rank: 2 });
+    expect(reduced.status).toBe(202);
+    expect(reduced.body).toMatchObject({ rank: 2, from_rank: 8, base_model: "memstore/tiny-llama" });
+    expect(reduced.body.error.relative_max).toBeGreaterThan(0);
+    expect(reduced.body.error.relative_max).toBeLessThan(1);
+    await bed.t.runner.idle();
+    const reducedVersion = (
+      await bed.api("GET", `/api/v1/cubes/${reduced.body.cube_id}/versions/1.0.0`, bed.publisherKey)
+    ).body;
+    expect(reducedVersion.status).toBe("ready");
+    const cut = await modulesOf(reducedVersion.id);
+    expect(cut.config).toMatchObject({ r: 2, lora_alpha: 2, rank_pattern: {} });
+    for (const { module, relative_error, energy_kept } of reduced.body.modules) {
+      const measured = relativeDiff(loraDelta(cut.modules.get(module)!), loraDelta(modules.get(module)!));
+      expect(relative_error).toBeCloseTo(measured, 5);
+      expect(energy_kept).toBeCloseTo(1 - measured ** 2, 5);
+    }
   });
 });
 

@@ -51,10 +51,12 @@ export const LORA_CONFIG: LoraConfig = {
 };
 
 /** LoRA tensors for q_proj and v_proj of every layer; `hidden` other than 32 makes a misfit. */
-export function loraTensors(options: { hidden?: number; layers?: number; poison?: boolean } = {}) {
+export function loraTensors(
+  options: { hidden?: number; layers?: number; poison?: boolean; seed?: number } = {},
+) {
   const hidden = options.hidden ?? 32;
   const tensors: TensorSource[] = [];
-  let seed = 1;
+  let seed = options.seed ?? 1;
   for (let layer = 0; layer < (options.layers ?? 2); layer++) {
     for (const [module, out] of [
       ["q_proj", hidden],

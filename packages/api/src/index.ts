@@ -17,6 +17,7 @@ export { signVersion } from "./pipeline/sign-version.ts";
 export { validateVersion } from "./pipeline/validate-version.ts";
 export * from "./publishing/cubes.ts";
 export * from "./publishing/derive-kv.ts";
+export * from "./publishing/derive-lora.ts";
 export * from "./publishing/listings.ts";
 export * from "./publishing/versions.ts";
 export * from "./provenance/trace.ts";

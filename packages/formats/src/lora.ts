@@ -189,10 +189,14 @@ export function checkLoraTensors(config: LoraConfig, tensors: readonly TensorInf
 }
 
 /** A PEFT pack as a tar stream: the config and the canonical weights file (tensors in memory). */
-export async function* writeLoraPack(config: LoraConfig, tensors: readonly TensorSource[]) {
+export async function* writeLoraPack(
+  config: LoraConfig,
+  tensors: readonly TensorSource[],
+  metadata: Record<string, string> = {},
+) {
   const configBytes = Buffer.from(JSON.stringify(config, null, 2) + "\n");
   const parts: Uint8Array[] = [];
-  for await (const piece of writeSafetensors(tensors)) parts.push(piece);
+  for await (const piece of writeSafetensors(tensors, metadata)) parts.push(piece);
   const weights = Buffer.concat(parts);
   yield* writeTar([
     { path: LORA_CONFIG_FILE, size: configBytes.length, data: configBytes },

@@ -16,3 +16,4 @@ export { BpeTokenizer } from "./bpe.ts";
 export * from "./decoder.ts";
 export { decodeModel, editDecoder, type LinearSite, linearSite } from "./onnx-graph.ts";
 export * from "./validation.ts";
+export * from "./lora-algebra.ts";

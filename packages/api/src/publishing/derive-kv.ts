@@ -1,18 +1,15 @@
-import { Readable } from "node:stream";
 import { AppError, type Subject } from "@memstore/core";
-import { chunks, cubeVersions } from "@memstore/db";
+import { chunks } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
 import { BpeTokenizer, DecoderModel } from "@memstore/inference";
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { requireBaseModel } from "../models/base-models.ts";
-import { readBlob } from "../pipeline/binary.ts";
+import { readBlob, SAFETENSORS_TYPE } from "../pipeline/binary.ts";
 import { decoderShape } from "../pipeline/model-runs.ts";
-import { createCube, loadOwnCube } from "./cubes.ts";
-import { slugSchema } from "@memstore/core";
-import { createVersion, submitVersion, uploadPayload } from "./versions.ts";
+import { assertSlugFree, derivedCubeFields, loadReadySource, publishDerived } from "./derived.ts";
 
 /**
  * Plaintext → activation: runs a registered base model over the text of one of the organisation's
@@ -23,8 +20,7 @@ import { createVersion, submitVersion, uploadPayload } from "./versions.ts";
 export const deriveKvInput = z
   .object({
     base_model: z.string().min(1),
-    slug: slugSchema,
-    title: z.string().trim().min(1).max(200),
+    ...derivedCubeFields,
     max_tokens: z.number().int().min(1).max(32_768).default(2048),
   })
   .strict();
@@ -37,24 +33,14 @@ export async function deriveKvSnapshot(
 ) {
   authorize(subject, "cube.write", { orgId: subject.orgId });
   const request = deriveKvInput.parse(input);
-  const source = await loadOwnCube(ctx.db, subject, from.cubeId);
-  if (source.type !== "plaintext") {
-    throw new AppError(
-      "invalid_input",
-      `cube '${source.slug}' is ${source.type}; a KV snapshot is made from plaintext`,
-    );
-  }
-  const [version] = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, source.id), eq(cubeVersions.version, from.version)));
-  if (!version) throw new AppError("not_found", `version ${from.version} of '${source.slug}' does not exist`);
-  if (version.status !== "ready") {
-    throw new AppError(
-      "conflict",
-      `version ${version.version} of '${source.slug}' is ${version.status}, not ready`,
-    );
-  }
+  const { cube: source, version } = await loadReadySource(
+    ctx,
+    subject,
+    from,
+    "plaintext",
+    "a KV snapshot is made from plaintext",
+  );
+  await assertSlugFree(ctx, subject, request.slug);
   const model = (await requireBaseModel(ctx.db, request.base_model)).row;
   if (!model.onnxDigest || !model.tokenizerDigest) {
     throw new AppError(
@@ -106,26 +92,21 @@ export async function deriveKvSnapshot(
     "memstore.derived_from": `${source.slug}@${version.version}`,
   };
 
-  const cube = await createCube(ctx, subject, {
-    slug: request.slug,
-    type: "activation",
-    title: request.title,
-    description: `The KV cache of ${model.name} after reading '${source.title}' ${version.version} (${ids.length} tokens${all.length > ids.length ? ` of ${all.length}` : ""}): load it as past_key_values and ask questions without paying for the prompt.`,
-    tags: source.tags,
-  });
-  await createVersion(ctx, subject, cube.id, { version: "1.0.0" });
-  await uploadPayload(
+  const created = await publishDerived(
     ctx,
     subject,
-    { cubeId: cube.id, version: "1.0.0" },
-    Readable.from(writeSafetensors(tensors, metadata)),
-    "application/vnd.safetensors",
+    {
+      slug: request.slug,
+      type: "activation",
+      title: request.title,
+      description: `The KV cache of ${model.name} after reading '${source.title}' ${version.version} (${ids.length} tokens${all.length > ids.length ? ` of ${all.length}` : ""}): load it as past_key_values and ask questions without paying for the prompt.`,
+      tags: source.tags,
+    },
+    writeSafetensors(tensors, metadata),
+    SAFETENSORS_TYPE,
   );
-  await submitVersion(ctx, subject, cube.id, "1.0.0");
   return {
-    cube_id: cube.id,
-    slug: cube.slug,
-    version: "1.0.0",
+    ...created,
     base_model: model.name,
     tokens: ids.length,
     truncated: all.length > ids.length,

@@ -11,9 +11,13 @@ import {
   getVersion,
   listCubes,
   listVersions,
+  mergeLoraInput,
+  mergeLoraPacks,
   PAYLOAD_FORMATS,
   pageQuery,
   publishListing,
+  reduceLoraRank,
+  reduceRankInput,
   submitVersion,
   uploadPayload,
 } from "@memstore/api";
@@ -97,6 +101,29 @@ export const publishingRoutes = [
     status: 202,
     handler: ({ ctx, subject, params, body }) =>
       deriveKvSnapshot(ctx, subject, { cubeId: params.cube_id!, version: params.version! }, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/rank-reduction",
+    summary:
+      "Reduce a ready LoRA pack to a lower rank by truncated SVD and publish it as a new parametric cube (1.0.0, submitted), with the error per module",
+    tag: "publishing",
+    scope: "publish",
+    body: reduceRankInput,
+    status: 202,
+    handler: ({ ctx, subject, params, body }) =>
+      reduceLoraRank(ctx, subject, { cubeId: params.cube_id!, version: params.version! }, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/lora-merge",
+    summary:
+      "Merge ready LoRA packs on one base model exactly (weighted, ranks concatenated) into a new parametric cube (1.0.0, submitted)",
+    tag: "publishing",
+    scope: "publish",
+    body: mergeLoraInput,
+    status: 202,
+    handler: ({ ctx, subject, body }) => mergeLoraPacks(ctx, subject, body),
   }),
   route({
     method: "POST",
