@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
 import { stripMarks } from "@memstore/watermark";
+import { writeSafetensors } from "@memstore/formats";
+import { writeTinyDecoder } from "@memstore/inference/testing";
+import { bytesOf, LORA_CONFIG, loraTensors, modelKvSnapshot, PROMPT_IDS } from "./support/binary-fixtures.ts";
 
 /**
  * The whole plaintext path over HTTP in services mode: organisations made with the CLI, versions
@@ -342,4 +345,59 @@ describe("end to end over HTTP", () => {
     await expectProblem(pub.getCube("cube_doesnotexist"), 404, "not_found");
     await expectProblem(as(subscriberOrg).getCube(cube.id), 404, "not_found");
   });
+
+  it("publishes a PEFT adapter directory and a KV snapshot file with the CLI against a model registered with it", async () => {
+    const model = writeTinyDecoder(join(dir, "tiny-llama"));
+    const registered = await runMemstore(["admin", "register-model", model.dir], env);
+    expect(registered.code, registered.stderr).toBe(0);
+    const publish = (path: string, slug: string) =>
+      runMemstore(["publish", path, "--cube", slug, "--version", "1.0.0", "--url", baseUrl], {
+        ...env,
+        MEMSTORE_API_KEY: publisherOrg.api_key,
+      });
+
+    // save_pretrained's output: the config, the weights and a README the pack does not need.
+    const adapter = join(dir, "tone-adapter");
+    mkdirSync(adapter);
+    writeFileSync(join(adapter, "adapter_config.json"), JSON.stringify(LORA_CONFIG));
+    writeFileSync(join(adapter, "adapter_model.safetensors"), await bytesOf(writeSafetensors(loraTensors())));
+    writeFileSync(join(adapter, "README.md"), "# Tone adapter\n");
+    const pack = await publish(adapter, "tone-adapter");
+    expect(pack.code, pack.stderr).toBe(0);
+    expect(pack.stderr).toMatch(/uploading the LoRA adapter in .*tone-adapter/);
+    expect(pack.stderr).toMatch(/upload \[.*\] 100%/);
+    expect(pack.stderr).toMatch(/validate: succeeded/);
+    expect(JSON.parse(pack.stdout)).toMatchObject({ status: "ready" });
+    const packCube = (await as(publisherOrg).listCubes({ limit: 200 })).items.find(
+      (c) => c.slug === "tone-adapter",
+    )!;
+    expect(packCube.type).toBe("parametric");
+    const packVersion = await as(publisherOrg).getVersion(packCube.id, "1.0.0");
+    const validated = packVersion.runs.find((r) => r.kind === "validate")!.report as {
+      run: { modules: unknown[] };
+    };
+    expect(validated.run.modules).toHaveLength(4);
+
+    const snapshotFile = join(dir, "prompt.safetensors");
+    writeFileSync(snapshotFile, await modelKvSnapshot(model.onnx, PROMPT_IDS));
+    const snapshot = await publish(snapshotFile, "prompt-kv");
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    expect(JSON.parse(snapshot.stdout)).toMatchObject({ status: "ready" });
+
+    // Pickle weights are refused before anything is uploaded; so is memory of the wrong type.
+    const pickled = join(dir, "pickled-adapter");
+    mkdirSync(pickled);
+    writeFileSync(join(pickled, "adapter_config.json"), JSON.stringify(LORA_CONFIG));
+    writeFileSync(join(pickled, "adapter_model.bin"), Buffer.from([0x80, 0x04, 0x95]));
+    const refused = await publish(pickled, "pickled-adapter");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/adapter_model\.bin is a pickle file.*convert it to safetensors/);
+    const wrongType = await publish(snapshotFile, "espresso");
+    expect(wrongType.code).not.toBe(0);
+    expect(wrongType.stderr).toMatch(
+      /espresso is a plaintext cube; .*prompt\.safetensors is activation memory/,
+    );
+    const cubes = (await as(publisherOrg).listCubes({ limit: 200 })).items.map((c) => c.slug);
+    expect(cubes).not.toContain("pickled-adapter");
+  }, 120_000);
 });

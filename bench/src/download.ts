@@ -8,11 +8,15 @@
  * A KV snapshot of about `--mb` megabytes (F32, 16 layers × 8 KV heads × 128 head dim, as many
  * tokens as fit) is generated to a file chunk by chunk, published through the real pipeline
  * (ingest, convert, validate, sign) against a registered base model, listed, acquired and installed
- * by a subscriber. Then, `--rounds` times each: the subscriber's copy read from the blob store
- * (the baseline), and downloaded over HTTP from the server in this process by a client in another
- * process, with the subscriber's API key. Printed:
- * GB/s for each, the API's ratio to the baseline (target ≥ 0.8), fingerprinting GB/s, and peak
- * RSS (flat memory: it does not grow with the file). Written to bench/results/download.{json,svg}.
+ * by a subscriber. Then, `--rounds` times each:
+ * - the subscriber's copy read from the blob store in this process (the baseline);
+ * - the same file read by a client process from disk;
+ * - the same blob served by a bare node:http server in this process (no routing, authentication
+ *   or lookup: the transport's own ceiling) and downloaded by a client process;
+ * - the copy downloaded through the API by the same client, with the subscriber's API key.
+ * Printed: GB/s for each, the API's ratio to the baseline (target ≥ 0.8) and to bare node:http
+ * (what MemStore's own code costs), its time to first byte, fingerprinting GB/s, and peak RSS
+ * (flat memory: it does not grow with the file). Written to bench/results/download.{json,svg}.
  */
 import { createHash } from "node:crypto";
 import {
@@ -24,6 +28,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -122,28 +128,69 @@ async function timeRead(stream: AsyncIterable<Uint8Array>) {
   return { bytes, seconds, gb_s: bytes / 1e9 / seconds };
 }
 
+/** What a client process measured: bytes, total seconds, time to first byte, GB/s overall and once streaming. */
+type ClientRead = { bytes: number; seconds: number; gb_s: number; ttfb_ms: number; streaming_gb_s: number };
+
+/** Counts the bytes of a stream in the client process and prints what it measured. */
+const CLIENT_MEASURE = `
+  const measure = (stream, start) => {
+    let bytes = 0;
+    let first = 0;
+    stream.on("data", (c) => {
+      if (bytes === 0) first = performance.now();
+      bytes += c.length;
+    });
+    stream.on("end", () => {
+      const end = performance.now();
+      console.log(JSON.stringify({
+        bytes,
+        seconds: (end - start) / 1000,
+        gb_s: bytes / 1e9 / ((end - start) / 1000),
+        ttfb_ms: first - start,
+        streaming_gb_s: bytes / 1e9 / ((end - first) / 1000),
+      }));
+    });
+  };`;
+
+async function inChildProcess(script: string, args: string[]): Promise<ClientRead> {
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ["-e", CLIENT_MEASURE + script, ...args], (error, out) =>
+      error ? reject(error) : resolve(out),
+    ),
+  );
+  return JSON.parse(stdout) as ClientRead;
+}
+
 /**
  * Downloads in another process (node:http, as curl would): the server keeps this process's event
  * loop to itself, as it would in production, and the figure is the server's.
  */
-async function downloadInChildProcess(url: string, key: string) {
-  const script = `
-    const { get } = require("node:http");
-    const start = performance.now();
-    get(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }, (res) => {
-      let bytes = 0;
-      res.on("data", (c) => (bytes += c.length));
-      res.on("end", () => {
-        const seconds = (performance.now() - start) / 1000;
-        console.log(JSON.stringify({ bytes, seconds, gb_s: bytes / 1e9 / seconds }));
-      });
-    });`;
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ["-e", script, url, key], (error, out) =>
-      error ? reject(error) : resolve(out),
-    ),
+const downloadInChildProcess = (url: string, key: string) =>
+  inChildProcess(
+    `const start = performance.now();
+     require("node:http").get(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }, (res) => measure(res, start));`,
+    [url, key],
   );
-  return JSON.parse(stdout) as { bytes: number; seconds: number; gb_s: number };
+
+/** The same file read by a client process from disk (page cache): what "reading it directly" costs a client. */
+const readInChildProcess = (path: string) =>
+  inChildProcess(
+    `const start = performance.now();
+     measure(require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 }), start);`,
+    [path],
+  );
+
+/**
+ * The transport's own ceiling: node:http in this process piping the blob to the socket with no
+ * routing, authentication or lookup, downloaded by the same client.
+ */
+async function bareHttpServer(blobs: typeof ctx.blobs, digest: string, size: number) {
+  const bare = createServer((_, res) => {
+    res.writeHead(200, { "content-length": String(size) });
+    void blobs.get(digest).then((body) => pipeline(body, res).catch(() => body.destroy()));
+  });
+  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`, close: () => bare.close() };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "memstore-bench-download-"));
@@ -228,17 +275,37 @@ try {
   const fingerprintSeconds = (performance.now() - start) / 1000;
   const copy = await fingerprintedCopy(ctx, version!, sub.org_id);
 
+  const [blobPath] = await new Promise<string[]>((resolve, reject) =>
+    execFile("find", [dir, "-name", copy.digest.slice("sha256:".length)], (error, out) =>
+      error ? reject(error) : resolve(out.trim().split("\n")),
+    ),
+  );
+  // The pipeline's files are flushed to disk first, so the kernel's writeback does not share the rounds.
+  await new Promise((resolve) => execFile("sync", resolve));
+  const bare = await bareHttpServer(ctx.blobs, copy.digest, copy.size);
   const direct: number[] = [];
+  const clientFile: number[] = [];
+  const bareHttp: number[] = [];
   const api: number[] = [];
+  const apiReads: ClientRead[] = [];
+  const checked = (read: ClientRead) => {
+    if (read.bytes !== copy.size) throw new Error(`read ${read.bytes} of ${copy.size} bytes`);
+    return read;
+  };
   for (let r = 0; r < rounds; r++) {
     direct.push((await timeRead(await ctx.blobs.get(copy.digest))).gb_s);
-    const read = await downloadInChildProcess(
-      `${server.url}/api/v1/vaults/${vault.id}/installs/${install.id}/payload`,
-      sub.api_key,
+    clientFile.push(checked(await readInChildProcess(blobPath!)).gb_s);
+    bareHttp.push(checked(await downloadInChildProcess(bare.url, "")).gb_s);
+    const read = checked(
+      await downloadInChildProcess(
+        `${server.url}/api/v1/vaults/${vault.id}/installs/${install.id}/payload`,
+        sub.api_key,
+      ),
     );
-    if (read.bytes !== copy.size) throw new Error(`downloaded ${read.bytes} of ${copy.size} bytes`);
     api.push(read.gb_s);
+    apiReads.push(read);
   }
+  bare.close();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results = {
     bytes: size,
@@ -247,18 +314,26 @@ try {
     pipeline_seconds: pipelineSeconds,
     fingerprint_gb_s: size / 1e9 / fingerprintSeconds,
     direct_gb_s: median(direct),
+    client_file_gb_s: median(clientFile),
+    bare_http_gb_s: median(bareHttp),
     api_gb_s: median(api),
+    api_ttfb_ms: median(apiReads.map((r) => r.ttfb_ms)),
     api_ratio: median(api) / median(direct),
-    rounds: { direct, api },
+    api_ratio_to_client_file: median(api) / median(clientFile),
+    api_ratio_to_bare_http: median(api) / median(bareHttp),
+    rounds: { direct, client_file: clientFile, bare_http: bareHttp, api },
     peak_rss_mb: peakRss(),
   };
   console.log("step                               figure");
   console.log(`upload (streamed, hashed)          ${results.upload_gb_s.toFixed(3)} GB/s`);
   console.log(`pipeline (ingest→sign)             ${results.pipeline_seconds.toFixed(1)} s`);
   console.log(`fingerprinted copy (install job)   ${results.fingerprint_gb_s.toFixed(3)} GB/s`);
+  const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
   console.log(`read from blob store (baseline)    ${results.direct_gb_s.toFixed(3)} GB/s`);
+  console.log(`file read by a client process      ${results.client_file_gb_s.toFixed(3)} GB/s`);
+  console.log(`bare node:http of the same blob    ${results.bare_http_gb_s.toFixed(3)} GB/s`);
   console.log(
-    `download through the API           ${results.api_gb_s.toFixed(3)} GB/s  (${(results.api_ratio * 100).toFixed(0)} % of baseline)`,
+    `download through the API           ${results.api_gb_s.toFixed(3)} GB/s  (${pct(results.api_ratio)} of baseline, ${pct(results.api_ratio_to_client_file)} of a client's file read, ${pct(results.api_ratio_to_bare_http)} of bare node:http; first byte after ${results.api_ttfb_ms.toFixed(0)} ms)`,
   );
   console.log(`peak RSS                           ${results.peak_rss_mb.toFixed(0)} MB`);
   const out = new URL("../results/", import.meta.url);
@@ -268,6 +343,8 @@ try {
     new URL("download.svg", out),
     barChartSvg(`payload of ${(size / 1e9).toFixed(2)} GB, median of ${rounds}`, "GB/s", [
       { label: "blob store read", bars: { "GB/s": results.direct_gb_s } },
+      { label: "client file read", bars: { "GB/s": results.client_file_gb_s } },
+      { label: "bare node:http", bars: { "GB/s": results.bare_http_gb_s } },
       { label: "API download", bars: { "GB/s": results.api_gb_s } },
       { label: "fingerprinting", bars: { "GB/s": results.fingerprint_gb_s } },
     ]),

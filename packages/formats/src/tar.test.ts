@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readTar, type TarLimits, writeTar } from "./tar.ts";
+import { readTar, type TarLimits, tarSize, writeTar } from "./tar.ts";
 
 const LIMITS: TarLimits = { maxEntries: 16, maxBytes: 1 << 20 };
 
@@ -148,5 +148,16 @@ describe("safe tar reading", () => {
     expect(await files(Buffer.from(readFileSync(new URL(import.meta.url))).subarray(0, 1024))).toMatch(
       /^tar_invalid: .* bad checksum|is not an octal number/,
     );
+  });
+});
+
+describe("tar size", () => {
+  it("is known before writing, so an upload can declare its Content-Length", async () => {
+    for (const sizes of [[], [0], [1], [512], [513, 0, 2048], [100_000, 7]]) {
+      let written = 0;
+      const files = sizes.map((size, i) => ({ path: `f${i}`, size, data: Buffer.alloc(size, i) }));
+      for await (const piece of writeTar(files)) written += piece.length;
+      expect(tarSize(sizes)).toBe(written);
+    }
   });
 });

@@ -222,6 +222,11 @@ function headerBlock(path: string, size: number): Buffer {
   return block;
 }
 
+/** The byte length of `writeTar`'s output for files of these sizes (a header block each, data padded to blocks, two end blocks). */
+export function tarSize(sizes: readonly number[]): number {
+  return sizes.reduce((total, size) => total + BLOCK + Math.ceil(size / BLOCK) * BLOCK, 0) + 2 * BLOCK;
+}
+
 /** A tar of plain files, streamed: each file's data is read once, in order, and must be `size` bytes. */
 export async function* writeTar(files: readonly TarFile[]): AsyncGenerator<Uint8Array> {
   for (const file of files) {

@@ -1,28 +1,40 @@
-import { createReadStream, readdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
+import { LORA_CONFIG_FILE, LORA_WEIGHTS_FILE, tarSize, writeTar } from "@memstore/formats";
 import { MemStoreApiError, type MemStoreClient, type Version } from "@memstore/sdk";
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { clientFrom, keyOption, urlOption } from "../client.ts";
 import { UsageError } from "../usage-error.ts";
 
-const MEDIA_TYPES: Record<string, string> = {
-  ".jsonl": "application/x-ndjson",
-  ".ndjson": "application/x-ndjson",
-  ".md": "text/markdown",
-  ".markdown": "text/markdown",
-  ".txt": "text/plain",
+type CubeType = "plaintext" | "activation" | "parametric";
+
+const MEDIA_TYPES: Record<string, { contentType: string; type: CubeType }> = {
+  ".jsonl": { contentType: "application/x-ndjson", type: "plaintext" },
+  ".ndjson": { contentType: "application/x-ndjson", type: "plaintext" },
+  ".md": { contentType: "text/markdown", type: "plaintext" },
+  ".markdown": { contentType: "text/markdown", type: "plaintext" },
+  ".txt": { contentType: "text/plain", type: "plaintext" },
+  // A KV snapshot; a LoRA pack already in a tar.
+  ".safetensors": { contentType: "application/vnd.safetensors", type: "activation" },
+  ".tar": { contentType: "application/x-tar", type: "parametric" },
 };
 
-type Payload = { size: number; contentType: string; open(): Readable; describe: string };
+/** Pickle formats MemStore refuses: loading one runs whatever code it holds. */
+const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt"];
+
+type Payload = { size: number; contentType: string; type: CubeType; open(): Readable; describe: string };
 
 export function publishCommand(): Command {
   return new Command("publish")
     .description(
       "create what is missing, upload with a progress bar, submit, and wait for ready or the rejection report",
     )
-    .argument("<path>", "a .jsonl, .md or .txt file, or a directory of Markdown/text documents")
+    .argument(
+      "<path>",
+      "a .jsonl, .md or .txt file or a directory of Markdown/text documents (plaintext); a KV snapshot .safetensors (activation); a PEFT LoRA directory or its .tar (parametric)",
+    )
     .requiredOption("--cube <slug>", "the cube's slug (created when missing)")
     .requiredOption("--version <semver>", "the version to publish")
     .option("--title <title>", "title for a new cube")
@@ -35,7 +47,12 @@ export function publishCommand(): Command {
     .action(async (path: string, options: PublishOptions) => {
       const client = clientFrom(options);
       const payload = payloadOf(path);
-      const cube = await findOrCreateCube(client, options);
+      const cube = await findOrCreateCube(client, options, payload.type);
+      if (cube.type !== payload.type) {
+        throw new UsageError(
+          `${cube.slug} is a ${cube.type} cube; ${payload.describe} is ${payload.type} memory`,
+        );
+      }
       await client.createVersion(cube.id, {
         version: options.version,
         ...(options.changelog ? { manifest: { changelog: options.changelog } } : {}),
@@ -94,7 +111,7 @@ type PublishOptions = {
   key: string;
 };
 
-async function findOrCreateCube(client: MemStoreClient, options: PublishOptions) {
+async function findOrCreateCube(client: MemStoreClient, options: PublishOptions, type: CubeType) {
   for (let cursor: string | undefined; ;) {
     const page = await client.listCubes({ limit: 200, cursor });
     const found = page.items.find((c) => c.slug === options.cube);
@@ -104,7 +121,7 @@ async function findOrCreateCube(client: MemStoreClient, options: PublishOptions)
   }
   return client.createCube({
     slug: options.cube,
-    type: "plaintext",
+    type,
     title: options.title ?? options.cube,
     description: options.description,
     tags: options.tags
@@ -117,10 +134,13 @@ async function findOrCreateCube(client: MemStoreClient, options: PublishOptions)
 function payloadOf(path: string): Payload {
   const stat = statSync(path);
   if (stat.isFile()) {
-    const contentType = MEDIA_TYPES[extname(path).toLowerCase()];
-    if (!contentType) throw new UsageError(`${path}: use a .jsonl, .md or .txt file`);
-    return { size: stat.size, contentType, open: () => createReadStream(path), describe: path };
+    const extension = extname(path).toLowerCase();
+    if (PICKLE_EXTENSIONS.includes(extension)) throw new UsageError(pickleRefused(path));
+    const media = MEDIA_TYPES[extension];
+    if (!media) throw new UsageError(`${path}: use a .jsonl, .md, .txt, .safetensors or .tar file`);
+    return { size: stat.size, ...media, open: () => createReadStream(path), describe: path };
   }
+  if (existsSync(join(path, LORA_CONFIG_FILE))) return peftDirectory(path);
   // A directory of documents becomes one Markdown payload, the documents in name order.
   const files = readdirSync(path)
     .filter((f) => [".md", ".markdown", ".txt"].includes(extname(f).toLowerCase()))
@@ -138,8 +158,41 @@ function payloadOf(path: string): Payload {
   return {
     size,
     contentType: "text/markdown",
+    type: "plaintext",
     open: () => Readable.from(concatenated()),
     describe: `${files.length} documents from ${path}`,
+  };
+}
+
+const pickleRefused = (path: string) =>
+  `${path} is a pickle file, which MemStore refuses (loading one runs the code inside it): convert it to safetensors first (safetensors.torch.save_file, or save_pretrained(..., safe_serialization=True))`;
+
+/**
+ * A PEFT adapter directory (save_pretrained's output) as the tar the API takes: its
+ * adapter_config.json and adapter_model.safetensors, streamed from disk.
+ */
+function peftDirectory(path: string): Payload {
+  const weights = join(path, LORA_WEIGHTS_FILE);
+  if (!existsSync(weights)) {
+    const pickled = readdirSync(path).find((f) => PICKLE_EXTENSIONS.includes(extname(f).toLowerCase()));
+    throw new UsageError(
+      pickled ? pickleRefused(join(path, pickled)) : `${path}: a PEFT directory needs ${LORA_WEIGHTS_FILE}`,
+    );
+  }
+  const files = [LORA_CONFIG_FILE, LORA_WEIGHTS_FILE].map((name) => ({
+    name,
+    path: join(path, name),
+    size: statSync(join(path, name)).size,
+  }));
+  return {
+    size: tarSize(files.map((f) => f.size)),
+    contentType: "application/x-tar",
+    type: "parametric",
+    open: () =>
+      Readable.from(
+        writeTar(files.map((f) => ({ path: f.name, size: f.size, data: createReadStream(f.path) }))),
+      ),
+    describe: `the LoRA adapter in ${path}`,
   };
 }
 
