@@ -316,6 +316,9 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
       body: "x".repeat(4_000_001),
     });
     expect(huge.status).toBe(413);
+    // Answered before the body was read: the connection is closed, not reused for the next request.
+    expect(huge.headers.get("connection")).toBe("close");
+    expect((await bed.api("GET", "/api/v1/cubes", bed.publisherKey)).status).toBe(200);
   });
 });
 

@@ -60,6 +60,10 @@ export async function startHttpServer(
   });
   // Uploads may be slow; the default 5-minute request timeout would cut off large payloads.
   server.requestTimeout = 0;
+  // Idle keep-alive connections stay open longer than clients keep them (undici: the server's hint
+  // less a second), so a client never reuses a socket the server is closing (ECONNRESET).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
@@ -106,7 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handl
       headers: { "content-type": "application/json" },
     });
   }
-  await writeResponse(response, res);
+  await writeResponse(response, res, req);
 }
 
 function toRequest(req: IncomingMessage, url: URL): Request {
@@ -125,11 +129,14 @@ function toRequest(req: IncomingMessage, url: URL): Request {
   } as RequestInit);
 }
 
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse, req: IncomingMessage): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
+  // Answered before its body was read to the end (413, 415, 401 on an upload): the rest of the body
+  // is still on its way, so the connection cannot carry another request. Close it after this one.
+  if (!req.complete && req.method !== "GET" && req.method !== "HEAD") headers.connection = "close";
   res.writeHead(response.status, headers);
   const nodeBody = nodeBodyOf(response);
   if (nodeBody) {
