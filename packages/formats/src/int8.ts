@@ -36,21 +36,39 @@ async function* floatBlocks(bytes: ByteSource, dtype: FloatDtype): AsyncGenerato
   for await (const block of wholeElements(bytes, DTYPE_SIZES[dtype])) yield floatsOf(block, dtype);
 }
 
-/** The channel (head, dim) of each element of a `[1, heads, tokens, dim]` tensor, from its index. */
-const channelOf = (index: number, tokens: number, dim: number) =>
-  Math.floor(index / (tokens * dim)) * dim + (index % dim);
+/**
+ * The channel (head · dim + d) of each element of a `[1, heads, tokens, dim]` tensor in turn,
+ * counted without a division per element (the values stream by in order).
+ */
+function channelWalker(shape: readonly number[]) {
+  const [, , tokens, dim] = shape as [number, number, number, number];
+  let head = 0;
+  let token = 0;
+  let d = 0;
+  return () => {
+    const channel = head * dim + d;
+    if (++d === dim) {
+      d = 0;
+      if (++token === tokens) {
+        token = 0;
+        head++;
+      }
+    }
+    return channel;
+  };
+}
 
 /** Per-channel scales (max |x| / 127; 1 for an all-zero channel) of a `[1, heads, tokens, dim]` tensor. */
 export async function channelScales(
   values: AsyncIterable<Float32Array> | Iterable<Float32Array>,
   shape: readonly number[],
 ): Promise<Float32Array> {
-  const [, heads, tokens, dim] = shape as [number, number, number, number];
+  const [, heads, , dim] = shape as [number, number, number, number];
   const max = new Float32Array(heads * dim);
-  let index = 0;
+  const channel = channelWalker(shape);
   for await (const block of values) {
-    for (let i = 0; i < block.length; i++, index++) {
-      const c = channelOf(index, tokens, dim);
+    for (let i = 0; i < block.length; i++) {
+      const c = channel();
       const abs = Math.abs(block[i]!);
       if (abs > max[c]!) max[c] = abs;
     }
@@ -89,12 +107,11 @@ async function* quantizedValues(
   scales: Float32Array,
   sums: ErrorSums,
 ): AsyncGenerator<Uint8Array> {
-  const [, , tokens, dim] = shape as [number, number, number, number];
-  let index = 0;
+  const channel = channelWalker(shape);
   for await (const block of values) {
     const out = new Int8Array(block.length);
-    for (let i = 0; i < block.length; i++, index++) {
-      const scale = scales[channelOf(index, tokens, dim)]!;
+    for (let i = 0; i < block.length; i++) {
+      const scale = scales[channel()]!;
       const q = Math.max(-127, Math.min(127, Math.round(block[i]! / scale)));
       out[i] = q;
       sums.add(block[i]!, q * scale);
@@ -150,8 +167,8 @@ export function int8Snapshot(header: SafetensorsHeader, read: (t: TensorInfo) =>
 
 /** x = q · scale for an int8 tensor and its per-channel scales (`[1, heads, tokens, dim]`). */
 export function dequantizeInt8(q: Int8Array, scales: Float32Array, shape: readonly number[]): Float32Array {
-  const [, , tokens, dim] = shape as [number, number, number, number];
+  const channel = channelWalker(shape);
   const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = q[i]! * scales[channelOf(i, tokens, dim)]!;
+  for (let i = 0; i < q.length; i++) out[i] = q[i]! * scales[channel()]!;
   return out;
 }

@@ -202,10 +202,11 @@ export async function reduceLoraRank(
   await assertSlugFree(ctx, subject, request.slug);
   const reductions = pack.modules.map((m) => ({ path: m.module, ...reduceRank(m, request.rank) }));
   const errors = reductions.map((r) => r.relative_error);
+  const worst = Math.max(...errors);
   const error = {
-    relative_max: Math.max(...errors),
+    relative_max: worst,
     relative_mean: errors.reduce((a, e) => a + e, 0) / errors.length,
-    worst_module: reductions[errors.indexOf(Math.max(...errors))]!.path,
+    worst_module: reductions[errors.indexOf(worst)]!.path,
   };
   const modules = reductions.map((r) => ({
     module: r.path,

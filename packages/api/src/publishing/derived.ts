@@ -1,12 +1,11 @@
 import { Readable } from "node:stream";
 import { AppError, type CubeType, slugSchema, type Subject } from "@memstore/core";
-import { cubes, cubeVersions } from "@memstore/db";
+import { cubes } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
-import { createCube, loadOwnCube } from "./cubes.ts";
-import { createVersion, submitVersion, uploadPayload } from "./versions.ts";
+import { createCube } from "./cubes.ts";
+import { createVersion, loadOwnVersion, submitVersion, uploadPayload } from "./versions.ts";
 
 /**
  * Cubes made from other cubes by a user action (plaintext → KV snapshot, LoRA merge, rank
@@ -30,15 +29,10 @@ export async function loadReadySource(
   /** Why the type matters, for the error when it is not. */
   purpose: string,
 ) {
-  const cube = await loadOwnCube(ctx.db, subject, ref.cubeId);
+  const { cube, version } = await loadOwnVersion(ctx.db, subject, ref.cubeId, ref.version);
   if (cube.type !== type) {
     throw new AppError("invalid_input", `cube '${cube.slug}' is ${cube.type}; ${purpose}`);
   }
-  const [version] = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, cube.id), eq(cubeVersions.version, ref.version)));
-  if (!version) throw new AppError("not_found", `version ${ref.version} of '${cube.slug}' does not exist`);
   if (version.status !== "ready") {
     throw new AppError(
       "conflict",
@@ -48,9 +42,8 @@ export async function loadReadySource(
   return { cube, version };
 }
 
-/** Checked before the work, so a taken slug costs no model run. */
+/** Checked before the work, so a taken slug costs no model run (callers have authorised `cube.write`). */
 export async function assertSlugFree(ctx: AppContext, subject: Subject, slug: string) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
   const [taken] = await ctx.db
     .select({ id: cubes.id })
     .from(cubes)
