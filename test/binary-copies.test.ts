@@ -52,8 +52,9 @@ type Subscriber = Awaited<ReturnType<typeof bed.subscriber>>;
 const payloadUrl = (s: Subscriber) =>
   `${bed.server.url}/api/v1/vaults/${s.vault.id}/installs/${s.installId}/payload`;
 
-async function download(s: Subscriber, headers: Record<string, string> = {}) {
-  const response = await fetch(payloadUrl(s), { headers: { authorization: `Bearer ${s.key}`, ...headers } });
+async function download(s: Subscriber, headers: Record<string, string> = {}, dtype?: string) {
+  const url = payloadUrl(s) + (dtype ? `?dtype=${dtype}` : "");
+  const response = await fetch(url, { headers: { authorization: `Bearer ${s.key}`, ...headers } });
   return { response, body: Buffer.from(await response.arrayBuffer()) };
 }
 
@@ -155,6 +156,52 @@ describe("fingerprinted LoRA packs", () => {
     const mine = await trace(await loraPack(), "application/x-tar");
     expect(mine.matches).toEqual([]);
   });
+
+  it("serves the copy in f16 or bf16 on request: the organisation's own values rounded, traced to it", async () => {
+    const s = subscribers[4]!;
+    const own = await readAllTensors([
+      (await packFiles((await download(s)).body)).get("adapter_model.safetensors")!,
+    ]);
+    const etags = new Set([(await download(s)).response.headers.get("etag")]);
+    for (const [dtype, tolerance] of [
+      ["f16", 2 ** -11],
+      ["bf16", 2 ** -8],
+    ] as const) {
+      const { response, body } = await download(s, {}, dtype);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-disposition")).toBe(
+        `attachment; filename="harbour-lora-1.0.0.${dtype}.tar"`,
+      );
+      etags.add(response.headers.get("etag"));
+      const files = await packFiles(body);
+      expect(JSON.parse(files.get("adapter_config.json")!.toString()).r).toBe(4);
+      const weights = await readAllTensors([files.get("adapter_model.safetensors")!]);
+      expect(weights.metadata["memstore.license"]).toBe(own.metadata["memstore.license"]);
+      for (const [name, t] of own.tensors) {
+        const variant = weights.tensors.get(name)!;
+        expect(variant.dtype).toBe(dtype.toUpperCase());
+        const rounded = floatsOf(variant.data, variant.dtype as FloatDtype);
+        const exact = floatsOf(t.data, t.dtype as FloatDtype);
+        // Rounding to nearest: within half a unit in the last place of the narrower type.
+        for (let i = 0; i < exact.length; i++) {
+          expect(Math.abs(rounded[i]! - exact[i]!)).toBeLessThanOrEqual(
+            Math.abs(exact[i]!) * tolerance + 1e-12,
+          );
+        }
+      }
+      const result = await trace(body, "application/x-tar");
+      expect(result.matches.map((m) => m.install_id)).toEqual([s.installId]);
+    }
+    expect(etags.size).toBe(3);
+    // A pack has no int8 form; an unknown dtype is refused too.
+    for (const dtype of ["int8", "f8"]) {
+      const refused = await download(s, {}, dtype);
+      expect(refused.response.status).toBe(400);
+      const problem = JSON.parse(refused.body.toString());
+      expect(problem.code).toBe("invalid_input");
+      expect(problem.errors[0].path).toBe("dtype");
+    }
+  });
 });
 
 describe("fingerprinted KV snapshots", () => {
@@ -216,6 +263,42 @@ describe("fingerprinted KV snapshots", () => {
       const result = await trace(copies[i]!, "application/vnd.safetensors");
       expect(result.matches.map((m) => m.install_id)).toEqual([s.installId]);
     }
+  });
+
+  it("serves an int8 form of the copy on request: each value within half a step of the copy, traced to its organisation", async () => {
+    const s = subscribers[2]!;
+    const own = await readAllTensors([(await download(s)).body]);
+    const { response, body } = await download(s, { range: "bytes=0-7" }, "int8");
+    expect(response.status).toBe(206);
+    const size = Number(response.headers.get("content-range")!.split("/")[1]);
+    const whole = await download(s, {}, "int8");
+    expect(whole.body.length).toBe(size);
+    expect(whole.body.subarray(0, 8).equals(body)).toBe(true);
+    expect(whole.response.headers.get("content-disposition")).toBe(
+      'attachment; filename="harbour-kv-1.0.0.int8.safetensors"',
+    );
+    const int8 = await readAllTensors([whole.body]);
+    expect(int8.metadata.dtype).toBe("int8");
+    expect(int8.metadata["memstore.license"]).toBe(own.metadata["memstore.license"]);
+    expect(int8.tensors.get("input_ids")!.data.equals(own.tensors.get("input_ids")!.data)).toBe(true);
+    const name = "past_key_values.0.key";
+    const q = int8.tensors.get(name)!;
+    const scales = floatsOf(int8.tensors.get(`${name}.scale`)!.data, "F32");
+    const values = floatsOf(own.tensors.get(name)!.data, "F32");
+    const [, heads, tokens, dim] = q.shape as number[];
+    const ints = new Int8Array(q.data.buffer, q.data.byteOffset, q.data.length);
+    expect(q.dtype).toBe("I8");
+    for (let h = 0; h < heads!; h++)
+      for (let p = 0; p < tokens!; p++)
+        for (let d = 0; d < dim!; d++) {
+          const i = (h * tokens! + p) * dim! + d;
+          const step = scales[h * dim! + d]!;
+          expect(Math.abs(ints[i]! * step - values[i]!)).toBeLessThanOrEqual(step / 2 + 1e-7);
+        }
+    const result = await trace(whole.body, "application/vnd.safetensors");
+    expect(result.matches.map((m) => m.install_id)).toEqual([s.installId]);
+    // A snapshot is offered as int8 only.
+    expect((await download(s, {}, "f16")).response.status).toBe(400);
   });
 
   it("refuses a plaintext install's payload (409) and another organisation's install (404)", async () => {

@@ -2,8 +2,10 @@ import { Readable } from "node:stream";
 import { AppError, type Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import {
+  dequantizeInt8,
   type FloatDtype,
   floatsOf,
+  INT8_SCALE_SUFFIX,
   isFloatDtype,
   rankAndScaling,
   type SafetensorsHeader,
@@ -21,7 +23,8 @@ import type { TraceMatch, TraceResult } from "./trace.ts";
  * the caller's binary versions it has the tensors of; for every organisation that installed one, the
  * difference between the leak and that organisation's unmarked copy is correlated with its keyed
  * pattern (see @memstore/watermark tensors.ts). The right organisation correlates near 1; any other
- * near 0, within ±1/√n for n values: a match needs z = correlation·√n of at least MIN_Z.
+ * near 0, within ±1/√n for n values: a match needs z = correlation·√n of at least MIN_Z. A copy
+ * rounded to f16/bf16 or quantised to int8 (with its per-channel scales) is compared as its values.
  */
 export const MIN_Z = 8;
 
@@ -107,6 +110,21 @@ async function tensorValues(ctx: AppContext, digest: string, header: Safetensors
   return floatsOf(bytes, t.dtype as FloatDtype);
 }
 
+/** An int8 tensor's per-channel scales (the int8 form of a snapshot), if the file has them. */
+function scalesOf(header: SafetensorsHeader, t: Tensor) {
+  const scales = header.tensors.find((s) => s.name === t.name + INT8_SCALE_SUFFIX);
+  return t.dtype === "I8" && scales?.dtype === "F32" && t.shape.length === 4 ? scales : undefined;
+}
+
+/** A leaked tensor's values: floats as they are, int8 multiplied back by its scales. */
+async function leakedValues(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
+  const scales = scalesOf(header, t);
+  if (!scales) return tensorValues(ctx, digest, header, t);
+  const q = await readBlobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
+  const s = await tensorValues(ctx, digest, header, scales);
+  return dequantizeInt8(new Int8Array(q.buffer, q.byteOffset, q.length), s, t.shape);
+}
+
 /**
  * Each organisation's correlation for one version, or null when the leak does not have this
  * version's tensors (names and shapes). One tensor in memory at a time.
@@ -128,7 +146,8 @@ async function scoreVersion(
   );
   const fits = (t: Tensor) => {
     const other = leaked.get(t.name);
-    return other && isFloatDtype(other.dtype) && JSON.stringify(other.shape) === JSON.stringify(t.shape);
+    const values = other && (isFloatDtype(other.dtype) || scalesOf(leak, other));
+    return values && JSON.stringify(other.shape) === JSON.stringify(t.shape);
   };
   if (marked.length === 0 || !marked.every(fits)) return null;
   const config = parametric ? await adapterConfigOf(ctx, versionId) : null;
@@ -136,7 +155,7 @@ async function scoreVersion(
   const correlations = orgs.map(() => new PatternCorrelation());
   for (const t of marked) {
     const source = await tensorValues(ctx, original.digest, header, t);
-    const copy = await tensorValues(ctx, leakDigest, leak, leaked.get(t.name)!);
+    const copy = await leakedValues(ctx, leakDigest, leak, leaked.get(t.name)!);
     for (const [i, key] of keys.entries()) {
       // The organisation's unmarked copy: the original, rotated by its Q for a LoRA B.
       let unmarked = source;

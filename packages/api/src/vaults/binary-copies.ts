@@ -4,6 +4,7 @@ import {
   DTYPE_SIZES,
   type FloatDtype,
   floatsOf,
+  int8Snapshot,
   isFloatDtype,
   kvLayout,
   LORA_CONFIG_FILE,
@@ -42,6 +43,14 @@ export const KV_PATTERN_STRENGTH = 0.002;
 
 export const FINGERPRINTED_ROLE = "fingerprinted";
 
+/**
+ * The other forms a copy can be downloaded in, as `convert` offers them for each type: a pack's
+ * weights in f16 or bf16, a snapshot quantised to int8. A variant is made from the organisation's
+ * own copy (marked in f32, then rounded or quantised), so it carries the same fingerprint.
+ */
+export const COPY_VARIANTS = { parametric: ["f16", "bf16"], activation: ["int8"] } as const;
+export type CopyVariant = "f16" | "bf16" | "int8";
+
 type VersionRow = typeof cubeVersions.$inferSelect;
 
 /** The license record a copy carries, and its signature. */
@@ -60,26 +69,40 @@ async function licenseMetadata(ctx: AppContext, db: Executor, version: VersionRo
   };
 }
 
-/** The organisation's copy of a ready binary version: the stored one, or written now. */
-export async function fingerprintedCopy(ctx: AppContext, version: VersionRow, orgId: string) {
-  const existing = await findArtifact(ctx.db, version.id, FINGERPRINTED_ROLE, orgId);
+/**
+ * The organisation's copy of a ready binary version, in its own dtype or as one of the
+ * `COPY_VARIANTS`: the stored one, or written now.
+ */
+export async function fingerprintedCopy(
+  ctx: AppContext,
+  version: VersionRow,
+  orgId: string,
+  variant?: CopyVariant,
+) {
+  const role = variant ? `${FINGERPRINTED_ROLE}-${variant}` : FINGERPRINTED_ROLE;
+  const existing = await findArtifact(ctx.db, version.id, role, orgId);
   if (existing) return existing;
+  const stored = await writeCopy(ctx, version, orgId, variant);
+  const contentType = version.manifest.type === "activation" ? SAFETENSORS_TYPE : TAR_TYPE;
+  await saveArtifact(ctx.db, { versionId: version.id, role, forOrgId: orgId, ...stored, contentType });
+  ctx.log(`fingerprinted ${variant ?? "copy"} of ${version.id} for ${orgId}: ${stored.digest}`);
+  return (await findArtifact(ctx.db, version.id, role, orgId))!;
+}
+
+async function writeCopy(ctx: AppContext, version: VersionRow, orgId: string, variant?: CopyVariant) {
+  if (version.manifest.type === "activation" && variant === "int8") {
+    // The int8 form of the organisation's marked snapshot: the same quantisation `convert` applies.
+    const copy = await fingerprintedCopy(ctx, version, orgId);
+    const header = await headerOfBlob(ctx, copy.digest);
+    const read = (t: Tensor) =>
+      blobRange(ctx, copy.digest, header.dataStart + t.begin, header.dataStart + t.end);
+    return putStream(ctx, int8Snapshot(header, read).stream);
+  }
   const key = binaryFingerprintKey(ctx.keys.secret, orgId, version.cubeId);
   const license = await licenseMetadata(ctx, ctx.db, version, orgId);
-  const stored =
-    version.manifest.type === "activation"
-      ? await markedSnapshot(ctx, version, key, license)
-      : await markedPack(ctx, version, key, license);
-  const contentType = version.manifest.type === "activation" ? SAFETENSORS_TYPE : TAR_TYPE;
-  await saveArtifact(ctx.db, {
-    versionId: version.id,
-    role: FINGERPRINTED_ROLE,
-    forOrgId: orgId,
-    ...stored,
-    contentType,
-  });
-  ctx.log(`fingerprinted copy of ${version.id} for ${orgId}: ${stored.digest}`);
-  return (await findArtifact(ctx.db, version.id, FINGERPRINTED_ROLE, orgId))!;
+  if (version.manifest.type === "activation") return markedSnapshot(ctx, version, key, license);
+  const dtype = variant === "f16" ? "F16" : variant === "bf16" ? "BF16" : undefined;
+  return markedPack(ctx, version, key, license, dtype);
 }
 
 type Tensor = SafetensorsHeader["tensors"][number];
@@ -143,11 +166,13 @@ async function markedSnapshot(
   return putStream(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
 }
 
+/** The organisation's pack: each module rotated and marked in f32, written in `dtype` or its own. */
 async function markedPack(
   ctx: AppContext,
   version: VersionRow,
   key: Buffer,
   license: Record<string, string>,
+  dtype?: FloatDtype,
 ) {
   const weights = (await findArtifact(ctx.db, version.id, "weights"))!;
   const config = await adapterConfigOf(ctx, version.id);
@@ -183,14 +208,15 @@ async function markedPack(
   };
   const tensors: TensorSource[] = header.tensors.map((t) => {
     const [, path, side] = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(t.name)!;
+    const out = dtype ?? (t.dtype as FloatDtype);
     return {
       name: t.name,
-      dtype: t.dtype,
+      dtype: out,
       shape: t.shape,
       data: (async function* () {
         const pair = await moduleOf(path!);
         if (side === "B") modules.delete(path!);
-        yield bytesOfFloats(side === "A" ? pair.a : pair.b, t.dtype as FloatDtype);
+        yield bytesOfFloats(side === "A" ? pair.a : pair.b, out);
       })(),
     };
   });

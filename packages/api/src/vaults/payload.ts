@@ -4,19 +4,24 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
-import { fingerprintedCopy } from "./binary-copies.ts";
+import { COPY_VARIANTS, type CopyVariant, fingerprintedCopy } from "./binary-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
+import { payloadQuery } from "./schemas.ts";
+
+export { payloadQuery };
 
 /**
  * The installed binary payload an agent downloads: its organisation's fingerprinted copy (written
- * now if the fingerprint job has not yet), while the entitlement holds. Returns what the route needs
- * to stream it: the blob, its size, type and a file name.
+ * now if the fingerprint job has not yet), while the entitlement holds; `variant` asks for it in
+ * another dtype (see COPY_VARIANTS). Returns what the route needs to stream it: the blob, its size,
+ * type and a file name.
  */
 export async function installedPayload(
   ctx: AppContext,
   subject: Subject,
   vaultId: string,
   installId: string,
+  variant?: CopyVariant,
 ) {
   authorize(subject, "payload.download", { orgId: subject.orgId, vaultId });
   const vault = await loadOwnVault(ctx.db, subject, vaultId);
@@ -35,9 +40,17 @@ export async function installedPayload(
       "a plaintext cube has no binary payload: its memory is served by POST /api/v1/vaults/{vault_id}/search",
     );
   }
-  const copy = await fingerprintedCopy(ctx, version!, subject.orgId);
+  const offered: readonly string[] = COPY_VARIANTS[type as keyof typeof COPY_VARIANTS];
+  if (variant && !offered.includes(variant)) {
+    throw new AppError(
+      "invalid_input",
+      `a ${type === "activation" ? "KV snapshot" : "LoRA pack"} is offered in its own dtype or as ${offered.join(" or ")}, not ${variant}`,
+      { errors: [{ path: "dtype", message: `offered: ${offered.join(", ")}` }] },
+    );
+  }
+  const copy = await fingerprintedCopy(ctx, version!, subject.orgId, variant);
   const manifest = version!.manifest as { cube?: string; version?: string };
-  const extension = type === "activation" ? "safetensors" : "tar";
+  const extension = `${variant ? `${variant}.` : ""}${type === "activation" ? "safetensors" : "tar"}`;
   return {
     digest: copy.digest,
     size: copy.size,

@@ -28,3 +28,6 @@ export const installInput = z
     version_policy: versionPolicySchema,
   })
   .strict();
+
+/** `GET …/installs/{install_id}/payload?dtype=`: another form of the copy (see COPY_VARIANTS). */
+export const payloadQuery = z.object({ dtype: z.enum(["f16", "bf16", "int8"]).optional() });

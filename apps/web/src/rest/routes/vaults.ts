@@ -7,6 +7,7 @@ import {
   listInstalls,
   listVaults,
   pageQuery,
+  payloadQuery,
   uninstall,
   updateVault,
   updateVaultInput,
@@ -75,10 +76,15 @@ export const vaultRoutes = [
     method: "GET",
     path: "/api/v1/vaults/{vault_id}/installs/{install_id}/payload",
     summary:
-      "Download the organisation's fingerprinted copy of an installed LoRA pack or KV snapshot (Range → 206, ETag, Content-Length)",
+      "Download the organisation's fingerprinted copy of an installed LoRA pack or KV snapshot (Range → 206, ETag, Content-Length); `dtype` picks a pack's f16/bf16 or a snapshot's int8 form",
     tag: "agents",
     scope: "vault:read",
-    handler: async ({ ctx, subject, params, request }) =>
-      blobResponse(ctx, request, await installedPayload(ctx, subject, params.vault_id!, params.install_id!)),
+    query: payloadQuery,
+    handler: async ({ ctx, subject, params, query, request }) =>
+      blobResponse(
+        ctx,
+        request,
+        await installedPayload(ctx, subject, params.vault_id!, params.install_id!, query.dtype),
+      ),
   }),
 ];
