@@ -389,7 +389,7 @@ describe("plaintext → KV snapshot", () => {
     "Income tax law in France sets the rate of tax on income; the VAT rate is set by law.",
   ].join("\n");
 
-  it("runs the model over a ready plaintext version and publishes its cache as a new activation cube that validates", async () => {
+  it("queues a model run over a ready plaintext version and publishes its cache as a new activation cube that validates", async () => {
     const source = await createCube(bed.t.ctx, bed.publisher, {
       slug: "paris-guide",
       type: "plaintext",
@@ -419,33 +419,60 @@ describe("plaintext → KV snapshot", () => {
     expect(made.body).toMatchObject({
       slug: "paris-kv",
       version: "1.0.0",
+      status: "processing",
       base_model: "memstore/tiny-llama",
-      truncated: false,
+      max_tokens: 2048,
     });
+    // The answer comes before the model runs: the version is processing, its payload still to come.
+    const queued = (
+      await bed.api("GET", `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0`, bed.publisherKey)
+    ).body;
+    expect(queued.status).toBe("processing");
+    expect(queued.manifest.descriptive).toMatchObject({ origin: "derived", source: "paris-guide@1.0.0" });
     await bed.t.runner.idle();
     const version = (
       await bed.api("GET", `/api/v1/cubes/${made.body.cube_id}/versions/1.0.0`, bed.publisherKey)
     ).body;
     expect(version.status).toBe("ready");
     expect(version.manifest.type).toBe("activation");
+    const derived = version.runs.find((r: Run) => r.kind === "derive")!.report;
+    expect(derived).toMatchObject({
+      base_model: "memstore/tiny-llama",
+      source: "paris-guide@1.0.0",
+      truncated: false,
+    });
+    expect(derived.tokens).toBe(derived.text_tokens);
+    expect(derived.forward_ms).toBeGreaterThanOrEqual(0);
     expect(version.manifest.payload).toMatchObject({
       base_model: "memstore/tiny-llama",
-      tokens: made.body.tokens,
+      tokens: derived.tokens,
     });
-    expect(reportOf(version).run).toMatchObject({ passed: true, tokens: made.body.tokens });
+    expect(reportOf(version).run).toMatchObject({ passed: true, tokens: derived.tokens });
 
     // Its tokens are the guide's text (the chunks, in order) through the model's tokenizer.
     const [payload] = await bed.t.ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, version.id));
     const { tensors, metadata } = await readAllTensors(await bed.t.ctx.blobs.get(payload!.digest!));
     const ids = tokenIds(tensors.get("input_ids")!.data, "I64");
     const tokenizer = new BpeTokenizer(JSON.parse(TINY_TOKENIZER.toString()));
-    expect(ids).toHaveLength(made.body.tokens);
+    expect(ids).toHaveLength(derived.tokens);
     expect(tokenizer.encode("The capital of France is Paris.").every((id) => ids.includes(id))).toBe(true);
     expect(metadata!["memstore.derived_from"]).toBe("paris-guide@1.0.0");
 
     const short = await derive({ slug: "paris-kv-16", title: "First 16 tokens", max_tokens: 16 });
-    expect(short.body).toMatchObject({ tokens: 16, truncated: true });
+    expect(short.body).toMatchObject({ max_tokens: 16 });
     await bed.t.runner.idle();
+    const shortVersion = (
+      await bed.api("GET", `/api/v1/cubes/${short.body.cube_id}/versions/1.0.0`, bed.publisherKey)
+    ).body;
+    expect(shortVersion.status).toBe("ready");
+    expect(shortVersion.runs.find((r: Run) => r.kind === "derive")!.report).toMatchObject({
+      tokens: 16,
+      text_tokens: derived.tokens,
+      truncated: true,
+    });
+    // A taken slug is refused before anything is queued.
+    const again = await derive({ slug: "paris-kv", title: "again" });
+    expect(again.status).toBe(409);
 
     // Only plaintext can be read; another organisation's cube does not exist for this caller.
     const kv = await bed.api(

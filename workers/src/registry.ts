@@ -1,4 +1,4 @@
-import type { AppContext } from "@memstore/api";
+import { type AppContext, deriveKvVersion } from "@memstore/api";
 import type { ProcessorRegistry } from "@memstore/queue";
 import { deliverWebhookJob } from "./jobs/deliver-webhook.ts";
 import { fanout } from "./jobs/fanout.ts";
@@ -15,6 +15,9 @@ export function createProcessors(ctx: AppContext): ProcessorRegistry {
     validate: pipelineStage("validate")(ctx),
     "validate-gpu": pipelineStage("validate-gpu")(ctx),
     sign: pipelineStage("sign")(ctx),
+    "derive-kv": async ({ versionId }) => {
+      ctx.log(`derive-kv ${versionId}: ${await deriveKvVersion(ctx, versionId)}`);
+    },
     fingerprint: fingerprintJob(ctx),
     fanout: fanout(ctx),
     "deliver-webhook": deliverWebhookJob(ctx),

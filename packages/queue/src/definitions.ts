@@ -92,6 +92,15 @@ export const JOBS = {
     attempts: 5,
     backoffMs: 2_000,
   },
+  "derive-kv": {
+    queue: "validate",
+    // Runs a base model over a plaintext version's text to make a new version's KV snapshot: CPU-bound
+    // like a validation run, so on the same queue. The snapshot is content-addressed and only
+    // attached while the version has no payload, so a rerun after a crash is harmless.
+    payload: versionPayload,
+    attempts: 3,
+    backoffMs: 5_000,
+  },
   fingerprint: {
     queue: "validate",
     payload: copyPayload,

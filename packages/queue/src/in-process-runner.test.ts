@@ -11,6 +11,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     embed: none,
     validate: none,
     "validate-gpu": none,
+    "derive-kv": none,
     fingerprint: none,
     sign: none,
     fanout: none,

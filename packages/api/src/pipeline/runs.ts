@@ -55,7 +55,7 @@ export async function rejectVersion(
 }
 
 type VersionRow = typeof cubeVersions.$inferSelect;
-type NextStage = "desensitise" | "convert" | "embed" | "validate" | "sign";
+type NextStage = "ingest" | "desensitise" | "convert" | "embed" | "validate" | "sign";
 
 /** What a stage's work ends with: its report and the stage to enqueue next (none: it finished the version). */
 export type StageOutcome = { report: Record<string, unknown>; next?: NextStage } | "finished-in-transaction";

@@ -1,9 +1,11 @@
 import { Readable } from "node:stream";
-import { AppError, type CubeType, slugSchema, type Subject } from "@memstore/core";
-import { cubes } from "@memstore/db";
+import { AppError, type CubeType, manifestDraftSchema, slugSchema, type Subject } from "@memstore/core";
+import { cubes, cubeVersions } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
+import { recordAudit } from "../audit/record-audit.ts";
+import { actorOf } from "../identity/authorize.ts";
 import { createCube } from "./cubes.ts";
 import { createVersion, loadOwnVersion, submitVersion, uploadPayload } from "./versions.ts";
 
@@ -11,8 +13,11 @@ import { createVersion, loadOwnVersion, submitVersion, uploadPayload } from "./v
  * Cubes made from other cubes by a user action (plaintext → KV snapshot, LoRA merge, rank
  * reduction): the sources are the organisation's own ready versions, and the result is published
  * as a new cube's 1.0.0, submitted, so it goes through the same pipeline (and validation) as an
- * upload.
+ * upload. Work too long for a request (a model run) is queued: the version is `processing` from the
+ * start, and the job attaches its payload and hands it to `ingest`.
  */
+
+type DerivedCube = { slug: string; title: string; type: CubeType; description: string; tags: string[] };
 
 /** What every derivation request names: the new cube. */
 export const derivedCubeFields = {
@@ -56,7 +61,7 @@ export async function assertSlugFree(ctx: AppContext, subject: Subject, slug: st
 export async function publishDerived(
   ctx: AppContext,
   subject: Subject,
-  cube: { slug: string; title: string; type: CubeType; description: string; tags: string[] },
+  cube: DerivedCube,
   payload: AsyncIterable<Uint8Array>,
   contentType: string,
 ) {
@@ -71,4 +76,49 @@ export async function publishDerived(
   );
   await submitVersion(ctx, subject, created.id, "1.0.0");
   return { cube_id: created.id, slug: created.slug, version: "1.0.0" };
+}
+
+/**
+ * Creates the cube and its 1.0.0, `processing`, with the derivation in its manifest's `descriptive`
+ * (`origin: "derived"`, `source`, `metadata.derivation`), and queues the job that makes its payload.
+ * When the queue is down nothing is left behind: the cube is deleted and the caller told why.
+ */
+export async function queueDerived(
+  ctx: AppContext,
+  subject: Subject,
+  cube: DerivedCube,
+  derivation: { source: string; changelog: string; metadata: Record<string, unknown> },
+  job: "derive-kv",
+) {
+  const created = await createCube(ctx, subject, cube);
+  const manifest = manifestDraftSchema.parse({
+    changelog: derivation.changelog,
+    descriptive: {
+      origin: "derived",
+      source: derivation.source,
+      metadata: { derivation: derivation.metadata },
+    },
+  });
+  const version = await createVersion(ctx, subject, created.id, { version: "1.0.0", manifest });
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(cubeVersions)
+      .set({ status: "processing", submittedAt: new Date() })
+      .where(eq(cubeVersions.id, version.id));
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "version.submitted",
+      objectType: "cube_version",
+      objectId: version.id,
+      data: { derivation: derivation.metadata },
+    });
+  });
+  try {
+    await ctx.jobs.enqueue(job, { versionId: version.id });
+  } catch (error) {
+    await ctx.db.delete(cubes).where(eq(cubes.id, created.id));
+    throw new AppError("dependency_down", `the job queue is unavailable: ${(error as Error).message}`);
+  }
+  return { cube_id: created.id, slug: created.slug, version: "1.0.0", status: "processing" as const };
 }

@@ -94,7 +94,7 @@ export const publishingRoutes = [
     method: "POST",
     path: "/api/v1/cubes/{cube_id}/versions/{version}/kv-snapshot",
     summary:
-      "Run a registered base model over a ready plaintext version and publish its KV cache as a new activation cube (1.0.0, submitted)",
+      "Queue a registered base model's run over a ready plaintext version, publishing its KV cache as a new activation cube (1.0.0, processing; the `derive` run reports tokens and time)",
     tag: "publishing",
     scope: "publish",
     body: deriveKvInput,
