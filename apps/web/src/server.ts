@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext, userSubject } from "@memstore/api";
 import { createAuditExport } from "./portal/audit-export.ts";
@@ -9,7 +8,7 @@ import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
 import { createPageGuards } from "./portal/page-guards.ts";
 import { createTrpcHandler } from "./portal/trpc-handler.ts";
-import { nodeBodyOf } from "./rest/download.ts";
+import { blobBodyOf } from "./rest/download.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
@@ -138,10 +137,13 @@ async function writeResponse(response: Response, res: ServerResponse, req: Incom
   // is still on its way, so the connection cannot carry another request. Close it after this one.
   if (!req.complete && req.method !== "GET" && req.method !== "HEAD") headers.connection = "close";
   res.writeHead(response.status, headers);
-  const nodeBody = nodeBodyOf(response);
-  if (nodeBody) {
-    res.on("close", () => nodeBody.destroy());
-    await pipeline(nodeBody, res).catch(() => nodeBody.destroy());
+  const send = blobBodyOf(response);
+  if (send) {
+    // A blob that fails mid-way cuts the connection: the client sees fewer bytes than Content-Length.
+    await send(res).then(
+      () => res.end(),
+      () => res.destroy(),
+    );
     return;
   }
   if (!response.body) {

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 /**
  * Content-addressed blob storage. Callers see digests (`sha256:<hex>`) and streams only, so an S3
@@ -21,6 +21,13 @@ export interface BlobStore {
   put(body: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult>;
   /** Streams a blob, or the inclusive byte range of it. */
   get(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes a blob, or the inclusive byte range of it, to a socket or an HTTP response and resolves
+   * once all of it has been taken (it does not end the destination). The destination must be done
+   * with a chunk when its write callback fires, as sockets are: the store may reuse the chunk's
+   * memory after that. Stops early, without error, when the destination closes.
+   */
+  sendTo(digest: string, destination: Writable, range?: ByteRange): Promise<void>;
   stat(digest: string): Promise<BlobInfo | null>;
   delete(digest: string): Promise<void>;
   ping(): Promise<void>;

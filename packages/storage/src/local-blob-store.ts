@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { access, mkdir, rename, rm, stat } from "node:fs/promises";
+import { access, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { type Readable, Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "@memstore/core";
 import {
@@ -20,6 +20,8 @@ import {
  * a blob, and a refused upload leaves nothing behind.
  */
 const READ_CHUNK_BYTES = 1 << 20;
+/** Buffers `sendTo` reads into in turn: one being read while two are on their way to the socket. */
+const SEND_BUFFERS = 3;
 
 export class LocalBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
@@ -61,17 +63,66 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async get(digest: string, range?: ByteRange): Promise<Readable> {
+  /** The blob's size, checked to exist and to hold the range. */
+  private async checkedSize(digest: string, range?: ByteRange): Promise<number> {
     const info = await this.stat(digest);
     if (!info) throw new AppError("not_found", `blob ${digest} not found`);
     if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
       throw new AppError("invalid_input", `range ${range.start}-${range.end} outside 0-${info.size - 1}`);
     }
+    return info.size;
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<Readable> {
+    await this.checkedSize(digest, range);
     // 1 MiB reads: a gigabyte payload is a thousand socket writes, not sixteen thousand.
     return createReadStream(this.pathOf(digest), {
       highWaterMark: READ_CHUNK_BYTES,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  /**
+   * A read stream allocates a fresh megabyte for every chunk (and the allocator maps and unmaps it);
+   * here three buffers are read into in turn, each reused once the socket has taken it, which
+   * sends a warm blob over loopback about 1.5× as fast (bench/download).
+   */
+  async sendTo(digest: string, destination: Writable, range?: ByteRange): Promise<void> {
+    const size = await this.checkedSize(digest, range);
+    const end = range ? range.end + 1 : size;
+    const file = await open(this.pathOf(digest), "r");
+    let closed = false;
+    const close = new Promise<void>((resolve) =>
+      destination.once("close", () => {
+        closed = true;
+        resolve();
+      }),
+    );
+    const buffers = Array.from({ length: SEND_BUFFERS }, () => Buffer.allocUnsafeSlow(READ_CHUNK_BYTES));
+    const taken: Array<Promise<void>> = [];
+    try {
+      for (let position = range?.start ?? 0, turn = 0; position < end; turn++) {
+        const slot = turn % SEND_BUFFERS;
+        await Promise.race([taken[slot], close]);
+        if (closed) return;
+        const length = Math.min(READ_CHUNK_BYTES, end - position);
+        const { bytesRead } = await file.read(buffers[slot]!, 0, length, position);
+        if (bytesRead === 0) throw new Error(`blob ${digest} ended at ${position} of ${size} bytes`);
+        position += bytesRead;
+        const write = new Promise<void>((resolve, reject) =>
+          destination.write(buffers[slot]!.subarray(0, bytesRead), (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+        // Awaited when the slot comes round again or at the end; handled now, so that a write
+        // failing after the destination closed is not an unhandled rejection.
+        write.catch(() => {});
+        taken[slot] = write;
+      }
+      await Promise.race([Promise.all(taken), close]);
+    } finally {
+      await file.close();
+    }
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {
