@@ -219,6 +219,22 @@ describe("fingerprinted KV snapshots", () => {
     await bed.t.runner.idle();
   }, 60_000);
 
+  it("is shown in the store as signed and checked against its model, but not run (no ONNX export)", async () => {
+    const cards = (await bed.api("GET", "/api/v1/store/listings?q=harbour&type=activation", bed.publisherKey))
+      .body.items;
+    expect(cards.map((c: { cube: { slug: string } }) => c.cube.slug)).toEqual(["harbour-kv"]);
+    expect(cards[0].checks).toEqual({ signed: true, desensitised: null, validated: "static" });
+    const listing = (await bed.api("GET", `/api/v1/store/listings/${cards[0].id}`, bed.publisherKey)).body;
+    expect(listing.versions[0].validation).toMatchObject({
+      base_model: "memstore/tiny-llama",
+      level: "static",
+      provider: null,
+      kv: null,
+      lora: null,
+    });
+    expect(listing.versions[0].validation.note).toMatch(/no ONNX export/);
+  });
+
   it("serves byte-exact ranges (206), 304 for a known ETag and 416 past the end", async () => {
     const s = subscribers[0]!;
     const full = await download(s);

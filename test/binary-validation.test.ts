@@ -170,6 +170,18 @@ describe("KV snapshots run on the model", () => {
   it("keeps every subscriber's fingerprinted copy within the tolerance", async () => {
     const { cube } = await published("activation", await modelKvSnapshot(tiny.onnx, PROMPT_IDS));
     const listing = await bed.freeListing(cube.id);
+    // The store tells buyers it ran on the model, and what it showed.
+    const shown = (await bed.api("GET", `/api/v1/store/listings/${listing.id}`, bed.publisherKey)).body;
+    expect(shown.checks).toEqual({ signed: true, desensitised: null, validated: "model-run" });
+    const validation = shown.versions[0].validation;
+    expect(validation).toMatchObject({
+      base_model: "memstore/tiny-llama",
+      level: "model-run",
+      provider: "cpu",
+      lora: null,
+    });
+    expect(validation.kv.logits_max_abs_diff).toBeLessThanOrEqual(validation.kv.tolerance);
+    expect(validation.kv.speedup).toBeGreaterThan(0);
     const model = await DecoderModel.load(tiny.onnx, SHAPE);
     for (const name of ["Copy A", "Copy B"]) {
       const s = await bed.subscriber(name, listing.id);

@@ -149,6 +149,12 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     const card = page.getByTestId("listing-card").filter({ hasText: "Alpine Rescue Handbook" });
     await visible(card);
     await expect.poll(() => card.first().textContent(), POLL).toContain("Glacier Guides");
+    // What a buyer checks first: the platform signed it and its personal data was handled.
+    const checks = card.first().getByTestId("check-badges");
+    await expect.poll(() => checks.textContent(), POLL).toContain("✓ Signed");
+    expect(await checks.textContent()).toMatch(/Desensitised · risk \w+/);
+    // The card's excerpt of the Markdown description is plain text.
+    expect(await card.first().textContent()).toContain("Field procedures for mountain rescue teams.");
     await bed.screenshot(page, "store-search");
 
     await page.goto("/vaults");

@@ -99,7 +99,13 @@ async function storeCards(ctx: AppContext, ids: string[]) {
     .innerJoin(organizations, eq(organizations.id, listings.orgId))
     .where(inArray(listings.id, ids));
   const versions = await ctx.db
-    .select({ cubeId: cubeVersions.cubeId, version: cubeVersions.version, size: cubeVersions.size })
+    .select({
+      id: cubeVersions.id,
+      cubeId: cubeVersions.cubeId,
+      version: cubeVersions.version,
+      size: cubeVersions.size,
+      signature: cubeVersions.signature,
+    })
     .from(cubeVersions)
     .where(
       and(
@@ -115,16 +121,56 @@ async function storeCards(ctx: AppContext, ids: string[]) {
     .from(installs)
     .where(and(inArray(installs.listingId, ids), isNull(installs.uninstalledAt)))
     .groupBy(installs.listingId);
+  const latest = new Map(
+    rows.map((r) => [
+      r.listing.id,
+      versions.filter((v) => v.cubeId === r.cube.id).sort((a, b) => semver.rcompare(a.version, b.version))[0],
+    ]),
+  );
+  const latestIds = [...latest.values()].flatMap((v) => (v ? [v.id] : []));
+  const runs = latestIds.length
+    ? await ctx.db
+        .select()
+        .from(processingRuns)
+        .where(
+          and(
+            inArray(processingRuns.versionId, latestIds),
+            inArray(processingRuns.kind, ["desensitise", "validate"]),
+          ),
+        )
+    : [];
   for (const r of rows) {
-    const ready = versions
-      .filter((v) => v.cubeId === r.cube.id)
-      .sort((a, b) => semver.rcompare(a.version, b.version));
+    const v = latest.get(r.listing.id);
+    const runOf = (kind: string) => runs.find((run) => run.versionId === v?.id && run.kind === kind);
     out.set(
       r.listing.id,
-      card(r, ready[0] ?? null, installCounts.find((c) => c.listingId === r.listing.id)?.n ?? 0),
+      card(
+        r,
+        v ? { ...v, checks: checksOf(v, runOf("desensitise"), runOf("validate")) } : null,
+        installCounts.find((c) => c.listingId === r.listing.id)?.n ?? 0,
+      ),
     );
   }
   return out;
+}
+
+/**
+ * The three things a buyer checks before paying, for a version: that the platform signed its
+ * manifest, how its personal data was handled (the residual risk), and how far it was validated
+ * against its base model (a run on the model, or static checks only).
+ */
+function checksOf(
+  version: { signature: string | null },
+  desensitise: RunRow | undefined,
+  validate: RunRow | undefined,
+) {
+  const validation = validationSummary(validate);
+  const risk = desensitisationSummary(desensitise)?.residual_risk;
+  return {
+    signed: version.signature !== null,
+    desensitised: typeof risk === "string" ? risk : null,
+    validated: validation ? validation.level : null,
+  };
 }
 
 function card(
@@ -133,7 +179,7 @@ function card(
     cube: typeof cubes.$inferSelect;
     org: typeof organizations.$inferSelect;
   },
-  latest: { version: string; size: number | null } | null,
+  latest: { version: string; size: number | null; checks: ReturnType<typeof checksOf> } | null,
   installCount: number,
 ) {
   return {
@@ -149,6 +195,7 @@ function card(
     publisher: { id: r.org.id, slug: r.org.slug, name: r.org.name },
     latest_version: latest?.version ?? null,
     size: latest?.size ?? null,
+    checks: latest?.checks ?? null,
     installs: installCount,
   };
 }
@@ -191,6 +238,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
         desensitisation: desensitisationSummary(
           runs.find((r) => r.versionId === v.id && r.kind === "desensitise"),
         ),
+        validation: validationSummary(runs.find((r) => r.versionId === v.id && r.kind === "validate")),
         runs: runs
           .filter((r) => r.versionId === v.id)
           .map(runView)
@@ -224,6 +272,50 @@ function desensitisationSummary(run: RunRow | undefined) {
     entities: report.entities ?? {},
     residual: report.residual ?? {},
     residual_risk: report.residual_risk ?? null,
+  };
+}
+
+type ModelRun = {
+  skipped?: string;
+  provider?: string;
+  passed?: boolean;
+  tolerance?: number;
+  logits?: { max_abs_diff?: number; mean_abs_change?: number };
+  speedup?: number;
+  ttft_ms?: { full_prompt: number; from_snapshot: number };
+  kl?: { mean: number; max: number };
+  modules?: unknown[];
+};
+
+/**
+ * What the store shows of a binary version's validation: `model-run` when it ran on its base
+ * model's ONNX export (KV: the logits against the full prompt and the time-to-first-token speedup;
+ * LoRA: the KL from the base model and the modules that changed the output), `static` when the
+ * registry had no export (dimensions and numeric sanity only). Null for plaintext.
+ */
+function validationSummary(run: RunRow | undefined) {
+  if (!run || run.status !== "succeeded") return null;
+  const report = run.report as { base_model?: string; run?: ModelRun };
+  const model = report.run ?? {};
+  const ran = model.skipped === undefined && model.provider !== undefined;
+  return {
+    base_model: report.base_model ?? null,
+    level: ran ? ("model-run" as const) : ("static" as const),
+    provider: ran ? model.provider! : null,
+    kv:
+      ran && model.speedup !== undefined
+        ? {
+            logits_max_abs_diff: model.logits?.max_abs_diff ?? null,
+            tolerance: model.tolerance ?? null,
+            ttft_ms: model.ttft_ms ?? null,
+            speedup: model.speedup,
+          }
+        : null,
+    lora:
+      ran && model.kl !== undefined
+        ? { kl_mean: model.kl.mean, kl_max: model.kl.max, modules: model.modules?.length ?? 0 }
+        : null,
+    note: model.skipped ?? null,
   };
 }
 

@@ -3,6 +3,8 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, Suspense } from "react";
+import { CheckBadges } from "../../_components/checks";
+import { markdownExcerpt } from "../../_components/markdown";
 import { Empty, ErrorBox, formatBytes, Loading, priceLabel } from "../../_components/feedback";
 import { formValues } from "../../_lib/form";
 import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
@@ -106,8 +108,7 @@ function Store() {
               </p>
               {c.cube.description && (
                 <p className="small" style={{ margin: 0 }}>
-                  {c.cube.description.slice(0, 160)}
-                  {c.cube.description.length > 160 ? "…" : ""}
+                  {markdownExcerpt(c.cube.description, 160)}
                 </p>
               )}
               <div className="row small muted">
@@ -116,6 +117,7 @@ function Store() {
                   {c.installs} install{c.installs === 1 ? "" : "s"}
                 </span>
               </div>
+              <CheckBadges checks={c.checks} />
               <div className="row">
                 {c.cube.tags.slice(0, 5).map((t) => (
                   <span key={t} className="badge">

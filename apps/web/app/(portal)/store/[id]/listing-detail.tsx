@@ -3,6 +3,7 @@ import { installInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
+import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { Field } from "../../../_components/field";
 import {
   ErrorBox,
@@ -200,8 +201,12 @@ type Desensitisation = {
   residual_risk: string | null;
 } | null;
 
-/** What a buyer checks first: that personal data was handled, and that the platform signed it. */
-function ProvenanceBadges({ version }: { version: { signature: string | null; desensitisation: unknown } }) {
+/** What a buyer checks first: that personal data was handled, that it works on its model, and that the platform signed it. */
+function ProvenanceBadges({
+  version,
+}: {
+  version: { signature: string | null; desensitisation: unknown; validation: Validation };
+}) {
   const d = version.desensitisation as Desensitisation;
   const handled = d ? Object.entries(d.entities).filter(([, e]) => e.operator !== "keep") : [];
   const found = handled.reduce((n, [, e]) => n + e.found, 0);
@@ -218,6 +223,7 @@ function ProvenanceBadges({ version }: { version: { signature: string | null; de
           {d.residual_risk ?? "unknown"}
         </span>
       )}
+      <ValidationBadge validation={version.validation} />
       {version.signature && (
         <span className="badge ok" title="The platform's ed25519 signature over this version's manifest">
           Signed manifest
