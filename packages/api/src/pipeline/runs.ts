@@ -1,6 +1,6 @@
 import { newId } from "@memstore/core";
 import { cubeVersions, type Executor, processingRuns, sql } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { InputRejected } from "./source-lines.ts";
 
@@ -23,6 +23,16 @@ export async function startRun(db: Executor, versionId: string, kind: string): P
     })
     .returning({ id: processingRuns.id });
   return row!.id;
+}
+
+/** Every processing run of these versions, in the order they started (none asked, none read). */
+export async function runsOfVersions(db: Executor, versionIds: string[]) {
+  if (versionIds.length === 0) return [];
+  return db
+    .select()
+    .from(processingRuns)
+    .where(inArray(processingRuns.versionId, versionIds))
+    .orderBy(asc(processingRuns.startedAt));
 }
 
 export async function finishRun(

@@ -1,13 +1,11 @@
 import { Readable } from "node:stream";
 import { AppError, type CubeType, manifestDraftSchema, slugSchema, type Subject } from "@memstore/core";
-import { cubes, cubeVersions } from "@memstore/db";
+import { cubes } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { recordAudit } from "../audit/record-audit.ts";
-import { actorOf } from "../identity/authorize.ts";
 import { createCube } from "./cubes.ts";
-import { createVersion, loadOwnVersion, submitVersion, uploadPayload } from "./versions.ts";
+import { createVersion, loadOwnVersion, markSubmitted, submitVersion, uploadPayload } from "./versions.ts";
 
 /**
  * Cubes made from other cubes by a user action (plaintext → KV snapshot, LoRA merge, rank
@@ -100,20 +98,9 @@ export async function queueDerived(
     },
   });
   const version = await createVersion(ctx, subject, created.id, { version: "1.0.0", manifest });
-  await ctx.db.transaction(async (tx) => {
-    await tx
-      .update(cubeVersions)
-      .set({ status: "processing", submittedAt: new Date() })
-      .where(eq(cubeVersions.id, version.id));
-    await recordAudit(tx, {
-      orgId: subject.orgId,
-      actor: actorOf(subject),
-      action: "version.submitted",
-      objectType: "cube_version",
-      objectId: version.id,
-      data: { derivation: derivation.metadata },
-    });
-  });
+  await ctx.db.transaction((tx) =>
+    markSubmitted(tx, subject, version.id, { derivation: derivation.metadata }),
+  );
   try {
     await ctx.jobs.enqueue(job, { versionId: version.id });
   } catch (error) {

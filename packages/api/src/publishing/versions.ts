@@ -1,14 +1,15 @@
 import { Readable } from "node:stream";
 import { AppError, type CubeType, manifestDraftSchema, newId, notFound, type Subject } from "@memstore/core";
-import { cubeVersions, type Executor, organizations, processingRuns } from "@memstore/db";
+import { cubeVersions, type Executor, organizations } from "@memstore/db";
 import { refusingPickle } from "@memstore/formats";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import { runsOfVersions } from "../pipeline/runs.ts";
 import { versionView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
 import { createVersionInput } from "./schemas.ts";
@@ -101,12 +102,7 @@ export async function loadOwnVersion(db: Executor, subject: Subject, cubeId: str
 export async function getVersion(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
   authorize(subject, "cube.read", { orgId: subject.orgId });
   const { version: row } = await loadOwnVersion(ctx.db, subject, cubeId, version);
-  const runs = await ctx.db
-    .select()
-    .from(processingRuns)
-    .where(eq(processingRuns.versionId, row.id))
-    .orderBy(asc(processingRuns.startedAt));
-  return versionView(row, runs);
+  return versionView(row, await runsOfVersions(ctx.db, [row.id]));
 }
 
 /** Where a payload goes: the caller's own version, by cube and semver or by version id. */
@@ -202,6 +198,28 @@ export async function uploadPayload(
   return { digest: stored.digest, size: stored.size };
 }
 
+/** Puts a version into `processing` (submitted now, with this manifest if given) and audits it. */
+export async function markSubmitted(
+  tx: Executor,
+  subject: Subject,
+  versionId: string,
+  data: Record<string, unknown>,
+  manifest?: Record<string, unknown>,
+) {
+  await tx
+    .update(cubeVersions)
+    .set({ status: "processing", submittedAt: new Date(), ...(manifest ? { manifest } : {}) })
+    .where(eq(cubeVersions.id, versionId));
+  await recordAudit(tx, {
+    orgId: subject.orgId,
+    actor: actorOf(subject),
+    action: "version.submitted",
+    objectType: "cube_version",
+    objectId: versionId,
+    data,
+  });
+}
+
 /** Freezes a draft and starts its pipeline: 202 `processing`. */
 export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
   authorize(subject, "cube.write", { orgId: subject.orgId });
@@ -214,18 +232,7 @@ export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: s
       throw new AppError("payload_missing", "upload a payload before submitting");
     const format = PAYLOAD_FORMATS[found.cube.type][v.contentType ?? ""] ?? "unknown";
     const manifest = { ...v.manifest, payload: { format, digest: v.digest, size: v.size } };
-    await tx
-      .update(cubeVersions)
-      .set({ status: "processing", submittedAt: new Date(), manifest })
-      .where(eq(cubeVersions.id, v.id));
-    await recordAudit(tx, {
-      orgId: subject.orgId,
-      actor: actorOf(subject),
-      action: "version.submitted",
-      objectType: "cube_version",
-      objectId: v.id,
-      data: { digest: v.digest },
-    });
+    await markSubmitted(tx, subject, v.id, { digest: v.digest }, manifest);
     return found;
   });
   try {
@@ -253,18 +260,10 @@ export async function listVersions(ctx: AppContext, subject: Subject, cubeId: st
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   // Each version with its processing runs, so a rejection's report is one look away.
-  const runs = rows.length
-    ? await ctx.db
-        .select()
-        .from(processingRuns)
-        .where(
-          inArray(
-            processingRuns.versionId,
-            rows.map((v) => v.id),
-          ),
-        )
-        .orderBy(asc(processingRuns.startedAt))
-    : [];
+  const runs = await runsOfVersions(
+    ctx.db,
+    rows.map((v) => v.id),
+  );
   return toPage(
     rows.map((v) =>
       versionView(

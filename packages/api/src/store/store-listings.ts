@@ -5,7 +5,7 @@ import {
   installs,
   listings,
   organizations,
-  processingRuns,
+  type processingRuns,
   queryRows,
   sql,
 } from "@memstore/db";
@@ -16,6 +16,7 @@ import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../pagination.ts";
 import { cosineDistance, orTsQuery } from "../search/query.ts";
+import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../views.ts";
 import { entitlementView, latestEntitlement } from "./entitlements.ts";
 
@@ -128,17 +129,9 @@ async function storeCards(ctx: AppContext, ids: string[]) {
     ]),
   );
   const latestIds = [...latest.values()].flatMap((v) => (v ? [v.id] : []));
-  const runs = latestIds.length
-    ? await ctx.db
-        .select()
-        .from(processingRuns)
-        .where(
-          and(
-            inArray(processingRuns.versionId, latestIds),
-            inArray(processingRuns.kind, ["desensitise", "validate"]),
-          ),
-        )
-    : [];
+  const runs = (await runsOfVersions(ctx.db, latestIds)).filter((run) =>
+    ["desensitise", "validate"].includes(run.kind),
+  );
   for (const r of rows) {
     const v = latest.get(r.listing.id);
     const runOf = (kind: string) => runs.find((run) => run.versionId === v?.id && run.kind === kind);
@@ -210,17 +203,10 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
     .from(cubeVersions)
     .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
     .orderBy(desc(cubeVersions.readyAt));
-  const runs = versions.length
-    ? await ctx.db
-        .select()
-        .from(processingRuns)
-        .where(
-          inArray(
-            processingRuns.versionId,
-            versions.map((v) => v.id),
-          ),
-        )
-    : [];
+  const runs = await runsOfVersions(
+    ctx.db,
+    versions.map((v) => v.id),
+  );
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
   const own = listing.orgId === subject.orgId;
   return {

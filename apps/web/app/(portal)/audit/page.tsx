@@ -1,9 +1,10 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
+import { DataTable } from "../../_components/data-table";
+import { Empty, ErrorBox, formatDate } from "../../_components/feedback";
 import { formValues } from "../../_lib/form";
-import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
+import { PAGED } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 
 type Filter = { action?: string; actor?: string; object_type?: string; from?: string; to?: string };
@@ -13,7 +14,6 @@ export default function AuditPage() {
   const [filter, setFilter] = useState<Filter>({});
   const rows = useInfiniteQuery(trpc.audit.list.infiniteQueryOptions({ ...filter, limit: 50 }, PAGED));
   const chain = useQuery(trpc.audit.verify.queryOptions());
-  const items = itemsOf(rows.data);
   const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>);
 
   function onFilter(event: FormEvent<HTMLFormElement>) {
@@ -79,50 +79,39 @@ export default function AuditPage() {
         </button>
       </form>
       <ErrorBox error={rows.error ?? chain.error} />
-      {rows.isPending ? (
-        <Loading what="the audit log" />
-      ) : items.length === 0 ? (
-        <Empty title="No matching rows">
-          <p>Clear the filters to see everything.</p>
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Audit rows">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>When</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Object</th>
-                <th>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <tr key={r.seq}>
-                  <td>{r.seq}</td>
-                  <td>{formatDate(r.created_at)}</td>
-                  <td>
-                    <code>{r.actor}</code>
-                  </td>
-                  <td>{r.action}</td>
-                  <td>
-                    {r.object_type}
-                    <div className="muted small">
-                      <code>{r.object_id}</code>
-                    </div>
-                  </td>
-                  <td className="small muted">
-                    <code>{JSON.stringify(r.data).slice(0, 160)}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <ShowMore list={rows} what="audit rows" />
+      <DataTable
+        list={rows}
+        what="audit rows"
+        label="Audit rows"
+        rowKey={(r) => r.seq}
+        empty={
+          <Empty title="No matching rows">
+            <p>Clear the filters to see everything.</p>
+          </Empty>
+        }
+        columns={[
+          { header: "#", cell: (r) => r.seq },
+          { header: "When", cell: (r) => formatDate(r.created_at) },
+          { header: "Actor", cell: (r) => <code>{r.actor}</code> },
+          { header: "Action", cell: (r) => r.action },
+          {
+            header: "Object",
+            cell: (r) => (
+              <>
+                {r.object_type}
+                <div className="muted small">
+                  <code>{r.object_id}</code>
+                </div>
+              </>
+            ),
+          },
+          {
+            header: "Details",
+            className: "small muted",
+            cell: (r) => <code>{JSON.stringify(r.data).slice(0, 160)}</code>,
+          },
+        ]}
+      />
     </>
   );
 }

@@ -3,8 +3,9 @@ import { createApiKeyInput } from "@memstore/api/schemas";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../_components/field";
-import { Empty, ErrorBox, formatDate, Loading } from "../../_components/feedback";
-import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
+import { DataTable } from "../../_components/data-table";
+import { Empty, ErrorBox, formatDate } from "../../_components/feedback";
+import { PAGED } from "../../_components/show-more";
 import { useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -20,7 +21,6 @@ export default function KeysPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const keys = useInfiniteQuery(trpc.keys.list.infiniteQueryOptions({ limit: 50 }, PAGED));
-  const keyItems = itemsOf(keys.data);
   const vaults = useQuery(trpc.vaults.list.queryOptions({ limit: 200 }));
   const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.keys.list.pathFilter()) };
   const create = useMutation(trpc.keys.create.mutationOptions(refresh));
@@ -78,64 +78,56 @@ export default function KeysPage() {
       <div className="two-col">
         <div>
           <ErrorBox error={keys.error ?? revoke.error} />
-          {keys.isPending ? (
-            <Loading what="keys" />
-          ) : keyItems.length === 0 ? (
-            <Empty title="No keys">
-              <p>Create a key for your first agent.</p>
-            </Empty>
-          ) : (
-            <div className="table-wrap">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Scopes</th>
-                    <th>Vault</th>
-                    <th>Expires</th>
-                    <th>Last used</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {keyItems.map((k) => (
-                    <tr key={k.id}>
-                      <td>
-                        {k.name}
-                        <div className="muted small">
-                          <code>{k.prefix}…</code>
-                        </div>
-                      </td>
-                      <td>{k.scopes.join(", ")}</td>
-                      <td>
-                        {vaults.data?.items.find((v) => v.id === k.vault_id)?.name ??
-                          (k.vault_id ? k.vault_id : "any")}
-                      </td>
-                      <td>{formatDate(k.expires_at)}</td>
-                      <td>{formatDate(k.last_used_at)}</td>
-                      <td>
-                        {k.revoked_at ? (
-                          <span className="badge bad">revoked</span>
-                        ) : (
-                          <button
-                            className="btn small danger"
-                            type="button"
-                            onClick={() => {
-                              if (confirm(`Revoke ${k.name}? Agents using it stop working at once.`))
-                                revoke.mutate({ id: k.id });
-                            }}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          <ShowMore list={keys} what="keys" />
+          <DataTable
+            list={keys}
+            what="keys"
+            rowKey={(k) => k.id}
+            empty={
+              <Empty title="No keys">
+                <p>Create a key for your first agent.</p>
+              </Empty>
+            }
+            columns={[
+              {
+                header: "Name",
+                cell: (k) => (
+                  <>
+                    {k.name}
+                    <div className="muted small">
+                      <code>{k.prefix}…</code>
+                    </div>
+                  </>
+                ),
+              },
+              { header: "Scopes", cell: (k) => k.scopes.join(", ") },
+              {
+                header: "Vault",
+                cell: (k) =>
+                  vaults.data?.items.find((v) => v.id === k.vault_id)?.name ??
+                  (k.vault_id ? k.vault_id : "any"),
+              },
+              { header: "Expires", cell: (k) => formatDate(k.expires_at) },
+              { header: "Last used", cell: (k) => formatDate(k.last_used_at) },
+              {
+                header: <span className="sr-only">Revoke</span>,
+                cell: (k) =>
+                  k.revoked_at ? (
+                    <span className="badge bad">revoked</span>
+                  ) : (
+                    <button
+                      className="btn small danger"
+                      type="button"
+                      onClick={() => {
+                        if (confirm(`Revoke ${k.name}? Agents using it stop working at once.`))
+                          revoke.mutate({ id: k.id });
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  ),
+              },
+            ]}
+          />
         </div>
         <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-key-title">
           <h3 id="new-key-title">New key</h3>

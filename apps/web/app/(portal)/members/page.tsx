@@ -3,8 +3,9 @@ import { addMemberInput } from "@memstore/api/schemas";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
 import { Field } from "../../_components/field";
-import { Empty, ErrorBox, Loading } from "../../_components/feedback";
-import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
+import { DataTable } from "../../_components/data-table";
+import { Empty, ErrorBox } from "../../_components/feedback";
+import { PAGED } from "../../_components/show-more";
 import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
 
@@ -21,7 +22,6 @@ export default function MembersPage() {
   const queryClient = useQueryClient();
   const me = useQuery(trpc.account.me.queryOptions());
   const members = useInfiniteQuery(trpc.members.list.infiniteQueryOptions({ limit: 50 }, PAGED));
-  const rows = itemsOf(members.data);
   const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.members.list.pathFilter()) };
   const add = useMutation(trpc.members.add.mutationOptions(refresh));
   const changeRole = useMutation(trpc.members.changeRole.mutationOptions(refresh));
@@ -49,83 +49,67 @@ export default function MembersPage() {
       <div className="two-col">
         <div>
           <ErrorBox error={members.error ?? changeRole.error ?? remove.error} />
-          {members.isPending ? (
-            <Loading what="members" />
-          ) : rows.length === 0 ? (
-            <Empty title="No members" />
-          ) : (
-            <div className="table-wrap">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Email</th>
-                    <th>Role</th>
-                    {manages && <th />}
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((m) => {
-                    const self = m.user_id === me.data?.user.id;
-                    return (
-                      <tr key={m.user_id}>
-                        <td>
-                          {m.name ?? "—"}
-                          {self && <span className="muted small"> (you)</span>}
-                        </td>
-                        <td>{m.email}</td>
-                        <td>
-                          {editable(m.role) ? (
-                            <select
-                              aria-label={`Role of ${m.email}`}
-                              value={m.role}
-                              disabled={changeRole.isPending}
-                              onChange={(e) =>
-                                changeRole.mutate({
-                                  user_id: m.user_id,
-                                  role: e.target.value as typeof m.role,
-                                })
-                              }
-                            >
-                              {Object.keys(ROLE_HELP)
-                                .filter((role) => role !== "owner" || myRole === "owner")
-                                .map((role) => (
-                                  <option key={role} value={role}>
-                                    {role}
-                                  </option>
-                                ))}
-                            </select>
-                          ) : (
-                            <span className="badge accent">{m.role}</span>
-                          )}
-                        </td>
-                        {manages && (
-                          <td>
-                            {editable(m.role) && (
-                              <button
-                                className="btn small danger"
-                                type="button"
-                                aria-label={`Remove ${m.email}`}
-                                disabled={remove.isPending}
-                                onClick={() => {
-                                  const who = self ? "yourself" : m.email;
-                                  if (confirm(`Remove ${who} from this organisation? The account stays.`))
-                                    remove.mutate({ user_id: m.user_id });
-                                }}
-                              >
-                                Remove
-                              </button>
-                            )}
-                          </td>
-                        )}
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
-          <ShowMore list={members} what="members" />
+          <DataTable
+            list={members}
+            what="members"
+            rowKey={(m) => m.user_id}
+            empty={<Empty title="No members" />}
+            columns={[
+              {
+                header: "Name",
+                cell: (m) => (
+                  <>
+                    {m.name ?? "—"}
+                    {m.user_id === me.data?.user.id && <span className="muted small"> (you)</span>}
+                  </>
+                ),
+              },
+              { header: "Email", cell: (m) => m.email },
+              {
+                header: "Role",
+                cell: (m) =>
+                  editable(m.role) ? (
+                    <select
+                      aria-label={`Role of ${m.email}`}
+                      value={m.role}
+                      disabled={changeRole.isPending}
+                      onChange={(e) =>
+                        changeRole.mutate({ user_id: m.user_id, role: e.target.value as typeof m.role })
+                      }
+                    >
+                      {Object.keys(ROLE_HELP)
+                        .filter((role) => role !== "owner" || myRole === "owner")
+                        .map((role) => (
+                          <option key={role} value={role}>
+                            {role}
+                          </option>
+                        ))}
+                    </select>
+                  ) : (
+                    <span className="badge accent">{m.role}</span>
+                  ),
+              },
+              manages && {
+                header: <span className="sr-only">Remove</span>,
+                cell: (m) =>
+                  editable(m.role) && (
+                    <button
+                      className="btn small danger"
+                      type="button"
+                      aria-label={`Remove ${m.email}`}
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        const who = m.user_id === me.data?.user.id ? "yourself" : m.email;
+                        if (confirm(`Remove ${who} from this organisation? The account stays.`))
+                          remove.mutate({ user_id: m.user_id });
+                      }}
+                    >
+                      Remove
+                    </button>
+                  ),
+              },
+            ]}
+          />
         </div>
         {manages && (
           <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="add-member">

@@ -2,15 +2,15 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { DailyChart } from "../../_components/chart";
-import { Empty, ErrorBox, formatDate, Loading, priceLabel, StatusBadge } from "../../_components/feedback";
-import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
+import { DataTable } from "../../_components/data-table";
+import { Empty, ErrorBox, formatDate, priceLabel, StatusBadge } from "../../_components/feedback";
+import { itemsOf, PAGED } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 
 export default function StudioPage() {
   const trpc = useTRPC();
   const cubes = useInfiniteQuery(trpc.publishing.cubes.infiniteQueryOptions({ limit: 50 }, PAGED));
   const listings = useInfiniteQuery(trpc.publishing.listings.infiniteQueryOptions({ limit: 50 }, PAGED));
-  const cubeRows = itemsOf(cubes.data);
   const listingRows = itemsOf(listings.data);
   const stats = useQuery(trpc.usage.publisher.queryOptions({ days: 30 }));
   return (
@@ -42,81 +42,51 @@ export default function StudioPage() {
         </div>
       )}
       <h2>Cubes</h2>
-      {cubes.isPending ? (
-        <Loading what="cubes" />
-      ) : cubeRows.length === 0 ? (
-        <Empty title="No cubes yet">
-          <p>
-            Publish your first MemCube: upload Markdown or JSONL, and MemStore chunks, embeds and lists it.{" "}
-            <Link href="/studio/publish">Start the wizard</Link>.
-          </p>
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Cube</th>
-                <th>Type</th>
-                <th>Tags</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cubeRows.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link href={`/studio/cubes/${c.id}`}>{c.title}</Link>
-                    <div className="muted small">{c.slug}</div>
-                  </td>
-                  <td>{c.type}</td>
-                  <td>{c.tags.join(", ") || "—"}</td>
-                  <td>{formatDate(c.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <ShowMore list={cubes} what="cubes" />
+      <DataTable
+        list={cubes}
+        what="cubes"
+        rowKey={(c) => c.id}
+        empty={
+          <Empty title="No cubes yet">
+            <p>
+              Publish your first MemCube: upload Markdown or JSONL, and MemStore chunks, embeds and lists it.{" "}
+              <Link href="/studio/publish">Start the wizard</Link>.
+            </p>
+          </Empty>
+        }
+        columns={[
+          {
+            header: "Cube",
+            cell: (c) => (
+              <>
+                <Link href={`/studio/cubes/${c.id}`}>{c.title}</Link>
+                <div className="muted small">{c.slug}</div>
+              </>
+            ),
+          },
+          { header: "Type", cell: (c) => c.type },
+          { header: "Tags", cell: (c) => c.tags.join(", ") || "—" },
+          { header: "Created", cell: (c) => formatDate(c.created_at) },
+        ]}
+      />
       <h2>Listings</h2>
-      {listings.isPending ? (
-        <Loading what="listings" />
-      ) : listingRows.length === 0 ? (
-        <Empty title="Nothing listed">
-          <p>A cube with a ready version can be listed in the store at the end of the publish wizard.</p>
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Cube</th>
-                <th>Status</th>
-                <th>Visibility</th>
-                <th>Price</th>
-                <th>Installs</th>
-              </tr>
-            </thead>
-            <tbody>
-              {listingRows.map((l) => (
-                <tr key={l.id}>
-                  <td>
-                    <Link href={`/store/${l.id}`}>{l.cube.title}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={l.status} />
-                  </td>
-                  <td>{l.visibility}</td>
-                  <td>{priceLabel(l.pricing as { model: string })}</td>
-                  <td>{l.installs}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <ShowMore list={listings} what="listings" />
+      <DataTable
+        list={listings}
+        what="listings"
+        rowKey={(l) => l.id}
+        empty={
+          <Empty title="Nothing listed">
+            <p>A cube with a ready version can be listed in the store at the end of the publish wizard.</p>
+          </Empty>
+        }
+        columns={[
+          { header: "Cube", cell: (l) => <Link href={`/store/${l.id}`}>{l.cube.title}</Link> },
+          { header: "Status", cell: (l) => <StatusBadge status={l.status} /> },
+          { header: "Visibility", cell: (l) => l.visibility },
+          { header: "Price", cell: (l) => priceLabel(l.pricing as { model: string }) },
+          { header: "Installs", cell: (l) => l.installs },
+        ]}
+      />
     </>
   );
 }

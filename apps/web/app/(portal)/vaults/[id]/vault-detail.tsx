@@ -8,6 +8,7 @@ import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../../_components/field";
 import { Empty, ErrorBox, formatDate, Loading, StatusBadge } from "../../../_components/feedback";
+import { DataTable } from "../../../_components/data-table";
 import { itemsOf, PAGED, ShowMore } from "../../../_components/show-more";
 import { formValues, splitTags, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
@@ -64,82 +65,71 @@ function Installs({ vaultId }: { vaultId: string }) {
   const installs = useInfiniteQuery(
     trpc.vaults.installs.infiniteQueryOptions({ vault_id: vaultId, limit: 50 }, PAGED),
   );
-  const rows = itemsOf(installs.data);
   const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.vaults.installs.pathFilter()) };
   const upgrade = useMutation(trpc.vaults.upgrade.mutationOptions(refresh));
   const uninstall = useMutation(trpc.vaults.uninstall.mutationOptions(refresh));
-  if (installs.isPending) return <Loading what="installs" />;
-  if (rows.length === 0) {
-    return (
-      <Empty title="Nothing installed">
-        <p>
-          Find memory in the <Link href="/store">store</Link> and install it here.
-        </p>
-      </Empty>
-    );
-  }
   return (
     <div className="stack">
       <ErrorBox error={installs.error ?? upgrade.error ?? uninstall.error} />
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Cube</th>
-              <th>Version</th>
-              <th>Policy</th>
-              <th>State</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((i) => (
-              <tr key={i.id}>
-                <td>
-                  <Link href={`/store/${i.listing_id}`}>{i.cube.slug}</Link>
-                  <div className="muted small">by {i.cube.publisher}</div>
-                </td>
-                <td>v{i.version}</td>
-                <td>
-                  <code>{i.version_policy}</code>
-                </td>
-                <td>
-                  <StatusBadge status={i.state} />
-                </td>
-                <td className="row">
-                  <button
-                    className="btn small"
-                    type="button"
-                    onClick={() => upgrade.mutate({ vault_id: vaultId, install_id: i.id })}
-                  >
-                    Update
-                  </button>
-                  <button
-                    className="btn small"
-                    type="button"
-                    onClick={() =>
-                      upgrade.mutate({ vault_id: vaultId, install_id: i.id, version_policy: i.version })
-                    }
-                  >
-                    Pin v{i.version}
-                  </button>
-                  <button
-                    className="btn small danger"
-                    type="button"
-                    onClick={() => {
-                      if (confirm(`Uninstall ${i.cube.slug} from this vault?`))
-                        uninstall.mutate({ vault_id: vaultId, install_id: i.id });
-                    }}
-                  >
-                    Uninstall
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <ShowMore list={installs} what="installs" />
+      <DataTable
+        list={installs}
+        what="installs"
+        rowKey={(i) => i.id}
+        empty={
+          <Empty title="Nothing installed">
+            <p>
+              Find memory in the <Link href="/store">store</Link> and install it here.
+            </p>
+          </Empty>
+        }
+        columns={[
+          {
+            header: "Cube",
+            cell: (i) => (
+              <>
+                <Link href={`/store/${i.listing_id}`}>{i.cube.slug}</Link>
+                <div className="muted small">by {i.cube.publisher}</div>
+              </>
+            ),
+          },
+          { header: "Version", cell: (i) => `v${i.version}` },
+          { header: "Policy", cell: (i) => <code>{i.version_policy}</code> },
+          { header: "State", cell: (i) => <StatusBadge status={i.state} /> },
+          {
+            header: "Actions",
+            cell: (i) => (
+              <div className="row">
+                <button
+                  className="btn small"
+                  type="button"
+                  onClick={() => upgrade.mutate({ vault_id: vaultId, install_id: i.id })}
+                >
+                  Update
+                </button>
+                <button
+                  className="btn small"
+                  type="button"
+                  onClick={() =>
+                    upgrade.mutate({ vault_id: vaultId, install_id: i.id, version_policy: i.version })
+                  }
+                >
+                  Pin v{i.version}
+                </button>
+                <button
+                  className="btn small danger"
+                  type="button"
+                  onClick={() => {
+                    if (confirm(`Uninstall ${i.cube.slug} from this vault?`))
+                      uninstall.mutate({ vault_id: vaultId, install_id: i.id });
+                  }}
+                >
+                  Uninstall
+                </button>
+              </div>
+            ),
+          },
+        ]}
+      />
     </div>
   );
 }
