@@ -9,7 +9,11 @@ export function itemsOf<T>(data: { pages: Array<{ items: T[] }> } | undefined): 
   return data?.pages.flatMap((p) => p.items) ?? [];
 }
 
-export type PagedList = { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<unknown> };
+export type PagedList = {
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => Promise<unknown>;
+};
 
 /** "Show more" under a paged list, while the server has more. */
 export function ShowMore({ list, what }: { list: PagedList; what: string }) {
