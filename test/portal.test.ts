@@ -1,9 +1,23 @@
 import { createHash } from "node:crypto";
-import { authenticateApiKey, signUp as signUpAccount } from "@memstore/api";
+import { Readable } from "node:stream";
+import {
+  attachOnnx,
+  authenticateApiKey,
+  insertBaseModel,
+  loadBaseModel,
+  signUp as signUpAccount,
+} from "@memstore/api";
+import { buildTinyDecoder } from "@memstore/inference/testing";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  modelKvSnapshot,
+  PROMPT_IDS,
+  TINY_CONFIG,
+  TINY_TOKENIZER_SHA256,
+} from "./support/binary-fixtures.ts";
 import { openPortalTestbed, POLL, type PortalTestbed, visible } from "./support/portal.ts";
 import { stripMarks } from "@memstore/watermark";
 
@@ -114,8 +128,11 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await bed.screenshot(page, "publish-uploaded");
 
     await page.getByRole("button", { name: "Submit for processing" }).click();
-    await expect.poll(() => page.getByTestId("stage-ingest").getAttribute("data-status"), POLL).toBe("done");
-    await expect.poll(() => page.getByTestId("stage-embed").getAttribute("data-status"), POLL).toBe("done");
+    for (const stage of ["ingest", "desensitise", "convert", "embed", "sign"]) {
+      await expect
+        .poll(() => page.getByTestId(`stage-${stage}`).getAttribute("data-status"), POLL)
+        .toBe("done");
+    }
     await bed.screenshot(page, "publish-processed");
     await page.getByRole("button", { name: "Continue to listing" }).click();
 
@@ -395,6 +412,68 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.getByTestId("vault-hit").count(), POLL).toBeGreaterThan(0);
     await bed.screenshot(page, "keyboard-vault-search");
+  });
+
+  it("a publisher publishes a KV snapshot through the wizard: checked and run on its base model, shown as validated", async () => {
+    const tiny = buildTinyDecoder();
+    const model = await insertBaseModel(
+      bed.t.ctx,
+      { name: "memstore/tiny-llama", config: TINY_CONFIG, tokenizer_sha256: TINY_TOKENIZER_SHA256 },
+      { orgId: null, actor: "test" },
+    );
+    await attachOnnx(bed.t.ctx, await loadBaseModel(bed.t.ctx.db, model.id), Readable.from([tiny.onnx]));
+
+    const { page } = await bed.person();
+    await signUp(page, { name: "Kai Cache", email: "kai@cacheworks.example.com", org: "Cache Works" });
+    await page.goto("/studio/publish");
+    await page.getByLabel("Type").selectOption({ label: "KV-cache snapshot (activation memory)" });
+    await page.getByLabel("Title").fill("Glacier briefing, precomputed");
+    await page.getByLabel("Tags").fill("rescue");
+    await page.getByRole("button", { name: "Create cube" }).click();
+    await page.getByRole("button", { name: "Continue to upload" }).click();
+
+    // Pickled weights are refused before a byte is sent, with what to do instead.
+    await page.getByLabel("Payload file").setInputFiles({
+      name: "past_key_values.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from("x"),
+    });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await expect
+      .poll(() => page.locator(".alert.error").textContent(), POLL)
+      .toContain("Convert the weights to safetensors");
+
+    await page.getByLabel("Payload file").setInputFiles({
+      name: "briefing.safetensors",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(await modelKvSnapshot(tiny.onnx, PROMPT_IDS)),
+    });
+    await page.getByRole("button", { name: "Upload" }).click();
+    await visible(page.getByText("Uploaded and stored."));
+    await page.getByRole("button", { name: "Submit for processing" }).click();
+    for (const stage of ["ingest", "convert", "validate", "sign"]) {
+      await expect
+        .poll(() => page.getByTestId(`stage-${stage}`).getAttribute("data-status"), POLL)
+        .toBe("done");
+    }
+    // The validate stage says what the run on the model showed.
+    const validate = page.getByTestId("stage-validate");
+    await expect.poll(() => validate.textContent(), POLL).toMatch(/passed\s*true/);
+    expect(await validate.textContent()).toMatch(/speedup/);
+    await bed.screenshot(page, "publish-kv-processed");
+
+    await page.getByRole("button", { name: "Continue to listing" }).click();
+    await page.getByRole("button", { name: "Create and publish listing" }).click();
+    await visible(page.getByText("Listed."));
+    await page.getByRole("link", { name: "View the listing" }).click();
+    await page.waitForURL("**/store/lst_*");
+    const badge = page.getByTestId("validation-badge");
+    await expect.poll(() => badge.textContent(), POLL).toContain("Validated on memstore/tiny-llama (CPU)");
+    // The time-to-first-token figure is stated either way: a speedup, or none at this length.
+    expect(await badge.textContent()).toMatch(
+      /first token [\d.]+× sooner|no first-token speedup \([\d.]+×\)/,
+    );
+    await bed.screenshot(page, "listing-kv");
   });
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {

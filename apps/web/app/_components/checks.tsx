@@ -59,7 +59,8 @@ export function ValidationBadge({ validation }: { validation: Validation }) {
   const where = `${validation.base_model ?? "its base model"}${validation.provider ? ` (${validation.provider.toUpperCase()})` : ""}`;
   let text = `Checked against ${where}`;
   if (validation.kv) {
-    text = `Validated on ${where} · first token ${validation.kv.speedup.toFixed(1)}× sooner`;
+    const speedup = validation.kv.speedup.toFixed(1);
+    text = `Validated on ${where} · ${validation.kv.speedup >= 1.05 ? `first token ${speedup}× sooner` : `no first-token speedup (${speedup}×) at this length`}`;
   } else if (validation.lora) {
     text = `Validated on ${where} · ${validation.lora.modules} modules change the output`;
   }

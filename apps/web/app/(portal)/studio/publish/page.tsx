@@ -29,7 +29,12 @@ function Wizard() {
   const activeCube =
     cube ??
     (cubeQuery.data
-      ? { id: cubeQuery.data.id, slug: cubeQuery.data.slug, title: cubeQuery.data.title }
+      ? {
+          id: cubeQuery.data.id,
+          slug: cubeQuery.data.slug,
+          title: cubeQuery.data.title,
+          type: cubeQuery.data.type,
+        }
       : null);
   const current = existing && step === 0 && activeCube ? 1 : step;
   if (existing && !activeCube) return <Loading what="the cube" />;
@@ -42,7 +47,7 @@ function Wizard() {
           <p>
             {activeCube
               ? `${activeCube.title} (${activeCube.slug})`
-              : "Five steps from a document to a listing in the store."}
+              : "Five steps from a document, a KV snapshot or a LoRA pack to a listing in the store."}
           </p>
         </div>
       </div>
@@ -75,7 +80,9 @@ function Wizard() {
             }}
           />
         )}
-        {current === 2 && version && <UploadStep version={version} onDone={() => setStep(3)} />}
+        {current === 2 && activeCube && version && (
+          <UploadStep cube={activeCube} version={version} onDone={() => setStep(3)} />
+        )}
         {current === 3 && activeCube && version && (
           <ProcessingStep cube={activeCube} version={version} onDone={() => setStep(4)} />
         )}

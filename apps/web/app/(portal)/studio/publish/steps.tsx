@@ -10,7 +10,71 @@ import { RunReport } from "../../../_components/run-report";
 import { formValues, splitTags, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
-export type WizardCube = { id: string; slug: string; title: string };
+export type CubeType = "plaintext" | "activation" | "parametric";
+export type WizardCube = { id: string; slug: string; title: string; type: CubeType };
+
+/** What each type of cube is uploaded as, and what its pipeline does with it. */
+const TYPES: Record<
+  CubeType,
+  {
+    label: string;
+    hint: string;
+    files: string;
+    accept: string;
+    media: Record<string, string>;
+    stages: Array<{ kind: string; label: string }>;
+  }
+> = {
+  plaintext: {
+    label: "Plaintext knowledge",
+    hint: "Markdown, plain text or JSONL memory items; desensitised, chunked and embedded on submit.",
+    files: "Markdown (.md), text (.txt) or JSONL memory items (.jsonl).",
+    accept: ".md,.markdown,.txt,.jsonl,.ndjson",
+    media: {
+      md: "text/markdown",
+      markdown: "text/markdown",
+      txt: "text/plain",
+      jsonl: "application/jsonl",
+      ndjson: "application/x-ndjson",
+    },
+    stages: [
+      { kind: "ingest", label: "Ingest: validate the text" },
+      { kind: "desensitise", label: "Desensitise: find and handle personal data" },
+      { kind: "convert", label: "Convert: chunk" },
+      { kind: "embed", label: "Embed: vectors for search" },
+      { kind: "sign", label: "Sign: the platform signs the manifest" },
+    ],
+  },
+  activation: {
+    label: "KV-cache snapshot (activation memory)",
+    hint: "A safetensors file of past_key_values for a registered base model; checked and run on the model.",
+    files: "A KV snapshot (.safetensors) made for a base model in the registry.",
+    accept: ".safetensors",
+    media: { safetensors: "application/vnd.safetensors" },
+    stages: [
+      { kind: "ingest", label: "Ingest: check the safetensors file and its prefix hashes" },
+      { kind: "convert", label: "Convert: canonical layout and an int8 variant" },
+      { kind: "validate", label: "Validate: against the base model, and a run on it" },
+      { kind: "sign", label: "Sign: the platform signs the manifest" },
+    ],
+  },
+  parametric: {
+    label: "LoRA adapter pack (parametric memory)",
+    hint: "A PEFT LoRA adapter (adapter_config.json and adapter_model.safetensors) as a .tar.",
+    files: "A .tar of a PEFT adapter directory: adapter_config.json and adapter_model.safetensors.",
+    accept: ".tar",
+    media: { tar: "application/x-tar" },
+    stages: [
+      { kind: "ingest", label: "Ingest: unpack and check the adapter" },
+      { kind: "convert", label: "Convert: canonical weights, f16 and bf16" },
+      { kind: "validate", label: "Validate: against the base model, and a run on it" },
+      { kind: "sign", label: "Sign: the platform signs the manifest" },
+    ],
+  },
+};
+
+/** Pickled weights run code when loaded: refused here as the server refuses them. */
+const PICKLE = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
 export type WizardVersion = {
   id: string;
   version: string;
@@ -31,6 +95,7 @@ export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
   const create = useMutation(trpc.publishing.createCube.mutationOptions());
   const { errors, submit } = useSchemaForm(createCubeInput);
   const [slug, setSlug] = useState("");
+  const [type, setType] = useState<CubeType>("plaintext");
   const [slugTouched, setSlugTouched] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -44,16 +109,20 @@ export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
       tags: splitTags(v.tags),
     };
     const cube = await submit(values, (value) => create.mutateAsync(value));
-    if (cube) onDone({ id: cube.id, slug: cube.slug, title: cube.title });
+    if (cube) onDone({ id: cube.id, slug: cube.slug, title: cube.title, type: cube.type });
   }
 
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
       <h2 style={{ marginTop: 0 }}>What are you publishing?</h2>
-      <Field label="Type" hint="Markdown, plain text or JSONL memory items; chunked and embedded on submit.">
+      <Field label="Type" hint={TYPES[type].hint}>
         {(a) => (
-          <select {...a} name="type" defaultValue="plaintext">
-            <option value="plaintext">Plaintext knowledge</option>
+          <select {...a} name="type" value={type} onChange={(e) => setType(e.target.value as CubeType)}>
+            {(Object.keys(TYPES) as CubeType[]).map((t) => (
+              <option key={t} value={t}>
+                {TYPES[t].label}
+              </option>
+            ))}
           </select>
         )}
       </Field>
@@ -218,17 +287,19 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
   );
 }
 
-const MEDIA_TYPES: Record<string, string> = {
-  md: "text/markdown",
-  markdown: "text/markdown",
-  txt: "text/plain",
-  jsonl: "application/jsonl",
-  ndjson: "application/x-ndjson",
-};
 /** Small enough that a dropped connection loses little, large enough to keep requests few. */
 const CHUNK_BYTES = 1024 * 1024;
 
-export function UploadStep({ version, onDone }: { version: WizardVersion; onDone: () => void }) {
+export function UploadStep({
+  cube,
+  version,
+  onDone,
+}: {
+  cube: WizardCube;
+  version: WizardVersion;
+  onDone: () => void;
+}) {
+  const kind = TYPES[cube.type];
   const [file, setFile] = useState<File | null>(null);
   const [sent, setSent] = useState(0);
   const [state, setState] = useState<"idle" | "uploading" | "retrying" | "done" | "failed">("idle");
@@ -239,8 +310,13 @@ export function UploadStep({ version, onDone }: { version: WizardVersion; onDone
   async function start() {
     if (!file) return;
     const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
-    const contentType = MEDIA_TYPES[ext];
-    if (!contentType) return setError("Choose a .md, .txt or .jsonl file.");
+    if (PICKLE.test(file.name)) {
+      return setError(
+        `${file.name} is a pickle, which runs code when loaded; MemStore refuses it. Convert the weights to safetensors (safetensors.torch.save_file) and upload that.`,
+      );
+    }
+    const contentType = kind.media[ext];
+    if (!contentType) return setError(`Choose a file of this type: ${kind.files}`);
     setError(null);
     setState("uploading");
     const u = new tus.Upload(file, {
@@ -277,12 +353,12 @@ export function UploadStep({ version, onDone }: { version: WizardVersion; onDone
   return (
     <div className="stack">
       <h2 style={{ marginTop: 0 }}>Upload v{version.version}</h2>
-      <Field label="Payload file" hint="Markdown (.md), text (.txt) or JSONL memory items (.jsonl).">
+      <Field label="Payload file" hint={kind.files}>
         {(a) => (
           <input
             {...a}
             type="file"
-            accept=".md,.markdown,.txt,.jsonl,.ndjson"
+            accept={kind.accept}
             disabled={state === "uploading" || state === "retrying" || state === "done"}
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
           />
@@ -346,11 +422,6 @@ function problemDetail(body: string | undefined): string | null {
   }
 }
 
-const STAGES = [
-  { kind: "ingest", label: "Ingest: validate and chunk" },
-  { kind: "embed", label: "Embed: vectors for search" },
-];
-
 export function ProcessingStep(props: { cube: WizardCube; version: WizardVersion; onDone: () => void }) {
   const trpc = useTRPC();
   const ref = { cube_id: props.cube.id, version: props.version.version };
@@ -375,7 +446,7 @@ export function ProcessingStep(props: { cube: WizardCube; version: WizardVersion
       </h2>
       <ErrorBox error={submit.error ?? version.error} />
       <div>
-        {STAGES.map((s) => {
+        {TYPES[props.cube.type].stages.map((s) => {
           const run = v?.runs.filter((r) => r.kind === s.kind).at(-1);
           const status = run ? (run.status === "succeeded" ? "done" : run.status) : "waiting";
           return (
@@ -385,14 +456,18 @@ export function ProcessingStep(props: { cube: WizardCube; version: WizardVersion
                 <StatusBadge status={status} />
               </span>
               {run?.status === "failed" && <RunReport report={run.report} />}
+              {/* What the run on the base model showed (or why it was skipped). */}
+              {run?.status === "succeeded" && s.kind === "validate" && (
+                <RunReport report={(run.report as { run?: unknown }).run} />
+              )}
             </div>
           );
         })}
       </div>
       {v?.status === "rejected" && (
         <div className="alert error" role="alert">
-          This version was rejected. The report above says which line or byte was wrong; fix the file and
-          publish a new version.
+          This version was rejected. The report above says which line, byte or tensor was wrong; fix the file
+          and publish a new version.
         </div>
       )}
       {v?.status === "ready" && (
