@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { readAllTensors } from "@memstore/formats";
 import {
   attachOnnx,
   authenticateApiKey,
@@ -474,6 +476,33 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       /first token [\d.]+× sooner|no first-token speedup \([\d.]+×\)/,
     );
     await bed.screenshot(page, "listing-kv");
+
+    // Installed into a vault, the organisation's fingerprinted copy downloads from the vault page.
+    const listingUrl = page.url();
+    await page.goto("/vaults");
+    await page.getByLabel("Name", { exact: true }).fill("briefing-agents");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    await visible(page.getByRole("link", { name: /briefing-agents/ }));
+    await page.goto(listingUrl);
+    await page.getByRole("button", { name: "Get" }).click();
+    await page.getByLabel("Vault", { exact: true }).selectOption({ label: "briefing-agents" });
+    await page.getByRole("button", { name: "Install", exact: true }).click();
+    await page.getByRole("link", { name: "open the vault" }).click();
+    await page.waitForURL("**/vaults/vault_*");
+    for (const [link, dtype] of [
+      ["Download glacier-briefing-precomputed", "F32"],
+      ["Download glacier-briefing-precomputed as int8", "I8"],
+    ] as const) {
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: link, exact: true }).click(),
+      ]);
+      const file = await readFile((await download.path())!);
+      const { tensors, metadata } = await readAllTensors([file]);
+      expect(tensors.get("past_key_values.0.key")!.dtype).toBe(dtype);
+      expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Cache Works");
+    }
+    await bed.screenshot(page, "vault-binary-install");
   });
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {

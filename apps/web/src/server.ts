@@ -7,6 +7,7 @@ import { createAuditExport } from "./portal/audit-export.ts";
 import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
 import { createPageGuards } from "./portal/page-guards.ts";
+import { createPayloadDownload, PORTAL_PAYLOAD_PATH } from "./portal/payload-download.ts";
 import { createTrpcHandler } from "./portal/trpc-handler.ts";
 import { blobBodyOf } from "./rest/download.ts";
 import { authenticateRequest, createRestHandler } from "./rest/router.ts";
@@ -18,6 +19,7 @@ type Handlers = {
   rest: (request: Request) => Promise<Response>;
   trpc: (request: Request) => Promise<Response>;
   auditExport: (request: Request) => Promise<Response>;
+  payloadDownload: ReturnType<typeof createPayloadDownload>;
   auth: PortalAuth;
   uploads: TusUploads;
   pages: PortalPages | null;
@@ -39,6 +41,7 @@ export async function startHttpServer(
     rest: createRestHandler(ctx),
     trpc: createTrpcHandler(ctx, auth),
     auditExport: createAuditExport(ctx, auth),
+    payloadDownload: createPayloadDownload(ctx, auth),
     auth,
     uploads: createTusUploads(ctx, async (request) => {
       // The portal's pages upload with the session cookie; the CLI and SDK with an API key.
@@ -98,6 +101,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handl
     response = await handlers.trpc(toRequest(req, url));
   } else if (url.pathname === "/api/portal/audit/export" && req.method === "GET") {
     response = await handlers.auditExport(toRequest(req, url));
+  } else if (PORTAL_PAYLOAD_PATH.test(url.pathname) && (req.method === "GET" || req.method === "HEAD")) {
+    const [, vaultId, installId] = PORTAL_PAYLOAD_PATH.exec(url.pathname)!;
+    response = await handlers.payloadDownload(toRequest(req, url), vaultId!, installId!);
   } else if (url.pathname.startsWith("/api/")) {
     const request = toRequest(req, url);
     response = (await handlers.uploads.handle(request, url)) ?? (await handlers.rest(request));

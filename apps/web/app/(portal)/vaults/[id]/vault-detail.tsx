@@ -96,6 +96,10 @@ function Installs({ vaultId }: { vaultId: string }) {
           { header: "Policy", cell: (i) => <code>{i.version_policy}</code> },
           { header: "State", cell: (i) => <StatusBadge status={i.state} /> },
           {
+            header: "Payload",
+            cell: (i) => <PayloadLinks vaultId={vaultId} install={i} />,
+          },
+          {
             header: "Actions",
             cell: (i) => (
               <div className="row">
@@ -131,6 +135,38 @@ function Installs({ vaultId }: { vaultId: string }) {
         ]}
       />
     </div>
+  );
+}
+
+/** The other dtypes each binary type is offered in (the server's COPY_VARIANTS). */
+const VARIANTS: Record<string, string[]> = { parametric: ["f16", "bf16"], activation: ["int8"] };
+
+/**
+ * Downloads of an installed LoRA pack or KV snapshot: the organisation's fingerprinted copy, in its
+ * own dtype or another. Plaintext has none: agents search it.
+ */
+function PayloadLinks({
+  vaultId,
+  install,
+}: {
+  vaultId: string;
+  install: { id: string; cube: { slug: string; type: string } };
+}) {
+  const variants = VARIANTS[install.cube.type];
+  if (!variants) return <span className="muted small">searched, not downloaded</span>;
+  const href = (dtype?: string) =>
+    `/api/portal/vaults/${vaultId}/installs/${install.id}/payload${dtype ? `?dtype=${dtype}` : ""}`;
+  return (
+    <span className="row small">
+      <a href={href()} download aria-label={`Download ${install.cube.slug}`}>
+        Download
+      </a>
+      {variants.map((dtype) => (
+        <a key={dtype} href={href(dtype)} download aria-label={`Download ${install.cube.slug} as ${dtype}`}>
+          as {dtype}
+        </a>
+      ))}
+    </span>
   );
 }
 
