@@ -503,6 +503,21 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Cache Works");
     }
     await bed.screenshot(page, "vault-binary-install");
+
+    // Nobody else gets the copy: no session is a 401, another organisation's member a 404.
+    const href = await page
+      .getByRole("link", { name: "Download glacier-briefing-precomputed", exact: true })
+      .getAttribute("href");
+    const { page: other } = await bed.person();
+    expect((await other.request.get(href!)).status()).toBe(401);
+    await other.goto("/signin");
+    await other.getByLabel("Email").fill("petra@publisher.example.com");
+    await other.getByLabel("Password").fill("correct horse battery");
+    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.waitForURL("**/store");
+    const refused = await other.request.get(href!);
+    expect(refused.status()).toBe(404);
+    expect((await refused.json()).code).toBe("not_found");
   });
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {
