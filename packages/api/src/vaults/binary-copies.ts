@@ -29,6 +29,7 @@ import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { blobRange, findArtifact, putStream, readBlobRange, saveArtifact } from "../pipeline/artifacts.ts";
 import { adapterConfigOf, headerOfBlob, SAFETENSORS_TYPE, TAR_TYPE } from "../pipeline/binary.ts";
+import type { CopyVariant } from "./schemas.ts";
 
 /**
  * Each subscribing organisation's own copy of a binary cube, written once and content-addressed:
@@ -42,14 +43,6 @@ export const LORA_PATTERN_STRENGTH = 0.01;
 export const KV_PATTERN_STRENGTH = 0.002;
 
 export const FINGERPRINTED_ROLE = "fingerprinted";
-
-/**
- * The other forms a copy can be downloaded in, as `convert` offers them for each type: a pack's
- * weights in f16 or bf16, a snapshot quantised to int8. A variant is made from the organisation's
- * own copy (marked in f32, then rounded or quantised), so it carries the same fingerprint.
- */
-export const COPY_VARIANTS = { parametric: ["f16", "bf16"], activation: ["int8"] } as const;
-export type CopyVariant = "f16" | "bf16" | "int8";
 
 type VersionRow = typeof cubeVersions.$inferSelect;
 
@@ -71,7 +64,8 @@ async function licenseMetadata(ctx: AppContext, db: Executor, version: VersionRo
 
 /**
  * The organisation's copy of a ready binary version, in its own dtype or as one of the
- * `COPY_VARIANTS`: the stored one, or written now.
+ * `COPY_VARIANTS`: the stored one, or written now. A variant is made from the organisation's own
+ * copy (marked in f32, then rounded or quantised), so it carries the same fingerprint.
  */
 export async function fingerprintedCopy(
   ctx: AppContext,

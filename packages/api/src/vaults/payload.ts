@@ -4,9 +4,9 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
-import { COPY_VARIANTS, type CopyVariant, fingerprintedCopy } from "./binary-copies.ts";
+import { fingerprintedCopy } from "./binary-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
-import { payloadQuery } from "./schemas.ts";
+import { COPY_VARIANTS, type CopyVariant, payloadQuery } from "./schemas.ts";
 
 export { payloadQuery };
 

@@ -29,5 +29,14 @@ export const installInput = z
   })
   .strict();
 
-/** `GET …/installs/{install_id}/payload?dtype=`: another form of the copy (see COPY_VARIANTS). */
-export const payloadQuery = z.object({ dtype: z.enum(["f16", "bf16", "int8"]).optional() });
+/**
+ * The other forms an installed copy can be downloaded in, as `convert` offers them for each type: a
+ * pack's weights in f16 or bf16, a snapshot quantised to int8 (plaintext has no payload to download).
+ */
+export const COPY_VARIANTS = { parametric: ["f16", "bf16"], activation: ["int8"] } as const;
+export type CopyVariant = (typeof COPY_VARIANTS)[keyof typeof COPY_VARIANTS][number];
+
+/** `GET …/installs/{install_id}/payload?dtype=`: another form of the copy. */
+export const payloadQuery = z.object({
+  dtype: z.enum([...COPY_VARIANTS.parametric, ...COPY_VARIANTS.activation]).optional(),
+});

@@ -1,5 +1,5 @@
 "use client";
-import { createMemoryInput } from "@memstore/api/schemas";
+import { COPY_VARIANTS, createMemoryInput } from "@memstore/api/schemas";
 import { ENTITY_TYPES } from "@memstore/privacy/entities";
 import { DEFAULT_PII_POLICY } from "@memstore/privacy/policy";
 import { OPERATOR_NAMES, type OperatorName, type PiiPolicyInput } from "@memstore/privacy/schemas";
@@ -138,9 +138,6 @@ function Installs({ vaultId }: { vaultId: string }) {
   );
 }
 
-/** The other dtypes each binary type is offered in (the server's COPY_VARIANTS). */
-const VARIANTS: Record<string, string[]> = { parametric: ["f16", "bf16"], activation: ["int8"] };
-
 /**
  * Downloads of an installed LoRA pack or KV snapshot: the organisation's fingerprinted copy, in its
  * own dtype or another. Plaintext has none: agents search it.
@@ -152,7 +149,8 @@ function PayloadLinks({
   vaultId: string;
   install: { id: string; cube: { slug: string; type: string } };
 }) {
-  const variants = VARIANTS[install.cube.type];
+  const variants: readonly string[] | undefined =
+    COPY_VARIANTS[install.cube.type as keyof typeof COPY_VARIANTS];
   if (!variants) return <span className="muted small">searched, not downloaded</span>;
   const href = (dtype?: string) =>
     `/api/portal/vaults/${vaultId}/installs/${install.id}/payload${dtype ? `?dtype=${dtype}` : ""}`;
