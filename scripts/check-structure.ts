@@ -1,0 +1,119 @@
+/**
+ * Two rules of the repository's shape, checked in CI (`npm run lint`):
+ * - no import cycles: no source file reaches itself through its imports (type-only and dynamic
+ *   imports included; `@memstore/*` imports resolved to the workspace file they name);
+ * - no source file over 300 lines, except the Drizzle schema, generated files and tests.
+ * Prints each cycle and each long file; exits 1 if there is any.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
+import ts from "typescript";
+
+const MAX_LINES = 300;
+const root = join(import.meta.dirname, "..");
+const CODE = /\.(ts|tsx|mts|js|mjs)$/;
+const SOURCE = /\.(ts|tsx|mts|js|mjs|css|sh)$/;
+/** Tests, the Drizzle schema and generated files may be long. */
+const LONG_ALLOWED = [
+  /\.test\.tsx?$/,
+  /^test\//,
+  /^packages\/db\/src\/schema\.ts$/,
+  /^packages\/db\/migrations\//,
+  /next-env\.d\.ts$/,
+];
+
+const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+  cwd: root,
+  encoding: "utf8",
+})
+  .split("\n")
+  .filter((f) => f && existsSync(join(root, f)));
+
+/** `@memstore/x` and `@memstore/x/sub` → the workspace file its package.json `exports` names. */
+const packages = new Map<string, { dir: string; exports: Record<string, string> }>();
+for (const file of files.filter((f) => f.endsWith("package.json") && f !== "package.json")) {
+  const json = JSON.parse(readFileSync(join(root, file), "utf8")) as {
+    name?: string;
+    exports?: Record<string, string> | string;
+  };
+  if (!json.name?.startsWith("@memstore/")) continue;
+  const exports = typeof json.exports === "string" ? { ".": json.exports } : (json.exports ?? {});
+  packages.set(json.name, { dir: dirname(file), exports });
+}
+
+const known = new Set(files);
+function withExtension(path: string): string | null {
+  for (const candidate of [path, `${path}.ts`, `${path}.tsx`, `${path}/index.ts`, `${path}/index.tsx`]) {
+    if (known.has(candidate)) return candidate;
+  }
+  return null;
+}
+
+function resolve(from: string, specifier: string): string | null {
+  if (specifier.startsWith(".")) return withExtension(normalize(join(dirname(from), specifier)));
+  const match = /^(@memstore\/[^/]+)(\/.*)?$/.exec(specifier);
+  const pkg = match && packages.get(match[1]!);
+  if (!pkg) return null;
+  const target = pkg.exports[`.${match![2] ?? ""}`];
+  return target ? withExtension(normalize(join(pkg.dir, target))) : null;
+}
+
+const graph = new Map<string, string[]>();
+for (const file of files.filter((f) => CODE.test(f))) {
+  const { importedFiles } = ts.preProcessFile(readFileSync(join(root, file), "utf8"), true, true);
+  const targets = importedFiles.map((i) => resolve(file, i.fileName)).filter((t): t is string => t !== null);
+  graph.set(file, [...new Set(targets)]);
+}
+
+/** Tarjan's strongly connected components: each one with more than one file is a cycle. */
+function cycles(): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+const problems: string[] = [];
+for (const component of cycles()) {
+  problems.push(`import cycle among ${component.length} files:\n  ${component.join("\n  ")}`);
+}
+for (const file of files.filter((f) => SOURCE.test(f) && !LONG_ALLOWED.some((p) => p.test(f)))) {
+  const lines = readFileSync(join(root, file), "utf8").split("\n").length - 1;
+  if (lines > MAX_LINES) problems.push(`${file}: ${lines} lines (at most ${MAX_LINES})`);
+}
+
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  console.error(`\n${problems.length} structure problem(s); the rules are at the top of scripts/check-structure.ts`);
+  process.exit(1);
+}
+console.log(`structure: ${graph.size} modules, no import cycles, none over ${MAX_LINES} lines`);
