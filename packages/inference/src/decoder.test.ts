@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpeTokenizer } from "./bpe.ts";
-import { assertCudaProvider, DecoderInterfaceError, DecoderModel } from "./decoder.ts";
+import { DecoderInterfaceError } from "./decoder-interface.ts";
+import { assertCudaProvider, DecoderModel } from "./decoder.ts";
 import {
   buildTinyDecoder,
   TINY_DECODER_CONFIG as C,

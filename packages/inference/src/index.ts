@@ -14,6 +14,7 @@ export async function createEmbedder(modelDir: string | undefined): Promise<Embe
 }
 export { BpeTokenizer } from "./bpe.ts";
 export * from "./decoder.ts";
+export * from "./decoder-interface.ts";
 export { decodeModel, editDecoder, type LinearSite, linearSite } from "./onnx-graph.ts";
 export * from "./validation.ts";
 export * from "./lora-algebra.ts";

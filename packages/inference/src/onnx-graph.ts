@@ -1,5 +1,5 @@
 import onnxProto from "onnx-proto";
-import { DecoderInterfaceError } from "./decoder.ts";
+import { DecoderInterfaceError } from "./decoder-interface.ts";
 
 /**
  * Edits of an ONNX decoder export that validation needs: adding a LoRA delta to a named linear

@@ -1,4 +1,5 @@
-import { DecoderModel, type DecoderShape, type ExecutionProvider, type KvCache } from "./decoder.ts";
+import { type DecoderShape } from "./decoder-interface.ts";
+import { DecoderModel, type ExecutionProvider, type KvCache } from "./decoder.ts";
 import { decodeModel, editDecoder, linearSite } from "./onnx-graph.ts";
 
 /**
