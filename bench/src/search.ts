@@ -40,7 +40,7 @@ import {
   publishListing,
   searchVault,
 } from "@memstore/api";
-import { newId } from "@memstore/core";
+import { manifestDraftSchema, newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
 import { InProcessRunner } from "@memstore/queue";
@@ -235,7 +235,20 @@ async function runSize(n: number) {
       orgId: pub.org_id,
       version: "1.0.0",
       status: "ready",
-      manifest: {},
+      manifest: {
+        schema: "memcube/1",
+        publisher: "bench",
+        cube: "bench",
+        version: "1.0.0",
+        parent: null,
+        type: "plaintext",
+        title: "Bench corpus",
+        description: "",
+        tags: [],
+        created: new Date().toISOString(),
+        ...manifestDraftSchema.parse({}),
+        payload: null,
+      },
       embeddingModel: ctx.embedder.model,
       embeddingDim: DIM,
       readyAt: new Date(),

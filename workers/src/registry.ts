@@ -13,7 +13,7 @@ export function createProcessors(ctx: AppContext): ProcessorRegistry {
     convert: pipelineStage("convert")(ctx),
     embed: pipelineStage("embed")(ctx),
     validate: pipelineStage("validate")(ctx),
-    "validate-gpu": pipelineStage("validate-gpu")(ctx),
+    "validate-gpu": pipelineStage("validate", "cuda")(ctx),
     sign: pipelineStage("sign")(ctx),
     "derive-kv": async ({ versionId }) => {
       ctx.log(`derive-kv ${versionId}: ${await deriveKvVersion(ctx, versionId)}`);

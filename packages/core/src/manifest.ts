@@ -1,7 +1,7 @@
 import { customRecognizerSchema, piiPolicySchema } from "@memstore/privacy/schemas";
 import semver from "semver";
 import { z } from "zod";
-import { CUBE_TYPES } from "./scopes.ts";
+import { CUBE_TYPES } from "./cube-types.ts";
 
 /**
  * `memcube.json`, schema `memcube/1`. Field groups follow the MemOS paper: identity, descriptive,
@@ -16,7 +16,11 @@ export const slugSchema = z
 
 export const VISIBILITIES = ["public", "unlisted", "org", "private"] as const;
 
-export const licenseTermsSchema = z
+/**
+ * The terms a cube is used under: a version's manifest declares them as its `governance.license`, a
+ * listing sells it under them (`terms`), and an organisation's entitlement is bound by them.
+ */
+export const termsSchema = z
   .object({
     calls_per_day: z.number().int().positive().optional(),
     valid_days: z.number().int().positive().optional(),
@@ -32,7 +36,7 @@ export const governanceSchema = z
     purposes: z.array(z.string().min(1)).default([]),
     ttl_days: z.number().int().positive().optional(),
     priority: z.number().int().min(0).max(100).optional(),
-    license: licenseTermsSchema.optional(),
+    license: termsSchema.optional(),
     /** Operator per entity type (`@memstore/privacy`); empty means the default policy. */
     pii_policy: piiPolicySchema,
     /** The publisher's own recognisers, run with the built-in ones. */
@@ -65,18 +69,43 @@ export const manifestDraftSchema = z
   })
   .strict();
 
+export type Terms = z.infer<typeof termsSchema>;
+
 export type ManifestDraft = z.infer<typeof manifestDraftSchema>;
 
+const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+
+/**
+ * The payload group: what every payload has (format, digest, size), then what the pipeline adds for
+ * its type — plaintext counts, the desensitised text and the embedding; a snapshot's model, layout
+ * and prefix hashes; a pack's model, rank and modules.
+ */
 export const payloadSchema = z
   .object({
     format: z.string(),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    digest: digestSchema,
     size: z.number().int().nonnegative(),
     items: z.number().int().nonnegative().optional(),
     chunks: z.number().int().nonnegative().optional(),
+    desensitised: z.object({ digest: digestSchema, size: z.number().int().nonnegative() }).optional(),
     embedding: z.object({ model: z.string(), dimension: z.number().int().positive() }).optional(),
+    base_model: z.string().optional(),
+    dtype: z.string().optional(),
+    tokenizer_sha256: z.string().optional(),
+    tokens: z.number().int().nonnegative().optional(),
+    layers: z.number().int().positive().optional(),
+    kv_heads: z.number().int().positive().optional(),
+    head_dim: z.number().int().positive().optional(),
+    prefix_hashes: z.array(z.string()).optional(),
+    rank: z.number().int().positive().optional(),
+    alpha: z.number().positive().optional(),
+    use_rslora: z.boolean().optional(),
+    target_modules: z.union([z.string(), z.array(z.string())]).optional(),
+    modules: z.number().int().nonnegative().optional(),
   })
   .loose();
+
+export type Payload = z.infer<typeof payloadSchema>;
 
 export const manifestSchema = z
   .object({
@@ -99,3 +128,17 @@ export const manifestSchema = z
   .strict();
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** The manifest with fields added to its payload (a submitted version always has one). */
+export function withPayload(manifest: Manifest, fields: Partial<Payload>): Manifest {
+  if (!manifest.payload)
+    throw new Error(`manifest of ${manifest.cube}@${manifest.version} has no payload yet`);
+  return { ...manifest, payload: { ...manifest.payload, ...fields } };
+}
+
+/** The base model a binary version's ingest recorded in its payload. */
+export function baseModelOf(manifest: Manifest): string {
+  const name = manifest.payload?.base_model;
+  if (!name) throw new Error(`${manifest.cube}@${manifest.version} records no base model`);
+  return name;
+}

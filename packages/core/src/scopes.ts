@@ -4,8 +4,5 @@ export type Scope = (typeof SCOPES)[number];
 export const ROLES = ["owner", "admin", "publisher", "member", "auditor"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const CUBE_TYPES = ["plaintext", "activation", "parametric"] as const;
-export type CubeType = (typeof CUBE_TYPES)[number];
-
 export const VERSION_STATUSES = ["draft", "processing", "ready", "rejected"] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];

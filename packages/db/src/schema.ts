@@ -13,6 +13,17 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import {
+  ARTIFACT_ROLES,
+  CUBE_TYPES,
+  type CubeType,
+  type Manifest,
+  ROLES,
+  RUN_KINDS,
+  type Terms,
+  VERSION_STATUSES,
+  VISIBILITIES,
+} from "@memstore/core";
 import { anyVector, tsvector } from "./columns.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -50,7 +61,7 @@ export const memberships = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    role: text("role", { enum: ["owner", "admin", "publisher", "member", "auditor"] }).notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] })],
@@ -86,7 +97,7 @@ export const cubes = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: "cascade" }),
     slug: text("slug").notNull(),
-    type: text("type", { enum: ["plaintext", "activation", "parametric"] }).notNull(),
+    type: text("type", { enum: CUBE_TYPES }).notNull(),
     title: text("title").notNull(),
     description: text("description").notNull().default(""),
     tags: text("tags")
@@ -107,10 +118,8 @@ export const cubeVersions = pgTable(
       .references(() => cubes.id, { onDelete: "cascade" }),
     orgId: text("org_id").notNull(),
     version: text("version").notNull(),
-    status: text("status", { enum: ["draft", "processing", "ready", "rejected"] })
-      .notNull()
-      .default("draft"),
-    manifest: jsonb("manifest").$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: VERSION_STATUSES }).notNull().default("draft"),
+    manifest: jsonb("manifest").$type<Manifest>().notNull(),
     digest: text("digest"),
     size: bigint("size", { mode: "number" }),
     contentType: text("content_type"),
@@ -132,7 +141,7 @@ export const artifacts = pgTable(
     versionId: text("version_id")
       .notNull()
       .references(() => cubeVersions.id, { onDelete: "cascade" }),
-    role: text("role").notNull(),
+    role: text("role", { enum: ARTIFACT_ROLES }).notNull(),
     /** Set for per-organisation artifacts (fingerprinted copies); empty for shared ones. */
     forOrgId: text("for_org_id").notNull().default(""),
     digest: text("digest").notNull(),
@@ -150,7 +159,7 @@ export const processingRuns = pgTable(
     versionId: text("version_id")
       .notNull()
       .references(() => cubeVersions.id, { onDelete: "cascade" }),
-    kind: text("kind").notNull(),
+    kind: text("kind", { enum: RUN_KINDS }).notNull(),
     status: text("status", { enum: ["running", "succeeded", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(1),
     report: jsonb("report").$type<Record<string, unknown>>().notNull().default({}),
@@ -170,14 +179,14 @@ export const listings = pgTable(
     cubeId: text("cube_id")
       .notNull()
       .references(() => cubes.id, { onDelete: "cascade" }),
-    visibility: text("visibility", { enum: ["public", "unlisted", "org", "private"] }).notNull(),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
     status: text("status", { enum: ["draft", "published", "suspended", "retired"] })
       .notNull()
       .default("draft"),
     pricing: jsonb("pricing")
       .$type<{ model: string; amount_cents?: number; currency?: string; interval?: string }>()
       .notNull(),
-    terms: jsonb("terms").$type<Record<string, unknown>>().notNull().default({}),
+    terms: jsonb("terms").$type<Terms>().notNull().default({}),
     /** Serve each install a few canary facts of its own (see @memstore/watermark canary.ts). */
     canaries: boolean("canaries").notNull().default(false),
     searchText: text("search_text").notNull().default(""),
@@ -379,7 +388,7 @@ export const subscriptions = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: "cascade" }),
     filter: jsonb("filter")
-      .$type<{ listing_id?: string; tags?: string[]; types?: string[]; query?: string }>()
+      .$type<{ listing_id?: string; tags?: string[]; types?: CubeType[]; query?: string }>()
       .notNull(),
     /** The filter's semantic query, embedded once at creation. */
     queryEmbedding: anyVector("query_embedding"),
@@ -494,3 +503,24 @@ export const baseModels = pgTable("base_models", {
   }),
   createdAt: createdAt(),
 });
+
+/** One row of each table, as queries return it: the only row types services use. */
+export type OrganizationRow = typeof organizations.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type CubeRow = typeof cubes.$inferSelect;
+export type VersionRow = typeof cubeVersions.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;
+export type RunRow = typeof processingRuns.$inferSelect;
+export type ListingRow = typeof listings.$inferSelect;
+export type EntitlementRow = typeof entitlements.$inferSelect;
+export type VaultRow = typeof vaults.$inferSelect;
+export type InstallRow = typeof installs.$inferSelect;
+export type ChunkRow = typeof chunks.$inferSelect;
+export type NewChunkRow = typeof chunks.$inferInsert;
+export type MemoryRow = typeof memories.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type OutboxEventRow = typeof outboxEvents.$inferSelect;
+export type EventType = OutboxEventRow["type"];
+export type BaseModelRow = typeof baseModels.$inferSelect;

@@ -21,6 +21,12 @@ export type FloatDtype = "F32" | "F16" | "BF16";
 export const FLOAT_DTYPES: readonly FloatDtype[] = ["F32", "F16", "BF16"];
 export const isFloatDtype = (d: Dtype): d is FloatDtype => (FLOAT_DTYPES as readonly string[]).includes(d);
 
+/** A tensor's dtype where only a float one makes sense (checked earlier, so a mismatch is a bug). */
+export function floatDtypeOf(tensor: { name: string; dtype: Dtype }): FloatDtype {
+  if (!isFloatDtype(tensor.dtype)) throw new Error(`${tensor.name} is ${tensor.dtype}, not a float tensor`);
+  return tensor.dtype;
+}
+
 /** f32 bits → f16 bits (numpy's npy_floatbits_to_halfbits). */
 export function f32BitsToF16(f: number): number {
   const sign = (f >>> 16) & 0x8000;

@@ -40,7 +40,7 @@ export type KvLayout = {
   tokens: number;
   headDim: number;
   dtype: FloatDtype;
-  inputIds: TensorInfo;
+  inputIds: TensorInfo & { dtype: "I64" | "I32" };
   /** Every canonical tensor, `input_ids` included, sorted by name. */
   parts: KvPart[];
 };
@@ -176,7 +176,7 @@ export function kvLayout(header: SafetensorsHeader): KvLayout {
     tokens,
     headDim: first.shape[3]!,
     dtype: first.dtype as FloatDtype,
-    inputIds,
+    inputIds: { ...inputIds, dtype: inputIds.dtype },
     parts,
   };
 }
@@ -267,7 +267,11 @@ export function checkKvMetadata(metadata: Record<string, string>, layout: KvLayo
 export type BaseModelRef = { name: string; architecture: Architecture; tokenizerSha256: string };
 
 /** Checks that a snapshot was made by this base model (its name, tokenizer, layers, heads, head dim). */
-export function checkKvAgainstModel(layout: KvLayout, metadata: KvMetadata, model: BaseModelRef) {
+export function checkKvAgainstModel(
+  layout: KvLayout,
+  metadata: Pick<KvMetadata, "base_model" | "tokenizer_sha256">,
+  model: BaseModelRef,
+) {
   const mismatch = (message: string) => new AppError("base_model_mismatch", message);
   if (metadata.base_model !== model.name) {
     throw mismatch(`the snapshot was made with '${metadata.base_model}', not '${model.name}'`);

@@ -1,17 +1,15 @@
 import type { Readable } from "node:stream";
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { baseModels, type Executor } from "@memstore/db";
+import { type BaseModelRow, baseModels, type Executor } from "@memstore/db";
 import { type Architecture, architectureOf, type BaseModelRef } from "@memstore/formats";
-import { DecoderInterfaceError, DecoderModel } from "@memstore/inference";
+import { DecoderInterfaceError, DecoderModel, type DecoderShape } from "@memstore/inference";
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
-import { deleteUnlessShared } from "../pipeline/artifacts.ts";
-import { readBlob } from "../pipeline/binary.ts";
-import { decoderShape } from "../pipeline/model-runs.ts";
+import { deleteUnlessShared, readBlob } from "../blobs.ts";
 
 /**
  * The base model registry: what validation checks LoRA packs and KV snapshots against. A model is
@@ -33,7 +31,11 @@ export const registerBaseModelInput = z
 /** The largest tokenizer.json taken (Llama 3's is 9 MB). */
 const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
 
-type BaseModelRow = typeof baseModels.$inferSelect;
+/** The numbers a decoder export of this model must have (see @memstore/inference). */
+export function decoderShape(row: BaseModelRow): DecoderShape {
+  const a = row.architecture;
+  return { layers: a.layers, kvHeads: a.kvHeads, headDim: a.headDim, vocabSize: a.vocabSize };
+}
 
 export function baseModelView(m: BaseModelRow) {
   const a = m.architecture;

@@ -1,17 +1,6 @@
 import { createHash } from "node:crypto";
 import { Utf8Validator } from "@memstore/core";
-import type { Rejection } from "./runs.ts";
-
-/** Bad input found by a stage: the version is rejected with this report, never retried. */
-export class InputRejected extends Error {
-  constructor(
-    readonly rejection: Rejection,
-    /** Figures for the stage's report besides the error (e.g. a desensitisation report). */
-    readonly report: Record<string, unknown> = {},
-  ) {
-    super(rejection.message);
-  }
-}
+import { InputRejected } from "./input-rejected.ts";
 
 export type Line = { text: string; number: number; byteOffset: number };
 

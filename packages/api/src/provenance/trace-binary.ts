@@ -14,8 +14,8 @@ import {
 import { binaryFingerprintKey, orthogonalMatrix, PatternCorrelation, rotateB } from "@memstore/watermark";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { deleteUnlessShared, findArtifact, readBlobRange } from "../pipeline/artifacts.ts";
-import { adapterConfigOf, headerOfBlob } from "../pipeline/binary.ts";
+import { adapterConfigOf, findArtifact } from "../artifacts.ts";
+import { deleteUnlessShared, headerOfBlob, readBlobRange } from "../blobs.ts";
 import type { TraceMatch, TraceResult } from "./trace.ts";
 
 /**

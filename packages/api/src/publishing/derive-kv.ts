@@ -1,4 +1,4 @@
-import { AppError, type Subject } from "@memstore/core";
+import { AppError, payloadFormatOf, SAFETENSORS, type Subject } from "@memstore/core";
 import { chunks, cubeVersions } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
 import { BpeTokenizer, DecoderModel } from "@memstore/inference";
@@ -7,14 +7,11 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { requireBaseModel } from "../models/base-models.ts";
-import { putStream } from "../pipeline/artifacts.ts";
-import { readBlob, SAFETENSORS_TYPE } from "../pipeline/binary.ts";
-import { decoderShape } from "../pipeline/model-runs.ts";
-import { runStage } from "../pipeline/runs.ts";
-import { InputRejected } from "../pipeline/source-lines.ts";
+import { putStream, readBlob } from "../blobs.ts";
+import { decoderShape, requireBaseModel } from "../models/base-models.ts";
+import { InputRejected } from "../pipeline/input-rejected.ts";
+import { runStage } from "../pipeline/stage-runner.ts";
 import { assertSlugFree, derivedCubeFields, loadReadySource, queueDerived } from "./derived.ts";
-import { PAYLOAD_FORMATS } from "./versions.ts";
 
 /**
  * Plaintext → activation: runs a registered base model over the text of one of the organisation's
@@ -104,12 +101,9 @@ const rejected = (code: string, message: string) => new InputRejected({ code, me
  * the version handed to `ingest`. Its `derive` run reports the tokens used and the forward time.
  */
 export async function deriveKvVersion(ctx: AppContext, versionId: string) {
-  return runStage(ctx, versionId, "derive", async (version) => {
-    const descriptive = version.manifest.descriptive as {
-      source?: string;
-      metadata?: { derivation?: unknown };
-    };
-    const parsed = derivationSchema.safeParse(descriptive?.metadata?.derivation);
+  return runStage(ctx, versionId, "derive", () => async (version) => {
+    const descriptive = version.manifest.descriptive;
+    const parsed = derivationSchema.safeParse(descriptive.metadata.derivation);
     if (!parsed.success) throw rejected("invalid_input", "the version records no plaintext → KV derivation");
     const derivation = parsed.data;
     let model;
@@ -166,12 +160,12 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string) {
     };
     const stored = await putStream(ctx, writeSafetensors(tensors, metadata));
     await ctx.db.transaction(async (tx) => {
-      const format = PAYLOAD_FORMATS.activation[SAFETENSORS_TYPE];
+      const format = payloadFormatOf("activation", SAFETENSORS) ?? "safetensors";
       const manifest = { ...version.manifest, payload: { format, ...stored } };
       // Only a version still without a payload takes one (a rerun finds it attached and moves on).
       const attached = await tx
         .update(cubeVersions)
-        .set({ digest: stored.digest, size: stored.size, contentType: SAFETENSORS_TYPE, manifest })
+        .set({ digest: stored.digest, size: stored.size, contentType: SAFETENSORS, manifest })
         .where(and(eq(cubeVersions.id, version.id), isNull(cubeVersions.digest)))
         .returning({ id: cubeVersions.id });
       if (attached.length === 0) return;
@@ -181,20 +175,17 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string) {
         action: "version.payload_uploaded",
         objectType: "cube_version",
         objectId: version.id,
-        data: { digest: stored.digest, size: stored.size, content_type: SAFETENSORS_TYPE },
+        data: { digest: stored.digest, size: stored.size, content_type: SAFETENSORS },
       });
     });
     return {
-      report: {
-        base_model: model.name,
-        source: descriptive.source,
-        tokens: ids.length,
-        text_tokens: all.length,
-        truncated: all.length > ids.length,
-        forward_ms: Math.round(forwardMs),
-        payload: stored,
-      },
-      next: "ingest",
+      base_model: model.name,
+      source: descriptive.source,
+      tokens: ids.length,
+      text_tokens: all.length,
+      truncated: all.length > ids.length,
+      forward_ms: Math.round(forwardMs),
+      payload: stored,
     };
   });
 }

@@ -1,12 +1,11 @@
-import { AppError, semverSchema, type Subject } from "@memstore/core";
+import { AppError, baseModelOf, semverSchema, type Subject, TAR } from "@memstore/core";
 import { bytesOfFloats, type LoraConfig, loraKey, type TensorSource, writeLoraPack } from "@memstore/formats";
 import { concatenateModules, type LoraModule, reduceRank } from "@memstore/inference";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { adapterConfigOf, TAR_TYPE } from "../pipeline/binary.ts";
-import { findArtifact } from "../pipeline/artifacts.ts";
-import { loraModulesOf } from "../pipeline/model-runs.ts";
+import { adapterConfigOf, requireArtifact } from "../artifacts.ts";
+import { loraModulesOf } from "../models/model-runs.ts";
 import { assertSlugFree, derivedCubeFields, loadReadySource, publishDerived } from "./derived.ts";
 
 /**
@@ -50,12 +49,11 @@ async function loadPack(ctx: AppContext, subject: Subject, ref: { cubeId: string
     "parametric",
     "only LoRA packs (parametric) are merged or reduced",
   );
-  const weights = await findArtifact(ctx.db, version.id, "weights");
-  if (!weights) throw new Error(`ready version ${version.id} has no canonical weights`);
+  const weights = await requireArtifact(ctx.db, version.id, "weights");
   const config = await adapterConfigOf(ctx, version.id);
   return {
     label: `${cube.slug}@${version.version}`,
-    baseModel: String((version.manifest.payload as Record<string, unknown>).base_model),
+    baseModel: baseModelOf(version.manifest),
     config,
     modules: await loraModulesOf(ctx, weights.digest, config),
     tags: cube.tags,
@@ -124,7 +122,7 @@ function publishPack(
     subject,
     { ...request, type: "parametric", description: pack.description, tags: pack.tags },
     writeLoraPack(packConfig(pack.baseModel, modules), packTensors(modules), metadata),
-    TAR_TYPE,
+    TAR,
   );
 }
 

@@ -5,7 +5,9 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { createCube } from "./cubes.ts";
-import { createVersion, loadOwnVersion, markSubmitted, submitVersion, uploadPayload } from "./versions.ts";
+import { uploadPayload } from "./payload-upload.ts";
+import { markSubmitted, submitVersion } from "./submit.ts";
+import { createVersion, loadOwnVersion } from "./versions.ts";
 
 /**
  * Cubes made from other cubes by a user action (plaintext → KV snapshot, LoRA merge, rank

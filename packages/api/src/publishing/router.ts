@@ -5,7 +5,8 @@ import { orgProcedure, router } from "../trpc/init.ts";
 import { createCube, getCube, listCubes } from "./cubes.ts";
 import { createListing, listOwnListings, publishListing } from "./listings.ts";
 import { createCubeInput, createListingInput, createVersionInput } from "./schemas.ts";
-import { createVersion, getVersion, listVersions, submitVersion } from "./versions.ts";
+import { submitVersion } from "./submit.ts";
+import { createVersion, getVersion, listVersions } from "./versions.ts";
 
 const cubeRef = z.object({ cube_id: z.string().min(1) });
 const versionRef = cubeRef.extend({ version: semverSchema });

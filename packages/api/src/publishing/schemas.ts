@@ -1,6 +1,6 @@
 import {
   CUBE_TYPES,
-  licenseTermsSchema,
+  termsSchema,
   manifestDraftSchema,
   semverSchema,
   slugSchema,
@@ -43,7 +43,7 @@ export const createListingInput = z
     cube_id: z.string().min(1),
     visibility: z.enum(VISIBILITIES),
     pricing: pricingSchema,
-    terms: licenseTermsSchema.default({}),
+    terms: termsSchema.default({}),
     /** Serve each subscribing install a few synthetic facts of its own, so a paraphrased leak is traceable. */
     canaries: z.boolean().default(false),
   })

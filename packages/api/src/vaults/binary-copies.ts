@@ -1,8 +1,10 @@
-import { cubes, type cubeVersions, type Executor, organizations } from "@memstore/db";
+import { copyRole, type CopyVariant, SAFETENSORS, TAR } from "@memstore/core";
+import { cubes, type Executor, organizations, type VersionRow } from "@memstore/db";
 import {
   bytesOfFloats,
   DTYPE_SIZES,
   type FloatDtype,
+  floatDtypeOf,
   floatsOf,
   int8Snapshot,
   isFloatDtype,
@@ -27,9 +29,8 @@ import {
 } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { blobRange, findArtifact, putStream, readBlobRange, saveArtifact } from "../pipeline/artifacts.ts";
-import { adapterConfigOf, headerOfBlob, SAFETENSORS_TYPE, TAR_TYPE } from "../pipeline/binary.ts";
-import type { CopyVariant } from "./schemas.ts";
+import { adapterConfigOf, findArtifact, requireArtifact, saveArtifact } from "../artifacts.ts";
+import { blobRange, headerOfBlob, putStream, readBlobRange, tensorRange } from "../blobs.ts";
 
 /**
  * Each subscribing organisation's own copy of a binary cube, written once and content-addressed:
@@ -41,10 +42,6 @@ import type { CopyVariant } from "./schemas.ts";
 /** Pattern amplitudes, relative to each tensor's RMS. */
 export const LORA_PATTERN_STRENGTH = 0.01;
 export const KV_PATTERN_STRENGTH = 0.002;
-
-export const FINGERPRINTED_ROLE = "fingerprinted";
-
-type VersionRow = typeof cubeVersions.$inferSelect;
 
 /** The license record a copy carries, and its signature. */
 async function licenseMetadata(ctx: AppContext, db: Executor, version: VersionRow, orgId: string) {
@@ -73,11 +70,11 @@ export async function fingerprintedCopy(
   orgId: string,
   variant?: CopyVariant,
 ) {
-  const role = variant ? `${FINGERPRINTED_ROLE}-${variant}` : FINGERPRINTED_ROLE;
+  const role = copyRole(variant);
   const existing = await findArtifact(ctx.db, version.id, role, orgId);
   if (existing) return existing;
   const stored = await writeCopy(ctx, version, orgId, variant);
-  const contentType = version.manifest.type === "activation" ? SAFETENSORS_TYPE : TAR_TYPE;
+  const contentType = version.manifest.type === "activation" ? SAFETENSORS : TAR;
   await saveArtifact(ctx.db, { versionId: version.id, role, forOrgId: orgId, ...stored, contentType });
   ctx.log(`fingerprinted ${variant ?? "copy"} of ${version.id} for ${orgId}: ${stored.digest}`);
   return (await findArtifact(ctx.db, version.id, role, orgId))!;
@@ -88,9 +85,7 @@ async function writeCopy(ctx: AppContext, version: VersionRow, orgId: string, va
     // The int8 form of the organisation's marked snapshot: the same quantisation `convert` applies.
     const copy = await fingerprintedCopy(ctx, version, orgId);
     const header = await headerOfBlob(ctx, copy.digest);
-    const read = (t: Tensor) =>
-      blobRange(ctx, copy.digest, header.dataStart + t.begin, header.dataStart + t.end);
-    return putStream(ctx, int8Snapshot(header, read).stream);
+    return putStream(ctx, int8Snapshot(header, (t) => tensorRange(ctx, copy.digest, header, t)).stream);
   }
   const key = binaryFingerprintKey(ctx.keys.secret, orgId, version.cubeId);
   const license = await licenseMetadata(ctx, ctx.db, version, orgId);
@@ -103,9 +98,9 @@ type Tensor = SafetensorsHeader["tensors"][number];
 
 /** A float tensor of a blob as blocks of f32 values, read chunk by chunk. */
 async function* floatBlocks(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
-  const range = blobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
+  const range = tensorRange(ctx, digest, header, t);
   for await (const block of wholeElements(range, DTYPE_SIZES[t.dtype]))
-    yield floatsOf(block, t.dtype as FloatDtype);
+    yield floatsOf(block, floatDtypeOf(t));
 }
 
 /** The tensor's bytes with `mark` applied to its values chunk by chunk (`start`: element offset). */
@@ -120,7 +115,7 @@ async function* markedTensor(
   for await (const values of floatBlocks(ctx, digest, header, t)) {
     mark(values, start);
     start += values.length;
-    yield bytesOfFloats(values, t.dtype as FloatDtype);
+    yield bytesOfFloats(values, floatDtypeOf(t));
   }
 }
 
@@ -140,7 +135,7 @@ async function markedSnapshot(
   key: Buffer,
   license: Record<string, string>,
 ) {
-  const canonical = (await findArtifact(ctx.db, version.id, "canonical"))!;
+  const canonical = await requireArtifact(ctx.db, version.id, "canonical");
   const header = await headerOfBlob(ctx, canonical.digest);
   kvLayout(header);
   const tensors: TensorSource[] = header.tensors.map((t) => ({
@@ -155,7 +150,7 @@ async function markedSnapshot(
             addPattern(values, key, t.name, start, amplitude),
           );
         })()
-      : blobRange(ctx, canonical.digest, header.dataStart + t.begin, header.dataStart + t.end),
+      : tensorRange(ctx, canonical.digest, header, t),
   }));
   return putStream(ctx, writeSafetensors(tensors, { ...header.metadata, ...license }));
 }
@@ -168,7 +163,7 @@ async function markedPack(
   license: Record<string, string>,
   dtype?: FloatDtype,
 ) {
-  const weights = (await findArtifact(ctx.db, version.id, "weights"))!;
+  const weights = await requireArtifact(ctx.db, version.id, "weights");
   const config = await adapterConfigOf(ctx, version.id);
   const header = await headerOfBlob(ctx, weights.digest);
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
@@ -180,7 +175,7 @@ async function markedPack(
       header.dataStart + t.begin,
       header.dataStart + t.end,
     );
-    return floatsOf(bytes, t.dtype as FloatDtype);
+    return floatsOf(bytes, floatDtypeOf(t));
   };
   // One module at a time: its A and B are read, rotated and marked together (a module is small).
   const modules = new Map<string, Promise<{ a: Float32Array; b: Float32Array }>>();
@@ -202,7 +197,7 @@ async function markedPack(
   };
   const tensors: TensorSource[] = header.tensors.map((t) => {
     const [, path, side] = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(t.name)!;
-    const out = dtype ?? (t.dtype as FloatDtype);
+    const out = dtype ?? floatDtypeOf(t);
     return {
       name: t.name,
       dtype: out,

@@ -13,7 +13,6 @@ import {
   listVersions,
   mergeLoraInput,
   mergeLoraPacks,
-  PAYLOAD_FORMATS,
   pageQuery,
   publishListing,
   reduceLoraRank,
@@ -21,7 +20,7 @@ import {
   submitVersion,
   uploadPayload,
 } from "@memstore/api";
-import { AppError } from "@memstore/core";
+import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
 import { json, route } from "../route.ts";
 import { bodyStream } from "../router.ts";
 
@@ -78,7 +77,7 @@ export const publishingRoutes = [
     summary: "Upload a draft version's payload (streamed, size-capped)",
     tag: "publishing",
     scope: "publish",
-    rawBody: [...new Set(Object.values(PAYLOAD_FORMATS).flatMap((f) => Object.keys(f)))],
+    rawBody: PAYLOAD_MEDIA_TYPES,
     handler: async ({ ctx, subject, params, request }) => {
       if (!request.body) throw new AppError("content_rejected", "the payload is empty");
       return uploadPayload(

@@ -1,5 +1,5 @@
 import { AppError } from "@memstore/core";
-import type { baseModels } from "@memstore/db";
+import type { BaseModelRow } from "@memstore/db";
 import {
   checkLoraTensors,
   dequantizeInt8,
@@ -12,7 +12,6 @@ import {
 } from "@memstore/formats";
 import {
   DecoderModel,
-  type DecoderShape,
   type ExecutionProvider,
   type KvCache,
   type KvRunReport,
@@ -20,8 +19,9 @@ import {
   runKvValidation,
   runLoraValidation,
 } from "@memstore/inference";
+import { readBlob } from "../blobs.ts";
 import type { AppContext } from "../context.ts";
-import { readBlob } from "./binary.ts";
+import { decoderShape } from "./base-models.ts";
 
 /**
  * The run on the base model that validation does when the registry holds the model's ONNX export:
@@ -29,15 +29,9 @@ import { readBlob } from "./binary.ts";
  * pack merged into the weights must change every module it adapts. Payloads of binary cubes are
  * bounded by what a model run holds in memory anyway, so their tensors are read whole here.
  */
-type BaseModelRow = typeof baseModels.$inferSelect;
 
 /** A module whose output moves by less than this fraction under the adapter is taken as unchanged. */
 const MIN_MODULE_CHANGE = 1e-6;
-
-export function decoderShape(row: BaseModelRow): DecoderShape {
-  const a = row.architecture;
-  return { layers: a.layers, kvHeads: a.kvHeads, headDim: a.headDim, vocabSize: a.vocabSize };
-}
 
 async function floatTensors(ctx: AppContext, digest: string) {
   const { tensors } = await readAllTensors(await ctx.blobs.get(digest));
@@ -54,7 +48,8 @@ export async function kvCacheOf(
   layers: number,
 ): Promise<{ ids: number[]; cache: KvCache }> {
   const tensors = await floatTensors(ctx, digest);
-  const ids = tensors.get("input_ids")!;
+  const ids = tensors.get("input_ids");
+  if (ids?.dtype !== "I64" && ids?.dtype !== "I32") throw new Error("the snapshot has no I64/I32 input_ids");
   const floats = (name: string) => {
     const t = tensors.get(name)!;
     const scales = tensors.get(name + INT8_SCALE_SUFFIX);
@@ -66,7 +61,7 @@ export async function kvCacheOf(
     return floatsOf(t.data, t.dtype);
   };
   return {
-    ids: tokenIds(ids.data, ids.dtype as "I64" | "I32"),
+    ids: tokenIds(ids.data, ids.dtype),
     cache: {
       tokens: ids.shape[1]!,
       layers: Array.from({ length: layers }, (_, l) => ({

@@ -1,0 +1,67 @@
+import { firstStage, nextStage, type RunKind, type Stage } from "@memstore/core";
+import { cubeVersions, type VersionRow } from "@memstore/db";
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { InputRejected } from "./input-rejected.ts";
+import { finishRun, rejectVersion, startRun } from "./runs.ts";
+
+export type Report = Record<string, unknown>;
+export type StageRun = { id: string; started: number };
+
+/** What a stage returns when it finished its run itself, in the transaction that changed the version. */
+export const FINISHED_IN_TRANSACTION = Symbol("finished in transaction");
+export type StageResult = Report | typeof FINISHED_IN_TRANSACTION;
+export type StageWork = (version: VersionRow, run: StageRun) => Promise<StageResult>;
+
+/**
+ * Runs one stage (or the derivation) of a version that is still `processing`: records its
+ * processing_run, rejects the version when the work throws InputRejected (bad input, residual PII),
+ * and leaves a failed run to retry for anything else (an outage). When the work succeeds, the next
+ * stage of the version's type, as @memstore/core declares it, is queued; after a derivation, the
+ * first. `workOf` says what the stage is for this version, or null when its type has no such stage.
+ */
+export async function runStage(
+  ctx: AppContext,
+  versionId: string,
+  kind: RunKind,
+  workOf: (version: VersionRow) => StageWork | null,
+): Promise<"done" | "rejected" | "skipped"> {
+  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+  if (version?.status !== "processing") return "skipped";
+  const work = workOf(version);
+  if (!work) return "skipped";
+  const run = { id: await startRun(ctx.db, versionId, kind), started: Date.now() };
+  let result: StageResult;
+  try {
+    result = await work(version, run);
+  } catch (error) {
+    if (error instanceof InputRejected) {
+      await rejectVersion(ctx.db, versionId, run.id, error.rejection, {
+        ...error.report,
+        duration_ms: Date.now() - run.started,
+      });
+      return "rejected";
+    }
+    await finishRun(ctx.db, run.id, "failed", {
+      error: { code: "internal", message: String(error) },
+      retrying: true,
+    });
+    throw error;
+  }
+  if (result !== FINISHED_IN_TRANSACTION) {
+    await finishRun(ctx.db, run.id, "succeeded", { ...result, duration_ms: Date.now() - run.started });
+  }
+  const type = version.manifest.type;
+  const next = kind === "derive" ? firstStage(type) : nextStage(type, kind);
+  if (next) await enqueueStage(ctx, versionId, next);
+  return "done";
+}
+
+/** Queues a stage of a version's pipeline; validation goes to the GPU queue while a GPU worker is connected. */
+export async function enqueueStage(ctx: AppContext, versionId: string, stage: Stage): Promise<void> {
+  if (stage === "validate" && (await ctx.jobs.hasConsumers("validate-gpu"))) {
+    await ctx.jobs.enqueue("validate-gpu", { versionId });
+  } else {
+    await ctx.jobs.enqueue(stage, { versionId });
+  }
+}

@@ -1,0 +1,61 @@
+import type { CubeType, Stage, StageOf } from "@memstore/core";
+import type { VersionRow } from "@memstore/db";
+import type { ExecutionProvider } from "@memstore/inference";
+import type { AppContext } from "../context.ts";
+import { convertPack, convertSnapshot } from "./binary/convert.ts";
+import { ingestPack, ingestSnapshot } from "./binary/ingest.ts";
+import { validatePack, validateSnapshot } from "./binary/validate.ts";
+import { chunkText } from "./plaintext/convert.ts";
+import { desensitiseText } from "./plaintext/desensitise.ts";
+import { embedChunks } from "./plaintext/embed.ts";
+import { ingestText } from "./plaintext/ingest.ts";
+import { signVersion } from "./sign.ts";
+import { runStage, type StageResult, type StageRun } from "./stage-runner.ts";
+
+type StageImplementation = (
+  ctx: AppContext,
+  version: VersionRow,
+  run: StageRun,
+  provider: ExecutionProvider,
+) => Promise<StageResult>;
+
+/** What each stage does for each type: exactly the stages @memstore/core declares, checked by the compiler. */
+const PIPELINES: { [T in CubeType]: { [S in StageOf<T>]: StageImplementation } } = {
+  plaintext: {
+    ingest: (ctx, version) => ingestText(ctx, version),
+    desensitise: (ctx, version) => desensitiseText(ctx, version),
+    convert: (ctx, version) => chunkText(ctx, version),
+    embed: (ctx, version) => embedChunks(ctx, version),
+    sign: signVersion,
+  },
+  activation: {
+    ingest: (ctx, version) => ingestSnapshot(ctx, version),
+    convert: (ctx, version) => convertSnapshot(ctx, version),
+    validate: (ctx, version, _run, provider) => validateSnapshot(ctx, version, provider),
+    sign: signVersion,
+  },
+  parametric: {
+    ingest: (ctx, version) => ingestPack(ctx, version),
+    convert: (ctx, version) => convertPack(ctx, version),
+    validate: (ctx, version, _run, provider) => validatePack(ctx, version, provider),
+    sign: signVersion,
+  },
+};
+
+const BY_STAGE: Record<CubeType, Partial<Record<Stage, StageImplementation>>> = PIPELINES;
+
+/**
+ * Runs a stage of a version's pipeline (the job of that stage's name). A stage the version's type
+ * does not run (a job left from an older deployment) is skipped.
+ */
+export function runPipelineStage(
+  ctx: AppContext,
+  versionId: string,
+  stage: Stage,
+  provider: ExecutionProvider = "cpu",
+) {
+  return runStage(ctx, versionId, stage, (version) => {
+    const implementation = BY_STAGE[version.manifest.type][stage];
+    return implementation ? (v, run) => implementation(ctx, v, run, provider) : null;
+  });
+}
