@@ -21,8 +21,7 @@ import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { cudaProviderPath } from "@memstore/inference";
 import { buildTinyDecoder } from "@memstore/inference/testing";
-import { BullMqProducer } from "@memstore/queue";
-import { startWorkers } from "@memstore/workers";
+import { BullMqProducer, startWorkers } from "@memstore/workers";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -56,7 +56,7 @@ import {
 } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
-import { InProcessRunner } from "@memstore/queue";
+import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
 import { eq } from "drizzle-orm";

@@ -43,8 +43,7 @@ import {
 import { manifestDraftSchema, newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
-import { InProcessRunner } from "@memstore/queue";
-import { createProcessors } from "@memstore/workers";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
 import pg from "pg";
 import { barChartSvg, summarise } from "./stats.ts";
 

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, openRuntime, type Runtime } from "@memstore/api";
-import { InProcessRunner } from "@memstore/queue";
-import { createProcessors } from "@memstore/workers";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { createTestDatabase } from "./services.ts";
 
 export type DatabaseKind = "postgres" | "pglite";

@@ -1,25 +1,46 @@
-import { type AppContext, deriveKvVersion } from "@memstore/api";
-import type { ProcessorRegistry } from "@memstore/queue";
+import type { AppContext } from "@memstore/api";
+import { convert } from "./jobs/convert.ts";
 import { deliverWebhookJob } from "./jobs/deliver-webhook.ts";
+import { deriveKv } from "./jobs/derive-kv.ts";
+import { desensitise } from "./jobs/desensitise.ts";
+import { embed } from "./jobs/embed.ts";
 import { fanout } from "./jobs/fanout.ts";
-import { fingerprintJob } from "./jobs/fingerprint.ts";
-import { pipelineStage } from "./jobs/pipeline.ts";
+import { fingerprint } from "./jobs/fingerprint.ts";
+import { ingest } from "./jobs/ingest.ts";
+import { sign } from "./jobs/sign.ts";
+import { validate } from "./jobs/validate.ts";
+import { validateGpu } from "./jobs/validate-gpu.ts";
+import type { JobRunner } from "./define-job.ts";
 
-/** Every job's processor; BullMQ workers and the embedded in-process runner both call these. */
+/**
+ * Every background job of MemStore by name. The pipeline's stage jobs carry the stage's name
+ * (@memstore/core declares the stages); producers are typed from this list (see @memstore/queue).
+ */
+export const JOBS = {
+  ingest,
+  desensitise,
+  convert,
+  embed,
+  validate,
+  "validate-gpu": validateGpu,
+  sign,
+  "derive-kv": deriveKv,
+  fingerprint,
+  fanout,
+  "deliver-webhook": deliverWebhookJob,
+};
+
+type RegisteredJobs = typeof JOBS;
+
+declare module "@memstore/queue" {
+  interface Jobs extends RegisteredJobs {}
+}
+
+export type JobName = keyof RegisteredJobs;
+export type ProcessorRegistry = Record<JobName, JobRunner>;
+
+/** Every job's processor for a running system; BullMQ workers and the in-process runner both call these. */
 export function createProcessors(ctx: AppContext): ProcessorRegistry {
-  return {
-    ingest: pipelineStage("ingest")(ctx),
-    desensitise: pipelineStage("desensitise")(ctx),
-    convert: pipelineStage("convert")(ctx),
-    embed: pipelineStage("embed")(ctx),
-    validate: pipelineStage("validate")(ctx),
-    "validate-gpu": pipelineStage("validate", "cuda")(ctx),
-    sign: pipelineStage("sign")(ctx),
-    "derive-kv": async ({ versionId }) => {
-      ctx.log(`derive-kv ${versionId}: ${await deriveKvVersion(ctx, versionId)}`);
-    },
-    fingerprint: fingerprintJob(ctx),
-    fanout: fanout(ctx),
-    "deliver-webhook": deliverWebhookJob(ctx),
-  };
+  const names = Object.keys(JOBS) as JobName[];
+  return Object.fromEntries(names.map((name) => [name, JOBS[name].runner(ctx)])) as ProcessorRegistry;
 }

@@ -1,6 +1,6 @@
 import { type Config, ConfigError, openRuntime, startOutboxSweep } from "@memstore/api";
 import { requireCuda } from "@memstore/inference";
-import { BullMqProducer } from "@memstore/queue";
+import { BullMqProducer } from "./bullmq-producer.ts";
 import { startWorkers } from "./start-workers.ts";
 
 /**

@@ -1,16 +1,9 @@
 import type { AppContext } from "@memstore/api";
-import {
-  JOBS,
-  type JobName,
-  GPU_QUEUES,
-  PermanentJobError,
-  QUEUE_PREFIX,
-  QUEUES,
-  type QueueName,
-  redisConnection,
-} from "@memstore/queue";
 import { UnrecoverableError, Worker } from "bullmq";
-import { createProcessors } from "./registry.ts";
+import { QUEUE_PREFIX, redisConnection } from "./bullmq-producer.ts";
+import { PermanentJobError } from "./define-job.ts";
+import { QUEUE_NAMES, QUEUES, type QueueName } from "./queues.ts";
+import { createProcessors, JOBS } from "./registry.ts";
 
 export type WorkerPool = { close(timeoutMs: number): Promise<void> };
 
@@ -24,20 +17,16 @@ export function startWorkers(
 ): WorkerPool {
   const processors = createProcessors(ctx);
   const connection = redisConnection(options.redisUrl);
-  const all = (Object.keys(QUEUES) as QueueName[]).filter((q) => options.gpu || !GPU_QUEUES.includes(q));
+  const all = QUEUE_NAMES.filter((q) => options.gpu || !QUEUES[q].gpu);
   const workers = (options.queues ?? all).map(
     (queue) =>
       new Worker(
         queue,
         async (job) => {
-          const name = job.name as JobName;
-          const definition = JOBS[name];
-          if (!definition) throw new UnrecoverableError(`unknown job '${job.name}'`);
-          const payload = definition.payload.safeParse(job.data);
-          if (!payload.success) throw new UnrecoverableError(`invalid payload: ${payload.error.message}`);
-          const run = processors[name] as (p: unknown, m: { attempt: number }) => Promise<void>;
+          if (!Object.hasOwn(JOBS, job.name)) throw new UnrecoverableError(`unknown job '${job.name}'`);
+          const run = processors[job.name as keyof typeof JOBS];
           try {
-            await run(payload.data, { attempt: job.attemptsMade + 1 });
+            await run(job.data, { attempt: job.attemptsMade + 1 });
           } catch (error) {
             if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
             throw error;

@@ -1,6 +1,5 @@
 import { type Config, loadConfig, openRuntime, type Runtime } from "@memstore/api";
-import { BullMqProducer, InProcessRunner } from "@memstore/queue";
-import { createProcessors } from "@memstore/workers";
+import { BullMqProducer, createProcessors, InProcessRunner } from "@memstore/workers";
 
 /**
  * Opens the runtime the way a command needs it: with BullMQ when REDIS_URL is set, else with the

@@ -1,10 +1,18 @@
-import { type AppContext, fanOutEvent } from "@memstore/api";
-import type { Processor } from "@memstore/queue";
+import { fanOutEvent } from "@memstore/api";
+import { z } from "zod";
+import { defineJob } from "../define-job.ts";
 
-/** `fanout`: deliver an outbox event to vault streams, webhooks and auto-installs (see fanOutEvent). */
-export const fanout =
-  (ctx: AppContext): Processor<"fanout"> =>
-  async ({ eventId }) => {
-    const outcome = await fanOutEvent(ctx, eventId);
-    ctx.log(`fanout ${eventId}: ${outcome}`);
-  };
+/** `fanout`: an outbox event delivered to vault streams, webhooks and auto-installs (see fanOutEvent). */
+export const fanout = defineJob({
+  queue: "events",
+  payload: z.object({ eventId: z.string().min(1) }).strict(),
+  // Matching and auto-installing only touch the database; each step is idempotent (unique
+  // deliveries, one live install per vault and listing), so a retry after an outage is safe.
+  attempts: 5,
+  backoffMs: 2_000,
+  processor:
+    (ctx) =>
+    async ({ eventId }) => {
+      ctx.log(`fanout ${eventId}: ${await fanOutEvent(ctx, eventId)}`);
+    },
+});

@@ -1,13 +1,23 @@
-import { type AppContext, fingerprintedCopy } from "@memstore/api";
+import { fingerprintedCopy } from "@memstore/api";
 import { cubeVersions } from "@memstore/db";
-import type { Processor } from "@memstore/queue";
 import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { defineJob } from "../define-job.ts";
 
-/** Writes an organisation's fingerprinted copy of a binary version as soon as it installs it. */
-export const fingerprintJob =
-  (ctx: AppContext): Processor<"fingerprint"> =>
-  async ({ versionId, orgId }) => {
-    const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-    if (version?.status !== "ready" || version.manifest.type === "plaintext") return;
-    await fingerprintedCopy(ctx, version, orgId);
-  };
+/** `fingerprint`: an organisation's fingerprinted copy of a binary version, written as soon as it installs it. */
+export const fingerprint = defineJob({
+  // Reads and writes the whole payload, CPU-bound: beside validation.
+  queue: "validate",
+  payload: z.object({ versionId: z.string().min(1), orgId: z.string().min(1) }).strict(),
+  // The copy is content-addressed and the same every time, so a rerun after a crash stores
+  // nothing new; 5 attempts from 2 s ride out a short outage.
+  attempts: 5,
+  backoffMs: 2_000,
+  processor:
+    (ctx) =>
+    async ({ versionId, orgId }) => {
+      const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+      if (version?.status !== "ready" || version.manifest.type === "plaintext") return;
+      await fingerprintedCopy(ctx, version, orgId);
+    },
+});

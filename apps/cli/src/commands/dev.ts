@@ -1,5 +1,5 @@
 import { loadConfig, openRuntime, startOutboxSweep } from "@memstore/api";
-import { InProcessRunner } from "@memstore/queue";
+import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
 import { Command } from "commander";

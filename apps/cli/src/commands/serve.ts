@@ -1,5 +1,5 @@
 import { loadConfig, openRuntime } from "@memstore/api";
-import { BullMqProducer } from "@memstore/queue";
+import { BullMqProducer } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { Command } from "commander";
 import { stopOnSignals } from "../signals.ts";

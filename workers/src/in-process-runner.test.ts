@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PermanentJobError, type ProcessorRegistry } from "./definitions.ts";
+import { PermanentJobError } from "./define-job.ts";
 import { InProcessRunner } from "./in-process-runner.ts";
+import type { ProcessorRegistry } from "./registry.ts";
 
 function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
   const none = async () => {};

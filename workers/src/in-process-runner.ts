@@ -1,16 +1,7 @@
-import {
-  backoffDelay,
-  GPU_QUEUES,
-  JOBS,
-  type JobName,
-  type JobPayload,
-  jobIdOf,
-  PermanentJobError,
-  type ProcessorRegistry,
-  QUEUES,
-  type QueueName,
-} from "./definitions.ts";
-import type { JobProducer } from "./producer.ts";
+import type { JobPayload, JobProducer } from "@memstore/queue";
+import { backoffDelay, jobIdOf, PermanentJobError } from "./define-job.ts";
+import { QUEUES, type QueueName } from "./queues.ts";
+import { JOBS, type JobName, type ProcessorRegistry } from "./registry.ts";
 
 type Pending = { name: JobName; payload: unknown; attempt: number; id: string };
 
@@ -38,7 +29,7 @@ export class InProcessRunner implements JobProducer {
 
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
     if (this.closed) throw new Error("job runner is closed");
-    const data = JOBS[name].payload.parse(payload) as JobPayload<N>;
+    const data: Record<string, string> = JOBS[name].payload.parse(payload);
     const id = jobIdOf(name, data);
     if (this.known.has(id)) return;
     this.known.add(id);
@@ -56,7 +47,7 @@ export class InProcessRunner implements JobProducer {
 
   /** Embedded mode runs every queue but the GPU ones (a GPU worker is a `memstore worker --gpu` process). */
   async hasConsumers(queue: QueueName): Promise<boolean> {
-    return this.processors !== null && !GPU_QUEUES.includes(queue);
+    return this.processors !== null && !QUEUES[queue].gpu;
   }
 
   async close(): Promise<void> {
@@ -90,14 +81,14 @@ export class InProcessRunner implements JobProducer {
 
   private async run(job: Pending): Promise<void> {
     if (!this.processors) throw new Error("no processors registered");
-    const processor = this.processors[job.name] as (p: unknown, m: { attempt: number }) => Promise<void>;
+    const processor = this.processors[job.name];
     try {
       await processor(job.payload, { attempt: job.attempt });
       this.done(job);
     } catch (error) {
       const permanent = error instanceof PermanentJobError;
       if (!permanent && job.attempt < JOBS[job.name].attempts && !this.closed) {
-        const delay = backoffDelay(job.name, job.attempt);
+        const delay = backoffDelay(JOBS[job.name], job.attempt);
         this.log(`job ${job.id} failed (attempt ${job.attempt}), retrying in ${delay} ms: ${String(error)}`);
         const timer = setTimeout(() => {
           this.timers.delete(timer);

@@ -1,7 +1,9 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { JOBS, type JobName, type JobPayload, jobIdOf, QUEUES, type QueueName } from "./definitions.ts";
-import type { JobProducer } from "./producer.ts";
+import type { JobPayload, JobProducer } from "@memstore/queue";
+import { jobIdOf } from "./define-job.ts";
+import type { QueueName } from "./queues.ts";
+import { JOBS, type JobName } from "./registry.ts";
 
 export const QUEUE_PREFIX = "memstore";
 
@@ -57,5 +59,3 @@ export class BullMqProducer implements JobProducer {
     return queue;
   }
 }
-
-export { QUEUES };

@@ -1,0 +1,11 @@
+import { type AppContext, runPipelineStage } from "@memstore/api";
+import type { Stage } from "@memstore/core";
+
+/** The processor of a pipeline stage's job: runs the stage for the version and logs its outcome. */
+export const stageProcessor =
+  (stage: Stage, provider: "cpu" | "cuda" = "cpu") =>
+  (ctx: AppContext) =>
+  async ({ versionId }: { versionId: string }) => {
+    const outcome = await runPipelineStage(ctx, versionId, stage, provider);
+    ctx.log(`${stage}${provider === "cuda" ? " (GPU)" : ""} ${versionId}: ${outcome}`);
+  };
