@@ -10,7 +10,8 @@ import { createPageGuards } from "./portal/page-guards.ts";
 import { createPayloadDownload, PORTAL_PAYLOAD_PATH } from "./portal/payload-download.ts";
 import { createTrpcHandler } from "./portal/trpc-handler.ts";
 import { blobBodyOf } from "./rest/download.ts";
-import { authenticateRequest, createRestHandler } from "./rest/router.ts";
+import { authenticateRequest } from "./rest/authenticate.ts";
+import { createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
 
 export type HttpServer = { url: string; port: number; close(): Promise<void> };
@@ -53,8 +54,9 @@ export async function startHttpServer(
     pages: null,
     isMissing: createPageGuards(ctx, auth),
   };
+  const table = dispatchTable(handlers, ctx);
   const server = createServer((req, res) => {
-    void handle(req, res, handlers, ctx).catch((error: unknown) => {
+    void handle(req, res, table).catch((error: unknown) => {
       ctx.log(`http error: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
       res.end();
@@ -88,33 +90,66 @@ export async function startHttpServer(
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, handlers: Handlers, ctx: AppContext) {
+/**
+ * Where each request goes, first match wins: next-auth and the portal's pages answer on the raw
+ * socket; everything else is a fetch-style handler whose Response is written back here.
+ */
+type Destination =
+  | { node: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> }
+  | { fetch: (request: Request, url: URL) => Promise<Response> };
+type Dispatch = { when: (url: URL, method: string) => boolean } & Destination;
+
+const isRead = (method: string) => method === "GET" || method === "HEAD";
+
+function dispatchTable(handlers: Handlers, ctx: AppContext): Dispatch[] {
+  return [
+    {
+      when: (url) => url.pathname.startsWith("/api/auth/"),
+      node: (req, res, url) => handlers.auth.handle(req, res, url),
+    },
+    {
+      when: (url) => handlers.pages !== null && !url.pathname.startsWith("/api/"),
+      node: async (req, res, url) => {
+        // An unmatched path renders the app's not-found page with a real 404 status.
+        if (await handlers.isMissing(req, url.pathname)) req.url = "/_not-found-here";
+        await handlers.pages!.handle(req, res);
+      },
+    },
+    { when: (url) => url.pathname.startsWith("/api/trpc/"), fetch: (request) => handlers.trpc(request) },
+    {
+      when: (url, method) => url.pathname === "/api/portal/audit/export" && method === "GET",
+      fetch: (request) => handlers.auditExport(request),
+    },
+    {
+      when: (url, method) => PORTAL_PAYLOAD_PATH.test(url.pathname) && isRead(method),
+      fetch: (request, url) => {
+        const [, vaultId, installId] = PORTAL_PAYLOAD_PATH.exec(url.pathname)!;
+        return handlers.payloadDownload(request, vaultId!, installId!);
+      },
+    },
+    {
+      when: (url) => url.pathname.startsWith("/api/"),
+      fetch: async (request, url) => (await handlers.uploads.handle(request, url)) ?? handlers.rest(request),
+    },
+    {
+      when: (url, method) => url.pathname === "/" && isRead(method),
+      fetch: async () =>
+        new Response(indexPage(ctx), { headers: { "content-type": "text/html; charset=utf-8" } }),
+    },
+  ];
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, table: Dispatch[]) {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-  if (url.pathname.startsWith("/api/auth/")) return handlers.auth.handle(req, res, url);
-  if (handlers.pages && !url.pathname.startsWith("/api/")) {
-    // An unmatched path renders the app's not-found page with a real 404 status.
-    if (await handlers.isMissing(req, url.pathname)) req.url = "/_not-found-here";
-    return handlers.pages.handle(req, res);
-  }
-  let response: Response;
-  if (url.pathname.startsWith("/api/trpc/")) {
-    response = await handlers.trpc(toRequest(req, url));
-  } else if (url.pathname === "/api/portal/audit/export" && req.method === "GET") {
-    response = await handlers.auditExport(toRequest(req, url));
-  } else if (PORTAL_PAYLOAD_PATH.test(url.pathname) && (req.method === "GET" || req.method === "HEAD")) {
-    const [, vaultId, installId] = PORTAL_PAYLOAD_PATH.exec(url.pathname)!;
-    response = await handlers.payloadDownload(toRequest(req, url), vaultId!, installId!);
-  } else if (url.pathname.startsWith("/api/")) {
-    const request = toRequest(req, url);
-    response = (await handlers.uploads.handle(request, url)) ?? (await handlers.rest(request));
-  } else if (url.pathname === "/" && (req.method === "GET" || req.method === "HEAD")) {
-    response = new Response(indexPage(ctx), { headers: { "content-type": "text/html; charset=utf-8" } });
-  } else {
-    response = new Response(JSON.stringify({ error: "not found" }), {
-      status: 404,
-      headers: { "content-type": "application/json" },
-    });
-  }
+  const method = req.method ?? "GET";
+  const destination = table.find((d) => d.when(url, method));
+  if (destination && "node" in destination) return destination.node(req, res, url);
+  const response = destination
+    ? await destination.fetch(toRequest(req, url), url)
+    : new Response(JSON.stringify({ error: "not found" }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      });
   await writeResponse(response, res, req);
 }
 
@@ -156,7 +191,7 @@ async function writeResponse(response: Response, res: ServerResponse, req: Incom
     res.end();
     return;
   }
-  const body = Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
+  const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
   // A client that goes away (an event stream closed, a download cut) cancels the body's source.
   res.on("close", () => body.destroy());
   await new Promise<void>((resolve, reject) => {

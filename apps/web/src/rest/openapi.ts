@@ -1,6 +1,6 @@
-import { statusOf } from "@memstore/core";
+import { type ErrorCode, statusOf } from "@memstore/core";
 import { z } from "zod";
-import type { RouteDef } from "./route.ts";
+import type { Route } from "./route.ts";
 
 const problemSchema = {
   type: "object",
@@ -23,7 +23,7 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 }
 
 /** OpenAPI 3.1 from the route definitions and the very zod schemas that validate requests. */
-export function buildOpenApi(routes: RouteDef[], serverUrl: string) {
+export function buildOpenApi(routes: Route[], serverUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const pathParams = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -42,8 +42,8 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string) {
           }),
         )
       : [];
-    const success = String(r.status ?? (r.method === "POST" ? 201 : 200));
-    const errors = r.scope ? ["invalid_input", "unauthenticated", "forbidden", "not_found"] : [];
+    const success = String(r.status);
+    const errors: ErrorCode[] = r.scope ? ["invalid_input", "unauthenticated", "forbidden", "not_found"] : [];
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,
@@ -68,7 +68,7 @@ export function buildOpenApi(routes: RouteDef[], serverUrl: string) {
         [success]: { description: "Success" },
         ...Object.fromEntries(
           errors.map((code) => [
-            String(statusOf(code as never)),
+            String(statusOf(code)),
             {
               description: code,
               content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },

@@ -1,40 +1,127 @@
 import type { AppContext } from "@memstore/api";
 import type { Scope, Subject } from "@memstore/core";
 import type { z } from "zod";
+import { authenticateRequest } from "./authenticate.ts";
+import { readJson } from "./body.ts";
 
 /**
- * A REST route: its contract (method, path, schemas, status) and a handler that only translates
- * between HTTP and a service function. The OpenAPI document is generated from these definitions.
+ * A REST route: its contract (method, path, schemas, success status) and a handler that only
+ * translates between HTTP and a service function. The handler's arguments are typed from the
+ * contract — `params` has exactly the template's `{names}` — and the OpenAPI document is generated
+ * from the same definitions.
  */
-export type HandlerArgs<B, Q> = {
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type SuccessStatus = 200 | 201 | 202 | 204;
+
+/** The scope a route needs (documented; the policy function enforces it). */
+export type RouteScope = Scope | "publish|subscribe" | "subscribe|vault:read";
+
+type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | ParamNames<Rest>
+  : never;
+
+/** `/api/v1/vaults/{vault_id}/installs/{install_id}` → `{ vault_id: string; install_id: string }`. */
+export type PathParams<P extends string> = { [K in ParamNames<P>]: string };
+
+type Schema = z.ZodType | undefined;
+type Parsed<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
+
+type Contract<P extends string, B extends Schema, Q extends Schema> = {
+  method: Method;
+  path: P;
+  summary: string;
+  tag: string;
+  /** A JSON body, parsed (400 with the field) before the handler runs. */
+  body?: B;
+  query?: Q;
+  /** A streamed request body of these media types, not JSON: the handler reads `request`. */
+  rawBody?: readonly string[];
+  /** What a handler's result is sent with; a handler may return a Response of its own instead (a stream). */
+  status: SuccessStatus;
+  /** Headers sent with every success (caching). */
+  headers?: Record<string, string>;
+};
+
+type Args<P extends string, B extends Schema, Q extends Schema> = {
   ctx: AppContext;
-  subject: Subject;
-  params: Record<string, string>;
-  body: B;
-  query: Q;
+  params: PathParams<P>;
+  body: Parsed<B>;
+  query: Parsed<Q>;
   request: Request;
 };
 
-export type RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> = {
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  path: string;
-  summary: string;
-  tag: string;
-  /** The scope the route needs (documented; the policy function enforces it). Absent = no auth. */
-  scope?: Scope | "publish|subscribe" | "subscribe|vault:read";
-  body?: B;
-  query?: Q;
-  /** A streamed request body of these media types, not JSON. */
-  rawBody?: string[];
-  /** The success status; handlers may also return a Response of their own. */
-  status?: 200 | 201 | 202 | 204;
-  handler: (args: HandlerArgs<z.infer<B>, z.infer<Q>>) => Promise<unknown>;
+/** A route as the router holds it: the contract, and how to answer a request whose path matched. */
+export type Route = Contract<string, Schema, Schema> & {
+  scope: RouteScope | null;
+  pattern: RegExp;
+  answer(ctx: AppContext, request: Request, url: URL): Promise<Response>;
 };
 
-export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType>(
-  def: RouteDef<B, Q>,
-): RouteDef {
-  return def as unknown as RouteDef;
+/** A route for an API key with `scope`; the handler gets the key's subject. */
+export function route<P extends string, B extends Schema = undefined, Q extends Schema = undefined>(
+  contract: Contract<P, B, Q> & {
+    scope: RouteScope;
+    handler: (args: Args<P, B, Q> & { subject: Subject }) => Promise<unknown>;
+  },
+): Route {
+  return compile(contract, contract.scope, authenticateRequest, (args, subject) =>
+    contract.handler({ ...args, subject }),
+  );
+}
+
+/** A route anyone may call (health, the platform's public key). */
+export function publicRoute<P extends string, B extends Schema = undefined, Q extends Schema = undefined>(
+  contract: Contract<P, B, Q> & { handler: (args: Args<P, B, Q>) => Promise<unknown> },
+): Route {
+  return compile(
+    contract,
+    null,
+    async () => null,
+    (args) => contract.handler(args),
+  );
+}
+
+/**
+ * The route as the router runs it: the caller authenticated first (401 before anything about the
+ * request is judged), then the path, query and body parsed as the contract says, then the handler.
+ */
+function compile<P extends string, B extends Schema, Q extends Schema, S>(
+  contract: Contract<P, B, Q>,
+  scope: RouteScope | null,
+  authenticate: (ctx: AppContext, request: Request) => Promise<S>,
+  handle: (args: Args<P, B, Q>, subject: S) => Promise<unknown>,
+): Route {
+  const names: string[] = [];
+  const pattern = new RegExp(
+    `^${contract.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return "([^/]+)";
+    })}$`,
+  );
+  return {
+    ...contract,
+    scope,
+    pattern,
+    async answer(ctx, request, url) {
+      const subject = await authenticate(ctx, request);
+      const values = pattern.exec(url.pathname)?.slice(1) ?? [];
+      // The pattern is built from the template, so its groups are exactly the template's names.
+      const params = Object.fromEntries(
+        names.map((n, i) => [n, decodeURIComponent(values[i] ?? "")]),
+      ) as PathParams<P>;
+      const query = contract.query?.parse(Object.fromEntries(url.searchParams));
+      // A route that takes a raw body reads its own request.
+      const body =
+        contract.body && !contract.rawBody ? contract.body.parse(await readJson(request)) : undefined;
+      // Parsed by the schema the contract declares, or undefined when it declares none.
+      const args = { ctx, params, query, body, request } as Args<P, B, Q>;
+      const result = await handle(args, subject);
+      if (result instanceof Response) return result;
+      if (contract.status === 204 || result === undefined) return new Response(null, { status: 204 });
+      return json(result, contract.status, contract.headers);
+    },
+  };
 }
 
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {

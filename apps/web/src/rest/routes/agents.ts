@@ -22,7 +22,8 @@ export const agentRoutes = [
     tag: "agents",
     scope: "vault:read",
     body: searchInput,
-    handler: ({ ctx, subject, params, body }) => searchVault(ctx, subject, params.vault_id!, body),
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => searchVault(ctx, subject, params.vault_id, body),
   }),
   route({
     method: "POST",
@@ -32,7 +33,7 @@ export const agentRoutes = [
     scope: "vault:write",
     body: createMemoryInput,
     status: 201,
-    handler: ({ ctx, subject, params, body }) => createMemory(ctx, subject, params.vault_id!, body),
+    handler: ({ ctx, subject, params, body }) => createMemory(ctx, subject, params.vault_id, body),
   }),
   route({
     method: "GET",
@@ -41,7 +42,8 @@ export const agentRoutes = [
     tag: "agents",
     scope: "vault:read",
     query: pageQuery.extend(listMemoriesQuery.shape),
-    handler: ({ ctx, subject, params, query }) => listMemories(ctx, subject, params.vault_id!, query, query),
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => listMemories(ctx, subject, params.vault_id, query, query),
   }),
   route({
     method: "GET",
@@ -49,7 +51,8 @@ export const agentRoutes = [
     summary: "Read a memory (its current version)",
     tag: "agents",
     scope: "vault:read",
-    handler: ({ ctx, subject, params }) => getMemory(ctx, subject, params.vault_id!, params.memory_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => getMemory(ctx, subject, params.vault_id, params.memory_id),
   }),
   route({
     method: "PATCH",
@@ -58,8 +61,9 @@ export const agentRoutes = [
     tag: "agents",
     scope: "vault:write",
     body: updateMemoryInput,
+    status: 200,
     handler: ({ ctx, subject, params, body }) =>
-      updateMemory(ctx, subject, params.vault_id!, params.memory_id!, body),
+      updateMemory(ctx, subject, params.vault_id, params.memory_id, body),
   }),
   route({
     method: "DELETE",
@@ -67,7 +71,8 @@ export const agentRoutes = [
     summary: "Archive a memory (it leaves search; its history stays)",
     tag: "agents",
     scope: "vault:write",
-    handler: ({ ctx, subject, params }) => archiveMemory(ctx, subject, params.vault_id!, params.memory_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => archiveMemory(ctx, subject, params.vault_id, params.memory_id),
   }),
   route({
     method: "GET",
@@ -75,6 +80,7 @@ export const agentRoutes = [
     summary: "The memory's version chain, oldest first",
     tag: "agents",
     scope: "vault:read",
-    handler: ({ ctx, subject, params }) => memoryHistory(ctx, subject, params.vault_id!, params.memory_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => memoryHistory(ctx, subject, params.vault_id, params.memory_id),
   }),
 ];

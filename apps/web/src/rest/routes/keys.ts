@@ -1,5 +1,5 @@
 import { createApiKey, createApiKeyInput, listApiKeys, pageQuery, revokeApiKey } from "@memstore/api";
-import { json, route } from "../route.ts";
+import { route } from "../route.ts";
 
 export const keyRoutes = [
   route({
@@ -9,7 +9,8 @@ export const keyRoutes = [
     tag: "keys",
     scope: "admin",
     body: createApiKeyInput,
-    handler: async ({ ctx, subject, body }) => json(await createApiKey(ctx, subject, body), 201),
+    status: 201,
+    handler: ({ ctx, subject, body }) => createApiKey(ctx, subject, body),
   }),
   route({
     method: "GET",
@@ -18,6 +19,7 @@ export const keyRoutes = [
     tag: "keys",
     scope: "admin",
     query: pageQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => listApiKeys(ctx, subject, query),
   }),
   route({
@@ -27,6 +29,6 @@ export const keyRoutes = [
     tag: "keys",
     scope: "admin",
     status: 204,
-    handler: ({ ctx, subject, params }) => revokeApiKey(ctx, subject, params.key_id!),
+    handler: ({ ctx, subject, params }) => revokeApiKey(ctx, subject, params.key_id),
   }),
 ];

@@ -7,8 +7,8 @@ import {
   uploadOnnx,
   uploadTokenizer,
 } from "@memstore/api";
-import { json, route } from "../route.ts";
-import { bodyStream } from "../router.ts";
+import { route } from "../route.ts";
+import { bodyStream } from "../body.ts";
 
 export const modelRoutes = [
   route({
@@ -18,7 +18,8 @@ export const modelRoutes = [
     tag: "models",
     scope: "admin",
     body: registerBaseModelInput,
-    handler: async ({ ctx, subject, body }) => json(await registerBaseModel(ctx, subject, body), 201),
+    status: 201,
+    handler: ({ ctx, subject, body }) => registerBaseModel(ctx, subject, body),
   }),
   route({
     method: "GET",
@@ -27,6 +28,7 @@ export const modelRoutes = [
     tag: "models",
     scope: "publish",
     query: pageQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => listBaseModels(ctx, subject, query),
   }),
   route({
@@ -35,7 +37,8 @@ export const modelRoutes = [
     summary: "A registered base model",
     tag: "models",
     scope: "publish",
-    handler: ({ ctx, subject, params }) => getBaseModel(ctx, subject, params.model_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => getBaseModel(ctx, subject, params.model_id),
   }),
   route({
     method: "PUT",
@@ -44,8 +47,9 @@ export const modelRoutes = [
     tag: "models",
     scope: "admin",
     rawBody: ["application/json"],
+    status: 200,
     handler: ({ ctx, subject, params, request }) =>
-      uploadTokenizer(ctx, subject, params.model_id!, bodyStream(request)),
+      uploadTokenizer(ctx, subject, params.model_id, bodyStream(request)),
   }),
   route({
     method: "PUT",
@@ -55,7 +59,8 @@ export const modelRoutes = [
     tag: "models",
     scope: "admin",
     rawBody: ["application/octet-stream"],
+    status: 200,
     handler: ({ ctx, subject, params, request }) =>
-      uploadOnnx(ctx, subject, params.model_id!, bodyStream(request)),
+      uploadOnnx(ctx, subject, params.model_id, bodyStream(request)),
   }),
 ];

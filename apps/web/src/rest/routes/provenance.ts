@@ -1,7 +1,7 @@
 import { MAX_TRACE_CHARS, publisherEncryptionKey, traceBinary, traceInput, traceLeak } from "@memstore/api";
 import { publicKeyDocument } from "@memstore/watermark/signing";
-import { json, route } from "../route.ts";
-import { bodyStream, readBoundedText, readJson } from "../router.ts";
+import { publicRoute, route } from "../route.ts";
+import { bodyStream, readBoundedText, readJson } from "../body.ts";
 
 const TEXT_TYPES = ["text/plain", "text/markdown", "application/x-ndjson", "application/octet-stream"];
 const BINARY_TYPES: Record<string, "safetensors" | "tar"> = {
@@ -18,6 +18,7 @@ export const provenanceRoutes = [
     scope: "publish",
     body: traceInput,
     rawBody: [...TEXT_TYPES, ...Object.keys(BINARY_TYPES)],
+    status: 200,
     handler: async ({ ctx, subject, request }) => {
       const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
       // A leaked LoRA pack or KV snapshot, streamed to storage and compared tensor by tensor.
@@ -38,14 +39,16 @@ export const provenanceRoutes = [
     summary: "The organisation's key for values its `encrypt` operator replaced (audited)",
     tag: "keys",
     scope: "admin",
+    status: 200,
     handler: ({ ctx, subject }) => publisherEncryptionKey(ctx, subject),
   }),
-  route({
+  publicRoute({
     method: "GET",
     path: "/api/v1/keys/platform",
     summary: "The platform's ed25519 public key, which signs every ready version's manifest",
     tag: "keys",
-    handler: async ({ ctx }) =>
-      json(publicKeyDocument(ctx.keys.publicKey), 200, { "cache-control": "public, max-age=3600" }),
+    status: 200,
+    headers: { "cache-control": "public, max-age=3600" },
+    handler: async ({ ctx }) => publicKeyDocument(ctx.keys.publicKey),
   }),
 ];

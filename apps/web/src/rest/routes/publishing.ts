@@ -21,8 +21,8 @@ import {
   uploadPayload,
 } from "@memstore/api";
 import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
-import { json, route } from "../route.ts";
-import { bodyStream } from "../router.ts";
+import { route } from "../route.ts";
+import { bodyStream } from "../body.ts";
 
 export const publishingRoutes = [
   route({
@@ -42,6 +42,7 @@ export const publishingRoutes = [
     tag: "publishing",
     scope: "publish",
     query: pageQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => listCubes(ctx, subject, query),
   }),
   route({
@@ -50,7 +51,8 @@ export const publishingRoutes = [
     summary: "Get a cube",
     tag: "publishing",
     scope: "publish",
-    handler: ({ ctx, subject, params }) => getCube(ctx, subject, params.cube_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => getCube(ctx, subject, params.cube_id),
   }),
   route({
     method: "POST",
@@ -60,7 +62,7 @@ export const publishingRoutes = [
     scope: "publish",
     body: createVersionInput,
     status: 201,
-    handler: ({ ctx, subject, params, body }) => createVersion(ctx, subject, params.cube_id!, body),
+    handler: ({ ctx, subject, params, body }) => createVersion(ctx, subject, params.cube_id, body),
   }),
   route({
     method: "GET",
@@ -69,7 +71,8 @@ export const publishingRoutes = [
     tag: "publishing",
     scope: "publish",
     query: pageQuery,
-    handler: ({ ctx, subject, params, query }) => listVersions(ctx, subject, params.cube_id!, query),
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => listVersions(ctx, subject, params.cube_id, query),
   }),
   route({
     method: "PUT",
@@ -78,12 +81,13 @@ export const publishingRoutes = [
     tag: "publishing",
     scope: "publish",
     rawBody: PAYLOAD_MEDIA_TYPES,
+    status: 200,
     handler: async ({ ctx, subject, params, request }) => {
       if (!request.body) throw new AppError("content_rejected", "the payload is empty");
       return uploadPayload(
         ctx,
         subject,
-        { cubeId: params.cube_id!, version: params.version! },
+        { cubeId: params.cube_id, version: params.version },
         bodyStream(request),
         request.headers.get("content-type"),
       );
@@ -99,7 +103,7 @@ export const publishingRoutes = [
     body: deriveKvInput,
     status: 202,
     handler: ({ ctx, subject, params, body }) =>
-      deriveKvSnapshot(ctx, subject, { cubeId: params.cube_id!, version: params.version! }, body),
+      deriveKvSnapshot(ctx, subject, { cubeId: params.cube_id, version: params.version }, body),
   }),
   route({
     method: "POST",
@@ -111,7 +115,7 @@ export const publishingRoutes = [
     body: reduceRankInput,
     status: 202,
     handler: ({ ctx, subject, params, body }) =>
-      reduceLoraRank(ctx, subject, { cubeId: params.cube_id!, version: params.version! }, body),
+      reduceLoraRank(ctx, subject, { cubeId: params.cube_id, version: params.version }, body),
   }),
   route({
     method: "POST",
@@ -131,7 +135,7 @@ export const publishingRoutes = [
     tag: "publishing",
     scope: "publish",
     status: 202,
-    handler: ({ ctx, subject, params }) => submitVersion(ctx, subject, params.cube_id!, params.version!),
+    handler: ({ ctx, subject, params }) => submitVersion(ctx, subject, params.cube_id, params.version),
   }),
   route({
     method: "GET",
@@ -139,7 +143,8 @@ export const publishingRoutes = [
     summary: "Get a version with its status, manifest and processing runs",
     tag: "publishing",
     scope: "publish",
-    handler: ({ ctx, subject, params }) => getVersion(ctx, subject, params.cube_id!, params.version!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => getVersion(ctx, subject, params.cube_id, params.version),
   }),
   route({
     method: "POST",
@@ -148,7 +153,8 @@ export const publishingRoutes = [
     tag: "publishing",
     scope: "publish",
     body: createListingInput,
-    handler: async ({ ctx, subject, body }) => json(await createListing(ctx, subject, body), 201),
+    status: 201,
+    handler: ({ ctx, subject, body }) => createListing(ctx, subject, body),
   }),
   route({
     method: "POST",
@@ -156,6 +162,7 @@ export const publishingRoutes = [
     summary: "Publish a listing (409 without a ready version)",
     tag: "publishing",
     scope: "publish",
-    handler: ({ ctx, subject, params }) => publishListing(ctx, subject, params.listing_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => publishListing(ctx, subject, params.listing_id),
   }),
 ];

@@ -9,6 +9,7 @@ export const storeRoutes = [
     tag: "store",
     scope: "subscribe",
     query: storeQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => searchListings(ctx, subject, query),
   }),
   route({
@@ -17,7 +18,8 @@ export const storeRoutes = [
     summary: "A listing with its versions, processing summaries, price and terms",
     tag: "store",
     scope: "subscribe",
-    handler: ({ ctx, subject, params }) => getStoreListing(ctx, subject, params.listing_id!),
+    status: 200,
+    handler: ({ ctx, subject, params }) => getStoreListing(ctx, subject, params.listing_id),
   }),
   route({
     method: "POST",
@@ -25,8 +27,9 @@ export const storeRoutes = [
     summary: "Acquire a listing: a free one grants an entitlement (201; 200 when one is already live)",
     tag: "store",
     scope: "subscribe",
+    status: 201,
     handler: async ({ ctx, subject, params }) => {
-      const { entitlement, created } = await acquireListing(ctx, subject, params.listing_id!);
+      const { entitlement, created } = await acquireListing(ctx, subject, params.listing_id);
       return json({ entitlement }, created ? 201 : 200);
     },
   }),

@@ -28,6 +28,7 @@ export const subscriptionRoutes = [
     tag: "subscriptions",
     scope: "subscribe",
     query: pageQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => listSubscriptions(ctx, subject, query),
   }),
   route({
@@ -37,7 +38,7 @@ export const subscriptionRoutes = [
     tag: "subscriptions",
     scope: "subscribe",
     status: 204,
-    handler: ({ ctx, subject, params }) => deleteSubscription(ctx, subject, params.subscription_id!),
+    handler: ({ ctx, subject, params }) => deleteSubscription(ctx, subject, params.subscription_id),
   }),
   route({
     method: "GET",
@@ -46,8 +47,9 @@ export const subscriptionRoutes = [
       "The vault's events as text/event-stream: install.updated, version.published, entitlement.revoked",
     tag: "agents",
     scope: "vault:read",
+    status: 200,
     handler: async ({ ctx, subject, params, request }) => {
-      const vault = await openVaultEvents(ctx, subject, params.vault_id!);
+      const vault = await openVaultEvents(ctx, subject, params.vault_id);
       const last = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("after");
       if (last !== null && !/^\d+$/.test(last)) {
         throw new AppError("invalid_input", "Last-Event-ID must be an event id from this stream");

@@ -33,6 +33,7 @@ export const vaultRoutes = [
     tag: "vaults",
     scope: "subscribe",
     query: pageQuery,
+    status: 200,
     handler: ({ ctx, subject, query }) => listVaults(ctx, subject, query),
   }),
   route({
@@ -42,7 +43,8 @@ export const vaultRoutes = [
     tag: "vaults",
     scope: "subscribe",
     body: updateVaultInput,
-    handler: ({ ctx, subject, params, body }) => updateVault(ctx, subject, params.vault_id!, body),
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => updateVault(ctx, subject, params.vault_id, body),
   }),
   route({
     method: "POST",
@@ -52,7 +54,7 @@ export const vaultRoutes = [
     scope: "subscribe",
     body: installInput,
     status: 201,
-    handler: ({ ctx, subject, params, body }) => installListing(ctx, subject, params.vault_id!, body),
+    handler: ({ ctx, subject, params, body }) => installListing(ctx, subject, params.vault_id, body),
   }),
   route({
     method: "GET",
@@ -61,7 +63,8 @@ export const vaultRoutes = [
     tag: "vaults",
     scope: "subscribe|vault:read",
     query: pageQuery,
-    handler: ({ ctx, subject, params, query }) => listInstalls(ctx, subject, params.vault_id!, query),
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => listInstalls(ctx, subject, params.vault_id, query),
   }),
   route({
     method: "DELETE",
@@ -70,7 +73,7 @@ export const vaultRoutes = [
     tag: "vaults",
     scope: "subscribe",
     status: 204,
-    handler: ({ ctx, subject, params }) => uninstall(ctx, subject, params.vault_id!, params.install_id!),
+    handler: ({ ctx, subject, params }) => uninstall(ctx, subject, params.vault_id, params.install_id),
   }),
   route({
     method: "GET",
@@ -80,11 +83,12 @@ export const vaultRoutes = [
     tag: "agents",
     scope: "vault:read",
     query: payloadQuery,
+    status: 200,
     handler: async ({ ctx, subject, params, query, request }) =>
       blobResponse(
         ctx,
         request,
-        await installedPayload(ctx, subject, params.vault_id!, params.install_id!, query.dtype),
+        await installedPayload(ctx, subject, params.vault_id, params.install_id, query.dtype),
       ),
   }),
 ];
