@@ -11,7 +11,7 @@ afterAll(async () => {
   await bed?.close();
 });
 
-describe("licence terms: calls_per_day", () => {
+describe("license terms: calls_per_day", () => {
   it("answers 429 with Retry-After once an install's daily calls are used up, counting every key", async () => {
     const { listing } = await bed.listedCube(
       "tide-tables",

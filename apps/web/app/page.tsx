@@ -39,7 +39,7 @@ export default function Home() {
         <div className="grid" style={{ marginTop: "3rem" }}>
           <div className="card">
             <h3>Governed</h3>
-            <p className="muted">Visibility, purposes, TTL and licence terms travel with every version.</p>
+            <p className="muted">Visibility, purposes, TTL and license terms travel with every version.</p>
           </div>
           <div className="card">
             <h3>Traceable</h3>

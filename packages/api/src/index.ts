@@ -1,5 +1,3 @@
-export * from "./agents/memories.ts";
-export * from "./agents/search-vault.ts";
 export * from "./audit/record-audit.ts";
 export * from "./audit/verify-audit-chain.ts";
 export * from "./context.ts";
@@ -25,8 +23,10 @@ export * from "./store/acquire-listing.ts";
 export * from "./store/store-listings.ts";
 export * from "./vaults/installs.ts";
 export * from "./vaults/vaults.ts";
-export * from "./vaults/payload.ts";
-export { fingerprintedCopy } from "./vaults/binary-copies.ts";
+export * from "./vaults/memories.ts";
+export * from "./vaults/search-vault.ts";
+export * from "./vaults/installed-copy.ts";
+export { fingerprintedCopy } from "./vaults/fingerprinted-copies.ts";
 export * from "./store/entitlements.ts";
 export * from "./events/fanout.ts";
 export * from "./events/outbox.ts";

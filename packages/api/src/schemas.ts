@@ -2,7 +2,6 @@
  * Every input schema a form in the portal validates with: the same zod objects the services,
  * REST routes and tRPC procedures use. Nothing here touches the database, so pages may import it.
  */
-export * from "./agents/schemas.ts";
 export * from "./audit/schemas.ts";
 export * from "./identity/schemas.ts";
 export * from "./publishing/schemas.ts";

@@ -1,10 +1,10 @@
-import type { cubes, cubeVersions, installs, listings, memories, processingRuns, vaults } from "@memstore/db";
+import type { CubeType } from "@memstore/core";
+import type { CubeRow, InstallRow, ListingRow, MemoryRow, RunRow, VaultRow, VersionRow } from "@memstore/db";
 
 /** Rows → the snake_case shapes of the REST contract. One place, so every transport agrees. */
-type Row<T extends { $inferSelect: unknown }> = T["$inferSelect"];
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function cubeView(c: Row<typeof cubes>) {
+export function cubeView(c: CubeRow) {
   return {
     id: c.id,
     org_id: c.orgId,
@@ -17,7 +17,7 @@ export function cubeView(c: Row<typeof cubes>) {
   };
 }
 
-export function runView(r: Row<typeof processingRuns>) {
+export function runView(r: RunRow) {
   return {
     kind: r.kind,
     status: r.status,
@@ -28,7 +28,7 @@ export function runView(r: Row<typeof processingRuns>) {
   };
 }
 
-export function versionView(v: Row<typeof cubeVersions>, runs: Row<typeof processingRuns>[] = []) {
+export function versionView(v: VersionRow, runs: RunRow[] = []) {
   return {
     id: v.id,
     cube_id: v.cubeId,
@@ -47,7 +47,7 @@ export function versionView(v: Row<typeof cubeVersions>, runs: Row<typeof proces
   };
 }
 
-export function listingView(l: Row<typeof listings>) {
+export function listingView(l: ListingRow) {
   return {
     id: l.id,
     org_id: l.orgId,
@@ -62,7 +62,7 @@ export function listingView(l: Row<typeof listings>) {
   };
 }
 
-export function vaultView(v: Row<typeof vaults>) {
+export function vaultView(v: VaultRow) {
   return {
     id: v.id,
     name: v.name,
@@ -75,8 +75,8 @@ export function vaultView(v: Row<typeof vaults>) {
 }
 
 export function installView(
-  i: Row<typeof installs>,
-  cube: { id: string; slug: string; type: string; publisher: string },
+  i: InstallRow,
+  cube: { id: string; slug: string; type: CubeType; publisher: string },
   version: string,
 ) {
   return {
@@ -92,7 +92,7 @@ export function installView(
   };
 }
 
-export function memoryView(m: Row<typeof memories>) {
+export function memoryView(m: MemoryRow) {
   return {
     id: m.memoryId,
     vault_id: m.vaultId,
@@ -106,6 +106,6 @@ export function memoryView(m: Row<typeof memories>) {
   };
 }
 
-export function memoryVersionView(m: Row<typeof memories>) {
+export function memoryVersionView(m: MemoryRow) {
   return { ...memoryView(m), revision_id: m.id, supersedes: m.supersedes, is_current: m.isCurrent };
 }

@@ -1,4 +1,4 @@
-import { type AppContext, installedPayload, payloadQuery, userSubject } from "@memstore/api";
+import { type AppContext, installedCopy, copyQuery, userSubject } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import { blobResponse } from "../rest/download.ts";
 import { problemFrom } from "../rest/problem.ts";
@@ -19,17 +19,11 @@ export function createPayloadDownload(ctx: AppContext, auth: PortalAuth) {
       const { userId, orgId } = await auth.sessionOf(request.headers.get("cookie"));
       if (!userId) throw new AppError("unauthenticated", "sign in to download an installed payload");
       const subject = await userSubject(ctx, userId, orgId);
-      const { dtype } = payloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+      const { dtype } = copyQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
       return await blobResponse(
         ctx,
         request,
-        await installedPayload(
-          ctx,
-          subject,
-          decodeURIComponent(vaultId),
-          decodeURIComponent(installId),
-          dtype,
-        ),
+        await installedCopy(ctx, subject, decodeURIComponent(vaultId), decodeURIComponent(installId), dtype),
       );
     } catch (error) {
       return problemFrom(error, ctx.log);

@@ -2,7 +2,6 @@ import type { AppContext } from "@memstore/api";
 import { buildOpenApi } from "./openapi.ts";
 import { problem, problemFrom } from "./problem.ts";
 import type { Route } from "./route.ts";
-import { agentRoutes } from "./routes/agents.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
@@ -21,7 +20,6 @@ export const ROUTES: Route[] = [
   ...storeRoutes,
   ...vaultRoutes,
   ...subscriptionRoutes,
-  ...agentRoutes,
 ];
 
 /** REST API v1 as a fetch handler: Request in, Response out; any error a problem+json. */

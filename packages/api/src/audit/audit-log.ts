@@ -1,5 +1,5 @@
 import type { Subject } from "@memstore/core";
-import { auditLog } from "@memstore/db";
+import { auditLog, type AuditLogRow } from "@memstore/db";
 import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
@@ -18,7 +18,7 @@ export type AuditRow = {
   hash: string;
 };
 
-const view = (r: typeof auditLog.$inferSelect): AuditRow => ({
+const view = (r: AuditLogRow): AuditRow => ({
   seq: r.seq,
   created_at: new Date(r.createdAt).toISOString(),
   actor: r.actor,

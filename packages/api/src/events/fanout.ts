@@ -2,9 +2,11 @@ import { AppError, decide, newId, type Subject } from "@memstore/core";
 import {
   type Executor,
   installs,
+  type OutboxEventRow,
   outboxEvents,
   queryRows,
   sql,
+  type SubscriptionRow,
   subscriptions,
   vaults,
   webhookDeliveries,
@@ -17,9 +19,6 @@ import { installListing, upgradeInstall } from "../vaults/installs.ts";
 
 /** How close a listing must be to a subscription's semantic query (cosine similarity) to match. */
 export const SEMANTIC_MATCH = 0.5;
-
-type Event = typeof outboxEvents.$inferSelect;
-type Subscription = typeof subscriptions.$inferSelect;
 
 /**
  * The `fanout` job: delivers one outbox event to everyone it concerns — vault event streams,
@@ -83,7 +82,7 @@ export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"do
  * listings the subscriber may see: public ones, unlisted ones named by id, and its own.
  */
 function matchingSubscriptions(db: Executor, listingId: string) {
-  return queryRows<Subscription>(
+  return queryRows<SubscriptionRow>(
     db,
     sql`select s.id, s.org_id as "orgId", s.filter, s.webhook_url as "webhookUrl", s.secret, s.sse,
           s.auto_install_vault_id as "autoInstallVaultId", s.auto_install_policy as "autoInstallPolicy"
@@ -104,13 +103,13 @@ function matchingSubscriptions(db: Executor, listingId: string) {
 }
 
 /** An SSE subscription shows in its auto-install vault's stream, or else in all its org's vaults. */
-async function sseVaults(db: Executor, sub: Subscription): Promise<string[]> {
+async function sseVaults(db: Executor, sub: SubscriptionRow): Promise<string[]> {
   if (sub.autoInstallVaultId) return [sub.autoInstallVaultId];
   const rows = await db.select({ id: vaults.id }).from(vaults).where(eq(vaults.orgId, sub.orgId));
   return rows.map((r) => r.id);
 }
 
-async function appendToVaultStreams(db: Executor, event: Event, vaultIds: string[]) {
+async function appendToVaultStreams(db: Executor, event: OutboxEventRow, vaultIds: string[]) {
   if (vaultIds.length === 0) return;
   await db.execute(sql`
     insert into vault_events (vault_id, event_id, type, data, created_at)
@@ -119,7 +118,11 @@ async function appendToVaultStreams(db: Executor, event: Event, vaultIds: string
     on conflict (vault_id, event_id) do nothing`);
 }
 
-async function recordDeliveries(db: Executor, event: Event, subs: Subscription[]): Promise<string[]> {
+async function recordDeliveries(
+  db: Executor,
+  event: OutboxEventRow,
+  subs: SubscriptionRow[],
+): Promise<string[]> {
   if (subs.length === 0) return [];
   await db
     .insert(webhookDeliveries)
@@ -142,7 +145,7 @@ async function recordDeliveries(db: Executor, event: Event, subs: Subscription[]
  * scopes and vault only). A free listing is acquired on the way; a paid one without an entitlement,
  * or a version the policy or the vault's dimension refuses, is skipped and logged.
  */
-async function autoInstall(ctx: AppContext, sub: Subscription, event: Event) {
+async function autoInstall(ctx: AppContext, sub: SubscriptionRow, event: OutboxEventRow) {
   const subject: Subject = {
     kind: "subscription",
     subscriptionId: sub.id,

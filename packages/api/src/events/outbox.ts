@@ -2,6 +2,7 @@ import { newId } from "@memstore/core";
 import {
   cubes,
   cubeVersions,
+  type EventType,
   type Executor,
   listings,
   organizations,
@@ -12,7 +13,7 @@ import {
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 
-export type EventType = (typeof outboxEvents.$inferInsert)["type"];
+export type { EventType };
 
 export type NewEvent = {
   type: EventType;

@@ -1,6 +1,6 @@
 import { AppError, CUBE_TYPES, newId, notFound, type Subject, versionPolicySchema } from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
-import { subscriptions } from "@memstore/db";
+import { type SubscriptionRow, subscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -43,9 +43,7 @@ export const createSubscriptionInput = z
     path: ["delivery"],
   });
 
-type Row = typeof subscriptions.$inferSelect;
-
-function subscriptionView(row: Row) {
+function subscriptionView(row: SubscriptionRow) {
   return {
     id: row.id,
     filter: row.filter,

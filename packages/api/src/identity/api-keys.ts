@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, newId, notFound, type Scope, type Subject } from "@memstore/core";
-import { apiKeys, type Executor, vaults } from "@memstore/db";
+import { type ApiKeyRow, apiKeys, type Executor, vaults } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -118,7 +118,7 @@ export async function listApiKeys(
   return toPage(rows.map(apiKeyView), page);
 }
 
-function apiKeyView(r: typeof apiKeys.$inferSelect): ApiKeyView {
+function apiKeyView(r: ApiKeyRow): ApiKeyView {
   return {
     id: r.id,
     name: r.name,

@@ -1,4 +1,4 @@
-import { type Executor, entitlements } from "@memstore/db";
+import { type EntitlementRow, entitlements, type Executor } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 
 /** The organisation's newest unrevoked entitlement to a listing (the policy judges its dates). */
@@ -18,7 +18,7 @@ export async function latestEntitlement(db: Executor, orgId: string, listingId: 
   return row ?? null;
 }
 
-export function entitlementView(e: typeof entitlements.$inferSelect) {
+export function entitlementView(e: EntitlementRow) {
   return {
     id: e.id,
     listing_id: e.listingId,

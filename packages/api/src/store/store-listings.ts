@@ -1,12 +1,16 @@
 import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
 import {
+  type CubeRow,
   cubes,
   cubeVersions,
   installs,
+  type ListingRow,
   listings,
+  type OrganizationRow,
   organizations,
   type processingRuns,
   queryRows,
+  type RunRow,
   sql,
 } from "@memstore/db";
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
@@ -168,9 +172,9 @@ function checksOf(
 
 function card(
   r: {
-    listing: typeof listings.$inferSelect;
-    cube: typeof cubes.$inferSelect;
-    org: typeof organizations.$inferSelect;
+    listing: ListingRow;
+    cube: CubeRow;
+    org: OrganizationRow;
   },
   latest: { version: string; size: number | null; checks: ReturnType<typeof checksOf> } | null,
   installCount: number,
@@ -244,11 +248,9 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
   return listing;
 }
 
-export function assertPublished(listing: typeof listings.$inferSelect) {
+export function assertPublished(listing: ListingRow) {
   if (listing.status !== "published") throw new AppError("conflict", `the listing is ${listing.status}`);
 }
-
-type RunRow = typeof processingRuns.$inferSelect;
 
 /** What the store shows of a version's desensitisation: what was found, what was done, what is left. */
 function desensitisationSummary(run: RunRow | undefined) {

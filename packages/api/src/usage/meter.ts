@@ -4,7 +4,7 @@ import type { SQL } from "drizzle-orm";
 
 /**
  * The statement that counts calls (and bytes) per organisation, day (UTC), install and key: what
- * licences and charts read. `rows` is a query giving (install_id, calls, bytes); an empty
+ * listings' terms and charts read. `rows` is a query giving (install_id, calls, bytes); an empty
  * install_id is a call about no install (e.g. a memory write). A fragment, so a service can count
  * a call in the statement it already runs.
  */

@@ -11,7 +11,7 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
 export type QuotaExceeded = { listing_id: string; slug: string; limit: number };
 
 /**
- * The licence's `calls_per_day`, as a subquery: the first install matching `installs` (a condition
+ * The listing terms' `calls_per_day`, as a subquery: the first install matching `installs` (a condition
  * on `i`) that has already been called that many times today (UTC) across all of the org's keys,
  * as JSON, or null. A subquery, so a caller can read it in the statement it already runs.
  */
@@ -27,11 +27,11 @@ export function quotaExceededSql(installs: SQL, now: Date): SQL {
       order by l.id limit 1)`;
 }
 
-/** 429 with when to retry: today's calls under a licence are used up. */
+/** 429 with when to retry: today's calls under a listing's terms are used up. */
 export function quotaError(exceeded: QuotaExceeded, now: Date): AppError {
   return new AppError(
     "rate_limited",
-    `the licence of '${exceeded.slug}' allows ${exceeded.limit} calls per day; today's are used up`,
+    `the terms of '${exceeded.slug}' allow ${exceeded.limit} calls per day; today's are used up`,
     { listing_id: exceeded.listing_id, limit: exceeded.limit, retry_after: secondsUntilUtcMidnight(now) },
   );
 }

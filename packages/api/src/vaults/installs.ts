@@ -1,5 +1,15 @@
 import { AppError, newId, notFound, resolveVersionPolicy, type Subject } from "@memstore/core";
-import { cubes, cubeVersions, type Executor, installs, organizations } from "@memstore/db";
+import {
+  type CubeRow,
+  cubes,
+  cubeVersions,
+  type Executor,
+  type InstallRow,
+  installs,
+  type OrganizationRow,
+  organizations,
+  type VersionRow,
+} from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -165,7 +175,7 @@ export async function upgradeInstall(
  * Queues the organisation's fingerprinted copy of a binary version, so its download is ready when
  * asked for (the download writes it itself if the job has not run yet: a queue outage delays nothing).
  */
-async function prepareCopy(ctx: AppContext, version: typeof cubeVersions.$inferSelect, orgId: string) {
+async function prepareCopy(ctx: AppContext, version: VersionRow, orgId: string) {
   if (version.manifest.type === "plaintext") return;
   try {
     await ctx.jobs.enqueue("fingerprint", { versionId: version.id, orgId });
@@ -178,7 +188,7 @@ async function prepareCopy(ctx: AppContext, version: typeof cubeVersions.$inferS
 function writeInstallUpdated(
   tx: Executor,
   subject: Subject,
-  install: typeof installs.$inferSelect,
+  install: InstallRow,
   data: Record<string, unknown>,
 ) {
   return writeEvent(tx, {
@@ -191,7 +201,7 @@ function writeInstallUpdated(
   });
 }
 
-function cubeRef(cube: typeof cubes.$inferSelect, publisher: typeof organizations.$inferSelect) {
+function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
   return { id: cube.id, slug: cube.slug, type: cube.type, publisher: publisher.slug };
 }
 

@@ -1,17 +1,18 @@
 import { z } from "zod";
-import {
-  listMemories,
-  archiveMemory,
-  createMemory,
-  memoryHistory,
-  updateMemory,
-} from "../agents/memories.ts";
-import { createMemoryInput, listMemoriesQuery, searchInput, updateMemoryInput } from "../agents/schemas.ts";
-import { searchVault } from "../agents/search-vault.ts";
+import { archiveMemory, createMemory, listMemories, memoryHistory, updateMemory } from "./memories.ts";
+import { searchVault } from "./search-vault.ts";
 import { pageQuery } from "../pagination.ts";
 import { orgProcedure, router } from "../trpc/init.ts";
 import { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
-import { createVaultInput, installInput, updateVaultInput } from "./schemas.ts";
+import {
+  createMemoryInput,
+  createVaultInput,
+  installInput,
+  listMemoriesQuery,
+  searchInput,
+  updateMemoryInput,
+  updateVaultInput,
+} from "./schemas.ts";
 import { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 
 const vaultRef = z.object({ vault_id: z.string().min(1) });

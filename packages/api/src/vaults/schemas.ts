@@ -1,4 +1,4 @@
-import { versionPolicySchema } from "@memstore/core";
+import { COPY_VARIANTS, CUBE_TYPES, versionPolicySchema } from "@memstore/core";
 import { piiPolicySchema } from "@memstore/privacy/schemas";
 import { z } from "zod";
 
@@ -29,14 +29,51 @@ export const installInput = z
   })
   .strict();
 
-/**
- * The other forms an installed copy can be downloaded in, as `convert` offers them for each type: a
- * pack's weights in f16 or bf16, a snapshot quantised to int8 (plaintext has no payload to download).
- */
-export const COPY_VARIANTS = { parametric: ["f16", "bf16"], activation: ["int8"] } as const;
-export type CopyVariant = (typeof COPY_VARIANTS)[keyof typeof COPY_VARIANTS][number];
+/** `GET …/installs/{install_id}/payload?dtype=`: the copy in another dtype its type offers (see @memstore/core). */
+export const copyQuery = z.object({ dtype: z.enum(COPY_VARIANTS).optional() });
 
-/** `GET …/installs/{install_id}/payload?dtype=`: another form of the copy. */
-export const payloadQuery = z.object({
-  dtype: z.enum([...COPY_VARIANTS.parametric, ...COPY_VARIANTS.activation]).optional(),
+/** What agents send about a vault's memory: search, and their own memories. */
+const text = z.string().trim().min(1).max(100_000);
+
+const tags = z.array(z.string().trim().min(1).max(64)).max(64);
+
+const metadata = z.record(z.string(), z.unknown());
+
+export const createMemoryInput = z
+  .object({
+    text,
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    ttl_days: z.number().int().positive().max(36_500).optional(),
+  })
+  .strict();
+
+export const updateMemoryInput = z
+  .object({
+    text: text.optional(),
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    ttl_days: z.number().int().positive().max(36_500).optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "send at least one of text, tags, metadata, ttl_days");
+
+export const listMemoriesQuery = z.object({
+  state: z.enum(["activated", "archived", "expired"]).optional(),
 });
+
+export const searchInput = z
+  .object({
+    query: z.string().trim().min(1).max(2000),
+    top_k: z.number().int().min(1).max(100).default(10),
+    filter: z
+      .object({
+        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
+        tags: z.array(z.string().min(1)).min(1).optional(),
+        cube_ids: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    mode: z.enum(["hybrid", "vector", "keyword"]).default("hybrid"),
+  })
+  .strict();

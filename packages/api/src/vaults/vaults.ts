@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { type Executor, vaults } from "@memstore/db";
+import { type Executor, type VaultRow, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -119,7 +119,7 @@ export async function loadOwnVault(db: Executor, subject: Subject, vaultId: stri
  */
 export async function claimVaultDimension(
   db: Executor,
-  vault: typeof vaults.$inferSelect,
+  vault: VaultRow,
   dimension: number,
   what: string,
 ): Promise<void> {

@@ -254,7 +254,7 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
         <Field label="Agent calls per day" error={e("manifest.governance.license.calls_per_day")}>
           {(a) => <input {...a} name="calls_per_day" inputMode="numeric" />}
         </Field>
-        <Field label="Licence validity (days)" error={e("manifest.governance.license.valid_days")}>
+        <Field label="License validity (days)" error={e("manifest.governance.license.valid_days")}>
           {(a) => <input {...a} name="valid_days" inputMode="numeric" />}
         </Field>
         <label className="row">

@@ -1,5 +1,6 @@
 "use client";
-import { COPY_VARIANTS, createMemoryInput } from "@memstore/api/schemas";
+import { createMemoryInput } from "@memstore/api/schemas";
+import { CUBE_TYPE_DEFINITIONS, type CubeType } from "@memstore/core";
 import { ENTITY_TYPES } from "@memstore/privacy/entities";
 import { DEFAULT_PII_POLICY } from "@memstore/privacy/policy";
 import { OPERATOR_NAMES, type OperatorName, type PiiPolicyInput } from "@memstore/privacy/schemas";
@@ -108,7 +109,7 @@ function Installs({ vaultId }: { vaultId: string }) {
                   type="button"
                   onClick={() => upgrade.mutate({ vault_id: vaultId, install_id: i.id })}
                 >
-                  Update
+                  Upgrade
                 </button>
                 <button
                   className="btn small"
@@ -147,11 +148,10 @@ function PayloadLinks({
   install,
 }: {
   vaultId: string;
-  install: { id: string; cube: { slug: string; type: string } };
+  install: { id: string; cube: { slug: string; type: CubeType } };
 }) {
-  const variants: readonly string[] | undefined =
-    COPY_VARIANTS[install.cube.type as keyof typeof COPY_VARIANTS];
-  if (!variants) return <span className="muted small">searched, not downloaded</span>;
+  const variants = CUBE_TYPE_DEFINITIONS[install.cube.type].variants;
+  if (install.cube.type === "plaintext") return <span className="muted small">searched, not downloaded</span>;
   const href = (dtype?: string) =>
     `/api/portal/vaults/${vaultId}/installs/${install.id}/payload${dtype ? `?dtype=${dtype}` : ""}`;
   return (

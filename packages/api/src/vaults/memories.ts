@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { type Executor, memories, type Tx, type vaults } from "@memstore/db";
+import { type Executor, memories, type Tx, type VaultRow, type vaults } from "@memstore/db";
 import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
@@ -9,18 +9,14 @@ import { desensitiserFor } from "../desensitiser.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { meter } from "../usage/meter.ts";
-import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
+import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 import { memoryVersionView, memoryView } from "../views.ts";
 import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
 
 /** What a memory's text is stored as: desensitised when its vault says so. */
-async function textToStore(
-  ctx: AppContext,
-  vault: typeof vaults.$inferSelect,
-  text: string,
-): Promise<string> {
+async function textToStore(ctx: AppContext, vault: VaultRow, text: string): Promise<string> {
   if (!vault.desensitiseOnWrite) return text;
   const policy = resolvePolicy(piiPolicySchema.parse(vault.piiPolicy));
   const [clean] = await desensitiserFor(ctx, vault.orgId, policy).applyAll([{ text, where: "memory" }]);

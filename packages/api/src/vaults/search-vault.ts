@@ -115,7 +115,7 @@ function markingFor(ctx: AppContext, orgId: string): Marking {
 
 /**
  * The caller's vault with its live installs, and the call counted against them, in one statement.
- * Another organisation's vault is a 404; a licence whose calls for today are used up refuses the
+ * Another organisation's vault is a 404; a listing whose terms' calls for today are used up refuses the
  * search (429) and the call is not counted, nor is one refused for its dimension.
  */
 async function admitSearch(db: Executor, subject: Subject, vaultId: string, dimension: number) {

@@ -1,22 +1,22 @@
-import { AppError, notFound, type Subject } from "@memstore/core";
+import { AppError, type CopyVariant, CUBE_TYPE_DEFINITIONS, notFound, type Subject } from "@memstore/core";
 import { cubeVersions, installs } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
-import { fingerprintedCopy } from "./binary-copies.ts";
+import { fingerprintedCopy } from "./fingerprinted-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
-import { COPY_VARIANTS, type CopyVariant, payloadQuery } from "./schemas.ts";
+import { copyQuery } from "./schemas.ts";
 
-export { payloadQuery };
+export { copyQuery };
 
 /**
  * The installed binary payload an agent downloads: its organisation's fingerprinted copy (written
  * now if the fingerprint job has not yet), while the entitlement holds; `variant` asks for it in
- * another dtype (see COPY_VARIANTS). Returns what the route needs to stream it: the blob, its size,
+ * another dtype its type offers. Returns what the route needs to stream it: the blob, its size,
  * type and a file name.
  */
-export async function installedPayload(
+export async function installedCopy(
   ctx: AppContext,
   subject: Subject,
   vaultId: string,
@@ -40,7 +40,7 @@ export async function installedPayload(
       "a plaintext cube has no binary payload: its memory is served by POST /api/v1/vaults/{vault_id}/search",
     );
   }
-  const offered: readonly string[] = COPY_VARIANTS[type as keyof typeof COPY_VARIANTS];
+  const offered: readonly CopyVariant[] = CUBE_TYPE_DEFINITIONS[type].variants;
   if (variant && !offered.includes(variant)) {
     throw new AppError(
       "invalid_input",
@@ -49,7 +49,7 @@ export async function installedPayload(
     );
   }
   const copy = await fingerprintedCopy(ctx, version!, subject.orgId, variant);
-  const manifest = version!.manifest as { cube?: string; version?: string };
+  const manifest = version!.manifest;
   const extension = `${variant ? `${variant}.` : ""}${type === "activation" ? "safetensors" : "tar"}`;
   return {
     digest: copy.digest,
