@@ -8,7 +8,6 @@ import {
   listings,
   type OrganizationRow,
   organizations,
-  type processingRuns,
   queryRows,
   type RunRow,
   sql,

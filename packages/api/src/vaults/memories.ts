@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
-import { type Executor, memories, type Tx, type VaultRow, type vaults } from "@memstore/db";
+import { type Executor, memories, type Tx, type VaultRow } from "@memstore/db";
 import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
