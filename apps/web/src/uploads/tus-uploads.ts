@@ -139,13 +139,13 @@ export function createTusUploads(
         const location = response.headers.get("location");
         const uploadId = location?.split("/").pop();
         if (!uploadId || !response.ok) return response;
-        const { cube } = await loadOwnVersionById(ctx.db, subject, creation[1]!);
+        const { cube } = await loadOwnVersionById(ctx.db, subject, "cube.write", creation[1]!);
         await refuseEarlyPickle(cube.type, uploadId);
         return await finishIfComplete(subject, creation[1]!, uploadId, response);
       }
       const [, versionId, uploadId] = upload!;
       if (!uploadId!.startsWith(`${versionId}-`)) notFound("upload");
-      const { cube } = await loadOwnVersionById(ctx.db, subject, versionId!);
+      const { cube } = await loadOwnVersionById(ctx.db, subject, "cube.write", versionId!);
       const response = await tus.handleWeb(request);
       if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
       if (request.method === "PATCH") await refuseEarlyPickle(cube.type, uploadId!);

@@ -2,7 +2,7 @@ import type { Subject } from "@memstore/core";
 import { auditLog, type AuditLogRow } from "@memstore/db";
 import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
+import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
@@ -43,7 +43,7 @@ function where(orgId: string, f: AuditFilter): SQL {
 
 /** The organisation's audit rows, newest first, filtered; one page. */
 export async function listAuditLog(ctx: AppContext, subject: Subject, filter: AuditFilter, page: PageQuery) {
-  authorize(subject, "audit.read", { orgId: subject.orgId });
+  authorize(subject, "audit.read");
   const rows = await ctx.db
     .select()
     .from(auditLog)
@@ -51,7 +51,7 @@ export async function listAuditLog(ctx: AppContext, subject: Subject, filter: Au
     .orderBy(desc(auditLog.seq))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(view), page);
+  return toPage(authorizedRows(subject, "audit.read", rows, orgOf).map(view), page);
 }
 
 /** Every matching row, oldest first, read in batches so an export of any size keeps memory flat. */
@@ -60,7 +60,7 @@ export async function* auditRows(
   subject: Subject,
   filter: AuditFilter,
 ): AsyncGenerator<AuditRow> {
-  authorize(subject, "audit.read", { orgId: subject.orgId });
+  authorize(subject, "audit.read");
   let after = 0;
   for (;;) {
     const rows = await ctx.db
@@ -69,7 +69,7 @@ export async function* auditRows(
       .where(and(where(subject.orgId, filter), gt(auditLog.seq, after)))
       .orderBy(asc(auditLog.seq))
       .limit(500);
-    for (const r of rows) yield view(r);
+    for (const r of authorizedRows(subject, "audit.read", rows, orgOf)) yield view(r);
     if (rows.length < 500) return;
     after = rows.at(-1)!.seq;
   }
@@ -77,7 +77,7 @@ export async function* auditRows(
 
 /** Recomputes the hash chain: the screen's "verified" indicator. */
 export async function checkAuditChain(ctx: AppContext, subject: Subject) {
-  authorize(subject, "audit.read", { orgId: subject.orgId });
+  authorize(subject, "audit.read");
   return verifyAuditChain(ctx.db, subject.orgId);
 }
 

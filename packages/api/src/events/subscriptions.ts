@@ -1,11 +1,11 @@
-import { AppError, CUBE_TYPES, newId, notFound, type Subject, versionPolicySchema } from "@memstore/core";
+import { AppError, CUBE_TYPES, newId, type Subject, versionPolicySchema } from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
 import { type SubscriptionRow, subscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
@@ -65,7 +65,7 @@ export async function createSubscription(
   subject: Subject,
   input: z.infer<typeof createSubscriptionInput>,
 ) {
-  authorize(subject, "subscription.write", { orgId: subject.orgId });
+  authorize(subject, "subscription.write");
   const webhookUrl = input.delivery.webhook_url;
   const privateTarget =
     webhookUrl && !ctx.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && privateTargetReason(webhookUrl);
@@ -77,9 +77,8 @@ export async function createSubscription(
   }
   if (input.filter.listing_id) await loadVisibleListing(ctx, subject, input.filter.listing_id);
   if (input.auto_install) {
-    const vault = await loadOwnVault(ctx.db, subject, input.auto_install.vault_id);
     // Installing later on the subscription's own needs the right to install now.
-    authorize(subject, "vault.write", { orgId: subject.orgId, vaultId: vault.id });
+    await loadOwnVault(ctx.db, subject, "vault.write", input.auto_install.vault_id);
   }
   const [queryVector] = input.filter.query ? await ctx.embedder.embed([input.filter.query]) : [];
   const secret = newWebhookSecret();
@@ -113,7 +112,7 @@ export async function createSubscription(
 }
 
 export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
-  authorize(subject, "vault.read", { orgId: subject.orgId });
+  authorize(subject, "vault.read");
   const rows = await ctx.db
     .select()
     .from(subscriptions)
@@ -121,24 +120,31 @@ export async function listSubscriptions(ctx: AppContext, subject: Subject, page:
     .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(subscriptionView), page);
+  return toPage(authorizedRows(subject, "vault.read", rows, orgOf).map(subscriptionView), page);
 }
 
 export async function deleteSubscription(ctx: AppContext, subject: Subject, subscriptionId: string) {
-  authorize(subject, "subscription.write", { orgId: subject.orgId });
+  authorize(subject, "subscription.write");
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(subscriptions)
-      .set({ deletedAt: new Date() })
-      .where(
-        and(
-          eq(subscriptions.id, subscriptionId),
-          eq(subscriptions.orgId, subject.orgId),
-          isNull(subscriptions.deletedAt),
-        ),
-      )
-      .returning({ id: subscriptions.id });
-    if (!row) notFound("subscription");
+    // Judged after the update, inside its transaction: a refusal rolls it back.
+    await loadAuthorized(
+      subject,
+      "subscription.write",
+      "subscription",
+      () =>
+        tx
+          .update(subscriptions)
+          .set({ deletedAt: new Date() })
+          .where(
+            and(
+              eq(subscriptions.id, subscriptionId),
+              eq(subscriptions.orgId, subject.orgId),
+              isNull(subscriptions.deletedAt),
+            ),
+          )
+          .returning({ orgId: subscriptions.orgId }),
+      orgOf,
+    );
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),

@@ -9,8 +9,8 @@ export type VaultEvent = { seq: number; id: string; type: string; created_at: st
 
 /** Checks that the caller may follow a vault's event stream; 404 for another tenant's vault. */
 export async function openVaultEvents(ctx: AppContext, subject: Subject, vaultId: string) {
-  authorize(subject, "vault.events", { orgId: subject.orgId, vaultId });
-  return loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "vault.events");
+  return loadOwnVault(ctx.db, subject, "vault.events", vaultId);
 }
 
 /** The vault's events after `afterSeq` (the stream's Last-Event-ID), oldest first. */

@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { AppError, newId, notFound, type Scope, type Subject } from "@memstore/core";
+import { AppError, newId, type Scope, type Subject } from "@memstore/core";
 import { type ApiKeyRow, apiKeys, type Executor, vaults } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
-import { actorOf, authorize } from "./authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "./authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
 
 export { createApiKeyInput };
@@ -70,17 +70,25 @@ export async function createApiKey(
   subject: Subject,
   input: z.infer<typeof createApiKeyInput>,
 ): Promise<{ id: string; key: string }> {
-  authorize(subject, "key.manage", { orgId: subject.orgId });
+  authorize(subject, "key.manage");
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
   if (expiresAt && expiresAt <= new Date())
     throw new AppError("invalid_input", "expires_at must be in the future");
   return ctx.db.transaction(async (tx) => {
+    // A key bound to a vault: the vault must be one the caller may manage keys for.
     if (input.vault_id) {
-      const [vault] = await tx
-        .select({ id: vaults.id })
-        .from(vaults)
-        .where(and(eq(vaults.id, input.vault_id), eq(vaults.orgId, subject.orgId)));
-      if (!vault) notFound("vault");
+      const vaultId = input.vault_id;
+      await loadAuthorized(
+        subject,
+        "key.manage",
+        "vault",
+        () =>
+          tx
+            .select({ orgId: vaults.orgId, id: vaults.id })
+            .from(vaults)
+            .where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId))),
+        (v) => ({ orgId: v.orgId, vaultId: v.id }),
+      );
     }
     const created = await insertApiKey(tx, {
       orgId: subject.orgId,
@@ -107,7 +115,7 @@ export async function listApiKeys(
   subject: Subject,
   page: PageQuery,
 ): Promise<Page<ApiKeyView>> {
-  authorize(subject, "key.manage", { orgId: subject.orgId });
+  authorize(subject, "key.manage");
   const rows = await ctx.db
     .select()
     .from(apiKeys)
@@ -115,7 +123,7 @@ export async function listApiKeys(
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(apiKeyView), page);
+  return toPage(authorizedRows(subject, "key.manage", rows, orgOf).map(apiKeyView), page);
 }
 
 function apiKeyView(r: ApiKeyRow): ApiKeyView {
@@ -133,21 +141,23 @@ function apiKeyView(r: ApiKeyRow): ApiKeyView {
 }
 
 export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: string): Promise<void> {
-  authorize(subject, "key.manage", { orgId: subject.orgId });
+  authorize(subject, "key.manage");
   await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    if (!row) {
-      const [existing] = await tx
-        .select({ id: apiKeys.id })
-        .from(apiKeys)
-        .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId)));
-      if (!existing) notFound("API key");
-      return;
-    }
+    const key = await loadAuthorized(
+      subject,
+      "key.manage",
+      "API key",
+      () =>
+        tx
+          .select()
+          .from(apiKeys)
+          .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId)))
+          .for("update"),
+      orgOf,
+    );
+    // Revoking twice is a no-op, audited once.
+    if (key.revokedAt) return;
+    await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, key.id));
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),

@@ -1,29 +1,39 @@
-import { AppError, notFound, type Role, type Subject } from "@memstore/core";
+import { AppError, type Subject } from "@memstore/core";
 import { type Executor, memberships, users } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "./authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "./authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
 
 export async function listMembers(ctx: AppContext, subject: Subject, page: PageQuery) {
-  authorize(subject, "member.read", { orgId: subject.orgId });
+  authorize(subject, "member.read");
   const rows = await ctx.db
-    .select({ user_id: users.id, email: users.email, name: users.name, role: memberships.role })
+    .select({
+      orgId: memberships.orgId,
+      user_id: users.id,
+      email: users.email,
+      name: users.name,
+      role: memberships.role,
+    })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.orgId, subject.orgId))
     .orderBy(asc(memberships.createdAt), asc(users.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows as Array<Omit<(typeof rows)[number], "role"> & { role: Role }>, page);
+  const members = authorizedRows(subject, "member.read", rows, orgOf);
+  return toPage(
+    members.map(({ orgId: _, ...member }) => member),
+    page,
+  );
 }
 
 /** Adds an existing account to the organisation with a role; owners and admins only. */
 export async function addMember(ctx: AppContext, subject: Subject, input: z.infer<typeof addMemberInput>) {
-  authorize(subject, "member.manage", { orgId: subject.orgId });
+  authorize(subject, "member.manage");
   if (input.role === "owner" && !(subject.kind === "user" && subject.role === "owner")) {
     throw new AppError("forbidden", "only an owner can add another owner");
   }
@@ -57,7 +67,7 @@ export async function changeMemberRole(
   subject: Subject,
   input: z.infer<typeof changeMemberRoleInput>,
 ) {
-  authorize(subject, "member.manage", { orgId: subject.orgId });
+  authorize(subject, "member.manage");
   return ctx.db.transaction(async (tx) => {
     const member = await lockMember(tx, subject, input.user_id);
     if ((member.role === "owner" || input.role === "owner") && !isOwner(subject)) {
@@ -82,7 +92,7 @@ export async function changeMemberRole(
 
 /** Removes a member from the organisation (their account stays); never the last owner. */
 export async function removeMember(ctx: AppContext, subject: Subject, userId: string) {
-  authorize(subject, "member.manage", { orgId: subject.orgId });
+  authorize(subject, "member.manage");
   await ctx.db.transaction(async (tx) => {
     const member = await lockMember(tx, subject, userId);
     if (member.role === "owner") {
@@ -107,14 +117,26 @@ const isOwner = (subject: Subject) => subject.kind === "user" && subject.role ==
 
 /** The membership, locked for the change (two owners demoting each other cannot both succeed). */
 async function lockMember(tx: Executor, subject: Subject, userId: string) {
-  const [member] = await tx
-    .select({ user_id: users.id, email: users.email, name: users.name, role: memberships.role })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, userId)))
-    .for("update", { of: memberships });
-  if (!member) notFound("member");
-  return member as typeof member & { role: Role };
+  const { orgId: _, ...member } = await loadAuthorized(
+    subject,
+    "member.manage",
+    "member",
+    () =>
+      tx
+        .select({
+          orgId: memberships.orgId,
+          user_id: users.id,
+          email: users.email,
+          name: users.name,
+          role: memberships.role,
+        })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, userId)))
+        .for("update", { of: memberships }),
+    orgOf,
+  );
+  return member;
 }
 
 /** Refuses to take away the organisation's last owner; the owners' rows stay locked until commit. */

@@ -63,7 +63,7 @@ export async function registerBaseModel(
   subject: Subject,
   input: z.infer<typeof registerBaseModelInput>,
 ) {
-  authorize(subject, "model.register", { orgId: subject.orgId });
+  authorize(subject, "model.register");
   return insertBaseModel(ctx, input, { orgId: subject.orgId, actor: actorOf(subject) });
 }
 
@@ -221,7 +221,7 @@ export async function getBaseModel(ctx: AppContext, subject: Subject, id: string
 
 /** A model whose files the subject's organisation may attach: an admin of the organisation that registered it. */
 async function loadModelToAmend(db: Executor, subject: Subject, id: string) {
-  authorize(subject, "model.register", { orgId: subject.orgId });
+  authorize(subject, "model.register");
   const model = await loadBaseModel(db, id);
   if (model.registeredByOrgId !== subject.orgId) {
     throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);

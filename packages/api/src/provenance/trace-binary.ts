@@ -13,7 +13,7 @@ import {
 } from "@memstore/formats";
 import { binaryFingerprintKey, orthogonalMatrix, PatternCorrelation, rotateB } from "@memstore/watermark";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
+import { authorize, authorizedRows } from "../identity/authorize.ts";
 import { adapterConfigOf, findArtifact } from "../artifacts.ts";
 import { deleteUnlessShared, headerOfBlob, readBlobRange } from "../blobs.ts";
 import type { TraceMatch, TraceResult } from "./trace.ts";
@@ -28,7 +28,14 @@ import type { TraceMatch, TraceResult } from "./trace.ts";
  */
 export const MIN_Z = 8;
 
-type Candidate = { org_id: string; install_id: string; cube_id: string; version_id: string; version: string };
+type Candidate = {
+  publisher_org_id: string;
+  org_id: string;
+  install_id: string;
+  cube_id: string;
+  version_id: string;
+  version: string;
+};
 
 export async function traceBinary(
   ctx: AppContext,
@@ -36,7 +43,7 @@ export async function traceBinary(
   body: Readable | AsyncIterable<Uint8Array>,
   kind: "safetensors" | "tar",
 ): Promise<TraceResult> {
-  authorize(subject, "cube.trace", { orgId: subject.orgId });
+  authorize(subject, "cube.trace");
   const upload = await ctx.blobs.put(body, { maxBytes: ctx.config.MAX_PAYLOAD_BYTES });
   let weights = upload.digest;
   try {
@@ -49,14 +56,16 @@ export async function traceBinary(
       weights = pack.weights.digest;
     }
     const leak = await headerOfBlob(ctx, weights);
-    const candidates = await queryRows<Candidate>(
+    const rows = await queryRows<Candidate>(
       ctx.db,
-      sql`select distinct on (i.org_id, v.id) i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version
+      sql`select distinct on (i.org_id, v.id) c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version
         from installs i
         join cubes c on c.id = i.cube_id and c.org_id = ${subject.orgId} and c.type <> 'plaintext'
         join cube_versions v on v.cube_id = i.cube_id and v.status = 'ready'
         order by i.org_id, v.id, i.created_at desc`,
     );
+    // The copies of the caller's own cubes: whoever installed them is named, nobody else's cubes are.
+    const candidates = authorizedRows(subject, "cube.trace", rows, (c) => ({ orgId: c.publisher_org_id }));
     const matches: TraceMatch[] = [];
     let compared = 0;
     for (const [versionId, orgs] of groupBy(candidates, (c) => c.version_id)) {

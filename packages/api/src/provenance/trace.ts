@@ -12,7 +12,7 @@ import {
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { recordAudit } from "../audit/record-audit.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows } from "../identity/authorize.ts";
 import { publisherKeys } from "../secrets.ts";
 
 /** The largest text a trace reads (a leaked page or file, not a corpus). */
@@ -59,9 +59,10 @@ const CANARY_FALSE_MATCH = 0.01;
  * retyped copy, matched against every install's canaries.
  */
 export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infer<typeof traceInput>) {
-  authorize(subject, "cube.trace", { orgId: subject.orgId });
+  authorize(subject, "cube.trace");
   const reading = readFingerprints(input.text);
-  const copies = await queryRows<{
+  const candidates = await queryRows<{
+    publisher_org_id: string;
     org_id: string;
     install_id: string;
     cube_id: string;
@@ -71,7 +72,7 @@ export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infe
     canaries: boolean;
   }>(
     ctx.db,
-    sql`select i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version,
+    sql`select c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version,
         v.id = i.version_id as installed, l.canaries
       from installs i
       join listings l on l.id = i.listing_id
@@ -79,6 +80,8 @@ export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infe
       join cube_versions v on v.cube_id = i.cube_id and v.status = 'ready'
       order by i.created_at, v.ready_at`,
   );
+  // The copies of the caller's own cubes: whoever installed them is named, nobody else's cubes are.
+  const copies = authorizedRows(subject, "cube.trace", candidates, (c) => ({ orgId: c.publisher_org_id }));
   const matches: TraceMatch[] = [];
   const found = new Map(reading.codes.map((c) => [c.code, c]));
   const codeOf = new Map<string, number>();
@@ -166,7 +169,7 @@ function binomial(n: number, k: number): number {
  * publisher can read them back (`decryptText` of @memstore/privacy). Reading it is audited.
  */
 export async function publisherEncryptionKey(ctx: AppContext, subject: Subject) {
-  authorize(subject, "key.manage", { orgId: subject.orgId });
+  authorize(subject, "key.manage");
   await ctx.db.transaction((tx) =>
     recordAudit(tx, {
       orgId: subject.orgId,

@@ -1,10 +1,10 @@
-import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { type Action, AppError, newId, type Subject } from "@memstore/core";
 import { cubes, type Executor } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
 import { cubeView } from "../views.ts";
 import { createCubeInput } from "./schemas.ts";
@@ -12,7 +12,7 @@ import { createCubeInput } from "./schemas.ts";
 export { createCubeInput };
 
 export async function createCube(ctx: AppContext, subject: Subject, input: z.infer<typeof createCubeInput>) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   return ctx.db.transaction(async (tx) => {
     const [taken] = await tx
       .select({ id: cubes.id })
@@ -52,7 +52,7 @@ export async function listCubes(
   subject: Subject,
   page: PageQuery,
 ): Promise<Page<ReturnType<typeof cubeView>>> {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
+  authorize(subject, "cube.read");
   const rows = await ctx.db
     .select()
     .from(cubes)
@@ -60,20 +60,25 @@ export async function listCubes(
     .orderBy(asc(cubes.createdAt), asc(cubes.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(cubeView), page);
+  return toPage(authorizedRows(subject, "cube.read", rows, orgOf).map(cubeView), page);
 }
 
-/** The org's cube by id, else 404 (whether it does not exist or is another tenant's). */
-export async function loadOwnCube(db: Executor, subject: Subject, cubeId: string) {
-  const [cube] = await db
-    .select()
-    .from(cubes)
-    .where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId)));
-  if (!cube) notFound("cube");
-  return cube;
+/** The org's cube by id for `action`, else 404 (whether it does not exist or is another tenant's). */
+export function loadOwnCube(db: Executor, subject: Subject, action: Action, cubeId: string) {
+  return loadAuthorized(
+    subject,
+    action,
+    "cube",
+    () =>
+      db
+        .select()
+        .from(cubes)
+        .where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId))),
+    orgOf,
+  );
 }
 
 export async function getCube(ctx: AppContext, subject: Subject, cubeId: string) {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
-  return cubeView(await loadOwnCube(ctx.db, subject, cubeId));
+  authorize(subject, "cube.read");
+  return cubeView(await loadOwnCube(ctx.db, subject, "cube.read", cubeId));
 }

@@ -56,7 +56,7 @@ export async function deriveKvSnapshot(
   from: { cubeId: string; version: string },
   input: z.input<typeof deriveKvInput>,
 ) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   const request = deriveKvInput.parse(input);
   const { cube: source, version } = await loadReadySource(
     ctx,

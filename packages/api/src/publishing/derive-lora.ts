@@ -131,7 +131,7 @@ export async function mergeLoraPacks(
   subject: Subject,
   input: z.input<typeof mergeLoraInput>,
 ) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   const request = mergeLoraInput.parse(input);
   const labels = new Set<string>();
   const packs: (Pack & { weight: number })[] = [];
@@ -187,7 +187,7 @@ export async function reduceLoraRank(
   from: { cubeId: string; version: string },
   input: z.input<typeof reduceRankInput>,
 ) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   const request = reduceRankInput.parse(input);
   const pack = await loadPack(ctx, subject, from);
   const fromRank = Math.max(...pack.modules.map((m) => m.rank));

@@ -34,7 +34,7 @@ export async function loadReadySource(
   /** Why the type matters, for the error when it is not. */
   purpose: string,
 ) {
-  const { cube, version } = await loadOwnVersion(ctx.db, subject, ref.cubeId, ref.version);
+  const { cube, version } = await loadOwnVersion(ctx.db, subject, "cube.read", ref.cubeId, ref.version);
   if (cube.type !== type) {
     throw new AppError("invalid_input", `cube '${cube.slug}' is ${cube.type}; ${purpose}`);
   }

@@ -1,11 +1,11 @@
-import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { AppError, newId, type Subject } from "@memstore/core";
 import { chunks, cubes, cubeVersions, listings, processingRuns, sql } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { listingView } from "../views.ts";
 import { loadOwnCube } from "./cubes.ts";
@@ -22,7 +22,7 @@ export async function createListing(
   subject: Subject,
   raw: z.input<typeof createListingInput>,
 ) {
-  authorize(subject, "listing.write", { orgId: subject.orgId });
+  authorize(subject, "listing.write");
   const input = createListingInput.parse(raw);
   if (input.pricing.model !== "free") {
     throw new AppError(
@@ -31,7 +31,7 @@ export async function createListing(
     );
   }
   return ctx.db.transaction(async (tx) => {
-    const cube = await loadOwnCube(tx, subject, input.cube_id);
+    const cube = await loadOwnCube(tx, subject, "listing.write", input.cube_id);
     if (input.canaries && cube.type !== "plaintext") {
       throw new AppError(
         "invalid_input",
@@ -64,12 +64,18 @@ export async function createListing(
 
 /** Puts a listing in the store: it needs a `ready` version; its search text and embedding are built here. */
 export async function publishListing(ctx: AppContext, subject: Subject, listingId: string) {
-  authorize(subject, "listing.write", { orgId: subject.orgId });
-  const [listing] = await ctx.db
-    .select()
-    .from(listings)
-    .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)));
-  if (!listing) notFound("listing");
+  authorize(subject, "listing.write");
+  const listing = await loadAuthorized(
+    subject,
+    "listing.write",
+    "listing",
+    () =>
+      ctx.db
+        .select()
+        .from(listings)
+        .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId))),
+    orgOf,
+  );
   const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
   const [latest] = await ctx.db
     .select()
@@ -123,7 +129,7 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
 
 /** The organisation's own listings, newest first, with their cube and how many vaults installed them. */
 export async function listOwnListings(ctx: AppContext, subject: Subject, page: PageQuery) {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
+  authorize(subject, "cube.read");
   const rows = await ctx.db
     .select({
       listing: listings,
@@ -139,7 +145,7 @@ export async function listOwnListings(ctx: AppContext, subject: Subject, page: P
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   return toPage(
-    rows.map((r) => ({
+    authorizedRows(subject, "cube.read", rows, (r) => orgOf(r.listing)).map((r) => ({
       ...listingView(r.listing),
       cube: { slug: r.cubeSlug, title: r.cubeTitle, type: r.cubeType },
       installs: r.installs,

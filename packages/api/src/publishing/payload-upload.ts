@@ -22,11 +22,11 @@ export async function preparePayloadUpload(
   contentType: string | null,
   declaredSize?: number,
 ) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   const { cube, version: row } =
     "versionId" in ref
-      ? await loadOwnVersionById(ctx.db, subject, ref.versionId)
-      : await loadOwnVersion(ctx.db, subject, ref.cubeId, ref.version);
+      ? await loadOwnVersionById(ctx.db, subject, "cube.write", ref.versionId)
+      : await loadOwnVersion(ctx.db, subject, "cube.write", ref.cubeId, ref.version);
   if (row.status !== "draft") {
     throw new AppError(
       "version_not_draft",

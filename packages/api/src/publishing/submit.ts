@@ -31,9 +31,9 @@ export async function markSubmitted(
 
 /** Freezes a draft and starts its pipeline: 202 `processing`. */
 export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   const { cube, version: row } = await ctx.db.transaction(async (tx) => {
-    const found = await loadOwnVersion(tx, subject, cubeId, version);
+    const found = await loadOwnVersion(tx, subject, "cube.write", cubeId, version);
     const v = found.version;
     if (v.status !== "draft")
       throw new AppError("version_not_draft", `version ${version} is already ${v.status}`);

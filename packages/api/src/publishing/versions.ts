@@ -1,11 +1,18 @@
-import { AppError, type Manifest, manifestDraftSchema, newId, notFound, type Subject } from "@memstore/core";
+import {
+  type Action,
+  AppError,
+  type Manifest,
+  manifestDraftSchema,
+  newId,
+  type Subject,
+} from "@memstore/core";
 import { cubeVersions, type Executor, organizations } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { versionView } from "../views.ts";
@@ -20,9 +27,9 @@ export async function createVersion(
   cubeId: string,
   input: z.infer<typeof createVersionInput>,
 ) {
-  authorize(subject, "cube.write", { orgId: subject.orgId });
+  authorize(subject, "cube.write");
   return ctx.db.transaction(async (tx) => {
-    const cube = await loadOwnCube(tx, subject, cubeId);
+    const cube = await loadOwnCube(tx, subject, "cube.write", cubeId);
     const existing = await tx.select().from(cubeVersions).where(eq(cubeVersions.cubeId, cube.id));
     if (existing.some((v) => v.version === input.version)) {
       throw new AppError("version_exists", `version ${input.version} of '${cube.slug}' already exists`);
@@ -75,34 +82,54 @@ export async function createVersion(
   });
 }
 
-export async function loadOwnVersion(db: Executor, subject: Subject, cubeId: string, version: string) {
-  const cube = await loadOwnCube(db, subject, cubeId);
-  const [row] = await db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, cube.id), eq(cubeVersions.version, version)));
-  if (!row) notFound(`version ${version}`);
+/** The org's version of its cube by semver, for `action`; 404 for a missing one or another tenant's. */
+export async function loadOwnVersion(
+  db: Executor,
+  subject: Subject,
+  action: Action,
+  cubeId: string,
+  version: string,
+) {
+  const cube = await loadOwnCube(db, subject, action, cubeId);
+  const row = await loadAuthorized(
+    subject,
+    action,
+    `version ${version}`,
+    () =>
+      db
+        .select()
+        .from(cubeVersions)
+        .where(and(eq(cubeVersions.cubeId, cube.id), eq(cubeVersions.version, version))),
+    orgOf,
+  );
   return { cube, version: row };
 }
 
 export async function getVersion(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
-  const { version: row } = await loadOwnVersion(ctx.db, subject, cubeId, version);
+  authorize(subject, "cube.read");
+  const { version: row } = await loadOwnVersion(ctx.db, subject, "cube.read", cubeId, version);
   return versionView(row, await runsOfVersions(ctx.db, [row.id]));
 }
 
-export async function loadOwnVersionById(db: Executor, subject: Subject, versionId: string) {
-  const [row] = await db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.orgId, subject.orgId)));
-  if (!row) notFound("version");
-  return { cube: await loadOwnCube(db, subject, row.cubeId), version: row };
+/** The org's version by id (a tus upload names only that), for `action`. */
+export async function loadOwnVersionById(db: Executor, subject: Subject, action: Action, versionId: string) {
+  const row = await loadAuthorized(
+    subject,
+    action,
+    "version",
+    () =>
+      db
+        .select()
+        .from(cubeVersions)
+        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.orgId, subject.orgId))),
+    orgOf,
+  );
+  return { cube: await loadOwnCube(db, subject, action, row.cubeId), version: row };
 }
 
 export async function listVersions(ctx: AppContext, subject: Subject, cubeId: string, page: PageQuery) {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
-  const cube = await loadOwnCube(ctx.db, subject, cubeId);
+  authorize(subject, "cube.read");
+  const cube = await loadOwnCube(ctx.db, subject, "cube.read", cubeId);
   const rows = await ctx.db
     .select()
     .from(cubeVersions)
@@ -111,12 +138,13 @@ export async function listVersions(ctx: AppContext, subject: Subject, cubeId: st
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   // Each version with its processing runs, so a rejection's report is one look away.
+  const versions = authorizedRows(subject, "cube.read", rows, orgOf);
   const runs = await runsOfVersions(
     ctx.db,
-    rows.map((v) => v.id),
+    versions.map((v) => v.id),
   );
   return toPage(
-    rows.map((v) =>
+    versions.map((v) =>
       versionView(
         v,
         runs.filter((r) => r.versionId === v.id),

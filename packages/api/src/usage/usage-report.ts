@@ -2,15 +2,16 @@ import type { Subject } from "@memstore/core";
 import { apiKeys, cubes, installs, listings, sql, usageDaily } from "@memstore/db";
 import { and, eq, gte, inArray } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
+import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 
 const since = (days: number) => new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
 
 /** Calls per day per install and per key, for the organisation's own agents (subscriber view). */
 export async function usageReport(ctx: AppContext, subject: Subject, days: number) {
-  authorize(subject, "vault.read", { orgId: subject.orgId });
-  const rows = await ctx.db
+  authorize(subject, "vault.read");
+  const own = await ctx.db
     .select({
+      orgId: usageDaily.orgId,
       day: usageDaily.day,
       installId: usageDaily.installId,
       keyId: usageDaily.keyId,
@@ -18,6 +19,7 @@ export async function usageReport(ctx: AppContext, subject: Subject, days: numbe
     })
     .from(usageDaily)
     .where(and(eq(usageDaily.orgId, subject.orgId), gte(usageDaily.day, since(days))));
+  const rows = authorizedRows(subject, "vault.read", own, orgOf);
   const installIds = [...new Set(rows.map((r) => r.installId).filter(Boolean))];
   const keyIds = [...new Set(rows.map((r) => r.keyId).filter(Boolean))];
   const installNames = installIds.length
@@ -44,7 +46,7 @@ export async function usageReport(ctx: AppContext, subject: Subject, days: numbe
 
 /** For the studio: agent calls against the organisation's listings and live installs of them, per day. */
 export async function publisherStats(ctx: AppContext, subject: Subject, days: number) {
-  authorize(subject, "cube.read", { orgId: subject.orgId });
+  authorize(subject, "cube.read");
   const from = since(days);
   const calls = await ctx.db
     .select({ day: usageDaily.day, calls: sql<number>`sum(${usageDaily.calls})::int` })

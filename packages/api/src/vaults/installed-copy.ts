@@ -1,8 +1,8 @@
-import { AppError, type CopyVariant, CUBE_TYPE_DEFINITIONS, notFound, type Subject } from "@memstore/core";
+import { AppError, type CopyVariant, CUBE_TYPE_DEFINITIONS, type Subject } from "@memstore/core";
 import { cubeVersions, installs } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
+import { authorize, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
 import { fingerprintedCopy } from "./fingerprinted-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
@@ -23,15 +23,23 @@ export async function installedCopy(
   installId: string,
   variant?: CopyVariant,
 ) {
-  authorize(subject, "payload.download", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
-  const [install] = await ctx.db
-    .select()
-    .from(installs)
-    .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)));
-  if (!install) notFound("install");
+  authorize(subject, "payload.download");
+  const vault = await loadOwnVault(ctx.db, subject, "payload.download", vaultId);
+  const install = await loadAuthorized(
+    subject,
+    "payload.download",
+    "install",
+    () =>
+      ctx.db
+        .select()
+        .from(installs)
+        .where(
+          and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)),
+        ),
+    vaultOf,
+  );
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, install.listingId);
-  authorize(subject, "payload.download", { orgId: subject.orgId }, { entitlement });
+  authorize(subject, "payload.download", vaultOf(install), { entitlement });
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, install.versionId));
   const type = version!.manifest.type;
   if (type === "plaintext") {

@@ -1,4 +1,4 @@
-import { AppError, newId, notFound, resolveVersionPolicy, type Subject } from "@memstore/core";
+import { AppError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
 import {
   type CubeRow,
   cubes,
@@ -15,7 +15,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeEvent } from "../events/outbox.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
@@ -35,12 +35,12 @@ export async function installListing(
   vaultId: string,
   input: z.infer<typeof installInput>,
 ) {
-  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "vault.write");
+  const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const listing = await loadVisibleListing(ctx, subject, input.listing_id);
   assertPublished(listing);
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
-  authorize(subject, "vault.write", { orgId: subject.orgId }, { entitlement });
+  authorize(subject, "vault.write", { orgId: vault.orgId, vaultId: vault.id }, { entitlement });
 
   const ready = await ctx.db
     .select()
@@ -118,15 +118,23 @@ export async function upgradeInstall(
   installId: string,
   policy?: string,
 ) {
-  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "vault.write");
+  const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const upgraded = await ctx.db.transaction(async (tx) => {
-    const [install] = await tx
-      .select()
-      .from(installs)
-      .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
-      .for("update");
-    if (!install) notFound("install");
+    const install = await loadAuthorized(
+      subject,
+      "vault.write",
+      "install",
+      () =>
+        tx
+          .select()
+          .from(installs)
+          .where(
+            and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)),
+          )
+          .for("update"),
+      vaultOf,
+    );
     const versionPolicy = policy ?? install.versionPolicy;
     const ready = await tx
       .select()
@@ -206,8 +214,8 @@ function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
 }
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
-  authorize(subject, "install.read", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "install.read");
+  const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
   const rows = await ctx.db
     .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
     .from(installs)
@@ -219,21 +227,32 @@ export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: s
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   return toPage(
-    rows.map((r) => installView(r.install, cubeRef(r.cube, r.publisher), r.version)),
+    authorizedRows(subject, "install.read", rows, (r) => vaultOf(r.install)).map((r) =>
+      installView(r.install, cubeRef(r.cube, r.publisher), r.version),
+    ),
     page,
   );
 }
 
 export async function uninstall(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
-  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "vault.write");
+  const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const eventId = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(installs)
-      .set({ uninstalledAt: new Date(), state: "archived", updatedAt: new Date() })
-      .where(and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
-      .returning();
-    if (!row) notFound("install");
+    // Judged after the update, inside its transaction: a refusal rolls it back.
+    const row = await loadAuthorized(
+      subject,
+      "vault.write",
+      "install",
+      () =>
+        tx
+          .update(installs)
+          .set({ uninstalledAt: new Date(), state: "archived", updatedAt: new Date() })
+          .where(
+            and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)),
+          )
+          .returning(),
+      vaultOf,
+    );
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),

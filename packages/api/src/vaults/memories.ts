@@ -1,4 +1,4 @@
-import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { type Action, AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, memories, type Tx, type VaultRow } from "@memstore/db";
 import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { and, asc, desc, eq } from "drizzle-orm";
@@ -6,7 +6,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { desensitiserFor } from "../desensitiser.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -43,8 +43,8 @@ export async function createMemory(
   vaultId: string,
   input: z.infer<typeof createMemoryInput>,
 ) {
-  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "memory.write");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const text = await textToStore(ctx, vault, input.text);
   const row = await ctx.db.transaction(async (tx) => {
     const memoryId = newId("mem");
@@ -79,9 +79,9 @@ export async function createMemory(
 }
 
 export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
-  return memoryView(await currentMemory(ctx.db, vault.id, memoryId));
+  authorize(subject, "memory.read");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
+  return memoryView(await currentMemory(ctx.db, subject, "memory.read", vault, memoryId));
 }
 
 export async function listMemories(
@@ -91,8 +91,8 @@ export async function listMemories(
   query: z.infer<typeof listMemoriesQuery>,
   page: PageQuery,
 ) {
-  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "memory.read");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
   const rows = await ctx.db
     .select()
     .from(memories)
@@ -106,7 +106,7 @@ export async function listMemories(
     .orderBy(desc(memories.createdAt), asc(memories.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(memoryView), page);
+  return toPage(authorizedRows(subject, "memory.read", rows, vaultOf).map(memoryView), page);
 }
 
 /** PATCH: a new version that supersedes the current one; the old one stays in the history. */
@@ -117,10 +117,10 @@ export async function updateMemory(
   memoryId: string,
   input: z.infer<typeof updateMemoryInput>,
 ) {
-  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "memory.write");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const row = await ctx.db.transaction(async (tx) => {
-    const current = await currentMemory(tx, vault.id, memoryId, true);
+    const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
     if (current.state !== "activated")
       throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
     const nextText = input.text === undefined ? current.text : await textToStore(ctx, vault, input.text);
@@ -162,10 +162,10 @@ export async function updateMemory(
 
 /** DELETE: archives the memory (it leaves search; its history stays). */
 export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.write", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "memory.write");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   return ctx.db.transaction(async (tx) => {
-    const current = await currentMemory(tx, vault.id, memoryId, true);
+    const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
     const [archived] = await tx
       .update(memories)
       .set({ state: "archived" })
@@ -184,24 +184,40 @@ export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: 
 }
 
 export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.read", { orgId: subject.orgId, vaultId });
-  const vault = await loadOwnVault(ctx.db, subject, vaultId);
+  authorize(subject, "memory.read");
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
   const rows = await ctx.db
     .select()
     .from(memories)
     .where(and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId)))
     .orderBy(asc(memories.version));
-  if (rows.length === 0) notFound("memory");
-  return { items: rows.map(memoryVersionView) };
+  const history = authorizedRows(subject, "memory.read", rows, vaultOf);
+  if (history.length === 0) notFound("memory");
+  return { items: history.map(memoryVersionView) };
 }
 
 /** The current version of a memory in a vault, else 404; `lock` holds it for a new version. */
-async function currentMemory(db: Executor, vaultId: string, memoryId: string, lock = false) {
-  const query = db
-    .select()
-    .from(memories)
-    .where(and(eq(memories.vaultId, vaultId), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)));
-  const [row] = await (lock ? query.for("update") : query);
-  if (!row) notFound("memory");
-  return row;
+function currentMemory(
+  db: Executor,
+  subject: Subject,
+  action: Action,
+  vault: VaultRow,
+  memoryId: string,
+  lock = false,
+) {
+  return loadAuthorized(
+    subject,
+    action,
+    "memory",
+    () => {
+      const query = db
+        .select()
+        .from(memories)
+        .where(
+          and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)),
+        );
+      return lock ? query.for("update") : query;
+    },
+    vaultOf,
+  );
 }

@@ -60,9 +60,11 @@ const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 2));
  * sides run at once, on their own connections.
  */
 export async function searchVault(ctx: AppContext, subject: Subject, vaultId: string, input: SearchInput) {
-  authorize(subject, "vault.search", { orgId: subject.orgId, vaultId });
+  // The key's vault binding is judged on the vault asked for, before the search meters anything.
+  authorize(subject, "vault.search", { vaultId });
   const dimension = ctx.embedder.dimension;
   const vault = await admitSearch(ctx.db, subject, vaultId, dimension);
+  authorize(subject, "vault.search", { orgId: vault.org_id, vaultId: vault.id });
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
       "dimension_mismatch",
@@ -123,6 +125,7 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, dime
   const live = sql`i.vault_id = v.id and i.uninstalled_at is null`;
   const [row] = await queryRows<{
     id: string;
+    org_id: string;
     name: string;
     embedding_dim: number | null;
     install_ids: string[];
@@ -130,7 +133,7 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, dime
   }>(
     db,
     sql`with v as (
-          select v.id, v.name, v.embedding_dim,
+          select v.id, v.org_id, v.name, v.embedding_dim,
             array(select i.id from installs i where ${live} order by i.id) as install_ids,
             ${quotaExceededSql(live, now)} as over_quota
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}

@@ -1,10 +1,10 @@
-import { AppError, newId, notFound, type Subject } from "@memstore/core";
+import { type Action, AppError, newId, type Subject } from "@memstore/core";
 import { type Executor, type VaultRow, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { vaultView } from "../views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
@@ -16,7 +16,7 @@ export async function createVault(
   subject: Subject,
   input: z.infer<typeof createVaultInput>,
 ) {
-  authorize(subject, "vault.write", { orgId: subject.orgId });
+  authorize(subject, "vault.write");
   return ctx.db.transaction(async (tx) => {
     await refuseTakenName(tx, subject.orgId, input.name);
     const [vault] = await tx
@@ -58,9 +58,9 @@ export async function updateVault(
   vaultId: string,
   input: z.infer<typeof updateVaultInput>,
 ) {
-  authorize(subject, "vault.write", { orgId: subject.orgId, vaultId });
+  authorize(subject, "vault.write");
   return ctx.db.transaction(async (tx) => {
-    const vault = await loadOwnVault(tx, subject, vaultId);
+    const vault = await loadOwnVault(tx, subject, "vault.write", vaultId);
     if (input.name !== undefined && input.name !== vault.name)
       await refuseTakenName(tx, subject.orgId, input.name);
     const [updated] = await tx
@@ -85,7 +85,7 @@ export async function updateVault(
 }
 
 export async function listVaults(ctx: AppContext, subject: Subject, page: PageQuery) {
-  authorize(subject, "vault.read", { orgId: subject.orgId });
+  authorize(subject, "vault.read");
   const bound = subject.kind === "api_key" && subject.vaultId ? eq(vaults.id, subject.vaultId) : undefined;
   const rows = await ctx.db
     .select()
@@ -94,23 +94,31 @@ export async function listVaults(ctx: AppContext, subject: Subject, page: PageQu
     .orderBy(asc(vaults.createdAt), asc(vaults.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(rows.map(vaultView), page);
+  return toPage(authorizedRows(subject, "vault.read", rows, ownerOfVault).map(vaultView), page);
 }
 
 /** One of the organisation's vaults. */
 export async function getVault(ctx: AppContext, subject: Subject, vaultId: string) {
-  authorize(subject, "vault.read", { orgId: subject.orgId, vaultId });
-  return vaultView(await loadOwnVault(ctx.db, subject, vaultId));
+  authorize(subject, "vault.read");
+  return vaultView(await loadOwnVault(ctx.db, subject, "vault.read", vaultId));
 }
 
-/** The org's vault by id; 404 when missing, another tenant's, or outside the key's vault binding. */
-export async function loadOwnVault(db: Executor, subject: Subject, vaultId: string) {
-  const [vault] = await db
-    .select()
-    .from(vaults)
-    .where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId)));
-  if (!vault) notFound("vault");
-  return vault;
+/** A vault is the vault of everything in it, itself included. */
+const ownerOfVault = (vault: VaultRow): Owned => ({ orgId: vault.orgId, vaultId: vault.id });
+
+/** The org's vault by id, for `action`; 404 when missing, another tenant's, or outside the key's vault binding. */
+export function loadOwnVault(db: Executor, subject: Subject, action: Action, vaultId: string) {
+  return loadAuthorized(
+    subject,
+    action,
+    "vault",
+    () =>
+      db
+        .select()
+        .from(vaults)
+        .where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId))),
+    ownerOfVault,
+  );
 }
 
 /**
