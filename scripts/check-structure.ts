@@ -113,7 +113,9 @@ for (const file of files.filter((f) => SOURCE.test(f) && !LONG_ALLOWED.some((p) 
 
 if (problems.length > 0) {
   console.error(problems.join("\n"));
-  console.error(`\n${problems.length} structure problem(s); the rules are at the top of scripts/check-structure.ts`);
+  console.error(
+    `\n${problems.length} structure problem(s); the rules are at the top of scripts/check-structure.ts`,
+  );
   process.exit(1);
 }
 console.log(`structure: ${graph.size} modules, no import cycles, none over ${MAX_LINES} lines`);
