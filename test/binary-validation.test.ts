@@ -1,4 +1,4 @@
-import { createCube } from "@memstore/api";
+import { createCube } from "@memstore/api/publishing";
 import { artifacts, cubeVersions } from "@memstore/db";
 import {
   floatsOf,

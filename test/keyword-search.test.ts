@@ -1,4 +1,4 @@
-import { KEYWORD_CANDIDATES } from "@memstore/api";
+import { KEYWORD_CANDIDATES } from "@memstore/api/vaults";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { stripMarks } from "@memstore/watermark";

@@ -2,13 +2,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { readAllTensors } from "@memstore/formats";
-import {
-  attachOnnx,
-  authenticateApiKey,
-  insertBaseModel,
-  loadBaseModel,
-  signUp as signUpAccount,
-} from "@memstore/api";
+import { authenticateApiKey, signUp as signUpAccount } from "@memstore/api/identity";
+import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
 import { buildTinyDecoder } from "@memstore/inference/testing";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";

@@ -2,29 +2,29 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { type AppContext } from "@memstore/api";
+import { verifyAuditChain } from "@memstore/api/audit";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import {
-  type AppContext,
-  acquireListing,
-  archiveMemory,
-  authenticateApiKey,
   createCube,
   createListing,
-  createMemory,
-  createOrganization,
-  createVault,
   createVersion,
   getVersion,
+  publishListing,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api/publishing";
+import { acquireListing, searchListings } from "@memstore/api/store";
+import {
+  archiveMemory,
+  createMemory,
+  createVault,
   installListing,
   listMemories,
   memoryHistory,
-  publishListing,
-  searchListings,
   searchVault,
-  submitVersion,
   updateMemory,
-  uploadPayload,
-  verifyAuditChain,
-} from "@memstore/api";
+} from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";
 import { auditLog, chunks, queryRows, sql } from "@memstore/db";
 import { OnnxEmbedder } from "@memstore/inference";

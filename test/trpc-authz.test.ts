@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
-import { addMember, signUp, uploadPayload } from "@memstore/api";
+import { addMember, signUp } from "@memstore/api/identity";
+import { uploadPayload } from "@memstore/api/publishing";
 import { ROLES, type Role, type Subject } from "@memstore/core";
 import { createCaller } from "@memstore/api/trpc";
 import { TRPCError } from "@trpc/server";
@@ -301,7 +302,7 @@ describe("tRPC authorization: each role × each procedure that changes state", (
 
   it("acts in the requested organisation only when the user belongs to it", async () => {
     const outsider = await (
-      await import("@memstore/api")
+      await import("@memstore/api/identity")
     ).signUp(t.ctx, {
       name: "Out",
       email: "out@authz.example.com",

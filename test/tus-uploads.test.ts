@@ -2,14 +2,8 @@ import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import {
-  authenticateApiKey,
-  createCube,
-  createOrganization,
-  createVersion,
-  getVersion,
-  submitVersion,
-} from "@memstore/api";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { createCube, createVersion, getVersion, submitVersion } from "@memstore/api/publishing";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { type HttpServer, startHttpServer } from "@memstore/web";

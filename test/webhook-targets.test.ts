@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { hostname } from "node:os";
-import { isPublicAddress } from "@memstore/api";
+import { isPublicAddress } from "@memstore/api/events";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";

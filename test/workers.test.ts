@@ -2,21 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { loadConfig, openRuntime, type Runtime } from "@memstore/api";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
 import {
-  attachOnnx,
-  authenticateApiKey,
   createCube,
-  createOrganization,
   createVersion,
   getVersion,
-  insertBaseModel,
-  loadBaseModel,
-  loadConfig,
-  openRuntime,
-  type Runtime,
   submitVersion,
   uploadPayload,
-} from "@memstore/api";
+} from "@memstore/api/publishing";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { cudaProviderPath } from "@memstore/inference";

@@ -36,24 +36,20 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { loadConfig, openRuntime } from "@memstore/api";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { insertBaseModel } from "@memstore/api/models";
 import {
-  acquireListing,
-  authenticateApiKey,
   createCube,
   createListing,
-  createOrganization,
-  createVault,
   createVersion,
   createVersionInput,
-  fingerprintedCopy,
-  insertBaseModel,
-  installListing,
-  loadConfig,
-  openRuntime,
   publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api";
+} from "@memstore/api/publishing";
+import { acquireListing } from "@memstore/api/store";
+import { createVault, fingerprintedCopy, installListing } from "@memstore/api/vaults";
 import { cubeVersions } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
 import { InProcessRunner } from "@memstore/workers";

@@ -26,20 +26,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import {
-  type AppContext,
-  acquireListing,
-  authenticateApiKey,
-  cosineDistance,
-  createListing,
-  createOrganization,
-  createVault,
-  installListing,
-  loadConfig,
-  openRuntime,
-  publishListing,
-  searchVault,
-} from "@memstore/api";
+import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { createListing, publishListing } from "@memstore/api/publishing";
+import { acquireListing } from "@memstore/api/store";
+import { cosineDistance, createVault, installListing, searchVault } from "@memstore/api/vaults";
 import { manifestDraftSchema, newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";

@@ -1,15 +1,14 @@
 import { Readable } from "node:stream";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import {
-  authenticateApiKey,
   createCube,
   createListing,
-  createOrganization,
   createVersion,
   createVersionInput,
   publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api";
+} from "@memstore/api/publishing";
 import type { Subject } from "@memstore/core";
 import { type HttpServer, startHttpServer } from "@memstore/web";
 import { openTestContext, type TestContext } from "./context.ts";

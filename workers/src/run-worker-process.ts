@@ -1,4 +1,5 @@
-import { type Config, ConfigError, openRuntime, startOutboxSweep } from "@memstore/api";
+import { type Config, ConfigError, openRuntime } from "@memstore/api";
+import { startOutboxSweep } from "@memstore/api/events";
 import { requireCuda } from "@memstore/inference";
 import { BullMqProducer } from "./bullmq-producer.ts";
 import { startWorkers } from "./start-workers.ts";

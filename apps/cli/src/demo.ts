@@ -2,24 +2,20 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { type AppContext } from "@memstore/api";
+import { createApiKey, createOrganization } from "@memstore/api/identity";
+import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
 import {
-  type AppContext,
-  acquireListing,
-  attachOnnx,
-  createApiKey,
   createCube,
   createListing,
-  createOrganization,
-  createVault,
   createVersion,
   deriveKvSnapshot,
-  insertBaseModel,
-  installListing,
-  loadBaseModel,
   publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api";
+} from "@memstore/api/publishing";
+import { acquireListing } from "@memstore/api/store";
+import { createVault, installListing } from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";
 import { loraKey, writeLoraPack } from "@memstore/formats";
 import { seededRandom, writeTinyDecoder } from "@memstore/inference/testing";

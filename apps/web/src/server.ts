@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { type AppContext, userSubject } from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { userSubject } from "@memstore/api/identity";
 import { createAuditExport } from "./portal/audit-export.ts";
 import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";

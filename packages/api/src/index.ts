@@ -1,46 +1,10 @@
-export * from "./audit/record-audit.ts";
-export * from "./audit/verify-audit-chain.ts";
-export * from "./context.ts";
-export * from "./env.ts";
-export * from "./identity/api-keys.ts";
-export * from "./identity/authorize.ts";
-export * from "./identity/create-organization.ts";
-export * from "./identity/passwords.ts";
-export * from "./pagination.ts";
-export { runPipelineStage } from "./pipeline/stages.ts";
-export * from "./publishing/cubes.ts";
-export * from "./publishing/derive-kv.ts";
-export * from "./publishing/derive-lora.ts";
-export * from "./publishing/listings.ts";
-export * from "./publishing/versions.ts";
-export * from "./publishing/payload-upload.ts";
-export * from "./publishing/submit.ts";
-export * from "./provenance/trace.ts";
-export { traceBinary } from "./provenance/trace-binary.ts";
-export * from "./runtime.ts";
-export * from "./secrets.ts";
-export * from "./store/acquire-listing.ts";
-export * from "./store/store-listings.ts";
-export * from "./vaults/installs.ts";
-export * from "./vaults/vaults.ts";
-export * from "./vaults/memories.ts";
-export * from "./vaults/search-vault.ts";
-export * from "./vaults/installed-copy.ts";
-export { fingerprintedCopy } from "./vaults/fingerprinted-copies.ts";
-export * from "./store/entitlements.ts";
-export * from "./events/fanout.ts";
-export * from "./events/outbox.ts";
-export * from "./events/subscriptions.ts";
-export * from "./events/webhooks.ts";
-export { isPublicAddress } from "./events/webhook-target.ts";
-export * from "./events/vault-events.ts";
-export * from "./usage/quota.ts";
-export { cosineDistance, KEYWORD_CANDIDATES } from "./search/query.ts";
-export * from "./identity/login-throttle.ts";
-export * from "./identity/sessions.ts";
-export * from "./identity/sign-up.ts";
-export * from "./identity/members.ts";
-export * from "./audit/audit-log.ts";
-export * from "./audit/schemas.ts";
-export * from "./usage/usage-report.ts";
-export * from "./models/base-models.ts";
+/**
+ * @memstore/api: the services every transport, job and command calls, one named surface per domain
+ * (`@memstore/api/publishing`, `/store`, `/vaults`, …). This root holds what they all share: the
+ * running system, its configuration and health, and list pages.
+ */
+export type { AppContext } from "./context.ts";
+export { type Config, ConfigError, loadConfig } from "./env.ts";
+export { type Page, type PageQuery, pageQuery } from "./pagination.ts";
+export { checkHealth, type Health, openRuntime, type Runtime } from "./runtime.ts";
+export { persistedFile } from "./secrets.ts";

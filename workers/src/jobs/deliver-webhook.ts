@@ -1,4 +1,4 @@
-import { deliverWebhook } from "@memstore/api";
+import { deliverWebhook } from "@memstore/api/events";
 import { z } from "zod";
 import { defineJob } from "../define-job.ts";
 

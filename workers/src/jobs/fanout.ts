@@ -1,4 +1,4 @@
-import { fanOutEvent } from "@memstore/api";
+import { fanOutEvent } from "@memstore/api/events";
 import { z } from "zod";
 import { defineJob } from "../define-job.ts";
 

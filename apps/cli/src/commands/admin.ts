@@ -3,13 +3,8 @@ import { createReadStream, existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { Readable } from "node:stream";
-import {
-  attachOnnx,
-  createOrganization,
-  insertBaseModel,
-  loadBaseModel,
-  registerBaseModelInput,
-} from "@memstore/api";
+import { createOrganization } from "@memstore/api/identity";
+import { attachOnnx, insertBaseModel, loadBaseModel, registerBaseModelInput } from "@memstore/api/models";
 import { Command } from "commander";
 import { openCommandRuntime } from "../runtime.ts";
 

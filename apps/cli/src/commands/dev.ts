@@ -1,4 +1,5 @@
-import { loadConfig, openRuntime, startOutboxSweep } from "@memstore/api";
+import { loadConfig, openRuntime } from "@memstore/api";
+import { startOutboxSweep } from "@memstore/api/events";
 import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";

@@ -1,4 +1,5 @@
-import { type AppContext, vaultEventsAfter } from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { vaultEventsAfter } from "@memstore/api/events";
 
 /** How often an open stream looks for new events, and how often it sends a keep-alive comment. */
 const POLL_MS = 500;

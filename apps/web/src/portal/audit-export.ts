@@ -1,11 +1,6 @@
-import {
-  AUDIT_CSV_HEADER,
-  type AppContext,
-  auditCsvLine,
-  auditFilter,
-  auditRows,
-  userSubject,
-} from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { AUDIT_CSV_HEADER, auditCsvLine, auditFilter, auditRows } from "@memstore/api/audit";
+import { userSubject } from "@memstore/api/identity";
 import { AppError } from "@memstore/core";
 import { problem, problemFrom } from "../rest/problem.ts";
 import type { PortalAuth } from "./auth.ts";

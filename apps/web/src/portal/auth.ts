@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AppContext, LoginThrottle, persistedFile, verifyCredentials } from "@memstore/api";
+import { type AppContext, persistedFile } from "@memstore/api";
+import { LoginThrottle, verifyCredentials } from "@memstore/api/identity";
 import nextAuthModule, { type AuthOptions } from "next-auth";
 import { getToken } from "next-auth/jwt";
 import credentialsModule from "next-auth/providers/credentials";

@@ -1,4 +1,6 @@
-import { type AppContext, installedCopy, copyQuery, userSubject } from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { userSubject } from "@memstore/api/identity";
+import { copyQuery, installedCopy } from "@memstore/api/vaults";
 import { AppError } from "@memstore/core";
 import { blobResponse } from "../rest/download.ts";
 import { problemFrom } from "../rest/problem.ts";

@@ -1,4 +1,5 @@
-import { type AppContext, authenticateApiKey } from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { authenticateApiKey } from "@memstore/api/identity";
 
 /** The caller of an API request, from its `Authorization: Bearer msk_…` key (401 without a valid one). */
 export function authenticateRequest(ctx: AppContext, request: Request) {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { type AppContext, loadOwnVersionById, preparePayloadUpload, uploadPayload } from "@memstore/api";
+import { type AppContext } from "@memstore/api";
+import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
 import { AppError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
 import { FileStore } from "@tus/file-store";
@@ -139,16 +140,16 @@ export function createTusUploads(
         const location = response.headers.get("location");
         const uploadId = location?.split("/").pop();
         if (!uploadId || !response.ok) return response;
-        const { cube } = await loadOwnVersionById(ctx.db, subject, "cube.write", creation[1]!);
-        await refuseEarlyPickle(cube.type, uploadId);
+        const { cubeType } = await uploadTarget(ctx, subject, creation[1]!);
+        await refuseEarlyPickle(cubeType, uploadId);
         return await finishIfComplete(subject, creation[1]!, uploadId, response);
       }
       const [, versionId, uploadId] = upload!;
       if (!uploadId!.startsWith(`${versionId}-`)) notFound("upload");
-      const { cube } = await loadOwnVersionById(ctx.db, subject, "cube.write", versionId!);
+      const { cubeType } = await uploadTarget(ctx, subject, versionId!);
       const response = await tus.handleWeb(request);
       if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
-      if (request.method === "PATCH") await refuseEarlyPickle(cube.type, uploadId!);
+      if (request.method === "PATCH") await refuseEarlyPickle(cubeType, uploadId!);
       return await finishIfComplete(subject, versionId!, uploadId!, response);
     } catch (error) {
       const response = problemFrom(error, ctx.log);

@@ -88,3 +88,10 @@ export async function uploadPayload(
   });
   return { digest: stored.digest, size: stored.size };
 }
+
+/** The type of cube a draft's resumable upload is for (its bytes are sniffed by it); 404 for another tenant's. */
+export async function uploadTarget(ctx: AppContext, subject: Subject, versionId: string) {
+  authorize(subject, "cube.write");
+  const { cube } = await loadOwnVersionById(ctx.db, subject, "cube.write", versionId);
+  return { cubeType: cube.type };
+}

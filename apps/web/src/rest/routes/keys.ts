@@ -1,4 +1,5 @@
-import { createApiKey, createApiKeyInput, listApiKeys, pageQuery, revokeApiKey } from "@memstore/api";
+import { pageQuery } from "@memstore/api";
+import { createApiKey, createApiKeyInput, listApiKeys, revokeApiKey } from "@memstore/api/identity";
 import { route } from "../route.ts";
 
 export const keyRoutes = [

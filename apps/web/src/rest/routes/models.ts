@@ -1,12 +1,12 @@
+import { pageQuery } from "@memstore/api";
 import {
   getBaseModel,
   listBaseModels,
-  pageQuery,
   registerBaseModel,
   registerBaseModelInput,
   uploadOnnx,
   uploadTokenizer,
-} from "@memstore/api";
+} from "@memstore/api/models";
 import { route } from "../route.ts";
 import { bodyStream } from "../body.ts";
 

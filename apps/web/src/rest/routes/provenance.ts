@@ -1,4 +1,10 @@
-import { MAX_TRACE_CHARS, publisherEncryptionKey, traceBinary, traceInput, traceLeak } from "@memstore/api";
+import {
+  MAX_TRACE_CHARS,
+  publisherEncryptionKey,
+  traceBinary,
+  traceInput,
+  traceLeak,
+} from "@memstore/api/provenance";
 import { publicKeyDocument } from "@memstore/watermark/signing";
 import { publicRoute, route } from "../route.ts";
 import { bodyStream, readBoundedText, readJson } from "../body.ts";

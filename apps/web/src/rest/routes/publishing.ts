@@ -1,3 +1,4 @@
+import { pageQuery } from "@memstore/api";
 import {
   createCube,
   createCubeInput,
@@ -13,13 +14,12 @@ import {
   listVersions,
   mergeLoraInput,
   mergeLoraPacks,
-  pageQuery,
   publishListing,
   reduceLoraRank,
   reduceRankInput,
   submitVersion,
   uploadPayload,
-} from "@memstore/api";
+} from "@memstore/api/publishing";
 import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
 import { route } from "../route.ts";
 import { bodyStream } from "../body.ts";

@@ -1,4 +1,4 @@
-import { acquireListing, getStoreListing, searchListings, storeQuery } from "@memstore/api";
+import { acquireListing, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
 import { json, route } from "../route.ts";
 
 export const storeRoutes = [

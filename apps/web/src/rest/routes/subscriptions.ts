@@ -1,11 +1,11 @@
+import { pageQuery } from "@memstore/api";
 import {
   createSubscription,
   createSubscriptionInput,
   deleteSubscription,
   listSubscriptions,
   openVaultEvents,
-  pageQuery,
-} from "@memstore/api";
+} from "@memstore/api/events";
 import { AppError } from "@memstore/core";
 import { vaultEventStream } from "../../events/sse.ts";
 import { route } from "../route.ts";

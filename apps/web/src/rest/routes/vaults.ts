@@ -1,5 +1,7 @@
+import { pageQuery } from "@memstore/api";
 import {
   archiveMemory,
+  copyQuery,
   createMemory,
   createMemoryInput,
   createVault,
@@ -13,8 +15,6 @@ import {
   listMemoriesQuery,
   listVaults,
   memoryHistory,
-  pageQuery,
-  copyQuery,
   searchInput,
   searchVault,
   uninstall,
@@ -22,7 +22,7 @@ import {
   updateMemoryInput,
   updateVault,
   updateVaultInput,
-} from "@memstore/api";
+} from "@memstore/api/vaults";
 import { blobResponse } from "../download.ts";
 import { route } from "../route.ts";
 

@@ -1,0 +1,2 @@
+/** The publishing pipeline, as the workers run it: one stage of one version per job. */
+export { runPipelineStage } from "./stages.ts";

@@ -1,0 +1,9 @@
+/** Publishing: cubes, their versions and payloads, listings, and cubes derived from others. */
+export { createCube, getCube, listCubes } from "./cubes.ts";
+export { deriveKvInput, deriveKvSnapshot, deriveKvVersion } from "./derive-kv.ts";
+export { mergeLoraInput, mergeLoraPacks, reduceLoraRank, reduceRankInput } from "./derive-lora.ts";
+export { createListing, listOwnListings, publishListing } from "./listings.ts";
+export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } from "./payload-upload.ts";
+export { createCubeInput, createListingInput, createVersionInput, pricingSchema } from "./schemas.ts";
+export { submitVersion } from "./submit.ts";
+export { createVersion, getVersion, listVersions } from "./versions.ts";

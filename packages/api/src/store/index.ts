@@ -1,0 +1,3 @@
+/** The store: published listings, searched and read by every tenant, and acquired for an entitlement. */
+export { acquireListing } from "./acquire-listing.ts";
+export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";

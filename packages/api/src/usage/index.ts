@@ -1,0 +1,2 @@
+/** Usage: agent calls per day, for subscribers and for publishers. */
+export { publisherStats, usageReport } from "./usage-report.ts";

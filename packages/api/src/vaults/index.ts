@@ -1,0 +1,26 @@
+/** Vaults: what an organisation installed, its own memories, and the search agents run over both. */
+export { fingerprintedCopy } from "./fingerprinted-copies.ts";
+export { installedCopy } from "./installed-copy.ts";
+export { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
+export {
+  archiveMemory,
+  createMemory,
+  getMemory,
+  listMemories,
+  memoryHistory,
+  updateMemory,
+} from "./memories.ts";
+export {
+  copyQuery,
+  createMemoryInput,
+  createVaultInput,
+  installInput,
+  listMemoriesQuery,
+  searchInput,
+  updateMemoryInput,
+  updateVaultInput,
+} from "./schemas.ts";
+export { type SearchInput, type SearchResult, searchVault } from "./search-vault.ts";
+export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
+/** How far each side of a keyword search looks, and the distance vector search orders by. */
+export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";
