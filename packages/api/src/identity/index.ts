@@ -1,6 +1,10 @@
 /** Identity: organisations, people and their roles, API keys, sessions. */
 export { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./api-keys.ts";
-export { type CreatedOrganization, createOrganization, createOrganizationInput } from "./create-organization.ts";
+export {
+  type CreatedOrganization,
+  createOrganization,
+  createOrganizationInput,
+} from "./create-organization.ts";
 export { LoginThrottle } from "./login-throttle.ts";
 export { addMember, changeMemberRole, listMembers, removeMember } from "./members.ts";
 export { addMemberInput, changeMemberRoleInput, createApiKeyInput, signUpInput } from "./schemas.ts";
