@@ -19,23 +19,11 @@
  * process's peak RSS (flat memory: it does not grow with the file). Written to
  * bench/results/download.{json,svg}.
  */
-import { createHash } from "node:crypto";
-import {
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { insertBaseModel } from "@memstore/api/models";
@@ -51,12 +39,20 @@ import {
 import { acquireListing } from "@memstore/api/store";
 import { createVault, fingerprintedCopy, installListing } from "@memstore/api/vaults";
 import { cubeVersions } from "@memstore/db";
-import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
-import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
-import { createProcessors } from "@memstore/workers";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { eq } from "drizzle-orm";
 import pg from "pg";
+import {
+  bareHttpServer,
+  BYTES_PER_TOKEN,
+  type ClientRead,
+  curlRead,
+  dropPageCache,
+  MODEL,
+  TOKENIZER_SHA256,
+  writeSnapshot,
+} from "./download-tools.ts";
 import { barChartSvg } from "./stats.ts";
 
 const args = Object.fromEntries(
@@ -65,116 +61,8 @@ const args = Object.fromEntries(
 const megabytes = Number(args.mb ?? 1024);
 const rounds = Number(args.rounds ?? 3);
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const LAYERS = 16;
-const KV_HEADS = 8;
-const HEAD_DIM = 128;
-const perToken = LAYERS * 2 * KV_HEADS * HEAD_DIM * 4;
-const tokens = Math.max(1, Math.floor((megabytes * 2 ** 20) / perToken));
+const tokens = Math.max(1, Math.floor((megabytes * 2 ** 20) / BYTES_PER_TOKEN));
 const peakRss = () => process.resourceUsage().maxRSS / 1024;
-
-const MODEL = {
-  _name_or_path: "bench/kv-16l",
-  num_hidden_layers: LAYERS,
-  hidden_size: 4096,
-  num_attention_heads: 32,
-  num_key_value_heads: KV_HEADS,
-  head_dim: HEAD_DIM,
-  intermediate_size: 14336,
-  vocab_size: 32000,
-};
-const TOKENIZER_SHA256 = createHash("sha256").update("bench tokenizer").digest("hex");
-
-async function writeSnapshot(path: string) {
-  const ids = Array.from({ length: tokens }, (_, i) => (i * 7919) % MODEL.vocab_size);
-  const count = KV_HEADS * tokens * HEAD_DIM;
-  const tensors: TensorSource[] = [inputIdsTensor(ids)];
-  for (let l = 0; l < LAYERS; l++) {
-    for (const side of ["key", "value"]) {
-      tensors.push({
-        name: `past_key_values.${l}.${side}`,
-        dtype: "F32",
-        shape: [1, KV_HEADS, tokens, HEAD_DIM],
-        data: (async function* () {
-          let seed = l * 2 + (side === "key" ? 1 : 2);
-          for (let left = count; left > 0; left -= 1 << 18) {
-            const values = new Float32Array(Math.min(left, 1 << 18));
-            for (let j = 0; j < values.length; j++) {
-              seed = (seed * 1664525 + 1013904223) >>> 0;
-              values[j] = seed / 2 ** 32 - 0.5;
-            }
-            yield new Uint8Array(values.buffer);
-          }
-        })(),
-      });
-    }
-  }
-  const metadata = kvMetadata({
-    baseModel: MODEL._name_or_path,
-    tokenizerSha256: TOKENIZER_SHA256,
-    dtype: "F32",
-    ids,
-  });
-  await pipeline(Readable.from(writeSafetensors(tensors, { ...metadata })), createWriteStream(path));
-}
-
-/** What curl measured: bytes, total seconds, GB/s and time to first byte. */
-type ClientRead = { bytes: number; seconds: number; gb_s: number; ttfb_ms: number };
-
-/**
- * One read by curl, the client people download with (its buffers are large and it parses nothing
- * but headers, so the figure is the server's, not the client's; node's own http client tops out
- * near half of what the same server sends curl). `file://` reads the file directly.
- */
-async function curlRead(url: string, headers: Record<string, string> = {}): Promise<ClientRead> {
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(
-      "curl",
-      [
-        "-sS",
-        "--fail",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download} %{time_total} %{time_starttransfer}",
-        ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
-        url,
-      ],
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    ),
-  );
-  const [bytes, seconds, first] = out.trim().split(" ").map(Number) as [number, number, number];
-  return { bytes, seconds, gb_s: bytes / 1e9 / seconds, ttfb_ms: first * 1000 };
-}
-
-/**
- * Empties the kernel's page cache (after writing dirty pages back), so the next read comes from the
- * disk: what serving an artifact nobody asked for lately costs. Needs root on Linux; false elsewhere.
- */
-async function dropPageCache(): Promise<boolean> {
-  await new Promise((resolve) => execFile("sync", resolve));
-  try {
-    writeFileSync("/proc/sys/vm/drop_caches", "3");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The transport's own ceiling: node:http in this process sending the blob as the API does (the
- * store's `sendTo`) with no routing, authentication or lookup, downloaded by the same client.
- */
-async function bareHttpServer(blobs: typeof ctx.blobs, digest: string, size: number) {
-  const bare = createServer((_, res) => {
-    res.writeHead(200, { "content-length": String(size) });
-    blobs.sendTo(digest, res).then(
-      () => res.end(),
-      () => res.destroy(),
-    );
-  });
-  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`, close: () => bare.close() };
-}
 
 await new Promise<void>((resolve) =>
   execFile("curl", ["--version"], (error) => {
@@ -209,10 +97,10 @@ const server = await startHttpServer(ctx, { port: 0, host: "127.0.0.1" });
 
 try {
   const file = join(dir, "snapshot.safetensors");
-  await writeSnapshot(file);
+  await writeSnapshot(file, tokens);
   const size = statSync(file).size;
   console.log(
-    `bench/download: a KV snapshot of ${(size / 1e9).toFixed(2)} GB (${tokens} tokens × ${LAYERS} layers)\n`,
+    `bench/download: a KV snapshot of ${(size / 1e9).toFixed(2)} GB (${tokens} tokens × ${MODEL.num_hidden_layers} layers)\n`,
   );
 
   await insertBaseModel(

@@ -7,7 +7,8 @@ import {
   f32BitsToBf16,
   f32BitsToF16,
 } from "./dtype.ts";
-import { readAllTensors, writeSafetensors } from "./safetensors.ts";
+import { readAllTensors } from "./safetensors.ts";
+import { writeSafetensors } from "./safetensors-writer.ts";
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

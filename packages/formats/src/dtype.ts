@@ -1,13 +1,8 @@
 import { endianness } from "node:os";
 import { AppError } from "@memstore/core";
 import type { ByteSource } from "./byte-reader.ts";
-import {
-  DTYPE_SIZES,
-  type Dtype,
-  openSafetensors,
-  type TensorSource,
-  writeSafetensors,
-} from "./safetensors.ts";
+import { DTYPE_SIZES, type Dtype, openSafetensors } from "./safetensors.ts";
+import { type TensorSource, writeSafetensors } from "./safetensors-writer.ts";
 
 /**
  * Floating-point dtype conversion, f32 ↔ f16 ↔ bf16: round to nearest, ties to even; NaN stays NaN

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { bytesOfFloats, floatsOf } from "./dtype.ts";
 import { channelScales, dequantizeInt8, INT8_SCALE_SUFFIX, int8Snapshot } from "./int8.ts";
-import { inputIdsTensor, kvMetadata } from "./kv.ts";
-import { openSafetensors, readAllTensors, type TensorInfo, writeSafetensors } from "./safetensors.ts";
+import { inputIdsTensor, kvMetadata } from "./kv-metadata.ts";
+import { openSafetensors, readAllTensors, type TensorInfo } from "./safetensors.ts";
+import { writeSafetensors } from "./safetensors-writer.ts";
 
 const HEADS = 2;
 const TOKENS = 300;

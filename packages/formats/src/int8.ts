@@ -1,13 +1,7 @@
 import type { ByteSource } from "./byte-reader.ts";
 import { type FloatDtype, floatsOf, isFloatDtype, wholeElements } from "./dtype.ts";
-import {
-  DTYPE_SIZES,
-  elementsOf,
-  type SafetensorsHeader,
-  type TensorInfo,
-  type TensorSource,
-  writeSafetensors,
-} from "./safetensors.ts";
+import { DTYPE_SIZES, elementsOf, type SafetensorsHeader, type TensorInfo } from "./safetensors.ts";
+import { type TensorSource, writeSafetensors } from "./safetensors-writer.ts";
 
 /**
  * Int8 KV snapshots with per-channel scales. A `[1, kv_heads, tokens, head_dim]` tensor is stored as

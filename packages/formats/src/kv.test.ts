@@ -1,16 +1,17 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { architectureOf } from "./architecture.ts";
+import { kvLayout } from "./kv.ts";
 import {
   checkKvAgainstModel,
   checkKvMetadata,
   inputIdsTensor,
-  kvLayout,
   kvMetadata,
   prefixHashes,
   tokenIds,
-} from "./kv.ts";
-import { openSafetensors, readAllTensors, type TensorSource, writeSafetensors } from "./safetensors.ts";
+} from "./kv-metadata.ts";
+import { openSafetensors, readAllTensors } from "./safetensors.ts";
+import { type TensorSource, writeSafetensors } from "./safetensors-writer.ts";
 
 const MODEL = {
   name: "memstore/tiny-llama",

@@ -9,7 +9,8 @@ import {
   unpackLoraPack,
   writeLoraPack,
 } from "./lora.ts";
-import { openSafetensors, type TensorSource } from "./safetensors.ts";
+import { openSafetensors } from "./safetensors.ts";
+import { type TensorSource } from "./safetensors-writer.ts";
 import { readTar, writeTar } from "./tar.ts";
 
 const ARCH = architectureOf({

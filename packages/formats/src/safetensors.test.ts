@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_HEADER_BYTES, openSafetensors, readAllTensors, writeSafetensors } from "./safetensors.ts";
+import { MAX_HEADER_BYTES, openSafetensors, readAllTensors } from "./safetensors.ts";
+import { writeSafetensors } from "./safetensors-writer.ts";
 
 /** A file from a header given as text (so it can be wrong) and data bytes. */
 function raw(header: string, data: Uint8Array = new Uint8Array(0), declaredLength?: number): Buffer {

@@ -1,3 +1,19 @@
+import { StatusBadge } from "./feedback";
+
+type Run = { kind: string; status: string; report: unknown; started_at: string };
+
+/** A version's processing runs, each stage with its status and report: the cube and listing pages show them so. */
+export function RunList({ runs }: { runs: readonly Run[] }) {
+  return runs.map((r) => (
+    <div key={`${r.kind}-${r.started_at}`} className="stage">
+      <span>
+        {r.kind} <StatusBadge status={r.status} />
+      </span>
+      <RunReport report={r.report} />
+    </div>
+  ));
+}
+
 /** A processing run's report as a person reads it: labelled values, problems listed with where they are. */
 export function RunReport({ report }: { report: unknown }) {
   if (!report || typeof report !== "object") return null;

@@ -9,7 +9,6 @@ import {
   type OrganizationRow,
   organizations,
   queryRows,
-  type RunRow,
   sql,
 } from "@memstore/db";
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
@@ -22,6 +21,7 @@ import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../views.ts";
 import { entitlementView, latestEntitlement } from "./entitlements.ts";
+import { checksOf, desensitisationSummary, validationSummary, withoutSamples } from "./version-summaries.ts";
 
 export const storeQuery = pageQuery.extend({
   q: z.string().trim().max(500).optional(),
@@ -150,25 +150,6 @@ async function storeCards(ctx: AppContext, ids: string[]) {
   return out;
 }
 
-/**
- * The three things a buyer checks before paying, for a version: that the platform signed its
- * manifest, how its personal data was handled (the residual risk), and how far it was validated
- * against its base model (a run on the model, or static checks only).
- */
-function checksOf(
-  version: { signature: string | null },
-  desensitise: RunRow | undefined,
-  validate: RunRow | undefined,
-) {
-  const validation = validationSummary(validate);
-  const risk = desensitisationSummary(desensitise)?.residual_risk;
-  return {
-    signed: version.signature !== null,
-    desensitised: typeof risk === "string" ? risk : null,
-    validated: validation ? validation.level : null,
-  };
-}
-
 function card(
   r: {
     listing: ListingRow;
@@ -249,66 +230,4 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
 
 export function assertPublished(listing: ListingRow) {
   if (listing.status !== "published") throw new AppError("conflict", `the listing is ${listing.status}`);
-}
-
-/** What the store shows of a version's desensitisation: what was found, what was done, what is left. */
-function desensitisationSummary(run: RunRow | undefined) {
-  if (!run) return null;
-  const report = run.report as { entities?: unknown; residual?: unknown; residual_risk?: unknown };
-  return {
-    entities: report.entities ?? {},
-    residual: report.residual ?? {},
-    residual_risk: report.residual_risk ?? null,
-  };
-}
-
-type ModelRun = {
-  skipped?: string;
-  provider?: string;
-  passed?: boolean;
-  tolerance?: number;
-  logits?: { max_abs_diff?: number; mean_abs_change?: number };
-  speedup?: number;
-  ttft_ms?: { full_prompt: number; from_snapshot: number };
-  kl?: { mean: number; max: number };
-  modules?: unknown[];
-};
-
-/**
- * What the store shows of a binary version's validation: `model-run` when it ran on its base
- * model's ONNX export (KV: the logits against the full prompt and the time-to-first-token speedup;
- * LoRA: the KL from the base model and the modules that changed the output), `static` when the
- * registry had no export (dimensions and numeric sanity only). Null for plaintext.
- */
-function validationSummary(run: RunRow | undefined) {
-  if (!run || run.status !== "succeeded") return null;
-  const report = run.report as { base_model?: string; run?: ModelRun };
-  const model = report.run ?? {};
-  const ran = model.skipped === undefined && model.provider !== undefined;
-  return {
-    base_model: report.base_model ?? null,
-    level: ran ? ("model-run" as const) : ("static" as const),
-    provider: ran ? model.provider! : null,
-    kv:
-      ran && model.speedup !== undefined
-        ? {
-            logits_max_abs_diff: model.logits?.max_abs_diff ?? null,
-            tolerance: model.tolerance ?? null,
-            ttft_ms: model.ttft_ms ?? null,
-            speedup: model.speedup,
-          }
-        : null,
-    lora:
-      ran && model.kl !== undefined
-        ? { kl_mean: model.kl.mean, kl_max: model.kl.max, modules: model.modules?.length ?? 0 }
-        : null,
-    note: model.skipped ?? null,
-  };
-}
-
-/** Other organisations see counts, never samples: even masked, a sample hints at a real value. */
-function withoutSamples<R extends { kind: string; report: Record<string, unknown> }>(run: R): R {
-  if (run.kind !== "desensitise") return run;
-  const { samples: _samples, residual_samples: _residual, ...report } = run.report;
-  return { ...run, report };
 }

@@ -5,16 +5,9 @@ import Link from "next/link";
 import { type FormEvent, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { Field } from "../../../_components/field";
-import {
-  ErrorBox,
-  formatBytes,
-  formatDate,
-  Loading,
-  priceLabel,
-  StatusBadge,
-} from "../../../_components/feedback";
+import { ErrorBox, formatBytes, formatDate, Loading, priceLabel } from "../../../_components/feedback";
 import { Markdown } from "../../../_components/markdown";
-import { RunReport } from "../../../_components/run-report";
+import { RunList } from "../../../_components/run-report";
 import { formValues, validate } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
@@ -79,14 +72,7 @@ export function ListingDetail({ id }: { id: string }) {
                   <ProvenanceBadges version={v} />
                   <details>
                     <summary className="small">Processing reports</summary>
-                    {v.runs.map((r) => (
-                      <div key={`${r.kind}-${r.started_at}`} className="stage">
-                        <span>
-                          {r.kind} <StatusBadge status={r.status} />
-                        </span>
-                        <RunReport report={r.report} />
-                      </div>
-                    ))}
+                    <RunList runs={v.runs} />
                   </details>
                 </article>
               ))}

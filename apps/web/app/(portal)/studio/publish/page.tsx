@@ -4,15 +4,12 @@ import { useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { Loading } from "../../../_components/feedback";
 import { useTRPC } from "../../../_lib/trpc";
-import {
-  CubeStep,
-  ListingStep,
-  ManifestStep,
-  ProcessingStep,
-  UploadStep,
-  type WizardCube,
-  type WizardVersion,
-} from "./steps";
+import { CubeStep } from "./_steps/cube-step";
+import { ListingStep } from "./_steps/listing-step";
+import { ManifestStep } from "./_steps/manifest-step";
+import { ProcessingStep } from "./_steps/processing-step";
+import { UploadStep } from "./_steps/upload-step";
+import type { WizardCube, WizardVersion } from "./_steps/wizard";
 
 const STEPS = ["Cube", "Manifest", "Upload", "Processing", "Listing"] as const;
 

@@ -9,7 +9,7 @@ import {
   Loading,
   StatusBadge,
 } from "../../../../_components/feedback";
-import { RunReport } from "../../../../_components/run-report";
+import { RunList } from "../../../../_components/run-report";
 import { itemsOf, PAGED, ShowMore } from "../../../../_components/show-more";
 import { useTRPC } from "../../../../_lib/trpc";
 
@@ -55,14 +55,7 @@ export function CubeDetail({ id }: { id: string }) {
                 <StatusBadge status={v.status} /> {formatBytes(v.size)} · {formatDate(v.created_at)}
               </span>
             </div>
-            {v.runs.map((r) => (
-              <div key={`${r.kind}-${r.started_at}`} className="stage">
-                <span>
-                  {r.kind} <StatusBadge status={r.status} />
-                </span>
-                <RunReport report={r.report} />
-              </div>
-            ))}
+            <RunList runs={v.runs} />
           </article>
         ))}
       </div>

@@ -1,0 +1,103 @@
+"use client";
+import { createListingInput } from "@memstore/api/schemas";
+import { useMutation } from "@tanstack/react-query";
+import Link from "next/link";
+import type { FormEvent } from "react";
+import { Field } from "../../../../_components/field";
+import { ErrorBox } from "../../../../_components/feedback";
+import { formValues, useSchemaForm } from "../../../../_lib/form";
+import { useTRPC } from "../../../../_lib/trpc";
+import type { WizardCube, WizardVersion } from "./wizard";
+
+/** Step 5: a listing for the ready version, with its price and terms, published to the store. */
+export function ListingStep({ cube, version }: { cube: WizardCube; version: WizardVersion }) {
+  const trpc = useTRPC();
+  const create = useMutation(trpc.publishing.createListing.mutationOptions());
+  const publish = useMutation(trpc.publishing.publishListing.mutationOptions());
+  const { errors, submit } = useSchemaForm(createListingInput);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const v = formValues(event.currentTarget);
+    const values = {
+      cube_id: cube.id,
+      visibility: v.visibility,
+      pricing:
+        v.pricing === "free"
+          ? { model: "free" }
+          : {
+              model: v.pricing,
+              amount_cents: Math.round(Number(v.amount) * 100),
+              currency: v.currency || "eur",
+            },
+      terms: version.license,
+      canaries: v.canaries === "on",
+    };
+    await submit(values, async (value) => {
+      const listing = await create.mutateAsync(value);
+      return publish.mutateAsync({ id: listing.id });
+    });
+  }
+
+  if (publish.data) {
+    return (
+      <div className="stack">
+        <div className="alert ok" role="status">
+          Listed. {cube.title} is in the store.
+        </div>
+        <div className="row">
+          <Link className="btn primary" href={`/store/${publish.data.id}`}>
+            View the listing
+          </Link>
+          <Link className="btn" href="/studio">
+            Back to the studio
+          </Link>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <form className="form" onSubmit={onSubmit} noValidate>
+      <h2 style={{ marginTop: 0 }}>List it in the store</h2>
+      <Field label="Visibility" error={errors.visibility}>
+        {(a) => (
+          <select {...a} name="visibility" defaultValue={version.visibility}>
+            <option value="public">Public</option>
+            <option value="unlisted">Unlisted</option>
+            <option value="org">Organisation only</option>
+            <option value="private">Private</option>
+          </select>
+        )}
+      </Field>
+      <Field label="Price" error={errors.pricing ?? errors["pricing.model"]}>
+        {(a) => (
+          <select {...a} name="pricing" defaultValue="free">
+            <option value="free">Free</option>
+            <option value="one_time">One-time purchase</option>
+            <option value="subscription">Subscription</option>
+          </select>
+        )}
+      </Field>
+      <Field label="Amount (for paid listings)" error={errors["pricing.amount_cents"]}>
+        {(a) => <input {...a} name="amount" inputMode="decimal" placeholder="e.g. 49.00" />}
+      </Field>
+      <Field label="Currency" error={errors["pricing.currency"]}>
+        {(a) => <input {...a} name="currency" placeholder="eur" />}
+      </Field>
+      <label className="check small">
+        <input type="checkbox" name="canaries" />
+        <span>
+          <strong>Canary facts</strong> — serve each subscriber a few invented facts of its own, so a copy
+          that went through a model&apos;s paraphrase can still be traced to it. Subscribers see that the
+          listing carries them.
+        </span>
+      </label>
+      <ErrorBox error={create.error ?? publish.error} />
+      <div className="row">
+        <button className="btn primary" type="submit" disabled={create.isPending || publish.isPending}>
+          {create.isPending || publish.isPending ? "Listing…" : "Create and publish listing"}
+        </button>
+      </div>
+    </form>
+  );
+}

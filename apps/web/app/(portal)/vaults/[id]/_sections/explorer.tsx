@@ -1,0 +1,70 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { Empty, ErrorBox, Loading } from "../../../../_components/feedback";
+import { formValues } from "../../../../_lib/form";
+import { useTRPC } from "../../../../_lib/trpc";
+
+/** The memory explorer: the search agents run, over installed memory and the vault's own, with provenance. */
+export function Explorer({ vaultId }: { vaultId: string }) {
+  const trpc = useTRPC();
+  const [query, setQuery] = useState<string | null>(null);
+  const search = useQuery({
+    ...trpc.vaults.search.queryOptions({
+      vault_id: vaultId,
+      query: query ?? "",
+      top_k: 10,
+      filter: {},
+      mode: "hybrid",
+    }),
+    enabled: Boolean(query),
+  });
+  return (
+    <div className="stack">
+      <form
+        className="card row"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(formValues(e.currentTarget).q?.trim() || null);
+        }}
+      >
+        <label className="sr-only" htmlFor="vault-q">
+          Search this vault
+        </label>
+        <input
+          id="vault-q"
+          name="q"
+          placeholder="Ask what your agents would ask…"
+          style={{ flex: "1 1 300px" }}
+        />
+        <button className="btn primary" type="submit">
+          Search
+        </button>
+      </form>
+      <ErrorBox error={search.error} />
+      {search.isFetching && <Loading what="results" />}
+      {search.data &&
+        (search.data.results.length === 0 ? (
+          <Empty title="No matches">
+            <p>Nothing installed or remembered here mentions that.</p>
+          </Empty>
+        ) : (
+          <ol className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }} aria-label="Results">
+            {search.data.results.map((r) => (
+              <li key={r.id} className="card hit" data-testid="vault-hit">
+                <div className="spread small muted">
+                  <span>
+                    {r.cube ? `${r.cube.publisher} / ${r.cube.slug} v${r.cube.version}` : "own memory"}
+                    {typeof r.metadata.heading === "string" ? ` · ${r.metadata.heading}` : ""}
+                  </span>
+                  <span>score {r.score.toFixed(3)}</span>
+                </div>
+                <p style={{ margin: "0.4rem 0 0", whiteSpace: "pre-wrap" }}>{r.text}</p>
+              </li>
+            ))}
+          </ol>
+        ))}
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+/** Small pieces of HTTP the client builds its requests with. */
+
+/** A path segment, escaped. */
+export const enc = encodeURIComponent;
+
+/** `?a=1&b=2` of the defined values, or nothing. */
+export function qs(query: Record<string, string | number | boolean | undefined>): string {
+  const entries = Object.entries(query).filter(([, v]) => v !== undefined) as Array<
+    [string, string | number | boolean]
+  >;
+  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : "";
+}
+
+/** An upload body as the web stream fetch sends. */
+export function toStream(
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  if (body instanceof ReadableStream) return body;
+  const iterator = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}

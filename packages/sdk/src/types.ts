@@ -1,0 +1,105 @@
+/** What the REST API answers, as the client returns it, and how it fails. */
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [key: string]: unknown;
+};
+
+export class MemStoreApiError extends Error {
+  override readonly name = "MemStoreApiError";
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(`${status} ${problem.code}: ${problem.detail}`);
+  }
+  get code(): string {
+    return this.problem.code;
+  }
+}
+
+export type Subscription = {
+  id: string;
+  filter: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
+  delivery: { webhook_url: string | null; sse: boolean };
+  auto_install: { vault_id: string; version_policy: string } | null;
+  created_at: string;
+};
+
+export type Page<T> = { items: T[]; next_cursor: string | null };
+export type Run = {
+  kind: string;
+  status: string;
+  attempts: number;
+  report: Record<string, unknown>;
+  started_at: string;
+  finished_at: string | null;
+};
+export type Cube = {
+  id: string;
+  slug: string;
+  type: string;
+  title: string;
+  description: string;
+  tags: string[];
+};
+export type Version = {
+  id: string;
+  version: string;
+  status: "draft" | "processing" | "ready" | "rejected";
+  manifest: Record<string, unknown>;
+  digest: string | null;
+  size: number | null;
+  signature: string | null;
+  runs: Run[];
+  upload_url?: string;
+};
+export type Listing = {
+  id: string;
+  cube_id: string;
+  status: string;
+  visibility: string;
+  pricing: Record<string, unknown>;
+  terms: Record<string, unknown>;
+};
+export type SearchResult = {
+  id: string;
+  text: string;
+  score: number;
+  source: "install" | "memory";
+  cube?: { id: string; slug: string; version: string; publisher: string; install_id: string };
+  metadata: Record<string, unknown>;
+};
+export type Memory = {
+  id: string;
+  version: number;
+  text: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  state: string;
+};
+
+export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | string | AsyncIterable<Uint8Array>;
+
+export type TraceResult = {
+  matches: Array<{
+    org_id: string;
+    install_id: string;
+    confidence: number;
+    cube_id: string;
+    version: string;
+    /** What matched: fingerprint codes read from invisible marks, canary terms found in the words. */
+    evidence: Array<
+      | { kind: "fingerprint"; frames: number; corrected: number }
+      | { kind: "canary"; terms: string[] }
+      | { kind: "weights"; correlation: number; elements: number }
+    >;
+  }>;
+  marked: boolean;
+  frames: number;
+  detail: string;
+};
