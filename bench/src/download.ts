@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig, openRuntime } from "@memstore/api";
+import { SAFETENSORS } from "@memstore/core";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { insertBaseModel } from "@memstore/api/models";
 import {
@@ -124,7 +125,7 @@ try {
     publisher,
     { cubeId: cube.id, version: "1.0.0" },
     createReadStream(file),
-    "application/vnd.safetensors",
+    SAFETENSORS,
   );
   const uploadSeconds = (performance.now() - start) / 1000;
   start = performance.now();

@@ -1,3 +1,4 @@
+import { fileKindOf, TAR } from "@memstore/core";
 import { createReadStream, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -62,14 +63,12 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
       slug: "eu-vat-essentials",
       title: "EU VAT essentials",
       file: "eu-vat-guide.md",
-      type: "text/markdown",
       tags: ["tax", "eu"],
     },
     {
       slug: "incident-runbook",
       title: "Incident runbook",
       file: "incident-runbook.jsonl",
-      type: "application/x-ndjson",
       tags: ["sre"],
     },
   ];
@@ -88,7 +87,7 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
       publisher,
       { cubeId: cube.id, version: "1.0.0" },
       createReadStream(join(DEMO_DIR, c.file)),
-      c.type,
+      fileKindOf(c.file, "plaintext")?.mediaType ?? null,
     );
     await submitVersion(ctx, publisher, cube.id, "1.0.0");
     await waitForJobs();
@@ -206,13 +205,7 @@ async function seedBinaryCubes(
     tags: ["tax", "lora"],
   });
   await createVersion(ctx, publisher, lora.id, { version: "1.0.0" });
-  await uploadPayload(
-    ctx,
-    publisher,
-    { cubeId: lora.id, version: "1.0.0" },
-    Readable.from(pack),
-    "application/x-tar",
-  );
+  await uploadPayload(ctx, publisher, { cubeId: lora.id, version: "1.0.0" }, Readable.from(pack), TAR);
   await submitVersion(ctx, publisher, lora.id, "1.0.0");
   await waitForJobs();
   return [await freeListing(ctx, publisher, kv.cube_id), await freeListing(ctx, publisher, lora.id)];

@@ -20,6 +20,7 @@ import {
   type Manifest,
   ROLES,
   RUN_KINDS,
+  type Scope,
   type Terms,
   VERSION_STATUSES,
   VISIBILITIES,
@@ -78,7 +79,7 @@ export const apiKeys = pgTable(
     /** The first characters of the secret, unique, to find the row without scanning hashes. */
     prefix: text("prefix").notNull().unique(),
     hash: text("hash").notNull(),
-    scopes: text("scopes").array().notNull(),
+    scopes: text("scopes").array().$type<Scope[]>().notNull(),
     vaultId: text("vault_id"),
     expiresAt: ts("expires_at"),
     revokedAt: ts("revoked_at"),

@@ -1,14 +1,12 @@
-import { AppError } from "@memstore/core";
+import { AppError, isPickleFileName } from "@memstore/core";
 
 /**
  * Pickle runs code when it is loaded: a `.bin` or `.pt` checkpoint can do anything to the machine
  * that opens it. MemStore never opens one, and refuses it at the door, by its name or its first bytes.
  */
-const PICKLE_NAMES = /\.(bin|pt|pth|pkl|pickle|ckpt)$/i;
-
 /** Why a file is a pickle, or null: its name, pickle protocol 2–5 opcodes, or a PyTorch zip. */
 export function pickleReason(name: string | null, head: Uint8Array): string | null {
-  if (name && PICKLE_NAMES.test(name)) return `'${name}' is a pickle checkpoint by its name`;
+  if (name && isPickleFileName(name)) return `'${name}' is a pickle checkpoint by its name`;
   if (head.length >= 2 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) {
     return `${name ? `'${name}'` : "the file"} starts with pickle protocol ${head[1]} opcodes`;
   }

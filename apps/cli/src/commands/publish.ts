@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
+import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
+import { type CubeType, fileKindOf, isPickleFileName, payloadFormatOf, TAR } from "@memstore/core";
 import { LORA_CONFIG_FILE, LORA_WEIGHTS_FILE, tarSize, writeTar } from "@memstore/formats";
 import { MemStoreApiError, type MemStoreClient, type Version } from "@memstore/sdk";
 import { SingleBar } from "cli-progress";
@@ -8,21 +9,11 @@ import { Command } from "commander";
 import { clientFrom, keyOption, urlOption } from "../client.ts";
 import { UsageError } from "../usage-error.ts";
 
-type CubeType = "plaintext" | "activation" | "parametric";
-
-const MEDIA_TYPES: Record<string, { contentType: string; type: CubeType }> = {
-  ".jsonl": { contentType: "application/x-ndjson", type: "plaintext" },
-  ".ndjson": { contentType: "application/x-ndjson", type: "plaintext" },
-  ".md": { contentType: "text/markdown", type: "plaintext" },
-  ".markdown": { contentType: "text/markdown", type: "plaintext" },
-  ".txt": { contentType: "text/plain", type: "plaintext" },
-  // A KV snapshot; a LoRA pack already in a tar.
-  ".safetensors": { contentType: "application/vnd.safetensors", type: "activation" },
-  ".tar": { contentType: "application/x-tar", type: "parametric" },
+/** A plaintext document (Markdown or text, not JSONL items): what a directory of documents is made of. */
+const isDocument = (file: string) => {
+  const kind = fileKindOf(file, "plaintext");
+  return kind !== null && payloadFormatOf("plaintext", kind.mediaType) !== "jsonl";
 };
-
-/** Pickle formats MemStore refuses: loading one runs whatever code it holds. */
-const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt"];
 
 type Payload = { size: number; contentType: string; type: CubeType; open(): Readable; describe: string };
 
@@ -134,16 +125,22 @@ async function findOrCreateCube(client: MemStoreClient, options: PublishOptions,
 function payloadOf(path: string): Payload {
   const stat = statSync(path);
   if (stat.isFile()) {
-    const extension = extname(path).toLowerCase();
-    if (PICKLE_EXTENSIONS.includes(extension)) throw new UsageError(pickleRefused(path));
-    const media = MEDIA_TYPES[extension];
-    if (!media) throw new UsageError(`${path}: use a .jsonl, .md, .txt, .safetensors or .tar file`);
-    return { size: stat.size, ...media, open: () => createReadStream(path), describe: path };
+    if (isPickleFileName(path)) throw new UsageError(pickleRefused(path));
+    // A KV snapshot is a .safetensors, a LoRA pack already in a tar a .tar, plaintext .jsonl, .md, .txt.
+    const kind = fileKindOf(path);
+    if (!kind) throw new UsageError(`${path}: use a .jsonl, .md, .txt, .safetensors or .tar file`);
+    return {
+      size: stat.size,
+      contentType: kind.mediaType,
+      type: kind.type,
+      open: () => createReadStream(path),
+      describe: path,
+    };
   }
   if (existsSync(join(path, LORA_CONFIG_FILE))) return peftDirectory(path);
   // A directory of documents becomes one Markdown payload, the documents in name order.
   const files = readdirSync(path)
-    .filter((f) => [".md", ".markdown", ".txt"].includes(extname(f).toLowerCase()))
+    .filter(isDocument)
     .sort()
     .map((f) => join(path, f));
   if (files.length === 0) throw new UsageError(`${path}: no .md or .txt documents in the directory`);
@@ -174,7 +171,7 @@ const pickleRefused = (path: string) =>
 function peftDirectory(path: string): Payload {
   const weights = join(path, LORA_WEIGHTS_FILE);
   if (!existsSync(weights)) {
-    const pickled = readdirSync(path).find((f) => PICKLE_EXTENSIONS.includes(extname(f).toLowerCase()));
+    const pickled = readdirSync(path).find(isPickleFileName);
     throw new UsageError(
       pickled ? pickleRefused(join(path, pickled)) : `${path}: a PEFT directory needs ${LORA_WEIGHTS_FILE}`,
     );
@@ -186,7 +183,7 @@ function peftDirectory(path: string): Payload {
   }));
   return {
     size: tarSize(files.map((f) => f.size)),
-    contentType: "application/x-tar",
+    contentType: TAR,
     type: "parametric",
     open: () =>
       Readable.from(

@@ -65,7 +65,7 @@ export async function writeVersionPublished(tx: Executor, versionId: string, onl
           listing_id: listing.id,
           cube: { id: cube.id, slug: cube.slug, type: cube.type, tags: cube.tags, publisher },
           version: version.version,
-          changelog: (version.manifest as { changelog?: string }).changelog ?? null,
+          changelog: version.manifest.changelog ?? null,
         },
       }),
     );

@@ -131,7 +131,7 @@ function apiKeyView(r: ApiKeyRow): ApiKeyView {
     id: r.id,
     name: r.name,
     prefix: r.prefix,
-    scopes: r.scopes as Scope[],
+    scopes: r.scopes,
     vault_id: r.vaultId,
     expires_at: r.expiresAt?.toISOString() ?? null,
     revoked_at: r.revokedAt?.toISOString() ?? null,
@@ -191,7 +191,7 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
     kind: "api_key",
     keyId: row.id,
     orgId: row.orgId,
-    scopes: row.scopes as Scope[],
+    scopes: row.scopes,
     vaultId: row.vaultId,
   };
 }

@@ -3,7 +3,7 @@ import { AppError, type Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import {
   dequantizeInt8,
-  type FloatDtype,
+  floatDtypeOf,
   floatsOf,
   INT8_SCALE_SUFFIX,
   isFloatDtype,
@@ -116,7 +116,7 @@ type Tensor = SafetensorsHeader["tensors"][number];
 
 async function tensorValues(ctx: AppContext, digest: string, header: SafetensorsHeader, t: Tensor) {
   const bytes = await readBlobRange(ctx, digest, header.dataStart + t.begin, header.dataStart + t.end);
-  return floatsOf(bytes, t.dtype as FloatDtype);
+  return floatsOf(bytes, floatDtypeOf(t));
 }
 
 /** An int8 tensor's per-channel scales (the int8 form of a snapshot), if the file has them. */

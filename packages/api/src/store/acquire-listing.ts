@@ -25,7 +25,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
     const live = await latestEntitlement(tx, subject.orgId, listing.id);
     if (live && (!live.validUntil || live.validUntil > now))
       return { entitlement: entitlementView(live), created: false };
-    const validDays = (listing.terms as { valid_days?: number }).valid_days;
+    const validDays = listing.terms.valid_days;
     const [created] = await tx
       .insert(entitlements)
       .values({

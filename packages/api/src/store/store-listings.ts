@@ -1,4 +1,4 @@
-import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
+import { AppError, CUBE_TYPES, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
 import {
   type CubeRow,
   cubes,
@@ -25,7 +25,7 @@ import { checksOf, desensitisationSummary, validationSummary, withoutSamples } f
 
 export const storeQuery = pageQuery.extend({
   q: z.string().trim().max(500).optional(),
-  type: z.enum(["plaintext", "activation", "parametric"]).optional(),
+  type: z.enum(CUBE_TYPES).optional(),
   tag: z.string().trim().min(1).optional(),
   free: z.enum(["true", "false"]).optional(),
 });
@@ -199,8 +199,8 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
       .sort((a, b) => semver.rcompare(a.version, b.version))
       .map((v) => ({
         version: v.version,
-        parent: (v.manifest as { parent?: string | null }).parent ?? null,
-        changelog: (v.manifest as { changelog?: string }).changelog ?? null,
+        parent: v.manifest.parent ?? null,
+        changelog: v.manifest.changelog ?? null,
         digest: v.digest,
         size: v.size,
         ready_at: v.readyAt?.toISOString() ?? null,

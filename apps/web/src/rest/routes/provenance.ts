@@ -5,15 +5,15 @@ import {
   traceInput,
   traceLeak,
 } from "@memstore/api/provenance";
+import { mediaTypesOf, SAFETENSORS, TAR } from "@memstore/core";
 import { publicKeyDocument } from "@memstore/watermark/signing";
 import { publicRoute, route } from "../route.ts";
 import { bodyStream, readBoundedText, readJson } from "../body.ts";
 
-const TEXT_TYPES = ["text/plain", "text/markdown", "application/x-ndjson", "application/octet-stream"];
-const BINARY_TYPES: Record<string, "safetensors" | "tar"> = {
-  "application/vnd.safetensors": "safetensors",
-  "application/x-tar": "tar",
-};
+/** A leaked text is traced from any plaintext payload's media type, or from a file sent as bytes. */
+const TEXT_TYPES = [...mediaTypesOf("plaintext"), "application/octet-stream"];
+/** A leaked KV snapshot or LoRA pack, as the binary types are uploaded. */
+const BINARY_TYPES: Record<string, "safetensors" | "tar"> = { [SAFETENSORS]: "safetensors", [TAR]: "tar" };
 
 export const provenanceRoutes = [
   route({
