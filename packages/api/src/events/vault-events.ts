@@ -2,14 +2,12 @@ import type { Subject } from "@memstore/core";
 import { vaultEvents } from "@memstore/db";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 
 export type VaultEvent = { seq: number; id: string; type: string; created_at: string; data: unknown };
 
 /** Checks that the caller may follow a vault's event stream; 404 for another tenant's vault. */
 export async function openVaultEvents(ctx: AppContext, subject: Subject, vaultId: string) {
-  authorize(subject, "vault.events");
   return loadOwnVault(ctx.db, subject, "vault.events", vaultId);
 }
 

@@ -30,8 +30,9 @@ export function authorize(
 export type Owned = { orgId: string; vaultId?: string };
 
 /**
- * The row a loader's query found, judged by the policy against its own organisation (and vault).
- * Every loader's query filters on the caller's organisation too; this second line means a query that
+ * A row for `action`: the subject's scope or role checked first (403 before any query), then the row
+ * the loader's query found, judged by the policy against its own organisation (and vault). Every
+ * loader's query filters on the caller's organisation too; this second line means a query that
  * forgot to still cannot hand another tenant's row to a service: it answers 404 all the same.
  */
 export async function loadAuthorized<R>(
@@ -42,6 +43,7 @@ export async function loadAuthorized<R>(
   ownerOf: (row: R) => Owned,
   context?: PolicyContext,
 ): Promise<R> {
+  authorize(subject, action);
   const [row] = await query();
   if (row === undefined) notFound(what);
   authorize(subject, action, ownerOf(row), context);

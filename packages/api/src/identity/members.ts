@@ -8,16 +8,19 @@ import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "./aut
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
 
+/** A member as the API shows one, with the membership's organisation for the policy to judge. */
+const MEMBER_COLUMNS = {
+  orgId: memberships.orgId,
+  user_id: users.id,
+  email: users.email,
+  name: users.name,
+  role: memberships.role,
+};
+
 export async function listMembers(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "member.read");
   const rows = await ctx.db
-    .select({
-      orgId: memberships.orgId,
-      user_id: users.id,
-      email: users.email,
-      name: users.name,
-      role: memberships.role,
-    })
+    .select(MEMBER_COLUMNS)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.orgId, subject.orgId))
@@ -123,13 +126,7 @@ async function lockMember(tx: Executor, subject: Subject, userId: string) {
     "member",
     () =>
       tx
-        .select({
-          orgId: memberships.orgId,
-          user_id: users.id,
-          email: users.email,
-          name: users.name,
-          role: memberships.role,
-        })
+        .select(MEMBER_COLUMNS)
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
         .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, userId)))

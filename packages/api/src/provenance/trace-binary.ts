@@ -16,7 +16,7 @@ import type { AppContext } from "../context.ts";
 import { authorize, authorizedRows } from "../identity/authorize.ts";
 import { adapterConfigOf, findArtifact } from "../artifacts.ts";
 import { deleteUnlessShared, headerOfBlob, readBlobRange } from "../blobs.ts";
-import type { TraceMatch, TraceResult } from "./trace.ts";
+import type { TraceCandidate, TraceMatch, TraceResult } from "./trace.ts";
 
 /**
  * Which subscriber a leaked LoRA pack or KV snapshot came from. The file is compared with each of
@@ -27,15 +27,6 @@ import type { TraceMatch, TraceResult } from "./trace.ts";
  * rounded to f16/bf16 or quantised to int8 (with its per-channel scales) is compared as its values.
  */
 export const MIN_Z = 8;
-
-type Candidate = {
-  publisher_org_id: string;
-  org_id: string;
-  install_id: string;
-  cube_id: string;
-  version_id: string;
-  version: string;
-};
 
 export async function traceBinary(
   ctx: AppContext,
@@ -56,7 +47,7 @@ export async function traceBinary(
       weights = pack.weights.digest;
     }
     const leak = await headerOfBlob(ctx, weights);
-    const rows = await queryRows<Candidate>(
+    const rows = await queryRows<TraceCandidate>(
       ctx.db,
       sql`select distinct on (i.org_id, v.id) c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version
         from installs i
@@ -141,7 +132,7 @@ async function leakedValues(ctx: AppContext, digest: string, header: Safetensors
 async function scoreVersion(
   ctx: AppContext,
   versionId: string,
-  orgs: Candidate[],
+  orgs: TraceCandidate[],
   leakDigest: string,
   leak: SafetensorsHeader,
 ) {

@@ -37,6 +37,17 @@ export type TraceMatch = {
   evidence: TraceEvidence[];
 };
 
+/** A copy a trace compares the leak with: one version as one organisation's install received it. */
+export type TraceCandidate = {
+  /** The organisation whose cube it is: the caller's, or the trace is refused. */
+  publisher_org_id: string;
+  org_id: string;
+  install_id: string;
+  cube_id: string;
+  version_id: string;
+  version: string;
+};
+
 export type TraceResult = {
   matches: TraceMatch[];
   /** Whether the text holds fingerprint marks at all; false means they were stripped or never there. */
@@ -61,16 +72,12 @@ const CANARY_FALSE_MATCH = 0.01;
 export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infer<typeof traceInput>) {
   authorize(subject, "cube.trace");
   const reading = readFingerprints(input.text);
-  const candidates = await queryRows<{
-    publisher_org_id: string;
-    org_id: string;
-    install_id: string;
-    cube_id: string;
-    version_id: string;
-    version: string;
-    installed: boolean;
-    canaries: boolean;
-  }>(
+  const candidates = await queryRows<
+    TraceCandidate & {
+      installed: boolean;
+      canaries: boolean;
+    }
+  >(
     ctx.db,
     sql`select c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version,
         v.id = i.version_id as installed, l.canaries

@@ -23,7 +23,6 @@ export async function installedCopy(
   installId: string,
   variant?: CopyVariant,
 ) {
-  authorize(subject, "payload.download");
   const vault = await loadOwnVault(ctx.db, subject, "payload.download", vaultId);
   const install = await loadAuthorized(
     subject,

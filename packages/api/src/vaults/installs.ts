@@ -35,7 +35,6 @@ export async function installListing(
   vaultId: string,
   input: z.infer<typeof installInput>,
 ) {
-  authorize(subject, "vault.write");
   const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const listing = await loadVisibleListing(ctx, subject, input.listing_id);
   assertPublished(listing);
@@ -118,7 +117,6 @@ export async function upgradeInstall(
   installId: string,
   policy?: string,
 ) {
-  authorize(subject, "vault.write");
   const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const upgraded = await ctx.db.transaction(async (tx) => {
     const install = await loadAuthorized(
@@ -214,7 +212,6 @@ function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
 }
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
-  authorize(subject, "install.read");
   const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
   const rows = await ctx.db
     .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
@@ -235,7 +232,6 @@ export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: s
 }
 
 export async function uninstall(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
-  authorize(subject, "vault.write");
   const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const eventId = await ctx.db.transaction(async (tx) => {
     // Judged after the update, inside its transaction: a refusal rolls it back.

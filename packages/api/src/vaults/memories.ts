@@ -6,7 +6,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { desensitiserFor } from "../desensitiser.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
+import { actorOf, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -43,7 +43,6 @@ export async function createMemory(
   vaultId: string,
   input: z.infer<typeof createMemoryInput>,
 ) {
-  authorize(subject, "memory.write");
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const text = await textToStore(ctx, vault, input.text);
   const row = await ctx.db.transaction(async (tx) => {
@@ -79,7 +78,6 @@ export async function createMemory(
 }
 
 export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.read");
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
   return memoryView(await currentMemory(ctx.db, subject, "memory.read", vault, memoryId));
 }
@@ -91,7 +89,6 @@ export async function listMemories(
   query: z.infer<typeof listMemoriesQuery>,
   page: PageQuery,
 ) {
-  authorize(subject, "memory.read");
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
   const rows = await ctx.db
     .select()
@@ -117,7 +114,6 @@ export async function updateMemory(
   memoryId: string,
   input: z.infer<typeof updateMemoryInput>,
 ) {
-  authorize(subject, "memory.write");
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const row = await ctx.db.transaction(async (tx) => {
     const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
@@ -162,7 +158,6 @@ export async function updateMemory(
 
 /** DELETE: archives the memory (it leaves search; its history stays). */
 export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.write");
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   return ctx.db.transaction(async (tx) => {
     const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
@@ -184,7 +179,6 @@ export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: 
 }
 
 export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
-  authorize(subject, "memory.read");
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
   const rows = await ctx.db
     .select()

@@ -24,18 +24,30 @@ import type { Report } from "../stage-runner.ts";
  * registry holds the model's ONNX export — a run on the model (see models/model-runs.ts).
  */
 
-const noRun = (model: string) => ({
-  skipped: `the registry holds no ONNX export of ${model}: static and numeric checks only`,
-});
+type BaseModel = Awaited<ReturnType<typeof requireBaseModel>>;
 
-export async function validateSnapshot(
+/**
+ * What both validations share: the registered model the version names, bad input (a misfit, a NaN)
+ * rejecting the version with the report so far, and a run said to be skipped without an export.
+ */
+function validatingOn(
   ctx: AppContext,
   version: VersionRow,
-  provider: ExecutionProvider,
+  check: (model: BaseModel, report: Report) => Promise<void>,
 ): Promise<Report> {
   const report: Report = { base_model: baseModelOf(version.manifest) };
   return rejectingBadInput(async () => {
     const model = await requireBaseModel(ctx.db, baseModelOf(version.manifest));
+    await check(model, report);
+    report.run ??= {
+      skipped: `the registry holds no ONNX export of ${model.name}: static and numeric checks only`,
+    };
+    return report;
+  }, report);
+}
+
+export function validateSnapshot(ctx: AppContext, version: VersionRow, provider: ExecutionProvider) {
+  return validatingOn(ctx, version, async (model, report) => {
     const canonical = await requireArtifact(ctx.db, version.id, "canonical");
     const layout = kvLayout(await headerOfBlob(ctx, canonical.digest));
     checkKvAgainstModel(layout, recordedModel(version), model);
@@ -51,9 +63,7 @@ export async function validateSnapshot(
       const variants: Record<string, string> = int8 ? { int8: int8.digest } : {};
       report.run = await runKvOnModel(ctx, model.row, canonical.digest, provider, variants);
     }
-    report.run ??= noRun(model.name);
-    return report;
-  }, report);
+  });
 }
 
 /** The model and tokenizer a snapshot's checked metadata names, as its ingest recorded them. */
@@ -65,14 +75,8 @@ function recordedModel(version: VersionRow) {
   return { base_model: payload.base_model, tokenizer_sha256: payload.tokenizer_sha256 };
 }
 
-export async function validatePack(
-  ctx: AppContext,
-  version: VersionRow,
-  provider: ExecutionProvider,
-): Promise<Report> {
-  const report: Report = { base_model: baseModelOf(version.manifest) };
-  return rejectingBadInput(async () => {
-    const model = await requireBaseModel(ctx.db, baseModelOf(version.manifest));
+export function validatePack(ctx: AppContext, version: VersionRow, provider: ExecutionProvider) {
+  return validatingOn(ctx, version, async (model, report) => {
     const weights = await requireArtifact(ctx.db, version.id, "weights");
     const config = await adapterConfigOf(ctx, version.id);
     const header = await headerOfBlob(ctx, weights.digest);
@@ -87,9 +91,7 @@ export async function validatePack(
     if (model.row.onnxDigest) {
       report.run = await runLoraOnModel(ctx, model.row, weights.digest, config, provider);
     }
-    report.run ??= noRun(model.name);
-    return report;
-  }, report);
+  });
 }
 
 /** Statistics of every float tensor of a safetensors blob, NaN or Inf rejecting it. */
