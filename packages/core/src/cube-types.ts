@@ -61,6 +61,8 @@ type MediaType = {
 
 type CubeTypeDefinition = {
   label: string;
+  /** The label where space is short (a filter, a badge). */
+  shortLabel: string;
   description: string;
   /** What to upload, in a sentence. */
   files: string;
@@ -72,6 +74,7 @@ type CubeTypeDefinition = {
 export const CUBE_TYPE_DEFINITIONS = {
   plaintext: {
     label: "Plaintext knowledge",
+    shortLabel: "Plaintext",
     description: "Markdown, plain text or JSONL memory items; desensitised, chunked and embedded on submit.",
     files: "Markdown (.md), text (.txt) or JSONL memory items (.jsonl).",
     media: [
@@ -95,6 +98,7 @@ export const CUBE_TYPE_DEFINITIONS = {
   },
   activation: {
     label: "KV-cache snapshot (activation memory)",
+    shortLabel: "KV snapshot",
     description:
       "A safetensors file of past_key_values for a registered base model; checked and run on the model.",
     files: "A KV snapshot (.safetensors) made for a base model in the registry.",
@@ -117,6 +121,7 @@ export const CUBE_TYPE_DEFINITIONS = {
   },
   parametric: {
     label: "LoRA adapter pack (parametric memory)",
+    shortLabel: "LoRA adapter",
     description: "A PEFT LoRA adapter (adapter_config.json and adapter_model.safetensors) as a .tar.",
     files: "A .tar of a PEFT adapter directory: adapter_config.json and adapter_model.safetensors.",
     media: [{ type: TAR, format: "peft-tar", extensions: ["tar"] }],

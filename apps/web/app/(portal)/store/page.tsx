@@ -1,4 +1,5 @@
 "use client";
+import { CUBE_TYPE_DEFINITIONS, CUBE_TYPES } from "@memstore/core";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
@@ -16,7 +17,7 @@ function Store() {
   const params = useSearchParams();
   const filters = {
     q: params.get("q") ?? undefined,
-    type: (params.get("type") || undefined) as "plaintext" | "activation" | "parametric" | undefined,
+    type: CUBE_TYPES.find((t) => t === params.get("type")),
     tag: params.get("tag") || undefined,
     free: (params.get("free") || undefined) as "true" | "false" | undefined,
   };
@@ -53,9 +54,11 @@ function Store() {
         </label>
         <select id="store-type" name="type" defaultValue={filters.type ?? ""} style={{ flex: "1 1 140px" }}>
           <option value="">All types</option>
-          <option value="plaintext">Plaintext</option>
-          <option value="activation">KV snapshot</option>
-          <option value="parametric">LoRA adapter</option>
+          {CUBE_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {CUBE_TYPE_DEFINITIONS[t].shortLabel}
+            </option>
+          ))}
         </select>
         <label className="sr-only" htmlFor="store-tag">
           Tag
