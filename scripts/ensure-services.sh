@@ -28,9 +28,26 @@ fi
 # pgvector is not packaged for this Debian release: build it from Debian's own source package (trixie).
 echo "pgvector: building from Debian's source package"
 pg_major=$(psql -h "$PGHOST_ADDR" -U postgres -d test -Atc "show server_version_num" | cut -c1-2)
+# The Debian mirror this machine's apt already uses (deb822 .sources, else sources.list), so no host
+# name is written in the repository.
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
+  if [ -z "$uri" ]; then
+    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\// && $i !~ /security/) { print $i; exit } }' \
+      /etc/apt/sources.list 2>/dev/null | head -1)
+  fi
+  echo "$uri"
+}
 src_list=/etc/apt/sources.list.d/memstore-trixie-src.list
 if [ ! -f "$src_list" ]; then
-  echo "deb-src http://deb.debian.org/debian trixie main" > "$src_list"
+  mirror=$(debian_mirror)
+  if [ -z "$mirror" ]; then
+    echo "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list" >&2
+    exit 1
+  fi
+  echo "deb-src $mirror trixie main" > "$src_list"
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
