@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, type Subject } from "./policy.ts";
+import { decide, decideKeyMint, type Subject } from "./policy.ts";
 
 const owner: Subject = { kind: "user", userId: "u1", orgId: "org_a", role: "owner" };
 const member: Subject = { kind: "user", userId: "u2", orgId: "org_a", role: "member" };
@@ -9,6 +9,16 @@ const agent: Subject = {
   orgId: "org_a",
   scopes: ["vault:read"],
   vaultId: null,
+  expiresAt: null,
+};
+/** An admin key bound to one vault, expiring at the end of 2030. */
+const boundAdmin: Subject = {
+  kind: "api_key",
+  keyId: "k2",
+  orgId: "org_a",
+  scopes: ["vault:read", "admin"],
+  vaultId: "vault_1",
+  expiresAt: new Date("2030-12-31T00:00:00Z"),
 };
 
 describe("policy", () => {
@@ -62,5 +72,35 @@ describe("policy", () => {
     expect(decide(owner, "vault.write", {}, { entitlement: null })).toMatchObject({
       code: "entitlement_required",
     });
+  });
+
+  it("keeps a vault-bound key out of organisation-wide objects and secrets", () => {
+    expect(decide(boundAdmin, "key.manage", { orgId: "org_a", vaultId: "vault_1" })).toEqual({ allow: true });
+    expect(decide(boundAdmin, "key.manage", { orgId: "org_a", vaultId: null })).toMatchObject({
+      allow: false,
+      code: "not_found",
+    });
+    expect(decide(boundAdmin, "publisher_key.read")).toMatchObject({ allow: false, code: "forbidden" });
+    expect(decide({ ...boundAdmin, vaultId: null }, "publisher_key.read")).toEqual({ allow: true });
+    expect(decide(owner, "publisher_key.read")).toEqual({ allow: true });
+  });
+
+  it("lets a key mint only keys no wider than itself", () => {
+    const within = { scopes: ["vault:read"] as const, vaultId: "vault_1", expiresAt: new Date("2030-01-01") };
+    expect(decideKeyMint(boundAdmin, within)).toEqual({ allow: true });
+    for (const wider of [
+      { ...within, scopes: ["vault:read", "vault:write"] as const },
+      { ...within, vaultId: null },
+      { ...within, vaultId: "vault_2" },
+      { ...within, expiresAt: null },
+      { ...within, expiresAt: new Date("2031-01-01") },
+    ]) {
+      expect(decideKeyMint(boundAdmin, wider)).toMatchObject({ allow: false, code: "forbidden" });
+    }
+    // People manage keys by their role; an unbound, unexpiring key may bind and date what it mints.
+    expect(decideKeyMint(owner, { scopes: ["admin"], vaultId: null, expiresAt: null })).toEqual({
+      allow: true,
+    });
+    expect(decideKeyMint({ ...agent, scopes: ["vault:read", "admin"] }, within)).toEqual({ allow: true });
   });
 });

@@ -7,7 +7,15 @@ import type { Role, Scope } from "./scopes.ts";
  */
 export type Subject =
   | { kind: "user"; userId: string; orgId: string; role: Role }
-  | { kind: "api_key"; keyId: string; orgId: string; scopes: readonly Scope[]; vaultId: string | null }
+  | {
+      kind: "api_key";
+      keyId: string;
+      orgId: string;
+      scopes: readonly Scope[];
+      vaultId: string | null;
+      /** When the key stops working; a key it creates may not outlive it. */
+      expiresAt: Date | null;
+    }
   /** A subscription acting on its own (auto-install), within the scopes and vault it was given. */
   | {
       kind: "subscription";
@@ -20,8 +28,11 @@ export type Subject =
 export type PolicyObject = {
   /** The organisation that owns the object; absent for objects every tenant may see (published listings). */
   orgId?: string;
-  /** Set when the object lives in a vault; a key bound to another vault does not see it. */
-  vaultId?: string;
+  /**
+   * The vault the object lives in; a key bound to another vault does not see it. `null`: an object
+   * of the whole organisation outside any vault (an unbound key), which no vault-bound key sees.
+   */
+  vaultId?: string | null;
 };
 
 export type PolicyContext = {
@@ -32,8 +43,11 @@ export type PolicyContext = {
 
 export type Decision = { allow: true } | { allow: false; code: ErrorCode; reason: string };
 
-/** The scope a key needs for the action (any one of them, when several are listed) and the roles that may. */
-type Rule = { scope: Scope | readonly Scope[]; roles: readonly Role[] };
+/**
+ * The scope a key needs for the action (any one of them, when several are listed) and the roles that
+ * may. `orgWide`: the action reaches the whole organisation (its secrets), never a vault-bound key.
+ */
+type Rule = { scope: Scope | readonly Scope[]; roles: readonly Role[]; orgWide?: boolean };
 
 const WRITERS: readonly Role[] = ["owner", "admin", "publisher"];
 const MANAGERS: readonly Role[] = ["owner", "admin"];
@@ -60,6 +74,8 @@ export const ACTIONS = {
   "vault.events": { scope: "vault:read", roles: READERS },
   "memory.write": { scope: "vault:write", roles: MEMBERS },
   "key.manage": { scope: "admin", roles: MANAGERS },
+  // The organisation's key for values its `encrypt` operator replaced: a secret of every vault.
+  "publisher_key.read": { scope: "admin", roles: MANAGERS, orgWide: true },
   "member.read": { scope: "admin", roles: READERS },
   "member.manage": { scope: "admin", roles: MANAGERS },
   "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
@@ -91,6 +107,9 @@ export function decide(
   if (subject.kind !== "user" && !scopes.some((s) => subject.scopes.includes(s))) {
     return deny("forbidden", `${action} needs the '${scopes.join("' or '")}' scope`);
   }
+  if (rule.orgWide && subject.kind !== "user" && subject.vaultId !== null) {
+    return deny("forbidden", `${action} reaches the whole organisation; a key bound to a vault may not`);
+  }
   if (subject.kind === "user" && !rule.roles.includes(subject.role)) {
     return deny("forbidden", `${action} is not allowed for the '${subject.role}' role`);
   }
@@ -104,6 +123,37 @@ export function decide(
     }
     if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
       return deny("entitlement_required", "the entitlement has expired");
+    }
+  }
+  return { allow: true };
+}
+
+/** What a new API key would be allowed: its scopes, its vault binding, its expiry. */
+export type KeyRequest = { scopes: readonly Scope[]; vaultId: string | null; expiresAt: Date | null };
+
+/**
+ * Whether the subject may mint this key: people manage keys by their role (see `key.manage`); a key
+ * only mints keys no wider than itself — scopes among its own, bound to its vault if it is bound,
+ * expiring no later than it does — so a key can never be turned into a wider one.
+ */
+export function decideKeyMint(subject: Subject, request: KeyRequest): Decision {
+  if (subject.kind === "user") return { allow: true };
+  const extra = request.scopes.filter((s) => !subject.scopes.includes(s));
+  if (extra.length > 0) {
+    return deny(
+      "forbidden",
+      `a key may only create keys within its own scopes; it lacks '${extra.join("', '")}'`,
+    );
+  }
+  if (subject.vaultId !== null && request.vaultId !== subject.vaultId) {
+    return deny("forbidden", `a key bound to vault ${subject.vaultId} may only create keys bound to it`);
+  }
+  if (subject.kind === "api_key" && subject.expiresAt !== null) {
+    if (request.expiresAt === null || request.expiresAt > subject.expiresAt) {
+      return deny(
+        "forbidden",
+        `a key expiring at ${subject.expiresAt.toISOString()} may only create keys that expire no later`,
+      );
     }
   }
   return { allow: true };

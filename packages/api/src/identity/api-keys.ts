@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { AppError, newId, type Scope, type Subject } from "@memstore/core";
+import { AppError, decideKeyMint, newId, type Scope, type Subject } from "@memstore/core";
 import { type ApiKeyRow, apiKeys, type Executor, vaults } from "@memstore/db";
 import { and, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "./authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized } from "./authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
 
 export { createApiKeyInput };
@@ -74,6 +74,8 @@ export async function createApiKey(
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
   if (expiresAt && expiresAt <= new Date())
     throw new AppError("invalid_input", "expires_at must be in the future");
+  const mint = decideKeyMint(subject, { scopes: input.scopes, vaultId: input.vault_id ?? null, expiresAt });
+  if (!mint.allow) throw new AppError(mint.code, mint.reason);
   return ctx.db.transaction(async (tx) => {
     // A key bound to a vault: the vault must be one the caller may manage keys for.
     if (input.vault_id) {
@@ -110,20 +112,25 @@ export async function createApiKey(
   });
 }
 
+/** A key bound to a vault lives in it; an unbound one is the whole organisation's (`vaultId: null`). */
+const ownerOfKey = (key: ApiKeyRow) => ({ orgId: key.orgId, vaultId: key.vaultId });
+
 export async function listApiKeys(
   ctx: AppContext,
   subject: Subject,
   page: PageQuery,
 ): Promise<Page<ApiKeyView>> {
   authorize(subject, "key.manage");
+  // A vault-bound key sees the keys bound to its vault, no wider ones.
+  const bound = subject.kind !== "user" && subject.vaultId ? eq(apiKeys.vaultId, subject.vaultId) : undefined;
   const rows = await ctx.db
     .select()
     .from(apiKeys)
-    .where(eq(apiKeys.orgId, subject.orgId))
+    .where(and(eq(apiKeys.orgId, subject.orgId), bound))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(authorizedRows(subject, "key.manage", rows, orgOf).map(apiKeyView), page);
+  return toPage(authorizedRows(subject, "key.manage", rows, ownerOfKey).map(apiKeyView), page);
 }
 
 function apiKeyView(r: ApiKeyRow): ApiKeyView {
@@ -153,7 +160,7 @@ export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: str
           .from(apiKeys)
           .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId)))
           .for("update"),
-      orgOf,
+      ownerOfKey,
     );
     // Revoking twice is a no-op, audited once.
     if (key.revokedAt) return;
@@ -193,5 +200,6 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
     orgId: row.orgId,
     scopes: row.scopes,
     vaultId: row.vaultId,
+    expiresAt: row.expiresAt,
   };
 }

@@ -27,7 +27,7 @@ export function authorize(
 }
 
 /** What the policy judges of a row: its organisation and, for what lives in a vault, the vault. */
-export type Owned = { orgId: string; vaultId?: string };
+export type Owned = { orgId: string; vaultId?: string | null };
 
 /**
  * A row for `action`: the subject's scope or role checked first (403 before any query), then the row

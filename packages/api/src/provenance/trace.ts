@@ -176,7 +176,7 @@ function binomial(n: number, k: number): number {
  * publisher can read them back (`decryptText` of @memstore/privacy). Reading it is audited.
  */
 export async function publisherEncryptionKey(ctx: AppContext, subject: Subject) {
-  authorize(subject, "key.manage");
+  authorize(subject, "publisher_key.read");
   await ctx.db.transaction((tx) =>
     recordAudit(tx, {
       orgId: subject.orgId,
