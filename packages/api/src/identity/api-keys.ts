@@ -203,3 +203,17 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
     expiresAt: row.expiresAt,
   };
 }
+
+/**
+ * Whether a subject authenticated earlier may still act now: its key is neither revoked nor expired.
+ * Long-lived responses (an event stream) ask this again while they run.
+ */
+export async function subjectStillValid(ctx: AppContext, subject: Subject): Promise<boolean> {
+  if (subject.kind !== "api_key") return true;
+  const [row] = await ctx.db
+    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, subject.keyId));
+  const now = new Date();
+  return row !== undefined && row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
+}

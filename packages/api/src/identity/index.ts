@@ -1,5 +1,11 @@
 /** Identity: organisations, people and their roles, API keys, sessions. */
-export { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from "./api-keys.ts";
+export {
+  authenticateApiKey,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  subjectStillValid,
+} from "./api-keys.ts";
 export {
   type CreatedOrganization,
   createOrganization,

@@ -6,6 +6,7 @@ import {
   listSubscriptions,
   openVaultEvents,
 } from "@memstore/api/events";
+import { subjectStillValid } from "@memstore/api/identity";
 import { AppError } from "@memstore/core";
 import { vaultEventStream } from "../../events/sse.ts";
 import { route } from "../route.ts";
@@ -54,7 +55,9 @@ export const subscriptionRoutes = [
       if (last !== null && !/^\d+$/.test(last)) {
         throw new AppError("invalid_input", "Last-Event-ID must be an event id from this stream");
       }
-      return vaultEventStream(ctx, vault.id, last === null ? 0 : Number(last));
+      return vaultEventStream(ctx, vault.id, last === null ? 0 : Number(last), () =>
+        subjectStillValid(ctx, subject),
+      );
     },
   }),
 ];
