@@ -30,31 +30,73 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ["::", 128], // unspecified
   ["::1", 128], // loopback
+  ["100::", 64], // discard-only
+  ["64:ff9b:1::", 48], // NAT64 for local use
+  ["2001:db8::", 32], // documentation
+  ["2001:10::", 28], // ORCHID
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
+  ["fec0::", 10], // site-local (deprecated, still routed inside some networks)
   ["ff00::", 8], // multicast
-  ["2001:db8::", 32], // documentation
 ] as const) {
   NOT_PUBLIC.addSubnet(network, prefix, "ipv6");
 }
 
-/** `::ffff:a.b.c.d` (either spelling) is an IPv4 address in IPv6 clothing: judged as IPv4. */
-function unmapped(address: string): string {
-  const lower = address.toLowerCase();
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1]!;
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return address;
-  const [high, low] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+/** The 16 bytes of an IPv6 address in any spelling (zeros compressed, a dotted quad at the end, a zone). */
+function ipv6Bytes(address: string): Uint8Array {
+  let text = address.split("%")[0]!.toLowerCase();
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const front = head ? head.split(":") : [];
+  const back = tail === undefined ? [] : tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array<string>(8 - front.length - back.length).fill("0"), ...back];
+  const bytes = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const value = parseInt(g, 16);
+    bytes[i * 2] = value >> 8;
+    bytes[i * 2 + 1] = value & 255;
+  });
+  return bytes;
 }
 
-/** True for an address a webhook may be delivered to: public unicast. */
+/**
+ * The IPv4 addresses an IPv6 address carries, by every scheme that embeds one: IPv4-mapped
+ * (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64
+ * (`64:ff9b::a.b.c.d`), 6to4 (`2002:aabb:ccdd::`) and Teredo (its server, and its client with the
+ * bits inverted). A packet sent to such an address can reach that IPv4 address.
+ */
+function embeddedIpv4(bytes: Uint8Array): string[] {
+  const quad = (at: number, invert = 0) => [0, 1, 2, 3].map((i) => (bytes[at + i]! ^ invert) & 255).join(".");
+  const zero = (from: number, to: number) => bytes.subarray(from, to).every((b) => b === 0);
+  const is = (at: number, ...values: number[]) => values.every((v, i) => bytes[at + i] === v);
+  const found: string[] = [];
+  if (zero(0, 10) && is(10, 0xff, 0xff)) found.push(quad(12));
+  if (zero(0, 12)) found.push(quad(12));
+  if (zero(0, 8) && is(8, 0xff, 0xff, 0, 0)) found.push(quad(12));
+  if (is(0, 0, 0x64, 0xff, 0x9b) && zero(4, 12)) found.push(quad(12));
+  if (is(0, 0x20, 0x02)) found.push(quad(2));
+  if (is(0, 0x20, 0x01, 0, 0)) found.push(quad(4), quad(12, 0xff));
+  return found;
+}
+
+const isPublicIpv4 = (address: string) => !NOT_PUBLIC.check(address, "ipv4");
+
+/** True for an address a webhook may be delivered to: public unicast, whatever IPv4 it may carry. */
 export function isPublicAddress(address: string): boolean {
-  const plain = unmapped(address);
-  const family = isIP(plain);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(plain, family === 4 ? "ipv4" : "ipv6");
+  const family = isIP(address);
+  if (family === 4) return isPublicIpv4(address);
+  if (family !== 6) return false;
+  const bytes = ipv6Bytes(address);
+  const hex = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!).toString(16));
+  if (NOT_PUBLIC.check(hex.join(":"), "ipv6")) return false;
+  return embeddedIpv4(bytes).every(isPublicIpv4);
 }
 
 /**
@@ -64,7 +106,7 @@ export function isPublicAddress(address: string): boolean {
 export function privateTargetReason(url: string): string | null {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (host === "localhost" || host.endsWith(".localhost")) return `'${host}' is this machine`;
-  if (isIP(unmapped(host)) && !isPublicAddress(host)) return `${host} is not a public address`;
+  if (isIP(host) && !isPublicAddress(host)) return `${host} is not a public address`;
   return null;
 }
 
