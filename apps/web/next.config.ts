@@ -14,6 +14,9 @@ const config: NextConfig = {
   // `npm start` runs the portal in dev mode for people trying the product: Next's own dev-tools
   // button would be their first Tab stop, ahead of the page's skip link.
   devIndicators: false,
+  // The dev server serves its scripts to pages loaded from this machine's own names and addresses
+  // (set by apps/web/src/portal/next-app.ts), so the portal works however the machine is browsed.
+  allowedDevOrigins: process.env.MEMSTORE_DEV_ORIGINS?.split(",") ?? [],
   // Tests run their own dev server beside a developer's `npm start`; each needs its own build folder.
   distDir: process.env.MEMSTORE_NEXT_DIST_DIR ?? ".next",
 };

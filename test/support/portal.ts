@@ -23,11 +23,22 @@ export type PortalTestbed = {
  * The product as `npm start` runs it: embedded database, in-process jobs, the portal's pages
  * compiled by Next.js in dev mode, on a free port; driven by a real Chromium.
  */
-export async function openPortalTestbed(): Promise<PortalTestbed> {
+export async function openPortalTestbed(
+  options: {
+    /** Where the server listens: `0.0.0.0` as `npm start` does, or one address. */
+    host?: string;
+    /** Next's build folder; test files that run at once each need their own. */
+    distDir?: string;
+  } = {},
+): Promise<PortalTestbed> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
-  process.env.MEMSTORE_NEXT_DIST_DIR = ".next-test";
+  process.env.MEMSTORE_NEXT_DIST_DIR = options.distDir ?? ".next-test";
   const t = await openTestContext("pglite");
-  const server = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1", portal: "dev" });
+  const server = await startHttpServer(t.ctx, {
+    port: 0,
+    host: options.host ?? "127.0.0.1",
+    portal: "dev",
+  });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

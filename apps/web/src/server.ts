@@ -55,7 +55,8 @@ export async function startHttpServer(
     pages: null,
     isMissing: createPageGuards(ctx, auth),
   };
-  const table = dispatchTable(handlers, ctx);
+  let pageHeaders: Record<string, string> = {};
+  const table = dispatchTable(handlers, ctx, () => pageHeaders);
   const server = createServer((req, res) => {
     void handle(req, res, table).catch((error: unknown) => {
       ctx.log(`http error: ${String(error)}`);
@@ -76,7 +77,10 @@ export async function startHttpServer(
   const { port } = server.address() as AddressInfo;
   const host = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
   const portal = options.portal ?? "off";
-  if (portal !== "off") handlers.pages = await startPortalPages(portal, host, port);
+  if (portal !== "off") {
+    handlers.pages = await startPortalPages(portal, host, port, ctx.config.publicUrl);
+    pageHeaders = portalPageHeaders(portal === "dev");
+  }
   return {
     url: `http://${host}:${port}`,
     port,
@@ -102,7 +106,11 @@ type Dispatch = { when: (url: URL, method: string) => boolean } & Destination;
 
 const isRead = (method: string) => method === "GET" || method === "HEAD";
 
-function dispatchTable(handlers: Handlers, ctx: AppContext): Dispatch[] {
+function dispatchTable(
+  handlers: Handlers,
+  ctx: AppContext,
+  pageHeaders: () => Record<string, string>,
+): Dispatch[] {
   return [
     {
       when: (url) => url.pathname.startsWith("/api/auth/"),
@@ -111,12 +119,17 @@ function dispatchTable(handlers: Handlers, ctx: AppContext): Dispatch[] {
     {
       when: (url) => handlers.pages !== null && !url.pathname.startsWith("/api/"),
       node: async (req, res, url) => {
+        for (const [name, value] of Object.entries(pageHeaders())) res.setHeader(name, value);
         // An unmatched path renders the app's not-found page with a real 404 status.
         if (await handlers.isMissing(req, url.pathname)) req.url = "/_not-found-here";
         await handlers.pages!.handle(req, res);
       },
     },
-    { when: (url) => url.pathname.startsWith("/api/trpc/"), fetch: (request) => handlers.trpc(request) },
+    {
+      when: (url) => url.pathname.startsWith("/api/trpc/"),
+      // The portal's own data: per person, never kept by a cache (a created key's secret among it).
+      fetch: async (request) => withHeaders(await handlers.trpc(request), { "cache-control": "no-store" }),
+    },
     {
       when: (url, method) => url.pathname === "/api/portal/audit/export" && method === "GET",
       fetch: (request) => handlers.auditExport(request),
@@ -140,8 +153,45 @@ function dispatchTable(handlers: Handlers, ctx: AppContext): Dispatch[] {
   ];
 }
 
+/**
+ * Sent with every response: no MIME sniffing, no framing by another site, no referrer sent to other
+ * origins. The portal's pages add a content security policy (`portalPageHeaders`).
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "same-origin",
+};
+
+/**
+ * The portal's pages: scripts, styles, connections and form posts to this origin only, no framing,
+ * no plugins. Next's pages carry inline scripts (hydration data), and in dev mode evaluate code and
+ * keep a websocket for hot reload.
+ */
+function portalPageHeaders(dev: boolean): Record<string, string> {
+  const policy = [
+    "default-src 'self'",
+    `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src 'self'${dev ? " ws: wss:" : ""}`,
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ];
+  return { "content-security-policy": policy.join("; ") };
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, table: Dispatch[]) {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   const method = req.method ?? "GET";
   const destination = table.find((d) => d.when(url, method));
   if (destination && "node" in destination) return destination.node(req, res, url);

@@ -32,7 +32,8 @@ function SignInForm() {
   }
 
   return (
-    <form className="form" onSubmit={onSubmit} noValidate>
+    // POST even before the page hydrates: a form that fell back to GET would put the password in the URL.
+    <form className="form" method="post" onSubmit={onSubmit} noValidate>
       {error && (
         <div className="alert error" role="alert">
           {error}

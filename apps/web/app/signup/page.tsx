@@ -35,7 +35,8 @@ export default function SignUpPage() {
         </Link>
         <h1>Create your account</h1>
         <p className="muted small">You will own a new organisation; invite your team to it later.</p>
-        <form className="form" onSubmit={onSubmit} noValidate>
+        {/* POST even before the page hydrates: a form that fell back to GET would put the password in the URL. */}
+        <form className="form" method="post" onSubmit={onSubmit} noValidate>
           <ErrorBox error={signUp.error} />
           <Field label="Your name" error={errors.name}>
             {(a) => <input {...a} name="name" autoComplete="name" />}

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { hostname as machineName, networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import next from "next";
 
@@ -7,8 +8,27 @@ export type PortalPages = {
   close(): Promise<void>;
 };
 
+/**
+ * The names this machine answers to: its host name and every address of its interfaces. Next's dev
+ * server serves its scripts only to pages loaded from an allowed host, and a person browses
+ * `npm start` at any of these (127.0.0.1, a LAN address), not only at `localhost`.
+ */
+export function localOrigins(publicUrl: string): string[] {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .flatMap((i) => (i ? [i.family === "IPv6" ? `[${i.address.split("%")[0]}]` : i.address] : []));
+  return [...new Set(["127.0.0.1", "[::1]", machineName(), new URL(publicUrl).hostname, ...addresses])];
+}
+
 /** The app router's pages (apps/web/app), compiled on demand (dev) or from `npm run build` (production). */
-export async function startPortalPages(mode: "dev" | "production", hostname: string, port: number) {
+export async function startPortalPages(
+  mode: "dev" | "production",
+  hostname: string,
+  port: number,
+  publicUrl: string,
+) {
+  // Read by next.config.ts, which the dev server loads in this process.
+  process.env.MEMSTORE_DEV_ORIGINS = localOrigins(publicUrl).join(",");
   const dir = fileURLToPath(new URL("../..", import.meta.url));
   const app = next({ dev: mode === "dev", dir, hostname, port });
   await app.prepare();

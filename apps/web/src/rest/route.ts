@@ -124,6 +124,9 @@ function compile<P extends string, B extends Schema, Q extends Schema, S>(
   };
 }
 
+/** For a response that carries a secret: no cache, shared or private, may keep it. */
+export const NO_STORE = { "cache-control": "no-store" };
+
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(data), {
     status,

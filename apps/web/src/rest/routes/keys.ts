@@ -1,6 +1,6 @@
 import { pageQuery } from "@memstore/api";
 import { createApiKey, createApiKeyInput, listApiKeys, revokeApiKey } from "@memstore/api/identity";
-import { route } from "../route.ts";
+import { NO_STORE, route } from "../route.ts";
 
 export const keyRoutes = [
   route({
@@ -11,6 +11,7 @@ export const keyRoutes = [
     scope: "admin",
     body: createApiKeyInput,
     status: 201,
+    headers: NO_STORE,
     handler: ({ ctx, subject, body }) => createApiKey(ctx, subject, body),
   }),
   route({

@@ -7,7 +7,7 @@ import {
 } from "@memstore/api/provenance";
 import { mediaTypesOf, SAFETENSORS, TAR } from "@memstore/core";
 import { publicKeyDocument } from "@memstore/watermark/signing";
-import { publicRoute, route } from "../route.ts";
+import { NO_STORE, publicRoute, route } from "../route.ts";
 import { bodyStream, readBoundedText, readJson } from "../body.ts";
 
 /** A leaked text is traced from any plaintext payload's media type, or from a file sent as bytes. */
@@ -46,6 +46,7 @@ export const provenanceRoutes = [
     tag: "keys",
     scope: "admin",
     status: 200,
+    headers: NO_STORE,
     handler: ({ ctx, subject }) => publisherEncryptionKey(ctx, subject),
   }),
   publicRoute({

@@ -9,7 +9,7 @@ import {
 import { subjectStillValid } from "@memstore/api/identity";
 import { AppError } from "@memstore/core";
 import { vaultEventStream } from "../../events/sse.ts";
-import { route } from "../route.ts";
+import { NO_STORE, route } from "../route.ts";
 
 export const subscriptionRoutes = [
   route({
@@ -20,6 +20,7 @@ export const subscriptionRoutes = [
     scope: "subscribe",
     body: createSubscriptionInput,
     status: 201,
+    headers: NO_STORE,
     handler: ({ ctx, subject, body }) => createSubscription(ctx, subject, body),
   }),
   route({
