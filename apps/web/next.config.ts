@@ -11,6 +11,8 @@ const config: NextConfig = {
   // The root `npm run typecheck` and `npm run lint` cover the portal's code.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // Request lines carry query strings (a search, a form that fell back to GET): none reach the log.
+  logging: { incomingRequests: false },
   // `npm start` runs the portal in dev mode for people trying the product: Next's own dev-tools
   // button would be their first Tab stop, ahead of the page's skip link.
   devIndicators: false,

@@ -15,6 +15,7 @@ export type TestContext = { ctx: Runtime; runner: InProcessRunner; dispose(): Pr
 export async function openTestContext(
   kind: DatabaseKind,
   env: Record<string, string> = {},
+  options: { log?: (line: string) => void } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "memstore-test-"));
   const database = kind === "postgres" ? await createTestDatabase() : null;
@@ -24,15 +25,19 @@ export async function openTestContext(
     ...env,
   });
   const runner = new InProcessRunner();
-  const ctx = await openRuntime(config, runner, { migrate: true, log: () => {} });
+  const ctx = await openRuntime(config, runner, { migrate: true, log: options.log ?? (() => {}) });
   runner.register(createProcessors(ctx));
   return {
     ctx,
     runner,
     dispose: async () => {
-      await ctx.close();
-      await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        // A test that took the database away on purpose leaves it closed already.
+        await ctx.close().catch(() => {});
+      } finally {
+        await database?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

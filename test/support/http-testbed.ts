@@ -17,8 +17,11 @@ import { openTestContext, type TestContext } from "./context.ts";
  * A real runtime on Postgres with the HTTP server in this process (jobs run in-process, so
  * `t.runner.idle()` waits for the pipeline, fan-out and webhooks), plus a publisher ready to ship.
  */
-export async function openHttpTestbed(env: Record<string, string> = {}) {
-  const t: TestContext = await openTestContext("postgres", env);
+export async function openHttpTestbed(
+  env: Record<string, string> = {},
+  options: { log?: (line: string) => void } = {},
+) {
+  const t: TestContext = await openTestContext("postgres", env, options);
   const server: HttpServer = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });
   const made = await createOrganization(t.ctx, {
     name: "Harbour Experts",

@@ -1,3 +1,4 @@
+import { describeError, redactingLog } from "@memstore/core";
 import type { JobPayload, JobProducer } from "@memstore/queue";
 import { backoffDelay, jobIdOf, PermanentJobError } from "./define-job.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
@@ -21,7 +22,11 @@ export class InProcessRunner implements JobProducer {
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
-  constructor(private readonly log: (line: string) => void = () => {}) {}
+  private readonly log: (line: string) => void;
+
+  constructor(log: (line: string) => void = () => {}) {
+    this.log = redactingLog(log);
+  }
 
   register(processors: ProcessorRegistry): void {
     this.processors = processors;
@@ -89,7 +94,9 @@ export class InProcessRunner implements JobProducer {
       const permanent = error instanceof PermanentJobError;
       if (!permanent && job.attempt < JOBS[job.name].attempts && !this.closed) {
         const delay = backoffDelay(JOBS[job.name], job.attempt);
-        this.log(`job ${job.id} failed (attempt ${job.attempt}), retrying in ${delay} ms: ${String(error)}`);
+        this.log(
+          `job ${job.id} failed (attempt ${job.attempt}), retrying in ${delay} ms: ${describeError(error)}`,
+        );
         const timer = setTimeout(() => {
           this.timers.delete(timer);
           this.push({ ...job, attempt: job.attempt + 1 });
@@ -97,7 +104,7 @@ export class InProcessRunner implements JobProducer {
         this.timers.add(timer);
         return;
       }
-      this.log(`job ${job.id} failed for good: ${String(error)}`);
+      this.log(`job ${job.id} failed for good: ${describeError(error)}`);
       this.done(job);
     }
   }

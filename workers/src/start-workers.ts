@@ -1,3 +1,4 @@
+import { describeError } from "@memstore/core";
 import type { AppContext } from "@memstore/api";
 import { UnrecoverableError, Worker } from "bullmq";
 import { QUEUE_PREFIX, redisConnection } from "./bullmq-producer.ts";
@@ -45,9 +46,9 @@ export function startWorkers(
   );
   for (const w of workers) {
     w.on("failed", (job, error) =>
-      ctx.log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`),
+      ctx.log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${describeError(error)}`),
     );
-    w.on("error", (error) => ctx.log(`worker error: ${error.message}`));
+    w.on("error", (error) => ctx.log(`worker error: ${describeError(error)}`));
   }
   return {
     async close(timeoutMs) {

@@ -1,5 +1,5 @@
 import { ConfigError } from "@memstore/api";
-import { AppError } from "@memstore/core";
+import { AppError, describeError } from "@memstore/core";
 import { MemStoreApiError } from "@memstore/sdk";
 import { Command } from "commander";
 import { ZodError } from "zod";
@@ -41,7 +41,7 @@ function explain(error: unknown): string {
   if (error instanceof TypeError && cause?.code === "ECONNREFUSED") {
     return `memstore: cannot reach MemStore at ${cause.address}:${cause.port} (is it running? see --url)`;
   }
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return describeError(error, { stack: true });
 }
 
 function describeIssues(error: ZodError): string {

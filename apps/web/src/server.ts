@@ -1,3 +1,4 @@
+import { describeError } from "@memstore/core";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -59,7 +60,7 @@ export async function startHttpServer(
   const table = dispatchTable(handlers, ctx, () => pageHeaders);
   const server = createServer((req, res) => {
     void handle(req, res, table).catch((error: unknown) => {
-      ctx.log(`http error: ${String(error)}`);
+      ctx.log(`http error: ${describeError(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json" });
       res.end();
     });

@@ -1,3 +1,4 @@
+import { redactingLog } from "@memstore/core";
 import { join } from "node:path";
 import { openDatabase } from "@memstore/db";
 import { createEmbedder, OnnxTokenClassifier } from "@memstore/inference";
@@ -37,7 +38,8 @@ export async function openRuntime(
       embedder,
       piiModel: ner && { name: ner.model, findAll: (texts) => ner.classify(texts) },
       keys,
-      log: options.log ?? ((line) => console.log(line)),
+      // Every line of every part passes the redactor: no secret's shape reaches a log.
+      log: redactingLog(options.log ?? ((line) => console.log(line))),
       close: async () => {
         await jobs.close();
         await embedder.close();

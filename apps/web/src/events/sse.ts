@@ -1,3 +1,4 @@
+import { describeError } from "@memstore/core";
 import { type AppContext } from "@memstore/api";
 import { vaultEventsAfter } from "@memstore/api/events";
 
@@ -54,7 +55,7 @@ export function vaultEventStream(
             lastSent = Date.now();
           }
         } catch (error) {
-          ctx.log(`event stream of ${vaultId}: ${String(error)}`);
+          ctx.log(`event stream of ${vaultId}: ${describeError(error)}`);
         }
         if (!closed) timer = setTimeout(() => void tick(), POLL_MS);
       };

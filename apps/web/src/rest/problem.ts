@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode, statusOf } from "@memstore/core";
+import { AppError, describeError, type ErrorCode, statusOf } from "@memstore/core";
 import { z } from "zod";
 
 const TITLES: Record<number, string> = {
@@ -55,7 +55,7 @@ export function problemFrom(error: unknown, log: (line: string) => void): Respon
       errors: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
     });
   }
-  log(`unhandled error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log(`unhandled error: ${describeError(error, { stack: true })}`);
   return problem("internal", "an unexpected error occurred; it has been logged");
 }
 

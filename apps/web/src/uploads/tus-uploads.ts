@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type AppContext } from "@memstore/api";
 import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
-import { AppError, notFound, type Subject } from "@memstore/core";
+import { AppError, describeError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
 import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
@@ -48,7 +48,9 @@ export function createTusUploads(
   });
   const sweep = setInterval(
     () => {
-      tus.cleanUpExpiredUploads().catch((error: unknown) => ctx.log(`tus cleanup failed: ${String(error)}`));
+      tus
+        .cleanUpExpiredUploads()
+        .catch((error: unknown) => ctx.log(`tus cleanup failed: ${describeError(error)}`));
     },
     60 * 60 * 1000,
   );

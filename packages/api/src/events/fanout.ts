@@ -1,4 +1,4 @@
-import { AppError, decide, newId, type Subject } from "@memstore/core";
+import { AppError, decide, describeError, newId, type Subject } from "@memstore/core";
 import {
   type Executor,
   installs,
@@ -173,6 +173,6 @@ async function autoInstall(ctx: AppContext, sub: SubscriptionRow, event: OutboxE
       });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    ctx.log(`subscription ${sub.id}: auto-install of ${listingId} skipped: ${error.message}`);
+    ctx.log(`subscription ${sub.id}: auto-install of ${listingId} skipped: ${describeError(error)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { newId } from "@memstore/core";
+import { describeError, newId } from "@memstore/core";
 import {
   cubes,
   cubeVersions,
@@ -95,14 +95,14 @@ export async function relayEvents(ctx: AppContext, eventIds?: string[]): Promise
 export async function relayEventsAfterCommit(ctx: AppContext, eventIds: string[]) {
   if (eventIds.length === 0) return;
   await relayEvents(ctx, eventIds).catch((error: unknown) =>
-    ctx.log(`events ${eventIds.join(", ")} wait for the outbox sweep: ${String(error)}`),
+    ctx.log(`events ${eventIds.join(", ")} wait for the outbox sweep: ${describeError(error)}`),
   );
 }
 
 /** The workers' periodic sweep of the outbox. Returns a stop function. */
 export function startOutboxSweep(ctx: AppContext, everyMs = 30_000): () => void {
   const run = () => {
-    relayEvents(ctx).catch((error: unknown) => ctx.log(`outbox sweep failed: ${String(error)}`));
+    relayEvents(ctx).catch((error: unknown) => ctx.log(`outbox sweep failed: ${describeError(error)}`));
   };
   run();
   const timer = setInterval(run, everyMs);

@@ -1,4 +1,4 @@
-import { firstStage, nextStage, type RunKind, type Stage } from "@memstore/core";
+import { describeError, firstStage, nextStage, type RunKind, type Stage } from "@memstore/core";
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
@@ -43,7 +43,7 @@ export async function runStage(
       return "rejected";
     }
     await finishRun(ctx.db, run.id, "failed", {
-      error: { code: "internal", message: String(error) },
+      error: { code: "internal", message: describeError(error) },
       retrying: true,
     });
     throw error;

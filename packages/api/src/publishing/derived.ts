@@ -1,5 +1,12 @@
 import { Readable } from "node:stream";
-import { AppError, type CubeType, manifestDraftSchema, slugSchema, type Subject } from "@memstore/core";
+import {
+  AppError,
+  type CubeType,
+  describeError,
+  manifestDraftSchema,
+  slugSchema,
+  type Subject,
+} from "@memstore/core";
 import { cubes } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
@@ -107,7 +114,7 @@ export async function queueDerived(
     await ctx.jobs.enqueue(job, { versionId: version.id });
   } catch (error) {
     await ctx.db.delete(cubes).where(eq(cubes.id, created.id));
-    throw new AppError("dependency_down", `the job queue is unavailable: ${(error as Error).message}`);
+    throw new AppError("dependency_down", `the job queue is unavailable: ${describeError(error)}`);
   }
   return { cube_id: created.id, slug: created.slug, version: "1.0.0", status: "processing" as const };
 }

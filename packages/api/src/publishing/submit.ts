@@ -1,4 +1,11 @@
-import { AppError, firstStage, type Manifest, payloadFormatOf, type Subject } from "@memstore/core";
+import {
+  AppError,
+  describeError,
+  firstStage,
+  type Manifest,
+  payloadFormatOf,
+  type Subject,
+} from "@memstore/core";
 import { cubeVersions, type Executor } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -52,7 +59,7 @@ export async function submitVersion(ctx: AppContext, subject: Subject, cubeId: s
       .update(cubeVersions)
       .set({ status: "draft", submittedAt: null })
       .where(eq(cubeVersions.id, row.id));
-    throw new AppError("dependency_down", `the job queue is unavailable: ${(error as Error).message}`);
+    throw new AppError("dependency_down", `the job queue is unavailable: ${describeError(error)}`);
   }
   ctx.log(`version ${cube.slug}@${version} submitted`);
   return { status: "processing" as const };

@@ -1,4 +1,4 @@
-import { AppError, type Subject } from "@memstore/core";
+import { AppError, describeError, type Subject } from "@memstore/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { AppContext } from "../context.ts";
@@ -60,7 +60,7 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   if (cause instanceof ZodError)
     throw new TRPCError({ code: "BAD_REQUEST", message: "check the fields", cause });
   if (result.error.code === "INTERNAL_SERVER_ERROR")
-    ctx.app.log(`trpc ${path} failed: ${String(cause ?? result.error)}`);
+    ctx.app.log(`trpc ${path} failed: ${describeError(cause ?? result.error, { stack: true })}`);
   return result;
 });
 

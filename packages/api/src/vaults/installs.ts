@@ -1,4 +1,4 @@
-import { AppError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
+import { AppError, describeError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
 import {
   type CubeRow,
   cubes,
@@ -186,7 +186,7 @@ async function prepareCopy(ctx: AppContext, version: VersionRow, orgId: string) 
   try {
     await ctx.jobs.enqueue("fingerprint", { versionId: version.id, orgId });
   } catch (error) {
-    ctx.log(`fingerprint of ${version.id} for ${orgId} not queued: ${(error as Error).message}`);
+    ctx.log(`fingerprint of ${version.id} for ${orgId} not queued: ${describeError(error)}`);
   }
 }
 
