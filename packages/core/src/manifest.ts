@@ -90,6 +90,9 @@ export const payloadSchema = z
     desensitised: z.object({ digest: digestSchema, size: z.number().int().nonnegative() }).optional(),
     embedding: z.object({ model: z.string(), dimension: z.number().int().positive() }).optional(),
     base_model: z.string().optional(),
+    /** The registration a validated version was checked against, and the digest of its config. */
+    base_model_id: z.string().optional(),
+    base_model_config_sha256: z.string().optional(),
     dtype: z.string().optional(),
     tokenizer_sha256: z.string().optional(),
     tokens: z.number().int().nonnegative().optional(),

@@ -477,33 +477,40 @@ export const webhookDeliveries = pgTable(
 /**
  * The base models binary cubes are validated against: the architecture numbers of their
  * `config.json`, the hash of their `tokenizer.json` (and the file, for turning text into tokens),
- * and optionally an ONNX decoder export (Optimum layout) for validation runs. Shared by every tenant.
+ * and optionally an ONNX decoder export (Optimum layout) for validation runs. A name belongs to the
+ * organisation that registered it (its cubes are validated against it) or, registered by the
+ * operator, to the platform (every organisation's cubes may use it).
  */
-export const baseModels = pgTable("base_models", {
-  id: text("id").primaryKey(),
-  /** As in `base_model_name_or_path` and a snapshot's `base_model`, e.g. `meta-llama/Llama-3.2-1B`. */
-  name: text("name").notNull().unique(),
-  config: jsonb("config").$type<Record<string, unknown>>().notNull(),
-  architecture: jsonb("architecture")
-    .$type<{
-      layers: number;
-      hiddenSize: number;
-      heads: number;
-      kvHeads: number;
-      headDim: number;
-      intermediateSize: number;
-      vocabSize: number;
-    }>()
-    .notNull(),
-  tokenizerSha256: text("tokenizer_sha256").notNull(),
-  tokenizerDigest: text("tokenizer_digest"),
-  onnxDigest: text("onnx_digest"),
-  onnxSize: bigint("onnx_size", { mode: "number" }),
-  registeredByOrgId: text("registered_by_org_id").references(() => organizations.id, {
-    onDelete: "set null",
-  }),
-  createdAt: createdAt(),
-});
+export const baseModels = pgTable(
+  "base_models",
+  {
+    id: text("id").primaryKey(),
+    /** As in `base_model_name_or_path` and a snapshot's `base_model`, e.g. `meta-llama/Llama-3.2-1B`. */
+    name: text("name").notNull(),
+    config: jsonb("config").$type<Record<string, unknown>>().notNull(),
+    architecture: jsonb("architecture")
+      .$type<{
+        layers: number;
+        hiddenSize: number;
+        heads: number;
+        kvHeads: number;
+        headDim: number;
+        intermediateSize: number;
+        vocabSize: number;
+      }>()
+      .notNull(),
+    tokenizerSha256: text("tokenizer_sha256").notNull(),
+    tokenizerDigest: text("tokenizer_digest"),
+    onnxDigest: text("onnx_digest"),
+    onnxSize: bigint("onnx_size", { mode: "number" }),
+    /** The organisation whose name it is; null: the platform's, registered by the operator. */
+    registeredByOrgId: text("registered_by_org_id").references(() => organizations.id, {
+      onDelete: "cascade",
+    }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("base_models_owner_name_uq").on(sql`coalesce(${t.registeredByOrgId}, '')`, t.name)],
+);
 
 /** One row of each table, as queries return it: the only row types services use. */
 export type OrganizationRow = typeof organizations.$inferSelect;

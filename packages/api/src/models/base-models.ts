@@ -1,9 +1,10 @@
 import type { Readable } from "node:stream";
 import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type BaseModelRow, baseModels, type Executor } from "@memstore/db";
-import { type Architecture, architectureOf, type BaseModelRef } from "@memstore/formats";
-import { DecoderInterfaceError, DecoderModel, type DecoderShape } from "@memstore/inference";
-import { asc, eq } from "drizzle-orm";
+import { type Architecture, architectureOf } from "@memstore/formats";
+import { DecoderInterfaceError, DecoderModel } from "@memstore/inference";
+import { and, asc, eq } from "drizzle-orm";
+import { decoderShape, ownedBy, visibleTo } from "./model-lookup.ts";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
@@ -31,12 +32,6 @@ export const registerBaseModelInput = z
 /** The largest tokenizer.json taken (Llama 3's is 9 MB). */
 const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
 
-/** The numbers a decoder export of this model must have (see @memstore/inference). */
-export function decoderShape(row: BaseModelRow): DecoderShape {
-  const a = row.architecture;
-  return { layers: a.layers, kvHeads: a.kvHeads, headDim: a.headDim, vocabSize: a.vocabSize };
-}
-
 export function baseModelView(m: BaseModelRow) {
   const a = m.architecture;
   return {
@@ -54,6 +49,8 @@ export function baseModelView(m: BaseModelRow) {
     tokenizer_sha256: m.tokenizerSha256,
     tokenizer_uploaded: m.tokenizerDigest !== null,
     onnx: m.onnxDigest ? { digest: m.onnxDigest, size: m.onnxSize } : null,
+    /** Whose name it is: the registering organisation's, or the platform's (every publisher's). */
+    owner: m.registeredByOrgId === null ? "platform" : "organization",
     created_at: m.createdAt.toISOString(),
   };
 }
@@ -82,8 +79,13 @@ export async function insertBaseModel(
     const [taken] = await tx
       .select({ id: baseModels.id })
       .from(baseModels)
-      .where(eq(baseModels.name, input.name));
-    if (taken) throw new AppError("conflict", `base model '${input.name}' is already registered`);
+      .where(and(eq(baseModels.name, input.name), ownedBy(by.orgId)));
+    if (taken) {
+      throw new AppError(
+        "conflict",
+        `base model '${input.name}' is already registered ${by.orgId ? "by this organisation" : "for the platform"}`,
+      );
+    }
     const [row] = await tx
       .insert(baseModels)
       .values({
@@ -208,7 +210,8 @@ export async function listBaseModels(ctx: AppContext, subject: Subject, page: Pa
   const rows = await ctx.db
     .select()
     .from(baseModels)
-    .orderBy(asc(baseModels.name))
+    .where(visibleTo(subject.orgId))
+    .orderBy(asc(baseModels.name), asc(baseModels.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   return toPage(rows.map(baseModelView), page);
@@ -216,46 +219,35 @@ export async function listBaseModels(ctx: AppContext, subject: Subject, page: Pa
 
 export async function getBaseModel(ctx: AppContext, subject: Subject, id: string) {
   authorize(subject, "model.read");
-  return baseModelView(await loadBaseModel(ctx.db, id));
+  return baseModelView(await loadVisibleModel(ctx.db, subject, id));
 }
 
-/** A model whose files the subject's organisation may attach: an admin of the organisation that registered it. */
-async function loadModelToAmend(db: Executor, subject: Subject, id: string) {
-  authorize(subject, "model.register");
-  const model = await loadBaseModel(db, id);
-  if (model.registeredByOrgId !== subject.orgId) {
-    throw new AppError("forbidden", `base model '${model.name}' was registered by another organisation`);
-  }
-  return model;
-}
-
-export async function loadBaseModel(db: Executor, id: string) {
-  const [row] = await db.select().from(baseModels).where(eq(baseModels.id, id));
+/** A model the subject's organisation sees (its own or the platform's); another organisation's is a 404. */
+async function loadVisibleModel(db: Executor, subject: Subject, id: string) {
+  const [row] = await db
+    .select()
+    .from(baseModels)
+    .where(and(eq(baseModels.id, id), visibleTo(subject.orgId)));
   if (!row) notFound("base model");
   return row;
 }
 
-/** The registered model of this name as validation needs it, or null. */
-export async function findBaseModel(
-  db: Executor,
-  name: string,
-): Promise<(BaseModelRef & { row: BaseModelRow }) | null> {
-  const [row] = await db.select().from(baseModels).where(eq(baseModels.name, name));
-  if (!row) return null;
-  return { name: row.name, architecture: row.architecture, tokenizerSha256: row.tokenizerSha256, row };
+/** A model whose files the subject's organisation may attach: its own (the platform's are the operator's). */
+async function loadModelToAmend(db: Executor, subject: Subject, id: string) {
+  authorize(subject, "model.register");
+  const model = await loadVisibleModel(db, subject, id);
+  if (model.registeredByOrgId !== subject.orgId) {
+    throw new AppError(
+      "forbidden",
+      `base model '${model.name}' is the platform's; the operator attaches its files`,
+    );
+  }
+  return model;
 }
 
-/** The registered model a cube names, or 422 `base_model_unknown` listing what is registered. */
-export async function requireBaseModel(db: Executor, name: string) {
-  const found = await findBaseModel(db, name);
-  if (found) return found;
-  const known = await db
-    .select({ name: baseModels.name })
-    .from(baseModels)
-    .orderBy(asc(baseModels.name))
-    .limit(20);
-  throw new AppError(
-    "base_model_unknown",
-    `base model '${name}' is not in the registry (${known.length ? `registered: ${known.map((k) => k.name).join(", ")}` : "none is registered"}); an admin registers it with \`memstore admin register-model\` or POST /api/v1/base-models`,
-  );
+/** A model by id, whoever registered it: for the operator's command line. */
+export async function loadBaseModel(db: Executor, id: string) {
+  const [row] = await db.select().from(baseModels).where(eq(baseModels.id, id));
+  if (!row) notFound("base model");
+  return row;
 }

@@ -21,7 +21,7 @@ import {
 } from "@memstore/inference";
 import { readBlob } from "../blobs.ts";
 import type { AppContext } from "../context.ts";
-import { decoderShape } from "./base-models.ts";
+import { decoderShape } from "./model-lookup.ts";
 
 /**
  * The run on the base model that validation does when the registry holds the model's ONNX export:

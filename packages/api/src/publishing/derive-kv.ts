@@ -8,7 +8,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { putStream, readBlob } from "../blobs.ts";
-import { decoderShape, requireBaseModel } from "../models/base-models.ts";
+import { decoderShape, requireBaseModel } from "../models/model-lookup.ts";
 import { InputRejected } from "../pipeline/input-rejected.ts";
 import { runStage } from "../pipeline/stage-runner.ts";
 import { assertSlugFree, derivedCubeFields, loadReadySource, queueDerived } from "./derived.ts";
@@ -39,8 +39,8 @@ const derivationSchema = z.object({
 });
 
 /** A registered model that can be run here: it has an ONNX export and a tokenizer.json. */
-async function runnableModel(ctx: AppContext, name: string) {
-  const model = (await requireBaseModel(ctx.db, name)).row;
+async function runnableModel(ctx: AppContext, name: string, publisherOrgId: string) {
+  const model = (await requireBaseModel(ctx.db, name, publisherOrgId)).row;
   if (!model.onnxDigest || !model.tokenizerDigest) {
     throw new AppError(
       "base_model_unknown",
@@ -66,7 +66,7 @@ export async function deriveKvSnapshot(
     "a KV snapshot is made from plaintext",
   );
   await assertSlugFree(ctx, subject, request.slug);
-  const model = await runnableModel(ctx, request.base_model);
+  const model = await runnableModel(ctx, request.base_model, subject.orgId);
   const sourceRef = `${source.slug}@${version.version}`;
   const queued = await queueDerived(
     ctx,
@@ -108,7 +108,7 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string) {
     const derivation = parsed.data;
     let model;
     try {
-      model = await runnableModel(ctx, derivation.base_model);
+      model = await runnableModel(ctx, derivation.base_model, version.orgId);
     } catch (error) {
       if (error instanceof AppError) throw rejected(error.code, error.message);
       throw error;

@@ -1,5 +1,6 @@
-import { AppError, baseModelOf } from "@memstore/core";
-import type { VersionRow } from "@memstore/db";
+import { AppError, baseModelOf, withPayload } from "@memstore/core";
+import { cubeVersions, type VersionRow } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import {
   checkKvAgainstModel,
   checkLoraTensors,
@@ -13,7 +14,7 @@ import type { ExecutionProvider } from "@memstore/inference";
 import { adapterConfigOf, findArtifact, requireArtifact } from "../../artifacts.ts";
 import { headerOfBlob, sizeOf } from "../../blobs.ts";
 import type { AppContext } from "../../context.ts";
-import { requireBaseModel } from "../../models/base-models.ts";
+import { modelRecord, requireBaseModel } from "../../models/model-lookup.ts";
 import { runKvOnModel, runLoraOnModel } from "../../models/model-runs.ts";
 import { rejectingBadInput } from "../input-rejected.ts";
 import type { Report } from "../stage-runner.ts";
@@ -37,11 +38,18 @@ function validatingOn(
 ): Promise<Report> {
   const report: Report = { base_model: baseModelOf(version.manifest) };
   return rejectingBadInput(async () => {
-    const model = await requireBaseModel(ctx.db, baseModelOf(version.manifest));
+    // The publisher's own registration of the name, else the platform's: never another organisation's.
+    const model = await requireBaseModel(ctx.db, baseModelOf(version.manifest), version.orgId);
+    Object.assign(report, modelRecord(model.row));
     await check(model, report);
     report.run ??= {
       skipped: `the registry holds no ONNX export of ${model.name}: static and numeric checks only`,
     };
+    // The version records which registration it was checked against, signed with its manifest.
+    await ctx.db
+      .update(cubeVersions)
+      .set({ manifest: withPayload(version.manifest, modelRecord(model.row)) })
+      .where(eq(cubeVersions.id, version.id));
     return report;
   }, report);
 }
