@@ -49,7 +49,7 @@ describe("license terms: calls_per_day", () => {
 
     const refused = await search(agentKey);
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ code: "rate_limited", listing_id: listing.id, limit: 3 });
+    expect(refused.body).toMatchObject({ code: "license_rate", listing_id: listing.id, limit: 3 });
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(86_400);

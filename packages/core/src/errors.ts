@@ -58,7 +58,7 @@ const STATUS_BY_CODE = {
   lora_no_effect: 422,
   gpu_unavailable: 503,
   range_not_satisfiable: 416,
-  rate_limited: 429,
+  license_rate: 429,
   internal: 500,
   dependency_down: 503,
   database_locked: 503,

@@ -22,10 +22,11 @@ export const VISIBILITIES = ["public", "unlisted", "org", "private"] as const;
  */
 export const termsSchema = z
   .object({
-    calls_per_day: z.number().int().positive().optional(),
-    valid_days: z.number().int().positive().optional(),
+    // Bounded so every count and date computed from them stays exact (a 32-bit counter, a real date).
+    calls_per_day: z.number().int().positive().max(1_000_000_000).optional(),
+    valid_days: z.number().int().positive().max(36_500).optional(),
     redistribution: z.boolean().optional(),
-    purposes: z.array(z.string().min(1)).optional(),
+    purposes: z.array(z.string().min(1).max(100)).max(50).optional(),
   })
   .strict();
 

@@ -363,6 +363,25 @@ export const usageDaily = pgTable(
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.installId, t.keyId] })],
 );
 
+/**
+ * Agent calls counted against a listing's `calls_per_day`: per organisation (its entitlement to the
+ * listing) and UTC day, across all its installs, vaults and keys; searches and payload downloads.
+ */
+export const licenseUsage = pgTable(
+  "license_usage",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    day: date("day").notNull(),
+    calls: integer("calls").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.listingId, t.day] })],
+);
+
 export const auditLog = pgTable(
   "audit_log",
   {

@@ -21,13 +21,14 @@ export async function meter(
   db: Executor,
   subject: Subject,
   entries: Array<{ installId?: string; calls?: number; bytes?: number }>,
+  now = new Date(),
 ): Promise<void> {
   if (entries.length === 0) return;
   const column = <T>(pick: (e: (typeof entries)[number]) => T) => sql.param(entries.map(pick));
   await db.execute(
     meterSql(
       subject,
-      new Date(),
+      now,
       sql`select * from unnest(${column((e) => e.installId ?? "")}::text[], ${column((e) => e.calls ?? 1)}::int[],
                                 ${column((e) => e.bytes ?? 0)}::bigint[])`,
     ),

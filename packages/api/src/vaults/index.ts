@@ -16,11 +16,12 @@ export {
   createVaultInput,
   installInput,
   listMemoriesQuery,
+  type SearchInput,
   searchInput,
   updateMemoryInput,
   updateVaultInput,
 } from "./schemas.ts";
-export { type SearchInput, type SearchResult, searchVault } from "./search-vault.ts";
+export { type SearchResult, searchVault } from "./search-vault.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 /** How far each side of a keyword search looks, and the distance vector search orders by. */
 export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";

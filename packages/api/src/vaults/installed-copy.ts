@@ -1,9 +1,11 @@
 import { AppError, type CopyVariant, CUBE_TYPE_DEFINITIONS, type Subject } from "@memstore/core";
-import { cubeVersions, installs } from "@memstore/db";
+import { cubeVersions, installs, queryRows, sql } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
+import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
+import { meter } from "../usage/meter.ts";
 import { fingerprintedCopy } from "./fingerprinted-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
 import { copyQuery } from "./schemas.ts";
@@ -55,7 +57,17 @@ export async function installedCopy(
       { errors: [{ path: "dtype", message: `offered: ${offered.join(", ")}` }] },
     );
   }
+  // A download is a call like a search: claimed against the listing's daily limit, and metered.
+  const now = new Date();
+  const [row] = await queryRows<{ licensed: LicensedListing[] }>(
+    ctx.db,
+    sql`select ${licensedListingsSql(sql`i.id = ${install.id}`)} as licensed`,
+  );
+  await claimLicensedCall(ctx.db, subject.orgId, row?.licensed ?? [], now, (tx) =>
+    meter(tx, subject, [{ installId: install.id }], now),
+  );
   const copy = await fingerprintedCopy(ctx, version!, subject.orgId, variant);
+  await meter(ctx.db, subject, [{ installId: install.id, calls: 0, bytes: copy.size }], now);
   const manifest = version!.manifest;
   const extension = `${variant ? `${variant}.` : ""}${type === "activation" ? "safetensors" : "tar"}`;
   return {

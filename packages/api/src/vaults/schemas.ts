@@ -62,6 +62,8 @@ export const listMemoriesQuery = z.object({
   state: z.enum(["activated", "archived", "expired"]).optional(),
 });
 
+export type SearchInput = z.infer<typeof searchInput>;
+
 export const searchInput = z
   .object({
     query: z.string().trim().min(1).max(2000),

@@ -1,11 +1,8 @@
 import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
-import { type Executor, queryRows, SESSION_EF_SEARCH, sql } from "@memstore/db";
-import type { SQL } from "drizzle-orm";
-import { type z } from "zod";
+import { type Executor, queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
-import { meterSql } from "../usage/meter.ts";
+import { meter, meterSql } from "../usage/meter.ts";
 import {
   canaryForChunk,
   canaryKey,
@@ -13,12 +10,11 @@ import {
   fingerprintCode,
   withCanary,
 } from "@memstore/watermark";
-import { type QuotaExceeded, quotaError, quotaExceededSql } from "../usage/quota.ts";
-import { searchInput } from "./schemas.ts";
+import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
+import { type SearchInput, searchInput } from "./schemas.ts";
+import { type Hit, keywordHitsAllThenAny, scopeFilters, vectorHits } from "./search-queries.ts";
 
 export { searchInput };
-
-export type SearchInput = z.infer<typeof searchInput>;
 
 export type SearchResult = {
   id: string;
@@ -29,30 +25,9 @@ export type SearchResult = {
   metadata: Record<string, unknown>;
 };
 
-type Hit = {
-  id: string;
-  source: "install" | "memory";
-  text: string;
-  heading: string | null;
-  position: number | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  cube_id: string | null;
-  cube_slug: string | null;
-  version_id: string | null;
-  version: string | null;
-  publisher: string | null;
-  install_id: string | null;
-  canaries: boolean;
-  rank_value: number;
-};
-
 /** Each side of the fusion looks this far down its own ranking; a single side needs only top_k. */
 const candidatesFor = (input: SearchInput) =>
   input.mode === "hybrid" ? Math.max(50, input.top_k * 5) : input.top_k;
-
-/** HNSW ef_search: at least 100 (recall@10 ≥ 0.95 at 1M chunks, see bench/search), twice the candidates. */
-const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 2));
 
 /**
  * Hybrid search over a vault: the shared chunks of its installed versions and the organisation's own
@@ -69,6 +44,18 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
     throw new AppError(
       "dimension_mismatch",
       `vault '${vault.name}' holds ${vault.embedding_dim}-dimensional embeddings but this server embeds queries with ${ctx.embedder.model} (${dimension})`,
+    );
+  }
+  if (vault.licensed.length > 0) {
+    // Listings with a daily call limit: the call is claimed against each, and metered, all or none.
+    const now = new Date();
+    await claimLicensedCall(ctx.db, subject.orgId, vault.licensed, now, (tx) =>
+      meter(
+        tx,
+        subject,
+        vault.install_ids.map((installId) => ({ installId })),
+        now,
+      ),
     );
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
@@ -116,9 +103,10 @@ function markingFor(ctx: AppContext, orgId: string): Marking {
 }
 
 /**
- * The caller's vault with its live installs, and the call counted against them, in one statement.
- * Another organisation's vault is a 404; a listing whose terms' calls for today are used up refuses the
- * search (429) and the call is not counted, nor is one refused for its dimension.
+ * The caller's vault with its live installs and the listings among them whose terms limit calls per
+ * day, in one statement. When none does, the call is metered in that same statement; otherwise the
+ * search claims it against their limits (`claimLicensedCall`). Another organisation's vault is a
+ * 404; a call refused for its dimension is not counted.
  */
 async function admitSearch(db: Executor, subject: Subject, vaultId: string, dimension: number) {
   const now = new Date();
@@ -129,135 +117,27 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, dime
     name: string;
     embedding_dim: number | null;
     install_ids: string[];
-    over_quota: QuotaExceeded | null;
+    licensed: LicensedListing[];
   }>(
     db,
     sql`with v as (
           select v.id, v.org_id, v.name, v.embedding_dim,
             array(select i.id from installs i where ${live} order by i.id) as install_ids,
-            ${quotaExceededSql(live, now)} as over_quota
+            ${licensedListingsSql(live)} as licensed
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
         ), counted as (
           ${meterSql(
             subject,
             now,
             sql`select coalesce(install_id, ''), 1, 0 from v left join unnest(v.install_ids) as install_id on true
-              where v.over_quota is null and (v.embedding_dim is null or v.embedding_dim = ${dimension})`,
+              where json_array_length(v.licensed) = 0
+                and (v.embedding_dim is null or v.embedding_dim = ${dimension})`,
           )}
         )
         select * from v`,
   );
   if (!row) notFound("vault");
-  if (row.over_quota) throw quotaError(row.over_quota, now);
   return row;
-}
-
-type Scope = { chunkWhere: SQL; memoryWhere: SQL };
-
-function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Scope {
-  const tags = filter.tags;
-  const cubeIds = filter.cube_ids;
-  return {
-    chunkWhere: sql.join(
-      [
-        sql`i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'`,
-        sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
-        tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,
-        cubeIds ? sql`ch.cube_id = any(${toTextArray(cubeIds)})` : sql`true`,
-      ],
-      sql` and `,
-    ),
-    memoryWhere: sql.join(
-      [
-        sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'activated'`,
-        sql`(m.expires_at is null or m.expires_at > now())`,
-        tags ? sql`m.tags && ${toTextArray(tags)}` : sql`true`,
-        // Own memories belong to no cube: a cube filter leaves them out.
-        cubeIds ? sql`false` : sql`true`,
-      ],
-      sql` and `,
-    ),
-  };
-}
-
-const toTextArray = (values: string[]) =>
-  sql`array[${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )}]::text[]`;
-
-const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
-  c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id,
-  l.canaries`;
-const CHUNK_FROM = sql`installs i
-  join cube_versions v on v.id = i.version_id
-  join chunks ch on ch.version_id = i.version_id
-  join cubes c on c.id = ch.cube_id
-  join organizations o on o.id = c.org_id
-  join listings l on l.id = i.listing_id`;
-const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
-  null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id,
-  false as canaries`;
-
-async function vectorHits(
-  db: Executor,
-  scope: Scope,
-  dimension: number,
-  vector: Float32Array,
-  k: number,
-  wantInstalls: boolean,
-) {
-  const chunkDistance = cosineDistance("ch.embedding", dimension, vector);
-  const memoryDistance = cosineDistance("m.embedding", dimension, vector);
-  const chunkHits = sql`select ${CHUNK_COLUMNS}, 1 - ${chunkDistance} as rank_value from ${CHUNK_FROM}
-      where ${scope.chunkWhere} and ch.embedding_dim = ${dimension}
-      order by ${chunkDistance} limit ${k}`;
-  const memoryHits = sql`select ${MEMORY_COLUMNS}, 1 - ${memoryDistance} as rank_value from memories m
-      where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
-      order by ${memoryDistance} limit ${k}`;
-  // Each side keeps its own index scan (the parentheses); one statement, one plan, one round trip.
-  const query = sql`${wantInstalls ? sql`(${chunkHits}) union all ` : sql``}(${memoryHits}) order by rank_value desc limit ${k}`;
-  const efSearch = efSearchFor(k);
-  // The session's ef_search (see SESSION_EF_SEARCH) serves most searches without a transaction.
-  if (efSearch <= SESSION_EF_SEARCH) return queryRows<Hit>(db, query);
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`);
-    return queryRows<Hit>(tx, query);
-  });
-}
-
-/** Documents holding every word first; if fewer than k, topped up from those holding any word. */
-async function keywordHitsAllThenAny(
-  db: Executor,
-  scope: Scope,
-  text: string,
-  k: number,
-  wantInstalls: boolean,
-): Promise<Hit[]> {
-  const queries = keywordQueries(text);
-  if (!queries) return [];
-  const hits = await keywordHits(db, scope, queries.all, k, wantInstalls);
-  if (hits.length >= k || queries.all === queries.any) return hits;
-  const seen = new Set(hits.map((h) => h.id));
-  const more = await keywordHits(db, scope, queries.any, k, wantInstalls);
-  return [...hits, ...more.filter((h) => !seen.has(h.id))].slice(0, k);
-}
-
-async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, wantInstalls: boolean) {
-  const query = sql`to_tsquery('english', ${tsq})`;
-  // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
-  const chunkHits = sql`select * from (
-      select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${CHUNK_FROM}
-      where ${scope.chunkWhere} and ch.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
-    order by rank_value desc, id limit ${k}`;
-  const memoryHits = sql`select * from (
-      select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
-      where ${scope.memoryWhere} and m.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
-    order by rank_value desc, id limit ${k}`;
-  return queryRows<Hit>(
-    db,
-    sql`${wantInstalls ? sql`(${chunkHits}) union all ` : sql``}(${memoryHits}) order by rank_value desc, id limit ${k}`,
-  );
 }
 
 /**

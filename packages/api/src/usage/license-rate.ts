@@ -1,0 +1,75 @@
+import { AppError } from "@memstore/core";
+import { type Db, queryRows, sql, type Tx } from "@memstore/db";
+import type { SQL } from "drizzle-orm";
+
+/** Seconds until the next UTC midnight, when daily call counts start again. */
+export function secondsUntilUtcMidnight(now = new Date()): number {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
+}
+
+/** A listing whose terms cap the calls an organisation makes to it each UTC day. */
+export type LicensedListing = { listing_id: string; slug: string; limit: number };
+
+/**
+ * The listings with a `calls_per_day` among the live installs matching `installs` (a condition on
+ * `i`), as a JSON array ordered by id: a subquery, so a caller reads it in the statement it runs.
+ */
+export function licensedListingsSql(installs: SQL): SQL {
+  return sql`coalesce((
+      select json_agg(json_build_object('listing_id', l.id, 'slug', c.slug,
+                                        'limit', (l.terms->>'calls_per_day')::int) order by l.id)
+      from (select distinct i.listing_id, i.cube_id from installs i where ${installs}) i
+      join listings l on l.id = i.listing_id
+      join cubes c on c.id = i.cube_id
+      where l.terms ? 'calls_per_day'), '[]'::json)`;
+}
+
+/**
+ * Counts one call against each listing's `calls_per_day` for the organisation today (UTC): all of
+ * them, or none and a 429 `license_rate` naming the listing whose calls are used up. Each counter
+ * rises only while under its limit, in one statement whose row locks make concurrent calls take
+ * turns, so no call gets past a limit. `alongside` runs in the same transaction (the usage meter),
+ * so a refused call is not counted anywhere.
+ */
+export async function claimLicensedCall(
+  db: Db,
+  orgId: string,
+  listings: readonly LicensedListing[],
+  now: Date,
+  alongside: (tx: Tx) => Promise<unknown> = async () => {},
+): Promise<void> {
+  const day = now.toISOString().slice(0, 10);
+  // In id order, so two calls lock shared counters in the same order and never deadlock.
+  const ordered = [...listings].sort((a, b) => (a.listing_id < b.listing_id ? -1 : 1));
+  await db.transaction(async (tx) => {
+    if (ordered.length > 0) {
+      const claimed = await queryRows<{ listing_id: string }>(
+        tx,
+        sql`insert into license_usage (org_id, listing_id, day, calls)
+            select ${orgId}, listing_id, ${day}, 1
+            from unnest(${sql.param(ordered.map((l) => l.listing_id))}::text[],
+                        ${sql.param(ordered.map((l) => l.limit))}::int[]) as wanted(listing_id, lim)
+            where lim > 0
+            on conflict (org_id, listing_id, day) do update set calls = license_usage.calls + 1
+              where license_usage.calls < (select (terms->>'calls_per_day')::int from listings
+                                           where id = excluded.listing_id)
+            returning listing_id`,
+      );
+      const counted = new Set(claimed.map((c) => c.listing_id));
+      const exhausted = ordered.find((l) => !counted.has(l.listing_id));
+      // Thrown inside the transaction: the counters it raised for the other listings fall back.
+      if (exhausted) throw licenseRateError(exhausted, now);
+    }
+    await alongside(tx);
+  });
+}
+
+/** 429 with when to retry: today's calls under a listing's terms are used up. */
+function licenseRateError(exhausted: LicensedListing, now: Date): AppError {
+  return new AppError(
+    "license_rate",
+    `the terms of '${exhausted.slug}' allow ${exhausted.limit} calls per day; today's are used up`,
+    { listing_id: exhausted.listing_id, limit: exhausted.limit, retry_after: secondsUntilUtcMidnight(now) },
+  );
+}

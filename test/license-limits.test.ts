@@ -1,0 +1,129 @@
+import { createListing, publishListing } from "@memstore/api/publishing";
+import { sql } from "@memstore/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kvSnapshot, TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./support/binary-fixtures.ts";
+import { openHttpTestbed } from "./support/http-testbed.ts";
+
+/**
+ * `calls_per_day` counts per entitlement (organisation × listing) and UTC day. The probe, with a
+ * limit of 50: uninstalling and reinstalling gave 50 more calls, a second vault got its own 50, and
+ * 120 concurrent calls on a fresh install let 57 through.
+ */
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+
+beforeAll(async () => {
+  bed = await openHttpTestbed();
+  await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
+    name: "memstore/tiny-llama",
+    config: TINY_CONFIG,
+    tokenizer_sha256: TINY_TOKENIZER_SHA256,
+  });
+});
+
+afterAll(async () => {
+  await bed?.close();
+});
+
+/** An organisation with the listing acquired and installed in a new vault; its key and vault id. */
+async function subscriberOf(listingId: string, name: string) {
+  const key = await bed.organization(name, `owner@${name.toLowerCase()}.example.com`);
+  expect((await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, key)).status).toBe(201);
+  const vault = await installInNewVault(key, listingId, "first");
+  return { key, vault };
+}
+
+async function installInNewVault(key: string, listingId: string, name: string) {
+  const vault = (await bed.api("POST", "/api/v1/vaults", key, { name })).body.id as string;
+  const install = await bed.api("POST", `/api/v1/vaults/${vault}/installs`, key, { listing_id: listingId });
+  expect(install.status).toBe(201);
+  return { id: vault, installId: install.body.id as string };
+}
+
+const search = (key: string, vaultId: string) =>
+  bed.api("POST", `/api/v1/vaults/${vaultId}/search`, key, { query: "lighthouse" });
+
+describe("calls_per_day", () => {
+  it("is not reset by uninstalling and reinstalling, nor multiplied by a second vault", async () => {
+    const { listing } = await bed.listedCube(
+      "lighthouses",
+      "# Lighthouses\nEach lighthouse has its own flash.\n",
+      {
+        terms: { calls_per_day: 4 },
+      },
+    );
+    const { key, vault } = await subscriberOf(listing.id, "Keepers");
+    for (let i = 0; i < 2; i++) expect((await search(key, vault.id)).status).toBe(200);
+    expect(
+      (await bed.api("DELETE", `/api/v1/vaults/${vault.id}/installs/${vault.installId}`, key)).status,
+    ).toBe(204);
+    expect(
+      (await bed.api("POST", `/api/v1/vaults/${vault.id}/installs`, key, { listing_id: listing.id })).status,
+    ).toBe(201);
+    expect((await search(key, vault.id)).status).toBe(200);
+    const second = await installInNewVault(key, listing.id, "second");
+    expect((await search(key, second.id)).status).toBe(200);
+    // Four calls made across two installs of two vaults: the organisation's day is used up everywhere.
+    for (const v of [vault.id, second.id]) {
+      const refused = await search(key, v);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ code: "license_rate", listing_id: listing.id, limit: 4 });
+    }
+    // Another organisation's count is its own.
+    const other = await subscriberOf(listing.id, "Others");
+    expect((await search(other.key, other.vault.id)).status).toBe(200);
+  });
+
+  it("lets exactly the limit through when calls race, from many of the organisation's agents", async () => {
+    const { listing } = await bed.listedCube("beacons", "# Beacons\nA beacon guides ships home.\n", {
+      terms: { calls_per_day: 50 },
+    });
+    const { key, vault } = await subscriberOf(listing.id, "Racers");
+    const agents: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const made = await bed.api("POST", "/api/v1/keys", key, {
+        name: `agent ${i}`,
+        scopes: ["vault:read"],
+        vault_id: vault.id,
+      });
+      agents.push(made.body.key);
+    }
+    // A slow disk: every write of a usage count takes 50 ms, so calls overlap while they count.
+    await bed.t.ctx.db.execute(sql`
+      create or replace function slow_write() returns trigger language plpgsql as
+        $$ begin perform pg_sleep(0.05); return new; end $$`);
+    await bed.t.ctx.db.execute(sql`
+      create trigger slow_usage before insert or update on usage_daily
+        for each row execute function slow_write()`);
+    const statuses = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        search(agents[i % agents.length]!, vault.id).then((r) => r.status),
+      ),
+    );
+    await bed.t.ctx.db.execute(sql`drop trigger slow_usage on usage_daily`);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(70);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+
+  it("counts payload downloads with searches", async () => {
+    const { cube } = await bed.publishedBinary("charts-kv", "activation", await kvSnapshot());
+    const listing = await createListing(bed.t.ctx, bed.publisher, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      terms: { calls_per_day: 2 },
+    });
+    await publishListing(bed.t.ctx, bed.publisher, listing.id);
+    const { key, vault } = await subscriberOf(listing.id, "Navigators");
+    const download = () =>
+      fetch(`${bed.server.url}/api/v1/vaults/${vault.id}/installs/${vault.installId}/payload`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+    expect((await download()).status).toBe(200);
+    expect((await download()).status).toBe(200);
+    const refused = await download();
+    expect(refused.status).toBe(429);
+    expect((await refused.json()).code).toBe("license_rate");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
