@@ -1,5 +1,4 @@
-import { type Config, ConfigError, openRuntime } from "@memstore/api";
-import { startOutboxSweep } from "@memstore/api/events";
+import { type Config, ConfigError, openRuntime, startSweeps } from "@memstore/api";
 import { requireCuda } from "@memstore/inference";
 import { BullMqProducer } from "./bullmq-producer.ts";
 import { startWorkers } from "./start-workers.ts";
@@ -29,7 +28,7 @@ export async function runWorkerProcess(config: Config, options: { gpu?: boolean 
     prefix: config.QUEUE_PREFIX,
     gpu: options.gpu ?? false,
   });
-  const stopSweep = startOutboxSweep(ctx);
+  const stopSweep = startSweeps(ctx);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

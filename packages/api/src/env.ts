@@ -31,6 +31,10 @@ const envSchema = z.object({
   PII_MODEL_DIR: z.string().min(1).optional(),
   MAX_PAYLOAD_BYTES: bytes(512 * MiB),
   MAX_PLAINTEXT_BYTES: bytes(64 * MiB),
+  /** What an organisation's draft versions may hold in uploaded payloads at once. */
+  DRAFT_STORAGE_BYTES: bytes(2048 * MiB),
+  /** How long a draft's uploaded payload is kept without the version being submitted. */
+  DRAFT_PAYLOAD_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   CHUNK_MAX_CHARS: z.coerce.number().int().min(200).max(20_000).default(1200),
   CHUNK_OVERLAP_CHARS: z.coerce.number().int().min(0).max(5_000).default(150),
   QUEUE_PREFIX: z

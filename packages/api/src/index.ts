@@ -8,3 +8,4 @@ export { type Config, ConfigError, loadConfig } from "./env.ts";
 export { type Page, type PageQuery, pageQuery } from "./pagination.ts";
 export { checkHealth, type Health, openRuntime, type Runtime } from "./runtime.ts";
 export { persistedFile } from "./secrets.ts";
+export { startSweeps } from "./sweeps.ts";

@@ -4,15 +4,23 @@ import { z } from "zod";
 /** `?limit=&cursor=` → `{ items, next_cursor }`. Cursors are opaque offsets. */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().optional(),
+  cursor: z.string().max(64).optional(),
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
+/** The furthest a list pages (a cursor is an offset): beyond any list a person or an agent pages through. */
+const MAX_OFFSET = 10_000_000;
+
 export function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
-  const offset = Number(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!Number.isInteger(offset) || offset < 0) throw new AppError("invalid_input", "cursor is not valid");
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const offset = /^\d{1,8}$/.test(text) ? Number(text) : NaN;
+  if (!(offset <= MAX_OFFSET)) {
+    throw new AppError("invalid_input", "cursor is not valid: pass the next_cursor of a previous page", {
+      errors: [{ path: "cursor", message: "not a cursor this API handed out" }],
+    });
+  }
   return offset;
 }
 

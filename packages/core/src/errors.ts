@@ -19,6 +19,7 @@ const STATUS_BY_CODE = {
   no_ready_version: 409,
   already_installed: 409,
   payload_too_large: 413,
+  draft_storage_exceeded: 413,
   unsupported_media_type: 415,
   pickle_refused: 415,
   content_rejected: 422,

@@ -2,6 +2,7 @@ export * from "./chunker.ts";
 export * from "./cube-types.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
+export * from "./json-input.ts";
 export * from "./log-safety.ts";
 export * from "./manifest.ts";
 export * from "./memory-item.ts";

@@ -7,7 +7,16 @@ import { CUBE_TYPES } from "./cube-types.ts";
  * `memcube.json`, schema `memcube/1`. Field groups follow the MemOS paper: identity, descriptive,
  * governance, payload; behaviour is kept by the server and never read from uploads.
  */
-export const semverSchema = z.string().refine((v) => semver.valid(v) === v, "must be a semantic version");
+export const semverSchema = z
+  .string()
+  .max(100)
+  .refine((v) => semver.valid(v) === v, "must be a semantic version");
+
+/** An object's id as the API hands it out (`cube_…`, `ver_…`): opaque, short. */
+export const idSchema = z.string().min(1).max(100);
+
+/** A tag or a purpose: a short word or phrase. */
+export const tagSchema = z.string().trim().min(1).max(64);
 export const slugSchema = z
   .string()
   .min(2)
@@ -33,9 +42,9 @@ export const termsSchema = z
 export const governanceSchema = z
   .object({
     visibility: z.enum(VISIBILITIES).default("public"),
-    access: z.array(z.string()).default([]),
-    purposes: z.array(z.string().min(1)).default([]),
-    ttl_days: z.number().int().positive().optional(),
+    access: z.array(z.string().min(1).max(200)).max(100).default([]),
+    purposes: z.array(z.string().min(1).max(100)).max(50).default([]),
+    ttl_days: z.number().int().positive().max(36_500).optional(),
     priority: z.number().int().min(0).max(100).optional(),
     license: termsSchema.optional(),
     /** Operator per entity type (`@memstore/privacy`); empty means the default policy. */
@@ -47,9 +56,9 @@ export const governanceSchema = z
 
 export const descriptiveSchema = z
   .object({
-    source: z.string().optional(),
-    origin: z.string().optional(),
-    semantic_type: z.string().optional(),
+    source: z.string().max(2000).optional(),
+    origin: z.string().max(200).optional(),
+    semantic_type: z.string().max(200).optional(),
     language: z.string().min(2).max(16).optional(),
     metadata: z.record(z.string(), z.unknown()).default({}),
   })

@@ -19,5 +19,6 @@ export function resolveVersionPolicy(policy: string, available: readonly string[
 export const versionPolicySchema = z
   .string()
   .trim()
+  .max(100)
   .default("latest")
   .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version");

@@ -124,6 +124,8 @@ export const cubeVersions = pgTable(
     digest: text("digest"),
     size: bigint("size", { mode: "number" }),
     contentType: text("content_type"),
+    /** When the draft's payload arrived: an abandoned draft's payload expires from then. */
+    uploadedAt: ts("uploaded_at"),
     signature: text("signature"),
     parentId: text("parent_id"),
     embeddingModel: text("embedding_model"),

@@ -15,7 +15,8 @@ export type Architecture = {
   vocabSize: number;
 };
 
-const positive = z.number().int().positive();
+/** Positive, and no larger than any real model's (a billion: vocabularies, widths and depths alike). */
+const positive = z.number().int().positive().max(1_000_000_000);
 
 const configSchema = z
   .object({

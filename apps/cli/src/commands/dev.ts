@@ -1,5 +1,4 @@
-import { loadConfig, openRuntime } from "@memstore/api";
-import { startOutboxSweep } from "@memstore/api/events";
+import { loadConfig, openRuntime, startSweeps } from "@memstore/api";
 import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
@@ -21,7 +20,7 @@ export function devCommand(): Command {
       });
       runner.register(createProcessors(ctx));
       // Events left unfanned by a previous run (it stopped between commit and enqueue) go out now.
-      startOutboxSweep(ctx);
+      startSweeps(ctx);
       const demo = options.demo ? await seedDemo(ctx, () => runner.idle()) : null;
       const server = await startHttpServer(ctx, {
         port: config.PORT,

@@ -1,21 +1,40 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { AppError } from "@memstore/core";
+import { AppError, jsonDeeperThan, jsonValueProblem, MAX_JSON_DEPTH } from "@memstore/core";
 
 /** The largest JSON request body read into memory; payloads stream through their own route. */
 export const MAX_JSON_BYTES = 1024 * 1024;
 
-/** A request's JSON body (an empty body is `{}`): 415 for another media type, 400 when it does not parse. */
+/**
+ * A request's JSON body (an empty body is `{}`): 415 for another media type, 400 when it does not
+ * parse, nests too deep, or holds a string that cannot be stored (a NUL, a lone surrogate).
+ */
 export async function readJson(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "send the request body as application/json");
   }
   const text = await readBoundedText(request, MAX_JSON_BYTES);
+  if (jsonDeeperThan(text)) {
+    throw new AppError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  let value: unknown;
   try {
-    return text.trim() === "" ? {} : JSON.parse(text);
+    value = text.trim() === "" ? {} : JSON.parse(text);
   } catch (error) {
     throw new AppError("invalid_json", `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  assertStorable(value);
+  return value;
+}
+
+/** 400 naming the field of a value that holds what cannot be stored (see @memstore/core json-input). */
+export function assertStorable(value: unknown): void {
+  const problem = jsonValueProblem(value);
+  if (problem) {
+    throw new AppError("invalid_input", `${problem.path || "the body"} ${problem.message}`, {
+      errors: [problem],
+    });
   }
 }
 
@@ -42,4 +61,10 @@ export function bodyStream(request: Request, options: { allowEmpty?: boolean } =
   }
   // Undici's web stream and Node's are the same at run time; their declarations differ.
   return Readable.fromWeb(request.body as NodeReadableStream<Uint8Array>);
+}
+
+/** The body's declared Content-Length, when it has a valid one. */
+export function declaredLength(request: Request): number | undefined {
+  const header = request.headers.get("content-length");
+  return header !== null && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
 }

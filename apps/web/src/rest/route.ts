@@ -1,8 +1,8 @@
 import type { AppContext } from "@memstore/api";
-import type { Scope, Subject } from "@memstore/core";
+import { AppError, badCharacter, type Scope, type Subject } from "@memstore/core";
 import type { z } from "zod";
 import { authenticateRequest } from "./authenticate.ts";
-import { readJson } from "./body.ts";
+import { assertStorable, readJson } from "./body.ts";
 
 /**
  * A REST route: its contract (method, path, schemas, success status) and a handler that only
@@ -108,9 +108,11 @@ function compile<P extends string, B extends Schema, Q extends Schema, S>(
       const values = pattern.exec(url.pathname)?.slice(1) ?? [];
       // The pattern is built from the template, so its groups are exactly the template's names.
       const params = Object.fromEntries(
-        names.map((n, i) => [n, decodeURIComponent(values[i] ?? "")]),
+        names.map((n, i) => [n, pathParam(n, values[i] ?? "")]),
       ) as PathParams<P>;
-      const query = contract.query?.parse(Object.fromEntries(url.searchParams));
+      const searchParams = Object.fromEntries(url.searchParams);
+      assertStorable(searchParams);
+      const query = contract.query?.parse(searchParams);
       // A route that takes a raw body reads its own request.
       const body =
         contract.body && !contract.rawBody ? contract.body.parse(await readJson(request)) : undefined;
@@ -122,6 +124,21 @@ function compile<P extends string, B extends Schema, Q extends Schema, S>(
       return json(result, contract.status, contract.headers);
     },
   };
+}
+
+/** A path parameter, decoded: 400 for a broken escape (`%`, `%zz`) or a control character. */
+function pathParam(name: string, raw: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new AppError("invalid_input", `${name} is not valid percent-encoding`, {
+      errors: [{ path: name, message: "not valid percent-encoding" }],
+    });
+  }
+  const bad = badCharacter(value, false);
+  if (bad) throw new AppError("invalid_input", `${name} ${bad}`, { errors: [{ path: name, message: bad }] });
+  return value;
 }
 
 /** For a response that carries a secret: no cache, shared or private, may keep it. */

@@ -1,6 +1,5 @@
 /** Events: subscriptions, the outbox and its fan-out, webhooks and vault event streams. */
 export { fanOutEvent } from "./fanout.ts";
-export { startOutboxSweep } from "./outbox.ts";
 export {
   createSubscription,
   createSubscriptionInput,

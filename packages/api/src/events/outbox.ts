@@ -98,14 +98,3 @@ export async function relayEventsAfterCommit(ctx: AppContext, eventIds: string[]
     ctx.log(`events ${eventIds.join(", ")} wait for the outbox sweep: ${describeError(error)}`),
   );
 }
-
-/** The workers' periodic sweep of the outbox. Returns a stop function. */
-export function startOutboxSweep(ctx: AppContext, everyMs = 30_000): () => void {
-  const run = () => {
-    relayEvents(ctx).catch((error: unknown) => ctx.log(`outbox sweep failed: ${describeError(error)}`));
-  };
-  run();
-  const timer = setInterval(run, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

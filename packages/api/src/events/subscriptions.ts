@@ -1,4 +1,12 @@
-import { AppError, CUBE_TYPES, newId, type Subject, versionPolicySchema } from "@memstore/core";
+import {
+  AppError,
+  CUBE_TYPES,
+  idSchema,
+  newId,
+  type Subject,
+  tagSchema,
+  versionPolicySchema,
+} from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
 import { type SubscriptionRow, subscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
@@ -15,23 +23,26 @@ export const createSubscriptionInput = z
   .object({
     filter: z
       .object({
-        listing_id: z.string().min(1).optional(),
-        tags: z.array(z.string().min(1)).min(1).optional(),
-        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
+        listing_id: idSchema.optional(),
+        tags: z.array(tagSchema).min(1).max(32).optional(),
+        types: z.array(z.enum(CUBE_TYPES)).min(1).max(CUBE_TYPES.length).optional(),
         query: z.string().trim().min(1).max(500).optional(),
       })
       .strict()
       .default({}),
     delivery: z
       .object({
-        webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+        webhook_url: z
+          .url({ protocol: /^https?$/ })
+          .max(2000)
+          .optional(),
         sse: z.boolean().optional(),
       })
       .strict()
       .default({}),
     auto_install: z
       .object({
-        vault_id: z.string().min(1),
+        vault_id: idSchema,
         version_policy: versionPolicySchema,
       })
       .strict()

@@ -1,3 +1,4 @@
+import { idSchema } from "@memstore/core";
 import { users } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
@@ -34,7 +35,7 @@ export const keysRouter = router({
     .input(createApiKeyInput)
     .mutation(({ ctx, input }) => createApiKey(ctx.app, ctx.subject, input)),
   revoke: orgProcedure
-    .input(z.object({ id: z.string().min(1) }))
+    .input(z.object({ id: idSchema }))
     .mutation(({ ctx, input }) => revokeApiKey(ctx.app, ctx.subject, input.id)),
 });
 
@@ -47,6 +48,6 @@ export const membersRouter = router({
     .input(changeMemberRoleInput)
     .mutation(({ ctx, input }) => changeMemberRole(ctx.app, ctx.subject, input)),
   remove: orgProcedure
-    .input(z.object({ user_id: z.string().min(1) }))
+    .input(z.object({ user_id: idSchema }))
     .mutation(({ ctx, input }) => removeMember(ctx.app, ctx.subject, input.user_id)),
 });

@@ -1,12 +1,12 @@
-import { ROLES, SCOPES } from "@memstore/core";
+import { idSchema, ROLES, SCOPES } from "@memstore/core";
 import { z } from "zod";
 
 /** Inputs of identity procedures, shared by REST, tRPC and the portal's forms. */
 export const createApiKeyInput = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(z.enum(SCOPES)).min(1),
-    vault_id: z.string().min(1).optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    vault_id: idSchema.optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
@@ -14,18 +14,18 @@ export const createApiKeyInput = z
 /** The sign-up form and the procedure behind it validate with this one schema. */
 export const signUpInput = z.object({
   name: z.string().trim().min(1, "enter your name").max(100),
-  email: z.email("enter a valid email address"),
+  email: z.email("enter a valid email address").max(320),
   password: z.string().min(8, "use at least 8 characters").max(200),
   organization: z.string().trim().min(1, "name your organisation").max(100),
 });
 export type SignUpInput = z.infer<typeof signUpInput>;
 
 export const addMemberInput = z.object({
-  email: z.email("enter a valid email address"),
+  email: z.email("enter a valid email address").max(320),
   role: z.enum(ROLES),
 });
 
 export const changeMemberRoleInput = z.object({
-  user_id: z.string().min(1),
+  user_id: idSchema,
   role: z.enum(ROLES),
 });

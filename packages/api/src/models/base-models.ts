@@ -24,7 +24,7 @@ export const registerBaseModelInput = z
       .min(1)
       .max(200)
       .regex(/^[\w.-]+(\/[\w.-]+)?$/, "a model name is 'owner/model' or 'model' (letters, digits, . _ -)"),
-    config: z.record(z.string(), z.unknown()),
+    config: z.record(z.string().max(200), z.unknown()),
     tokenizer_sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256"),
   })
   .strict();

@@ -24,7 +24,7 @@ import { assertSlugFree, derivedCubeFields, loadReadySource, queueDerived } from
  */
 export const deriveKvInput = z
   .object({
-    base_model: z.string().min(1),
+    base_model: z.string().min(1).max(200),
     ...derivedCubeFields,
     max_tokens: z.number().int().min(1).max(32_768).default(2048),
   })

@@ -1,4 +1,4 @@
-import { AppError, baseModelOf, semverSchema, type Subject, TAR } from "@memstore/core";
+import { AppError, baseModelOf, idSchema, semverSchema, type Subject, TAR } from "@memstore/core";
 import { bytesOfFloats, type LoraConfig, loraKey, type TensorSource, writeLoraPack } from "@memstore/formats";
 import { concatenateModules, type LoraModule, reduceRank } from "@memstore/inference";
 import { z } from "zod";
@@ -20,12 +20,14 @@ import { assertSlugFree, derivedCubeFields, loadReadySource, publishDerived } fr
 
 const sourceRef = z
   .object({
-    cube_id: z.string().min(1),
+    cube_id: idSchema,
     version: semverSchema,
     /** The pack's weight in the sum (1: as it is; 0.5: half its effect; negative: subtracted). */
     weight: z
       .number()
       .finite()
+      .min(-1000)
+      .max(1000)
       .refine((w) => w !== 0, "a weight of 0 leaves the pack out: drop it from the sources")
       .default(1),
   })

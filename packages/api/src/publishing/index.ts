@@ -7,3 +7,4 @@ export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } fr
 export { createCubeInput, createListingInput, createVersionInput, pricingSchema } from "./schemas.ts";
 export { submitVersion } from "./submit.ts";
 export { createVersion, getVersion, listVersions } from "./versions.ts";
+export { expireAbandonedDrafts } from "./draft-expiry.ts";

@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
 import { AppError, mediaTypeOf, mediaTypesOf, payloadFormatOf, type Subject } from "@memstore/core";
-import { cubeVersions } from "@memstore/db";
+import { cubeVersions, type Executor, organizations, sql } from "@memstore/db";
 import { refusingPickle } from "@memstore/formats";
-import { and, eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
+import { deleteUnlessShared } from "../blobs.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf } from "../identity/authorize.ts";
 import { loadOwnVersion, loadOwnVersionById } from "./versions.ts";
@@ -39,14 +40,40 @@ export async function preparePayloadUpload(
       `a ${cube.type} payload must be one of ${mediaTypesOf(cube.type).join(", ")}; got '${mediaType || "no Content-Type"}'`,
     );
   }
-  const maxBytes = cube.type === "plaintext" ? ctx.config.MAX_PLAINTEXT_BYTES : ctx.config.MAX_PAYLOAD_BYTES;
-  if (declaredSize !== undefined && declaredSize > maxBytes) {
+  const typeMax = cube.type === "plaintext" ? ctx.config.MAX_PLAINTEXT_BYTES : ctx.config.MAX_PAYLOAD_BYTES;
+  if (declaredSize !== undefined && declaredSize > typeMax) {
     throw new AppError(
       "payload_too_large",
-      `a ${cube.type} payload may be at most ${maxBytes} bytes; this one is ${declaredSize}`,
+      `a ${cube.type} payload may be at most ${typeMax} bytes; this one is ${declaredSize}`,
     );
   }
-  return { cube, version: row, mediaType, maxBytes };
+  // What the organisation's other drafts hold leaves this much room; the upload is cut off past it.
+  const room = ctx.config.DRAFT_STORAGE_BYTES - (await draftBytes(ctx.db, subject.orgId, row.id));
+  if (room <= 0 || (declaredSize !== undefined && declaredSize > room)) throw draftStorageExceeded(ctx, room);
+  return { cube, version: row, mediaType, maxBytes: Math.min(typeMax, room), quotaBound: room < typeMax };
+}
+
+/** Bytes of payloads uploaded to the organisation's drafts, but for one version's (being replaced). */
+async function draftBytes(db: Executor, orgId: string, exceptVersionId: string): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${cubeVersions.size}), 0)` })
+    .from(cubeVersions)
+    .where(
+      and(
+        eq(cubeVersions.orgId, orgId),
+        eq(cubeVersions.status, "draft"),
+        ne(cubeVersions.id, exceptVersionId),
+      ),
+    );
+  return Number(row?.total ?? 0);
+}
+
+function draftStorageExceeded(ctx: AppContext, room: number) {
+  return new AppError(
+    "draft_storage_exceeded",
+    `the organisation's drafts may hold ${ctx.config.DRAFT_STORAGE_BYTES} bytes of payloads; ${Math.max(0, room)} are free. Submit or delete drafts, or wait for unsubmitted ones to expire (${ctx.config.DRAFT_PAYLOAD_TTL_HOURS} hours after their upload)`,
+    { limit: ctx.config.DRAFT_STORAGE_BYTES, available: Math.max(0, room) },
+  );
 }
 
 /**
@@ -59,20 +86,56 @@ export async function uploadPayload(
   ref: VersionRef,
   body: Readable | AsyncIterable<Uint8Array>,
   contentType: string | null,
+  /** The request's Content-Length, when it has one: too large a payload is refused before it is read. */
+  declaredSize?: number,
 ) {
   const {
     cube,
     version: row,
     mediaType,
     maxBytes,
-  } = await preparePayloadUpload(ctx, subject, ref, contentType);
+    quotaBound,
+  } = await preparePayloadUpload(ctx, subject, ref, contentType, declaredSize);
   // A binary that is really a pickle is refused before a byte of it is stored.
   const stream = cube.type === "plaintext" ? body : Readable.from(refusingPickle(body));
-  const stored = await ctx.blobs.put(stream, { maxBytes });
+  const stored = await ctx.blobs.put(stream, { maxBytes }).catch((error: unknown) => {
+    // Cut off by the drafts' free room rather than the type's limit: say which.
+    if (quotaBound && error instanceof AppError && error.code === "payload_too_large") {
+      throw draftStorageExceeded(ctx, maxBytes);
+    }
+    throw error;
+  });
+  try {
+    await attach(ctx, subject, row, stored, mediaType);
+  } catch (error) {
+    await deleteUnlessShared(ctx, stored.digest);
+    throw error;
+  }
+  return { digest: stored.digest, size: stored.size };
+}
+
+/**
+ * Attaches a stored payload to the draft, checking the organisation's draft storage again with its
+ * organisation row locked: two uploads at once cannot both take the last free bytes.
+ */
+async function attach(
+  ctx: AppContext,
+  subject: Subject,
+  row: { id: string; version: string },
+  stored: { digest: string; size: number },
+  mediaType: string,
+) {
   await ctx.db.transaction(async (tx) => {
+    await tx
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.id, subject.orgId))
+      .for("update");
+    const room = ctx.config.DRAFT_STORAGE_BYTES - (await draftBytes(tx, subject.orgId, row.id));
+    if (stored.size > room) throw draftStorageExceeded(ctx, room);
     const [updated] = await tx
       .update(cubeVersions)
-      .set({ digest: stored.digest, size: stored.size, contentType: mediaType })
+      .set({ digest: stored.digest, size: stored.size, contentType: mediaType, uploadedAt: new Date() })
       .where(and(eq(cubeVersions.id, row.id), eq(cubeVersions.status, "draft")))
       .returning({ id: cubeVersions.id });
     if (!updated) throw new AppError("version_not_draft", `version ${row.version} was submitted meanwhile`);
@@ -85,7 +148,6 @@ export async function uploadPayload(
       data: { digest: stored.digest, size: stored.size, content_type: mediaType },
     });
   });
-  return { digest: stored.digest, size: stored.size };
 }
 
 /** The type of cube a draft's resumable upload is for (its bytes are sniffed by it); 404 for another tenant's. */

@@ -1,4 +1,4 @@
-import { semverSchema } from "@memstore/core";
+import { idSchema, semverSchema } from "@memstore/core";
 import { z } from "zod";
 import { pageQuery } from "../pagination.ts";
 import { orgProcedure, router } from "../trpc/init.ts";
@@ -8,7 +8,7 @@ import { createCubeInput, createListingInput, createVersionInput } from "./schem
 import { submitVersion } from "./submit.ts";
 import { createVersion, getVersion, listVersions } from "./versions.ts";
 
-const cubeRef = z.object({ cube_id: z.string().min(1) });
+const cubeRef = z.object({ cube_id: idSchema });
 const versionRef = cubeRef.extend({ version: semverSchema });
 
 export const publishingRouter = router({
@@ -36,6 +36,6 @@ export const publishingRouter = router({
     .input(createListingInput)
     .mutation(({ ctx, input }) => createListing(ctx.app, ctx.subject, input)),
   publishListing: orgProcedure
-    .input(z.object({ id: z.string().min(1) }))
+    .input(z.object({ id: idSchema }))
     .mutation(({ ctx, input }) => publishListing(ctx.app, ctx.subject, input.id)),
 });

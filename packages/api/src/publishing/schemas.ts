@@ -1,9 +1,11 @@
 import {
   CUBE_TYPES,
+  idSchema,
   termsSchema,
   manifestDraftSchema,
   semverSchema,
   slugSchema,
+  tagSchema,
   VISIBILITIES,
 } from "@memstore/core";
 import { z } from "zod";
@@ -15,7 +17,7 @@ export const createCubeInput = z
     type: z.enum(CUBE_TYPES),
     title: z.string().trim().min(1).max(200),
     description: z.string().max(20_000).optional(),
-    tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
+    tags: z.array(tagSchema).max(32).optional(),
   })
   .strict();
 
@@ -29,7 +31,7 @@ export const createVersionInput = z
 export const pricingSchema = z
   .object({
     model: z.enum(["free", "one_time", "subscription"]),
-    amount_cents: z.number().int().positive().optional(),
+    amount_cents: z.number().int().positive().max(999_999_999).optional(),
     currency: z
       .string()
       .regex(/^[a-z]{3}$/i)
@@ -40,7 +42,7 @@ export const pricingSchema = z
 
 export const createListingInput = z
   .object({
-    cube_id: z.string().min(1),
+    cube_id: idSchema,
     visibility: z.enum(VISIBILITIES),
     pricing: pricingSchema,
     terms: termsSchema.default({}),

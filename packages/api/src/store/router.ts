@@ -1,9 +1,10 @@
+import { idSchema } from "@memstore/core";
 import { z } from "zod";
 import { orgProcedure, router } from "../trpc/init.ts";
 import { acquireListing } from "./acquire-listing.ts";
 import { getStoreListing, searchListings, storeQuery } from "./store-listings.ts";
 
-const listingRef = z.object({ id: z.string().min(1) });
+const listingRef = z.object({ id: idSchema });
 
 export const storeRouter = router({
   search: orgProcedure

@@ -26,7 +26,7 @@ import { checksOf, desensitisationSummary, validationSummary, withoutSamples } f
 export const storeQuery = pageQuery.extend({
   q: z.string().trim().max(500).optional(),
   type: z.enum(CUBE_TYPES).optional(),
-  tag: z.string().trim().min(1).optional(),
+  tag: z.string().trim().min(1).max(64).optional(),
   free: z.enum(["true", "false"]).optional(),
 });
 

@@ -1,4 +1,4 @@
-import { AppError, describeError, type Subject } from "@memstore/core";
+import { AppError, describeError, jsonValueProblem, type Subject } from "@memstore/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { AppContext } from "../context.ts";
@@ -66,7 +66,18 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors);
+/** The same door as the REST API's: no input with what cannot be stored (a NUL, a lone surrogate, deep nesting). */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = jsonValueProblem(await getRawInput());
+  if (problem) {
+    throw new AppError("invalid_input", `${problem.path || "the input"} ${problem.message}`, {
+      errors: [problem],
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(storableInput);
 
 /** A signed-in user. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -1,3 +1,4 @@
+import { idSchema } from "@memstore/core";
 import { z } from "zod";
 import { archiveMemory, createMemory, listMemories, memoryHistory, updateMemory } from "./memories.ts";
 import { searchVault } from "./search-vault.ts";
@@ -15,9 +16,9 @@ import {
 } from "./schemas.ts";
 import { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 
-const vaultRef = z.object({ vault_id: z.string().min(1) });
-const installRef = vaultRef.extend({ install_id: z.string().min(1) });
-const memoryRef = vaultRef.extend({ memory_id: z.string().min(1) });
+const vaultRef = z.object({ vault_id: idSchema });
+const installRef = vaultRef.extend({ install_id: idSchema });
+const memoryRef = vaultRef.extend({ memory_id: idSchema });
 
 export const vaultsRouter = router({
   list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listVaults(ctx.app, ctx.subject, input)),
@@ -37,7 +38,7 @@ export const vaultsRouter = router({
       installListing(ctx.app, ctx.subject, vault_id, input),
     ),
   upgrade: orgProcedure
-    .input(installRef.extend({ version_policy: z.string().optional() }))
+    .input(installRef.extend({ version_policy: z.string().trim().max(100).optional() }))
     .mutation(({ ctx, input }) =>
       upgradeInstall(ctx.app, ctx.subject, input.vault_id, input.install_id, input.version_policy),
     ),

@@ -1,4 +1,4 @@
-import { COPY_VARIANTS, CUBE_TYPES, versionPolicySchema } from "@memstore/core";
+import { COPY_VARIANTS, CUBE_TYPES, idSchema, tagSchema, versionPolicySchema } from "@memstore/core";
 import { piiPolicySchema } from "@memstore/privacy/schemas";
 import { z } from "zod";
 
@@ -24,7 +24,7 @@ export const updateVaultInput = z
 
 export const installInput = z
   .object({
-    listing_id: z.string().min(1),
+    listing_id: idSchema,
     version_policy: versionPolicySchema,
   })
   .strict();
@@ -37,7 +37,7 @@ const text = z.string().trim().min(1).max(100_000);
 
 const tags = z.array(z.string().trim().min(1).max(64)).max(64);
 
-const metadata = z.record(z.string(), z.unknown());
+const metadata = z.record(z.string().max(200), z.unknown());
 
 export const createMemoryInput = z
   .object({
@@ -70,9 +70,9 @@ export const searchInput = z
     top_k: z.number().int().min(1).max(100).default(10),
     filter: z
       .object({
-        types: z.array(z.enum(CUBE_TYPES)).min(1).optional(),
-        tags: z.array(z.string().min(1)).min(1).optional(),
-        cube_ids: z.array(z.string().min(1)).min(1).optional(),
+        types: z.array(z.enum(CUBE_TYPES)).min(1).max(CUBE_TYPES.length).optional(),
+        tags: z.array(tagSchema).min(1).max(32).optional(),
+        cube_ids: z.array(idSchema).min(1).max(100).optional(),
       })
       .strict()
       .default({}),

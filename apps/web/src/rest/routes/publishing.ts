@@ -22,7 +22,7 @@ import {
 } from "@memstore/api/publishing";
 import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
 import { route } from "../route.ts";
-import { bodyStream } from "../body.ts";
+import { bodyStream, declaredLength } from "../body.ts";
 
 export const publishingRoutes = [
   route({
@@ -90,6 +90,7 @@ export const publishingRoutes = [
         { cubeId: params.cube_id, version: params.version },
         bodyStream(request),
         request.headers.get("content-type"),
+        declaredLength(request),
       );
     },
   }),

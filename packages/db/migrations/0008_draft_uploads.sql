@@ -1,0 +1,1 @@
+ALTER TABLE "cube_versions" ADD COLUMN "uploaded_at" timestamp with time zone;
