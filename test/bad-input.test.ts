@@ -139,3 +139,22 @@ describe("bad input answers 4xx with problem+json", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe("cases the route fuzzer found", () => {
+  it("searches a vault with a types filter that leaves out installed text", async () => {
+    await bed.api("POST", `/api/v1/vaults/${vaultId}/memories`, key, { text: "Storm cranes are lashed." });
+    for (const mode of ["hybrid", "vector", "keyword"]) {
+      const answer = await bed.api("POST", `/api/v1/vaults/${vaultId}/search`, key, {
+        query: "storm cranes",
+        filter: { types: ["parametric", "activation"] },
+        mode,
+      });
+      expect(answer.status, mode).toBe(200);
+      // Own memories belong to no cube type; the filter narrows installed cubes only.
+      expect(
+        answer.body.results.map((r: { source: string }) => r.source),
+        mode,
+      ).toEqual(["memory"]);
+    }
+  });
+});

@@ -15,7 +15,7 @@ export type TestContext = { ctx: Runtime; runner: InProcessRunner; dispose(): Pr
 export async function openTestContext(
   kind: DatabaseKind,
   env: Record<string, string> = {},
-  options: { log?: (line: string) => void } = {},
+  options: { log?: (line: string) => void; backoffScale?: number } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "memstore-test-"));
   const database = kind === "postgres" ? await createTestDatabase() : null;
@@ -24,7 +24,7 @@ export async function openTestContext(
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...env,
   });
-  const runner = new InProcessRunner();
+  const runner = new InProcessRunner(options.log, { backoffScale: options.backoffScale });
   const ctx = await openRuntime(config, runner, { migrate: true, log: options.log ?? (() => {}) });
   runner.register(createProcessors(ctx));
   return {

@@ -19,7 +19,7 @@ import { openTestContext, type TestContext } from "./context.ts";
  */
 export async function openHttpTestbed(
   env: Record<string, string> = {},
-  options: { log?: (line: string) => void } = {},
+  options: Parameters<typeof openTestContext>[2] = {},
 ) {
   const t: TestContext = await openTestContext("postgres", env, options);
   const server: HttpServer = await startHttpServer(t.ctx, { port: 0, host: "127.0.0.1" });

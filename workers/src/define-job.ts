@@ -2,11 +2,15 @@ import type { AppContext } from "@memstore/api";
 import { z } from "zod";
 import type { QueueName } from "./queues.ts";
 
-/** A job's work. It must be idempotent: it may run again after a crash or a retry. */
-export type Processor<P> = (payload: P, meta: { attempt: number }) => Promise<void>;
+/**
+ * A job's work. It must be idempotent: it may run again after a crash or a retry. `attempt` counts
+ * from 1; on the `finalAttempt` a failure will not be retried, so a processor settles what it was
+ * about (a version is rejected, a delivery marked dead) rather than leave it waiting.
+ */
+export type Processor<P> = (payload: P, meta: { attempt: number; finalAttempt: boolean }) => Promise<void>;
 
 /** A job's processor behind its payload check, as queues call it with whatever they stored. */
-export type JobRunner = Processor<unknown>;
+export type JobRunner = (payload: unknown, meta: { attempt: number }) => Promise<void>;
 
 /**
  * What one file under jobs/ declares: the queue the job waits in, its payload schema (a payload that
@@ -27,10 +31,10 @@ export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>) {
     /** The processor for a running system; a payload that does not parse fails for good. */
     runner(ctx: AppContext): JobRunner {
       const process = definition.processor(ctx);
-      return async (payload, meta) => {
+      return async (payload, { attempt }) => {
         const parsed = definition.payload.safeParse(payload);
         if (!parsed.success) throw new PermanentJobError(`invalid payload: ${parsed.error.message}`);
-        await process(parsed.data, meta);
+        await process(parsed.data, { attempt, finalAttempt: attempt >= definition.attempts });
       };
     },
   };

@@ -49,6 +49,23 @@ describe("InProcessRunner", () => {
     expect(calls).toBe(1);
   });
 
+  it("closes while a job waits for its retry, dropping the retry", async () => {
+    const runner = new InProcessRunner();
+    let calls = 0;
+    runner.register(
+      registry(async () => {
+        calls++;
+        throw new Error("connection refused");
+      }),
+    );
+    await runner.enqueue("ingest", { versionId: "ver_3" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toBe(1);
+    // Resolves at once: the retry (seconds away) is not waited for.
+    await runner.close();
+    expect(calls).toBe(1);
+  });
+
   it("runs one job per id while it is pending and validates the payload", async () => {
     const runner = new InProcessRunner();
     let calls = 0;

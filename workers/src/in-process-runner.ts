@@ -23,9 +23,12 @@ export class InProcessRunner implements JobProducer {
   private closed = false;
 
   private readonly log: (line: string) => void;
+  private readonly backoffScale: number;
 
-  constructor(log: (line: string) => void = () => {}) {
+  /** `backoffScale` shortens (or stretches) every retry's delay: tests that exhaust retries use it. */
+  constructor(log: (line: string) => void = () => {}, options: { backoffScale?: number } = {}) {
     this.log = redactingLog(log);
+    this.backoffScale = options.backoffScale ?? 1;
   }
 
   register(processors: ProcessorRegistry): void {
@@ -57,7 +60,9 @@ export class InProcessRunner implements JobProducer {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Jobs waiting for a retry will not get one: they leave the count with their timers.
     for (const t of this.timers) clearTimeout(t);
+    this.inFlight -= this.timers.size;
     this.timers.clear();
     for (const list of this.waiting.values()) this.inFlight -= list.length;
     this.waiting.clear();
@@ -93,7 +98,7 @@ export class InProcessRunner implements JobProducer {
     } catch (error) {
       const permanent = error instanceof PermanentJobError;
       if (!permanent && job.attempt < JOBS[job.name].attempts && !this.closed) {
-        const delay = backoffDelay(JOBS[job.name], job.attempt);
+        const delay = backoffDelay(JOBS[job.name], job.attempt) * this.backoffScale;
         this.log(
           `job ${job.id} failed (attempt ${job.attempt}), retrying in ${delay} ms: ${describeError(error)}`,
         );

@@ -6,7 +6,7 @@ import type { Stage } from "@memstore/core";
 export const stageProcessor =
   (stage: Stage, provider: "cpu" | "cuda" = "cpu") =>
   (ctx: AppContext) =>
-  async ({ versionId }: { versionId: string }) => {
-    const outcome = await runPipelineStage(ctx, versionId, stage, provider);
+  async ({ versionId }: { versionId: string }, { finalAttempt }: { finalAttempt: boolean }) => {
+    const outcome = await runPipelineStage(ctx, versionId, stage, { provider, finalAttempt });
     ctx.log(`${stage}${provider === "cuda" ? " (GPU)" : ""} ${versionId}: ${outcome}`);
   };

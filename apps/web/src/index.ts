@@ -1,2 +1,3 @@
 export { createRestHandler, ROUTES } from "./rest/router.ts";
+export type { Route } from "./rest/route.ts";
 export { type HttpServer, startHttpServer } from "./server.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { badCharacter, jsonDeeperThan, jsonValueProblem } from "./json-input.ts";
+import { badCharacter, jsonDeeperThan, jsonValueProblem, storableJson } from "./json-input.ts";
 
 describe("JSON input", () => {
   it("measures nesting on the text, ignoring brackets inside strings", () => {
@@ -22,5 +22,14 @@ describe("JSON input", () => {
     expect(jsonValueProblem(JSON.parse("[".repeat(70) + "]".repeat(70)))?.message).toMatch(/deeper than 64/);
     expect(badCharacter("\udc00x")).toMatch(/lone surrogate at position 0/);
     expect(badCharacter("tab\there", false)).toMatch(/control character/);
+  });
+
+  it("makes what the server writes from unchecked text storable, keeping its shape", () => {
+    const report = { error: { message: "line 1: Unexpected token '\u0000'", ["k\ud800"]: ["\udc00🐳", 7] } };
+    expect(storableJson(report)).toEqual({
+      error: { message: "line 1: Unexpected token '\ufffd'", ["k\ufffd"]: ["\ufffd🐳", 7] },
+    });
+    expect(jsonValueProblem(storableJson(JSON.parse("[".repeat(70) + "]".repeat(70))))).toBeNull();
+    expect(storableJson({ fine: "✓ 🐳", n: 1, none: null })).toEqual({ fine: "✓ 🐳", n: 1, none: null });
   });
 });

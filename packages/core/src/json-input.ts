@@ -67,3 +67,24 @@ export function jsonValueProblem(value: unknown): { path: string; message: strin
   }
   return null;
 }
+
+/**
+ * A JSON value the database can store, for what the server writes itself from text it did not
+ * check (an error message quoting a payload): NULs and lone surrogates become U+FFFD, and nesting
+ * past MAX_JSON_DEPTH is cut off with a null.
+ */
+export function storableJson<T>(value: T): T {
+  // The same shape comes back: strings stay strings, objects and arrays stay what they were.
+  return storable(value, 0) as T;
+}
+
+function storable(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return storableText(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_JSON_DEPTH) return null;
+  if (Array.isArray(value)) return value.map((v) => storable(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v, depth + 1)]));
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storableText = (text: string) => text.replace(LONE_SURROGATE, "\ufffd").replaceAll("\u0000", "\ufffd");

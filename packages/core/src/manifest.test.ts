@@ -48,6 +48,19 @@ describe("memory items", () => {
     });
     expect(parseMemoryItemLine("{nope")).toMatchObject({ ok: false, message: /^invalid JSON/ });
   });
+
+  it("refuses a line the database could not store, where the line is known", () => {
+    expect(parseMemoryItemLine('{"text":"before\\u0000after"}')).toEqual({
+      ok: false,
+      message: "text: holds a NUL character at position 6",
+    });
+    expect(parseMemoryItemLine('{"text":"x","metadata":{"k":"\\ud800"}}')).toMatchObject({
+      ok: false,
+      message: /^metadata\.k: holds a lone surrogate/,
+    });
+    const deep = `{"text":"deep","metadata":${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}}`;
+    expect(parseMemoryItemLine(deep)).toEqual({ ok: false, message: "nests deeper than 64 levels" });
+  });
 });
 
 describe("version policy", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonDeeperThan, jsonValueProblem, MAX_JSON_DEPTH } from "./json-input.ts";
 
 /** One line of a plaintext JSONL payload. */
 export const memoryItemSchema = z
@@ -18,13 +19,23 @@ export type MemoryItem = z.infer<typeof memoryItemSchema>;
 
 export type ItemParseResult = { ok: true; item: MemoryItem } | { ok: false; message: string };
 
-/** Parses one JSONL line; the caller knows the line number and puts it in the report. */
+/**
+ * Parses one JSONL line; the caller knows the line number and puts it in the report. A line the
+ * database could not store — a NUL or a lone surrogate in a string or key, nesting past
+ * MAX_JSON_DEPTH — is refused here, where the line is known, not by a later stage's insert.
+ */
 export function parseMemoryItemLine(line: string): ItemParseResult {
+  if (jsonDeeperThan(line)) return { ok: false, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (error) {
     return { ok: false, message: `invalid JSON: ${(error as Error).message}` };
+  }
+  const unstorable = jsonValueProblem(value);
+  if (unstorable) {
+    const where = unstorable.path ? `${unstorable.path}: ` : "";
+    return { ok: false, message: `${where}${unstorable.message}` };
   }
   const parsed = memoryItemSchema.safeParse(value);
   if (!parsed.success) {

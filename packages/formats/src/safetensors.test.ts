@@ -119,6 +119,24 @@ describe("safetensors reading and writing", () => {
       ["a header that is not JSON", raw("{not json"), /^safetensors_header_invalid: .*not valid JSON/],
       ["a header that is a list", raw("[]"), /^safetensors_header_invalid: .*not a JSON object/],
       [
+        "a tensor name holding a NUL",
+        raw(JSON.stringify({ "w\u0000": entry("F32", [1], 0, 4) }), f32(1)),
+        /^safetensors_header_invalid: .*a string that holds a NUL character/,
+      ],
+      [
+        "metadata holding a lone surrogate",
+        raw(
+          `{"__metadata__":{"base_model":"\\ud800"},"w":${JSON.stringify(entry("F32", [1], 0, 4))}}`,
+          f32(1),
+        ),
+        /^safetensors_header_invalid: .*a string that holds a lone surrogate/,
+      ],
+      [
+        "a header nested 20,000 deep",
+        raw(`{"__metadata__":${"[".repeat(20_000)}${"]".repeat(20_000)}}`),
+        /^safetensors_header_invalid: .*nesting deeper than 64 levels/,
+      ],
+      [
         "overlapping offsets",
         raw(JSON.stringify({ a: entry("F32", [2], 0, 8), b: entry("F32", [2], 4, 12) }), f32(3)),
         /^safetensors_overlap: tensor 'b' starts at byte 4, inside 'a'/,

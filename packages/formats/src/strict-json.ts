@@ -1,7 +1,11 @@
+import { badCharacter, MAX_JSON_DEPTH } from "@memstore/core";
+
 /**
  * JSON.parse keeps the last of two equal keys without a word; a safetensors header with a tensor
  * named twice is ambiguous (which bytes are it?), so headers are parsed here, refusing duplicates.
- * RFC 8259 grammar; numbers as JavaScript numbers.
+ * RFC 8259 grammar; numbers as JavaScript numbers. What no file a real tool writes holds, and the
+ * database could not store in a report or manifest, is refused too: a string with a NUL or a lone
+ * surrogate, nesting deeper than MAX_JSON_DEPTH.
  */
 export class JsonSyntaxError extends Error {}
 export class DuplicateKeyError extends Error {
@@ -37,13 +41,18 @@ export function parseStrictJson(text: string): unknown {
     }
     if (at >= text.length) fail("unterminated string");
     at++;
+    let parsed: string;
     try {
-      return JSON.parse(text.slice(start, at)) as string;
+      parsed = JSON.parse(text.slice(start, at)) as string;
     } catch {
       return fail("invalid escape in a string");
     }
+    const bad = badCharacter(parsed);
+    if (bad) fail(`a string that ${bad}`);
+    return parsed;
   };
   const value = (path: string[]): unknown => {
+    if (path.length > MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
     space();
     const c = text[at];
     if (c === "{") {

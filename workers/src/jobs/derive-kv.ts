@@ -12,7 +12,7 @@ export const deriveKv = defineJob({
   backoffMs: 5_000,
   processor:
     (ctx) =>
-    async ({ versionId }) => {
-      ctx.log(`derive-kv ${versionId}: ${await deriveKvVersion(ctx, versionId)}`);
+    async ({ versionId }, { finalAttempt }) => {
+      ctx.log(`derive-kv ${versionId}: ${await deriveKvVersion(ctx, versionId, { finalAttempt })}`);
     },
 });

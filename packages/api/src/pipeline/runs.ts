@@ -1,4 +1,4 @@
-import { newId, type RunKind } from "@memstore/core";
+import { newId, type RunKind, storableJson } from "@memstore/core";
 import { cubeVersions, type Executor, processingRuns, type RunRow, sql } from "@memstore/db";
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Rejection } from "./input-rejected.ts";
@@ -7,7 +7,11 @@ import type { Rejection } from "./input-rejected.ts";
  * One processing_run per (version, kind). Starting a stage again (a retry, a second worker after a
  * crash) reuses the row and counts the attempt, so the report always shows the last outcome.
  */
-export async function startRun(db: Executor, versionId: string, kind: RunKind): Promise<string> {
+export async function startRun(
+  db: Executor,
+  versionId: string,
+  kind: RunKind,
+): Promise<{ id: string; attempts: number }> {
   const [row] = await db
     .insert(processingRuns)
     .values({ id: newId("run"), versionId, kind, status: "running", attempts: 1 })
@@ -20,8 +24,8 @@ export async function startRun(db: Executor, versionId: string, kind: RunKind): 
         finishedAt: null,
       },
     })
-    .returning({ id: processingRuns.id });
-  return row!.id;
+    .returning({ id: processingRuns.id, attempts: processingRuns.attempts });
+  return row!;
 }
 
 /** Every processing run of these versions, in the order they started (none asked, none read). */
@@ -42,7 +46,8 @@ export async function finishRun(
 ): Promise<void> {
   await db
     .update(processingRuns)
-    .set({ status, report, finishedAt: new Date() })
+    // A report may quote the payload it judged (a line, a tensor name): stored whatever that held.
+    .set({ status, report: storableJson(report), finishedAt: new Date() })
     .where(eq(processingRuns.id, runId));
 }
 

@@ -12,11 +12,15 @@ export type StageRun = { id: string; started: number };
 export const FINISHED_IN_TRANSACTION = Symbol("finished in transaction");
 export type StageResult = Report | typeof FINISHED_IN_TRANSACTION;
 export type StageWork = (version: VersionRow, run: StageRun) => Promise<StageResult>;
+/** Whether this run is the job's last: its queue will not retry a failure. */
+export type StageAttempt = { finalAttempt?: boolean };
 
 /**
  * Runs one stage (or the derivation) of a version that is still `processing`: records its
  * processing_run, rejects the version when the work throws InputRejected (bad input, residual PII),
- * and leaves a failed run to retry for anything else (an outage). When the work succeeds, the next
+ * and leaves a failed run to retry for anything else (an outage) — unless this is the final
+ * attempt, when the version is rejected with the last error: no version waits for a retry that
+ * will not come. When the work succeeds, the next
  * stage of the version's type, as @memstore/core declares it, is queued; after a derivation, the
  * first. `workOf` says what the stage is for this version, or null when its type has no such stage.
  */
@@ -24,13 +28,14 @@ export async function runStage(
   ctx: AppContext,
   versionId: string,
   kind: RunKind,
+  { finalAttempt = false }: StageAttempt,
   workOf: (version: VersionRow) => StageWork | null,
 ): Promise<"done" | "rejected" | "skipped"> {
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
   if (version?.status !== "processing") return "skipped";
   const work = workOf(version);
   if (!work) return "skipped";
-  const run = { id: await startRun(ctx.db, versionId, kind), started: Date.now() };
+  const run = { ...(await startRun(ctx.db, versionId, kind)), started: Date.now() };
   let result: StageResult;
   try {
     result = await work(version, run);
@@ -42,9 +47,17 @@ export async function runStage(
       });
       return "rejected";
     }
+    const duration_ms = Date.now() - run.started;
+    if (finalAttempt) {
+      const message = `${kind} failed ${run.attempts} times; the last error: ${describeError(error)}`;
+      const rejection = { code: "stage_failed", message, attempts: run.attempts };
+      await rejectVersion(ctx.db, versionId, run.id, rejection, { duration_ms });
+      return "rejected";
+    }
     await finishRun(ctx.db, run.id, "failed", {
       error: { code: "internal", message: describeError(error) },
       retrying: true,
+      duration_ms,
     });
     throw error;
   }

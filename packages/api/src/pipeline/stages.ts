@@ -10,7 +10,7 @@ import { desensitiseText } from "./plaintext/desensitise.ts";
 import { embedChunks } from "./plaintext/embed.ts";
 import { ingestText } from "./plaintext/ingest.ts";
 import { signVersion } from "./sign.ts";
-import { runStage, type StageResult, type StageRun } from "./stage-runner.ts";
+import { runStage, type StageAttempt, type StageResult, type StageRun } from "./stage-runner.ts";
 
 type StageImplementation = (
   ctx: AppContext,
@@ -52,9 +52,9 @@ export function runPipelineStage(
   ctx: AppContext,
   versionId: string,
   stage: Stage,
-  provider: ExecutionProvider = "cpu",
+  { provider = "cpu", ...attempt }: StageAttempt & { provider?: ExecutionProvider } = {},
 ) {
-  return runStage(ctx, versionId, stage, (version) => {
+  return runStage(ctx, versionId, stage, attempt, (version) => {
     const implementation = BY_STAGE[version.manifest.type][stage];
     return implementation ? (v, run) => implementation(ctx, v, run, provider) : null;
   });

@@ -10,7 +10,7 @@ import { authorize } from "../identity/authorize.ts";
 import { putStream, readBlob } from "../blobs.ts";
 import { decoderShape, requireBaseModel } from "../models/model-lookup.ts";
 import { InputRejected } from "../pipeline/input-rejected.ts";
-import { runStage } from "../pipeline/stage-runner.ts";
+import { runStage, type StageAttempt } from "../pipeline/stage-runner.ts";
 import { assertSlugFree, derivedCubeFields, loadReadySource, queueDerived } from "./derived.ts";
 
 /**
@@ -100,8 +100,8 @@ const rejected = (code: string, message: string) => new InputRejected({ code, me
  * The `derive-kv` job: the model's run over the source text, stored as the version's payload, and
  * the version handed to `ingest`. Its `derive` run reports the tokens used and the forward time.
  */
-export async function deriveKvVersion(ctx: AppContext, versionId: string) {
-  return runStage(ctx, versionId, "derive", () => async (version) => {
+export async function deriveKvVersion(ctx: AppContext, versionId: string, attempt: StageAttempt = {}) {
+  return runStage(ctx, versionId, "derive", attempt, () => async (version) => {
     const descriptive = version.manifest.descriptive;
     const parsed = derivationSchema.safeParse(descriptive.metadata.derivation);
     if (!parsed.success) throw rejected("invalid_input", "the version records no plaintext → KV derivation");

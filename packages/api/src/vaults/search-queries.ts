@@ -93,7 +93,7 @@ export async function vectorHits(
       where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
       order by ${memoryDistance} limit ${k}`;
   // Each side keeps its own index scan (the parentheses); one statement, one plan, one round trip.
-  const query = sql`${wantInstalls ? sql`(${chunkHits}) union all ` : sql``}(${memoryHits}) order by rank_value desc limit ${k}`;
+  const query = sql`select * from (${bothSides(chunkHits, memoryHits, wantInstalls)}) hits order by rank_value desc limit ${k}`;
   const efSearch = efSearchFor(k);
   // The session's ef_search (see SESSION_EF_SEARCH) serves most searches without a transaction.
   if (efSearch <= SESSION_EF_SEARCH) return queryRows<Hit>(db, query);
@@ -133,6 +133,10 @@ export async function keywordHits(db: Executor, scope: Scope, tsq: string, k: nu
     order by rank_value desc, id limit ${k}`;
   return queryRows<Hit>(
     db,
-    sql`${wantInstalls ? sql`(${chunkHits}) union all ` : sql``}(${memoryHits}) order by rank_value desc, id limit ${k}`,
+    sql`select * from (${bothSides(chunkHits, memoryHits, wantInstalls)}) hits order by rank_value desc, id limit ${k}`,
   );
 }
+
+/** The installed chunks' hits (unless the search's types leave them out) and the memories', as one list. */
+const bothSides = (chunkHits: SQL, memoryHits: SQL, wantInstalls: boolean) =>
+  wantInstalls ? sql`(${chunkHits}) union all (${memoryHits})` : sql`(${memoryHits})`;

@@ -47,6 +47,16 @@ async function checkDocument(lines: AsyncIterable<Line>) {
   let text = false;
   for await (const line of lines) {
     count++;
+    const nul = line.text.indexOf("\u0000");
+    if (nul !== -1) {
+      // Postgres stores no NUL in text: refused here, naming the line, rather than by a later insert.
+      throw new InputRejected({
+        code: "invalid_text",
+        message: `line ${line.number}: a NUL character (U+0000), which text cannot hold`,
+        line: line.number,
+        byte_offset: line.byteOffset + Buffer.byteLength(line.text.slice(0, nul)),
+      });
+    }
     text ||= line.text.trim() !== "";
   }
   if (!text) throw new InputRejected({ code: "empty_payload", message: "the document has no text" });
