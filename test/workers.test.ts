@@ -27,6 +27,7 @@ import {
 } from "./support/binary-fixtures.ts";
 import { type Proc, spawnMemstore } from "./support/processes.ts";
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
+import { waitUntil } from "./support/wait.ts";
 
 /**
  * Services mode through real BullMQ on real Redis: the API process enqueues, separate
@@ -85,19 +86,6 @@ async function submit(slug: string, payload: string) {
   );
   expect(await submitVersion(ctx, publisher, cube.id, "1.0.0")).toEqual({ status: "processing" });
   return cube;
-}
-
-async function waitUntil<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const items = (n: number) =>

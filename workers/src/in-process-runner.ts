@@ -45,6 +45,17 @@ export class InProcessRunner implements JobProducer {
     this.push({ name, payload: data, attempt: 1, id });
   }
 
+  async live<N extends JobName>(name: N, payload: JobPayload<N>): Promise<boolean> {
+    return this.known.has(jobIdOf(name, JOBS[name].payload.parse(payload)));
+  }
+
+  /** A job is known from its enqueueing until it succeeds or fails for good: only then is it queued again. */
+  async redrive<N extends JobName>(name: N, payload: JobPayload<N>): Promise<"live" | "queued"> {
+    if (await this.live(name, payload)) return "live";
+    await this.enqueue(name, payload);
+    return "queued";
+  }
+
   /** Resolves when no job is queued, running or waiting for a retry. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();

@@ -43,6 +43,11 @@ const envSchema = z.object({
     .default("memstore"),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_SHUTDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * A version `processing` with no stage starting or ending for this long, and no live job, is
+   * queued again by the pipeline sweep (its job was lost: Redis restarted, a hand-off failed).
+   */
+  PIPELINE_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /** Signs portal session cookies; when unset, one is generated once and kept in the data directory. */
   AUTH_SECRET: z.string().min(32, "use at least 32 characters").optional(),

@@ -1,29 +1,48 @@
 import { describeError } from "@memstore/core";
 import type { AppContext } from "./context.ts";
 import { relayEvents } from "./events/outbox.ts";
+import { redriveStuckVersions } from "./pipeline/redrive.ts";
 import { expireAbandonedDrafts } from "./publishing/draft-expiry.ts";
+
+type Sweep = {
+  name: string;
+  everyMs: (ctx: AppContext) => number;
+  run: (ctx: AppContext) => Promise<unknown>;
+};
 
 /**
  * The periodic work every worker process (and embedded mode) does besides its jobs, each at its own
- * pace: events whose hand-off to the queue was lost are relayed again, and abandoned drafts' payloads
- * expire. Each is safe to run from many processes at once. Returns a stop function.
+ * pace: versions whose job was lost are queued again, events whose hand-off to the queue was lost
+ * are relayed again, and abandoned drafts' payloads expire. Each is safe to run from many processes
+ * at once. Returns a stop function.
  */
-const SWEEPS: Array<{ name: string; everyMs: number; run: (ctx: AppContext) => Promise<unknown> }> = [
+const SWEEPS: Sweep[] = [
+  // A lost job is found within a quarter of the lease after the lease ran out.
+  {
+    name: "pipeline",
+    everyMs: (ctx) => Math.min(60_000, Math.max(1_000, ctx.config.PIPELINE_LEASE_MS / 4)),
+    run: (ctx) => redriveStuckVersions(ctx),
+  },
   // An event whose hand-off failed waits at most this long for its subscribers.
-  { name: "outbox", everyMs: 30_000, run: (ctx) => relayEvents(ctx) },
+  { name: "outbox", everyMs: () => 30_000, run: (ctx) => relayEvents(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
-  { name: "draft expiry", everyMs: 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
+  { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];
 
 export function startSweeps(ctx: AppContext): () => void {
   const timers = SWEEPS.map((sweep) => {
+    // A sweep slower than its period (a database that stopped answering) is not started twice.
+    let running = false;
     const run = () => {
+      if (running) return;
+      running = true;
       sweep
         .run(ctx)
-        .catch((error: unknown) => ctx.log(`${sweep.name} sweep failed: ${describeError(error)}`));
+        .catch((error: unknown) => ctx.log(`${sweep.name} sweep failed: ${describeError(error)}`))
+        .finally(() => (running = false));
     };
     run();
-    const timer = setInterval(run, sweep.everyMs);
+    const timer = setInterval(run, sweep.everyMs(ctx));
     timer.unref();
     return timer;
   });

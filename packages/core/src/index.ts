@@ -6,6 +6,7 @@ export * from "./json-input.ts";
 export * from "./log-safety.ts";
 export * from "./manifest.ts";
 export * from "./memory-item.ts";
+export * from "./outages.ts";
 export * from "./policy.ts";
 export * from "./rrf.ts";
 export * from "./scopes.ts";

@@ -56,10 +56,14 @@ function openPostgres(url: string): Database {
   ]
     .filter(Boolean)
     .join(" ");
-  const pool = new pg.Pool({ connectionString: url, max: 10, options });
+  // A server that does not answer fails a query in 5 s (503 dependency_down), instead of hanging it.
+  const pool = new pg.Pool({ connectionString: url, max: 10, options, connectionTimeoutMillis: 5_000 });
   // An idle connection the server drops (restart, failover, admin command) is replaced on the next
   // query; without a listener the pool's "error" event would end the process.
   pool.on("error", (err) => console.error(`postgres: idle connection lost (${err.message})`));
+  // A connection lost while checked out fails its query; its own "error" event (the server shutting
+  // down between queries of a transaction) must not end the process either.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzlePg({ client: pool, schema });
   return {
     db: db as unknown as Db,

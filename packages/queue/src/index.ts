@@ -22,6 +22,13 @@ export type JobPayload<N extends JobName> = Jobs[N] extends { payload: z.ZodType
 export interface JobProducer {
   readonly kind: "bullmq" | "in-process";
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void>;
+  /**
+   * Queues the job again unless it is live (waiting, delayed or running): a finished or failed job
+   * of the same id is removed first. How the pipeline sweep re-drives a version whose job was lost.
+   */
+  redrive<N extends JobName>(name: N, payload: JobPayload<N>): Promise<"live" | "queued">;
+  /** Whether this job is waiting, delayed or running now. */
+  live<N extends JobName>(name: N, payload: JobPayload<N>): Promise<boolean>;
   ping(): Promise<void>;
   /** Whether a worker consuming this queue is connected now (how validation finds a GPU worker). */
   hasConsumers(queue: QueueName): Promise<boolean>;

@@ -1,4 +1,11 @@
-import { AppError, describeError, type ErrorCode, statusOf } from "@memstore/core";
+import {
+  AppError,
+  describeError,
+  type ErrorCode,
+  isOutage,
+  OUTAGE_RETRY_AFTER_S,
+  statusOf,
+} from "@memstore/core";
 import { z } from "zod";
 
 const TITLES: Record<number, string> = {
@@ -42,12 +49,23 @@ export function problem(
 /** Any thrown value → a problem response. Unknown errors are logged, never shown. */
 export function problemFrom(error: unknown, log: (line: string) => void): Response {
   if (error instanceof AppError) {
-    const retryAfter = error.extra?.retry_after;
+    // A 503 always says when to come back; a 429 says so when its limit knows.
+    const retryAfter =
+      error.extra?.retry_after ?? (statusOf(error.code) === 503 ? OUTAGE_RETRY_AFTER_S : undefined);
     return problem(
       error.code,
       error.message,
       error.extra ?? {},
       typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {},
+    );
+  }
+  if (isOutage(error)) {
+    log(`dependency down: ${describeError(error)}`);
+    return problem(
+      "dependency_down",
+      "a service MemStore depends on is unavailable; try again shortly",
+      {},
+      { "retry-after": String(OUTAGE_RETRY_AFTER_S) },
     );
   }
   if (error instanceof z.ZodError) {

@@ -1,4 +1,4 @@
-import { describeError, firstStage, nextStage, type RunKind, type Stage } from "@memstore/core";
+import { describeError, firstStage, isOutage, nextStage, type RunKind, type Stage } from "@memstore/core";
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
@@ -20,7 +20,7 @@ export type StageAttempt = { finalAttempt?: boolean };
  * processing_run, rejects the version when the work throws InputRejected (bad input, residual PII),
  * and leaves a failed run to retry for anything else (an outage) — unless this is the final
  * attempt, when the version is rejected with the last error: no version waits for a retry that
- * will not come. When the work succeeds, the next
+ * will not come (an outage excepted). When the work succeeds, the next
  * stage of the version's type, as @memstore/core declares it, is queued; after a derivation, the
  * first. `workOf` says what the stage is for this version, or null when its type has no such stage.
  */
@@ -48,7 +48,9 @@ export async function runStage(
       return "rejected";
     }
     const duration_ms = Date.now() - run.started;
-    if (finalAttempt) {
+    // An outage is not the version's fault: it stays processing, and the pipeline sweep re-drives
+    // it once the dependency is back.
+    if (finalAttempt && !isOutage(error)) {
       const message = `${kind} failed ${run.attempts} times; the last error: ${describeError(error)}`;
       const rejection = { code: "stage_failed", message, attempts: run.attempts };
       await rejectVersion(ctx.db, versionId, run.id, rejection, { duration_ms });
@@ -77,4 +79,23 @@ export async function enqueueStage(ctx: AppContext, versionId: string, stage: St
   } else {
     await ctx.jobs.enqueue(stage, { versionId });
   }
+}
+
+/**
+ * Queues a stage of a version again unless its job is live (on either validation queue); "derive"
+ * is a derived version's derivation. What the pipeline sweep does for a version whose job was lost.
+ */
+export async function redriveStage(
+  ctx: AppContext,
+  versionId: string,
+  stage: Stage | "derive",
+): Promise<"live" | "queued"> {
+  const payload = { versionId };
+  if (stage === "derive") return ctx.jobs.redrive("derive-kv", payload);
+  if (stage === "validate" && (await ctx.jobs.live("validate-gpu", payload))) return "live";
+  if (stage === "validate" && (await ctx.jobs.hasConsumers("validate-gpu"))) {
+    if (await ctx.jobs.live("validate", payload)) return "live";
+    return ctx.jobs.redrive("validate-gpu", payload);
+  }
+  return ctx.jobs.redrive(stage, payload);
 }

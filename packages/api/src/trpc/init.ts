@@ -1,4 +1,4 @@
-import { AppError, describeError, jsonValueProblem, type Subject } from "@memstore/core";
+import { AppError, describeError, isOutage, jsonValueProblem, type Subject } from "@memstore/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import type { AppContext } from "../context.ts";
@@ -59,6 +59,14 @@ const mapErrors = t.middleware(async ({ ctx, next, path }) => {
   }
   if (cause instanceof ZodError)
     throw new TRPCError({ code: "BAD_REQUEST", message: "check the fields", cause });
+  if (isOutage(cause)) {
+    ctx.app.log(`trpc ${path}: dependency down: ${describeError(cause)}`);
+    const outage = new AppError(
+      "dependency_down",
+      "a service MemStore depends on is unavailable; try again shortly",
+    );
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: outage.message, cause: outage });
+  }
   if (result.error.code === "INTERNAL_SERVER_ERROR")
     ctx.app.log(`trpc ${path} failed: ${describeError(cause ?? result.error, { stack: true })}`);
   return result;

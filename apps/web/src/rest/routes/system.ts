@@ -1,4 +1,6 @@
 import { checkHealth } from "@memstore/api";
+import { OUTAGE_RETRY_AFTER_S } from "@memstore/core";
+import { problem } from "../problem.ts";
 import { json, publicRoute } from "../route.ts";
 
 export const systemRoutes = [
@@ -10,7 +12,16 @@ export const systemRoutes = [
     status: 200,
     handler: async ({ ctx }) => {
       const health = await checkHealth(ctx);
-      return json(health, health.status === "ok" ? 200 : 503);
+      if (health.status === "ok") return json(health, 200);
+      // Degraded is a problem like any other outage's: which part is down, and when to ask again.
+      const { db, queue, storage } = health;
+      const down = Object.entries({ db, queue, storage }).filter(([, state]) => state !== "ok");
+      return problem(
+        "dependency_down",
+        `unavailable: ${down.map(([part]) => part).join(", ")}`,
+        { db, queue, storage },
+        { "retry-after": String(OUTAGE_RETRY_AFTER_S) },
+      );
     },
   }),
 ];
