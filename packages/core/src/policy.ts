@@ -64,6 +64,8 @@ export const ACTIONS = {
   "store.acquire": { scope: "subscribe", roles: MANAGERS },
   "vault.read": { scope: "subscribe", roles: READERS },
   "vault.write": { scope: "subscribe", roles: MANAGERS },
+  // A new vault lies outside any binding: a key bound to a vault makes nothing outside it.
+  "vault.create": { scope: "subscribe", roles: MANAGERS, orgWide: true },
   // What is installed in a vault: seen by those who manage it and by agents that read from it (to
   // find the install whose binary payload they download).
   "install.read": { scope: ["subscribe", "vault:read"], roles: READERS },

@@ -13,7 +13,7 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
@@ -122,6 +122,15 @@ export async function createSubscription(
   });
 }
 
+/**
+ * A subscription that installs into a vault lives in that vault: a key bound to another vault
+ * neither sees nor deletes it. One without auto-install is the organisation's, seen by its keys.
+ */
+const ownerOfSubscription = (row: { orgId: string; autoInstallVaultId: string | null }): Owned => ({
+  orgId: row.orgId,
+  vaultId: row.autoInstallVaultId ?? undefined,
+});
+
 export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
   const rows = await ctx.db
@@ -131,7 +140,7 @@ export async function listSubscriptions(ctx: AppContext, subject: Subject, page:
     .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
-  return toPage(authorizedRows(subject, "vault.read", rows, orgOf).map(subscriptionView), page);
+  return toPage(authorizedRows(subject, "vault.read", rows, ownerOfSubscription).map(subscriptionView), page);
 }
 
 export async function deleteSubscription(ctx: AppContext, subject: Subject, subscriptionId: string) {
@@ -153,8 +162,8 @@ export async function deleteSubscription(ctx: AppContext, subject: Subject, subs
               isNull(subscriptions.deletedAt),
             ),
           )
-          .returning({ orgId: subscriptions.orgId }),
-      orgOf,
+          .returning({ orgId: subscriptions.orgId, autoInstallVaultId: subscriptions.autoInstallVaultId }),
+      ownerOfSubscription,
     );
     await recordAudit(tx, {
       orgId: subject.orgId,

@@ -16,7 +16,7 @@ export async function createVault(
   subject: Subject,
   input: z.infer<typeof createVaultInput>,
 ) {
-  authorize(subject, "vault.write");
+  authorize(subject, "vault.create");
   return ctx.db.transaction(async (tx) => {
     await refuseTakenName(tx, subject.orgId, input.name);
     const [vault] = await tx

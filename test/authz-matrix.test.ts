@@ -1,0 +1,279 @@
+import { SCOPES, type Scope } from "@memstore/core";
+import { ROUTES, type Route } from "@memstore/web";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Call, type Expect, type Hides, MATRIX, type World } from "./support/authz-rows.ts";
+import { TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./support/binary-fixtures.ts";
+import { openHttpTestbed } from "./support/http-testbed.ts";
+import { sleep } from "./support/wait.ts";
+
+/**
+ * The authorization matrix, generated from the route table: every REST route is called with no key,
+ * a revoked key, an expired key, a key without the route's scope, a key bound to another vault, and
+ * aimed at another organisation's object, and must answer each as its row says — then answer the
+ * organisation's own full key, so a refusal is known to come from the key and not the request.
+ * A route without a row, or a row without a route, fails.
+ */
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let owner: string;
+let rival: string;
+let world: World;
+const keys = { revoked: "", expired: "", bound: "", lacking: new Map<string, string>() };
+const tally = { calls: 0 };
+
+const routeKey = (r: Route) => `${r.method} ${r.path}`;
+const MARKDOWN = "# Berths\n\nBerth 4 closes at 22:00 when the wind is over 40 knots.\n";
+
+/** A JSON call that must succeed; its body. */
+async function made(key: string, method: string, path: string, body?: unknown, status = [200, 201, 202]) {
+  const answer = await bed.api(method, path, key, body);
+  if (!status.includes(answer.status)) throw new Error(`${method} ${path}: ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+async function upload(key: string, cubeId: string, version: string) {
+  const response = await fetch(`${bed.server.url}/api/v1/cubes/${cubeId}/versions/${version}/payload`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${key}`, "content-type": "text/markdown" },
+    body: MARKDOWN,
+  });
+  if (response.status !== 200) throw new Error(`upload: ${await response.text()}`);
+}
+
+let counter = 0;
+const name = () => `matrix-${++counter}`;
+
+async function makeWorld(): Promise<World> {
+  const a = (method: string, path: string, body?: unknown) => made(owner, method, path, body);
+  const b = (method: string, path: string, body?: unknown) => made(rival, method, path, body);
+  const vault = (await a("POST", "/api/v1/vaults", { name: "support" })).id;
+  const boundVault = (await a("POST", "/api/v1/vaults", { name: "research" })).id;
+  const { cube, listing } = await bed.listedCube("harbour-cranes", "# Cranes\n\nStorm cranes are lashed.\n");
+  await a("POST", `/api/v1/store/listings/${listing.id}/acquire`);
+  const install = (await a("POST", `/api/v1/vaults/${vault}/installs`, { listing_id: listing.id })).id;
+  const subscription = (into?: string) =>
+    a("POST", "/api/v1/subscriptions", {
+      filter: { listing_id: listing.id },
+      delivery: { sse: true },
+      ...(into ? { auto_install: { vault_id: into, version_policy: "latest" } } : {}),
+    }).then((s) => s.id as string);
+  const model = (maker: typeof a, prefix: string) =>
+    maker("POST", "/api/v1/base-models", {
+      name: `${prefix}/tiny`,
+      config: TINY_CONFIG,
+      tokenizer_sha256: TINY_TOKENIZER_SHA256,
+    }).then((m) => m.id as string);
+  const draft = async (uploaded = false) => {
+    const made = await a("POST", "/api/v1/cubes", { slug: name(), type: "plaintext", title: "Draft" });
+    await a("POST", `/api/v1/cubes/${made.id}/versions`, { version: "1.0.0" });
+    if (uploaded) await upload(owner, made.id, "1.0.0");
+    return made.id as string;
+  };
+  const freshVault = async () => (await a("POST", "/api/v1/vaults", { name: name() })).id as string;
+
+  // B: a ready cube (and a draft of its next version), a draft listing, a vault with a memory and
+  // an install, a subscription, a key and a base model.
+  const bVault = (await b("POST", "/api/v1/vaults", { name: "support" })).id;
+  const bCube = (await b("POST", "/api/v1/cubes", { slug: "rival-notes", type: "plaintext", title: "Notes" }))
+    .id;
+  await b("POST", `/api/v1/cubes/${bCube}/versions`, { version: "1.0.0" });
+  await upload(rival, bCube, "1.0.0");
+  await b("POST", `/api/v1/cubes/${bCube}/versions/1.0.0/submit`);
+  await bed.t.runner.idle();
+  await b("POST", `/api/v1/cubes/${bCube}/versions`, { version: "1.1.0" });
+  await b("POST", `/api/v1/store/listings/${listing.id}/acquire`);
+
+  return {
+    a: {
+      vault,
+      boundVault,
+      cube: cube.id,
+      listing: listing.id,
+      memory: (await a("POST", `/api/v1/vaults/${vault}/memories`, { text: "Gate 7 is closed." })).id,
+      install,
+      model: await model(a, "harbour"),
+      spareKey: (await a("POST", "/api/v1/keys", { name: "spare", scopes: ["vault:read"] })).id,
+      vaultSubscription: await subscription(vault),
+    },
+    b: {
+      vault: bVault,
+      cube: bCube,
+      draftListing: (
+        await b("POST", "/api/v1/listings", {
+          cube_id: bCube,
+          visibility: "public",
+          pricing: { model: "free" },
+        })
+      ).id,
+      memory: (await b("POST", `/api/v1/vaults/${bVault}/memories`, { text: "Quay 2 is ours." })).id,
+      install: (await b("POST", `/api/v1/vaults/${bVault}/installs`, { listing_id: listing.id })).id,
+      subscription: (
+        await b("POST", "/api/v1/subscriptions", {
+          filter: { listing_id: listing.id },
+          delivery: { sse: true },
+        })
+      ).id,
+      key: (await b("POST", "/api/v1/keys", { name: "rival spare", scopes: ["vault:read"] })).id,
+      model: await model(b, "rival"),
+    },
+    fresh: {
+      name,
+      draft,
+      vault: freshVault,
+      memory: async () => (await a("POST", `/api/v1/vaults/${vault}/memories`, { text: name() })).id,
+      key: async () => (await a("POST", "/api/v1/keys", { name: name(), scopes: ["vault:read"] })).id,
+      listing: async () =>
+        (
+          await a("POST", "/api/v1/listings", {
+            cube_id: cube.id,
+            visibility: "public",
+            pricing: { model: "free" },
+          })
+        ).id,
+      install: async () => {
+        const into = await freshVault();
+        const made = await a("POST", `/api/v1/vaults/${into}/installs`, { listing_id: listing.id });
+        return { vault: into, install: made.id };
+      },
+      subscription,
+    },
+  };
+}
+
+/** The scopes that satisfy a route, as its contract declares them (`a|b`: either). */
+const scopesOf = (route: Route) => (route.scope ?? "").split("|") as Scope[];
+
+beforeAll(async () => {
+  bed = await openHttpTestbed();
+  owner = bed.publisherKey;
+  rival = await bed.organization("Rival", "owner@rival.example.com");
+  const all = [...SCOPES];
+  const mint = async (body: Record<string, unknown>) =>
+    (await made(owner, "POST", "/api/v1/keys", { name: name(), scopes: all, ...body })).key as string;
+  // The expired key's clock runs while the world is made.
+  keys.expired = await mint({ expires_at: new Date(Date.now() + 1_500).toISOString() });
+  const revoked = await made(owner, "POST", "/api/v1/keys", { name: "revoked", scopes: all });
+  await made(owner, "DELETE", `/api/v1/keys/${revoked.id}`, undefined, [204]);
+  keys.revoked = revoked.key;
+  world = await makeWorld();
+  keys.bound = await mint({ vault_id: world.a.boundVault });
+  for (const route of ROUTES) {
+    if (!route.scope) continue;
+    const without = all.filter((s) => !scopesOf(route).includes(s));
+    const id = without.join(" ");
+    if (!keys.lacking.has(id)) keys.lacking.set(id, await mint({ scopes: without }));
+  }
+  await sleep(1_600);
+}, 180_000);
+
+afterAll(async () => {
+  await bed?.close();
+  console.log(`authorization matrix: ${ROUTES.length} routes, ${tally.calls} calls`);
+});
+
+type Answer = { status: number; code: string | null; text: string };
+
+async function hit(route: Route, call: Call, key: string | null): Promise<Answer> {
+  tally.calls++;
+  let path = route.path.replace(/\{(\w+)\}/g, (_, param: string) => {
+    const value = call.params?.[param];
+    if (!value) throw new Error(`${routeKey(route)}: the row gives no ${param}`);
+    return encodeURIComponent(value);
+  });
+  if (call.query) path += `?${call.query}`;
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
+  if (call.raw) {
+    const bytes = call.raw.bytes;
+    [headers["content-type"], body] = [
+      call.raw.type,
+      typeof bytes === "string" ? bytes : new Uint8Array(bytes),
+    ];
+  } else if (call.body !== undefined)
+    [headers["content-type"], body] = ["application/json", JSON.stringify(call.body)];
+  const controller = new AbortController();
+  const response = await fetch(`${bed.server.url}${path}`, {
+    method: route.method,
+    headers,
+    body,
+    signal: controller.signal,
+  });
+  const type = response.headers.get("content-type") ?? "";
+  if (type.startsWith("text/event-stream")) {
+    controller.abort();
+    return { status: response.status, code: null, text: "" };
+  }
+  const text = await response.text();
+  if (response.status >= 400)
+    expect(type, `${routeKey(route)} ${text}`).toContain("application/problem+json");
+  return { status: response.status, code: response.status >= 400 ? JSON.parse(text).code : null, text };
+}
+
+function expectAnswer(answer: Answer, expected: Expect | Hides, w: World, what: string) {
+  if (typeof expected === "number") return expect(answer.status, `${what}: ${answer.text}`).toBe(expected);
+  if (Array.isArray(expected)) {
+    const [status, code] = expected as readonly [number, string];
+    return expect([answer.status, answer.code], `${what}: ${answer.text}`).toEqual([status, code]);
+  }
+  const hides = expected as Hides;
+  expect(answer.status, `${what}: ${answer.text}`).toBe(hides.status);
+  for (const id of hides.hides(w)) expect(answer.text, `${what} shows ${id}`).not.toContain(id);
+}
+
+describe("the authorization matrix", () => {
+  it("has one row per route of the route table, and no row without a route", () => {
+    const routes = ROUTES.map(routeKey).sort();
+    expect(Object.keys(MATRIX).sort()).toEqual(routes);
+    for (const route of ROUTES)
+      expect(MATRIX[routeKey(route)]?.public === true, routeKey(route)).toBe(!route.scope);
+  });
+
+  for (const route of ROUTES) {
+    const row = MATRIX[routeKey(route)];
+    if (!row) continue;
+    it(`${routeKey(route)}`, async () => {
+      const w = world;
+      if (row.public) {
+        for (const key of [null, keys.revoked, keys.expired])
+          expectAnswer(await hit(route, row.call(w), key), route.status, w, "public");
+        return;
+      }
+      const unauthenticated = [401, "unauthenticated"] as const;
+      expectAnswer(await hit(route, await row.call(w), null), unauthenticated, w, "no key");
+      expectAnswer(await hit(route, await row.call(w), keys.revoked), unauthenticated, w, "revoked key");
+      expectAnswer(await hit(route, await row.call(w), keys.expired), unauthenticated, w, "expired key");
+      const lacking = keys.lacking.get([...SCOPES].filter((s) => !scopesOf(route).includes(s)).join(" "))!;
+      expectAnswer(await hit(route, await row.call(w), lacking), [403, "forbidden"], w, "missing scope");
+      const bound = row.otherVault;
+      if (typeof bound === "object" && "call" in bound)
+        expectAnswer(await hit(route, await bound.call(w), keys.bound), bound.expect, w, "other vault");
+      else expectAnswer(await hit(route, await row.call(w), keys.bound), bound, w, "other vault");
+      const other = row.otherOrg;
+      if (other && "call" in other)
+        expectAnswer(await hit(route, await other.call(w), owner), other.expect, w, "other organisation");
+      else if (other)
+        expectAnswer(await hit(route, await row.call(w), owner), other, w, "other organisation");
+      expectAnswer(
+        await hit(route, await row.call(w), owner),
+        row.allowed ?? route.status,
+        w,
+        "own full key",
+      );
+    });
+  }
+
+  it("left every object of the other organisation as it was", async () => {
+    const { b } = world;
+    const get = async (path: string) => (await bed.api("GET", path, rival)).body;
+    expect((await get(`/api/v1/vaults/${b.vault}/memories/${b.memory}`)).tags).toEqual([]);
+    const vaults = (await get("/api/v1/vaults")).items as Array<{
+      id: string;
+      desensitise_on_write: boolean;
+    }>;
+    expect(vaults.find((v) => v.id === b.vault)?.desensitise_on_write).toBe(false);
+    expect(JSON.stringify(await get(`/api/v1/vaults/${b.vault}/installs`))).toContain(b.install);
+    expect(JSON.stringify(await get("/api/v1/subscriptions"))).toContain(b.subscription);
+    const keyList = (await get("/api/v1/keys")).items as Array<{ id: string; revoked_at: string | null }>;
+    expect(keyList.find((k) => k.id === b.key)?.revoked_at).toBeNull();
+    expect((await get(`/api/v1/cubes/${b.cube}/versions`)).items).toHaveLength(2);
+  });
+});

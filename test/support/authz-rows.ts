@@ -1,0 +1,377 @@
+import { TINY_CONFIG, TINY_TOKENIZER, TINY_TOKENIZER_SHA256 } from "./binary-fixtures.ts";
+
+/**
+ * The authorization matrix's rows: for every REST route, a request the organisation's own full key
+ * is answered for, and what two callers who must not reach it are answered: a key of the same
+ * organisation bound to another vault, and the organisation's key aimed at another organisation's
+ * object. No key, a revoked key, an expired key and a key without the route's scope are the same
+ * for every route (401, 401, 401, 403), so the test derives them from the route's scope.
+ */
+
+/** The caller's organisation (A) and another (B): their objects, and makers of fresh ones. */
+export type World = {
+  a: {
+    vault: string;
+    /** The vault the bound key is bound to. */
+    boundVault: string;
+    cube: string;
+    listing: string;
+    memory: string;
+    install: string;
+    model: string;
+    spareKey: string;
+    /** A subscription installing into `vault`, outside the bound key's vault. */
+    vaultSubscription: string;
+  };
+  b: {
+    vault: string;
+    cube: string;
+    /** A draft of B's: unpublished, so never in the store. */
+    draftListing: string;
+    memory: string;
+    install: string;
+    subscription: string;
+    key: string;
+    model: string;
+  };
+  fresh: {
+    /** A unique name for what a call creates. */
+    name(): string;
+    /** A cube of A's with a 1.0.0 draft; with a payload uploaded when `uploaded`. */
+    draft(uploaded?: boolean): Promise<string>;
+    vault(): Promise<string>;
+    memory(): Promise<string>;
+    key(): Promise<string>;
+    listing(): Promise<string>;
+    /** An install of A's listing, in a vault of its own. */
+    install(): Promise<{ vault: string; install: string }>;
+    subscription(vaultId?: string): Promise<string>;
+  };
+};
+
+export type Call = {
+  params?: Record<string, string>;
+  body?: unknown;
+  query?: string;
+  raw?: { type: string; bytes: string | Uint8Array };
+};
+
+/** A status, or a status and the problem's code. */
+export type Expect = number | readonly [number, string];
+/** A list answered, with none of these ids in it. */
+export type Hides = { status: 200; hides: (w: World) => string[] };
+
+export type Row =
+  | { public: true; call: (w: World) => Call }
+  | {
+      public?: false;
+      call: (w: World) => Promise<Call> | Call;
+      /** The full key's answer; the route's own success status when left out. */
+      allowed?: Expect;
+      /** The key bound to another vault: the same call (or its own), and the answer. */
+      otherVault: Expect | Hides | { call: (w: World) => Promise<Call> | Call; expect: Expect };
+      /** Aimed at B's object (its own call), B's objects left out of a list, or null: no object to aim at. */
+      otherOrg: { call: (w: World) => Promise<Call> | Call; expect: Expect } | Hides | null;
+    };
+
+const NOT_FOUND = [404, "not_found"] as const;
+const FORBIDDEN = [403, "forbidden"] as const;
+const NOT_A_PACK = [400, "invalid_input"] as const;
+const MARKDOWN = { type: "text/markdown", bytes: "# Cranes\n\nStorm cranes are lashed at 40 knots.\n" };
+const derived = (w: World) => ({ slug: w.fresh.name(), title: "Derived" });
+const merge = (cube: string) => ({
+  sources: [
+    { cube_id: cube, version: "1.0.0" },
+    { cube_id: cube, version: "1.0.0" },
+  ],
+});
+/** A's full key on B's object: not found, whatever the object. */
+const onB = (call: (w: World) => Call) => ({ call, expect: NOT_FOUND });
+
+export const MATRIX: Record<string, Row> = {
+  "GET /api/v1/health": { public: true, call: () => ({}) },
+  "GET /api/v1/keys/platform": { public: true, call: () => ({}) },
+
+  "POST /api/v1/keys": {
+    call: (w) => ({ body: { name: w.fresh.name(), scopes: ["vault:read"] } }),
+    // A bound key may not mint an unbound one.
+    otherVault: FORBIDDEN,
+    otherOrg: onB((w) => ({ body: { name: "x", scopes: ["vault:read"], vault_id: w.b.vault } })),
+  },
+  "GET /api/v1/keys": {
+    call: () => ({}),
+    otherVault: { status: 200, hides: (w) => [w.a.spareKey] },
+    otherOrg: { status: 200, hides: (w) => [w.b.key] },
+  },
+  "DELETE /api/v1/keys/{key_id}": {
+    call: async (w) => ({ params: { key_id: await w.fresh.key() } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { key_id: w.b.key } })),
+  },
+  "GET /api/v1/keys/publisher": { call: () => ({}), otherVault: FORBIDDEN, otherOrg: null },
+
+  "POST /api/v1/base-models": {
+    call: (w) => ({
+      body: {
+        name: `harbour/${w.fresh.name()}`,
+        config: TINY_CONFIG,
+        tokenizer_sha256: TINY_TOKENIZER_SHA256,
+      },
+    }),
+    otherVault: 201,
+    otherOrg: null,
+  },
+  "GET /api/v1/base-models": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.model] },
+  },
+  "GET /api/v1/base-models/{model_id}": {
+    call: (w) => ({ params: { model_id: w.a.model } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { model_id: w.b.model } })),
+  },
+  "PUT /api/v1/base-models/{model_id}/tokenizer": {
+    call: (w) => ({
+      params: { model_id: w.a.model },
+      raw: { type: "application/json", bytes: TINY_TOKENIZER },
+    }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({
+      params: { model_id: w.b.model },
+      raw: { type: "application/json", bytes: TINY_TOKENIZER },
+    })),
+  },
+  "PUT /api/v1/base-models/{model_id}/onnx": {
+    // Not an ONNX model: past authorization, the model file itself is judged.
+    call: (w) => ({
+      params: { model_id: w.a.model },
+      raw: { type: "application/octet-stream", bytes: "nope" },
+    }),
+    allowed: 422,
+    otherVault: 422,
+    otherOrg: onB((w) => ({
+      params: { model_id: w.b.model },
+      raw: { type: "application/octet-stream", bytes: "nope" },
+    })),
+  },
+  "POST /api/v1/trace": {
+    call: () => ({ body: { text: "Storm cranes are lashed at 40 knots." } }),
+    otherVault: 200,
+    otherOrg: null,
+  },
+
+  "POST /api/v1/cubes": {
+    call: (w) => ({ body: { slug: w.fresh.name(), type: "plaintext", title: "Matrix" } }),
+    otherVault: 201,
+    otherOrg: null,
+  },
+  "GET /api/v1/cubes": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.cube] },
+  },
+  "GET /api/v1/cubes/{cube_id}": {
+    call: (w) => ({ params: { cube_id: w.a.cube } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube } })),
+  },
+  "POST /api/v1/cubes/{cube_id}/versions": {
+    call: async (w) => ({ params: { cube_id: await w.fresh.draft() }, body: { version: "2.0.0" } }),
+    otherVault: 201,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube }, body: { version: "9.0.0" } })),
+  },
+  "GET /api/v1/cubes/{cube_id}/versions": {
+    call: (w) => ({ params: { cube_id: w.a.cube } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube } })),
+  },
+  "PUT /api/v1/cubes/{cube_id}/versions/{version}/payload": {
+    call: async (w) => ({ params: { cube_id: await w.fresh.draft(), version: "1.0.0" }, raw: MARKDOWN }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.1.0" }, raw: MARKDOWN })),
+  },
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/kv-snapshot": {
+    // No such model: past authorization, the request itself is judged.
+    call: (w) => ({
+      params: { cube_id: w.a.cube, version: "1.0.0" },
+      body: { base_model: "harbour/none", ...derived(w) },
+    }),
+    allowed: [422, "base_model_unknown"],
+    otherVault: [422, "base_model_unknown"],
+    otherOrg: onB((w) => ({
+      params: { cube_id: w.b.cube, version: "1.0.0" },
+      body: { base_model: "harbour/none", ...derived(w) },
+    })),
+  },
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/rank-reduction": {
+    // A plaintext cube is not a LoRA pack: past authorization, the source's type is judged.
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" }, body: { rank: 2, ...derived(w) } }),
+    allowed: NOT_A_PACK,
+    otherVault: NOT_A_PACK,
+    otherOrg: onB((w) => ({
+      params: { cube_id: w.b.cube, version: "1.0.0" },
+      body: { rank: 2, ...derived(w) },
+    })),
+  },
+  "POST /api/v1/cubes/lora-merge": {
+    call: (w) => ({ body: { ...merge(w.a.cube), ...derived(w) } }),
+    allowed: NOT_A_PACK,
+    otherVault: NOT_A_PACK,
+    otherOrg: onB((w) => ({ body: { ...merge(w.b.cube), ...derived(w) } })),
+  },
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/submit": {
+    call: async (w) => ({ params: { cube_id: await w.fresh.draft(true), version: "1.0.0" } }),
+    otherVault: 202,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.1.0" } })),
+  },
+  "GET /api/v1/cubes/{cube_id}/versions/{version}": {
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
+  },
+  "POST /api/v1/listings": {
+    call: (w) => ({ body: { cube_id: w.a.cube, visibility: "public", pricing: { model: "free" } } }),
+    otherVault: 201,
+    otherOrg: onB((w) => ({ body: { cube_id: w.b.cube, visibility: "public", pricing: { model: "free" } } })),
+  },
+  "POST /api/v1/listings/{listing_id}/publish": {
+    call: async (w) => ({ params: { listing_id: await w.fresh.listing() } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
+
+  "GET /api/v1/store/listings": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
+  },
+  "GET /api/v1/store/listings/{listing_id}": {
+    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
+  "POST /api/v1/store/listings/{listing_id}/acquire": {
+    // Acquired already while the world was made: 200, the live entitlement.
+    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    allowed: 200,
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
+  "POST /api/v1/vaults": {
+    call: (w) => ({ body: { name: w.fresh.name() } }),
+    // A key bound to a vault makes nothing outside it.
+    otherVault: FORBIDDEN,
+    otherOrg: null,
+  },
+  "GET /api/v1/vaults": {
+    call: () => ({}),
+    otherVault: { status: 200, hides: (w) => [w.a.vault] },
+    otherOrg: { status: 200, hides: (w) => [w.b.vault] },
+  },
+  "PATCH /api/v1/vaults/{vault_id}": {
+    call: (w) => ({ params: { vault_id: w.a.vault }, body: { desensitise_on_write: false } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { desensitise_on_write: true } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/installs": {
+    call: async (w) => ({ params: { vault_id: await w.fresh.vault() }, body: { listing_id: w.a.listing } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { listing_id: w.a.listing } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/installs": {
+    call: (w) => ({ params: { vault_id: w.a.vault } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
+  },
+  "DELETE /api/v1/vaults/{vault_id}/installs/{install_id}": {
+    call: async (w) => {
+      const { vault, install } = await w.fresh.install();
+      return { params: { vault_id: vault, install_id: install } };
+    },
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/installs/{install_id}/payload": {
+    // Installed text is served by search: past authorization, the install's type is judged.
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
+    allowed: [409, "conflict"],
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/search": {
+    call: (w) => ({ params: { vault_id: w.a.vault }, body: { query: "storm cranes" } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { query: "storm cranes" } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/memories": {
+    call: (w) => ({ params: { vault_id: w.a.vault }, body: { text: "Berth 4 closes at 22:00." } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { text: "Berth 4 closes at 22:00." } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/memories": {
+    call: (w) => ({ params: { vault_id: w.a.vault } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
+  },
+  "PATCH /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory }, body: { tags: ["matrix"] } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory }, body: { tags: ["x"] } })),
+  },
+  "DELETE /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    call: async (w) => ({ params: { vault_id: w.a.vault, memory_id: await w.fresh.memory() } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/memories/{memory_id}/history": {
+    call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
+  },
+  "GET /api/v1/vaults/{vault_id}/events": {
+    call: (w) => ({ params: { vault_id: w.a.vault } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
+  },
+
+  "POST /api/v1/subscriptions": {
+    call: (w) => ({ body: { filter: { listing_id: w.a.listing }, delivery: { sse: true } } }),
+    // Installing on its own into a vault outside the key's binding.
+    otherVault: {
+      call: (w) => ({
+        body: {
+          filter: { listing_id: w.a.listing },
+          delivery: { sse: true },
+          auto_install: { vault_id: w.a.vault, version_policy: "latest" },
+        },
+      }),
+      expect: NOT_FOUND,
+    },
+    otherOrg: onB((w) => ({
+      body: {
+        filter: { listing_id: w.a.listing },
+        delivery: { sse: true },
+        auto_install: { vault_id: w.b.vault, version_policy: "latest" },
+      },
+    })),
+  },
+  "GET /api/v1/subscriptions": {
+    call: () => ({}),
+    otherVault: { status: 200, hides: (w) => [w.a.vaultSubscription] },
+    otherOrg: { status: 200, hides: (w) => [w.b.subscription] },
+  },
+  "DELETE /api/v1/subscriptions/{subscription_id}": {
+    call: async (w) => ({ params: { subscription_id: await w.fresh.subscription() } }),
+    otherVault: {
+      call: async (w) => ({ params: { subscription_id: await w.fresh.subscription(w.a.vault) } }),
+      expect: NOT_FOUND,
+    },
+    otherOrg: onB((w) => ({ params: { subscription_id: w.b.subscription } })),
+  },
+};
