@@ -2,7 +2,6 @@ import { SCOPES, type Scope } from "@memstore/core";
 import { ROUTES, type Route } from "@memstore/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Call, type Expect, type Hides, MATRIX, type World } from "./support/authz-rows.ts";
-import { TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { sleep } from "./support/wait.ts";
 
@@ -56,12 +55,6 @@ async function makeWorld(): Promise<World> {
       delivery: { sse: true },
       ...(into ? { auto_install: { vault_id: into, version_policy: "latest" } } : {}),
     }).then((s) => s.id as string);
-  const model = (maker: typeof a, prefix: string) =>
-    maker("POST", "/api/v1/base-models", {
-      name: `${prefix}/tiny`,
-      config: TINY_CONFIG,
-      tokenizer_sha256: TINY_TOKENIZER_SHA256,
-    }).then((m) => m.id as string);
   const draft = async (uploaded = false) => {
     const made = await a("POST", "/api/v1/cubes", { slug: name(), type: "plaintext", title: "Draft" });
     await a("POST", `/api/v1/cubes/${made.id}/versions`, { version: "1.0.0" });
@@ -90,7 +83,7 @@ async function makeWorld(): Promise<World> {
       listing: listing.id,
       memory: (await a("POST", `/api/v1/vaults/${vault}/memories`, { text: "Gate 7 is closed." })).id,
       install,
-      model: await model(a, "harbour"),
+      model: await bed.registerTinyModel("harbour/tiny", owner),
       spareKey: (await a("POST", "/api/v1/keys", { name: "spare", scopes: ["vault:read"] })).id,
       vaultSubscription: await subscription(vault),
     },
@@ -113,7 +106,7 @@ async function makeWorld(): Promise<World> {
         })
       ).id,
       key: (await b("POST", "/api/v1/keys", { name: "rival spare", scopes: ["vault:read"] })).id,
-      model: await model(b, "rival"),
+      model: await bed.registerTinyModel("rival/tiny", rival),
     },
     fresh: {
       name,

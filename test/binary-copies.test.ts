@@ -11,14 +11,7 @@ import {
 import { binaryFingerprintKey, orthogonalMatrix, rotateA } from "@memstore/watermark";
 import { verifyManifest } from "@memstore/watermark/signing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  bytesOf,
-  kvSnapshot,
-  loraPack,
-  loraTensors,
-  TINY_CONFIG,
-  TINY_TOKENIZER_SHA256,
-} from "./support/binary-fixtures.ts";
+import { bytesOf, kvSnapshot, loraPack, loraTensors } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
 /**
@@ -30,11 +23,7 @@ let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 
 beforeAll(async () => {
   bed = await openHttpTestbed();
-  await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
-    name: "memstore/tiny-llama",
-    config: TINY_CONFIG,
-    tokenizer_sha256: TINY_TOKENIZER_SHA256,
-  });
+  await bed.registerTinyModel();
 });
 
 afterAll(async () => {

@@ -53,12 +53,7 @@ const SHAPE = { layers: 2, kvHeads: 2, headDim: 8, vocabSize: 300 };
 
 beforeAll(async () => {
   bed = await openHttpTestbed();
-  const registered = await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
-    name: "memstore/tiny-llama",
-    config: TINY_CONFIG,
-    tokenizer_sha256: TINY_TOKENIZER_SHA256,
-  });
-  modelId = registered.body.id;
+  modelId = await bed.registerTinyModel();
 });
 
 afterAll(async () => {

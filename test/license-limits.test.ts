@@ -1,7 +1,7 @@
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kvSnapshot, TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./support/binary-fixtures.ts";
+import { kvSnapshot } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
 /**
@@ -13,11 +13,7 @@ let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 
 beforeAll(async () => {
   bed = await openHttpTestbed();
-  await bed.api("POST", "/api/v1/base-models", bed.publisherKey, {
-    name: "memstore/tiny-llama",
-    config: TINY_CONFIG,
-    tokenizer_sha256: TINY_TOKENIZER_SHA256,
-  });
+  await bed.registerTinyModel();
 });
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import {
 } from "@memstore/api/publishing";
 import type { Subject } from "@memstore/core";
 import { type HttpServer, startHttpServer } from "@memstore/web";
+import { TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./binary-fixtures.ts";
 import { openTestContext, type TestContext } from "./context.ts";
 
 /**
@@ -42,6 +43,16 @@ export async function openHttpTestbed(
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+  }
+
+  /** Registers the tiny test decoder's config as a base model of `key`'s organisation; its id. */
+  async function registerTinyModel(name = "memstore/tiny-llama", key = made.api_key): Promise<string> {
+    const registered = await api("POST", "/api/v1/base-models", key, {
+      name,
+      config: TINY_CONFIG,
+      tokenizer_sha256: TINY_TOKENIZER_SHA256,
+    });
+    return expectStatus(registered, 201).body.id as string;
   }
 
   /** Creates, uploads, submits and waits: the version is ready (or rejected) on return. */
@@ -157,6 +168,7 @@ export async function openHttpTestbed(
     publisherKey: made.api_key,
     organization,
     api,
+    registerTinyModel,
     publishVersion,
     publishedBinary,
     freeListing,

@@ -56,8 +56,9 @@ function openPostgres(url: string): Database {
   ]
     .filter(Boolean)
     .join(" ");
-  // A server that does not answer fails a query in 5 s (503 dependency_down), instead of hanging it.
-  const pool = new pg.Pool({ connectionString: url, max: 10, options, connectionTimeoutMillis: 5_000 });
+  // A server that does not answer fails a query (503 dependency_down) instead of hanging it; the
+  // bound also covers waiting for a free connection, so it is long enough for a burst to queue.
+  const pool = new pg.Pool({ connectionString: url, max: 10, options, connectionTimeoutMillis: 30_000 });
   // An idle connection the server drops (restart, failover, admin command) is replaced on the next
   // query; without a listener the pool's "error" event would end the process.
   pool.on("error", (err) => console.error(`postgres: idle connection lost (${err.message})`));
