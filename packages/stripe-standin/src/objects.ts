@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import type { FormObject, FormValue } from "./form.ts";
+
+/** What the stand-in keeps and answers: Stripe's object shape, its error, its ids. */
+export type StripeObject = { id: string; object: string; [field: string]: unknown };
+export class StripeError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: { code?: string; param?: string; type?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export type StandinState = {
+  url: string;
+  objects: Map<string, Map<string, StripeObject>>;
+  emit(type: string, object: StripeObject): Promise<void>;
+};
+
+export const stripeId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
+
+/** A required parameter, as Stripe names a missing one. */
+export function required(params: FormObject, name: string): string {
+  const value = params[name];
+  if (typeof value !== "string" || value === "") {
+    throw new StripeError(400, `Missing required param: ${name}.`, {
+      code: "parameter_missing",
+      param: name,
+    });
+  }
+  return value;
+}
+
+/** A positive integer amount in minor units; Stripe refuses anything else. */
+export function amount(value: FormValue | undefined, param: string): number {
+  if (typeof value !== "string" || !/^\d{1,12}$/.test(value)) {
+    throw new StripeError(400, `Invalid integer: ${String(value)}`, {
+      code: "parameter_invalid_integer",
+      param,
+    });
+  }
+  return Number(value);
+}

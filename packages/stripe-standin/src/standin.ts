@@ -1,0 +1,296 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import { checkoutPage, payCheckout } from "./checkout-page.ts";
+import { decodeForm, type FormObject } from "./form.ts";
+import { amount, required, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+
+/**
+ * A local stand-in for the subset of Stripe's REST API that MemStore calls — customers, products,
+ * prices, Checkout Sessions — with Stripe's object and error shapes, form-encoded requests and
+ * idempotency keys, so the real SDK can be pointed at it (`host`, `port`, `protocol`). It serves a
+ * hosted checkout page where a buyer enters a test card, and sends the events that follow to a
+ * webhook endpoint, signed with the SDK's own test-header helper. For tests and `npm start` only.
+ */
+export type Delivery = { event: string; type: string; status: number | null };
+
+export type Standin = {
+  /** Where the SDK is pointed: `http://127.0.0.1:<port>`. */
+  url: string;
+  /** The secret key the SDK must send. */
+  apiKey: string;
+  /** Signs the webhooks it sends (`whsec_…`); MemStore verifies with it. */
+  webhookSecret: string;
+  /** Where events are sent; until set, they are kept and sent once it is. */
+  setWebhookEndpoint(url: string): Promise<void>;
+  objects(kind: string): StripeObject[];
+  events(): StripeObject[];
+  deliveries(): Delivery[];
+  /** Sends an event again, as Stripe does when an endpoint did not answer 2xx (or a replay). */
+  resend(eventId: string): Promise<number>;
+  close(): Promise<void>;
+};
+
+const now = () => Math.floor(Date.now() / 1000);
+type Handler = (
+  state: StandinState,
+  params: FormObject,
+  id: string | undefined,
+) => StripeObject | Promise<StripeObject>;
+
+function create(
+  kind: string,
+  prefix: string,
+  build: (p: FormObject, s: StandinState) => Record<string, unknown>,
+): Handler {
+  return (state, params) => {
+    const object: StripeObject = {
+      id: stripeId(prefix),
+      object: kind,
+      created: now(),
+      livemode: false,
+      ...build(params, state),
+    };
+    state.objects.get(kind)!.set(object.id, object);
+    return object;
+  };
+}
+
+function find(state: StandinState, kind: string, id: string | undefined): StripeObject {
+  const object = id ? state.objects.get(kind)?.get(id) : undefined;
+  if (!object)
+    throw new StripeError(404, `No such ${kind.replace(/_/g, " ")}: '${id}'`, {
+      code: "resource_missing",
+      param: "id",
+    });
+  return object;
+}
+
+const metadata = (p: FormObject) => (typeof p.metadata === "object" ? p.metadata : {});
+
+function createSession(state: StandinState, p: FormObject): StripeObject {
+  const mode = required(p, "mode");
+  const items = Array.isArray(p.line_items) ? (p.line_items as FormObject[]) : [];
+  if (items.length === 0)
+    throw new StripeError(400, "Missing required param: line_items.", {
+      code: "parameter_missing",
+      param: "line_items",
+    });
+  const prices = items.map((item) =>
+    find(state, "price", typeof item.price === "string" ? item.price : undefined),
+  );
+  const quantity = (item: FormObject) => amount(item.quantity ?? "1", "line_items[0][quantity]");
+  const total = prices.reduce(
+    (sum, price, i) => sum + (price.unit_amount as number) * quantity(items[i]!),
+    0,
+  );
+  if (mode === "payment" && prices.some((p) => p.recurring))
+    throw new StripeError(400, "You specified `payment` mode but passed a recurring price.", {
+      param: "mode",
+    });
+  const id = stripeId("cs_test");
+  const session: StripeObject = {
+    id,
+    object: "checkout.session",
+    created: now(),
+    livemode: false,
+    mode,
+    status: "open",
+    payment_status: "unpaid",
+    amount_total: total,
+    currency: prices[0]!.currency,
+    customer: typeof p.customer === "string" ? p.customer : null,
+    client_reference_id: typeof p.client_reference_id === "string" ? p.client_reference_id : null,
+    metadata: metadata(p),
+    success_url: required(p, "success_url"),
+    cancel_url: typeof p.cancel_url === "string" ? p.cancel_url : null,
+    payment_intent: null,
+    subscription: null,
+    url: `${state.url}/pay/${id}`,
+    line_items: items.map((item, i) => ({ price: prices[i]!.id, quantity: quantity(item) })),
+    payment_intent_data: typeof p.payment_intent_data === "object" ? p.payment_intent_data : null,
+  };
+  state.objects.get("checkout.session")!.set(id, session);
+  return session;
+}
+
+const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
+  {
+    method: "POST",
+    pattern: /^\/v1\/customers$/,
+    handler: create("customer", "cus", (p) => ({
+      email: p.email ?? null,
+      name: p.name ?? null,
+      metadata: metadata(p),
+    })),
+  },
+  { method: "GET", pattern: /^\/v1\/customers\/([\w-]+)$/, handler: (s, _, id) => find(s, "customer", id) },
+  {
+    method: "POST",
+    pattern: /^\/v1\/products$/,
+    handler: create("product", "prod", (p) => ({
+      name: required(p, "name"),
+      active: true,
+      metadata: metadata(p),
+    })),
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/prices$/,
+    handler: create("price", "price", (p, s) => ({
+      product: find(s, "product", required(p, "product")).id,
+      unit_amount: amount(p.unit_amount, "unit_amount"),
+      currency: required(p, "currency").toLowerCase(),
+      recurring:
+        typeof p.recurring === "object"
+          ? { interval: (p.recurring as FormObject).interval, interval_count: 1 }
+          : null,
+      type: typeof p.recurring === "object" ? "recurring" : "one_time",
+      active: true,
+      metadata: metadata(p),
+    })),
+  },
+  { method: "POST", pattern: /^\/v1\/checkout\/sessions$/, handler: (s, p) => createSession(s, p) },
+  {
+    method: "GET",
+    pattern: /^\/v1\/checkout\/sessions\/([\w-]+)$/,
+    handler: (s, _, id) => find(s, "checkout.session", id),
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/payment_intents\/([\w-]+)$/,
+    handler: (s, _, id) => find(s, "payment_intent", id),
+  },
+];
+
+const KINDS = ["customer", "product", "price", "checkout.session", "payment_intent"];
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of request) {
+    size += (part as Buffer).length;
+    if (size > 1 << 20) throw new StripeError(413, "Request too large");
+    parts.push(part as Buffer);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+function send(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/json", "request-id": stripeId("req") });
+  response.end(JSON.stringify(body));
+}
+
+export async function startStripeStandin(options: { port?: number } = {}): Promise<Standin> {
+  const apiKey = `sk_test_standin_${randomBytes(12).toString("hex")}`;
+  const webhookSecret = `whsec_${randomBytes(24).toString("base64url")}`;
+  const signer = new Stripe(apiKey);
+  const events: StripeObject[] = [];
+  const deliveries: Delivery[] = [];
+  const idempotent = new Map<string, { status: number; body: unknown }>();
+  let endpoint: string | null = null;
+
+  const deliver = async (event: StripeObject): Promise<number> => {
+    if (!endpoint) return 0;
+    const payload = JSON.stringify(event);
+    const header = signer.webhooks.generateTestHeaderString({ payload, secret: webhookSecret });
+    const record: Delivery = { event: event.id, type: String(event.type), status: null };
+    deliveries.push(record);
+    try {
+      const answer = await fetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": header },
+        body: payload,
+      });
+      await answer.arrayBuffer();
+      record.status = answer.status;
+    } catch {
+      record.status = 0;
+    }
+    return record.status;
+  };
+
+  const state: StandinState = {
+    url: "",
+    objects: new Map(KINDS.map((k) => [k, new Map()])),
+    async emit(type, object) {
+      const event: StripeObject = {
+        id: stripeId("evt"),
+        object: "event",
+        api_version: Stripe.API_VERSION,
+        created: now(),
+        livemode: false,
+        type,
+        data: { object: structuredClone(object) },
+        pending_webhooks: 1,
+      };
+      events.push(event);
+      await deliver(event);
+    },
+  };
+
+  const server: Server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? "/", "http://standin");
+      try {
+        if (url.pathname.startsWith("/pay/")) {
+          const id = url.pathname.slice("/pay/".length);
+          if (request.method === "GET") return checkoutPage(response, find(state, "checkout.session", id));
+          return await payCheckout(
+            state,
+            response,
+            find(state, "checkout.session", id),
+            decodeForm(await readBody(request)),
+          );
+        }
+        if (request.headers.authorization !== `Bearer ${apiKey}`)
+          throw new StripeError(401, "Invalid API Key provided.", { type: "invalid_request_error" });
+        const route = ROUTES.find((r) => r.method === request.method && r.pattern.test(url.pathname));
+        if (!route)
+          throw new StripeError(404, `Unrecognized request URL (${request.method}: ${url.pathname}).`);
+        const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined;
+        const replay = typeof key === "string" ? idempotent.get(key) : undefined;
+        if (replay) return send(response, replay.status, replay.body);
+        const params = decodeForm(request.method === "POST" ? await readBody(request) : url.search.slice(1));
+        const body = await route.handler(state, params, route.pattern.exec(url.pathname)?.[1]);
+        if (typeof key === "string") idempotent.set(key, { status: 200, body });
+        send(response, 200, body);
+      } catch (error) {
+        const e =
+          error instanceof StripeError
+            ? error
+            : new StripeError(500, (error as Error).message, { type: "api_error" });
+        send(response, e.status, {
+          error: {
+            type: e.extra.type ?? "invalid_request_error",
+            message: e.message,
+            code: e.extra.code,
+            param: e.extra.param,
+          },
+        });
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: state.url,
+    apiKey,
+    webhookSecret,
+    async setWebhookEndpoint(url) {
+      endpoint = url;
+      for (const event of events) if (!deliveries.some((d) => d.event === event.id)) await deliver(event);
+    },
+    objects: (kind) => [...(state.objects.get(kind)?.values() ?? [])],
+    events: () => [...events],
+    deliveries: () => [...deliveries],
+    async resend(eventId) {
+      const event = events.find((e) => e.id === eventId);
+      if (!event) throw new Error(`no event ${eventId}`);
+      return deliver(event);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
