@@ -331,10 +331,11 @@ describe("end to end over HTTP", () => {
       pub.createListing({
         cube_id: cube.id,
         visibility: "public",
+        // A price without its currency is not a price.
         pricing: { model: "subscription", amount_cents: 500, interval: "month" },
       }),
-      422,
-      "payments_unavailable",
+      400,
+      "invalid_input",
     );
     const listing = await pub.createListing({
       cube_id: cube.id,

@@ -197,16 +197,26 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
     });
   });
 
-  it("refuses paid listings until payments exist, and publishing without a ready version", async () => {
+  it("takes only exact prices, and refuses publishing without a ready version", async () => {
     const cube = await createCube(ctx, publisher, { slug: "not-ready", type: "plaintext", title: "x" });
-    await expect(
-      createListing(ctx, publisher, {
-        cube_id: cube.id,
-        visibility: "public",
-        pricing: { model: "one_time", amount_cents: 900 },
-        terms: {},
-      }),
-    ).rejects.toMatchObject({ code: "payments_unavailable", status: 422 });
+    for (const pricing of [
+      { model: "one_time", amount_cents: 900 },
+      { model: "one_time", amount_cents: 9.5, currency: "usd" },
+      { model: "one_time", amount_cents: 1_000_000_000, currency: "usd" },
+      { model: "one_time", amount_cents: 900, currency: "USD" },
+      { model: "subscription", amount_cents: 500, currency: "eur" },
+    ]) {
+      await expect(
+        createListing(ctx, publisher, { cube_id: cube.id, visibility: "public", pricing: pricing as never }),
+        JSON.stringify(pricing),
+      ).rejects.toMatchObject({ name: "ZodError" });
+    }
+    const paid = await createListing(ctx, publisher, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "one_time", amount_cents: 900, currency: "usd" },
+    });
+    expect(paid.pricing).toEqual({ model: "one_time", amount_cents: 900, currency: "usd" });
     const listing = await createListing(ctx, publisher, {
       cube_id: cube.id,
       visibility: "public",

@@ -33,6 +33,8 @@ export type World = {
     subscription: string;
     key: string;
     model: string;
+    /** B's entitlement to A's listing. */
+    entitlement: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -62,7 +64,8 @@ export type Expect = number | readonly [number, string];
 export type Hides = { status: 200; hides: (w: World) => string[] };
 
 export type Row =
-  | { public: true; call: (w: World) => Call }
+  /** A route anyone may call; its answer the route's success status unless `expect` says otherwise. */
+  | { public: true; call: (w: World) => Call; expect?: Expect }
   | {
       public?: false;
       call: (w: World) => Promise<Call> | Call;
@@ -91,6 +94,17 @@ const onB = (call: (w: World) => Call) => ({ call, expect: NOT_FOUND });
 export const MATRIX: Record<string, Row> = {
   "GET /api/v1/health": { public: true, call: () => ({}) },
   "GET /api/v1/keys/platform": { public: true, call: () => ({}) },
+  // Anyone may post; the signature is what is checked. This server takes no payments.
+  "POST /api/v1/payments/stripe/webhook": {
+    public: true,
+    call: () => ({ raw: { type: "application/json", bytes: '{"id":"evt_x","type":"ping"}' } }),
+    expect: [503, "payments_unconfigured"],
+  },
+  "GET /api/v1/entitlements": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.entitlement] },
+  },
 
   "POST /api/v1/keys": {
     call: (w) => ({ body: { name: w.fresh.name(), scopes: ["vault:read"] } }),

@@ -333,9 +333,13 @@ export async function send(baseUrl: string, request: FuzzRequest): Promise<FuzzA
   return { status: response.status, type, problem };
 }
 
-/** What every answer must be: below 500, and a refusal a problem document with a code. */
+/** 5xx answers the contract names: a server configured without payments says so. */
+const DOCUMENTED_5XX = new Set(["payments_unconfigured"]);
+
+/** What every answer must be: below 500 (or a documented 503), and a refusal a problem document with a code. */
 export function acceptable(answer: FuzzAnswer): boolean {
-  if (answer.status >= 500) return false;
+  if (answer.status >= 500 && !(answer.status === 503 && DOCUMENTED_5XX.has(answer.problem?.code ?? "")))
+    return false;
   if (answer.status >= 400)
     return answer.type.includes("application/problem+json") && typeof answer.problem?.code === "string";
   return true;

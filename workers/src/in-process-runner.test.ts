@@ -13,6 +13,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     validate: none,
     "validate-gpu": none,
     "derive-kv": none,
+    "payment-event": none,
     fingerprint: none,
     sign: none,
     fanout: none,

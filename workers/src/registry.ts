@@ -7,6 +7,7 @@ import { embed } from "./jobs/embed.ts";
 import { fanout } from "./jobs/fanout.ts";
 import { fingerprint } from "./jobs/fingerprint.ts";
 import { ingest } from "./jobs/ingest.ts";
+import { paymentEvent } from "./jobs/payment-event.ts";
 import { sign } from "./jobs/sign.ts";
 import { validate } from "./jobs/validate.ts";
 import { validateGpu } from "./jobs/validate-gpu.ts";
@@ -28,6 +29,7 @@ export const JOBS = {
   fingerprint,
   fanout,
   "deliver-webhook": deliverWebhookJob,
+  "payment-event": paymentEvent,
 };
 
 type RegisteredJobs = typeof JOBS;

@@ -60,6 +60,20 @@ const envSchema = z.object({
     .optional(),
   /** Lets webhooks reach loopback and private addresses (local development); off, only public ones. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  /** Stripe's secret key (`sk_…`); unset, paid listings cannot be bought (503 payments_unconfigured). */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, "a Stripe secret key: sk_test_…, sk_live_…")
+    .optional(),
+  /** Verifies Stripe's webhooks (`whsec_…`, the endpoint's signing secret). */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\S+$/, "a webhook signing secret: whsec_…")
+    .optional(),
+  /** Where Stripe's API is: unset, Stripe itself; a local stand-in in tests and `npm start`. */
+  STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The platform's fee on each sale, in basis points (1000 = 10%). */
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** dev: pages compiled on demand; production: the output of `npm run build`; off: API only. */
   PORTAL: z.enum(["dev", "production", "off"]).default("dev"),
 });

@@ -1,4 +1,5 @@
 export * from "./chunker.ts";
+export * from "./commerce.ts";
 export * from "./cube-types.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";

@@ -15,6 +15,8 @@ import {
 } from "drizzle-orm/pg-core";
 import {
   ARTIFACT_ROLES,
+  ENTITLEMENT_SOURCES,
+  ENTITLEMENT_STATES,
   CUBE_TYPES,
   type CubeType,
   type Manifest,
@@ -216,10 +218,16 @@ export const entitlements = pgTable(
     listingId: text("listing_id")
       .notNull()
       .references(() => listings.id, { onDelete: "cascade" }),
-    source: text("source", { enum: ["free", "purchase", "subscription", "grant"] }).notNull(),
+    source: text("source", { enum: ENTITLEMENT_SOURCES }).notNull(),
+    state: text("state", { enum: ENTITLEMENT_STATES }).notNull().default("active"),
     validFrom: ts("valid_from").notNull().defaultNow(),
     validUntil: ts("valid_until"),
+    /** A paid period's end: a subscription's renewal date, when its cancellation takes effect. */
+    currentPeriodEnd: ts("current_period_end"),
     revokedAt: ts("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    /** The Checkout Session that paid for it, when one did. */
+    checkoutSessionId: text("checkout_session_id").unique(),
     createdAt: createdAt(),
   },
   (t) => [index("entitlements_org_listing_idx").on(t.orgId, t.listingId)],
@@ -534,6 +542,93 @@ export const baseModels = pgTable(
 );
 
 /** One row of each table, as queries return it: the only row types services use. */
+/** An organisation's customer at the payment provider, made the first time it buys. */
+export const billingCustomers = pgTable("billing_customers", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  stripeCustomerId: text("stripe_customer_id").notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** The provider's product and price for a listing's pricing: a new price whenever the pricing changes. */
+export const listingPrices = pgTable(
+  "listing_prices",
+  {
+    id: text("id").primaryKey(),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    /** The pricing this price was made for, canonical JSON. */
+    pricingKey: text("pricing_key").notNull(),
+    stripeProductId: text("stripe_product_id").notNull(),
+    stripePriceId: text("stripe_price_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("listing_prices_listing_pricing_idx").on(t.listingId, t.pricingKey)],
+);
+
+/** A checkout begun: who buys which listing at what price; completed by the provider's webhook. */
+export const checkouts = pgTable(
+  "checkouts",
+  {
+    /** The provider's Checkout Session id. */
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    mode: text("mode", { enum: ["payment", "subscription"] }).notNull(),
+    amountCents: bigint("amount_cents", { mode: "number" }).notNull(),
+    currency: text("currency").notNull(),
+    feeCents: bigint("fee_cents", { mode: "number" }).notNull(),
+    status: text("status", { enum: ["open", "complete", "expired"] })
+      .notNull()
+      .default("open"),
+    createdAt: createdAt(),
+    completedAt: ts("completed_at"),
+  },
+  (t) => [index("checkouts_org_listing_idx").on(t.orgId, t.listingId)],
+);
+
+/** Every provider event received (verified), applied at most once: a replay finds its row. */
+export const paymentEvents = pgTable("payment_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+  receivedAt: ts("received_at").notNull().defaultNow(),
+  appliedAt: ts("applied_at"),
+  /** What applying it did: "entitlement ent_… granted", "ignored: unknown checkout cs_…". */
+  outcome: text("outcome"),
+});
+
+/** A payment received for a listing: what the buyer paid and the platform's fee, in minor units. */
+export const sales = pgTable(
+  "sales",
+  {
+    id: text("id").primaryKey(),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    sellerOrgId: text("seller_org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    buyerOrgId: text("buyer_org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    entitlementId: text("entitlement_id").references(() => entitlements.id, { onDelete: "set null" }),
+    amountCents: bigint("amount_cents", { mode: "number" }).notNull(),
+    feeCents: bigint("fee_cents", { mode: "number" }).notNull(),
+    currency: text("currency").notNull(),
+    /** The provider's payment (a PaymentIntent or an invoice): one sale per payment. */
+    providerPaymentId: text("provider_payment_id").notNull().unique(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sales_seller_idx").on(t.sellerOrgId, t.createdAt)],
+);
+
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -543,6 +638,8 @@ export type ArtifactRow = typeof artifacts.$inferSelect;
 export type RunRow = typeof processingRuns.$inferSelect;
 export type ListingRow = typeof listings.$inferSelect;
 export type EntitlementRow = typeof entitlements.$inferSelect;
+export type CheckoutRow = typeof checkouts.$inferSelect;
+export type SaleRow = typeof sales.$inferSelect;
 export type VaultRow = typeof vaults.$inferSelect;
 export type InstallRow = typeof installs.$inferSelect;
 export type ChunkRow = typeof chunks.$inferSelect;

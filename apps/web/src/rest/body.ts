@@ -11,6 +11,8 @@ export const MAX_JSON_BYTES = 1024 * 1024;
  */
 export async function readJson(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
+  // No body at all (no type, nothing declared or sent): the empty object, for the schema to judge.
+  if (!type && (request.body === null || request.headers.get("content-length") === "0")) return {};
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "send the request body as application/json");
   }

@@ -24,12 +24,6 @@ export async function createListing(
 ) {
   authorize(subject, "listing.write");
   const input = createListingInput.parse(raw);
-  if (input.pricing.model !== "free") {
-    throw new AppError(
-      "payments_unavailable",
-      `'${input.pricing.model}' listings need payments, which this MemStore does not take yet; list it as free`,
-    );
-  }
   return ctx.db.transaction(async (tx) => {
     const cube = await loadOwnCube(tx, subject, "listing.write", input.cube_id);
     if (input.canaries && cube.type !== "plaintext") {

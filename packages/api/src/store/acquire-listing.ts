@@ -1,6 +1,8 @@
-import { AppError, newId, type Subject } from "@memstore/core";
+import { AppError, decide, newId, type Subject } from "@memstore/core";
 import { entitlements } from "@memstore/db";
+import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
+import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { entitlementView, latestEntitlement } from "./entitlements.ts";
@@ -15,10 +17,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   const listing = await loadVisibleListing(ctx, subject, listingId);
   assertPublished(listing);
   if (listing.pricing.model !== "free") {
-    throw new AppError(
-      "payments_unavailable",
-      "this listing is paid and this MemStore does not take payments yet",
-    );
+    throw new AppError("entitlement_required", "this listing is paid: it is bought through its checkout");
   }
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
@@ -47,4 +46,24 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
     });
     return { entitlement: entitlementView(created!), created: true };
   });
+}
+
+/**
+ * What a buyer's acquire does: a free listing's entitlement at once (see acquireListing); for a paid
+ * one, the live entitlement if the organisation holds one, else a checkout to pay at.
+ */
+export async function acquire(
+  ctx: AppContext,
+  subject: Subject,
+  listingId: string,
+  input: z.infer<typeof acquireInput> = {},
+) {
+  authorize(subject, "store.acquire");
+  const listing = await loadVisibleListing(ctx, subject, listingId);
+  assertPublished(listing);
+  if (listing.pricing.model === "free") return acquireListing(ctx, subject, listingId);
+  const live = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  if (live && decide(subject, "store.acquire", {}, { entitlement: live }).allow)
+    return { entitlement: entitlementView(live), created: false };
+  return { checkout: await startCheckout(ctx, subject, listing, input) };
 }

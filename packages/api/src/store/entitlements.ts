@@ -1,5 +1,9 @@
 import { type EntitlementRow, entitlements, type Executor } from "@memstore/db";
+import type { Subject } from "@memstore/core";
 import { and, desc, eq, isNull } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 
 /** The organisation's newest unrevoked entitlement to a listing (the policy judges its dates). */
 export async function latestEntitlement(db: Executor, orgId: string, listingId: string) {
@@ -23,8 +27,24 @@ export function entitlementView(e: EntitlementRow) {
     id: e.id,
     listing_id: e.listingId,
     source: e.source,
+    state: e.state,
     valid_from: e.validFrom.toISOString(),
+    current_period_end: e.currentPeriodEnd?.toISOString() ?? null,
     valid_until: e.validUntil?.toISOString() ?? null,
     revoked_at: e.revokedAt?.toISOString() ?? null,
+    revoked_reason: e.revokedReason,
   };
+}
+
+/** The caller organisation's entitlements, newest first. */
+export async function listEntitlements(ctx: AppContext, subject: Subject, page: PageQuery) {
+  authorize(subject, "store.read");
+  const rows = await ctx.db
+    .select()
+    .from(entitlements)
+    .where(eq(entitlements.orgId, subject.orgId))
+    .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(authorizedRows(subject, "store.read", rows, orgOf).map(entitlementView), page);
 }

@@ -1,3 +1,4 @@
 /** The store: published listings, searched and read by every tenant, and acquired for an entitlement. */
-export { acquireListing } from "./acquire-listing.ts";
+export { acquire, acquireListing } from "./acquire-listing.ts";
+export { listEntitlements } from "./entitlements.ts";
 export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";

@@ -1,7 +1,7 @@
 import { idSchema } from "@memstore/core";
 import { z } from "zod";
 import { orgProcedure, router } from "../trpc/init.ts";
-import { acquireListing } from "./acquire-listing.ts";
+import { acquire } from "./acquire-listing.ts";
 import { getStoreListing, searchListings, storeQuery } from "./store-listings.ts";
 
 const listingRef = z.object({ id: idSchema });
@@ -15,5 +15,5 @@ export const storeRouter = router({
     .query(({ ctx, input }) => getStoreListing(ctx.app, ctx.subject, input.id)),
   acquire: orgProcedure
     .input(listingRef)
-    .mutation(({ ctx, input }) => acquireListing(ctx.app, ctx.subject, input.id)),
+    .mutation(({ ctx, input }) => acquire(ctx.app, ctx.subject, input.id)),
 });

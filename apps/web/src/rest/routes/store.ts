@@ -1,5 +1,8 @@
-import { acquireListing, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
-import { json, route } from "../route.ts";
+import { acquireInput, receiveStripeEvent } from "@memstore/api/commerce";
+import { pageQuery } from "@memstore/api";
+import { acquire, getStoreListing, listEntitlements, searchListings, storeQuery } from "@memstore/api/store";
+import { readBoundedText } from "../body.ts";
+import { json, publicRoute, route } from "../route.ts";
 
 export const storeRoutes = [
   route({
@@ -24,13 +27,41 @@ export const storeRoutes = [
   route({
     method: "POST",
     path: "/api/v1/store/listings/{listing_id}/acquire",
-    summary: "Acquire a listing: a free one grants an entitlement (201; 200 when one is already live)",
+    summary:
+      "Acquire a listing: a free one grants an entitlement (201; 200 when one is already live); a paid one answers a checkout to pay at (201 { checkout_url, checkout_session_id }), and the entitlement appears when payment completes",
     tag: "store",
     scope: "subscribe",
+    body: acquireInput,
     status: 201,
-    handler: async ({ ctx, subject, params }) => {
-      const { entitlement, created } = await acquireListing(ctx, subject, params.listing_id);
-      return json({ entitlement }, created ? 201 : 200);
+    handler: async ({ ctx, subject, params, body }) => {
+      const acquired = await acquire(ctx, subject, params.listing_id, body);
+      if ("checkout" in acquired) return json(acquired.checkout, 201);
+      return json({ entitlement: acquired.entitlement }, acquired.created ? 201 : 200);
     },
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/entitlements",
+    summary: "The organisation's entitlements: source, state, period end, revocation",
+    tag: "store",
+    scope: "subscribe",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => listEntitlements(ctx, subject, query),
+  }),
+  publicRoute({
+    method: "POST",
+    path: "/api/v1/payments/stripe/webhook",
+    summary:
+      "Stripe's events: the Stripe-Signature header verified (300 s tolerance; 400 webhook_signature_invalid), each event id applied once",
+    tag: "store",
+    rawBody: ["application/json"],
+    status: 200,
+    handler: async ({ ctx, request }) =>
+      receiveStripeEvent(
+        ctx,
+        await readBoundedText(request, 1 << 20),
+        request.headers.get("stripe-signature"),
+      ),
   }),
 ];

@@ -1,0 +1,3 @@
+export { acquireInput, startCheckout } from "./checkout.ts";
+export { applyPaymentEvent, receiveStripeEvent } from "./payment-events.ts";
+export { requireStripe, stripeOf } from "./stripe-client.ts";

@@ -1,0 +1,174 @@
+import { paymentEvents, sales } from "@memstore/db";
+import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
+import { eq } from "drizzle-orm";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openHttpTestbed } from "./support/http-testbed.ts";
+
+/**
+ * A one-time purchase end to end, through the real Stripe SDK pointed at the local stand-in: the
+ * acquire answers a checkout, the buyer pays on the hosted page with a test card, the signed
+ * webhook grants the entitlement through the job, and the buyer installs and searches. Webhooks are
+ * verified and applied once; money is integer cents and reconciles with what the stand-in charged.
+ */
+let standin: Standin;
+let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let listingId: string;
+let buyer: string;
+
+const FACT = "Storm cranes at berth 9 are lashed when the wind passes 40 knots.";
+
+beforeAll(async () => {
+  standin = await startStripeStandin();
+  bed = await openHttpTestbed({
+    STRIPE_SECRET_KEY: standin.apiKey,
+    STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
+    STRIPE_API_URL: standin.url,
+    PLATFORM_FEE_BPS: "1500",
+  });
+  await standin.setWebhookEndpoint(`${bed.server.url}/api/v1/payments/stripe/webhook`);
+  const { cube } = await bed.submittedCube("storm-cranes", JSON.stringify({ text: FACT }));
+  const priced = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+    cube_id: cube.id,
+    visibility: "public",
+    pricing: { model: "one_time", amount_cents: 1999, currency: "usd" },
+  });
+  expect(priced.status, JSON.stringify(priced.body)).toBe(201);
+  listingId = priced.body.id;
+  expect((await bed.api("POST", `/api/v1/listings/${listingId}/publish`, bed.publisherKey)).status).toBe(200);
+  buyer = await bed.organization("Tugboats", "owner@tugboats.example.com");
+});
+
+afterAll(async () => {
+  await bed?.close();
+  await standin?.close();
+});
+
+const entitlementsOf = async (key: string) =>
+  ((await bed.api("GET", "/api/v1/entitlements", key)).body.items as Array<Record<string, unknown>>).filter(
+    (e) => e.listing_id === listingId,
+  );
+
+const pay = (url: string, card: string) =>
+  fetch(url, { method: "POST", body: new URLSearchParams({ card }), redirect: "manual" });
+
+describe("buying a listing once", () => {
+  it("answers a checkout, grants the entitlement when the payment completes, and the buyer installs and searches", async () => {
+    const vault = (await bed.api("POST", "/api/v1/vaults", buyer, { name: "ops" })).body.id;
+    const started = await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, buyer, {
+      success_url: "https://tugboats.example.com/bought?session={CHECKOUT_SESSION_ID}",
+    });
+    expect(started.status).toBe(201);
+    expect(started.body).toEqual({
+      checkout_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/pay\/cs_test_/),
+      checkout_session_id: expect.stringMatching(/^cs_test_/),
+    });
+    // Nothing is held before payment: no entitlement, and installing needs one.
+    expect(await entitlementsOf(buyer)).toEqual([]);
+    const early = await bed.api("POST", `/api/v1/vaults/${vault}/installs`, buyer, { listing_id: listingId });
+    expect(early.status).toBe(402);
+
+    const page = await fetch(started.body.checkout_url);
+    expect(await page.text()).toContain("Pay 19.99 USD");
+    const declined = await pay(started.body.checkout_url, "4000 0000 0000 0002");
+    expect(declined.status).toBe(402);
+    expect(await declined.text()).toContain("Your card was declined.");
+    expect(standin.events()).toHaveLength(0);
+
+    const paid = await pay(started.body.checkout_url, "4242 4242 4242 4242");
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get("location")).toBe(
+      `https://tugboats.example.com/bought?session=${started.body.checkout_session_id}`,
+    );
+    await bed.t.runner.idle();
+    expect(standin.deliveries()).toEqual([
+      { event: expect.stringMatching(/^evt_/), type: "checkout.session.completed", status: 200 },
+    ]);
+    const [entitlement] = await entitlementsOf(buyer);
+    expect(entitlement).toMatchObject({ source: "purchase", state: "active", revoked_at: null });
+
+    // Acquiring again while it holds the entitlement answers it, not a second checkout.
+    const again = await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, buyer);
+    expect(again.status).toBe(200);
+    expect(again.body.entitlement.id).toBe(entitlement!.id);
+
+    const install = await bed.api("POST", `/api/v1/vaults/${vault}/installs`, buyer, {
+      listing_id: listingId,
+    });
+    expect(install.status).toBe(201);
+    const found = await bed.api("POST", `/api/v1/vaults/${vault}/search`, buyer, {
+      query: "storm cranes wind",
+    });
+    // Served text carries the buyer's fingerprint in zero-width characters; the words are the fact's.
+    const texts = found.body.results.map((r: { text: string }) =>
+      r.text.replace(/[\u200b-\u200d\u2060-\u2064]/g, ""),
+    );
+    expect(texts).toContain(FACT);
+  });
+
+  it("records the sale in cents with the platform's fee, reconciling with what Stripe charged", async () => {
+    const rows = await bed.t.ctx.db.select().from(sales).where(eq(sales.listingId, listingId));
+    const charged = standin.objects("payment_intent");
+    expect(rows).toHaveLength(1);
+    expect(charged).toHaveLength(1);
+    // 15% of 1999 cents is 299.85: the fee is whole cents, rounded down.
+    expect(rows[0]).toMatchObject({ amountCents: 1999, feeCents: 299, currency: "usd" });
+    expect(rows[0]!.providerPaymentId).toBe(charged[0]!.id);
+    expect(charged[0]).toMatchObject({ amount: rows[0]!.amountCents, currency: rows[0]!.currency });
+  });
+
+  it("applies a replayed event once, and records an event about an unknown checkout without acting", async () => {
+    const [event] = standin.events();
+    expect(await standin.resend(event!.id)).toBe(200);
+    await bed.t.runner.idle();
+    expect(await entitlementsOf(buyer)).toHaveLength(1);
+    expect(await bed.t.ctx.db.select().from(sales).where(eq(sales.listingId, listingId))).toHaveLength(1);
+
+    const stripe = new Stripe(standin.apiKey);
+    const stranger = {
+      ...event!,
+      id: "evt_unknown_checkout",
+      data: { object: { id: "cs_test_nobody", object: "checkout.session", payment_status: "paid" } },
+    };
+    const payload = JSON.stringify(stranger);
+    const header = stripe.webhooks.generateTestHeaderString({ payload, secret: standin.webhookSecret });
+    const answer = await fetch(`${bed.server.url}/api/v1/payments/stripe/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": header },
+      body: payload,
+    });
+    expect(answer.status).toBe(200);
+    await bed.t.runner.idle();
+    const [stored] = await bed.t.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, stranger.id));
+    expect(stored?.outcome).toBe("ignored: unknown checkout cs_test_nobody");
+  });
+
+  it("refuses a webhook whose signature does not verify, storing nothing", async () => {
+    const payload = JSON.stringify({ ...standin.events()[0]!, id: "evt_forged" });
+    for (const signature of [`t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}`, "", "garbage"]) {
+      const answer = await fetch(`${bed.server.url}/api/v1/payments/stripe/webhook`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": signature },
+        body: payload,
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get("content-type")).toContain("application/problem+json");
+      expect((await answer.json()).code).toBe("webhook_signature_invalid");
+    }
+    // Signed with the right secret, but too old: 300 s is the tolerance.
+    const stale = new Stripe(standin.apiKey).webhooks.generateTestHeaderString({
+      payload,
+      secret: standin.webhookSecret,
+      timestamp: Math.floor(Date.now() / 1000) - 301,
+    });
+    const late = await fetch(`${bed.server.url}/api/v1/payments/stripe/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": stale },
+      body: payload,
+    });
+    expect(late.status).toBe(400);
+    expect(await bed.t.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, "evt_forged"))).toEqual(
+      [],
+    );
+  });
+});
