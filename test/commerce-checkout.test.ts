@@ -1,3 +1,5 @@
+import { authenticateApiKey } from "@memstore/api/identity";
+import { acquire } from "@memstore/api/store";
 import { paymentEvents, sales } from "@memstore/db";
 import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
@@ -104,6 +106,18 @@ describe("buying a listing once", () => {
       r.text.replace(/[\u200b-\u200d\u2060-\u2064]/g, ""),
     );
     expect(texts).toContain(FACT);
+  });
+
+  it("answers 503 payments_unconfigured for a paid listing on a server without a Stripe key", async () => {
+    const unpaid = { ...bed.t.ctx, config: { ...bed.t.ctx.config, STRIPE_SECRET_KEY: undefined } };
+    const other = await authenticateApiKey(
+      bed.t.ctx,
+      await bed.organization("Barges", "owner@barges.example.com"),
+    );
+    await expect(acquire(unpaid, other, listingId)).rejects.toMatchObject({
+      code: "payments_unconfigured",
+      status: 503,
+    });
   });
 
   it("records the sale in cents with the platform's fee, reconciling with what Stripe charged", async () => {

@@ -1,4 +1,5 @@
 import { loadConfig, openRuntime, startSweeps } from "@memstore/api";
+import { startStripeStandin } from "@memstore/stripe-standin";
 import { InProcessRunner } from "@memstore/workers";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors } from "@memstore/workers";
@@ -12,7 +13,19 @@ export function devCommand(): Command {
     .option("--no-demo", "do not seed the demo store")
     .action(async (options: { demo: boolean }) => {
       const started = Date.now();
-      const config = loadConfig();
+      // No Stripe key: payments go to a local stand-in in this process (test mode, test cards), so
+      // the demo can buy a paid listing end to end. A configured key is never replaced.
+      const standin = process.env.STRIPE_SECRET_KEY ? null : await startStripeStandin();
+      const config = loadConfig(
+        standin
+          ? {
+              ...process.env,
+              STRIPE_SECRET_KEY: standin.apiKey,
+              STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
+              STRIPE_API_URL: standin.url,
+            }
+          : process.env,
+      );
       const runner = new InProcessRunner((line) => console.log(`[jobs] ${line}`));
       const ctx = await openRuntime(config, runner, {
         migrate: true,
@@ -27,12 +40,16 @@ export function devCommand(): Command {
         host: config.HOST,
         portal: config.PORTAL,
       });
+      await standin?.setWebhookEndpoint(`${server.url}/api/v1/payments/stripe/webhook`);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const lines = [
         "",
         `MemStore is ready in ${seconds} s (${ctx.database.kind === "pglite" ? "embedded database" : "Postgres"}, data in ${config.dataDir})`,
         `  Portal and API:   ${server.url}`,
         `  API reference:    ${server.url}/api/v1/openapi.json`,
+        standin
+          ? `  Payments:         test mode — a local Stripe stand-in at ${standin.url} (card 4242 4242 4242 4242 pays)`
+          : "  Payments:         Stripe (STRIPE_SECRET_KEY)",
       ];
       if (demo) {
         lines.push(
@@ -50,6 +67,7 @@ export function devCommand(): Command {
       stopOnSignals(async () => {
         await server.close();
         await ctx.close();
+        await standin?.close();
       });
       console.log(lines.join("\n"));
     });
