@@ -82,14 +82,21 @@ export async function outcomes(db: Executor, drafts: Draft[]): Promise<Outcome[]
 
 /** Waits until every draft's version is ready or rejected (the database may be reconnecting meanwhile). */
 export async function allFinal(db: Executor, drafts: Draft[], timeoutMs = 150_000): Promise<Outcome[]> {
-  return waitUntil(
-    async () => {
-      const now = await outcomes(db, drafts).catch(() => null);
-      return now?.every((o) => o.status === "ready" || o.status === "rejected") ? now : null;
-    },
-    timeoutMs,
-    "every version ready or rejected",
-  );
+  let last: Outcome[] | null = null;
+  try {
+    return await waitUntil(
+      async () => {
+        last = (await outcomes(db, drafts).catch(() => null)) ?? last;
+        return last?.every((o) => o.status === "ready" || o.status === "rejected") ? last : null;
+      },
+      timeoutMs,
+      "every version ready or rejected",
+    );
+  } catch (error) {
+    // Which versions were left where: the failure says so.
+    const left = (last ?? []).filter((o) => o.status !== "ready" && o.status !== "rejected");
+    throw new Error(`${(error as Error).message}; left: ${JSON.stringify(left)}`);
+  }
 }
 
 /** What every version must end as: ready, one embedded chunk per item, no stage left running. */

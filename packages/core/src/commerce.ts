@@ -31,3 +31,20 @@ export function platformFee(amountMinor: number, feeBasisPoints: number): number
   if (!Number.isSafeInteger(product)) throw new RangeError("amount too large for an exact fee");
   return (product - (product % 10_000)) / 10_000;
 }
+
+/** Integer minor units as a price, without floating point: 1999, "usd" → "19.99 USD". */
+export function formatMinor(minor: number, currency: string): string {
+  const sign = minor < 0 ? "-" : "";
+  const abs = Math.abs(minor);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")} ${currency.toUpperCase()}`;
+}
+
+/**
+ * A price a person typed ("49", "49.5", "49.00") as integer minor units, read from the digits
+ * themselves (no floating point); null when it is not an amount with at most two decimals.
+ */
+export function parseMinor(text: string): number | null {
+  const match = /^\s*(\d{1,9})(?:[.,](\d{1,2}))?\s*$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+}

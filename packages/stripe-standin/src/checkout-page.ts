@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { formatMinor } from "@memstore/core";
 import type { FormObject } from "./form.ts";
 import { type StandinState, type StripeObject, stripeId } from "./objects.ts";
 
@@ -10,13 +11,6 @@ const PAYS = "4242424242424242";
 const DECLINED = "4000000000000002";
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** Integer minor units as a price, without floating point: 1999 usd → "19.99 USD". */
-export function formatMinor(cents: number, currency: string): string {
-  const whole = Math.floor(cents / 100);
-  const rest = String(cents % 100).padStart(2, "0");
-  return `${whole}.${rest} ${currency.toUpperCase()}`;
-}
 
 export function checkoutPage(
   response: ServerResponse,

@@ -1,4 +1,3 @@
-export { formatMinor } from "./checkout-page.ts";
 export { decodeForm } from "./form.ts";
 export type { StripeObject } from "./objects.ts";
 export { type Delivery, type Standin, startStripeStandin } from "./standin.ts";

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { formatMinor } from "@memstore/core";
 import { errorMessage } from "../_lib/errors";
 
 export function ErrorBox({ error }: { error: unknown }) {
@@ -64,7 +65,7 @@ export function formatDate(iso: string | null | undefined): string {
 
 export function priceLabel(p: { model: string; amount_cents?: number; currency?: string }): string {
   if (p.model === "free") return "Free";
-  const amount = `${((p.amount_cents ?? 0) / 100).toFixed(2)} ${(p.currency ?? "").toUpperCase()}`;
+  const amount = formatMinor(p.amount_cents ?? 0, p.currency ?? "");
   return p.model === "subscription"
     ? `${amount} / ${(p as { interval?: string }).interval ?? "month"}`
     : amount;

@@ -1,5 +1,6 @@
 "use client";
 import { createListingInput } from "@memstore/api/schemas";
+import { parseMinor } from "@memstore/core";
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FormEvent } from "react";
@@ -27,8 +28,10 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
           ? { model: "free" }
           : {
               model: v.pricing,
-              amount_cents: Math.round(Number(v.amount) * 100),
-              currency: v.currency || "eur",
+              // Read from the digits typed: no floating point between a price and its cents.
+              amount_cents: parseMinor(v.amount ?? "") ?? Number.NaN,
+              currency: (v.currency || "eur").toLowerCase(),
+              ...(v.pricing === "subscription" ? { interval: v.interval || "month" } : {}),
             },
       terms: version.license,
       canaries: v.canaries === "on",
@@ -83,6 +86,14 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       </Field>
       <Field label="Currency" error={errors["pricing.currency"]}>
         {(a) => <input {...a} name="currency" placeholder="eur" />}
+      </Field>
+      <Field label="Billed every (subscriptions)" error={errors["pricing.interval"]}>
+        {(a) => (
+          <select {...a} name="interval" defaultValue="month">
+            <option value="month">Month</option>
+            <option value="year">Year</option>
+          </select>
+        )}
       </Field>
       <label className="check small">
         <input type="checkbox" name="canaries" />
