@@ -61,6 +61,20 @@ async function makeWorld(): Promise<World> {
     if (uploaded) await upload(owner, made.id, "1.0.0");
     return made.id as string;
   };
+  // B publishes a listing of its ready cube, and A holds it.
+  const heldByA = async () => {
+    const listed = await b("POST", "/api/v1/listings", {
+      cube_id: bCube,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    await b("POST", `/api/v1/listings/${listed.id}/publish`);
+    return (await a("POST", `/api/v1/store/listings/${listed.id}/acquire`)).entitlement.id as string;
+  };
+  const holder = async () => {
+    const key = await bed.organization(name(), `${name()}@holders.example.com`);
+    return (await made(key, "POST", `/api/v1/store/listings/${listing.id}/acquire`)).entitlement.id as string;
+  };
   const freshVault = async () => (await a("POST", "/api/v1/vaults", { name: name() })).id as string;
 
   // B: a ready cube (and a draft of its next version), a draft listing, a vault with a memory and
@@ -108,6 +122,7 @@ async function makeWorld(): Promise<World> {
       key: (await b("POST", "/api/v1/keys", { name: "rival spare", scopes: ["vault:read"] })).id,
       model: await bed.registerTinyModel("rival/tiny", rival),
       entitlement: (await b("GET", "/api/v1/entitlements")).items[0].id,
+      heldByA: await heldByA(),
     },
     fresh: {
       name,
@@ -129,6 +144,7 @@ async function makeWorld(): Promise<World> {
         return { vault: into, install: made.id };
       },
       subscription,
+      holder,
     },
   };
 }

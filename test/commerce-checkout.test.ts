@@ -1,6 +1,6 @@
 import { authenticateApiKey } from "@memstore/api/identity";
 import { acquire } from "@memstore/api/store";
-import { paymentEvents, sales } from "@memstore/db";
+import { paymentEvents, queryRows, sales, sql } from "@memstore/db";
 import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
@@ -17,6 +17,7 @@ let standin: Standin;
 let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 let listingId: string;
 let buyer: string;
+let buyerVault: string;
 
 const FACT = "Storm cranes at berth 9 are lashed when the wind passes 40 knots.";
 
@@ -57,6 +58,7 @@ const pay = (url: string, card: string) =>
 describe("buying a listing once", () => {
   it("answers a checkout, grants the entitlement when the payment completes, and the buyer installs and searches", async () => {
     const vault = (await bed.api("POST", "/api/v1/vaults", buyer, { name: "ops" })).body.id;
+    buyerVault = vault;
     const started = await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, buyer, {
       success_url: "https://tugboats.example.com/bought?session={CHECKOUT_SESSION_ID}",
     });
@@ -184,5 +186,53 @@ describe("buying a listing once", () => {
     expect(await bed.t.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, "evt_forged"))).toEqual(
       [],
     );
+  });
+
+  it("lets the publisher revoke the entitlement with a refund: installs suspended, search without them at once, 402 after", async () => {
+    const [held] = await entitlementsOf(buyer);
+    const path = `/api/v1/entitlements/${held!.id}/revoke`;
+    // Only the listing's publisher revokes; the holder (or anyone else) hears 404.
+    expect((await bed.api("POST", path, buyer, { reason: "mine" })).status).toBe(404);
+    expect((await bed.api("POST", path, bed.publisherKey, { reason: "" })).status).toBe(400);
+
+    const revoked = await bed.api("POST", path, bed.publisherKey, { reason: "licence breach", refund: true });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ state: "revoked", revoked_reason: "licence breach" });
+    expect((await bed.api("POST", path, bed.publisherKey, { reason: "again" })).status).toBe(409);
+
+    // The very next search leaves the listing's chunks out; the install is suspended.
+    const found = await bed.api("POST", `/api/v1/vaults/${buyerVault}/search`, buyer, {
+      query: "storm cranes wind",
+    });
+    expect(found.status).toBe(200);
+    expect(found.body.results).toEqual([]);
+    const listed = await bed.api("GET", `/api/v1/vaults/${buyerVault}/installs`, buyer);
+    expect(listed.body.items.map((i: { state: string }) => i.state)).toEqual(["suspended"]);
+    expect(await entitlementsOf(buyer)).toMatchObject([
+      { state: "revoked", revoked_reason: "licence breach" },
+    ]);
+    const other = (await bed.api("POST", "/api/v1/vaults", buyer, { name: "other" })).body.id;
+    const refused = await bed.api("POST", `/api/v1/vaults/${other}/installs`, buyer, {
+      listing_id: listingId,
+    });
+    expect([refused.status, refused.body.code]).toEqual([402, "entitlement_inactive"]);
+
+    // The sale is refunded at Stripe, in full, and says so.
+    const [sale] = await bed.t.ctx.db.select().from(sales).where(eq(sales.listingId, listingId));
+    const refunds = standin.objects("refund");
+    expect(refunds).toMatchObject([
+      { amount: 1999, payment_intent: sale!.providerPaymentId, status: "succeeded" },
+    ]);
+    expect(sale!.refundId).toBe(refunds[0]!.id);
+
+    // entitlement.revoked reaches the vault's event stream.
+    await bed.t.runner.idle();
+    const events = await queryRows<{ type: string; data: { reason: string } }>(
+      bed.t.ctx.db,
+      sql`select type, data from vault_events where vault_id = ${buyerVault} order by seq`,
+    );
+    expect(events.filter((e) => e.type === "entitlement.revoked").map((e) => e.data.reason)).toEqual([
+      "licence breach",
+    ]);
   });
 });

@@ -35,6 +35,8 @@ export type World = {
     model: string;
     /** B's entitlement to A's listing. */
     entitlement: string;
+    /** A's entitlement to a listing B publishes: B's to revoke, never A's. */
+    heldByA: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -48,6 +50,8 @@ export type World = {
     /** An install of A's listing, in a vault of its own. */
     install(): Promise<{ vault: string; install: string }>;
     subscription(vaultId?: string): Promise<string>;
+    /** A new organisation's entitlement to A's listing. */
+    holder(): Promise<string>;
   };
 };
 
@@ -99,6 +103,11 @@ export const MATRIX: Record<string, Row> = {
     public: true,
     call: () => ({ raw: { type: "application/json", bytes: '{"id":"evt_x","type":"ping"}' } }),
     expect: [503, "payments_unconfigured"],
+  },
+  "POST /api/v1/entitlements/{entitlement_id}/revoke": {
+    call: async (w) => ({ params: { entitlement_id: await w.fresh.holder() }, body: { reason: "matrix" } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { entitlement_id: w.b.heldByA }, body: { reason: "matrix" } })),
   },
   "GET /api/v1/entitlements": {
     call: () => ({}),

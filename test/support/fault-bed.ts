@@ -82,7 +82,7 @@ export async function outcomes(db: Executor, drafts: Draft[]): Promise<Outcome[]
 
 /** Waits until every draft's version is ready or rejected (the database may be reconnecting meanwhile). */
 export async function allFinal(db: Executor, drafts: Draft[], timeoutMs = 150_000): Promise<Outcome[]> {
-  let last: Outcome[] | null = null;
+  let last = null as Outcome[] | null;
   try {
     return await waitUntil(
       async () => {

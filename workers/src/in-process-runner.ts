@@ -17,6 +17,8 @@ export class InProcessRunner implements JobProducer {
   private readonly waiting = new Map<QueueName, Pending[]>();
   private readonly active = new Map<QueueName, number>();
   private readonly known = new Set<string>();
+  /** Ids of the jobs whose processor is running now. */
+  private readonly running = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -77,7 +79,15 @@ export class InProcessRunner implements JobProducer {
     this.timers.clear();
     for (const list of this.waiting.values()) this.inFlight -= list.length;
     this.waiting.clear();
+    // A close that takes long says what it waits for.
+    const slow = setTimeout(
+      () =>
+        this.log(`closing: waiting for ${this.running.size} running job(s): ${[...this.running].join(", ")}`),
+      10_000,
+    );
+    slow.unref();
     await this.idle();
+    clearTimeout(slow);
   }
 
   private push(job: Pending): void {
@@ -103,8 +113,9 @@ export class InProcessRunner implements JobProducer {
   private async run(job: Pending): Promise<void> {
     if (!this.processors) throw new Error("no processors registered");
     const processor = this.processors[job.name];
+    this.running.add(job.id);
     try {
-      await processor(job.payload, { attempt: job.attempt });
+      await processor(job.payload, { attempt: job.attempt }).finally(() => this.running.delete(job.id));
       this.done(job);
     } catch (error) {
       const permanent = error instanceof PermanentJobError;

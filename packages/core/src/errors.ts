@@ -8,6 +8,7 @@ const STATUS_BY_CODE = {
   base_model_config_invalid: 400,
   unauthenticated: 401,
   entitlement_required: 402,
+  entitlement_inactive: 402,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,

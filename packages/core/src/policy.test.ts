@@ -63,10 +63,11 @@ describe("policy", () => {
     });
     expect(decide(owner, "vault.write", {}, ctx(null, null))).toEqual({ allow: true });
     expect(decide(owner, "vault.write", {}, ctx(new Date("2026-01-01Z"), null))).toMatchObject({
-      code: "entitlement_required",
+      code: "entitlement_inactive",
       reason: "the entitlement has expired",
     });
     expect(decide(owner, "vault.write", {}, ctx(null, new Date("2026-01-02Z")))).toMatchObject({
+      code: "entitlement_inactive",
       reason: "the entitlement was revoked",
     });
     expect(decide(owner, "vault.write", {}, { entitlement: null })).toMatchObject({

@@ -121,10 +121,10 @@ export function decide(
     const now = context.now ?? new Date();
     if (entitlement === null) return deny("entitlement_required", "no entitlement for this listing");
     if (entitlement.revokedAt !== null && entitlement.revokedAt <= now) {
-      return deny("entitlement_required", "the entitlement was revoked");
+      return deny("entitlement_inactive", "the entitlement was revoked");
     }
     if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
-      return deny("entitlement_required", "the entitlement has expired");
+      return deny("entitlement_inactive", "the entitlement has expired");
     }
   }
   return { allow: true };

@@ -275,7 +275,8 @@ export const installs = pgTable(
       .notNull()
       .references(() => cubeVersions.id),
     versionPolicy: text("version_policy").notNull(),
-    state: text("state", { enum: ["activated", "archived", "expired"] })
+    /** `suspended`: its entitlement stopped being active; search and downloads leave it out. */
+    state: text("state", { enum: ["activated", "archived", "expired", "suspended"] })
       .notNull()
       .default("activated"),
     createdAt: createdAt(),
@@ -624,6 +625,9 @@ export const sales = pgTable(
     currency: text("currency").notNull(),
     /** The provider's payment (a PaymentIntent or an invoice): one sale per payment. */
     providerPaymentId: text("provider_payment_id").notNull().unique(),
+    /** The provider's refund, when the sale was refunded (a revocation with `refund`). */
+    refundId: text("refund_id"),
+    refundedAt: ts("refunded_at"),
     createdAt: createdAt(),
   },
   (t) => [index("sales_seller_idx").on(t.sellerOrgId, t.createdAt)],

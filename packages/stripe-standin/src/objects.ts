@@ -43,3 +43,14 @@ export function amount(value: FormValue | undefined, param: string): number {
   }
   return Number(value);
 }
+
+/** A stored object by id, or Stripe's 404 `resource_missing`. */
+export function find(state: StandinState, kind: string, id: string | undefined): StripeObject {
+  const object = id ? state.objects.get(kind)?.get(id) : undefined;
+  if (!object)
+    throw new StripeError(404, `No such ${kind.replace(/_/g, " ")}: '${id}'`, {
+      code: "resource_missing",
+      param: "id",
+    });
+  return object;
+}

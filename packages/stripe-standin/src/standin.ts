@@ -4,7 +4,16 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { checkoutPage, payCheckout } from "./checkout-page.ts";
 import { decodeForm, type FormObject } from "./form.ts";
-import { amount, required, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import {
+  amount,
+  find,
+  required,
+  type StandinState,
+  StripeError,
+  type StripeObject,
+  stripeId,
+} from "./objects.ts";
+import { refund } from "./refunds.ts";
 
 /**
  * A local stand-in for the subset of Stripe's REST API that MemStore calls — customers, products,
@@ -55,16 +64,6 @@ function create(
     state.objects.get(kind)!.set(object.id, object);
     return object;
   };
-}
-
-function find(state: StandinState, kind: string, id: string | undefined): StripeObject {
-  const object = id ? state.objects.get(kind)?.get(id) : undefined;
-  if (!object)
-    throw new StripeError(404, `No such ${kind.replace(/_/g, " ")}: '${id}'`, {
-      code: "resource_missing",
-      param: "id",
-    });
-  return object;
 }
 
 const metadata = (p: FormObject) => (typeof p.metadata === "object" ? p.metadata : {});
@@ -162,9 +161,10 @@ const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
     pattern: /^\/v1\/payment_intents\/([\w-]+)$/,
     handler: (s, _, id) => find(s, "payment_intent", id),
   },
+  { method: "POST", pattern: /^\/v1\/refunds$/, handler: (s, p) => refund(s, p) },
 ];
 
-const KINDS = ["customer", "product", "price", "checkout.session", "payment_intent"];
+const KINDS = ["customer", "product", "price", "checkout.session", "payment_intent", "refund"];
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];

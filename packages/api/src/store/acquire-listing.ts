@@ -22,7 +22,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
     const live = await latestEntitlement(tx, subject.orgId, listing.id);
-    if (live && (!live.validUntil || live.validUntil > now))
+    if (live && !live.revokedAt && (!live.validUntil || live.validUntil > now))
       return { entitlement: entitlementView(live), created: false };
     const validDays = listing.terms.valid_days;
     const [created] = await tx

@@ -1,23 +1,20 @@
-import { type EntitlementRow, entitlements, type Executor } from "@memstore/db";
+import { type EntitlementRow, entitlements, type Executor, sql } from "@memstore/db";
 import type { Subject } from "@memstore/core";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 
-/** The organisation's newest unrevoked entitlement to a listing (the policy judges its dates). */
+/**
+ * The organisation's entitlement to a listing that decides: its newest unrevoked one, else its
+ * newest revoked one (so the policy can say the entitlement is inactive rather than missing).
+ */
 export async function latestEntitlement(db: Executor, orgId: string, listingId: string) {
   const [row] = await db
     .select()
     .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, orgId),
-        eq(entitlements.listingId, listingId),
-        isNull(entitlements.revokedAt),
-      ),
-    )
-    .orderBy(desc(entitlements.createdAt))
+    .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId)))
+    .orderBy(sql`${entitlements.revokedAt} is null desc`, desc(entitlements.createdAt))
     .limit(1);
   return row ?? null;
 }

@@ -1,4 +1,4 @@
-import { acquireInput, receiveStripeEvent } from "@memstore/api/commerce";
+import { acquireInput, receiveStripeEvent, revokeEntitlement, revokeInput } from "@memstore/api/commerce";
 import { pageQuery } from "@memstore/api";
 import { acquire, getStoreListing, listEntitlements, searchListings, storeQuery } from "@memstore/api/store";
 import { readBoundedText } from "../body.ts";
@@ -48,6 +48,17 @@ export const storeRoutes = [
     query: pageQuery,
     status: 200,
     handler: ({ ctx, subject, query }) => listEntitlements(ctx, subject, query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/entitlements/{entitlement_id}/revoke",
+    summary:
+      "Publisher: end an organisation's entitlement to one of your listings, with a reason (and a refund of its sale): its installs are suspended, search leaves them out, downloads answer 402, entitlement.revoked is sent",
+    tag: "store",
+    scope: "publish",
+    body: revokeInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => revokeEntitlement(ctx, subject, params.entitlement_id, body),
   }),
   publicRoute({
     method: "POST",
