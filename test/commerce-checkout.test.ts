@@ -235,4 +235,36 @@ describe("buying a listing once", () => {
       "licence breach",
     ]);
   });
+
+  it("reports the day's sales, fees and refunds in cents, and who holds the listing", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await bed.api("GET", `/api/v1/sales?from=${today}&to=${today}`, bed.publisherKey);
+    expect(report.status).toBe(200);
+    expect(report.body.items.find((r: { listing_id: string }) => r.listing_id === listingId)).toEqual({
+      listing_id: listingId,
+      day: today,
+      currency: "usd",
+      revenue_cents: 1999,
+      fees_cents: 299,
+      refunded_cents: 1999,
+      new: 1,
+      active: 0,
+      canceled: 1,
+      agent_calls: expect.any(Number),
+      bytes_served: expect.any(Number),
+    });
+    const tooLong = await bed.api("GET", "/api/v1/sales?from=2024-01-01&to=2026-01-01", bed.publisherKey);
+    expect([tooLong.status, tooLong.body.code]).toEqual([400, "invalid_input"]);
+
+    const holders = await bed.api("GET", `/api/v1/listings/${listingId}/entitlements`, bed.publisherKey);
+    expect(holders.body.items).toMatchObject([
+      {
+        organization: { slug: "tugboats" },
+        source: "purchase",
+        state: "revoked",
+        revoked_reason: "licence breach",
+      },
+    ]);
+    expect((await bed.api("GET", `/api/v1/listings/${listingId}/entitlements`, buyer)).status).toBe(404);
+  });
 });

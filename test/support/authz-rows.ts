@@ -109,6 +109,16 @@ export const MATRIX: Record<string, Row> = {
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { entitlement_id: w.b.heldByA }, body: { reason: "matrix" } })),
   },
+  "GET /api/v1/sales": {
+    call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
+  },
+  "GET /api/v1/listings/{listing_id}/entitlements": {
+    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
   "GET /api/v1/entitlements": {
     call: () => ({}),
     otherVault: 200,

@@ -2,6 +2,7 @@ import type { AppContext } from "@memstore/api";
 import { buildOpenApi } from "./openapi.ts";
 import { problem, problemFrom } from "./problem.ts";
 import type { Route } from "./route.ts";
+import { commerceRoutes } from "./routes/commerce.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
@@ -18,6 +19,7 @@ export const ROUTES: Route[] = [
   ...provenanceRoutes,
   ...publishingRoutes,
   ...storeRoutes,
+  ...commerceRoutes,
   ...vaultRoutes,
   ...subscriptionRoutes,
 ];

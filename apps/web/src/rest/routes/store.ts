@@ -1,8 +1,6 @@
-import { acquireInput, receiveStripeEvent, revokeEntitlement, revokeInput } from "@memstore/api/commerce";
-import { pageQuery } from "@memstore/api";
-import { acquire, getStoreListing, listEntitlements, searchListings, storeQuery } from "@memstore/api/store";
-import { readBoundedText } from "../body.ts";
-import { json, publicRoute, route } from "../route.ts";
+import { acquireInput } from "@memstore/api/commerce";
+import { acquire, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
+import { json, route } from "../route.ts";
 
 export const storeRoutes = [
   route({
@@ -38,41 +36,5 @@ export const storeRoutes = [
       if ("checkout" in acquired) return json(acquired.checkout, 201);
       return json({ entitlement: acquired.entitlement }, acquired.created ? 201 : 200);
     },
-  }),
-  route({
-    method: "GET",
-    path: "/api/v1/entitlements",
-    summary: "The organisation's entitlements: source, state, period end, revocation",
-    tag: "store",
-    scope: "subscribe",
-    query: pageQuery,
-    status: 200,
-    handler: ({ ctx, subject, query }) => listEntitlements(ctx, subject, query),
-  }),
-  route({
-    method: "POST",
-    path: "/api/v1/entitlements/{entitlement_id}/revoke",
-    summary:
-      "Publisher: end an organisation's entitlement to one of your listings, with a reason (and a refund of its sale): its installs are suspended, search leaves them out, downloads answer 402, entitlement.revoked is sent",
-    tag: "store",
-    scope: "publish",
-    body: revokeInput,
-    status: 200,
-    handler: ({ ctx, subject, params, body }) => revokeEntitlement(ctx, subject, params.entitlement_id, body),
-  }),
-  publicRoute({
-    method: "POST",
-    path: "/api/v1/payments/stripe/webhook",
-    summary:
-      "Stripe's events: the Stripe-Signature header verified (300 s tolerance; 400 webhook_signature_invalid), each event id applied once",
-    tag: "store",
-    rawBody: ["application/json"],
-    status: 200,
-    handler: async ({ ctx, request }) =>
-      receiveStripeEvent(
-        ctx,
-        await readBoundedText(request, 1 << 20),
-        request.headers.get("stripe-signature"),
-      ),
   }),
 ];

@@ -1,0 +1,73 @@
+import { pageQuery } from "@memstore/api";
+import {
+  listingHolders,
+  receiveStripeEvent,
+  revokeEntitlement,
+  revokeInput,
+  salesQuery,
+  salesReport,
+} from "@memstore/api/commerce";
+import { listEntitlements } from "@memstore/api/store";
+import { readBoundedText } from "../body.ts";
+import { publicRoute, route } from "../route.ts";
+
+/** Commerce: entitlements held and revoked, Stripe's webhook, the publisher's sales and holders. */
+export const commerceRoutes = [
+  route({
+    method: "GET",
+    path: "/api/v1/entitlements",
+    summary: "The organisation's entitlements: source, state, period end, revocation",
+    tag: "commerce",
+    scope: "subscribe",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => listEntitlements(ctx, subject, query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/entitlements/{entitlement_id}/revoke",
+    summary:
+      "Publisher: end an organisation's entitlement to one of your listings, with a reason (and a refund of its sale): its installs are suspended, search leaves them out, downloads answer 402, entitlement.revoked is sent",
+    tag: "commerce",
+    scope: "publish",
+    body: revokeInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => revokeEntitlement(ctx, subject, params.entitlement_id, body),
+  }),
+  publicRoute({
+    method: "POST",
+    path: "/api/v1/payments/stripe/webhook",
+    summary:
+      "Stripe's events: the Stripe-Signature header verified (300 s tolerance; 400 webhook_signature_invalid), each event id applied once",
+    tag: "commerce",
+    rawBody: ["application/json"],
+    status: 200,
+    handler: async ({ ctx, request }) =>
+      receiveStripeEvent(
+        ctx,
+        await readBoundedText(request, 1 << 20),
+        request.headers.get("stripe-signature"),
+      ),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/sales",
+    summary:
+      "Publisher: per listing and UTC day, revenue, fees and refunds in integer cents, entitlements new, active and ended, agent calls and bytes served (from, to: YYYY-MM-DD; the last 30 days unless asked; at most 366)",
+    tag: "commerce",
+    scope: "publish",
+    query: salesQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => salesReport(ctx, subject, query),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/listings/{listing_id}/entitlements",
+    summary: "Publisher: who holds the listing, with state and agent calls in the last 30 days",
+    tag: "commerce",
+    scope: "publish",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => listingHolders(ctx, subject, params.listing_id, query),
+  }),
+];
