@@ -1,6 +1,7 @@
 import { authenticateApiKey } from "@memstore/api/identity";
 import { acquire } from "@memstore/api/store";
 import { paymentEvents, queryRows, sales, sql } from "@memstore/db";
+import { MemStoreClient } from "@memstore/sdk";
 import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
@@ -47,10 +48,11 @@ afterAll(async () => {
   await standin?.close();
 });
 
+/** The SDK as an organisation's code uses it. */
+const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+
 const entitlementsOf = async (key: string) =>
-  ((await bed.api("GET", "/api/v1/entitlements", key)).body.items as Array<Record<string, unknown>>).filter(
-    (e) => e.listing_id === listingId,
-  );
+  (await sdk(key).commerce.entitlements({ limit: 100 })).items.filter((e) => e.listing_id === listingId);
 
 const pay = (url: string, card: string) =>
   fetch(url, { method: "POST", body: new URLSearchParams({ card }), redirect: "manual" });
@@ -59,10 +61,10 @@ describe("buying a listing once", () => {
   it("answers a checkout, grants the entitlement when the payment completes, and the buyer installs and searches", async () => {
     const vault = (await bed.api("POST", "/api/v1/vaults", buyer, { name: "ops" })).body.id;
     buyerVault = vault;
-    const started = await bed.api("POST", `/api/v1/store/listings/${listingId}/acquire`, buyer, {
+    const acquired = await sdk(buyer).commerce.acquire(listingId, {
       success_url: "https://tugboats.example.com/bought?session={CHECKOUT_SESSION_ID}",
     });
-    expect(started.status).toBe(201);
+    const started = { body: acquired as { checkout_url: string; checkout_session_id: string } };
     expect(started.body).toEqual({
       checkout_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/pay\/cs_test_/),
       checkout_session_id: expect.stringMatching(/^cs_test_/),
@@ -238,9 +240,8 @@ describe("buying a listing once", () => {
 
   it("reports the day's sales, fees and refunds in cents, and who holds the listing", async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const report = await bed.api("GET", `/api/v1/sales?from=${today}&to=${today}`, bed.publisherKey);
-    expect(report.status).toBe(200);
-    expect(report.body.items.find((r: { listing_id: string }) => r.listing_id === listingId)).toEqual({
+    const report = await sdk(bed.publisherKey).commerce.sales({ from: today, to: today });
+    expect(report.items.find((r) => r.listing_id === listingId)).toEqual({
       listing_id: listingId,
       day: today,
       currency: "usd",

@@ -13,6 +13,7 @@ import {
   type UploadBody,
   type Version,
 } from "./types.ts";
+import { CommerceApi } from "./commerce.ts";
 import { enc, qs, toStream } from "./http.ts";
 
 export class MemStoreClient {
@@ -26,6 +27,8 @@ export class MemStoreClient {
 
   private readonly apiKey: string | undefined;
   private readonly fetchImpl: typeof fetch;
+  /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
+  readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
 
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
@@ -163,11 +166,9 @@ export class MemStoreClient {
   getListing(listingId: string) {
     return this.request<Listing & Record<string, unknown>>("GET", `/api/v1/store/listings/${enc(listingId)}`);
   }
-  acquire(listingId: string) {
-    return this.request<{ entitlement: { id: string } } | { checkout_url: string }>(
-      "POST",
-      `/api/v1/store/listings/${enc(listingId)}/acquire`,
-    );
+  /** See `commerce.acquire`: a paid listing answers a checkout to pay at. */
+  acquire(listingId: string, input: { success_url?: string; cancel_url?: string } = {}) {
+    return this.commerce.acquire(listingId, input);
   }
   createVault(input: { name: string }) {
     return this.request<{ id: string; name: string }>("POST", "/api/v1/vaults", input);

@@ -4,5 +4,6 @@
  * Every failure is a MemStoreApiError carrying the problem document's `code`.
  */
 export * from "./client.ts";
+export * from "./commerce.ts";
 export * from "./types.ts";
 export * from "./verify.ts";

@@ -1,0 +1,88 @@
+import { enc, qs } from "./http.ts";
+import type { Page } from "./types.ts";
+
+/** Money is integer minor units (cents) with a lower-case ISO 4217 currency, never a float. */
+export type Pricing =
+  | { model: "free" }
+  | { model: "one_time"; amount_cents: number; currency: string }
+  | {
+      model: "subscription";
+      amount_cents: number;
+      currency: string;
+      interval: "month" | "year";
+      trial_days?: number;
+    }
+  | {
+      model: "usage";
+      unit_amount_cents: number;
+      currency: string;
+      included_calls?: number;
+      monthly_cap_cents?: number;
+    };
+
+export type Entitlement = {
+  id: string;
+  listing_id: string;
+  source: "free" | "purchase" | "subscription" | "offer" | "grant";
+  state: "active" | "trialing" | "past_due" | "canceled" | "revoked" | "expired";
+  valid_from: string;
+  valid_until: string | null;
+  current_period_end: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+};
+
+/** What acquiring answers: the entitlement (free, or already held), or a checkout to pay at. */
+export type Acquired = { entitlement: Entitlement } | { checkout_url: string; checkout_session_id: string };
+
+export type SalesDay = {
+  listing_id: string;
+  day: string;
+  currency: string | null;
+  revenue_cents: number;
+  fees_cents: number;
+  refunded_cents: number;
+  new: number;
+  active: number;
+  canceled: number;
+  agent_calls: number;
+  bytes_served: number;
+};
+
+export type Holder = {
+  id: string;
+  organization: { slug: string; name: string };
+  source: Entitlement["source"];
+  state: Entitlement["state"];
+  created_at: string;
+  current_period_end: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  calls_30d: number;
+};
+
+type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** Buying and selling: `client.commerce`. */
+export class CommerceApi {
+  constructor(private readonly request: Request) {}
+
+  /** Free: the entitlement. Paid: `checkout_url` to send the buyer to; the entitlement follows payment. */
+  acquire(listingId: string, input: { success_url?: string; cancel_url?: string } = {}) {
+    return this.request<Acquired>("POST", `/api/v1/store/listings/${enc(listingId)}/acquire`, input);
+  }
+  entitlements(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Entitlement>>("GET", `/api/v1/entitlements${qs(query)}`);
+  }
+  /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
+  revoke(entitlementId: string, input: { reason: string; refund?: boolean }) {
+    return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/revoke`, input);
+  }
+  /** Publisher: per listing and UTC day (YYYY-MM-DD bounds, at most 366 days). */
+  sales(query: { from?: string; to?: string } = {}) {
+    return this.request<{ from: string; to: string; items: SalesDay[] }>("GET", `/api/v1/sales${qs(query)}`);
+  }
+  holders(listingId: string, query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Holder>>("GET", `/api/v1/listings/${enc(listingId)}/entitlements${qs(query)}`);
+  }
+}
