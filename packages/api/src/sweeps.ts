@@ -1,4 +1,5 @@
 import { describeError } from "@memstore/core";
+import { expireEntitlements } from "./commerce/expiry.ts";
 import type { AppContext } from "./context.ts";
 import { relayEvents } from "./events/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
@@ -25,6 +26,8 @@ const SWEEPS: Sweep[] = [
   },
   // An event whose hand-off failed waits at most this long for its subscribers.
   { name: "outbox", everyMs: () => 30_000, run: (ctx) => relayEvents(ctx) },
+  // An entitlement's end date is already honoured by search and downloads; this follows it up.
+  { name: "entitlement expiry", everyMs: () => 60_000, run: (ctx) => expireEntitlements(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

@@ -1,4 +1,5 @@
 export { acquireInput, startCheckout } from "./checkout.ts";
+export { expireEntitlements } from "./expiry.ts";
 export { revokeEntitlement, revokeInput } from "./revoke.ts";
 export { listingHolders, salesQuery, salesReport } from "./sales-report.ts";
 export { applyPaymentEvent, receiveStripeEvent } from "./payment-events.ts";

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { resumeSuspendedInstalls } from "../store/entitlements.ts";
 import { requireStripe } from "./stripe-client.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
@@ -104,6 +105,7 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
     providerPaymentId: String(session.payment_intent ?? sessionId),
   });
   await tx.update(checkouts).set({ status: "complete", completedAt: now }).where(eq(checkouts.id, sessionId));
+  await resumeSuspendedInstalls(tx, checkout.orgId, checkout.listingId);
   await recordAudit(tx, {
     orgId: checkout.orgId,
     actor: "stripe:webhook",

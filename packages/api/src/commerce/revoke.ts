@@ -1,5 +1,14 @@
 import { AppError, notFound, type Subject } from "@memstore/core";
-import { artifacts, cubeVersions, entitlements, installs, listings, sales } from "@memstore/db";
+import {
+  artifacts,
+  cubeVersions,
+  type EntitlementRow,
+  entitlements,
+  installs,
+  listings,
+  sales,
+  type Tx,
+} from "@memstore/db";
 import { and, eq, inArray, isNull, like } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -69,66 +78,84 @@ export async function revokeEntitlement(
         .set({ refundId: refunded.refundId, refundedAt: now })
         .where(eq(sales.id, refunded.saleId));
     }
-    const suspended = await tx
-      .update(installs)
-      .set({ state: "suspended", updatedAt: now })
-      .where(
-        and(
-          eq(installs.orgId, row.orgId),
-          eq(installs.listingId, listing.id),
-          isNull(installs.uninstalledAt),
-        ),
-      )
-      .returning({ id: installs.id, vaultId: installs.vaultId });
-    const data = {
-      entitlement_id: row.id,
-      listing_id: listing.id,
+    const { eventIds, orgCopies } = await endEntitlementEffects(tx, row, listing, {
+      actor: actorOf(subject),
       reason,
       refunded: refunded !== null,
-      install_ids: suspended.map((i) => i.id),
-    };
-    for (const orgId of new Set([row.orgId, listing.orgId])) {
-      await recordAudit(tx, {
-        orgId,
-        actor: actorOf(subject),
-        action: "entitlement.revoked",
-        objectType: "entitlement",
-        objectId: row.id,
-        data,
-      });
-    }
-    const eventIds: string[] = [];
-    for (const vaultId of new Set(suspended.map((i) => i.vaultId))) {
-      eventIds.push(
-        await writeEvent(tx, {
-          type: "entitlement.revoked",
-          orgId: row.orgId,
-          vaultId,
-          listingId: listing.id,
-          data,
-        }),
-      );
-    }
-    // The holder's fingerprinted copies of the listing's versions go with it.
-    const orgCopies = await tx
-      .delete(artifacts)
-      .where(
-        and(
-          eq(artifacts.forOrgId, row.orgId),
-          like(artifacts.role, "fingerprinted%"),
-          inArray(
-            artifacts.versionId,
-            tx
-              .select({ id: cubeVersions.id })
-              .from(cubeVersions)
-              .where(eq(cubeVersions.cubeId, listing.cubeId)),
-          ),
-        ),
-      )
-      .returning({ digest: artifacts.digest });
+    });
     return { row, eventIds, orgCopies };
   });
   await relayEventsAfterCommit(ctx, eventIds);
   for (const copy of orgCopies) await deleteUnlessShared(ctx, copy.digest);
   return entitlementView(row);
+}
+
+/**
+ * What ending an entitlement does, inside the transaction that ended it: the holder's installs of
+ * the listing suspended, both organisations' audit logs, `entitlement.revoked` to each vault that
+ * held an install, and the holder's fingerprinted copies' rows removed (their blobs are deleted
+ * after commit, by the caller, with the digests returned).
+ */
+export async function endEntitlementEffects(
+  tx: Tx,
+  row: EntitlementRow,
+  listing: { id: string; orgId: string; cubeId: string },
+  why: { actor: string; reason: string; refunded: boolean },
+) {
+  const { reason } = why;
+  const now = new Date();
+  const suspended = await tx
+    .update(installs)
+    .set({ state: "suspended", updatedAt: now })
+    .where(
+      and(eq(installs.orgId, row.orgId), eq(installs.listingId, listing.id), isNull(installs.uninstalledAt)),
+    )
+    .returning({ id: installs.id, vaultId: installs.vaultId });
+  const data = {
+    entitlement_id: row.id,
+    listing_id: listing.id,
+    reason,
+    refunded: why.refunded,
+    install_ids: suspended.map((i) => i.id),
+  };
+  for (const orgId of new Set([row.orgId, listing.orgId])) {
+    await recordAudit(tx, {
+      orgId,
+      actor: why.actor,
+      action: row.state === "expired" ? "entitlement.expired" : "entitlement.revoked",
+      objectType: "entitlement",
+      objectId: row.id,
+      data,
+    });
+  }
+  const eventIds: string[] = [];
+  for (const vaultId of new Set(suspended.map((i) => i.vaultId))) {
+    eventIds.push(
+      await writeEvent(tx, {
+        type: "entitlement.revoked",
+        orgId: row.orgId,
+        vaultId,
+        listingId: listing.id,
+        data,
+      }),
+    );
+  }
+  // The holder's fingerprinted copies of the listing's versions go with it.
+  const orgCopies = await tx
+    .delete(artifacts)
+    .where(
+      and(
+        eq(artifacts.forOrgId, row.orgId),
+        like(artifacts.role, "fingerprinted%"),
+        inArray(
+          artifacts.versionId,
+          tx
+            .select({ id: cubeVersions.id })
+            .from(cubeVersions)
+            .where(eq(cubeVersions.cubeId, listing.cubeId)),
+        ),
+      ),
+    )
+    .returning({ digest: artifacts.digest });
+  return { eventIds, orgCopies };
 }

@@ -5,7 +5,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { entitlementView, latestEntitlement } from "./entitlements.ts";
+import { entitlementView, latestEntitlement, resumeSuspendedInstalls } from "./entitlements.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**
@@ -44,6 +44,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
       objectId: created!.id,
       data: { listing_id: listing.id, source: "free" },
     });
+    await resumeSuspendedInstalls(tx, subject.orgId, listing.id);
     return { entitlement: entitlementView(created!), created: true };
   });
 }
