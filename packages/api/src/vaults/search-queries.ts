@@ -38,9 +38,11 @@ export function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Sc
     chunkWhere: sql.join(
       [
         sql`i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'`,
-        // The organisation's entitlement must hold at this moment, not only at the last sweep.
-        sql`exists (select 1 from entitlements e where e.org_id = i.org_id and e.listing_id = i.listing_id
-                      and e.revoked_at is null and (e.valid_until is null or e.valid_until > now()))`,
+        // The organisation's entitlement must hold at this moment, not only at the last sweep: the
+        // vault's organisation's live entitlements, computed once per query (not per chunk).
+        sql`i.listing_id in (select e.listing_id from entitlements e join vaults ev on ev.org_id = e.org_id
+                             where ev.id = ${vaultId} and e.revoked_at is null
+                               and (e.valid_until is null or e.valid_until > now()))`,
         sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
         tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,
         cubeIds ? sql`ch.cube_id = any(${toTextArray(cubeIds)})` : sql`true`,
