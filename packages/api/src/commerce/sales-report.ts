@@ -102,6 +102,8 @@ export async function salesReport(ctx: AppContext, subject: Subject, query: z.in
 /** Who holds one of the publisher's listings: each entitlement with its organisation, state and calls in 30 days. */
 export async function listingHolders(ctx: AppContext, subject: Subject, listingId: string, page: PageQuery) {
   authorize(subject, "listing.write");
+  // The request's own faults first: a broken cursor is a 400 whatever the listing.
+  const offset = decodeCursor(page.cursor);
   const [listing] = await ctx.db
     .select({ id: listings.id, orgId: listings.orgId })
     .from(listings)
@@ -131,7 +133,7 @@ export async function listingHolders(ctx: AppContext, subject: Subject, listingI
         from entitlements e join organizations o on o.id = e.org_id
         where e.listing_id = ${listing.id}
         order by e.created_at desc, e.id desc
-        limit ${page.limit + 1} offset ${decodeCursor(page.cursor)}`,
+        limit ${page.limit + 1} offset ${offset}`,
   );
   return toPage(
     rows.map((r) => ({
