@@ -145,6 +145,18 @@ async function makeWorld(): Promise<World> {
       },
       subscription,
       holder,
+      publishedListing: async (suspended = false) => {
+        const id = (
+          await a("POST", "/api/v1/listings", {
+            cube_id: cube.id,
+            visibility: "public",
+            pricing: { model: "free" },
+          })
+        ).id as string;
+        await a("POST", `/api/v1/listings/${id}/publish`);
+        if (suspended) await a("POST", `/api/v1/listings/${id}/suspend`);
+        return id;
+      },
     },
   };
 }

@@ -47,6 +47,8 @@ export type World = {
     memory(): Promise<string>;
     key(): Promise<string>;
     listing(): Promise<string>;
+    /** A listing of A's cube, published (and then suspended, when asked). */
+    publishedListing(suspended?: boolean): Promise<string>;
     /** An install of A's listing, in a vault of its own. */
     install(): Promise<{ vault: string; install: string }>;
     subscription(vaultId?: string): Promise<string>;
@@ -274,6 +276,18 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
 
+  ...Object.fromEntries(
+    (["suspend", "resume", "retire"] as const).map((transition) => [
+      `POST /api/v1/listings/{listing_id}/${transition}`,
+      {
+        call: async (w: World) => ({
+          params: { listing_id: await w.fresh.publishedListing(transition === "resume") },
+        }),
+        otherVault: 200,
+        otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+      },
+    ]),
+  ),
   "GET /api/v1/store/listings": {
     call: () => ({}),
     otherVault: 200,

@@ -2,6 +2,7 @@
 export { createCube, getCube, listCubes } from "./cubes.ts";
 export { deriveKvInput, deriveKvSnapshot, deriveKvVersion } from "./derive-kv.ts";
 export { mergeLoraInput, mergeLoraPacks, reduceLoraRank, reduceRankInput } from "./derive-lora.ts";
+export { changeListingStatus, type ListingTransition } from "./listing-status.ts";
 export { createListing, listOwnListings, publishListing } from "./listings.ts";
 export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } from "./payload-upload.ts";
 export { createCubeInput, createListingInput, createVersionInput, pricingSchema } from "./schemas.ts";

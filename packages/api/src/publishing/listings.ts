@@ -69,6 +69,8 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
         .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId))),
     orgOf,
   );
+  if (listing.status === "retired")
+    throw new AppError("conflict", "a retired listing cannot be published again");
   const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
   const [latest] = await ctx.db
     .select()

@@ -15,6 +15,7 @@ import {
   mergeLoraInput,
   mergeLoraPacks,
   publishListing,
+  changeListingStatus,
   reduceLoraRank,
   reduceRankInput,
   submitVersion,
@@ -166,4 +167,20 @@ export const publishingRoutes = [
     status: 200,
     handler: ({ ctx, subject, params }) => publishListing(ctx, subject, params.listing_id),
   }),
+  ...(["suspend", "resume", "retire"] as const).map((transition) =>
+    route({
+      method: "POST",
+      path: `/api/v1/listings/{listing_id}/${transition}`,
+      summary: {
+        suspend:
+          "Suspend a published listing: hidden from the store, no new acquisitions; entitlements keep working",
+        resume: "Publish a suspended listing again",
+        retire: "Retire a listing for good: as suspended, with no renewals; final",
+      }[transition],
+      tag: "publishing",
+      scope: "publish",
+      status: 200,
+      handler: ({ ctx, subject, params }) => changeListingStatus(ctx, subject, params.listing_id, transition),
+    }),
+  ),
 ];

@@ -1,0 +1,63 @@
+import { AppError, type Subject } from "@memstore/core";
+import { listings } from "@memstore/db";
+import { and, eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { listingView } from "../views.ts";
+
+/**
+ * A listing's life after publishing. Suspended: hidden from the store, no new acquisitions, while
+ * existing entitlements keep working; resumed: published again. Retired: as suspended, and final
+ * (no renewals, never published again).
+ */
+const TRANSITIONS = {
+  suspend: { from: ["published"], to: "suspended" },
+  resume: { from: ["suspended"], to: "published" },
+  retire: { from: ["published", "suspended"], to: "retired" },
+} as const;
+
+export type ListingTransition = keyof typeof TRANSITIONS;
+
+export async function changeListingStatus(
+  ctx: AppContext,
+  subject: Subject,
+  listingId: string,
+  transition: ListingTransition,
+) {
+  const { from, to } = TRANSITIONS[transition];
+  return ctx.db.transaction(async (tx) => {
+    const listing = await loadAuthorized(
+      subject,
+      "listing.write",
+      "listing",
+      () =>
+        tx
+          .select()
+          .from(listings)
+          .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)))
+          .for("update"),
+      orgOf,
+    );
+    if (!(from as readonly string[]).includes(listing.status)) {
+      throw new AppError(
+        "conflict",
+        `a ${listing.status} listing cannot be ${to === "published" ? "resumed" : to}${listing.status === "retired" ? ": retiring is final" : ""}`,
+      );
+    }
+    const [updated] = await tx
+      .update(listings)
+      .set({ status: to })
+      .where(eq(listings.id, listing.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: `listing.${to === "published" ? "resumed" : to}`,
+      objectType: "listing",
+      objectId: listing.id,
+      data: { from: listing.status, to },
+    });
+    return listingView(updated!);
+  });
+}
