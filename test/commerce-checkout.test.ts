@@ -185,6 +185,19 @@ describe("buying a listing once", () => {
       body: payload,
     });
     expect(late.status).toBe(400);
+    // Not JSON, or past a megabyte: refused before any signature is checked.
+    for (const [type, body, status] of [
+      ["text/plain", payload, 415],
+      ["application/json", "x".repeat((1 << 20) + 1), 413],
+    ] as const) {
+      const answer = await fetch(`${bed.server.url}/api/v1/payments/stripe/webhook`, {
+        method: "POST",
+        headers: { "content-type": type, "stripe-signature": stale },
+        body,
+      });
+      expect(answer.status, type).toBe(status);
+      expect(answer.headers.get("content-type")).toContain("application/problem+json");
+    }
     expect(await bed.t.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, "evt_forged"))).toEqual(
       [],
     );
@@ -254,8 +267,17 @@ describe("buying a listing once", () => {
       agent_calls: expect.any(Number),
       bytes_served: expect.any(Number),
     });
-    const tooLong = await bed.api("GET", "/api/v1/sales?from=2024-01-01&to=2026-01-01", bed.publisherKey);
-    expect([tooLong.status, tooLong.body.code]).toEqual([400, "invalid_input"]);
+    // Too long a range, dates out of order, and days Postgres has no calendar for: 400, never 500.
+    for (const range of [
+      "from=2024-01-01&to=2026-01-01",
+      "from=2026-02-01&to=2026-01-01",
+      "from=0000-01-01&to=0000-01-05",
+      "from=9999-12-30&to=9999-12-31",
+      "from=2026-02-30",
+    ]) {
+      const refused = await bed.api("GET", `/api/v1/sales?${range}`, bed.publisherKey);
+      expect([refused.status, refused.body.code], range).toEqual([400, "invalid_input"]);
+    }
 
     const holders = await bed.api("GET", `/api/v1/listings/${listingId}/entitlements`, bed.publisherKey);
     expect(holders.body.items).toMatchObject([

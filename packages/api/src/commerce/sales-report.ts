@@ -6,7 +6,10 @@ import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 
-const day = z.iso.date();
+/** A UTC day MemStore could have sold on: from 2000 to 9998 (Postgres has no year 0). */
+const day = z.iso
+  .date()
+  .refine((d) => d >= "2000-01-01" && d <= "9998-12-31", "a day between 2000-01-01 and 9998-12-31");
 /** A report's days, UTC, both ends included: the last 30 unless asked, at most 366. */
 export const salesQuery = z.object({ from: day.optional(), to: day.optional() }).strict();
 

@@ -1,4 +1,5 @@
 import { pageQuery } from "@memstore/api";
+import { AppError } from "@memstore/core";
 import {
   listingHolders,
   receiveStripeEvent,
@@ -42,12 +43,13 @@ export const commerceRoutes = [
     tag: "commerce",
     rawBody: ["application/json"],
     status: 200,
-    handler: async ({ ctx, request }) =>
-      receiveStripeEvent(
-        ctx,
-        await readBoundedText(request, 1 << 20),
-        request.headers.get("stripe-signature"),
-      ),
+    handler: async ({ ctx, request }) => {
+      // Stripe sends JSON, at most a few kilobytes: anything else is refused before it is read.
+      if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? ""))
+        throw new AppError("unsupported_media_type", "Stripe's events are application/json");
+      const payload = await readBoundedText(request, 1 << 20);
+      return receiveStripeEvent(ctx, payload, request.headers.get("stripe-signature"));
+    },
   }),
   route({
     method: "GET",
