@@ -2,6 +2,7 @@ import { authenticateApiKey } from "@memstore/api/identity";
 import { acquire } from "@memstore/api/store";
 import { paymentEvents, queryRows, sales, sql } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
+import { stripMarks } from "@memstore/watermark";
 import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
@@ -106,9 +107,7 @@ describe("buying a listing once", () => {
       query: "storm cranes wind",
     });
     // Served text carries the buyer's fingerprint in zero-width characters; the words are the fact's.
-    const texts = found.body.results.map((r: { text: string }) =>
-      r.text.replace(/[\u200b-\u200d\u2060-\u2064]/g, ""),
-    );
+    const texts = found.body.results.map((r: { text: string }) => stripMarks(r.text));
     expect(texts).toContain(FACT);
   });
 

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { resumeSuspendedInstalls } from "../store/entitlements.ts";
+import { resumeSuspendedInstalls, validUntilOf } from "../store/entitlements.ts";
 import { requireStripe } from "./stripe-client.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
@@ -79,7 +79,6 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
   }
   const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
   const now = new Date();
-  const validDays = listing!.terms.valid_days;
   const [entitlement] = await tx
     .insert(entitlements)
     .values({
@@ -89,7 +88,7 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
       source: "purchase",
       state: "active",
       validFrom: now,
-      validUntil: validDays ? new Date(now.getTime() + validDays * 86_400_000) : null,
+      validUntil: validUntilOf(listing!.terms, now),
       checkoutSessionId: sessionId,
     })
     .returning();

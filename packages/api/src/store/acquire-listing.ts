@@ -1,11 +1,11 @@
 import { AppError, decide, newId, type Subject } from "@memstore/core";
-import { entitlements } from "@memstore/db";
+import { type EntitlementRow, entitlements, type ListingRow } from "@memstore/db";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { entitlementView, latestEntitlement, resumeSuspendedInstalls } from "./entitlements.ts";
+import { entitlementView, latestEntitlement, resumeSuspendedInstalls, validUntilOf } from "./entitlements.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**
@@ -13,18 +13,30 @@ import { assertPublished, loadVisibleListing } from "./store-listings.ts";
  * if set). Acquiring again while an entitlement is live returns that one.
  */
 export async function acquireListing(ctx: AppContext, subject: Subject, listingId: string) {
-  authorize(subject, "store.acquire");
-  const listing = await loadVisibleListing(ctx, subject, listingId);
-  assertPublished(listing);
+  const listing = await acquirable(ctx, subject, listingId);
   if (listing.pricing.model !== "free") {
     throw new AppError("entitlement_required", "this listing is paid: it is bought through its checkout");
   }
+  return grantFree(ctx, subject, listing);
+}
+
+/** A listing the subject may acquire now: visible to it and published. */
+async function acquirable(ctx: AppContext, subject: Subject, listingId: string) {
+  authorize(subject, "store.acquire");
+  const listing = await loadVisibleListing(ctx, subject, listingId);
+  assertPublished(listing);
+  return listing;
+}
+
+/** The entitlement the subject holds and may use now, if any (the policy judges its dates). */
+const usable = (subject: Subject, held: EntitlementRow | null) =>
+  held && decide(subject, "store.acquire", {}, { entitlement: held }).allow ? held : null;
+
+async function grantFree(ctx: AppContext, subject: Subject, listing: ListingRow) {
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
-    const live = await latestEntitlement(tx, subject.orgId, listing.id);
-    if (live && !live.revokedAt && (!live.validUntil || live.validUntil > now))
-      return { entitlement: entitlementView(live), created: false };
-    const validDays = listing.terms.valid_days;
+    const live = usable(subject, await latestEntitlement(tx, subject.orgId, listing.id));
+    if (live) return { entitlement: entitlementView(live), created: false };
     const [created] = await tx
       .insert(entitlements)
       .values({
@@ -33,7 +45,7 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
         listingId: listing.id,
         source: "free",
         validFrom: now,
-        validUntil: validDays ? new Date(now.getTime() + validDays * 86_400_000) : null,
+        validUntil: validUntilOf(listing.terms, now),
       })
       .returning();
     await recordAudit(tx, {
@@ -59,12 +71,9 @@ export async function acquire(
   listingId: string,
   input: z.infer<typeof acquireInput> = {},
 ) {
-  authorize(subject, "store.acquire");
-  const listing = await loadVisibleListing(ctx, subject, listingId);
-  assertPublished(listing);
-  if (listing.pricing.model === "free") return acquireListing(ctx, subject, listingId);
-  const live = await latestEntitlement(ctx.db, subject.orgId, listing.id);
-  if (live && decide(subject, "store.acquire", {}, { entitlement: live }).allow)
-    return { entitlement: entitlementView(live), created: false };
+  const listing = await acquirable(ctx, subject, listingId);
+  if (listing.pricing.model === "free") return grantFree(ctx, subject, listing);
+  const live = usable(subject, await latestEntitlement(ctx.db, subject.orgId, listing.id));
+  if (live) return { entitlement: entitlementView(live), created: false };
   return { checkout: await startCheckout(ctx, subject, listing, input) };
 }

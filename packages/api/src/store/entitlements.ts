@@ -60,3 +60,8 @@ export async function resumeSuspendedInstalls(tx: Executor, orgId: string, listi
       ),
     );
 }
+
+/** When an entitlement granted at `from` ends under these terms: after `valid_days`, or never. */
+export function validUntilOf(terms: { valid_days?: number }, from: Date): Date | null {
+  return terms.valid_days ? new Date(from.getTime() + terms.valid_days * 86_400_000) : null;
+}
