@@ -111,6 +111,13 @@ export const MATRIX: Record<string, Row> = {
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { entitlement_id: w.b.heldByA }, body: { reason: "matrix" } })),
   },
+  "POST /api/v1/entitlements/{entitlement_id}/cancel": {
+    // A's free entitlement to B's listing: the holder reaches it, and a free one has nothing to cancel.
+    call: (w) => ({ params: { entitlement_id: w.b.heldByA } }),
+    allowed: [409, "conflict"],
+    otherVault: [409, "conflict"],
+    otherOrg: onB((w) => ({ params: { entitlement_id: w.b.entitlement } })),
+  },
   "GET /api/v1/sales": {
     call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
     otherVault: 200,

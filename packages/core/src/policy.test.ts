@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, decideKeyMint, type Subject } from "./policy.ts";
+import type { EntitlementState } from "./commerce.ts";
 
 const owner: Subject = { kind: "user", userId: "u1", orgId: "org_a", role: "owner" };
 const member: Subject = { kind: "user", userId: "u2", orgId: "org_a", role: "member" };
@@ -57,9 +58,9 @@ describe("policy", () => {
 
   it("demands a live entitlement when the context carries one", () => {
     const now = new Date("2026-01-10T00:00:00Z");
-    const ctx = (validUntil: Date | null, revokedAt: Date | null) => ({
+    const ctx = (validUntil: Date | null, revokedAt: Date | null, state: EntitlementState = "active") => ({
       now,
-      entitlement: { validUntil, revokedAt },
+      entitlement: { validUntil, revokedAt, state },
     });
     expect(decide(owner, "vault.write", {}, ctx(null, null))).toEqual({ allow: true });
     expect(decide(owner, "vault.write", {}, ctx(new Date("2026-01-01Z"), null))).toMatchObject({
@@ -69,6 +70,12 @@ describe("policy", () => {
     expect(decide(owner, "vault.write", {}, ctx(null, new Date("2026-01-02Z")))).toMatchObject({
       code: "entitlement_inactive",
       reason: "the entitlement was revoked",
+    });
+    // A subscription in its grace period still works; one canceled (or expired) does not.
+    expect(decide(owner, "vault.write", {}, ctx(null, null, "past_due"))).toEqual({ allow: true });
+    expect(decide(owner, "vault.write", {}, ctx(null, null, "canceled"))).toMatchObject({
+      code: "entitlement_inactive",
+      reason: "the entitlement is canceled",
     });
     expect(decide(owner, "vault.write", {}, { entitlement: null })).toMatchObject({
       code: "entitlement_required",

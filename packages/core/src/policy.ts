@@ -1,3 +1,4 @@
+import { type EntitlementState, USABLE_ENTITLEMENT_STATES } from "./commerce.ts";
 import type { ErrorCode } from "./errors.ts";
 import type { Role, Scope } from "./scopes.ts";
 
@@ -38,7 +39,7 @@ export type PolicyObject = {
 export type PolicyContext = {
   now?: Date;
   /** For actions on installed content: the entitlement that allows it. */
-  entitlement?: { validUntil: Date | null; revokedAt: Date | null } | null;
+  entitlement?: { validUntil: Date | null; revokedAt: Date | null; state: EntitlementState } | null;
 };
 
 export type Decision = { allow: true } | { allow: false; code: ErrorCode; reason: string };
@@ -125,6 +126,9 @@ export function decide(
     }
     if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
       return deny("entitlement_inactive", "the entitlement has expired");
+    }
+    if (!USABLE_ENTITLEMENT_STATES.includes(entitlement.state)) {
+      return deny("entitlement_inactive", `the entitlement is ${entitlement.state}`);
     }
   }
   return { allow: true };

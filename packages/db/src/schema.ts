@@ -228,6 +228,10 @@ export const entitlements = pgTable(
     revokedReason: text("revoked_reason"),
     /** The Checkout Session that paid for it, when one did. */
     checkoutSessionId: text("checkout_session_id").unique(),
+    /** The provider's subscription behind a `subscription` entitlement: its state follows it. */
+    subscriptionId: text("subscription_id").unique(),
+    /** The subscriber canceled: it stays usable until `current_period_end`, then ends. */
+    cancelAtPeriodEnd: boolean("cancel_at_period_end").notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [index("entitlements_org_listing_idx").on(t.orgId, t.listingId)],

@@ -28,6 +28,7 @@ export type Entitlement = {
   valid_from: string;
   valid_until: string | null;
   current_period_end: string | null;
+  cancel_at_period_end: boolean;
   revoked_at: string | null;
   revoked_reason: string | null;
 };
@@ -75,6 +76,11 @@ export class CommerceApi {
     return this.request<Page<Entitlement>>("GET", `/api/v1/entitlements${qs(query)}`);
   }
   /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
+  /** Cancels a subscription at the end of its paid period. */
+  cancel(entitlementId: string) {
+    return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/cancel`);
+  }
+
   revoke(entitlementId: string, input: { reason: string; refund?: boolean }) {
     return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/revoke`, input);
   }

@@ -1,18 +1,18 @@
 import type { ServerResponse } from "node:http";
 import { formatMinor } from "@memstore/core";
 import type { FormObject } from "./form.ts";
-import { type StandinState, type StripeObject, stripeId } from "./objects.ts";
+import { CARDS, find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import { startSubscription } from "./subscriptions.ts";
 
 /**
  * The hosted checkout page a Checkout Session's `url` opens: what is bought, a card number field,
- * and Stripe's test cards — 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined.
+ * and Stripe's test cards — 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined, and
+ * 4000 0000 0000 0341 is saved but fails every charge (so a trial starts and its renewal fails).
  */
-const PAYS = "4242424242424242";
-const DECLINED = "4000000000000002";
-
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function checkoutPage(
+  state: StandinState,
   response: ServerResponse,
   session: StripeObject,
   problem?: { status: number; message: string },
@@ -25,7 +25,7 @@ export function checkoutPage(
 .error{color:#b00020}label,input,button{display:block;width:100%;margin:.5rem 0;font-size:1rem}
 input{padding:.5rem}button{padding:.6rem;background:#635bff;color:#fff;border:0;border-radius:6px}</style></head>
 <body><p class="banner">Test mode: MemStore's local Stripe stand-in. No real card is charged.</p>
-<h1>Pay ${escape(formatMinor(session.amount_total as number, String(session.currency)))}</h1>
+<h1>${escape(headline(state, session))}</h1>
 <p>${escape(String((session.metadata as Record<string, string>).title ?? "MemStore listing"))}${session.mode === "subscription" ? " (subscription)" : ""}</p>
 ${problem ? `<p class="error" role="alert">${escape(problem.message)}</p>` : ""}
 ${
@@ -34,12 +34,23 @@ ${
     : `<form method="post">
 <label for="card">Card number</label><input id="card" name="card" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242">
 <button type="submit">Pay</button></form>
-<p><small>Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.</small></p>`
+<p><small>Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
+4000 0000 0000 0341 is saved but fails when charged.</small></p>`
 }
 ${session.cancel_url ? `<p><a href="${escape(String(session.cancel_url))}">Cancel</a></p>` : ""}
 </body></html>`;
   response.writeHead(problem?.status ?? 200, { "content-type": "text/html; charset=utf-8" });
   response.end(body);
+}
+
+/** What the buyer is asked: "Pay 19.99 USD", or a subscription's price per period and its trial. */
+function headline(state: StandinState, session: StripeObject): string {
+  const total = formatMinor(session.amount_total as number, String(session.currency));
+  if (session.mode !== "subscription") return `Pay ${total}`;
+  const price = find(state, "price", (session.line_items as Array<{ price: string }>)[0]!.price);
+  const each = `${formatMinor(price.unit_amount as number, String(price.currency))} per ${String((price.recurring as { interval: string }).interval)}`;
+  const trial = (session.subscription_data as { trial_period_days?: string } | null)?.trial_period_days;
+  return trial ? `Start a ${trial}-day free trial, then ${each}` : `Subscribe: ${each}`;
 }
 
 /** A card entered on the page: a payment that succeeds (then `checkout.session.completed`) or is declined. */
@@ -51,16 +62,33 @@ export async function payCheckout(
 ) {
   const card = String(form.card ?? "").replace(/\s+/g, "");
   if (session.status !== "open")
-    return checkoutPage(response, session, { status: 409, message: "This checkout is no longer open." });
-  if (card === DECLINED)
-    return checkoutPage(response, session, { status: 402, message: "Your card was declined." });
-  if (card !== PAYS)
-    return checkoutPage(response, session, { status: 400, message: "Your card number is incorrect." });
+    return checkoutPage(state, response, session, {
+      status: 409,
+      message: "This checkout is no longer open.",
+    });
+  if (!Object.values(CARDS).includes(card as never))
+    return checkoutPage(state, response, session, { status: 400, message: "Your card number is incorrect." });
+  // A card that fails charges is declined unless nothing is charged now (a trial).
+  const charged = (session.amount_total as number) > 0;
+  if (card === CARDS.declined || (card === CARDS.failsCharges && charged))
+    return checkoutPage(state, response, session, { status: 402, message: "Your card was declined." });
+  if (session.customer) state.cards.set(String(session.customer), card);
+  if (session.mode === "subscription") {
+    try {
+      const sub = await startSubscription(state, session);
+      const paid = charged ? "paid" : "no_payment_required";
+      Object.assign(session, { status: "complete", payment_status: paid, subscription: sub.id });
+    } catch (error) {
+      if (!(error instanceof StripeError)) throw error;
+      return checkoutPage(state, response, session, { status: error.status, message: error.message });
+    }
+    return completed(state, response, session);
+  }
   const data = (session.payment_intent_data ?? {}) as FormObject;
   const intent: StripeObject = {
     id: stripeId("pi"),
     object: "payment_intent",
-    created: Math.floor(Date.now() / 1000),
+    created: state.now(),
     livemode: false,
     amount: session.amount_total,
     amount_received: session.amount_total,
@@ -74,6 +102,10 @@ export async function payCheckout(
   };
   state.objects.get("payment_intent")!.set(intent.id, intent);
   Object.assign(session, { status: "complete", payment_status: "paid", payment_intent: intent.id });
+  return completed(state, response, session);
+}
+
+async function completed(state: StandinState, response: ServerResponse, session: StripeObject) {
   await state.emit("checkout.session.completed", session);
   const target = String(session.success_url).replace("{CHECKOUT_SESSION_ID}", session.id);
   response.writeHead(303, { location: target });

@@ -17,7 +17,21 @@ export type StandinState = {
   url: string;
   objects: Map<string, Map<string, StripeObject>>;
   emit(type: string, object: StripeObject): Promise<void>;
+  /** The stand-in's clock, in Unix seconds: real time plus however far the test clock was advanced. */
+  now(): number;
+  /** The card each customer last paid with (what renewals charge). */
+  cards: Map<string, string>;
 };
+
+/** Stripe's test cards: one that pays, one declined outright, one that attaches but fails every charge. */
+export const CARDS = {
+  pays: "4242424242424242",
+  declined: "4000000000000002",
+  failsCharges: "4000000000000341",
+} as const;
+
+/** An object of a kind, typed loosely, for handlers that read and write Stripe's fields. */
+export const all = (state: StandinState, kind: string) => [...state.objects.get(kind)!.values()];
 
 export const stripeId = (prefix: string) => `${prefix}_${randomBytes(12).toString("base64url")}`;
 

@@ -29,7 +29,7 @@ export function refund(state: StandinState, p: FormObject): StripeObject {
   const made: StripeObject = {
     id: stripeId("re"),
     object: "refund",
-    created: Math.floor(Date.now() / 1000),
+    created: state.now(),
     amount: wanted,
     currency: intent.currency,
     payment_intent: intent.id,

@@ -3,17 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { checkoutPage, payCheckout } from "./checkout-page.ts";
-import { decodeForm, type FormObject } from "./form.ts";
-import {
-  amount,
-  find,
-  required,
-  type StandinState,
-  StripeError,
-  type StripeObject,
-  stripeId,
-} from "./objects.ts";
-import { refund } from "./refunds.ts";
+import { decodeForm } from "./form.ts";
+import { find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import { KINDS, ROUTES } from "./routes.ts";
+import { advanceTo } from "./subscriptions.ts";
 
 /**
  * A local stand-in for the subset of Stripe's REST API that MemStore calls — customers, products,
@@ -36,135 +29,19 @@ export type Standin = {
   objects(kind: string): StripeObject[];
   events(): StripeObject[];
   deliveries(): Delivery[];
+  /**
+   * Advances the test clock by `seconds`, doing what falls due on the way in order: trial ends,
+   * renewals charged to each customer's card, failed charges retried, cancellations at period end.
+   */
+  advanceClock(seconds: number): Promise<void>;
+  /** The test clock's time, in Unix seconds. */
+  now(): number;
+  /** The card a customer's renewals are charged to from now on (Stripe's test card numbers). */
+  setCard(customerId: string, card: string): void;
   /** Sends an event again, as Stripe does when an endpoint did not answer 2xx (or a replay). */
   resend(eventId: string): Promise<number>;
   close(): Promise<void>;
 };
-
-const now = () => Math.floor(Date.now() / 1000);
-type Handler = (
-  state: StandinState,
-  params: FormObject,
-  id: string | undefined,
-) => StripeObject | Promise<StripeObject>;
-
-function create(
-  kind: string,
-  prefix: string,
-  build: (p: FormObject, s: StandinState) => Record<string, unknown>,
-): Handler {
-  return (state, params) => {
-    const object: StripeObject = {
-      id: stripeId(prefix),
-      object: kind,
-      created: now(),
-      livemode: false,
-      ...build(params, state),
-    };
-    state.objects.get(kind)!.set(object.id, object);
-    return object;
-  };
-}
-
-const metadata = (p: FormObject) => (typeof p.metadata === "object" ? p.metadata : {});
-
-function createSession(state: StandinState, p: FormObject): StripeObject {
-  const mode = required(p, "mode");
-  const items = Array.isArray(p.line_items) ? (p.line_items as FormObject[]) : [];
-  if (items.length === 0)
-    throw new StripeError(400, "Missing required param: line_items.", {
-      code: "parameter_missing",
-      param: "line_items",
-    });
-  const prices = items.map((item) =>
-    find(state, "price", typeof item.price === "string" ? item.price : undefined),
-  );
-  const quantity = (item: FormObject) => amount(item.quantity ?? "1", "line_items[0][quantity]");
-  const total = prices.reduce(
-    (sum, price, i) => sum + (price.unit_amount as number) * quantity(items[i]!),
-    0,
-  );
-  if (mode === "payment" && prices.some((p) => p.recurring))
-    throw new StripeError(400, "You specified `payment` mode but passed a recurring price.", {
-      param: "mode",
-    });
-  const id = stripeId("cs_test");
-  const session: StripeObject = {
-    id,
-    object: "checkout.session",
-    created: now(),
-    livemode: false,
-    mode,
-    status: "open",
-    payment_status: "unpaid",
-    amount_total: total,
-    currency: prices[0]!.currency,
-    customer: typeof p.customer === "string" ? p.customer : null,
-    client_reference_id: typeof p.client_reference_id === "string" ? p.client_reference_id : null,
-    metadata: metadata(p),
-    success_url: required(p, "success_url"),
-    cancel_url: typeof p.cancel_url === "string" ? p.cancel_url : null,
-    payment_intent: null,
-    subscription: null,
-    url: `${state.url}/pay/${id}`,
-    line_items: items.map((item, i) => ({ price: prices[i]!.id, quantity: quantity(item) })),
-    payment_intent_data: typeof p.payment_intent_data === "object" ? p.payment_intent_data : null,
-  };
-  state.objects.get("checkout.session")!.set(id, session);
-  return session;
-}
-
-const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
-  {
-    method: "POST",
-    pattern: /^\/v1\/customers$/,
-    handler: create("customer", "cus", (p) => ({
-      email: p.email ?? null,
-      name: p.name ?? null,
-      metadata: metadata(p),
-    })),
-  },
-  { method: "GET", pattern: /^\/v1\/customers\/([\w-]+)$/, handler: (s, _, id) => find(s, "customer", id) },
-  {
-    method: "POST",
-    pattern: /^\/v1\/products$/,
-    handler: create("product", "prod", (p) => ({
-      name: required(p, "name"),
-      active: true,
-      metadata: metadata(p),
-    })),
-  },
-  {
-    method: "POST",
-    pattern: /^\/v1\/prices$/,
-    handler: create("price", "price", (p, s) => ({
-      product: find(s, "product", required(p, "product")).id,
-      unit_amount: amount(p.unit_amount, "unit_amount"),
-      currency: required(p, "currency").toLowerCase(),
-      recurring:
-        typeof p.recurring === "object"
-          ? { interval: (p.recurring as FormObject).interval, interval_count: 1 }
-          : null,
-      type: typeof p.recurring === "object" ? "recurring" : "one_time",
-      active: true,
-      metadata: metadata(p),
-    })),
-  },
-  { method: "POST", pattern: /^\/v1\/checkout\/sessions$/, handler: (s, p) => createSession(s, p) },
-  {
-    method: "GET",
-    pattern: /^\/v1\/checkout\/sessions\/([\w-]+)$/,
-    handler: (s, _, id) => find(s, "checkout.session", id),
-  },
-  {
-    method: "GET",
-    pattern: /^\/v1\/payment_intents\/([\w-]+)$/,
-    handler: (s, _, id) => find(s, "payment_intent", id),
-  },
-  { method: "POST", pattern: /^\/v1\/refunds$/, handler: (s, p) => refund(s, p) },
-];
-
-const KINDS = ["customer", "product", "price", "checkout.session", "payment_intent", "refund"];
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
@@ -189,6 +66,7 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
   const events: StripeObject[] = [];
   const deliveries: Delivery[] = [];
   const idempotent = new Map<string, { status: number; body: unknown }>();
+  let clockOffset = 0;
   let endpoint: string | null = null;
 
   const deliver = async (event: StripeObject): Promise<number> => {
@@ -214,12 +92,14 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
   const state: StandinState = {
     url: "",
     objects: new Map(KINDS.map((k) => [k, new Map()])),
+    now: () => Math.floor(Date.now() / 1000) + clockOffset,
+    cards: new Map(),
     async emit(type, object) {
       const event: StripeObject = {
         id: stripeId("evt"),
         object: "event",
         api_version: Stripe.API_VERSION,
-        created: now(),
+        created: state.now(),
         livemode: false,
         type,
         data: { object: structuredClone(object) },
@@ -236,7 +116,8 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
       try {
         if (url.pathname.startsWith("/pay/")) {
           const id = url.pathname.slice("/pay/".length);
-          if (request.method === "GET") return checkoutPage(response, find(state, "checkout.session", id));
+          if (request.method === "GET")
+            return checkoutPage(state, response, find(state, "checkout.session", id));
           return await payCheckout(
             state,
             response,
@@ -290,6 +171,17 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
       const event = events.find((e) => e.id === eventId);
       if (!event) throw new Error(`no event ${eventId}`);
       return deliver(event);
+    },
+    async advanceClock(seconds) {
+      const until = state.now() + seconds;
+      await advanceTo(state, until, (t) => {
+        clockOffset = t - Math.floor(Date.now() / 1000);
+      });
+    },
+    now: () => state.now(),
+    setCard(customerId, card) {
+      find(state, "customer", customerId);
+      state.cards.set(customerId, card.replace(/\s+/g, ""));
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -35,33 +35,39 @@ export async function startCheckout(
 ): Promise<{ checkout_url: string; checkout_session_id: string }> {
   const stripe = requireStripe(ctx);
   const pricing = pricingSchema.parse(listing.pricing);
-  if (pricing.model !== "one_time") {
-    throw new AppError(
-      "conflict",
-      `${pricing.model} listings cannot be bought here yet: only one-time purchases are sold`,
-    );
+  if (pricing.model !== "one_time" && pricing.model !== "subscription") {
+    throw new AppError("conflict", `${pricing.model} listings are not sold through a checkout`);
   }
   const customer = await customerOf(ctx, stripe, subject.orgId);
   const price = await priceOf(ctx, stripe, listing, pricing);
   const back = `${ctx.config.publicUrl}/store/${listing.id}`;
   const [cube] = await ctx.db.select({ title: cubes.title }).from(cubes).where(eq(cubes.id, listing.cubeId));
+  const metadata = { listing_id: listing.id, org_id: subject.orgId };
+  const subscription = pricing.model === "subscription";
+  const trialDays = subscription ? (pricing.trial_days ?? 0) : 0;
   const session = await stripe.checkout.sessions.create({
-    mode: "payment",
+    mode: subscription ? "subscription" : "payment",
     customer,
     line_items: [{ price, quantity: 1 }],
     success_url: input.success_url ?? `${back}?checkout=paid&session={CHECKOUT_SESSION_ID}`,
     cancel_url: input.cancel_url ?? `${back}?checkout=canceled`,
     client_reference_id: subject.orgId,
-    metadata: { listing_id: listing.id, org_id: subject.orgId, title: cube?.title ?? listing.id },
+    metadata: { ...metadata, title: cube?.title ?? listing.id },
+    // The subscription carries whose it is and for what, so its every event finds its entitlement.
+    ...(subscription && {
+      subscription_data: { metadata, ...(trialDays > 0 && { trial_period_days: trialDays }) },
+    }),
   });
+  // What the checkout itself charges: a trial's first invoice is nothing.
+  const charged = trialDays > 0 ? 0 : pricing.amount_cents;
   await ctx.db.insert(checkouts).values({
     id: session.id,
     orgId: subject.orgId,
     listingId: listing.id,
-    mode: "payment",
-    amountCents: pricing.amount_cents,
+    mode: subscription ? "subscription" : "payment",
+    amountCents: charged,
     currency: pricing.currency,
-    feeCents: platformFee(pricing.amount_cents, ctx.config.PLATFORM_FEE_BPS),
+    feeCents: platformFee(charged, ctx.config.PLATFORM_FEE_BPS),
   });
   if (!session.url) throw new Error(`Stripe gave checkout session ${session.id} no url`);
   return { checkout_url: session.url, checkout_session_id: session.id };
@@ -91,7 +97,7 @@ async function priceOf(
   ctx: AppContext,
   stripe: Stripe,
   listing: ListingRow,
-  pricing: Pricing & { model: "one_time" },
+  pricing: Pricing & { model: "one_time" | "subscription" },
 ): Promise<string> {
   const key = pricingKey(pricing);
   const lookup = async () =>
@@ -118,6 +124,7 @@ async function priceOf(
       product,
       unit_amount: pricing.amount_cents,
       currency: pricing.currency,
+      ...(pricing.model === "subscription" && { recurring: { interval: pricing.interval } }),
       metadata: { listing_id: listing.id },
     },
     { idempotencyKey: `memstore-price-${listing.id}-${digest}` },

@@ -1,3 +1,4 @@
+export { cancelEntitlement } from "./cancel.ts";
 export { acquireInput, startCheckout } from "./checkout.ts";
 export { expireEntitlements } from "./expiry.ts";
 export { revokeEntitlement, revokeInput } from "./revoke.ts";

@@ -4,8 +4,16 @@ import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { deleteUnlessShared } from "../blobs.ts";
+import { relayEventsAfterCommit } from "../events/outbox.ts";
 import { resumeSuspendedInstalls, validUntilOf } from "../store/entitlements.ts";
 import { requireStripe } from "./stripe-client.ts";
+import {
+  type Applied,
+  recordInvoiceSale,
+  subscriptionOfInvoice,
+  syncSubscription,
+} from "./subscription-events.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
 const SIGNATURE_TOLERANCE_S = 300;
@@ -46,37 +54,123 @@ export async function receiveStripeEvent(ctx: AppContext, payload: string, signa
 
 /**
  * Applies a stored event once, in one transaction with its `applied_at`: a checkout paid grants the
- * entitlement and records the sale. An event about an object MemStore does not know is recorded
- * and ignored. Returns what it did.
+ * entitlement and records the sale; a subscription's events make its entitlement follow it; a paid
+ * invoice is a sale. Subscription events are applied from the subscription as Stripe holds it now
+ * (fetched before the transaction), so an event that arrives late, out of order or twice brings
+ * nothing stale. An event about an object MemStore does not know is recorded and ignored. Returns
+ * what it did.
  */
 export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promise<string> {
-  return ctx.db.transaction(async (tx) => {
-    const [event] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
-    if (!event) return `no event ${eventId}`;
-    if (event.appliedAt) return `already applied: ${event.outcome}`;
-    const object = (event.payload.data as { object: Record<string, unknown> }).object;
-    const outcome =
-      event.type === "checkout.session.completed"
-        ? await checkoutCompleted(tx, object)
-        : `ignored: MemStore does not act on ${event.type}`;
+  const [event] = await ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, eventId));
+  if (!event) return `no event ${eventId}`;
+  if (event.appliedAt) return `already applied: ${event.outcome}`;
+  const object = (event.payload.data as { object: Record<string, unknown> }).object;
+  const current = await currentState(ctx, event.type, object);
+  const applied = await ctx.db.transaction(async (tx) => {
+    const [locked] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
+    if (!locked || locked.appliedAt) return null;
+    const result = await dispatch(ctx, tx, event.type, object, current);
     await tx
       .update(paymentEvents)
-      .set({ appliedAt: new Date(), outcome })
+      .set({ appliedAt: new Date(), outcome: result.outcome })
       .where(eq(paymentEvents.id, eventId));
-    return outcome;
+    return result;
   });
+  if (!applied) return "already applied";
+  if (applied.ended) {
+    await relayEventsAfterCommit(ctx, applied.ended.eventIds);
+    for (const copy of applied.ended.orgCopies) await deleteUnlessShared(ctx, copy.digest);
+  }
+  return applied.outcome;
 }
 
-async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Promise<string> {
+type Current = {
+  subscription: Stripe.Subscription | null;
+  subscriptionId: string | null;
+  paymentId: string | null;
+};
+
+/** The subscription an event concerns as Stripe holds it now (null when Stripe has none), and a paid invoice's payment. */
+async function currentState(
+  ctx: AppContext,
+  type: string,
+  object: Record<string, unknown>,
+): Promise<Current> {
+  const subscriptionId = type.startsWith("customer.subscription.")
+    ? String(object.id)
+    : type.startsWith("invoice.")
+      ? subscriptionOfInvoice(object as unknown as Stripe.Invoice)
+      : type === "checkout.session.completed" && object.mode === "subscription"
+        ? (object.subscription as string | null)
+        : null;
+  const current: Current = { subscription: null, subscriptionId, paymentId: null };
+  if (!subscriptionId) return current;
+  const stripe = requireStripe(ctx);
+  try {
+    current.subscription = await stripe.subscriptions.retrieve(subscriptionId);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  }
+  if (type === "invoice.paid") {
+    const payments = await stripe.invoicePayments.list({ invoice: String(object.id), limit: 10 });
+    const paid = payments.data.find((p) => p.status === "paid")?.payment.payment_intent;
+    current.paymentId = typeof paid === "string" ? paid : (paid?.id ?? null);
+  }
+  return current;
+}
+
+async function dispatch(
+  ctx: AppContext,
+  tx: Tx,
+  type: string,
+  object: Record<string, unknown>,
+  current: Current,
+): Promise<Applied> {
+  if (type === "checkout.session.completed") {
+    if (object.mode !== "subscription") return { outcome: await checkoutCompleted(tx, object) };
+    const claimed = await claimCheckout(tx, object);
+    if (typeof claimed === "string") return { outcome: claimed };
+    if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
+    return syncSubscription(tx, current.subscription, claimed.id);
+  }
+  const subscriptionEvent =
+    type.startsWith("customer.subscription.") || type === "invoice.paid" || type === "invoice.payment_failed";
+  if (!subscriptionEvent) return { outcome: `ignored: MemStore does not act on ${type}` };
+  if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
+  const synced = await syncSubscription(tx, current.subscription);
+  if (type !== "invoice.paid") return synced;
+  const sold = await recordInvoiceSale(
+    tx,
+    object as unknown as Stripe.Invoice,
+    current.paymentId,
+    ctx.config.PLATFORM_FEE_BPS,
+  );
+  return { ...synced, outcome: `${synced.outcome}; ${sold}` };
+}
+
+/** The checkout a completed session pays, marked complete; or why the event changes nothing. */
+async function claimCheckout(tx: Tx, session: Record<string, unknown>) {
   const sessionId = String(session.id);
   const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId)).for("update");
   if (!checkout) return `ignored: unknown checkout ${sessionId}`;
   if (checkout.status === "complete") return `ignored: checkout ${sessionId} already complete`;
-  if (session.payment_status !== "paid")
+  if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required")
     return `ignored: checkout ${sessionId} is ${String(session.payment_status)}`;
   if (session.amount_total !== checkout.amountCents || session.currency !== checkout.currency) {
     return `ignored: checkout ${sessionId} paid ${String(session.amount_total)} ${String(session.currency)}, not ${checkout.amountCents} ${checkout.currency}`;
   }
+  await tx
+    .update(checkouts)
+    .set({ status: "complete", completedAt: new Date() })
+    .where(eq(checkouts.id, sessionId));
+  return checkout;
+}
+
+async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Promise<string> {
+  const claimed = await claimCheckout(tx, session);
+  if (typeof claimed === "string") return claimed;
+  const checkout = claimed;
+  const sessionId = checkout.id;
   const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
   const now = new Date();
   const [entitlement] = await tx
@@ -103,7 +197,6 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
     currency: checkout.currency,
     providerPaymentId: String(session.payment_intent ?? sessionId),
   });
-  await tx.update(checkouts).set({ status: "complete", completedAt: now }).where(eq(checkouts.id, sessionId));
   await resumeSuspendedInstalls(tx, checkout.orgId, checkout.listingId);
   await recordAudit(tx, {
     orgId: checkout.orgId,

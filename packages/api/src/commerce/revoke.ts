@@ -9,7 +9,7 @@ import {
   sales,
   type Tx,
 } from "@memstore/db";
-import { and, eq, inArray, isNull, like } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, like } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { deleteUnlessShared } from "../blobs.ts";
@@ -51,10 +51,13 @@ export async function revokeEntitlement(
 
   let refunded: { saleId: string; refundId: string } | null = null;
   if (refund) {
+    // The latest payment: a purchase's only one, a subscription's current period.
     const [sale] = await ctx.db
       .select()
       .from(sales)
-      .where(and(eq(sales.entitlementId, entitlement.id), isNull(sales.refundedAt)));
+      .where(and(eq(sales.entitlementId, entitlement.id), isNull(sales.refundedAt)))
+      .orderBy(desc(sales.createdAt))
+      .limit(1);
     if (!sale)
       throw new AppError("conflict", "nothing was paid for this entitlement, so nothing can be refunded");
     const made = await requireStripe(ctx).refunds.create(
@@ -64,6 +67,15 @@ export async function revokeEntitlement(
     refunded = { saleId: sale.id, refundId: made.id };
   }
 
+  // A revoked subscription is charged no more: Stripe ends it now (its webhook then finds the
+  // entitlement already revoked and changes nothing).
+  if (entitlement.subscriptionId && entitlement.state !== "canceled") {
+    await requireStripe(ctx).subscriptions.cancel(
+      entitlement.subscriptionId,
+      {},
+      { idempotencyKey: `memstore-revoke-${entitlement.id}` },
+    );
+  }
   const now = new Date();
   const { row, eventIds, orgCopies } = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
@@ -122,7 +134,7 @@ export async function endEntitlementEffects(
     await recordAudit(tx, {
       orgId,
       actor: why.actor,
-      action: row.state === "expired" ? "entitlement.expired" : "entitlement.revoked",
+      action: `entitlement.${row.state === "expired" || row.state === "canceled" ? row.state : "revoked"}`,
       objectType: "entitlement",
       objectId: row.id,
       data,

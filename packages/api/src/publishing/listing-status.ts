@@ -3,6 +3,7 @@ import { listings } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
+import { stopRenewals } from "../commerce/cancel.ts";
 import { actorOf, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 
@@ -26,7 +27,7 @@ export async function changeListingStatus(
   transition: ListingTransition,
 ) {
   const { from, to } = TRANSITIONS[transition];
-  return ctx.db.transaction(async (tx) => {
+  const changed = await ctx.db.transaction(async (tx) => {
     const listing = await loadAuthorized(
       subject,
       "listing.write",
@@ -60,4 +61,6 @@ export async function changeListingStatus(
     });
     return listingView(updated!);
   });
+  if (to === "retired") await stopRenewals(ctx, listingId);
+  return changed;
 }

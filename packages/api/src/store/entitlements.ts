@@ -6,15 +6,18 @@ import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 
 /**
- * The organisation's entitlement to a listing that decides: its newest unrevoked one, else its
- * newest revoked one (so the policy can say the entitlement is inactive rather than missing).
+ * The organisation's entitlement to a listing that decides: its newest usable one, else its newest
+ * ended one (so the policy can say the entitlement is inactive rather than missing).
  */
 export async function latestEntitlement(db: Executor, orgId: string, listingId: string) {
   const [row] = await db
     .select()
     .from(entitlements)
     .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId)))
-    .orderBy(sql`${entitlements.revokedAt} is null desc`, desc(entitlements.createdAt))
+    .orderBy(
+      sql`${entitlements.revokedAt} is null and ${entitlements.state} in ('active', 'trialing', 'past_due') desc`,
+      desc(entitlements.createdAt),
+    )
     .limit(1);
   return row ?? null;
 }
@@ -27,6 +30,7 @@ export function entitlementView(e: EntitlementRow) {
     state: e.state,
     valid_from: e.validFrom.toISOString(),
     current_period_end: e.currentPeriodEnd?.toISOString() ?? null,
+    cancel_at_period_end: e.cancelAtPeriodEnd,
     valid_until: e.validUntil?.toISOString() ?? null,
     revoked_at: e.revokedAt?.toISOString() ?? null,
     revoked_reason: e.revokedReason,

@@ -42,6 +42,7 @@ export function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Sc
         // vault's organisation's live entitlements, computed once per query (not per chunk).
         sql`i.listing_id in (select e.listing_id from entitlements e join vaults ev on ev.org_id = e.org_id
                              where ev.id = ${vaultId} and e.revoked_at is null
+                               and e.state in ('active', 'trialing', 'past_due')
                                and (e.valid_until is null or e.valid_until > now()))`,
         sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
         tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,

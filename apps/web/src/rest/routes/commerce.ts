@@ -1,6 +1,7 @@
 import { pageQuery } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import {
+  cancelEntitlement,
   listingHolders,
   receiveStripeEvent,
   revokeEntitlement,
@@ -34,6 +35,16 @@ export const commerceRoutes = [
     body: revokeInput,
     status: 200,
     handler: ({ ctx, subject, params, body }) => revokeEntitlement(ctx, subject, params.entitlement_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/entitlements/{entitlement_id}/cancel",
+    summary:
+      "Subscriber: cancel a subscription at the end of its paid period; it keeps working until current_period_end (409 for entitlements that do not renew)",
+    tag: "commerce",
+    scope: "subscribe",
+    status: 200,
+    handler: ({ ctx, subject, params }) => cancelEntitlement(ctx, subject, params.entitlement_id),
   }),
   publicRoute({
     method: "POST",

@@ -1,0 +1,87 @@
+import { AppError, notFound, type Subject, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import { entitlements } from "@memstore/db";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { entitlementView } from "../store/entitlements.ts";
+import { requireStripe } from "./stripe-client.ts";
+
+/**
+ * A subscriber cancels a subscription at the end of the period it paid for: Stripe is told first
+ * (nothing changes here when that fails), the entitlement keeps working until `current_period_end`
+ * and then ends with the subscription (its `customer.subscription.deleted` event). Asking twice
+ * answers the same entitlement.
+ */
+export async function cancelEntitlement(ctx: AppContext, subject: Subject, entitlementId: string) {
+  authorize(subject, "store.acquire");
+  const [row] = await ctx.db
+    .select()
+    .from(entitlements)
+    .where(and(eq(entitlements.id, entitlementId), eq(entitlements.orgId, subject.orgId)));
+  if (!row) notFound("entitlement");
+  authorize(subject, "store.acquire", { orgId: row.orgId });
+  if (row.source !== "subscription" || !row.subscriptionId)
+    throw new AppError(
+      "conflict",
+      `a ${row.source} entitlement does not renew, so there is nothing to cancel`,
+    );
+  if (!USABLE_ENTITLEMENT_STATES.includes(row.state))
+    throw new AppError("conflict", `the entitlement has already ended (${row.state})`);
+  if (row.cancelAtPeriodEnd) return entitlementView(row);
+  const sub = await requireStripe(ctx).subscriptions.update(
+    row.subscriptionId,
+    { cancel_at_period_end: true },
+    { idempotencyKey: `memstore-cancel-${row.id}` },
+  );
+  const periodEnd = sub.items.data[0]?.current_period_end;
+  const [updated] = await ctx.db.transaction(async (tx) => {
+    await recordAudit(tx, {
+      orgId: row.orgId,
+      actor: actorOf(subject),
+      action: "entitlement.cancel_requested",
+      objectType: "entitlement",
+      objectId: row.id,
+      data: { listing_id: row.listingId, subscription_id: row.subscriptionId, period_end: periodEnd ?? null },
+    });
+    return tx
+      .update(entitlements)
+      .set({
+        cancelAtPeriodEnd: true,
+        ...(periodEnd && { currentPeriodEnd: new Date(periodEnd * 1000) }),
+      })
+      .where(eq(entitlements.id, row.id))
+      .returning();
+  });
+  return entitlementView(updated!);
+}
+
+/**
+ * A retired listing renews nothing: each running subscription to it is set to cancel at its period
+ * end at Stripe (its entitlement follows through the webhook, and is marked here at once). Returns
+ * how many were set.
+ */
+export async function stopRenewals(ctx: AppContext, listingId: string): Promise<number> {
+  const running = await ctx.db
+    .select()
+    .from(entitlements)
+    .where(
+      and(
+        eq(entitlements.listingId, listingId),
+        eq(entitlements.cancelAtPeriodEnd, false),
+        inArray(entitlements.state, [...USABLE_ENTITLEMENT_STATES]),
+        isNotNull(entitlements.subscriptionId),
+      ),
+    );
+  if (running.length === 0) return 0;
+  const stripe = requireStripe(ctx);
+  for (const row of running) {
+    await stripe.subscriptions.update(
+      row.subscriptionId!,
+      { cancel_at_period_end: true },
+      { idempotencyKey: `memstore-cancel-${row.id}` },
+    );
+    await ctx.db.update(entitlements).set({ cancelAtPeriodEnd: true }).where(eq(entitlements.id, row.id));
+  }
+  return running.length;
+}
