@@ -102,6 +102,7 @@ async function makeWorld(): Promise<World> {
       vaultSubscription: await subscription(vault),
     },
     b: {
+      slug: "rival",
       vault: bVault,
       cube: bCube,
       draftListing: (

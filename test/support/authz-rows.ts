@@ -24,6 +24,8 @@ export type World = {
     vaultSubscription: string;
   };
   b: {
+    /** B's organisation slug. */
+    slug: string;
     vault: string;
     cube: string;
     /** A draft of B's: unpublished, so never in the store. */
@@ -110,6 +112,30 @@ export const MATRIX: Record<string, Row> = {
     call: async (w) => ({ params: { entitlement_id: await w.fresh.holder() }, body: { reason: "matrix" } }),
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { entitlement_id: w.b.heldByA }, body: { reason: "matrix" } })),
+  },
+  "GET /api/v1/listings": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
+  },
+  "PATCH /api/v1/listings/{listing_id}": {
+    call: async (w) => ({
+      params: { listing_id: await w.fresh.listing() },
+      body: { terms: { calls_per_day: 9 } },
+    }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing }, body: { terms: {} } })),
+  },
+  "POST /api/v1/listings/{listing_id}/offers": {
+    call: async (w) => ({
+      params: { listing_id: await w.fresh.publishedListing() },
+      body: { org_slug: w.b.slug, pricing: { model: "free" } },
+    }),
+    otherVault: 201,
+    otherOrg: onB((w) => ({
+      params: { listing_id: w.b.draftListing },
+      body: { org_slug: w.b.slug, pricing: { model: "free" } },
+    })),
   },
   "POST /api/v1/entitlements/{entitlement_id}/cancel": {
     // A's free entitlement to B's listing: the holder reaches it, and a free one has nothing to cancel.

@@ -228,6 +228,8 @@ export const entitlements = pgTable(
     revokedReason: text("revoked_reason"),
     /** The Checkout Session that paid for it, when one did. */
     checkoutSessionId: text("checkout_session_id").unique(),
+    /** The private offer it was acquired under: its terms, not the listing's, apply. */
+    offerId: text("offer_id").references(() => offers.id, { onDelete: "set null" }),
     /** The provider's subscription behind a `subscription` entitlement: its state follows it. */
     subscriptionId: text("subscription_id").unique(),
     /** The subscriber canceled: it stays usable until `current_period_end`, then ends. */
@@ -574,6 +576,27 @@ export const listingPrices = pgTable(
 );
 
 /** A checkout begun: who buys which listing at what price; completed by the provider's webhook. */
+/** A private offer: one organisation may see and acquire a listing at a price and terms of its own. */
+export const offers = pgTable(
+  "offers",
+  {
+    id: text("id").primaryKey(),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    /** The organisation the offer is made to. */
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    pricing: jsonb("pricing").$type<{ model: string; amount_cents?: number; currency?: string }>().notNull(),
+    /** Terms of its own, else the listing's. */
+    terms: jsonb("terms").$type<Terms>(),
+    expiresAt: ts("expires_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("offers_org_listing_idx").on(t.orgId, t.listingId)],
+);
+
 export const checkouts = pgTable(
   "checkouts",
   {
@@ -586,6 +609,8 @@ export const checkouts = pgTable(
       .notNull()
       .references(() => listings.id, { onDelete: "cascade" }),
     mode: text("mode", { enum: ["payment", "subscription"] }).notNull(),
+    /** The private offer it buys under, if any: its entitlement's source is then `offer`. */
+    offerId: text("offer_id").references(() => offers.id, { onDelete: "set null" }),
     amountCents: bigint("amount_cents", { mode: "number" }).notNull(),
     currency: text("currency").notNull(),
     feeCents: bigint("fee_cents", { mode: "number" }).notNull(),
@@ -658,3 +683,4 @@ export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
 export type EventType = OutboxEventRow["type"];
 export type BaseModelRow = typeof baseModels.$inferSelect;
+export type OfferRow = typeof offers.$inferSelect;

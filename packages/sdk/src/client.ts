@@ -13,7 +13,7 @@ import {
   type UploadBody,
   type Version,
 } from "./types.ts";
-import { CommerceApi } from "./commerce.ts";
+import { CommerceApi, type Pricing } from "./commerce.ts";
 import { enc, qs, toStream } from "./http.ts";
 
 export class MemStoreClient {
@@ -133,6 +133,30 @@ export class MemStoreClient {
   }
   publishListing(listingId: string) {
     return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/publish`);
+  }
+  /** Edits a listing: words, price (new buyers at once, running subscriptions at renewal), terms, visibility. */
+  updateListing(
+    listingId: string,
+    patch: {
+      title?: string;
+      description?: string;
+      pricing?: Pricing;
+      terms?: Record<string, unknown>;
+      visibility?: string;
+    },
+  ) {
+    return this.request<Listing>("PATCH", `/api/v1/listings/${enc(listingId)}`, patch);
+  }
+  /** Suspends, resumes or retires (final) a published listing. */
+  setListingStatus(listingId: string, transition: "suspend" | "resume" | "retire") {
+    return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/${transition}`);
+  }
+  /** The organisation's own listings, newest first. */
+  listListings(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<Listing & { installs: number; cube: { slug: string; title: string } }>>(
+      "GET",
+      `/api/v1/listings${qs(query)}`,
+    );
   }
   /** Which subscribers a leaked text came from (the caller's own cubes only). */
   trace(text: string) {

@@ -24,6 +24,7 @@ export type Entitlement = {
   id: string;
   listing_id: string;
   source: "free" | "purchase" | "subscription" | "offer" | "grant";
+  offer_id: string | null;
   state: "active" | "trialing" | "past_due" | "canceled" | "revoked" | "expired";
   valid_from: string;
   valid_until: string | null;
@@ -31,6 +32,16 @@ export type Entitlement = {
   cancel_at_period_end: boolean;
   revoked_at: string | null;
   revoked_reason: string | null;
+};
+
+export type Offer = {
+  id: string;
+  listing_id: string;
+  organization?: { slug: string; name: string };
+  pricing: Pricing;
+  terms: Record<string, unknown> | null;
+  expires_at: string | null;
+  created_at: string;
 };
 
 /** What acquiring answers: the entitlement (free, or already held), or a checkout to pay at. */
@@ -69,13 +80,21 @@ export class CommerceApi {
   constructor(private readonly request: Request) {}
 
   /** Free: the entitlement. Paid: `checkout_url` to send the buyer to; the entitlement follows payment. */
-  acquire(listingId: string, input: { success_url?: string; cancel_url?: string } = {}) {
+  acquire(listingId: string, input: { offer_id?: string; success_url?: string; cancel_url?: string } = {}) {
     return this.request<Acquired>("POST", `/api/v1/store/listings/${enc(listingId)}/acquire`, input);
   }
   entitlements(query: { limit?: number; cursor?: string } = {}) {
     return this.request<Page<Entitlement>>("GET", `/api/v1/entitlements${qs(query)}`);
   }
   /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
+  /** Publisher: a private offer on a listing to one organisation, at its own price and terms. */
+  offer(
+    listingId: string,
+    input: { org_slug: string; pricing: Pricing; terms?: Record<string, unknown>; expires_at?: string },
+  ) {
+    return this.request<Offer>("POST", `/api/v1/listings/${enc(listingId)}/offers`, input);
+  }
+
   /** Cancels a subscription at the end of its paid period. */
   cancel(entitlementId: string) {
     return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/cancel`);

@@ -1,6 +1,6 @@
 import { AppError, notFound, type Subject, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
 import { entitlements } from "@memstore/db";
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
@@ -21,7 +21,7 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
     .where(and(eq(entitlements.id, entitlementId), eq(entitlements.orgId, subject.orgId)));
   if (!row) notFound("entitlement");
   authorize(subject, "store.acquire", { orgId: row.orgId });
-  if (row.source !== "subscription" || !row.subscriptionId)
+  if (!row.subscriptionId)
     throw new AppError(
       "conflict",
       `a ${row.source} entitlement does not renew, so there is nothing to cancel`,
@@ -54,34 +54,4 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
       .returning();
   });
   return entitlementView(updated!);
-}
-
-/**
- * A retired listing renews nothing: each running subscription to it is set to cancel at its period
- * end at Stripe (its entitlement follows through the webhook, and is marked here at once). Returns
- * how many were set.
- */
-export async function stopRenewals(ctx: AppContext, listingId: string): Promise<number> {
-  const running = await ctx.db
-    .select()
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.listingId, listingId),
-        eq(entitlements.cancelAtPeriodEnd, false),
-        inArray(entitlements.state, [...USABLE_ENTITLEMENT_STATES]),
-        isNotNull(entitlements.subscriptionId),
-      ),
-    );
-  if (running.length === 0) return 0;
-  const stripe = requireStripe(ctx);
-  for (const row of running) {
-    await stripe.subscriptions.update(
-      row.subscriptionId!,
-      { cancel_at_period_end: true },
-      { idempotencyKey: `memstore-cancel-${row.id}` },
-    );
-    await ctx.db.update(entitlements).set({ cancelAtPeriodEnd: true }).where(eq(entitlements.id, row.id));
-  }
-  return running.length;
 }

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
-import { AppError, newId, platformFee, type Subject } from "@memstore/core";
-import { billingCustomers, checkouts, cubes, type ListingRow, listingPrices } from "@memstore/db";
+import { AppError, idSchema, newId, platformFee, type Subject } from "@memstore/core";
+import {
+  billingCustomers,
+  checkouts,
+  cubes,
+  type ListingRow,
+  listingPrices,
+  type OfferRow,
+} from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
@@ -11,6 +18,8 @@ import { requireStripe } from "./stripe-client.ts";
 /** What an acquire may say: where the buyer returns after paying or giving up. */
 export const acquireInput = z
   .object({
+    /** A private offer made to the caller's organisation: its price and terms, not the listing's. */
+    offer_id: idSchema.optional(),
     success_url: z
       .url({ protocol: /^https?$/ })
       .max(2000)
@@ -32,9 +41,10 @@ export async function startCheckout(
   subject: Subject,
   listing: ListingRow,
   input: z.infer<typeof acquireInput>,
+  offer: OfferRow | null = null,
 ): Promise<{ checkout_url: string; checkout_session_id: string }> {
   const stripe = requireStripe(ctx);
-  const pricing = pricingSchema.parse(listing.pricing);
+  const pricing = pricingSchema.parse(offer?.pricing ?? listing.pricing);
   if (pricing.model !== "one_time" && pricing.model !== "subscription") {
     throw new AppError("conflict", `${pricing.model} listings are not sold through a checkout`);
   }
@@ -42,7 +52,7 @@ export async function startCheckout(
   const price = await priceOf(ctx, stripe, listing, pricing);
   const back = `${ctx.config.publicUrl}/store/${listing.id}`;
   const [cube] = await ctx.db.select({ title: cubes.title }).from(cubes).where(eq(cubes.id, listing.cubeId));
-  const metadata = { listing_id: listing.id, org_id: subject.orgId };
+  const metadata = { listing_id: listing.id, org_id: subject.orgId, ...(offer && { offer_id: offer.id }) };
   const subscription = pricing.model === "subscription";
   const trialDays = subscription ? (pricing.trial_days ?? 0) : 0;
   const session = await stripe.checkout.sessions.create({
@@ -65,6 +75,7 @@ export async function startCheckout(
     orgId: subject.orgId,
     listingId: listing.id,
     mode: subscription ? "subscription" : "payment",
+    offerId: offer?.id ?? null,
     amountCents: charged,
     currency: pricing.currency,
     feeCents: platformFee(charged, ctx.config.PLATFORM_FEE_BPS),
@@ -93,7 +104,7 @@ const pricingKey = (pricing: Pricing) =>
   JSON.stringify(Object.fromEntries(Object.entries(pricing).sort(([a], [b]) => (a < b ? -1 : 1))));
 
 /** The listing's Stripe price for this pricing: its product made once, a price per pricing. */
-async function priceOf(
+export async function priceOf(
   ctx: AppContext,
   stripe: Stripe,
   listing: ListingRow,

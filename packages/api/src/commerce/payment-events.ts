@@ -1,5 +1,5 @@
 import { AppError, newId, storableJson } from "@memstore/core";
-import { checkouts, entitlements, listings, paymentEvents, sales, type Tx } from "@memstore/db";
+import { checkouts, entitlements, listings, offers, paymentEvents, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -172,6 +172,10 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
   const checkout = claimed;
   const sessionId = checkout.id;
   const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
+  const [offer] = checkout.offerId
+    ? await tx.select().from(offers).where(eq(offers.id, checkout.offerId))
+    : [];
+  const source = checkout.offerId ? "offer" : "purchase";
   const now = new Date();
   const [entitlement] = await tx
     .insert(entitlements)
@@ -179,10 +183,11 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
       id: newId("ent"),
       orgId: checkout.orgId,
       listingId: checkout.listingId,
-      source: "purchase",
+      source,
+      offerId: checkout.offerId,
       state: "active",
       validFrom: now,
-      validUntil: validUntilOf(listing!.terms, now),
+      validUntil: validUntilOf(offer?.terms ?? listing!.terms, now),
       checkoutSessionId: sessionId,
     })
     .returning();
@@ -204,7 +209,7 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
     action: "entitlement.created",
     objectType: "entitlement",
     objectId: entitlement!.id,
-    data: { listing_id: checkout.listingId, source: "purchase", checkout_session_id: sessionId },
+    data: { listing_id: checkout.listingId, source, checkout_session_id: sessionId },
   });
   return `entitlement ${entitlement!.id} granted for checkout ${sessionId}`;
 }

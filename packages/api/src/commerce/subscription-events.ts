@@ -1,5 +1,5 @@
 import { type EntitlementState, newId, platformFee, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
-import { entitlements, listings, sales, type Tx } from "@memstore/db";
+import { entitlements, listings, offers, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -53,11 +53,13 @@ export async function syncSubscription(
   sub: Stripe.Subscription,
   checkoutSessionId?: string,
 ): Promise<Applied> {
-  const { listing_id: listingId, org_id: orgId } = sub.metadata ?? {};
+  const { listing_id: listingId, org_id: orgId, offer_id: offerId } = sub.metadata ?? {};
   if (!listingId || !orgId)
     return { outcome: `ignored: subscription ${sub.id} is not for a MemStore listing` };
   const [listing] = await tx.select().from(listings).where(eq(listings.id, listingId));
   if (!listing) return { outcome: `ignored: subscription ${sub.id} names no listing here` };
+  const [offer] = offerId ? await tx.select().from(offers).where(eq(offers.id, offerId)) : [];
+  const source = offer ? "offer" : "subscription";
   const state = stateOf(sub.status);
   const periodEnd = sub.items.data[0]?.current_period_end;
   const fields = {
@@ -78,10 +80,11 @@ export async function syncSubscription(
         id: newId("ent"),
         orgId,
         listingId,
-        source: "subscription",
+        source,
+        offerId: offer?.id ?? null,
         state,
         validFrom: now,
-        validUntil: validUntilOf(listing.terms, now),
+        validUntil: validUntilOf(offer?.terms ?? listing.terms, now),
         subscriptionId: sub.id,
         checkoutSessionId: checkoutSessionId ?? null,
         ...fields,
@@ -94,7 +97,7 @@ export async function syncSubscription(
       action: "entitlement.created",
       objectType: "entitlement",
       objectId: row!.id,
-      data: { listing_id: listingId, source: "subscription", subscription_id: sub.id },
+      data: { listing_id: listingId, source, subscription_id: sub.id },
     });
     return { outcome: `entitlement ${row!.id} granted for subscription ${sub.id} (${state})` };
   }

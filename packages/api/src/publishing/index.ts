@@ -7,5 +7,6 @@ export { createListing, listOwnListings, publishListing } from "./listings.ts";
 export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } from "./payload-upload.ts";
 export { createCubeInput, createListingInput, createVersionInput, pricingSchema } from "./schemas.ts";
 export { submitVersion } from "./submit.ts";
+export { updateListing, updateListingInput } from "./update-listing.ts";
 export { createVersion, getVersion, listVersions } from "./versions.ts";
 export { expireAbandonedDrafts } from "./draft-expiry.ts";

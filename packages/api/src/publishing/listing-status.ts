@@ -3,7 +3,7 @@ import { listings } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { stopRenewals } from "../commerce/cancel.ts";
+import { stopRenewals } from "../commerce/renewals.ts";
 import { actorOf, loadAuthorized, orgOf } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 

@@ -82,28 +82,11 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
     await refuseResidualPii(ctx, listing.cubeId);
     throw new AppError("no_ready_version", "the cube has no ready version to publish");
   }
-  const sample = await ctx.db
-    .select({ text: chunks.text })
-    .from(chunks)
-    .where(eq(chunks.versionId, latest.id))
-    .orderBy(asc(chunks.position))
-    .limit(SAMPLE_CHUNKS);
-  const searchText = [cube!.title, cube!.description, cube!.tags.join(" "), ...sample.map((s) => s.text)]
-    .join("\n")
-    .slice(0, SAMPLE_CHARS);
-  const [vector] = await ctx.embedder.embed([
-    `${cube!.title}\n${cube!.description}\n${cube!.tags.join(" ")}`,
-  ]);
+  const found = await storeSearchFields(ctx, cube!, latest.id);
   const published = await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
       .update(listings)
-      .set({
-        status: "published",
-        publishedAt: listing.publishedAt ?? new Date(),
-        searchText,
-        embedding: Array.from(vector!),
-        embeddingDim: ctx.embedder.dimension,
-      })
+      .set({ status: "published", publishedAt: listing.publishedAt ?? new Date(), ...found })
       .where(eq(listings.id, listing.id))
       .returning();
     await recordAudit(tx, {
@@ -120,6 +103,25 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
   });
   await relayEventsAfterCommit(ctx, published.events);
   return published.view;
+}
+
+/** What the store searches a listing by: the cube's words and a sample of its content, and their embedding. */
+export async function storeSearchFields(
+  ctx: AppContext,
+  cube: { title: string; description: string; tags: string[] },
+  versionId: string,
+) {
+  const sample = await ctx.db
+    .select({ text: chunks.text })
+    .from(chunks)
+    .where(eq(chunks.versionId, versionId))
+    .orderBy(asc(chunks.position))
+    .limit(SAMPLE_CHUNKS);
+  const searchText = [cube.title, cube.description, cube.tags.join(" "), ...sample.map((s) => s.text)]
+    .join("\n")
+    .slice(0, SAMPLE_CHARS);
+  const [vector] = await ctx.embedder.embed([`${cube.title}\n${cube.description}\n${cube.tags.join(" ")}`]);
+  return { searchText, embedding: Array.from(vector!), embeddingDim: ctx.embedder.dimension };
 }
 
 /** The organisation's own listings, newest first, with their cube and how many vaults installed them. */

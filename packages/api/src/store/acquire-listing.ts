@@ -1,11 +1,12 @@
 import { AppError, decide, newId, type Subject } from "@memstore/core";
-import { type EntitlementRow, entitlements, type ListingRow } from "@memstore/db";
+import { type EntitlementRow, entitlements, type ListingRow, type OfferRow } from "@memstore/db";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { entitlementView, latestEntitlement, resumeSuspendedInstalls, validUntilOf } from "./entitlements.ts";
+import { openOffer } from "./offers.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**
@@ -32,7 +33,12 @@ async function acquirable(ctx: AppContext, subject: Subject, listingId: string) 
 const usable = (subject: Subject, held: EntitlementRow | null) =>
   held && decide(subject, "store.acquire", {}, { entitlement: held }).allow ? held : null;
 
-async function grantFree(ctx: AppContext, subject: Subject, listing: ListingRow) {
+async function grantFree(
+  ctx: AppContext,
+  subject: Subject,
+  listing: ListingRow,
+  offer: OfferRow | null = null,
+) {
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
     const live = usable(subject, await latestEntitlement(tx, subject.orgId, listing.id));
@@ -43,9 +49,10 @@ async function grantFree(ctx: AppContext, subject: Subject, listing: ListingRow)
         id: newId("ent"),
         orgId: subject.orgId,
         listingId: listing.id,
-        source: "free",
+        source: offer ? "offer" : "free",
+        offerId: offer?.id ?? null,
         validFrom: now,
-        validUntil: validUntilOf(listing.terms, now),
+        validUntil: validUntilOf(offer?.terms ?? listing.terms, now),
       })
       .returning();
     await recordAudit(tx, {
@@ -54,7 +61,7 @@ async function grantFree(ctx: AppContext, subject: Subject, listing: ListingRow)
       action: "entitlement.created",
       objectType: "entitlement",
       objectId: created!.id,
-      data: { listing_id: listing.id, source: "free" },
+      data: { listing_id: listing.id, source: offer ? "offer" : "free", offer_id: offer?.id ?? null },
     });
     await resumeSuspendedInstalls(tx, subject.orgId, listing.id);
     return { entitlement: entitlementView(created!), created: true };
@@ -72,8 +79,10 @@ export async function acquire(
   input: z.infer<typeof acquireInput> = {},
 ) {
   const listing = await acquirable(ctx, subject, listingId);
-  if (listing.pricing.model === "free") return grantFree(ctx, subject, listing);
+  // A private offer made to the organisation sells at its own price and terms.
+  const offer = input.offer_id ? await openOffer(ctx.db, subject.orgId, listing.id, input.offer_id) : null;
+  if ((offer?.pricing ?? listing.pricing).model === "free") return grantFree(ctx, subject, listing, offer);
   const live = usable(subject, await latestEntitlement(ctx.db, subject.orgId, listing.id));
   if (live) return { entitlement: entitlementView(live), created: false };
-  return { checkout: await startCheckout(ctx, subject, listing, input) };
+  return { checkout: await startCheckout(ctx, subject, listing, input, offer) };
 }

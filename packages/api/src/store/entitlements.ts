@@ -27,6 +27,7 @@ export function entitlementView(e: EntitlementRow) {
     id: e.id,
     listing_id: e.listingId,
     source: e.source,
+    offer_id: e.offerId,
     state: e.state,
     valid_from: e.validFrom.toISOString(),
     current_period_end: e.currentPeriodEnd?.toISOString() ?? null,

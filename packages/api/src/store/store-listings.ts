@@ -21,6 +21,7 @@ import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../views.ts";
 import { entitlementView, latestEntitlement } from "./entitlements.ts";
+import { offerView, openOffers } from "./offers.ts";
 import { checksOf, desensitisationSummary, validationSummary, withoutSamples } from "./version-summaries.ts";
 
 export const storeQuery = pageQuery.extend({
@@ -215,15 +216,23 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
           .map((r) => (own ? r : withoutSamples(r))),
       })),
     entitled: entitlement ? entitlementView(entitlement) : null,
+    /** Private offers made to the caller's organisation, open now. */
+    offers: own ? [] : (await openOffers(ctx.db, subject.orgId, listing.id)).map((o) => offerView(o)),
   };
 }
 
+/**
+ * A listing the subject may see: its own, a published one the store shows (public or unlisted), or a
+ * published one it holds an open private offer on.
+ */
 export async function loadVisibleListing(ctx: AppContext, subject: Subject, listingId: string) {
   const [listing] = await ctx.db.select().from(listings).where(eq(listings.id, listingId));
   const visible =
     listing &&
     (listing.orgId === subject.orgId ||
-      (listing.status === "published" && listing.visibility !== "private" && listing.visibility !== "org"));
+      (listing.status === "published" &&
+        ((listing.visibility !== "private" && listing.visibility !== "org") ||
+          (await openOffers(ctx.db, subject.orgId, listing.id)).length > 0)));
   if (!visible) notFound("listing");
   return listing;
 }

@@ -9,7 +9,7 @@ import {
   salesQuery,
   salesReport,
 } from "@memstore/api/commerce";
-import { listEntitlements } from "@memstore/api/store";
+import { createOffer, listEntitlements, offerInput } from "@memstore/api/store";
 import { readBoundedText } from "../body.ts";
 import { publicRoute, route } from "../route.ts";
 
@@ -61,6 +61,17 @@ export const commerceRoutes = [
       const payload = await readBoundedText(request, 1 << 20);
       return receiveStripeEvent(ctx, payload, request.headers.get("stripe-signature"));
     },
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/listings/{listing_id}/offers",
+    summary:
+      "Publisher: a private offer to one organisation (org_slug): its own price and terms, until expires_at; only that organisation sees it and acquires under it (offer_id)",
+    tag: "commerce",
+    scope: "publish",
+    body: offerInput,
+    status: 201,
+    handler: ({ ctx, subject, params, body }) => createOffer(ctx, subject, params.listing_id, body),
   }),
   route({
     method: "GET",

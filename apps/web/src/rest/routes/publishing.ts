@@ -11,6 +11,7 @@ import {
   getCube,
   getVersion,
   listCubes,
+  listOwnListings,
   listVersions,
   mergeLoraInput,
   mergeLoraPacks,
@@ -19,6 +20,8 @@ import {
   reduceLoraRank,
   reduceRankInput,
   submitVersion,
+  updateListing,
+  updateListingInput,
   uploadPayload,
 } from "@memstore/api/publishing";
 import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
@@ -166,6 +169,27 @@ export const publishingRoutes = [
     scope: "publish",
     status: 200,
     handler: ({ ctx, subject, params }) => publishListing(ctx, subject, params.listing_id),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/listings",
+    summary: "The organisation's own listings, newest first, with their cube and live installs",
+    tag: "publishing",
+    scope: "publish",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => listOwnListings(ctx, subject, query),
+  }),
+  route({
+    method: "PATCH",
+    path: "/api/v1/listings/{listing_id}",
+    summary:
+      "Edit a listing: title, description, pricing (new buyers at once, running subscriptions at their next renewal), terms, visibility",
+    tag: "publishing",
+    scope: "publish",
+    body: updateListingInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => updateListing(ctx, subject, params.listing_id, body),
   }),
   ...(["suspend", "resume", "retire"] as const).map((transition) =>
     route({

@@ -1,0 +1,95 @@
+import { AppError, type Subject, termsSchema, VISIBILITIES } from "@memstore/core";
+import { cubes, cubeVersions, listings } from "@memstore/db";
+import { and, desc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import { repriceSubscriptions, stopRenewals } from "../commerce/renewals.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { listingView } from "../views.ts";
+import { storeSearchFields } from "./listings.ts";
+import { pricingSchema } from "./schemas.ts";
+
+export const updateListingInput = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(20_000).optional(),
+    pricing: pricingSchema.optional(),
+    terms: termsSchema.optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+  })
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });
+
+/**
+ * A publisher edits a listing: its title and description (the cube's, shown on the listing), its
+ * price, terms and visibility. A new price applies to new buyers at once; running subscriptions
+ * move to it at their next renewal (or, when the listing stops being a subscription, end at their
+ * period end). A published listing's store text follows its new words. A retired listing is final.
+ */
+export async function updateListing(
+  ctx: AppContext,
+  subject: Subject,
+  listingId: string,
+  raw: z.input<typeof updateListingInput>,
+) {
+  authorize(subject, "listing.write");
+  const input = updateListingInput.parse(raw);
+  const updated = await ctx.db.transaction(async (tx) => {
+    const listing = await loadAuthorized(
+      subject,
+      "listing.write",
+      "listing",
+      () =>
+        tx
+          .select()
+          .from(listings)
+          .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)))
+          .for("update"),
+      orgOf,
+    );
+    if (listing.status === "retired") throw new AppError("conflict", "a retired listing cannot be changed");
+    let words = {};
+    if (input.title !== undefined || input.description !== undefined) {
+      const [cube] = await tx
+        .update(cubes)
+        .set({
+          ...(input.title !== undefined && { title: input.title }),
+          ...(input.description !== undefined && { description: input.description }),
+        })
+        .where(eq(cubes.id, listing.cubeId))
+        .returning();
+      const [latest] = await tx
+        .select({ id: cubeVersions.id })
+        .from(cubeVersions)
+        .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
+        .orderBy(desc(cubeVersions.readyAt))
+        .limit(1);
+      if (listing.status !== "draft" && latest) words = await storeSearchFields(ctx, cube!, latest.id);
+    }
+    const [row] = await tx
+      .update(listings)
+      .set({
+        ...(input.pricing && { pricing: input.pricing }),
+        ...(input.terms && { terms: input.terms }),
+        ...(input.visibility && { visibility: input.visibility }),
+        ...words,
+      })
+      .where(eq(listings.id, listing.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "listing.updated",
+      objectType: "listing",
+      objectId: listing.id,
+      data: { changed: Object.keys(input), before: { pricing: listing.pricing, terms: listing.terms } },
+    });
+    return row!;
+  });
+  if (input.pricing) {
+    if (input.pricing.model === "subscription") await repriceSubscriptions(ctx, updated, input.pricing);
+    else await stopRenewals(ctx, updated.id);
+  }
+  return listingView(updated);
+}
