@@ -62,6 +62,7 @@ const STATUS_BY_CODE = {
   gpu_unavailable: 503,
   range_not_satisfiable: 416,
   license_rate: 429,
+  purpose_not_licensed: 403,
   internal: 500,
   dependency_down: 503,
   database_locked: 503,

@@ -17,6 +17,12 @@ export const idSchema = z.string().min(1).max(100);
 
 /** A tag or a purpose: a short word or phrase. */
 export const tagSchema = z.string().trim().min(1).max(64);
+/** A purpose an agent call is made for, as license terms and keys name it: printable, one line. */
+export const purposeSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}]+$/u, "a purpose is printable text on one line");
 export const slugSchema = z
   .string()
   .min(2)
@@ -35,7 +41,7 @@ export const termsSchema = z
     calls_per_day: z.number().int().positive().max(1_000_000_000).optional(),
     valid_days: z.number().int().positive().max(36_500).optional(),
     redistribution: z.boolean().optional(),
-    purposes: z.array(z.string().min(1).max(100)).max(50).optional(),
+    purposes: z.array(purposeSchema).max(50).optional(),
   })
   .strict();
 

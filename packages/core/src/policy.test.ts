@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, decideKeyMint, type Subject } from "./policy.ts";
+import { callPurposes, decide, decideKeyMint, purposeLicensed, type Subject } from "./policy.ts";
 import type { EntitlementState } from "./commerce.ts";
 
 const owner: Subject = { kind: "user", userId: "u1", orgId: "org_a", role: "owner" };
@@ -11,6 +11,7 @@ const agent: Subject = {
   scopes: ["vault:read"],
   vaultId: null,
   expiresAt: null,
+  purposes: [],
 };
 /** An admin key bound to one vault, expiring at the end of 2030. */
 const boundAdmin: Subject = {
@@ -20,6 +21,7 @@ const boundAdmin: Subject = {
   scopes: ["vault:read", "admin"],
   vaultId: "vault_1",
   expiresAt: new Date("2030-12-31T00:00:00Z"),
+  purposes: [],
 };
 
 describe("policy", () => {
@@ -53,6 +55,25 @@ describe("policy", () => {
     expect(decide(bound, "vault.search", { orgId: "org_a", vaultId: "vault_1" })).toEqual({ allow: true });
     expect(decide(bound, "vault.search", { orgId: "org_a", vaultId: "vault_2" })).toMatchObject({
       code: "not_found",
+    });
+  });
+
+  it("licenses a call by the purpose it states, else its key's; a purposed key mints only within its purposes", () => {
+    const researcher: Subject = { ...agent, purposes: ["research", "audit"] };
+    expect(callPurposes(researcher)).toEqual(["research", "audit"]);
+    expect(callPurposes({ ...researcher, purpose: "audit" })).toEqual(["audit"]);
+    expect(callPurposes(owner)).toEqual([]);
+    expect(purposeLicensed(undefined, [])).toBe(true);
+    expect(purposeLicensed([], [])).toBe(true);
+    expect(purposeLicensed(["research"], [])).toBe(false);
+    expect(purposeLicensed(["research"], ["audit", "research"])).toBe(true);
+    const mint = (purposes?: string[]) =>
+      decideKeyMint(researcher, { scopes: ["vault:read"], vaultId: null, expiresAt: null, purposes });
+    expect(mint(["research"])).toEqual({ allow: true });
+    expect(mint(["marketing"])).toMatchObject({ allow: false, code: "forbidden" });
+    expect(mint([])).toMatchObject({ allow: false, code: "forbidden" });
+    expect(decideKeyMint(agent, { scopes: ["vault:read"], vaultId: null, expiresAt: null })).toEqual({
+      allow: true,
     });
   });
 

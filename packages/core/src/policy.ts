@@ -6,7 +6,7 @@ import type { Role, Scope } from "./scopes.ts";
  * The one policy function: subject × action × object × context → allow or deny, with a reason.
  * Every service asks it before touching an object; nothing else decides access.
  */
-export type Subject =
+export type Subject = (
   | { kind: "user"; userId: string; orgId: string; role: Role }
   | {
       kind: "api_key";
@@ -16,6 +16,8 @@ export type Subject =
       vaultId: string | null;
       /** When the key stops working; a key it creates may not outlive it. */
       expiresAt: Date | null;
+      /** What the key's calls are for; a key it creates states no other purposes. */
+      purposes: readonly string[];
     }
   /** A subscription acting on its own (auto-install), within the scopes and vault it was given. */
   | {
@@ -24,7 +26,28 @@ export type Subject =
       orgId: string;
       scopes: readonly Scope[];
       vaultId: string | null;
-    };
+    }
+) & {
+  /** The purpose this call states (the `MemStore-Purpose` header), if it states one. */
+  purpose?: string;
+};
+
+/**
+ * The purposes a call is made for: the one it states, else its key's. A listing whose terms name
+ * purposes serves only calls for one of them.
+ */
+export function callPurposes(subject: Subject): readonly string[] {
+  if (subject.purpose !== undefined) return [subject.purpose];
+  return subject.kind === "api_key" ? subject.purposes : [];
+}
+
+/** Whether terms that name `licensed` purposes allow a call made for `purposes` (no purposes named: any call). */
+export function purposeLicensed(
+  licensed: readonly string[] | undefined,
+  purposes: readonly string[],
+): boolean {
+  return !licensed?.length || purposes.some((p) => licensed.includes(p));
+}
 
 export type PolicyObject = {
   /** The organisation that owns the object; absent for objects every tenant may see (published listings). */
@@ -135,7 +158,12 @@ export function decide(
 }
 
 /** What a new API key would be allowed: its scopes, its vault binding, its expiry. */
-export type KeyRequest = { scopes: readonly Scope[]; vaultId: string | null; expiresAt: Date | null };
+export type KeyRequest = {
+  scopes: readonly Scope[];
+  vaultId: string | null;
+  expiresAt: Date | null;
+  purposes?: readonly string[];
+};
 
 /**
  * Whether the subject may mint this key: people manage keys by their role (see `key.manage`); a key
@@ -153,6 +181,15 @@ export function decideKeyMint(subject: Subject, request: KeyRequest): Decision {
   }
   if (subject.vaultId !== null && request.vaultId !== subject.vaultId) {
     return deny("forbidden", `a key bound to vault ${subject.vaultId} may only create keys bound to it`);
+  }
+  if (subject.kind === "api_key" && subject.purposes.length > 0) {
+    const wanted = request.purposes ?? [];
+    if (wanted.length === 0 || wanted.some((p) => !subject.purposes.includes(p))) {
+      return deny(
+        "forbidden",
+        `a key for the purposes '${subject.purposes.join("', '")}' may only create keys for some of them`,
+      );
+    }
   }
   if (subject.kind === "api_key" && subject.expiresAt !== null) {
     if (request.expiresAt === null || request.expiresAt > subject.expiresAt) {

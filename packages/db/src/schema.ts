@@ -82,6 +82,11 @@ export const apiKeys = pgTable(
     prefix: text("prefix").notNull().unique(),
     hash: text("hash").notNull(),
     scopes: text("scopes").array().$type<Scope[]>().notNull(),
+    /** What the key's calls are for (license terms' `purposes`); empty: it states none. */
+    purposes: text("purposes")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     vaultId: text("vault_id"),
     expiresAt: ts("expires_at"),
     revokedAt: ts("revoked_at"),

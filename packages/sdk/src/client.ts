@@ -19,13 +19,19 @@ import { enc, qs, toStream } from "./http.ts";
 export class MemStoreClient {
   private readonly baseUrl: string;
 
-  constructor(options: { baseUrl: string; apiKey?: string; fetch?: typeof fetch }) {
+  /**
+   * `purpose`: what this client's calls are for, sent as `MemStore-Purpose` (a listing whose terms
+   * name purposes serves only calls for one of them).
+   */
+  constructor(options: { baseUrl: string; apiKey?: string; purpose?: string; fetch?: typeof fetch }) {
     this.baseUrl = options.baseUrl.replace(/\/$/, "");
     this.apiKey = options.apiKey;
+    this.purpose = options.purpose;
     this.fetchImpl = options.fetch ?? fetch;
   }
 
   private readonly apiKey: string | undefined;
+  private readonly purpose: string | undefined;
   private readonly fetchImpl: typeof fetch;
   /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
   readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
@@ -33,6 +39,7 @@ export class MemStoreClient {
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     const headers = new Headers(init.headers);
     if (this.apiKey) headers.set("authorization", `Bearer ${this.apiKey}`);
+    if (this.purpose) headers.set("memstore-purpose", this.purpose);
     if (body !== undefined) headers.set("content-type", "application/json");
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
       ...init,
@@ -241,7 +248,11 @@ export class MemStoreClient {
       mode?: "hybrid" | "vector" | "keyword";
     },
   ) {
-    return this.request<{ results: SearchResult[] }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
+    return this.request<{
+      results: SearchResult[];
+      /** Installs left out because their terms license other purposes than this call's. */
+      excluded: Array<{ install_id: string; code: "purpose_not_licensed" }>;
+    }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
   }
   createMemory(
     vaultId: string,

@@ -22,6 +22,7 @@ export type ApiKeyView = {
   prefix: string;
   scopes: Scope[];
   vault_id: string | null;
+  purposes: string[];
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
@@ -46,6 +47,7 @@ export async function insertApiKey(
     scopes: readonly Scope[];
     vaultId?: string | null;
     expiresAt?: Date | null;
+    purposes?: readonly string[];
     createdBy: string;
   },
 ): Promise<{ id: string; key: string }> {
@@ -60,6 +62,7 @@ export async function insertApiKey(
     scopes: [...input.scopes],
     vaultId: input.vaultId ?? null,
     expiresAt: input.expiresAt ?? null,
+    purposes: [...(input.purposes ?? [])],
     createdBy: input.createdBy,
   });
   return { id, key };
@@ -74,7 +77,12 @@ export async function createApiKey(
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
   if (expiresAt && expiresAt <= new Date())
     throw new AppError("invalid_input", "expires_at must be in the future");
-  const mint = decideKeyMint(subject, { scopes: input.scopes, vaultId: input.vault_id ?? null, expiresAt });
+  const mint = decideKeyMint(subject, {
+    scopes: input.scopes,
+    vaultId: input.vault_id ?? null,
+    expiresAt,
+    purposes: input.purposes ?? [],
+  });
   if (!mint.allow) throw new AppError(mint.code, mint.reason);
   return ctx.db.transaction(async (tx) => {
     // A key bound to a vault: the vault must be one the caller may manage keys for.
@@ -98,6 +106,7 @@ export async function createApiKey(
       scopes: input.scopes,
       vaultId: input.vault_id ?? null,
       expiresAt,
+      purposes: input.purposes ?? [],
       createdBy: actorOf(subject),
     });
     await recordAudit(tx, {
@@ -106,7 +115,12 @@ export async function createApiKey(
       action: "key.created",
       objectType: "api_key",
       objectId: created.id,
-      data: { name: input.name, scopes: input.scopes, vault_id: input.vault_id ?? null },
+      data: {
+        name: input.name,
+        scopes: input.scopes,
+        vault_id: input.vault_id ?? null,
+        purposes: input.purposes ?? [],
+      },
     });
     return created;
   });
@@ -140,6 +154,7 @@ function apiKeyView(r: ApiKeyRow): ApiKeyView {
     prefix: r.prefix,
     scopes: r.scopes,
     vault_id: r.vaultId,
+    purposes: r.purposes,
     expires_at: r.expiresAt?.toISOString() ?? null,
     revoked_at: r.revokedAt?.toISOString() ?? null,
     last_used_at: r.lastUsedAt?.toISOString() ?? null,
@@ -201,6 +216,7 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
     scopes: row.scopes,
     vaultId: row.vaultId,
     expiresAt: row.expiresAt,
+    purposes: row.purposes,
   };
 }
 

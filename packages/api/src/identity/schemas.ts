@@ -1,4 +1,4 @@
-import { idSchema, ROLES, SCOPES } from "@memstore/core";
+import { idSchema, purposeSchema, ROLES, SCOPES } from "@memstore/core";
 import { z } from "zod";
 
 /** Inputs of identity procedures, shared by REST, tRPC and the portal's forms. */
@@ -8,6 +8,8 @@ export const createApiKeyInput = z
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     vault_id: idSchema.optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
+    /** What the key's calls are for: a listing whose terms name purposes serves only those calls. */
+    purposes: z.array(purposeSchema).max(20).optional(),
   })
   .strict();
 

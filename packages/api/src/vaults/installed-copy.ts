@@ -1,5 +1,12 @@
-import { AppError, type CopyVariant, CUBE_TYPE_DEFINITIONS, type Subject } from "@memstore/core";
-import { cubeVersions, installs, queryRows, sql } from "@memstore/db";
+import {
+  AppError,
+  callPurposes,
+  type CopyVariant,
+  CUBE_TYPE_DEFINITIONS,
+  purposeLicensed,
+  type Subject,
+} from "@memstore/core";
+import { cubeVersions, installs, listings, queryRows, sql } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize, loadAuthorized, vaultOf } from "../identity/authorize.ts";
@@ -41,6 +48,16 @@ export async function installedCopy(
   );
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, install.listingId);
   authorize(subject, "payload.download", vaultOf(install), { entitlement });
+  const [listing] = await ctx.db
+    .select({ terms: listings.terms })
+    .from(listings)
+    .where(eq(listings.id, install.listingId));
+  if (!purposeLicensed(listing?.terms.purposes, callPurposes(subject))) {
+    throw new AppError(
+      "purpose_not_licensed",
+      `this listing's terms license the purposes '${listing!.terms.purposes!.join("', '")}'; state one with the MemStore-Purpose header or a key made for it`,
+    );
+  }
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, install.versionId));
   const type = version!.manifest.type;
   if (type === "plaintext") {

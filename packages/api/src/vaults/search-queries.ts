@@ -31,13 +31,28 @@ export type Hit = {
 
 export type Scope = { chunkWhere: SQL; memoryWhere: SQL };
 
-export function scopeFilters(vaultId: string, filter: SearchInput["filter"]): Scope {
+/**
+ * Whether install `i`'s listing licenses a call made for `purposes`: its terms name no purposes, or
+ * one of these.
+ */
+export function purposeLicensedSql(purposes: readonly string[]): SQL {
+  return sql`not exists (select 1 from listings pl where pl.id = i.listing_id
+                and jsonb_typeof(pl.terms->'purposes') = 'array' and jsonb_array_length(pl.terms->'purposes') > 0
+                and not (pl.terms->'purposes') ?| ${toTextArray([...purposes])})`;
+}
+
+export function scopeFilters(
+  vaultId: string,
+  filter: SearchInput["filter"],
+  purposes: readonly string[],
+): Scope {
   const tags = filter.tags;
   const cubeIds = filter.cube_ids;
   return {
     chunkWhere: sql.join(
       [
         sql`i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'`,
+        purposeLicensedSql(purposes),
         // The organisation's entitlement must hold at this moment, not only at the last sweep: the
         // vault's organisation's live entitlements, computed once per query (not per chunk).
         sql`i.listing_id in (select e.listing_id from entitlements e join vaults ev on ev.org_id = e.org_id

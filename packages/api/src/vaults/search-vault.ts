@@ -1,4 +1,4 @@
-import { AppError, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
+import { AppError, callPurposes, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
 import { type Executor, queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
@@ -12,7 +12,13 @@ import {
 } from "@memstore/watermark";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
-import { type Hit, keywordHitsAllThenAny, scopeFilters, vectorHits } from "./search-queries.ts";
+import {
+  type Hit,
+  keywordHitsAllThenAny,
+  purposeLicensedSql,
+  scopeFilters,
+  vectorHits,
+} from "./search-queries.ts";
 
 export { searchInput };
 
@@ -38,7 +44,8 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   // The key's vault binding is judged on the vault asked for, before the search meters anything.
   authorize(subject, "vault.search", { vaultId });
   const dimension = ctx.embedder.dimension;
-  const vault = await admitSearch(ctx.db, subject, vaultId, dimension);
+  const purposes = callPurposes(subject);
+  const vault = await admitSearch(ctx.db, subject, vaultId, dimension, purposes);
   authorize(subject, "vault.search", { orgId: vault.org_id, vaultId: vault.id });
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
@@ -60,7 +67,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
   const k = candidatesFor(input);
-  const scope = scopeFilters(vault.id, input.filter);
+  const scope = scopeFilters(vault.id, input.filter, purposes);
 
   const [vectorList, keywordList] = await Promise.all([
     input.mode === "keyword"
@@ -78,7 +85,12 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
       : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
   const marking = markingFor(ctx, subject.orgId);
   const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score, marking));
-  return { results };
+  // Installs whose terms license other purposes are left out, and the answer says which.
+  const excluded = vault.excluded.map((installId) => ({
+    install_id: installId,
+    code: "purpose_not_licensed",
+  }));
+  return { results, excluded };
 }
 
 /** How installed text is marked for one organisation: its fingerprint code per version, canary keys per install. */
@@ -108,21 +120,32 @@ function markingFor(ctx: AppContext, orgId: string): Marking {
  * search claims it against their limits (`claimLicensedCall`). Another organisation's vault is a
  * 404; a call refused for its dimension is not counted.
  */
-async function admitSearch(db: Executor, subject: Subject, vaultId: string, dimension: number) {
+async function admitSearch(
+  db: Executor,
+  subject: Subject,
+  vaultId: string,
+  dimension: number,
+  purposes: readonly string[],
+) {
   const now = new Date();
-  const live = sql`i.vault_id = v.id and i.uninstalled_at is null`;
+  const installed = sql`i.vault_id = v.id and i.uninstalled_at is null`;
+  // Only the installs that serve this call count against their terms' limits and are metered.
+  const live = sql`${installed} and ${purposeLicensedSql(purposes)}`;
   const [row] = await queryRows<{
     id: string;
     org_id: string;
     name: string;
     embedding_dim: number | null;
     install_ids: string[];
+    excluded: string[];
     licensed: LicensedListing[];
   }>(
     db,
     sql`with v as (
           select v.id, v.org_id, v.name, v.embedding_dim,
             array(select i.id from installs i where ${live} order by i.id) as install_ids,
+            array(select i.id from installs i where ${installed} and i.state = 'activated'
+                    and not ${purposeLicensedSql(purposes)} order by i.id) as excluded,
             ${licensedListingsSql(live)} as licensed
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
         ), counted as (
