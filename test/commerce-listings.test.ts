@@ -4,6 +4,7 @@ import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
+import { runMemstore } from "./support/processes.ts";
 
 /**
  * A publisher manages what it sells: edits a listing's words and price (new buyers pay the new
@@ -79,6 +80,18 @@ describe("editing a listing", () => {
     const again = (await sdk(second).commerce.acquire(id)) as { checkout_url: string };
     expect(await pay(again.checkout_url)).toBe("Pay 15.00 USD");
     expect((await salesOf(id)).sort()).toEqual([1000, 1500]);
+  });
+
+  it("shows a publisher's script its listings and sales through `memstore listings` and `memstore sales`", async () => {
+    const env = { MEMSTORE_API_KEY: bed.publisherKey, MEMSTORE_URL: bed.server.url };
+    const listed = await runMemstore(["listings"], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/lst_\w+\s+published\s+tide-tables\s+15\.00 USD\s+0 installs/);
+    const sold = await runMemstore(["sales"], env);
+    expect(sold.code, sold.stderr).toBe(0);
+    expect(sold.stdout).toMatch(/revenue 25\.00 USD {2}fees 2\.50 USD {2}refunded 0\.00 USD {2}new 2/);
+    const json = JSON.parse((await runMemstore(["sales", "--json"], env)).stdout);
+    expect(json.items.some((d: { revenue_cents: number }) => d.revenue_cents === 2500)).toBe(true);
   });
 
   it("moves a running subscription to the new price at its next renewal, not before", async () => {

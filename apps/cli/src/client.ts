@@ -7,6 +7,6 @@ export const urlOption = () =>
 export const keyOption = () =>
   new Option("--key <api-key>", "API key (msk_…)").env("MEMSTORE_API_KEY").makeOptionMandatory();
 
-export function clientFrom(options: { url: string; key: string }): MemStoreClient {
-  return new MemStoreClient({ baseUrl: options.url, apiKey: options.key });
+export function clientFrom(options: { url: string; key: string; purpose?: string }): MemStoreClient {
+  return new MemStoreClient({ baseUrl: options.url, apiKey: options.key, purpose: options.purpose });
 }

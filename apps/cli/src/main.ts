@@ -7,6 +7,7 @@ import { adminCommand } from "./commands/admin.ts";
 import { devCommand } from "./commands/dev.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
+import { listingsCommand, salesCommand } from "./commands/listings.ts";
 import { searchCommand } from "./commands/search.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
@@ -21,7 +22,9 @@ const program = new Command("memstore")
   .addCommand(workerCommand())
   .addCommand(adminCommand())
   .addCommand(publishCommand())
-  .addCommand(searchCommand());
+  .addCommand(searchCommand())
+  .addCommand(listingsCommand())
+  .addCommand(salesCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -8,22 +8,30 @@ export function searchCommand(): Command {
     .argument("<query...>")
     .option("-k, --top-k <n>", "how many results", "5")
     .option("--json", "print the raw JSON response")
+    .option(
+      "--purpose <purpose>",
+      "what the call is for (MemStore-Purpose), for listings licensed to purposes",
+    )
     .addOption(urlOption())
     .addOption(keyOption())
     .action(
       async (
         vaultId: string,
         words: string[],
-        options: { topK: string; json?: boolean; url: string; key: string },
+        options: { topK: string; json?: boolean; purpose?: string; url: string; key: string },
       ) => {
-        const { results } = await clientFrom(options).search(vaultId, {
+        const { results, excluded } = await clientFrom(options).search(vaultId, {
           query: words.join(" "),
           top_k: Number(options.topK),
         });
         if (options.json) {
-          console.log(JSON.stringify({ results }, null, 2));
+          console.log(JSON.stringify({ results, excluded }, null, 2));
           return;
         }
+        for (const e of excluded ?? [])
+          console.error(
+            `install ${e.install_id} left out: its license does not cover this purpose (${e.code})`,
+          );
         if (results.length === 0) console.log("no results");
         for (const [i, r] of results.entries()) {
           const from = r.cube ? `${r.cube.publisher}/${r.cube.slug}@${r.cube.version}` : "own memory";

@@ -16,7 +16,10 @@ export async function authenticateRequest(ctx: AppContext, request: Request): Pr
   if (stated === null) return subject;
   const purpose = purposeSchema.safeParse(stated.trim());
   if (!purpose.success)
-    throw new AppError("invalid_input", "MemStore-Purpose is one purpose: printable text, at most 100 characters");
+    throw new AppError(
+      "invalid_input",
+      "MemStore-Purpose is one purpose: printable text, at most 100 characters",
+    );
   if (subject.kind === "api_key" && subject.purposes.length > 0 && !subject.purposes.includes(purpose.data)) {
     throw new AppError(
       "forbidden",
