@@ -3,11 +3,11 @@ import { acquire } from "@memstore/api/store";
 import { paymentEvents, queryRows, sales, sql } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
 import { stripMarks } from "@memstore/watermark";
-import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
+import type { Standin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openHttpTestbed } from "./support/http-testbed.ts";
+import { openCommerceTestbed } from "./support/commerce-bed.ts";
 
 /**
  * A one-time purchase end to end, through the real Stripe SDK pointed at the local stand-in: the
@@ -16,7 +16,8 @@ import { openHttpTestbed } from "./support/http-testbed.ts";
  * verified and applied once; money is integer cents and reconciles with what the stand-in charged.
  */
 let standin: Standin;
-let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let commerce: Awaited<ReturnType<typeof openCommerceTestbed>>;
+let bed: typeof commerce.bed;
 let listingId: string;
 let buyer: string;
 let buyerVault: string;
@@ -24,14 +25,8 @@ let buyerVault: string;
 const FACT = "Storm cranes at berth 9 are lashed when the wind passes 40 knots.";
 
 beforeAll(async () => {
-  standin = await startStripeStandin();
-  bed = await openHttpTestbed({
-    STRIPE_SECRET_KEY: standin.apiKey,
-    STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
-    STRIPE_API_URL: standin.url,
-    PLATFORM_FEE_BPS: "1500",
-  });
-  await standin.setWebhookEndpoint(`${bed.server.url}/api/v1/payments/stripe/webhook`);
+  commerce = await openCommerceTestbed({ PLATFORM_FEE_BPS: "1500" });
+  ({ bed, standin } = commerce);
   const { cube } = await bed.submittedCube("storm-cranes", JSON.stringify({ text: FACT }));
   const priced = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
     cube_id: cube.id,
@@ -45,8 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await bed?.close();
-  await standin?.close();
+  await commerce?.close();
 });
 
 /** The SDK as an organisation's code uses it. */

@@ -1,9 +1,9 @@
 import { sales } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
-import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
+import type { Standin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openHttpTestbed } from "./support/http-testbed.ts";
+import { openCommerceTestbed } from "./support/commerce-bed.ts";
 import { runMemstore } from "./support/processes.ts";
 
 /**
@@ -12,22 +12,17 @@ import { runMemstore } from "./support/processes.ts";
  * private offer that nobody else sees — all through the SDK, paid through the Stripe stand-in.
  */
 let standin: Standin;
-let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let commerce: Awaited<ReturnType<typeof openCommerceTestbed>>;
+let bed: typeof commerce.bed;
 const DAY = 86_400;
 
 beforeAll(async () => {
-  standin = await startStripeStandin();
-  bed = await openHttpTestbed({
-    STRIPE_SECRET_KEY: standin.apiKey,
-    STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
-    STRIPE_API_URL: standin.url,
-  });
-  await standin.setWebhookEndpoint(`${bed.server.url}/api/v1/payments/stripe/webhook`);
+  commerce = await openCommerceTestbed();
+  ({ bed, standin } = commerce);
 });
 
 afterAll(async () => {
-  await bed?.close();
-  await standin?.close();
+  await commerce?.close();
 });
 
 const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });

@@ -1,11 +1,11 @@
 import { entitlements, paymentEvents, queryRows, sales, sql } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
-import { type Standin, startStripeStandin, type StripeObject } from "@memstore/stripe-standin";
+import type { Standin, StripeObject } from "@memstore/stripe-standin";
 import { stripMarks } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openHttpTestbed } from "./support/http-testbed.ts";
+import { openCommerceTestbed } from "./support/commerce-bed.ts";
 
 /**
  * Subscriptions end to end through the real Stripe SDK and the local stand-in, on its test clock:
@@ -14,25 +14,19 @@ import { openHttpTestbed } from "./support/http-testbed.ts";
  * and a subscriber who cancels at period end keeps the listing until that end and not after.
  */
 let standin: Standin;
-let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
+let commerce: Awaited<ReturnType<typeof openCommerceTestbed>>;
+let bed: typeof commerce.bed;
 
 const DAY = 86_400;
 const FACT = "Reefer containers at berth 4 are plugged in within 20 minutes of discharge.";
 
 beforeAll(async () => {
-  standin = await startStripeStandin();
-  bed = await openHttpTestbed({
-    STRIPE_SECRET_KEY: standin.apiKey,
-    STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
-    STRIPE_API_URL: standin.url,
-    PLATFORM_FEE_BPS: "1000",
-  });
-  await standin.setWebhookEndpoint(`${bed.server.url}/api/v1/payments/stripe/webhook`);
+  commerce = await openCommerceTestbed({ PLATFORM_FEE_BPS: "1000" });
+  ({ bed, standin } = commerce);
 });
 
 afterAll(async () => {
-  await bed?.close();
-  await standin?.close();
+  await commerce?.close();
 });
 
 const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });

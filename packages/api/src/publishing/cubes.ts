@@ -1,5 +1,5 @@
 import { type Action, AppError, newId, type Subject } from "@memstore/core";
-import { cubes, type Executor } from "@memstore/db";
+import { cubes, type Executor, listings } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -74,6 +74,23 @@ export function loadOwnCube(db: Executor, subject: Subject, action: Action, cube
         .select()
         .from(cubes)
         .where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId))),
+    orgOf,
+  );
+}
+
+/** One of the subject's own listings, to change (locked for the transaction when `forUpdate`); else 404. */
+export function loadOwnListing(db: Executor, subject: Subject, listingId: string, forUpdate = false) {
+  return loadAuthorized(
+    subject,
+    "listing.write",
+    "listing",
+    () => {
+      const query = db
+        .select()
+        .from(listings)
+        .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)));
+      return forUpdate ? query.for("update") : query;
+    },
     orgOf,
   );
 }

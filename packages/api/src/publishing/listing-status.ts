@@ -1,11 +1,12 @@
 import { AppError, type Subject } from "@memstore/core";
 import { listings } from "@memstore/db";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { stopRenewals } from "../commerce/renewals.ts";
-import { actorOf, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { actorOf } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
+import { loadOwnListing } from "./cubes.ts";
 
 /**
  * A listing's life after publishing. Suspended: hidden from the store, no new acquisitions, while
@@ -28,18 +29,7 @@ export async function changeListingStatus(
 ) {
   const { from, to } = TRANSITIONS[transition];
   const changed = await ctx.db.transaction(async (tx) => {
-    const listing = await loadAuthorized(
-      subject,
-      "listing.write",
-      "listing",
-      () =>
-        tx
-          .select()
-          .from(listings)
-          .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)))
-          .for("update"),
-      orgOf,
-    );
+    const listing = await loadOwnListing(tx, subject, listingId, true);
     if (!(from as readonly string[]).includes(listing.status)) {
       throw new AppError(
         "conflict",

@@ -5,10 +5,10 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { actorOf, authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { listingView } from "../views.ts";
-import { loadOwnCube } from "./cubes.ts";
+import { loadOwnCube, loadOwnListing } from "./cubes.ts";
 import { pricingSchema, createListingInput } from "./schemas.ts";
 
 export { pricingSchema, createListingInput };
@@ -58,17 +58,7 @@ export async function createListing(
 
 /** Puts a listing in the store: it needs a `ready` version; its search text and embedding are built here. */
 export async function publishListing(ctx: AppContext, subject: Subject, listingId: string) {
-  const listing = await loadAuthorized(
-    subject,
-    "listing.write",
-    "listing",
-    () =>
-      ctx.db
-        .select()
-        .from(listings)
-        .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId))),
-    orgOf,
-  );
+  const listing = await loadOwnListing(ctx.db, subject, listingId);
   if (listing.status === "retired")
     throw new AppError("conflict", "a retired listing cannot be published again");
   const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));

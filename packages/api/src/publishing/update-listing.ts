@@ -5,8 +5,9 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { repriceSubscriptions, stopRenewals } from "../commerce/renewals.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
+import { loadOwnListing } from "./cubes.ts";
 import { storeSearchFields } from "./listings.ts";
 import { pricingSchema } from "./schemas.ts";
 
@@ -36,18 +37,7 @@ export async function updateListing(
   authorize(subject, "listing.write");
   const input = updateListingInput.parse(raw);
   const updated = await ctx.db.transaction(async (tx) => {
-    const listing = await loadAuthorized(
-      subject,
-      "listing.write",
-      "listing",
-      () =>
-        tx
-          .select()
-          .from(listings)
-          .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId)))
-          .for("update"),
-      orgOf,
-    );
+    const listing = await loadOwnListing(tx, subject, listingId, true);
     if (listing.status === "retired") throw new AppError("conflict", "a retired listing cannot be changed");
     let words = {};
     if (input.title !== undefined || input.description !== undefined) {

@@ -1,10 +1,11 @@
 import { AppError, newId, notFound, slugSchema, type Subject, termsSchema } from "@memstore/core";
-import { type Executor, listings, offers, type OfferRow, organizations } from "@memstore/db";
+import { type Executor, offers, type OfferRow, organizations } from "@memstore/db";
 import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
-import { actorOf, authorize, loadAuthorized, orgOf } from "../identity/authorize.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { loadOwnListing } from "../publishing/cubes.ts";
 import { pricingSchema } from "../publishing/schemas.ts";
 
 const YEAR_MS = 366 * 86_400_000;
@@ -49,17 +50,7 @@ export async function createOffer(
 ) {
   authorize(subject, "listing.write");
   const input = offerInput.parse(raw);
-  const listing = await loadAuthorized(
-    subject,
-    "listing.write",
-    "listing",
-    () =>
-      ctx.db
-        .select()
-        .from(listings)
-        .where(and(eq(listings.id, listingId), eq(listings.orgId, subject.orgId))),
-    orgOf,
-  );
+  const listing = await loadOwnListing(ctx.db, subject, listingId);
   if (listing.status === "retired") throw new AppError("conflict", "a retired listing takes no offers");
   if (input.pricing.model === "usage")
     throw new AppError(
