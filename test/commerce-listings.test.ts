@@ -175,6 +175,40 @@ describe("private offers", () => {
     expect(await salesOf(id)).toEqual([3000]);
   });
 
+  it("holds the offered organisation to the offer's own calls_per_day and purposes, not the listing's", async () => {
+    const id = await listing("pilotage-terms", { model: "free" });
+    await sdk(bed.publisherKey).updateListing(id, { terms: { calls_per_day: 100 } });
+    const fleet = await bed.organization("Fleet", "owner@fleet.example.com");
+    const offer = await sdk(bed.publisherKey).commerce.offer(id, {
+      org_slug: "fleet",
+      pricing: { model: "free" },
+      terms: { calls_per_day: 2, purposes: ["navigation"] },
+    });
+    await sdk(fleet).commerce.acquire(id, { offer_id: offer.id });
+    const vault = (await bed.api("POST", "/api/v1/vaults", fleet, { name: "bridge" })).body.id as string;
+    const installed = await bed.api("POST", `/api/v1/vaults/${vault}/installs`, fleet, { listing_id: id });
+    expect(installed.status, JSON.stringify(installed.body)).toBe(201);
+    await bed.t.runner.idle();
+    const search = (purpose: string) =>
+      fetch(`${bed.server.url}/api/v1/vaults/${vault}/search`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${fleet}`,
+          "content-type": "application/json",
+          "memstore-purpose": purpose,
+        },
+        body: JSON.stringify({ query: "pilotage" }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    // Another purpose than the offer licenses: left out, and not counted.
+    const training = await search("training");
+    expect(training.body.excluded).toEqual([{ install_id: installed.body.id, code: "purpose_not_licensed" }]);
+    expect((await search("navigation")).body.results).toHaveLength(1);
+    expect((await search("navigation")).status).toBe(200);
+    const third = await search("navigation");
+    expect(third.status).toBe(429);
+    expect(third.body).toMatchObject({ code: "license_rate", limit: 2 });
+  });
+
   it("grants a free offer at once, and refuses offers to nobody, to oneself or already expired", async () => {
     const id = await listing("pilotage-free", { model: "one_time", amount_cents: 5000, currency: "usd" });
     const guest = await bed.organization("Guests", "owner@guests.example.com");

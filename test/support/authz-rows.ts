@@ -154,6 +154,23 @@ export const MATRIX: Record<string, Row> = {
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
+  "GET /api/v1/usage": {
+    call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.install] },
+  },
+  // The matrix's server takes no payments: the payout account cannot be opened, only refused.
+  "POST /api/v1/payouts/account": {
+    call: () => ({}),
+    allowed: [503, "payments_unconfigured"],
+    otherVault: FORBIDDEN,
+    otherOrg: null,
+  },
+  "GET /api/v1/payouts": {
+    call: () => ({}),
+    otherVault: 200,
+    otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
+  },
   "GET /api/v1/entitlements": {
     call: () => ({}),
     otherVault: 200,

@@ -1,5 +1,6 @@
 import { describeError } from "@memstore/core";
 import { expireEntitlements } from "./commerce/expiry.ts";
+import { reportUsage } from "./commerce/usage-billing.ts";
 import type { AppContext } from "./context.ts";
 import { relayEvents } from "./events/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
@@ -28,6 +29,8 @@ const SWEEPS: Sweep[] = [
   { name: "outbox", everyMs: () => 30_000, run: (ctx) => relayEvents(ctx) },
   // An entitlement's end date is already honoured by search and downloads; this follows it up.
   { name: "entitlement expiry", everyMs: () => 60_000, run: (ctx) => expireEntitlements(ctx) },
+  // Usage-priced subscriptions' calls reach Stripe's meters within a minute.
+  { name: "usage report", everyMs: () => 60_000, run: (ctx) => reportUsage(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

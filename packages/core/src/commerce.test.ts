@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMinor, parseMinor, platformFee } from "./commerce.ts";
+import { billableCalls, formatMinor, parseMinor, platformFee, usageCharge } from "./commerce.ts";
 
 describe("platformFee", () => {
   it("takes whole minor units, rounded down, exactly at the largest amounts", () => {
@@ -32,5 +32,26 @@ describe("minor units from and to what people read", () => {
     expect(formatMinor(1999, "usd")).toBe("19.99 USD");
     expect(formatMinor(5, "eur")).toBe("0.05 EUR");
     expect(formatMinor(999_999_999, "jpy")).toBe("9999999.99 JPY");
+  });
+});
+
+describe("usage pricing", () => {
+  const pricing = { unit_amount_cents: 250, included_calls: 1000, monthly_cap_cents: 600 };
+
+  it("charges each started block of 1,000 calls past the free ones", () => {
+    expect(usageCharge(pricing, 0)).toBe(0);
+    expect(usageCharge(pricing, 1000)).toBe(0);
+    expect(usageCharge(pricing, 1001)).toBe(250);
+    expect(usageCharge(pricing, 2000)).toBe(250);
+    expect(usageCharge(pricing, 2001)).toBe(500);
+    expect(usageCharge({ unit_amount_cents: 7 }, 999_999_999)).toBe(7_000_000);
+  });
+
+  it("stops charging at the last whole block the monthly cap pays for", () => {
+    // 600 cents pay for two blocks of 250: billing stops at 2,000 billable calls, 500 cents.
+    expect(billableCalls(pricing, 50_000)).toBe(2000);
+    expect(usageCharge(pricing, 50_000)).toBe(500);
+    expect(usageCharge({ unit_amount_cents: 300, monthly_cap_cents: 600 }, 10_000)).toBe(600);
+    expect(billableCalls({ unit_amount_cents: 300, monthly_cap_cents: 200 }, 10_000)).toBe(0);
   });
 });

@@ -48,3 +48,32 @@ export function parseMinor(text: string): number | null {
   if (!match) return null;
   return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
 }
+
+/** A usage-priced listing's price: per 1,000 agent calls, some free each month, a monthly cap. */
+export type UsagePricing = {
+  unit_amount_cents: number;
+  included_calls?: number | undefined;
+  monthly_cap_cents?: number | undefined;
+};
+
+/** Whole-number division rounded up, without a fractional step. */
+const ceilDiv = (n: number, d: number) => (n - (n % d)) / d + (n % d === 0 ? 0 : 1);
+
+/**
+ * The calls of a month that are charged: those past the free ones, up to the last whole block of
+ * 1,000 the monthly cap still pays for. Every block started is charged in full (Stripe's
+ * `transform_quantity` divides by 1,000 and rounds up), so the cap stops charges at a block edge.
+ */
+export function billableCalls(pricing: UsagePricing, calls: number): number {
+  const past = Math.max(0, calls - (pricing.included_calls ?? 0));
+  if (pricing.monthly_cap_cents === undefined) return past;
+  const blocks =
+    (pricing.monthly_cap_cents - (pricing.monthly_cap_cents % pricing.unit_amount_cents)) /
+    pricing.unit_amount_cents;
+  return Math.min(past, blocks * 1000);
+}
+
+/** What a month of `calls` costs under a usage pricing, in minor units: never above the cap. */
+export function usageCharge(pricing: UsagePricing, calls: number): number {
+  return ceilDiv(billableCalls(pricing, calls), 1000) * pricing.unit_amount_cents;
+}

@@ -99,6 +99,9 @@ export const ACTIONS = {
   "memory.read": { scope: "vault:read", roles: READERS },
   "vault.events": { scope: "vault:read", roles: READERS },
   "memory.write": { scope: "vault:write", roles: MEMBERS },
+  // Where a publisher's share of its sales is paid: the organisation's bank details, for its admins.
+  "payouts.manage": { scope: "admin", roles: MANAGERS, orgWide: true },
+  "payouts.read": { scope: "publish", roles: ["owner", "admin", "publisher", "auditor"] },
   "key.manage": { scope: "admin", roles: MANAGERS },
   // The organisation's key for values its `encrypt` operator replaced: a secret of every vault.
   "publisher_key.read": { scope: "admin", roles: MANAGERS, orgWide: true },

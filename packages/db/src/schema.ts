@@ -400,6 +400,8 @@ export const licenseUsage = pgTable(
       .references(() => listings.id, { onDelete: "cascade" }),
     day: date("day").notNull(),
     calls: integer("calls").notNull(),
+    /** The `calls_per_day` that applied (the offer's or the listing's); null: counted, not limited. */
+    callLimit: integer("call_limit"),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.listingId, t.day] })],
 );
@@ -575,6 +577,8 @@ export const listingPrices = pgTable(
     pricingKey: text("pricing_key").notNull(),
     stripeProductId: text("stripe_product_id").notNull(),
     stripePriceId: text("stripe_price_id").notNull(),
+    /** A usage price's meter: the listing's agent calls, reported as meter events. */
+    stripeMeterId: text("stripe_meter_id"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("listing_prices_listing_pricing_idx").on(t.listingId, t.pricingKey)],
@@ -662,10 +666,44 @@ export const sales = pgTable(
     /** The provider's refund, when the sale was refunded (a revocation with `refund`). */
     refundId: text("refund_id"),
     refundedAt: ts("refunded_at"),
+    /** The publisher's payout account the sale's share went to (a destination charge), if any. */
+    destinationAccount: text("destination_account"),
     createdAt: createdAt(),
   },
   (t) => [index("sales_seller_idx").on(t.sellerOrgId, t.createdAt)],
 );
+
+/**
+ * The calls of a usage-priced entitlement's month reported to the provider as meter events: each
+ * report sends only what is billable past this count, so a retry or a second worker sends nothing twice.
+ */
+export const usageReports = pgTable(
+  "usage_reports",
+  {
+    entitlementId: text("entitlement_id")
+      .notNull()
+      .references(() => entitlements.id, { onDelete: "cascade" }),
+    /** The UTC month, YYYY-MM. */
+    month: text("month").notNull(),
+    calls: bigint("calls", { mode: "number" }).notNull().default(0),
+    reportedCalls: bigint("reported_calls", { mode: "number" }).notNull().default(0),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.entitlementId, t.month] })],
+);
+
+/** A publisher's payout account at the provider (Stripe Connect Express), as its last update said. */
+export const payoutAccounts = pgTable("payout_accounts", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  stripeAccountId: text("stripe_account_id").notNull().unique(),
+  chargesEnabled: boolean("charges_enabled").notNull().default(false),
+  payoutsEnabled: boolean("payouts_enabled").notNull().default(false),
+  detailsSubmitted: boolean("details_submitted").notNull().default(false),
+  createdAt: createdAt(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
 
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

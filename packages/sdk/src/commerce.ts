@@ -73,6 +73,58 @@ export type Holder = {
   calls_30d: number;
 };
 
+export type UsageDay = {
+  day: string;
+  install_id: string;
+  vault_id: string;
+  listing_id: string;
+  cube: string;
+  pricing_model: Pricing["model"];
+  calls: number;
+  bytes: number;
+  /** Usage-priced listings only: what the day's calls added to the month's charge. */
+  spend_cents: number | null;
+  currency: string | null;
+};
+
+export type UsageReport = {
+  from: string;
+  to: string;
+  items: UsageDay[];
+  spend: Array<{ currency: string; spend_cents: number }>;
+};
+
+export type PayoutAccount = {
+  id: string;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+};
+
+export type Payouts = {
+  account: PayoutAccount | null;
+  platform_fee_bps: number;
+  balances: Array<{
+    currency: string;
+    revenue_cents: number;
+    fees_cents: number;
+    refunded_cents: number;
+    transferred_cents: number;
+    held_cents: number;
+  }>;
+  transfers: Array<{
+    sale_id: string;
+    listing_id: string;
+    created_at: string;
+    currency: string;
+    amount_cents: number;
+    fee_cents: number;
+    share_cents: number;
+    destination: string | null;
+    status: "transferred" | "held" | "reversed";
+  }>;
+};
+
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** Buying and selling: `client.commerce`. */
@@ -86,7 +138,6 @@ export class CommerceApi {
   entitlements(query: { limit?: number; cursor?: string } = {}) {
     return this.request<Page<Entitlement>>("GET", `/api/v1/entitlements${qs(query)}`);
   }
-  /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
   /** Publisher: a private offer on a listing to one organisation, at its own price and terms. */
   offer(
     listingId: string,
@@ -100,12 +151,28 @@ export class CommerceApi {
     return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/cancel`);
   }
 
+  /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
   revoke(entitlementId: string, input: { reason: string; refund?: boolean }) {
     return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/revoke`, input);
   }
   /** Publisher: per listing and UTC day (YYYY-MM-DD bounds, at most 366 days). */
   sales(query: { from?: string; to?: string } = {}) {
     return this.request<{ from: string; to: string; items: SalesDay[] }>("GET", `/api/v1/sales${qs(query)}`);
+  }
+  /** Subscriber: calls, bytes and usage-priced spend per install and UTC day. */
+  usage(query: { from?: string; to?: string } = {}) {
+    return this.request<UsageReport>("GET", `/api/v1/usage${qs(query)}`);
+  }
+  /** Publisher admin: open (or finish) the payout account; send the person to `onboarding_url`. */
+  payoutAccount() {
+    return this.request<{ onboarding_url: string; account: PayoutAccount }>(
+      "POST",
+      "/api/v1/payouts/account",
+    );
+  }
+  /** Publisher: balances, the platform fee, and each sale's share transferred, held or reversed. */
+  payouts() {
+    return this.request<Payouts>("GET", "/api/v1/payouts");
   }
   holders(listingId: string, query: { limit?: number; cursor?: string } = {}) {
     return this.request<Page<Holder>>("GET", `/api/v1/listings/${enc(listingId)}/entitlements${qs(query)}`);

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { formatMinor } from "@memstore/core";
 import type { FormObject } from "./form.ts";
 import { CARDS, find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import { settle } from "./connect.ts";
 import { startSubscription } from "./subscriptions.ts";
 
 /**
@@ -48,6 +49,11 @@ function headline(state: StandinState, session: StripeObject): string {
   const total = formatMinor(session.amount_total as number, String(session.currency));
   if (session.mode !== "subscription") return `Pay ${total}`;
   const price = find(state, "price", (session.line_items as Array<{ price: string }>)[0]!.price);
+  const recurring = price.recurring as { interval: string; usage_type?: string };
+  if (recurring.usage_type === "metered") {
+    const per = (price.transform_quantity as { divide_by: number } | null)?.divide_by ?? 1;
+    return `Subscribe: ${formatMinor(price.unit_amount as number, String(price.currency))} per ${per === 1 ? "unit" : `${per.toLocaleString("en")} units`} used, billed each ${recurring.interval}`;
+  }
   const each = `${formatMinor(price.unit_amount as number, String(price.currency))} per ${String((price.recurring as { interval: string }).interval)}`;
   const trial = (session.subscription_data as { trial_period_days?: string } | null)?.trial_period_days;
   return trial ? `Start a ${trial}-day free trial, then ${each}` : `Subscribe: ${each}`;
@@ -101,6 +107,7 @@ export async function payCheckout(
     metadata: session.metadata,
   };
   state.objects.get("payment_intent")!.set(intent.id, intent);
+  settle(state, intent);
   Object.assign(session, { status: "complete", payment_status: "paid", payment_intent: intent.id });
   return completed(state, response, session);
 }

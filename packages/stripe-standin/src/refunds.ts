@@ -1,3 +1,4 @@
+import { reverseTransfer } from "./connect.ts";
 import type { FormObject } from "./form.ts";
 import {
   amount,
@@ -34,8 +35,11 @@ export function refund(state: StandinState, p: FormObject): StripeObject {
     currency: intent.currency,
     payment_intent: intent.id,
     status: "succeeded",
+    reverse_transfer: p.reverse_transfer === "true",
+    refund_application_fee: p.refund_application_fee === "true",
     metadata: typeof p.metadata === "object" ? p.metadata : {},
   };
   state.objects.get("refund")!.set(made.id, made);
+  if (made.reverse_transfer) reverseTransfer(state, intent, wanted);
   return made;
 }

@@ -1,4 +1,6 @@
-import type { FormObject } from "./form.ts";
+import type { FormObject, FormValue } from "./form.ts";
+import { createAccount, createAccountLink, destinationOf } from "./connect.ts";
+import { createMeter, createMeterEvent } from "./meters.ts";
 import {
   all,
   amount,
@@ -50,9 +52,17 @@ function createSession(state: StandinState, p: FormObject): StripeObject {
   const prices = items.map((item) =>
     find(state, "price", typeof item.price === "string" ? item.price : undefined),
   );
+  const metered = (price: StripeObject) => (price.recurring as FormObject | null)?.usage_type === "metered";
+  prices.forEach((price, i) => {
+    if (metered(price) && items[i]!.quantity !== undefined)
+      throw new StripeError(400, "Quantity should not be specified where usage_type is `metered`.", {
+        param: `line_items[${i}][quantity]`,
+      });
+  });
   const quantity = (item: FormObject) => amount(item.quantity ?? "1", "line_items[0][quantity]");
+  // A metered price is billed in arrears: nothing of it is due at checkout.
   const total = prices.reduce(
-    (sum, price, i) => sum + (price.unit_amount as number) * quantity(items[i]!),
+    (sum, price, i) => sum + (metered(price) ? 0 : (price.unit_amount as number) * quantity(items[i]!)),
     0,
   );
   if (mode === "payment" && prices.some((p) => p.recurring))
@@ -65,6 +75,10 @@ function createSession(state: StandinState, p: FormObject): StripeObject {
     });
   const subscriptionData =
     typeof p.subscription_data === "object" ? (p.subscription_data as FormObject) : null;
+  // A destination charge names an account that has finished onboarding.
+  const intentData = typeof p.payment_intent_data === "object" ? (p.payment_intent_data as FormObject) : null;
+  destinationOf(state, intentData?.transfer_data);
+  destinationOf(state, subscriptionData?.transfer_data);
   const trial = mode === "subscription" && typeof subscriptionData?.trial_period_days === "string";
   const id = stripeId("cs_test");
   const session: StripeObject = {
@@ -94,6 +108,27 @@ function createSession(state: StandinState, p: FormObject): StripeObject {
   return session;
 }
 
+function recurringOf(state: StandinState, r: FormObject) {
+  const usageType = r.usage_type ?? "licensed";
+  if (usageType === "metered" && typeof r.meter !== "string")
+    throw new StripeError(400, "A metered price needs a meter.", { param: "recurring[meter]" });
+  return {
+    interval: r.interval,
+    interval_count: 1,
+    usage_type: usageType,
+    meter: usageType === "metered" ? find(state, "billing.meter", r.meter as string).id : null,
+  };
+}
+
+function transformOf(t: FormValue | undefined) {
+  if (typeof t !== "object" || Array.isArray(t)) return null;
+  if (t.round !== "up" && t.round !== "down")
+    throw new StripeError(400, "transform_quantity[round] is up or down.", {
+      param: "transform_quantity[round]",
+    });
+  return { divide_by: amount(t.divide_by, "transform_quantity[divide_by]"), round: t.round };
+}
+
 export const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
   {
     method: "POST",
@@ -121,15 +156,29 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }
       product: find(s, "product", required(p, "product")).id,
       unit_amount: amount(p.unit_amount, "unit_amount"),
       currency: required(p, "currency").toLowerCase(),
-      recurring:
-        typeof p.recurring === "object"
-          ? { interval: (p.recurring as FormObject).interval, interval_count: 1 }
-          : null,
+      recurring: typeof p.recurring === "object" ? recurringOf(s, p.recurring as FormObject) : null,
+      transform_quantity: transformOf(p.transform_quantity),
       type: typeof p.recurring === "object" ? "recurring" : "one_time",
       active: true,
       metadata: metadata(p),
     })),
   },
+  { method: "POST", pattern: /^\/v1\/billing\/meters$/, handler: createMeter },
+  { method: "POST", pattern: /^\/v1\/accounts$/, handler: createAccount },
+  { method: "GET", pattern: /^\/v1\/accounts\/([\w-]+)$/, handler: (s, _, id) => find(s, "account", id) },
+  { method: "POST", pattern: /^\/v1\/account_links$/, handler: createAccountLink },
+  {
+    method: "GET",
+    pattern: /^\/v1\/transfers$/,
+    handler: (s, p) => ({
+      id: "list",
+      object: "list",
+      url: "/v1/transfers",
+      has_more: false,
+      data: all(s, "transfer").filter((t) => p.destination === undefined || t.destination === p.destination),
+    }),
+  },
+  { method: "POST", pattern: /^\/v1\/billing\/meter_events$/, handler: createMeterEvent },
   { method: "POST", pattern: /^\/v1\/checkout\/sessions$/, handler: (s, p) => createSession(s, p) },
   {
     method: "GET",
@@ -173,4 +222,10 @@ export const KINDS = [
   "subscription",
   "invoice",
   "invoice_payment",
+  "billing.meter",
+  "billing.meter_event",
+  "account",
+  "account_link",
+  "charge",
+  "transfer",
 ];

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { checkoutPage, payCheckout } from "./checkout-page.ts";
+import { onboardingPage } from "./connect.ts";
 import { decodeForm } from "./form.ts";
 import { find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
 import { KINDS, ROUTES } from "./routes.ts";
@@ -114,6 +115,13 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
     void (async () => {
       const url = new URL(request.url ?? "/", "http://standin");
       try {
+        if (url.pathname.startsWith("/connect/"))
+          return await onboardingPage(
+            state,
+            response,
+            url.pathname.slice("/connect/".length),
+            request.method === "POST",
+          );
         if (url.pathname.startsWith("/pay/")) {
           const id = url.pathname.slice("/pay/".length);
           if (request.method === "GET")

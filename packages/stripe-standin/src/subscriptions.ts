@@ -1,4 +1,6 @@
 import type { FormObject } from "./form.ts";
+import { settle } from "./connect.ts";
+import { periodAmount } from "./meters.ts";
 import { all, CARDS, find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
 
 /**
@@ -88,6 +90,7 @@ function attempt(state: StandinState, invoice: StripeObject, sub: StripeObject):
       metadata: {},
     };
     state.objects.get("payment_intent")!.set(intent.id, intent);
+    settle(state, intent);
     const payment: StripeObject = {
       id: stripeId("inpay"),
       object: "invoice_payment",
@@ -118,8 +121,15 @@ export async function startSubscription(state: StandinState, session: StripeObje
   const data = (session.subscription_data ?? {}) as FormObject;
   const trialDays = typeof data.trial_period_days === "string" ? Number(data.trial_period_days) : 0;
   const start = state.now();
+  const anchor = typeof data.billing_cycle_anchor === "string" ? Number(data.billing_cycle_anchor) : null;
+  if (anchor !== null && (!Number.isSafeInteger(anchor) || anchor <= start))
+    throw new StripeError(400, "billing_cycle_anchor must be in the future.", {
+      param: "subscription_data[billing_cycle_anchor]",
+    });
   const end =
-    trialDays > 0 ? start + trialDays * DAY : addInterval(start, (price.recurring as FormObject).interval);
+    trialDays > 0
+      ? start + trialDays * DAY
+      : (anchor ?? addInterval(start, (price.recurring as FormObject).interval));
   const sub: StripeObject = {
     id: stripeId("sub"),
     object: "subscription",
@@ -153,10 +163,12 @@ export async function startSubscription(state: StandinState, session: StripeObje
     },
   };
   state.objects.get("subscription")!.set(sub.id, sub);
+  // A metered price's first invoice is nothing: its usage is billed at the period's end.
+  const metered = (price.recurring as FormObject).usage_type === "metered";
   const invoice = invoiceFor(
     state,
     sub,
-    trialDays > 0 ? 0 : (price.unit_amount as number),
+    trialDays > 0 || metered ? 0 : (price.unit_amount as number),
     "subscription_create",
   );
   if (!attempt(state, invoice, sub))
@@ -223,12 +235,24 @@ function nextDue(state: StandinState, until: number): number | null {
 async function renew(state: StandinState, sub: StripeObject) {
   if (sub.cancel_at_period_end) return cancel(state, sub, "cancellation_requested");
   const item = itemOf(sub);
+  // Licensed prices bill the period ahead; metered ones the usage of the period just ended.
+  const metered = (item.price.recurring as FormObject).usage_type === "metered";
+  const usage = metered
+    ? periodAmount(
+        state,
+        item.price,
+        String(sub.customer),
+        item.current_period_start,
+        item.current_period_end,
+      )
+    : 0;
   item.current_period_start = item.current_period_end;
   item.current_period_end = addInterval(
     item.current_period_start,
     (item.price.recurring as FormObject).interval,
   );
-  const invoice = invoiceFor(state, sub, item.price.unit_amount as number, "subscription_cycle");
+  const amountDue = metered ? usage : (item.price.unit_amount as number);
+  const invoice = invoiceFor(state, sub, amountDue, "subscription_cycle");
   if (attempt(state, invoice, sub)) {
     sub.status = "active";
     await state.emit("invoice.paid", invoice);

@@ -13,6 +13,7 @@ import type Stripe from "stripe";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { type Pricing, pricingSchema } from "../publishing/schemas.ts";
+import { payoutDestination } from "./payouts.ts";
 import { requireStripe } from "./stripe-client.ts";
 
 /** What an acquire may say: where the buyer returns after paying or giving up. */
@@ -45,31 +46,51 @@ export async function startCheckout(
 ): Promise<{ checkout_url: string; checkout_session_id: string }> {
   const stripe = requireStripe(ctx);
   const pricing = pricingSchema.parse(offer?.pricing ?? listing.pricing);
-  if (pricing.model !== "one_time" && pricing.model !== "subscription") {
-    throw new AppError("conflict", `${pricing.model} listings are not sold through a checkout`);
-  }
+  if (pricing.model === "free")
+    throw new AppError("conflict", "free listings are not sold through a checkout");
   const customer = await customerOf(ctx, stripe, subject.orgId);
   const price = await priceOf(ctx, stripe, listing, pricing);
   const back = `${ctx.config.publicUrl}/store/${listing.id}`;
   const [cube] = await ctx.db.select({ title: cubes.title }).from(cubes).where(eq(cubes.id, listing.cubeId));
   const metadata = { listing_id: listing.id, org_id: subject.orgId, ...(offer && { offer_id: offer.id }) };
-  const subscription = pricing.model === "subscription";
-  const trialDays = subscription ? (pricing.trial_days ?? 0) : 0;
+  const subscription = pricing.model !== "one_time";
+  const trialDays = pricing.model === "subscription" ? (pricing.trial_days ?? 0) : 0;
+  // What the checkout itself charges: a trial's first invoice is nothing, nor is usage not yet made.
+  const charged = trialDays > 0 || pricing.model === "usage" ? 0 : pricing.amount_cents;
+  const fee = platformFee(charged, ctx.config.PLATFORM_FEE_BPS);
+  // A publisher with a payout account is paid by destination charges: its share moves to it at once.
+  const destination = await payoutDestination(ctx, listing.orgId);
+  const bps = ctx.config.PLATFORM_FEE_BPS;
   const session = await stripe.checkout.sessions.create({
     mode: subscription ? "subscription" : "payment",
     customer,
-    line_items: [{ price, quantity: 1 }],
+    // A metered price takes no quantity: what is billed is the calls reported each month.
+    line_items: [pricing.model === "usage" ? { price } : { price, quantity: 1 }],
     success_url: input.success_url ?? `${back}?checkout=paid&session={CHECKOUT_SESSION_ID}`,
     cancel_url: input.cancel_url ?? `${back}?checkout=canceled`,
     client_reference_id: subject.orgId,
     metadata: { ...metadata, title: cube?.title ?? listing.id },
+    ...(!subscription &&
+      destination && {
+        payment_intent_data: { application_fee_amount: fee, transfer_data: { destination } },
+      }),
     // The subscription carries whose it is and for what, so its every event finds its entitlement.
     ...(subscription && {
-      subscription_data: { metadata, ...(trialDays > 0 && { trial_period_days: trialDays }) },
+      subscription_data: {
+        metadata,
+        ...(trialDays > 0 && { trial_period_days: trialDays }),
+        // Usage is billed per UTC month, as MemStore counts included calls and the cap.
+        ...(pricing.model === "usage" && { billing_cycle_anchor: nextUtcMonth(new Date()) }),
+        // Each invoice's fee: the platform's basis points as Stripe's percent (1000 → 10).
+        ...(destination && {
+          application_fee_percent: Number(
+            `${(bps - (bps % 100)) / 100}.${String(bps % 100).padStart(2, "0")}`,
+          ),
+          transfer_data: { destination },
+        }),
+      },
     }),
   });
-  // What the checkout itself charges: a trial's first invoice is nothing.
-  const charged = trialDays > 0 ? 0 : pricing.amount_cents;
   await ctx.db.insert(checkouts).values({
     id: session.id,
     orgId: subject.orgId,
@@ -78,11 +99,14 @@ export async function startCheckout(
     offerId: offer?.id ?? null,
     amountCents: charged,
     currency: pricing.currency,
-    feeCents: platformFee(charged, ctx.config.PLATFORM_FEE_BPS),
+    feeCents: fee,
   });
   if (!session.url) throw new Error(`Stripe gave checkout session ${session.id} no url`);
   return { checkout_url: session.url, checkout_session_id: session.id };
 }
+
+/** The first moment of the next UTC month, in Unix seconds. */
+const nextUtcMonth = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) / 1000;
 
 /** The organisation's Stripe customer, made the first time it buys (an idempotency key keeps it one). */
 async function customerOf(ctx: AppContext, stripe: Stripe, orgId: string): Promise<string> {
@@ -103,12 +127,18 @@ async function customerOf(ctx: AppContext, stripe: Stripe, orgId: string): Promi
 const pricingKey = (pricing: Pricing) =>
   JSON.stringify(Object.fromEntries(Object.entries(pricing).sort(([a], [b]) => (a < b ? -1 : 1))));
 
-/** The listing's Stripe price for this pricing: its product made once, a price per pricing. */
+/** The meter event that counts a usage-priced listing's agent calls. */
+export const meterEventName = (listingId: string) => `memstore_calls_${listingId}`;
+
+/**
+ * The listing's Stripe price for this pricing: its product made once, a price per pricing. A usage
+ * price is metered: per 1,000 calls (quantity divided by 1,000, rounded up), on the listing's meter.
+ */
 export async function priceOf(
   ctx: AppContext,
   stripe: Stripe,
   listing: ListingRow,
-  pricing: Pricing & { model: "one_time" | "subscription" },
+  pricing: Pricing & { model: "one_time" | "subscription" | "usage" },
 ): Promise<string> {
   const key = pricingKey(pricing);
   const lookup = async () =>
@@ -130,13 +160,37 @@ export async function priceOf(
       )
     ).id;
   const digest = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const meter =
+    pricing.model !== "usage"
+      ? null
+      : (earlier?.stripeMeterId ??
+        (
+          await stripe.billing.meters.create(
+            {
+              display_name: `MemStore agent calls, listing ${listing.id}`,
+              event_name: meterEventName(listing.id),
+              default_aggregation: { formula: "sum" },
+              customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+              value_settings: { event_payload_key: "value" },
+            },
+            { idempotencyKey: `memstore-meter-${listing.id}` },
+          )
+        ).id);
   const price = await stripe.prices.create(
     {
       product,
-      unit_amount: pricing.amount_cents,
       currency: pricing.currency,
-      ...(pricing.model === "subscription" && { recurring: { interval: pricing.interval } }),
       metadata: { listing_id: listing.id },
+      ...(pricing.model === "usage"
+        ? {
+            unit_amount: pricing.unit_amount_cents,
+            recurring: { interval: "month", usage_type: "metered", meter: meter! },
+            transform_quantity: { divide_by: 1000, round: "up" },
+          }
+        : {
+            unit_amount: pricing.amount_cents,
+            ...(pricing.model === "subscription" && { recurring: { interval: pricing.interval } }),
+          }),
     },
     { idempotencyKey: `memstore-price-${listing.id}-${digest}` },
   );
@@ -148,6 +202,7 @@ export async function priceOf(
       pricingKey: key,
       stripeProductId: product,
       stripePriceId: price.id,
+      stripeMeterId: meter,
     })
     .onConflictDoNothing();
   return (await lookup())?.stripePriceId ?? price.id;

@@ -5,3 +5,6 @@ export { revokeEntitlement, revokeInput } from "./revoke.ts";
 export { listingHolders, salesQuery, salesReport } from "./sales-report.ts";
 export { applyPaymentEvent, receiveStripeEvent } from "./payment-events.ts";
 export { requireStripe, stripeOf } from "./stripe-client.ts";
+export { reportUsage } from "./usage-billing.ts";
+export { subscriberUsage, usageQuery } from "./usage-spend.ts";
+export { openPayoutAccount, payoutsReport } from "./payouts.ts";

@@ -7,6 +7,7 @@ import type { AppContext } from "../context.ts";
 import { deleteUnlessShared } from "../blobs.ts";
 import { relayEventsAfterCommit } from "../events/outbox.ts";
 import { resumeSuspendedInstalls, validUntilOf } from "../store/entitlements.ts";
+import { syncPayoutAccount } from "./payouts.ts";
 import { requireStripe } from "./stripe-client.ts";
 import {
   type Applied,
@@ -88,6 +89,14 @@ type Current = {
   subscription: Stripe.Subscription | null;
   subscriptionId: string | null;
   paymentId: string | null;
+  /** The publisher's payout account a payment's share was transferred to (a destination charge). */
+  destination: string | null;
+  account: Stripe.Account | null;
+};
+
+const destinationOf = (intent: Stripe.PaymentIntent) => {
+  const to = intent.transfer_data?.destination;
+  return typeof to === "string" ? to : (to?.id ?? null);
 };
 
 /** The subscription an event concerns as Stripe holds it now (null when Stripe has none), and a paid invoice's payment. */
@@ -103,20 +112,44 @@ async function currentState(
       : type === "checkout.session.completed" && object.mode === "subscription"
         ? (object.subscription as string | null)
         : null;
-  const current: Current = { subscription: null, subscriptionId, paymentId: null };
-  if (!subscriptionId) return current;
+  const current: Current = {
+    subscription: null,
+    subscriptionId,
+    paymentId: null,
+    destination: null,
+    account: null,
+  };
   const stripe = requireStripe(ctx);
-  try {
-    current.subscription = await stripe.subscriptions.retrieve(subscriptionId);
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  if (type === "account.updated") {
+    current.account = await retrieved(() => stripe.accounts.retrieve(String(object.id)));
+    return current;
   }
+  if (type === "checkout.session.completed" && typeof object.payment_intent === "string") {
+    const intent = await retrieved(() => stripe.paymentIntents.retrieve(object.payment_intent as string));
+    current.destination = intent && destinationOf(intent);
+  }
+  if (!subscriptionId) return current;
+  current.subscription = await retrieved(() => stripe.subscriptions.retrieve(subscriptionId));
   if (type === "invoice.paid") {
     const payments = await stripe.invoicePayments.list({ invoice: String(object.id), limit: 10 });
     const paid = payments.data.find((p) => p.status === "paid")?.payment.payment_intent;
     current.paymentId = typeof paid === "string" ? paid : (paid?.id ?? null);
+    const intent = current.paymentId
+      ? await retrieved(() => stripe.paymentIntents.retrieve(current.paymentId!))
+      : null;
+    current.destination = intent && destinationOf(intent);
   }
   return current;
+}
+
+/** An object as Stripe holds it now, or null when Stripe has no such object. */
+async function retrieved<T>(fetch: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fetch();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    throw error;
+  }
 }
 
 async function dispatch(
@@ -126,8 +159,11 @@ async function dispatch(
   object: Record<string, unknown>,
   current: Current,
 ): Promise<Applied> {
+  if (type === "account.updated")
+    return { outcome: await syncPayoutAccount(tx, current.account, String(object.id)) };
   if (type === "checkout.session.completed") {
-    if (object.mode !== "subscription") return { outcome: await checkoutCompleted(tx, object) };
+    if (object.mode !== "subscription")
+      return { outcome: await checkoutCompleted(tx, object, current.destination) };
     const claimed = await claimCheckout(tx, object);
     if (typeof claimed === "string") return { outcome: claimed };
     if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
@@ -144,6 +180,7 @@ async function dispatch(
     object as unknown as Stripe.Invoice,
     current.paymentId,
     ctx.config.PLATFORM_FEE_BPS,
+    current.destination,
   );
   return { ...synced, outcome: `${synced.outcome}; ${sold}` };
 }
@@ -166,7 +203,11 @@ async function claimCheckout(tx: Tx, session: Record<string, unknown>) {
   return checkout;
 }
 
-async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Promise<string> {
+async function checkoutCompleted(
+  tx: Tx,
+  session: Record<string, unknown>,
+  destination: string | null,
+): Promise<string> {
   const claimed = await claimCheckout(tx, session);
   if (typeof claimed === "string") return claimed;
   const checkout = claimed;
@@ -201,6 +242,7 @@ async function checkoutCompleted(tx: Tx, session: Record<string, unknown>): Prom
     feeCents: checkout.feeCents,
     currency: checkout.currency,
     providerPaymentId: String(session.payment_intent ?? sessionId),
+    destinationAccount: destination,
   });
   await resumeSuspendedInstalls(tx, checkout.orgId, checkout.listingId);
   await recordAudit(tx, {

@@ -61,7 +61,12 @@ export async function revokeEntitlement(
     if (!sale)
       throw new AppError("conflict", "nothing was paid for this entitlement, so nothing can be refunded");
     const made = await requireStripe(ctx).refunds.create(
-      { payment_intent: sale.providerPaymentId, metadata: { entitlement_id: entitlement.id } },
+      {
+        payment_intent: sale.providerPaymentId,
+        metadata: { entitlement_id: entitlement.id },
+        // A destination charge's refund takes the publisher's share back, and the platform's fee.
+        ...(sale.destinationAccount && { reverse_transfer: true, refund_application_fee: true }),
+      },
       { idempotencyKey: `memstore-refund-${sale.id}` },
     );
     refunded = { saleId: sale.id, refundId: made.id };

@@ -15,7 +15,7 @@ export const salesQuery = z.object({ from: day.optional(), to: day.optional() })
 
 const DAY_MS = 86_400_000;
 
-function range(query: z.infer<typeof salesQuery>): { from: string; to: string } {
+export function reportRange(query: z.infer<typeof salesQuery>): { from: string; to: string } {
   const to = query.to ?? new Date().toISOString().slice(0, 10);
   const from = query.from ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10);
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
@@ -25,7 +25,7 @@ function range(query: z.infer<typeof salesQuery>): { from: string; to: string } 
 }
 
 /** A sum of cents as Postgres returns it (a bigint's digits): a safe integer, or an error, never a float. */
-const exactInteger = (value: string | number | null): number => {
+export const exactInteger = (value: string | number | null): number => {
   const n = Number(value ?? 0);
   if (!Number.isSafeInteger(n)) throw new Error(`a money sum outside the safe integers: ${value}`);
   return n;
@@ -52,7 +52,7 @@ type SalesRow = {
  */
 export async function salesReport(ctx: AppContext, subject: Subject, query: z.infer<typeof salesQuery>) {
   authorize(subject, "listing.write");
-  const { from, to } = range(query);
+  const { from, to } = reportRange(query);
   const rows = await queryRows<SalesRow>(
     ctx.db,
     sql`with days as (select d::date as day from generate_series(${from}::date, ${to}::date, interval '1 day') d),

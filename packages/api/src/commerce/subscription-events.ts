@@ -135,6 +135,7 @@ export async function recordInvoiceSale(
   invoice: Stripe.Invoice,
   paymentId: string | null,
   feeBasisPoints: number,
+  destination: string | null = null,
 ): Promise<string> {
   const subscriptionId = subscriptionOfInvoice(invoice);
   if (invoice.amount_paid <= 0) return `invoice ${invoice.id} charged nothing`;
@@ -158,6 +159,7 @@ export async function recordInvoiceSale(
       feeCents: platformFee(invoice.amount_paid, feeBasisPoints),
       currency: invoice.currency,
       providerPaymentId: paymentId ?? invoice.id,
+      destinationAccount: destination,
     })
     .onConflictDoNothing()
     .returning({ id: sales.id });

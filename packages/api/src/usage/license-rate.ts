@@ -8,21 +8,37 @@ export function secondsUntilUtcMidnight(now = new Date()): number {
   return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
 }
 
-/** A listing whose terms cap the calls an organisation makes to it each UTC day. */
-export type LicensedListing = { listing_id: string; slug: string; limit: number };
+/**
+ * A listing whose calls an organisation's agents make are counted per UTC day: its terms cap them
+ * (`limit`), or it is usage-priced and the count is what is billed (`limit` null: counted, not capped).
+ */
+export type LicensedListing = { listing_id: string; slug: string; limit: number | null };
 
 /**
- * The listings with a `calls_per_day` among the live installs matching `installs` (a condition on
- * `i`), as a JSON array ordered by id: a subquery, so a caller reads it in the statement it runs.
+ * The terms under which organisation `org` holds listing `l` (a row alias): those of the private
+ * offer its latest entitlement was acquired under, if that offer has terms of its own, else the
+ * listing's.
+ */
+export function effectiveTermsSql(org: SQL, listing: SQL): SQL {
+  return sql`coalesce((select o.terms from entitlements te left join offers o on o.id = te.offer_id
+                        where te.org_id = ${org} and te.listing_id = ${listing}.id
+                        order by te.created_at desc limit 1), ${listing}.terms)`;
+}
+
+/**
+ * The listings among the live installs matching `installs` (a condition on `i`) whose calls are
+ * counted — a `calls_per_day` in the terms that apply, or usage pricing — as a JSON array ordered by
+ * id: a subquery, so a caller reads it in the statement it runs.
  */
 export function licensedListingsSql(installs: SQL): SQL {
   return sql`coalesce((
-      select json_agg(json_build_object('listing_id', l.id, 'slug', c.slug,
-                                        'limit', (l.terms->>'calls_per_day')::int) order by l.id)
-      from (select distinct i.listing_id, i.cube_id from installs i where ${installs}) i
-      join listings l on l.id = i.listing_id
-      join cubes c on c.id = i.cube_id
-      where l.terms ? 'calls_per_day'), '[]'::json)`;
+      select json_agg(json_build_object('listing_id', x.id, 'slug', x.slug, 'limit', x.lim) order by x.id)
+      from (select l.id, c.slug, (${effectiveTermsSql(sql`i.org_id`, sql`l`)}->>'calls_per_day')::int as lim,
+                   l.pricing->>'model' as model
+            from (select distinct i.listing_id, i.cube_id, i.org_id from installs i where ${installs}) i
+            join listings l on l.id = i.listing_id
+            join cubes c on c.id = i.cube_id) x
+      where x.lim is not null or x.model = 'usage'), '[]'::json)`;
 }
 
 /**
@@ -46,14 +62,14 @@ export async function claimLicensedCall(
     if (ordered.length > 0) {
       const claimed = await queryRows<{ listing_id: string }>(
         tx,
-        sql`insert into license_usage (org_id, listing_id, day, calls)
-            select ${orgId}, listing_id, ${day}, 1
+        sql`insert into license_usage (org_id, listing_id, day, calls, call_limit)
+            select ${orgId}, listing_id, ${day}, 1, lim
             from unnest(${sql.param(ordered.map((l) => l.listing_id))}::text[],
                         ${sql.param(ordered.map((l) => l.limit))}::int[]) as wanted(listing_id, lim)
-            where lim > 0
-            on conflict (org_id, listing_id, day) do update set calls = license_usage.calls + 1
-              where license_usage.calls < (select (terms->>'calls_per_day')::int from listings
-                                           where id = excluded.listing_id)
+            where lim is null or lim > 0
+            on conflict (org_id, listing_id, day) do update
+              set calls = license_usage.calls + 1, call_limit = excluded.call_limit
+              where excluded.call_limit is null or license_usage.calls < excluded.call_limit
             returning listing_id`,
       );
       const counted = new Set(claimed.map((c) => c.listing_id));

@@ -6,7 +6,7 @@ import {
   purposeLicensed,
   type Subject,
 } from "@memstore/core";
-import { cubeVersions, installs, listings, queryRows, sql } from "@memstore/db";
+import { cubeVersions, installs, listings, offers, queryRows, sql } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { authorize, loadAuthorized, vaultOf } from "../identity/authorize.ts";
@@ -48,14 +48,17 @@ export async function installedCopy(
   );
   const entitlement = await latestEntitlement(ctx.db, subject.orgId, install.listingId);
   authorize(subject, "payload.download", vaultOf(install), { entitlement });
-  const [listing] = await ctx.db
-    .select({ terms: listings.terms })
+  // The terms that apply: a private offer's own, else the listing's.
+  const [held] = await ctx.db
+    .select({ terms: listings.terms, offerTerms: offers.terms })
     .from(listings)
+    .leftJoin(offers, eq(offers.id, entitlement?.offerId ?? ""))
     .where(eq(listings.id, install.listingId));
-  if (!purposeLicensed(listing?.terms.purposes, callPurposes(subject))) {
+  const terms = held?.offerTerms ?? held?.terms ?? {};
+  if (!purposeLicensed(terms.purposes, callPurposes(subject))) {
     throw new AppError(
       "purpose_not_licensed",
-      `this listing's terms license the purposes '${listing!.terms.purposes!.join("', '")}'; state one with the MemStore-Purpose header or a key made for it`,
+      `this listing's terms license the purposes '${terms.purposes!.join("', '")}'; state one with the MemStore-Purpose header or a key made for it`,
     );
   }
   const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, install.versionId));

@@ -1,6 +1,7 @@
 import { type Executor, queryRows, SESSION_EF_SEARCH, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
+import { effectiveTermsSql } from "../usage/license-rate.ts";
 import type { SearchInput } from "./schemas.ts";
 
 /**
@@ -36,9 +37,11 @@ export type Scope = { chunkWhere: SQL; memoryWhere: SQL };
  * one of these.
  */
 export function purposeLicensedSql(purposes: readonly string[]): SQL {
-  return sql`not exists (select 1 from listings pl where pl.id = i.listing_id
-                and jsonb_typeof(pl.terms->'purposes') = 'array' and jsonb_array_length(pl.terms->'purposes') > 0
-                and not (pl.terms->'purposes') ?| ${toTextArray([...purposes])})`;
+  return sql`not exists (select 1 from listings pl
+                cross join lateral (select ${effectiveTermsSql(sql`i.org_id`, sql`pl`)} as terms) pt
+                where pl.id = i.listing_id
+                and jsonb_typeof(pt.terms->'purposes') = 'array' and jsonb_array_length(pt.terms->'purposes') > 0
+                and not (pt.terms->'purposes') ?| ${toTextArray([...purposes])})`;
 }
 
 export function scopeFilters(

@@ -3,11 +3,15 @@ import { AppError } from "@memstore/core";
 import {
   cancelEntitlement,
   listingHolders,
+  openPayoutAccount,
+  payoutsReport,
   receiveStripeEvent,
   revokeEntitlement,
   revokeInput,
   salesQuery,
   salesReport,
+  subscriberUsage,
+  usageQuery,
 } from "@memstore/api/commerce";
 import { createOffer, listEntitlements, offerInput } from "@memstore/api/store";
 import { readBoundedText } from "../body.ts";
@@ -83,6 +87,37 @@ export const commerceRoutes = [
     query: salesQuery,
     status: 200,
     handler: ({ ctx, subject, query }) => salesReport(ctx, subject, query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/payouts/account",
+    summary:
+      "Publisher admin: the organisation's payout account (Stripe Connect Express), made once, and an onboarding_url to give Stripe the bank details; once onboarded, each sale's share less the platform fee is transferred to it",
+    tag: "commerce",
+    scope: "admin",
+    status: 200,
+    handler: ({ ctx, subject }) => openPayoutAccount(ctx, subject),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/payouts",
+    summary:
+      "Publisher: the payout account, the platform fee (basis points), balances per currency in integer cents (revenue, fees, refunded, transferred, held) and per sale the share transferred, held or reversed (latest 200)",
+    tag: "commerce",
+    scope: "publish",
+    status: 200,
+    handler: ({ ctx, subject }) => payoutsReport(ctx, subject),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/usage",
+    summary:
+      "Subscriber: per install and UTC day, agent calls, bytes downloaded, and for usage-priced listings the spend in integer cents (included calls free, each started 1,000 charged, the monthly cap stops charges); from, to: YYYY-MM-DD",
+    tag: "commerce",
+    scope: "subscribe|vault:read",
+    query: usageQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => subscriberUsage(ctx, subject, query),
   }),
   route({
     method: "GET",
