@@ -43,6 +43,25 @@ describe("memstore dev (embedded mode)", () => {
     expect(await agent.health()).toMatchObject({ status: "ok" });
   });
 
+  it("takes test payments through the in-process stand-in, and shows anyone the demo's paid listing", async () => {
+    expect(dev.output()).toMatch(
+      /Payments: +test mode — a local Stripe stand-in at http:\/\/127\.0\.0\.1:\d+/,
+    );
+    // Browsing the store needs no account: the portal's own call, made without a session.
+    const input = encodeURIComponent(JSON.stringify({ 0: { q: "customs", limit: 24 } }));
+    const answer = await fetch(`${baseUrl}/api/trpc/store.search?batch=1&input=${input}`);
+    expect(answer.status).toBe(200);
+    const [{ result }] = (await answer.json()) as [
+      { result: { data: { items: Array<Record<string, unknown>> } } },
+    ];
+    expect(result.data.items).toContainEqual(
+      expect.objectContaining({
+        cube: expect.objectContaining({ title: "EU customs checklist" }),
+        pricing: { model: "one_time", amount_cents: 1900, currency: "eur" },
+      }),
+    );
+  });
+
   it("installs the tiny model's KV snapshot of the guide, whose downloaded copy reproduces the guide's logits", async () => {
     const out = dev.output();
     const [, key, vault] = out.match(/Demo agent key: +(msk_\w+) +\(vault (vault_\w+)\)/)!;

@@ -150,6 +150,37 @@ const CASES: Record<string, Case> = {
       return (api) => api.publishing.publishListing({ id: listing.id });
     },
   },
+  "commerce.updateListing": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `edit-${n}`);
+      const listing = await o.publishing.createListing({
+        cube_id: cube.id,
+        visibility: "public",
+        pricing: { model: "free" },
+        terms: {},
+      });
+      return (api) =>
+        api.commerce.updateListing({
+          id: listing.id,
+          changes: { pricing: { model: "one_time", amount_cents: 900, currency: "eur" } },
+        });
+    },
+  },
+  "commerce.listingStatus": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `sus-${n}`);
+      const listing = await o.publishing.createListing({
+        cube_id: cube.id,
+        visibility: "public",
+        pricing: { model: "free" },
+        terms: {},
+      });
+      await o.publishing.publishListing({ id: listing.id });
+      return (api) => api.commerce.listingStatus({ id: listing.id, transition: "suspend" });
+    },
+  },
   "store.acquire": {
     allowed: MANAGERS,
     prepare: async () => (api) => api.store.acquire({ id: listingId }),
@@ -284,7 +315,7 @@ describe("tRPC authorization: each role × each procedure that changes state", (
     });
   }
 
-  it("refuses every procedure without a session (UNAUTHORIZED), and sign-up is the only public one", async () => {
+  it("refuses every procedure without a session (UNAUTHORIZED) but sign-up and browsing the store", async () => {
     const anonymous = createCaller({ app: t.ctx, userId: null, orgId: null });
     await expect(anonymous.keys.create({ name: "k", scopes: ["vault:read"] })).rejects.toMatchObject({
       code: "UNAUTHORIZED",
@@ -298,6 +329,18 @@ describe("tRPC authorization: each role × each procedure that changes state", (
         organization: "New",
       }),
     ).resolves.toMatchObject({ org_id: expect.stringMatching(/^org_/) });
+  });
+
+  it("lets anyone browse the store, as no organisation: public listings only, nothing held or owned", async () => {
+    const anonymous = createCaller({ app: t.ctx, userId: null, orgId: null });
+    const found = await anonymous.store.search({ limit: 50 });
+    expect(found.items.map((l) => l.id)).toContain(listingId);
+    const listing = await anonymous.store.listing({ id: listingId });
+    expect(listing).toMatchObject({ id: listingId, own: false, entitled: null, offers: [] });
+    expect(await anonymous.commerce.mode()).toEqual({ payments: false, test_mode: false });
+    await expect(anonymous.store.acquire({ id: listingId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(anonymous.commerce.billing()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(anonymous.commerce.sales({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 
   it("acts in the requested organisation only when the user belongs to it", async () => {

@@ -29,11 +29,13 @@ export async function openPortalTestbed(
     host?: string;
     /** Next's build folder; test files that run at once each need their own. */
     distDir?: string;
+    /** Configuration added to the runtime's (a payment provider, say). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<PortalTestbed> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
   process.env.MEMSTORE_NEXT_DIST_DIR = options.distDir ?? ".next-test";
-  const t = await openTestContext("pglite");
+  const t = await openTestContext("pglite", options.env ?? {});
   const server = await startHttpServer(t.ctx, {
     port: 0,
     host: options.host ?? "127.0.0.1",

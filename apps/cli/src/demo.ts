@@ -35,7 +35,8 @@ export type DemoInfo = {
  * The demo store: a publisher with two free plaintext cubes (a Markdown guide and JSONL runbook
  * items), and two binary cubes for the tiny decoder registered as a base model (the guide's KV
  * cache made by the model, and a LoRA pack); a subscriber that installed them all into a vault and
- * holds an agent key for it. Seeded
+ * holds an agent key for it; and a paid listing (19.00 EUR, one time) the subscriber can buy through
+ * the checkout page. Seeded
  * once per data directory through the same services the API uses; the agent key is kept in the
  * data directory so later starts can print it again.
  */
@@ -95,6 +96,30 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
     cubeIds.push(cube.id);
   }
   listingIds.push(...(await seedBinaryCubes(ctx, publisher, cubeIds[0]!, waitForJobs)));
+  // A paid listing the subscriber does not hold: the demo buys it through the checkout page.
+  const paid = await createCube(ctx, publisher, {
+    slug: "eu-customs-checklist",
+    type: "plaintext",
+    title: "EU customs checklist",
+    tags: ["customs", "eu"],
+  });
+  await createVersion(ctx, publisher, paid.id, { version: "1.0.0" });
+  await uploadPayload(
+    ctx,
+    publisher,
+    { cubeId: paid.id, version: "1.0.0" },
+    createReadStream(join(DEMO_DIR, "customs-checklist.md")),
+    "text/markdown",
+  );
+  await submitVersion(ctx, publisher, paid.id, "1.0.0");
+  await waitForJobs();
+  const paidListing = await createListing(ctx, publisher, {
+    cube_id: paid.id,
+    visibility: "public",
+    pricing: { model: "one_time", amount_cents: 1900, currency: "eur" },
+    terms: { calls_per_day: 5000 },
+  });
+  await publishListing(ctx, publisher, paidListing.id);
   const vault = await createVault(ctx, subscriber, { name: "Support knowledge" });
   for (const id of listingIds) {
     await acquireListing(ctx, subscriber, id);

@@ -63,8 +63,15 @@ export function formatDate(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
 }
 
-export function priceLabel(p: { model: string; amount_cents?: number; currency?: string }): string {
+export function priceLabel(p: {
+  model: string;
+  amount_cents?: number;
+  unit_amount_cents?: number;
+  currency?: string;
+}): string {
   if (p.model === "free") return "Free";
+  if (p.model === "usage")
+    return `${formatMinor(p.unit_amount_cents ?? 0, p.currency ?? "")} per 1,000 calls`;
   const amount = formatMinor(p.amount_cents ?? 0, p.currency ?? "");
   return p.model === "subscription"
     ? `${amount} / ${(p as { interval?: string }).interval ?? "month"}`

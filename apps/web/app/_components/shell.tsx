@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { signOut } from "next-auth/react";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { type ReactNode, useEffect } from "react";
+import { createContext, type ReactNode, useEffect } from "react";
 import { statusOf } from "../_lib/errors";
 import { useTRPC } from "../_lib/trpc";
 import { Loading } from "./feedback";
@@ -14,22 +14,65 @@ const NAV = [
   { href: "/vaults", label: "Vaults" },
   { href: "/keys", label: "API keys" },
   { href: "/usage", label: "Usage" },
+  { href: "/sales", label: "Sales" },
+  { href: "/billing", label: "Billing" },
   { href: "/audit", label: "Audit log" },
   { href: "/members", label: "Members" },
 ];
 
-/** The signed-in frame: navigation, organisation switcher, role, sign-out. Signed-out visitors go to sign-in. */
+/** True inside the frame a signed-out visitor browses the store in: pages offer "Sign in" instead of actions. */
+export const VisitorContext = createContext(false);
+
+/** The store is open to everyone: signed-out visitors browse it, and sign in to buy. */
+const isPublic = (pathname: string) => pathname === "/store" || pathname.startsWith("/store/");
+
+/**
+ * The signed-in frame: navigation, organisation switcher, role, sign-out. Signed-out visitors go to
+ * sign-in, except in the store, which they browse in a frame of its own. A banner says when
+ * payments are test payments.
+ */
 export function Shell({ children }: { children: ReactNode }) {
   const trpc = useTRPC();
   const me = useQuery(trpc.account.me.queryOptions());
   const router = useRouter();
   const pathname = usePathname();
   const queryClient = useQueryClient();
+  const signedOut = me.error !== null && statusOf(me.error) === 401;
 
   useEffect(() => {
-    if (me.error && statusOf(me.error) === 401)
-      router.replace(`/signin?next=${encodeURIComponent(pathname)}`);
-  }, [me.error, pathname, router]);
+    if (signedOut && !isPublic(pathname)) router.replace(`/signin?next=${encodeURIComponent(pathname)}`);
+  }, [signedOut, pathname, router]);
+
+  if (signedOut && isPublic(pathname)) {
+    return (
+      <>
+        <TestModeBanner />
+        <header className="topbar">
+          <div className="topbar-inner">
+            <Link href="/store" className="brand">
+              <span className="brand-mark" aria-hidden /> MemStore
+            </Link>
+            <nav className="nav" aria-label="Main">
+              <Link href="/store" aria-current="page">
+                Store
+              </Link>
+            </nav>
+            <div className="userbox">
+              <Link className="btn small primary" href={`/signin?next=${encodeURIComponent(pathname)}`}>
+                Sign in
+              </Link>
+              <Link className="btn small" href="/signup">
+                Sign up
+              </Link>
+            </div>
+          </div>
+        </header>
+        <main className="page" id="main" tabIndex={-1}>
+          <VisitorContext.Provider value={true}>{children}</VisitorContext.Provider>
+        </main>
+      </>
+    );
+  }
 
   if (!me.data) {
     return (
@@ -49,6 +92,7 @@ export function Shell({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      <TestModeBanner />
       <header className="topbar">
         <div className="topbar-inner">
           <Link href="/store" className="brand">
@@ -101,5 +145,17 @@ export function Shell({ children }: { children: ReactNode }) {
         {children}
       </main>
     </>
+  );
+}
+
+/** Says plainly, on every page, that payments go to a test provider and no card is charged. */
+function TestModeBanner() {
+  const trpc = useTRPC();
+  const mode = useQuery(trpc.commerce.mode.queryOptions(undefined, { staleTime: Infinity }));
+  if (!mode.data?.test_mode) return null;
+  return (
+    <div className="test-mode" role="note">
+      Test mode: payments go to a test provider and no real card is charged. Pay with 4242 4242 4242 4242.
+    </div>
   );
 }

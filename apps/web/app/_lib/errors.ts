@@ -1,4 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
+import { readableMessage } from "./readable";
 
 type ErrorData = {
   appCode?: string | null;
@@ -22,7 +23,7 @@ export function errorMessage(error: unknown): string {
 export function fieldErrors(error: unknown): Record<string, string | undefined> {
   if (!(error instanceof TRPCClientError)) return {};
   const fields = (error.data as ErrorData | undefined)?.fields ?? {};
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v?.[0]]));
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v?.[0] && readableMessage(v[0])]));
 }
 
 export function statusOf(error: unknown): number | null {

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { z } from "zod";
 import { fieldErrors } from "./errors";
+import { readableMessage } from "./readable";
 
 /** Validates form values with a shared schema; returns the parsed value or one message per field. */
 export function validate<S extends z.ZodType>(
@@ -12,7 +13,7 @@ export function validate<S extends z.ZodType>(
   const errors: Record<string, string | undefined> = {};
   for (const issue of result.error.issues) {
     const key = issue.path.join(".") || "_";
-    errors[key] ??= issue.message;
+    errors[key] ??= readableMessage(issue.message);
   }
   return { ok: false, errors };
 }

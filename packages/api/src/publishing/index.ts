@@ -5,8 +5,14 @@ export { mergeLoraInput, mergeLoraPacks, reduceLoraRank, reduceRankInput } from 
 export { changeListingStatus, type ListingTransition } from "./listing-status.ts";
 export { createListing, listOwnListings, publishListing } from "./listings.ts";
 export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } from "./payload-upload.ts";
-export { createCubeInput, createListingInput, createVersionInput, pricingSchema } from "./schemas.ts";
+export {
+  createCubeInput,
+  createListingInput,
+  createVersionInput,
+  pricingSchema,
+  updateListingInput,
+} from "./schemas.ts";
 export { submitVersion } from "./submit.ts";
-export { updateListing, updateListingInput } from "./update-listing.ts";
+export { updateListing } from "./update-listing.ts";
 export { createVersion, getVersion, listVersions } from "./versions.ts";
 export { expireAbandonedDrafts } from "./draft-expiry.ts";

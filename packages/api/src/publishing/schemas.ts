@@ -70,3 +70,15 @@ export const createListingInput = z
     canaries: z.boolean().default(false),
   })
   .strict();
+
+/** A publisher's edit of a listing: any of its words, price, terms and visibility. */
+export const updateListingInput = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(20_000).optional(),
+    pricing: pricingSchema.optional(),
+    terms: termsSchema.optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+  })
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });

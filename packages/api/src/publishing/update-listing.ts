@@ -1,7 +1,7 @@
-import { AppError, type Subject, termsSchema, VISIBILITIES } from "@memstore/core";
+import { AppError, type Subject } from "@memstore/core";
 import { cubes, cubeVersions, listings } from "@memstore/db";
 import { and, desc, eq } from "drizzle-orm";
-import { z } from "zod";
+import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { repriceSubscriptions, stopRenewals } from "../commerce/renewals.ts";
 import type { AppContext } from "../context.ts";
@@ -9,18 +9,7 @@ import { actorOf, authorize } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 import { loadOwnListing } from "./cubes.ts";
 import { storeSearchFields } from "./listings.ts";
-import { pricingSchema } from "./schemas.ts";
-
-export const updateListingInput = z
-  .object({
-    title: z.string().trim().min(1).max(200).optional(),
-    description: z.string().max(20_000).optional(),
-    pricing: pricingSchema.optional(),
-    terms: termsSchema.optional(),
-    visibility: z.enum(VISIBILITIES).optional(),
-  })
-  .strict()
-  .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });
+import { updateListingInput } from "./schemas.ts";
 
 /**
  * A publisher edits a listing: its title and description (the cube's, shown on the listing), its

@@ -216,6 +216,8 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
           .map((r) => (own ? r : withoutSamples(r))),
       })),
     entitled: entitlement ? entitlementView(entitlement) : null,
+    /** The caller's organisation publishes it: it manages the listing rather than getting it. */
+    own,
     /** Private offers made to the caller's organisation, open now. */
     offers: own ? [] : (await openOffers(ctx.db, subject.orgId, listing.id)).map((o) => offerView(o)),
   };

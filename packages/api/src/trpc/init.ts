@@ -93,6 +93,17 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, userId: ctx.userId } });
 });
 
+/**
+ * Whoever browses the store, signed in or not. A visitor is no organisation's member: a read-only
+ * subject of no organisation, so it sees what the store shows everyone (published public and
+ * unlisted listings) and holds, owns and is offered nothing.
+ */
+const VISITOR: Subject = { kind: "user", userId: "", orgId: "", role: "auditor" };
+export const storeProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const subject = ctx.userId ? await userSubject(ctx.app, ctx.userId, ctx.orgId) : VISITOR;
+  return next({ ctx: { ...ctx, subject } });
+});
+
 /** A signed-in user acting in one of their organisations, as the policy subject services expect. */
 export const orgProcedure = authedProcedure.use(async ({ ctx, next }) => {
   const subject: Subject = await userSubject(ctx.app, ctx.userId, ctx.orgId);

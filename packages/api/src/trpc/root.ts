@@ -1,4 +1,5 @@
 import { auditRouter } from "../audit/router.ts";
+import { commerceRouter } from "../commerce/router.ts";
 import { accountRouter, keysRouter, membersRouter } from "../identity/router.ts";
 import { publishingRouter } from "../publishing/router.ts";
 import { storeRouter } from "../store/router.ts";
@@ -12,6 +13,7 @@ export const appRouter = router({
   keys: keysRouter,
   members: membersRouter,
   store: storeRouter,
+  commerce: commerceRouter,
   publishing: publishingRouter,
   vaults: vaultsRouter,
   usage: usageRouter,

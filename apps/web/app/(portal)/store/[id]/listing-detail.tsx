@@ -2,29 +2,60 @@
 import { installInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { Field } from "../../../_components/field";
 import { ErrorBox, formatBytes, formatDate, Loading, priceLabel } from "../../../_components/feedback";
 import { Markdown } from "../../../_components/markdown";
+import { VisitorContext } from "../../../_components/shell";
 import { RunList } from "../../../_components/run-report";
 import { formValues, validate } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
 
+/** Where a checkout sent the buyer back: `?checkout=paid` or `?checkout=canceled`. */
+function useCheckoutReturn(): string | null {
+  const [state, setState] = useState<string | null>(null);
+  useEffect(() => setState(new URLSearchParams(window.location.search).get("checkout")), []);
+  return state;
+}
+
 export function ListingDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const listing = useQuery(trpc.store.listing.queryOptions({ id }));
+  const returned = useCheckoutReturn();
+  const visitor = useContext(VisitorContext);
+  const listing = useQuery({
+    ...trpc.store.listing.queryOptions({ id }),
+    // Back from paying: the entitlement arrives with the provider's webhook, moments later.
+    refetchInterval: (query) =>
+      returned === "paid" && !(query.state.data?.entitled && !query.state.data.entitled.revoked_at)
+        ? 1000
+        : false,
+  });
   const acquire = useMutation(
     trpc.store.acquire.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.store.listing.queryKey({ id }) }),
+      onSuccess: (result) => {
+        // A paid listing is bought on the provider's checkout page, which sends the buyer back here.
+        if ("checkout" in result && result.checkout)
+          return window.location.assign(result.checkout.checkout_url);
+        return queryClient.invalidateQueries({ queryKey: trpc.store.listing.queryKey({ id }) });
+      },
     }),
   );
   if (!listing.data)
     return listing.error ? <ErrorBox error={listing.error} /> : <Loading what="the listing" />;
   const l = listing.data;
   const terms = l.terms as { calls_per_day?: number; valid_days?: number; redistribution?: boolean };
-  const live = l.entitled && !l.entitled.revoked_at;
+  const live = l.entitled && ["active", "trialing", "past_due"].includes(l.entitled.state);
+  const get = (offerId?: string) => {
+    const here = `${window.location.origin}/store/${id}`;
+    acquire.mutate({
+      id,
+      ...(offerId && { offer_id: offerId }),
+      success_url: `${here}?checkout=paid`,
+      cancel_url: `${here}?checkout=canceled`,
+    });
+  };
   return (
     <>
       <div className="page-head">
@@ -93,17 +124,42 @@ export function ListingDetail({ id }: { id: string }) {
               <li>Every copy carries your organisation&apos;s invisible fingerprint</li>
               {l.canaries && <li>Your copy carries canary facts unique to your organisation</li>}
             </ul>
-            {live ? (
+            {returned === "paid" && !live && (
+              <div className="alert info" role="status">
+                Payment received. Your entitlement arrives in a moment…
+              </div>
+            )}
+            {returned === "canceled" && !live && (
+              <div className="alert info" role="status">
+                Checkout canceled: nothing was charged.
+              </div>
+            )}
+            {l.own ? (
+              <div className="alert info">
+                Your organisation publishes this listing. <Link href="/studio">Manage it in the studio</Link>.
+              </div>
+            ) : live ? (
               <div className="alert ok">Your organisation has this listing.</div>
+            ) : !visitor ? (
+              <>
+                {l.offers.map((o) => (
+                  <button key={o.id} className="btn primary" type="button" onClick={() => get(o.id)}>
+                    Get at your offer: {priceLabel(o.pricing as { model: string })}
+                  </button>
+                ))}
+                <button
+                  className="btn primary"
+                  type="button"
+                  onClick={() => get()}
+                  disabled={acquire.isPending}
+                >
+                  {acquire.isPending ? "Getting…" : l.pricing.model === "free" ? "Get" : "Buy"}
+                </button>
+              </>
             ) : (
-              <button
-                className="btn primary"
-                type="button"
-                onClick={() => acquire.mutate({ id })}
-                disabled={acquire.isPending}
-              >
-                {acquire.isPending ? "Getting…" : "Get"}
-              </button>
+              <Link className="btn primary" href={`/signin?next=${encodeURIComponent(`/store/${id}`)}`}>
+                Sign in to get it
+              </Link>
             )}
             <ErrorBox error={acquire.error} />
           </section>

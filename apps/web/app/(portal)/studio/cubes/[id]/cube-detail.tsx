@@ -12,6 +12,8 @@ import {
 import { RunList } from "../../../../_components/run-report";
 import { itemsOf, PAGED, ShowMore } from "../../../../_components/show-more";
 import { useTRPC } from "../../../../_lib/trpc";
+import type { WizardVersion } from "../../publish/_steps/wizard";
+import { ListingManager } from "./listing-manager";
 
 export function CubeDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -20,6 +22,17 @@ export function CubeDetail({ id }: { id: string }) {
     trpc.publishing.versions.infiniteQueryOptions({ cube_id: id, limit: 20 }, PAGED),
   );
   if (!cube.data) return cube.error ? <ErrorBox error={cube.error} /> : <Loading what="the cube" />;
+  const readyVersion = itemsOf(versions.data).find((v) => v.status === "ready");
+  const governance = (readyVersion?.manifest as { governance?: Partial<WizardVersion> } | undefined)
+    ?.governance;
+  const ready: WizardVersion | null = readyVersion
+    ? {
+        id: readyVersion.id,
+        version: readyVersion.version,
+        visibility: governance?.visibility ?? "public",
+        license: governance?.license ?? {},
+      }
+    : null;
   return (
     <>
       <div className="page-head">
@@ -37,6 +50,7 @@ export function CubeDetail({ id }: { id: string }) {
         </Link>
       </div>
       <ErrorBox error={versions.error} />
+      {versions.data && <ListingManager cube={cube.data} ready={ready} />}
       <h2>Versions</h2>
       <div className="stack">
         {versions.isPending && <Loading what="versions" />}

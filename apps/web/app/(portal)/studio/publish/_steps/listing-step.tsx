@@ -1,11 +1,11 @@
 "use client";
 import { createListingInput } from "@memstore/api/schemas";
-import { parseMinor } from "@memstore/core";
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FormEvent } from "react";
 import { Field } from "../../../../_components/field";
 import { ErrorBox } from "../../../../_components/feedback";
+import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 import type { WizardCube, WizardVersion } from "./wizard";
@@ -23,16 +23,8 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
     const values = {
       cube_id: cube.id,
       visibility: v.visibility,
-      pricing:
-        v.pricing === "free"
-          ? { model: "free" }
-          : {
-              model: v.pricing,
-              // Read from the digits typed: no floating point between a price and its cents.
-              amount_cents: parseMinor(v.amount ?? "") ?? Number.NaN,
-              currency: (v.currency || "eur").toLowerCase(),
-              ...(v.pricing === "subscription" ? { interval: v.interval || "month" } : {}),
-            },
+      // Read from the digits typed: no floating point between a price and its cents.
+      pricing: pricingFrom(v),
       terms: version.license,
       canaries: v.canaries === "on",
     };
@@ -72,29 +64,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
           </select>
         )}
       </Field>
-      <Field label="Price" error={errors.pricing ?? errors["pricing.model"]}>
-        {(a) => (
-          <select {...a} name="pricing" defaultValue="free">
-            <option value="free">Free</option>
-            <option value="one_time">One-time purchase</option>
-            <option value="subscription">Subscription</option>
-          </select>
-        )}
-      </Field>
-      <Field label="Amount (for paid listings)" error={errors["pricing.amount_cents"]}>
-        {(a) => <input {...a} name="amount" inputMode="decimal" placeholder="e.g. 49.00" />}
-      </Field>
-      <Field label="Currency" error={errors["pricing.currency"]}>
-        {(a) => <input {...a} name="currency" placeholder="eur" />}
-      </Field>
-      <Field label="Billed every (subscriptions)" error={errors["pricing.interval"]}>
-        {(a) => (
-          <select {...a} name="interval" defaultValue="month">
-            <option value="month">Month</option>
-            <option value="year">Year</option>
-          </select>
-        )}
-      </Field>
+      <PricingFields errors={errors} />
       <label className="check small">
         <input type="checkbox" name="canaries" />
         <span>
