@@ -16,6 +16,8 @@ import {
   TINY_TOKENIZER_SHA256,
 } from "./support/binary-fixtures.ts";
 import { openPortalTestbed, POLL, type PortalTestbed, visible } from "./support/portal.ts";
+import { describeCommerce } from "./support/portal-commerce.ts";
+import { type Standin, startStripeStandin } from "@memstore/stripe-standin";
 import { stripMarks } from "@memstore/watermark";
 
 /** A Markdown handbook with a word no other text has, so the store and the vault must find it. */
@@ -71,10 +73,24 @@ const state: { listingUrl?: string; cubeUrl?: string; subscriberEmail: string } 
   subscriberEmail: "sam@subscriber.example.com",
 };
 
+let standin: Standin;
+
 beforeAll(async () => {
-  bed = await openPortalTestbed();
+  // Payments go to the Stripe stand-in: the commerce scenario below buys and sells through it.
+  standin = await startStripeStandin();
+  bed = await openPortalTestbed({
+    env: {
+      STRIPE_SECRET_KEY: standin.apiKey,
+      STRIPE_WEBHOOK_SECRET: standin.webhookSecret,
+      STRIPE_API_URL: standin.url,
+    },
+  });
+  await standin.setWebhookEndpoint(`${bed.server.url}/api/v1/payments/stripe/webhook`);
 }, 300_000);
-afterAll(async () => bed?.close());
+afterAll(async () => {
+  await bed?.close();
+  await standin?.close();
+});
 
 describe("portal in a real browser", { timeout: 600_000 }, () => {
   afterEach(() => {
@@ -472,8 +488,16 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     );
     await bed.screenshot(page, "listing-kv");
 
-    // Installed into a vault, the organisation's fingerprinted copy downloads from the vault page.
+    // The publisher manages its own listing; it does not get it.
+    await visible(page.getByText("Your organisation publishes this listing."));
+    // Installed into a subscriber's vault, that organisation's fingerprinted copy downloads from the vault page.
     const listingUrl = page.url();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/signin**");
+    await page.getByLabel("Email").fill(state.subscriberEmail);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/store");
     await page.goto("/vaults");
     await page.getByLabel("Name", { exact: true }).fill("briefing-agents");
     await page.getByRole("button", { name: "Create vault" }).click();
@@ -495,7 +519,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       const file = await readFile((await download.path())!);
       const { tensors, metadata } = await readAllTensors([file]);
       expect(tensors.get("past_key_values.0.key")!.dtype).toBe(dtype);
-      expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Cache Works");
+      expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Summit Insurance");
     }
     await bed.screenshot(page, "vault-binary-install");
 
@@ -551,3 +575,5 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     expect(version!.digest).toBe(`sha256:${createHash("sha256").update(file).digest("hex")}`);
   });
 });
+
+describeCommerce(() => ({ bed, standin }));

@@ -129,6 +129,17 @@ function transformOf(t: FormValue | undefined) {
   return { divide_by: amount(t.divide_by, "transform_quantity[divide_by]"), round: t.round };
 }
 
+/** A list of a kind's objects in Stripe's list shape, filtered by one field when the request names it. */
+function listOf(kind: string, url: string, filter: string): Handler {
+  return (state, params) => ({
+    id: "list",
+    object: "list",
+    url,
+    has_more: false,
+    data: all(state, kind).filter((o) => params[filter] === undefined || o[filter] === params[filter]),
+  });
+}
+
 export const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
   {
     method: "POST",
@@ -170,13 +181,7 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }
   {
     method: "GET",
     pattern: /^\/v1\/transfers$/,
-    handler: (s, p) => ({
-      id: "list",
-      object: "list",
-      url: "/v1/transfers",
-      has_more: false,
-      data: all(s, "transfer").filter((t) => p.destination === undefined || t.destination === p.destination),
-    }),
+    handler: listOf("transfer", "/v1/transfers", "destination"),
   },
   { method: "POST", pattern: /^\/v1\/billing\/meter_events$/, handler: createMeterEvent },
   { method: "POST", pattern: /^\/v1\/checkout\/sessions$/, handler: (s, p) => createSession(s, p) },
@@ -202,13 +207,7 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; handler: Handler }
   {
     method: "GET",
     pattern: /^\/v1\/invoice_payments$/,
-    handler: (s, p) => ({
-      id: "list",
-      object: "list",
-      url: "/v1/invoice_payments",
-      has_more: false,
-      data: all(s, "invoice_payment").filter((pay) => p.invoice === undefined || pay.invoice === p.invoice),
-    }),
+    handler: listOf("invoice_payment", "/v1/invoice_payments", "invoice"),
   },
 ];
 

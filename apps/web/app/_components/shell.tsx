@@ -49,9 +49,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <TestModeBanner />
         <header className="topbar">
           <div className="topbar-inner">
-            <Link href="/store" className="brand">
-              <span className="brand-mark" aria-hidden /> MemStore
-            </Link>
+            <Brand />
             <nav className="nav" aria-label="Main">
               <Link href="/store" aria-current="page">
                 Store
@@ -95,9 +93,7 @@ export function Shell({ children }: { children: ReactNode }) {
       <TestModeBanner />
       <header className="topbar">
         <div className="topbar-inner">
-          <Link href="/store" className="brand">
-            <span className="brand-mark" aria-hidden /> MemStore
-          </Link>
+          <Brand />
           <nav className="nav" aria-label="Main">
             {NAV.map((n) => (
               <Link
@@ -157,5 +153,13 @@ function TestModeBanner() {
     <div className="test-mode" role="note">
       Test mode: payments go to a test provider and no real card is charged. Pay with 4242 4242 4242 4242.
     </div>
+  );
+}
+
+function Brand() {
+  return (
+    <Link href="/store" className="brand">
+      <span className="brand-mark" aria-hidden /> MemStore
+    </Link>
   );
 }

@@ -3,9 +3,9 @@ import { updateListingInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FormEvent } from "react";
-import { Field } from "../../../../_components/field";
 import { ErrorBox, Loading, priceLabel, StatusBadge } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
+import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 import { ListingStep } from "../../publish/_steps/listing-step";
@@ -69,16 +69,7 @@ function EditListing({ listing }: { listing: OwnListing }) {
       </div>
       {!retired && (
         <form className="form" onSubmit={onSubmit} noValidate aria-label="Edit listing">
-          <Field label="Visibility" error={errors.visibility}>
-            {(a) => (
-              <select {...a} name="visibility" defaultValue={listing.visibility}>
-                <option value="public">Public</option>
-                <option value="unlisted">Unlisted</option>
-                <option value="org">Organisation only</option>
-                <option value="private">Private</option>
-              </select>
-            )}
-          </Field>
+          <VisibilityField error={errors.visibility} current={listing.visibility} />
           <PricingFields errors={errors} current={listing.pricing} key={JSON.stringify(listing.pricing)} />
           <p className="hint">
             A new price applies to new buyers at once and to running subscriptions at their next renewal.

@@ -3,9 +3,9 @@ import { createListingInput } from "@memstore/api/schemas";
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FormEvent } from "react";
-import { Field } from "../../../../_components/field";
 import { ErrorBox } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
+import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 import type { WizardCube, WizardVersion } from "./wizard";
@@ -54,16 +54,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
       <h2 style={{ marginTop: 0 }}>List it in the store</h2>
-      <Field label="Visibility" error={errors.visibility}>
-        {(a) => (
-          <select {...a} name="visibility" defaultValue={version.visibility}>
-            <option value="public">Public</option>
-            <option value="unlisted">Unlisted</option>
-            <option value="org">Organisation only</option>
-            <option value="private">Private</option>
-          </select>
-        )}
-      </Field>
+      <VisibilityField error={errors.visibility} current={version.visibility} />
       <PricingFields errors={errors} />
       <label className="check small">
         <input type="checkbox" name="canaries" />
