@@ -315,6 +315,18 @@ export const MATRIX: Record<string, Row> = {
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
+  "GET /api/v1/cubes/{cube_id}/versions/{version}/bundle": {
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
+  },
+  // Not a tar: past authorization, the bundle itself is judged (and nothing is written).
+  "POST /api/v1/bundles": {
+    call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
+    allowed: [422, "tar_invalid"],
+    otherVault: [422, "tar_invalid"],
+    otherOrg: null,
+  },
   "POST /api/v1/listings": {
     call: (w) => ({ body: { cube_id: w.a.cube, visibility: "public", pricing: { model: "free" } } }),
     otherVault: 201,

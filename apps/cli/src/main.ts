@@ -4,6 +4,7 @@ import { MemStoreApiError } from "@memstore/sdk";
 import { Command } from "commander";
 import { ZodError } from "zod";
 import { adminCommand } from "./commands/admin.ts";
+import { bundleCommand } from "./commands/bundle.ts";
 import { devCommand } from "./commands/dev.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
@@ -24,7 +25,8 @@ const program = new Command("memstore")
   .addCommand(publishCommand())
   .addCommand(searchCommand())
   .addCommand(listingsCommand())
-  .addCommand(salesCommand());
+  .addCommand(salesCommand())
+  .addCommand(bundleCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -45,6 +45,7 @@ const STATUS_BY_CODE = {
   safetensors_size_mismatch: 422,
   tar_unsafe: 422,
   tar_invalid: 422,
+  bundle_invalid: 422,
   lora_pack_invalid: 422,
   lora_config_invalid: 422,
   lora_key_invalid: 422,

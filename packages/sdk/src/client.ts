@@ -6,7 +6,6 @@ import {
   type Memory,
   MemStoreApiError,
   type Page,
-  type Problem,
   type SearchResult,
   type Subscription,
   type TraceResult,
@@ -14,7 +13,8 @@ import {
   type Version,
 } from "./types.ts";
 import { CommerceApi, type Pricing } from "./commerce.ts";
-import { enc, qs, toStream } from "./http.ts";
+import { BundlesApi } from "./bundles.ts";
+import { enc, problemOf, qs, toStream } from "./http.ts";
 
 export class MemStoreClient {
   private readonly baseUrl: string;
@@ -36,7 +36,17 @@ export class MemStoreClient {
   /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
   readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
 
+  /** Signed bundles of versions, out and in. */
+  readonly bundles = new BundlesApi((method, path, init) => this.raw(method, path, undefined, init));
+
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+    const response = await this.raw(method, path, body, init);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** The response itself (a stream to read), once it is a success; a problem is thrown as MemStoreApiError. */
+  async raw(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.apiKey) headers.set("authorization", `Bearer ${this.apiKey}`);
     if (this.purpose) headers.set("memstore-purpose", this.purpose);
@@ -47,24 +57,8 @@ export class MemStoreClient {
       headers,
       body: body !== undefined ? JSON.stringify(body) : init.body,
     });
-    if (!response.ok) {
-      const text = await response.text();
-      let problem: Problem;
-      try {
-        problem = JSON.parse(text) as Problem;
-      } catch {
-        problem = {
-          type: "about:blank",
-          title: response.statusText,
-          status: response.status,
-          detail: text,
-          code: "http_error",
-        };
-      }
-      throw new MemStoreApiError(response.status, problem);
-    }
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    if (!response.ok) throw new MemStoreApiError(response.status, await problemOf(response));
+    return response;
   }
 
   health() {

@@ -1,3 +1,5 @@
+import type { Problem } from "./types.ts";
+
 /** Small pieces of HTTP the client builds its requests with. */
 
 /** A path segment, escaped. */
@@ -27,4 +29,20 @@ export function toStream(
       await iterator.return?.();
     },
   });
+}
+
+/** A failed response's problem+json, or one made from its status when the body is not one. */
+export async function problemOf(response: Response): Promise<Problem> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as Problem;
+  } catch {
+    return {
+      type: "about:blank",
+      title: response.statusText,
+      status: response.status,
+      detail: text,
+      code: "http_error",
+    };
+  }
 }

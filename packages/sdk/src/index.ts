@@ -7,3 +7,4 @@ export * from "./client.ts";
 export * from "./commerce.ts";
 export * from "./types.ts";
 export * from "./verify.ts";
+export * from "./bundles.ts";

@@ -6,6 +6,7 @@ import { commerceRoutes } from "./routes/commerce.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
+import { portabilityRoutes } from "./routes/portability.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -18,6 +19,7 @@ export const ROUTES: Route[] = [
   ...modelRoutes,
   ...provenanceRoutes,
   ...publishingRoutes,
+  ...portabilityRoutes,
   ...storeRoutes,
   ...commerceRoutes,
   ...vaultRoutes,

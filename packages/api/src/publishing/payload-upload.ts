@@ -115,6 +115,26 @@ export async function uploadPayload(
 }
 
 /**
+ * Attaches a payload already in the blob store (an imported bundle's, verified) to a draft version,
+ * through the same checks as an upload: the draft, its media type, the type's and the drafts' limits.
+ */
+export async function attachStoredPayload(
+  ctx: AppContext,
+  subject: Subject,
+  ref: VersionRef,
+  stored: { digest: string; size: number; contentType: string | null },
+) {
+  const { version: row, mediaType } = await preparePayloadUpload(
+    ctx,
+    subject,
+    ref,
+    stored.contentType,
+    stored.size,
+  );
+  await attach(ctx, subject, row, stored, mediaType);
+}
+
+/**
  * Attaches a stored payload to the draft, checking the organisation's draft storage again with its
  * organisation row locked: two uploads at once cannot both take the last free bytes.
  */

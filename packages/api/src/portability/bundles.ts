@@ -1,0 +1,132 @@
+import { Readable } from "node:stream";
+import { AppError, type Subject } from "@memstore/core";
+import { cubes, cubeVersions } from "@memstore/db";
+import { keyIdOf } from "@memstore/watermark/signing";
+import { and, eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.ts";
+import { deleteUnlessShared } from "../blobs.ts";
+import type { AppContext } from "../context.ts";
+import { actorOf, authorize } from "../identity/authorize.ts";
+import { createCube } from "../publishing/cubes.ts";
+import { attachStoredPayload } from "../publishing/payload-upload.ts";
+import { createVersionInput } from "../publishing/schemas.ts";
+import { createVersion, loadOwnVersion } from "../publishing/versions.ts";
+import { versionView } from "../views.ts";
+import { bundleFiles, payloadName, readBundle, writeBundle } from "./bundle-format.ts";
+
+/**
+ * A ready version of the caller's as a signed bundle, streamed: the manifest the platform signed,
+ * its signature and key id, the license, and the payload as uploaded. The same version gives the
+ * same bytes every time.
+ */
+export async function exportBundle(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
+  const { cube, version: row } = await loadOwnVersion(ctx.db, subject, "cube.read", cubeId, version);
+  if (row.status !== "ready" || !row.signature || !row.digest || row.size === null)
+    throw new AppError(
+      "conflict",
+      `version ${row.version} is ${row.status}: only a ready (signed) version is bundled`,
+    );
+  const name = payloadName(row.manifest, row.contentType);
+  const files = bundleFiles(
+    row.manifest,
+    { alg: "ed25519", key_id: keyIdOf(ctx.keys.publicKey), signature: row.signature, signed: "memcube.json" },
+    { name, size: row.size, data: await ctx.blobs.get(row.digest) },
+  );
+  return { filename: `${cube.slug}-${row.version}.memcube.tar`, ...writeBundle(files) };
+}
+
+/**
+ * Imports a bundle as a draft version of the caller's cube of the manifest's slug (made if it has
+ * none): streamed, the payload staged in the blob store while it is hashed; then every part checked
+ * against this platform's key. Anything that does not verify is `422 bundle_invalid` naming what
+ * failed, and nothing is written (the staged payload is deleted). The draft is submitted as any
+ * other, and its pipeline runs again here.
+ */
+export async function importBundle(ctx: AppContext, subject: Subject, body: AsyncIterable<Uint8Array>) {
+  authorize(subject, "cube.write");
+  let staged: string | null = null;
+  const report = await readBundle(body, ctx.keys.publicKey, async (_name, data) => {
+    const stored = await ctx.blobs.put(Readable.from(data), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES });
+    staged = stored.digest;
+    return stored;
+  }).catch(async (error: unknown) => {
+    if (staged) await deleteUnlessShared(ctx, staged);
+    throw error;
+  });
+  const discard = async () => {
+    if (staged) await deleteUnlessShared(ctx, staged);
+  };
+  if (report.failed.length > 0 || !report.manifest || !report.payload?.contentType) {
+    await discard();
+    throw new AppError("bundle_invalid", `the bundle does not verify: ${report.failed.join("; ")}`, {
+      failed: report.failed,
+      checked: report.checked,
+    });
+  }
+  const manifest = report.manifest;
+  const [existing] = await ctx.db
+    .select()
+    .from(cubes)
+    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, manifest.cube)));
+  if (existing && existing.type !== manifest.type) {
+    await discard();
+    throw new AppError(
+      "conflict",
+      `your cube '${manifest.cube}' is a ${existing.type} cube; the bundle is ${manifest.type}`,
+    );
+  }
+  if (existing) {
+    const [taken] = await ctx.db
+      .select({ id: cubeVersions.id })
+      .from(cubeVersions)
+      .where(and(eq(cubeVersions.cubeId, existing.id), eq(cubeVersions.version, manifest.version)));
+    if (taken) {
+      await discard();
+      throw new AppError(
+        "version_exists",
+        `version ${manifest.version} of '${manifest.cube}' already exists`,
+      );
+    }
+  }
+  const cube =
+    existing ??
+    (await createCube(ctx, subject, {
+      slug: manifest.cube,
+      type: manifest.type,
+      title: manifest.title,
+      description: manifest.description,
+      tags: manifest.tags,
+    }));
+  const format = manifest.payload?.format;
+  const draft = await createVersion(
+    ctx,
+    subject,
+    cube.id,
+    createVersionInput.parse({
+      version: manifest.version,
+      manifest: {
+        changelog: manifest.changelog,
+        governance: manifest.governance,
+        descriptive: manifest.descriptive,
+        payload: format === "jsonl" || format === "markdown" || format === "text" ? { format } : {},
+      },
+    }),
+  );
+  try {
+    await attachStoredPayload(ctx, subject, { cubeId: cube.id, version: draft.version }, report.payload);
+  } catch (error) {
+    await ctx.db.delete(cubeVersions).where(eq(cubeVersions.id, draft.id));
+    await discard();
+    throw error;
+  }
+  await recordAudit(ctx.db, {
+    orgId: subject.orgId,
+    actor: actorOf(subject),
+    action: "version.imported",
+    objectType: "cube_version",
+    objectId: draft.id,
+    data: { bundle: `${manifest.publisher}/${manifest.cube}@${manifest.version}`, checked: report.checked },
+  });
+  const [row] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, draft.id));
+  return { version: versionView(row!), checked: report.checked };
+}

@@ -1,0 +1,3 @@
+/** Portability: signed bundles out and in (MemDumper / MemLoader). */
+export { type BundleReport, readBundle } from "./bundle-format.ts";
+export { exportBundle, importBundle } from "./bundles.ts";
