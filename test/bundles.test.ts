@@ -112,7 +112,7 @@ describe("signed bundles", () => {
     await bed.t.runner.idle();
     const ready = await sdk(rival).getVersion(cubeOfRival, "1.0.0");
     expect(ready.status).toBe("ready");
-    expect(ready.manifest.governance.license).toEqual({ calls_per_day: 100 });
+    expect((ready.manifest.governance as { license: unknown }).license).toEqual({ calls_per_day: 100 });
     expect(await sdk(rival).verifyVersion(ready)).toBe(true);
     // Once is enough: the same version again is a conflict.
     await expect(sdk(rival).bundles.import(bundle)).rejects.toMatchObject({ status: 409 });

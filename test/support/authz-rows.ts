@@ -102,6 +102,12 @@ const onB = (call: (w: World) => Call) => ({ call, expect: NOT_FOUND });
 export const MATRIX: Record<string, Row> = {
   "GET /api/v1/health": { public: true, call: () => ({}) },
   "GET /api/v1/keys/platform": { public: true, call: () => ({}) },
+  // A link is its own credential: one not signed by the platform is no link at all.
+  "GET /api/v1/payload-links/{token}": {
+    public: true,
+    call: () => ({ params: { token: "eyJ4IjoxfQ.AAAA" } }),
+    expect: [404, "not_found"],
+  },
   // Anyone may post; the signature is what is checked. This server takes no payments.
   "POST /api/v1/payments/stripe/webhook": {
     public: true,

@@ -6,6 +6,7 @@ import { ZodError } from "zod";
 import { adminCommand } from "./commands/admin.ts";
 import { bundleCommand } from "./commands/bundle.ts";
 import { devCommand } from "./commands/dev.ts";
+import { mcpCommand } from "./commands/mcp.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
 import { listingsCommand, salesCommand } from "./commands/listings.ts";
@@ -26,7 +27,8 @@ const program = new Command("memstore")
   .addCommand(searchCommand())
   .addCommand(listingsCommand())
   .addCommand(salesCommand())
-  .addCommand(bundleCommand());
+  .addCommand(bundleCommand())
+  .addCommand(mcpCommand());
 
 try {
   await program.parseAsync(process.argv);

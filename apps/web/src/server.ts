@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { type AppContext } from "@memstore/api";
 import { userSubject } from "@memstore/api/identity";
+import { createMcpHandler } from "./mcp/handler.ts";
 import { createAuditExport } from "./portal/audit-export.ts";
 import { createPortalAuth, type PortalAuth } from "./portal/auth.ts";
 import { type PortalPages, startPortalPages } from "./portal/next-app.ts";
@@ -20,6 +21,7 @@ export type HttpServer = { url: string; port: number; close(): Promise<void> };
 
 type Handlers = {
   rest: (request: Request) => Promise<Response>;
+  mcp: (request: Request) => Promise<Response>;
   trpc: (request: Request) => Promise<Response>;
   auditExport: (request: Request) => Promise<Response>;
   payloadDownload: ReturnType<typeof createPayloadDownload>;
@@ -42,6 +44,7 @@ export async function startHttpServer(
   const auth = createPortalAuth(ctx);
   const handlers: Handlers = {
     rest: createRestHandler(ctx),
+    mcp: createMcpHandler(ctx),
     trpc: createTrpcHandler(ctx, auth),
     auditExport: createAuditExport(ctx, auth),
     payloadDownload: createPayloadDownload(ctx, auth),
@@ -117,6 +120,8 @@ function dispatchTable(
       when: (url) => url.pathname.startsWith("/api/auth/"),
       node: (req, res, url) => handlers.auth.handle(req, res, url),
     },
+    // Agents over MCP: the same API key, the same services.
+    { when: (url) => url.pathname === "/mcp", fetch: (request) => handlers.mcp(request) },
     {
       when: (url) => handlers.pages !== null && !url.pathname.startsWith("/api/"),
       node: async (req, res, url) => {

@@ -7,6 +7,7 @@ const STATUS_BY_CODE = {
   invalid_json: 400,
   base_model_config_invalid: 400,
   unauthenticated: 401,
+  link_expired: 410,
   entitlement_required: 402,
   entitlement_inactive: 402,
   forbidden: 403,

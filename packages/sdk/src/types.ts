@@ -49,12 +49,14 @@ export type Cube = {
 };
 export type Version = {
   id: string;
+  cube_id: string;
   version: string;
   status: "draft" | "processing" | "ready" | "rejected";
   manifest: Record<string, unknown>;
   digest: string | null;
   size: number | null;
   signature: string | null;
+  content_type: string | null;
   runs: Run[];
   upload_url?: string;
 };

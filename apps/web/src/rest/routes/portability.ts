@@ -1,8 +1,12 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { exportBundle, importBundle } from "@memstore/api/portability";
+import type { CopyVariant } from "@memstore/core";
+import { installedCopy } from "@memstore/api/vaults";
+import { redeemPayloadLink } from "../../mcp/payload-links.ts";
 import { bodyStream } from "../body.ts";
-import { route } from "../route.ts";
+import { blobResponse } from "../download.ts";
+import { publicRoute, route } from "../route.ts";
 
 /** Portability: a ready version out as a signed bundle, a bundle in as a draft version. */
 export const portabilityRoutes = [
@@ -37,5 +41,22 @@ export const portabilityRoutes = [
     rawBody: ["application/x-tar"],
     status: 201,
     handler: ({ ctx, subject, request }) => importBundle(ctx, subject, bodyStream(request)),
+  }),
+  publicRoute({
+    method: "GET",
+    path: "/api/v1/payload-links/{token}",
+    summary:
+      "A short-lived signed link (MCP get_payload_link) to an installed binary payload: downloaded as the key it was made for — judged, counted and fingerprinted as its download — for 5 minutes (410 link_expired after), never once the key is revoked",
+    tag: "agents",
+    status: 200,
+    handler: async ({ ctx, params, request }) => {
+      const link = await redeemPayloadLink(ctx, params.token);
+      const variant = (link.dtype ?? undefined) as CopyVariant | undefined;
+      return blobResponse(
+        ctx,
+        request,
+        await installedCopy(ctx, link.subject, link.vaultId, link.installId, variant),
+      );
+    },
   }),
 ];

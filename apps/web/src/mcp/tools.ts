@@ -1,0 +1,208 @@
+import type { AppContext } from "@memstore/api";
+import {
+  archiveMemory,
+  createMemory,
+  getMemory,
+  listInstalls,
+  memoryHistory,
+  searchInput,
+  searchVault,
+  updateMemory,
+} from "@memstore/api/vaults";
+import { AppError, idSchema, type Subject } from "@memstore/core";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { payloadLink } from "./payload-links.ts";
+
+/**
+ * The MCP tools over MemStore's own services, for one caller: the API key's subject. Every tool
+ * acts within the key's scopes and vault binding, and license terms apply as at the REST API (the
+ * services judge both). A tool's vault is the one it names, else the key's.
+ */
+const vault = { vault_id: idSchema.optional().describe("the vault; the key's own when it is bound to one") };
+const memoryRef = { ...vault, memory_id: idSchema.describe("the memory's id") };
+const provenance = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    version: z.string(),
+    publisher: z.string(),
+    install_id: z.string(),
+  })
+  .describe("the installed cube a result came from: its version and publisher");
+
+const hit = z.object({
+  id: z.string(),
+  text: z.string(),
+  score: z.number(),
+  source: z.enum(["install", "memory"]),
+  cube: provenance.optional(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+const memory = z.object({ id: z.string(), text: z.string(), version: z.number() }).loose();
+
+/** A tool's answer: the value as structured content, and as JSON text for clients that read text. */
+const answer = (value: Record<string, unknown>): CallToolResult => ({
+  content: [{ type: "text", text: JSON.stringify(value) }],
+  structuredContent: value,
+});
+
+/** A service's refusal as a tool error the agent can read (its code and message), not a protocol error. */
+async function run(work: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+  try {
+    return answer(await work());
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
+  }
+}
+
+function vaultOf(subject: Subject, asked: string | undefined): string {
+  const id = asked ?? (subject.kind === "user" ? null : subject.vaultId);
+  if (!id) throw new AppError("invalid_input", "name the vault: vault_id (this key is bound to none)");
+  return id;
+}
+
+export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: string): McpServer {
+  const server = new McpServer({ name: "memstore", version: "1.0.0" });
+  const read = { readOnlyHint: true, destructiveHint: false, openWorldHint: false };
+  const write = { readOnlyHint: false, destructiveHint: false, openWorldHint: false };
+
+  server.registerTool(
+    "search_memory",
+    {
+      title: "Search memory",
+      description:
+        "Hybrid search over the vault's installed memory and its own memories; each installed result names its cube, version and publisher",
+      inputSchema: {
+        ...vault,
+        query: z.string().min(1).max(2000),
+        top_k: z.number().int().min(1).max(100).optional(),
+      },
+      outputSchema: {
+        results: z.array(hit),
+        excluded: z.array(z.object({ install_id: z.string(), code: z.string() })).optional(),
+      },
+      annotations: read,
+    },
+    ({ vault_id, query, top_k }) =>
+      run(async () => {
+        const found = await searchVault(
+          ctx,
+          subject,
+          vaultOf(subject, vault_id),
+          searchInput.parse({ query, top_k }),
+        );
+        return found as unknown as Record<string, unknown>;
+      }),
+  );
+  server.registerTool(
+    "add_memory",
+    {
+      title: "Add a memory",
+      description: "Write a memory of the organisation's own into the vault (the key needs vault:write)",
+      inputSchema: {
+        ...vault,
+        text: z.string().min(1).max(20_000),
+        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+      },
+      outputSchema: { memory },
+      annotations: write,
+    },
+    ({ vault_id, ...input }) =>
+      run(async () => ({ memory: await createMemory(ctx, subject, vaultOf(subject, vault_id), input) })),
+  );
+  server.registerTool(
+    "get_memory",
+    {
+      title: "Get a memory",
+      description: "One of the vault's own memories, its current version",
+      inputSchema: memoryRef,
+      outputSchema: { memory },
+      annotations: read,
+    },
+    ({ vault_id, memory_id }) =>
+      run(async () => ({ memory: await getMemory(ctx, subject, vaultOf(subject, vault_id), memory_id) })),
+  );
+  server.registerTool(
+    "update_memory",
+    {
+      title: "Update a memory",
+      description: "A new version of one of the vault's memories; the old one stays in its history",
+      inputSchema: {
+        ...memoryRef,
+        text: z.string().min(1).max(20_000).optional(),
+        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+      },
+      outputSchema: { memory },
+      annotations: { ...write, idempotentHint: false },
+    },
+    ({ vault_id, memory_id, ...changes }) =>
+      run(async () => ({
+        memory: await updateMemory(ctx, subject, vaultOf(subject, vault_id), memory_id, changes),
+      })),
+  );
+  server.registerTool(
+    "archive_memory",
+    {
+      title: "Archive a memory",
+      description: "Take one of the vault's memories out of search (its history is kept)",
+      inputSchema: memoryRef,
+      outputSchema: { memory },
+      annotations: { ...write, destructiveHint: true, idempotentHint: true },
+    },
+    ({ vault_id, memory_id }) =>
+      run(async () => ({ memory: await archiveMemory(ctx, subject, vaultOf(subject, vault_id), memory_id) })),
+  );
+  server.registerTool(
+    "memory_history",
+    {
+      title: "Memory history",
+      description: "Every version of one of the vault's memories, oldest first",
+      inputSchema: memoryRef,
+      outputSchema: { versions: z.array(memory) },
+      annotations: read,
+    },
+    ({ vault_id, memory_id }) =>
+      run(async () => {
+        const history = await memoryHistory(ctx, subject, vaultOf(subject, vault_id), memory_id);
+        return { versions: Array.isArray(history) ? history : (history as { items: unknown[] }).items };
+      }),
+  );
+  server.registerTool(
+    "list_installs",
+    {
+      title: "List installs",
+      description: "What is installed in the vault: each cube, its version and publisher, and its state",
+      inputSchema: vault,
+      outputSchema: { installs: z.array(z.object({ id: z.string() }).loose()) },
+      annotations: read,
+    },
+    ({ vault_id }) =>
+      run(async () => {
+        const page = await listInstalls(ctx, subject, vaultOf(subject, vault_id), { limit: 100 });
+        return { installs: page.items };
+      }),
+  );
+  server.registerTool(
+    "get_payload_link",
+    {
+      title: "Get a payload link",
+      description:
+        "A short-lived signed URL (5 minutes) to download an installed KV snapshot's or LoRA pack's fingerprinted copy; counted as a call when it is used",
+      inputSchema: {
+        ...vault,
+        install_id: idSchema,
+        dtype: z.enum(["f16", "bf16", "int8"]).optional(),
+      },
+      outputSchema: { url: z.string(), expires_at: z.string() },
+      annotations: read,
+    },
+    ({ vault_id, install_id, dtype }) =>
+      run(() => payloadLink(ctx, subject, vaultOf(subject, vault_id), install_id, dtype, origin)),
+  );
+  return server;
+}
