@@ -333,6 +333,17 @@ export const MATRIX: Record<string, Row> = {
     otherVault: [422, "tar_invalid"],
     otherOrg: null,
   },
+  "GET /api/v1/cubes/{cube_id}/versions/{version}/memos": {
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    otherVault: 200,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
+  },
+  "POST /api/v1/import/memos": {
+    call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
+    allowed: [422, "tar_invalid"],
+    otherVault: [422, "tar_invalid"],
+    otherOrg: null,
+  },
   "POST /api/v1/listings": {
     call: (w) => ({ body: { cube_id: w.a.cube, visibility: "public", pricing: { model: "free" } } }),
     otherVault: 201,

@@ -6,6 +6,7 @@ import { ZodError } from "zod";
 import { adminCommand } from "./commands/admin.ts";
 import { bundleCommand } from "./commands/bundle.ts";
 import { devCommand } from "./commands/dev.ts";
+import { importCommand } from "./commands/import.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
@@ -28,7 +29,8 @@ const program = new Command("memstore")
   .addCommand(listingsCommand())
   .addCommand(salesCommand())
   .addCommand(bundleCommand())
-  .addCommand(mcpCommand());
+  .addCommand(mcpCommand())
+  .addCommand(importCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -23,6 +23,15 @@ export const purposeSchema = z
   .min(1)
   .max(100)
   .regex(/^[^\p{Cc}]+$/u, "a purpose is printable text on one line");
+/** A slug made from a name: lower case, ASCII letters and digits joined by hyphens, at most 60. */
+export const slugify = (s: string) =>
+  s
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60);
+
 export const slugSchema = z
   .string()
   .min(2)

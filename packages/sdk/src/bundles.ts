@@ -1,7 +1,17 @@
-import { enc, toStream } from "./http.ts";
+import { enc, qs, toStream } from "./http.ts";
 import type { UploadBody, Version } from "./types.ts";
 
 type Raw = (method: string, path: string, init?: RequestInit) => Promise<Response>;
+
+/** What a MemOS import answers: the draft version, how many memories, what was left out and why. */
+export type ImportedMemos = {
+  cube_id: string;
+  version: Version;
+  backend: "general_text" | "tree_text";
+  items: number;
+  skipped: Array<{ id: string; reason: string }>;
+  notes: string[];
+};
 
 /** What an import answers: the draft version made, and what was checked before anything was written. */
 export type ImportedBundle = { version: Version; checked: string[] };
@@ -31,5 +41,25 @@ export class BundlesApi {
       duplex: "half",
     } as RequestInit);
     return (await response.json()) as ImportedBundle;
+  }
+
+  /** A MemOS cube directory (as a tar) imported as a draft version of a plaintext cube. */
+  async importMemos(tar: UploadBody, query: { slug?: string; title?: string } = {}): Promise<ImportedMemos> {
+    const stream = typeof tar === "string" || tar instanceof Uint8Array ? tar : toStream(tar);
+    const response = await this.raw("POST", `/api/v1/import/memos${qs(query)}`, {
+      headers: { "content-type": "application/x-tar" },
+      body: stream as BodyInit,
+      duplex: "half",
+    } as RequestInit);
+    return (await response.json()) as ImportedMemos;
+  }
+
+  /** A ready plaintext version as a MemOS cube directory (a tar stream). */
+  async exportMemos(
+    cubeId: string,
+    version: string,
+  ): Promise<{ stream: ReadableStream<Uint8Array>; size: number }> {
+    const response = await this.raw("GET", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/memos`);
+    return { stream: response.body!, size: Number(response.headers.get("content-length") ?? 0) };
   }
 }

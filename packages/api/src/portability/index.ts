@@ -1,3 +1,4 @@
 /** Portability: signed bundles out and in (MemDumper / MemLoader). */
 export { type BundleReport, readBundle } from "./bundle-format.ts";
 export { exportBundle, importBundle } from "./bundles.ts";
+export { exportMemos, importMemos, importMemosQuery } from "./memos.ts";

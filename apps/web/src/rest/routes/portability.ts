@@ -1,6 +1,12 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { exportBundle, importBundle } from "@memstore/api/portability";
+import {
+  exportBundle,
+  exportMemos,
+  importBundle,
+  importMemos,
+  importMemosQuery,
+} from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
 import { installedCopy } from "@memstore/api/vaults";
 import { redeemPayloadLink } from "../../mcp/payload-links.ts";
@@ -18,18 +24,8 @@ export const portabilityRoutes = [
     tag: "portability",
     scope: "publish",
     status: 200,
-    handler: async ({ ctx, subject, params }) => {
-      const bundle = await exportBundle(ctx, subject, params.cube_id, params.version);
-      const body = Readable.toWeb(Readable.from(bundle.stream)) as WebReadableStream<Uint8Array>;
-      return new Response(body as unknown as ReadableStream<Uint8Array>, {
-        status: 200,
-        headers: {
-          "content-type": "application/x-tar",
-          "content-length": String(bundle.size),
-          "content-disposition": `attachment; filename="${bundle.filename.replace(/[^\w.@-]/g, "_")}"`,
-        },
-      });
-    },
+    handler: async ({ ctx, subject, params }) =>
+      tarResponse(await exportBundle(ctx, subject, params.cube_id, params.version)),
   }),
   route({
     method: "POST",
@@ -41,6 +37,29 @@ export const portabilityRoutes = [
     rawBody: ["application/x-tar"],
     status: 201,
     handler: ({ ctx, subject, request }) => importBundle(ctx, subject, bodyStream(request)),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/import/memos",
+    summary:
+      "Import a MemOS cube directory (application/x-tar: config.json, textual_memory.json of the general or tree backend) as a draft version of a plaintext cube (slug, title); activation_memory.pickle → 415 pickle_refused with how to convert it",
+    tag: "portability",
+    scope: "publish",
+    rawBody: ["application/x-tar"],
+    query: importMemosQuery,
+    status: 201,
+    handler: ({ ctx, subject, request, query }) => importMemos(ctx, subject, bodyStream(request), query),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/memos",
+    summary:
+      "Publisher: a ready plaintext version as a MemOS cube directory (application/x-tar: config.json for the general textual backend, textual_memory.json) that MemOS loads",
+    tag: "portability",
+    scope: "publish",
+    status: 200,
+    handler: async ({ ctx, subject, params }) =>
+      tarResponse(await exportMemos(ctx, subject, params.cube_id, params.version)),
   }),
   publicRoute({
     method: "GET",
@@ -60,3 +79,16 @@ export const portabilityRoutes = [
     },
   }),
 ];
+
+/** A tar streamed as a download, its exact length known. */
+function tarResponse(tar: { stream: AsyncIterable<Uint8Array>; size: number; filename: string }): Response {
+  const body = Readable.toWeb(Readable.from(tar.stream)) as WebReadableStream<Uint8Array>;
+  return new Response(body as unknown as ReadableStream<Uint8Array>, {
+    status: 200,
+    headers: {
+      "content-type": "application/x-tar",
+      "content-length": String(tar.size),
+      "content-disposition": `attachment; filename="${tar.filename.replace(/[^\w.@-]/g, "_")}"`,
+    },
+  });
+}

@@ -1,6 +1,6 @@
 "use client";
 import { createCubeInput } from "@memstore/api/schemas";
-import { CUBE_TYPE_DEFINITIONS, CUBE_TYPES, type CubeType } from "@memstore/core";
+import { CUBE_TYPE_DEFINITIONS, CUBE_TYPES, type CubeType, slugify } from "@memstore/core";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Field } from "../../../../_components/field";
@@ -8,14 +8,6 @@ import { ErrorBox } from "../../../../_components/feedback";
 import { formValues, splitTags, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 import type { WizardCube } from "./wizard";
-
-const slugify = (s: string) =>
-  s
-    .toLowerCase()
-    .normalize("NFKD")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60);
 
 /** Step 1: what is published — its type, title, slug, description and tags. */
 export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
