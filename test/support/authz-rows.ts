@@ -338,6 +338,11 @@ export const MATRIX: Record<string, Row> = {
     otherVault: 200,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
+  "GET /api/v1/vaults/{vault_id}/export": {
+    call: (w) => ({ params: { vault_id: w.a.vault } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
+  },
   "POST /api/v1/import/memos": {
     call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
     allowed: [422, "tar_invalid"],

@@ -51,6 +51,8 @@ export const termsSchema = z
     valid_days: z.number().int().positive().max(36_500).optional(),
     redistribution: z.boolean().optional(),
     purposes: z.array(purposeSchema).max(50).optional(),
+    /** Subscribers may take the installed text out of MemStore in a vault export (fingerprinted as served). */
+    export: z.boolean().optional(),
   })
   .strict();
 

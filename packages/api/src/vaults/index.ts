@@ -25,3 +25,4 @@ export { type SearchResult, searchVault } from "./search-vault.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 /** How far each side of a keyword search looks, and the distance vector search orders by. */
 export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";
+export { exportVault, vaultExportQuery } from "./vault-export.ts";

@@ -3,15 +3,9 @@ import { type Executor, queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
 import { meter, meterSql } from "../usage/meter.ts";
-import {
-  canaryForChunk,
-  canaryKey,
-  embedFingerprint,
-  fingerprintCode,
-  withCanary,
-} from "@memstore/watermark";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
+import { type Marking, markingFor, servedText } from "./served-text.ts";
 import {
   type Hit,
   keywordHitsAllThenAny,
@@ -93,27 +87,6 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   return { results, excluded };
 }
 
-/** How installed text is marked for one organisation: its fingerprint code per version, canary keys per install. */
-type Marking = { fingerprint(versionId: string): number; canaryKey(installId: string): Buffer };
-
-function markingFor(ctx: AppContext, orgId: string): Marking {
-  const codes = new Map<string, number>();
-  const keys = new Map<string, Buffer>();
-  return {
-    fingerprint: (versionId) => {
-      let code = codes.get(versionId);
-      if (code === undefined)
-        codes.set(versionId, (code = fingerprintCode(ctx.keys.secret, orgId, versionId)));
-      return code;
-    },
-    canaryKey: (installId) => {
-      let key = keys.get(installId);
-      if (key === undefined) keys.set(installId, (key = canaryKey(ctx.keys.secret, installId)));
-      return key;
-    },
-  };
-}
-
 /**
  * The caller's vault with its live installs and the listings among them whose terms limit calls per
  * day, in one statement. When none does, the call is metered in that same statement; otherwise the
@@ -189,11 +162,4 @@ function toResult(hit: Hit, score: number, marking: Marking): SearchResult {
       : {}),
     metadata,
   };
-}
-
-/** An installed chunk as this install receives it: with its canary, if the listing serves them, then marked. */
-function servedText(hit: Hit, marking: Marking): string {
-  const canary = hit.canaries ? canaryForChunk(marking.canaryKey(hit.install_id!), hit.id) : null;
-  const text = canary ? withCanary(hit.text, canary) : hit.text;
-  return embedFingerprint(text, marking.fingerprint(hit.version_id!));
 }

@@ -8,7 +8,7 @@ import {
   importMemosQuery,
 } from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
-import { installedCopy } from "@memstore/api/vaults";
+import { exportVault, installedCopy, vaultExportQuery } from "@memstore/api/vaults";
 import { redeemPayloadLink } from "../../mcp/payload-links.ts";
 import { bodyStream } from "../body.ts";
 import { blobResponse } from "../download.ts";
@@ -37,6 +37,18 @@ export const portabilityRoutes = [
     rawBody: ["application/x-tar"],
     status: 201,
     handler: ({ ctx, subject, request }) => importBundle(ctx, subject, bodyStream(request)),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/vaults/{vault_id}/export",
+    summary:
+      "The vault's memory out of MemStore (format jsonl | memcube | memos): its own memories with every version, and installed text where the listing's terms allow export (terms.export), fingerprinted exactly as search serves it; jsonl streams",
+    tag: "portability",
+    scope: "vault:read",
+    query: vaultExportQuery,
+    status: 200,
+    handler: async ({ ctx, subject, params, query }) =>
+      tarResponse(await exportVault(ctx, subject, params.vault_id, query)),
   }),
   route({
     method: "POST",
@@ -80,14 +92,19 @@ export const portabilityRoutes = [
   }),
 ];
 
-/** A tar streamed as a download, its exact length known. */
-function tarResponse(tar: { stream: AsyncIterable<Uint8Array>; size: number; filename: string }): Response {
+/** An export streamed as a download: a tar unless it says otherwise, its length when known. */
+function tarResponse(tar: {
+  stream: AsyncIterable<Uint8Array | string>;
+  size: number | null;
+  filename: string;
+  contentType?: string;
+}): Response {
   const body = Readable.toWeb(Readable.from(tar.stream)) as WebReadableStream<Uint8Array>;
   return new Response(body as unknown as ReadableStream<Uint8Array>, {
     status: 200,
     headers: {
-      "content-type": "application/x-tar",
-      "content-length": String(tar.size),
+      "content-type": tar.contentType ?? "application/x-tar",
+      ...(tar.size !== null && { "content-length": String(tar.size) }),
       "content-disposition": `attachment; filename="${tar.filename.replace(/[^\w.@-]/g, "_")}"`,
     },
   });
