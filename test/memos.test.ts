@@ -273,4 +273,46 @@ describe("MemOS cubes", () => {
     expect(run.stdout).toMatch(/imported 2 memories \(general_text\) as draft 1\.0\.0 of cube cube_\w+/);
     expect(run.stdout).toMatch(/skipped +0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e: deleted in MemOS/);
   });
+
+  it("imports a Mem0 export's memories as plaintext items, keeping who they were about", async () => {
+    const response = await fetch(`${bed.server.url}/api/v1/import/mem0?slug=assistant-notes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bed.publisherKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        results: [
+          {
+            id: "a1",
+            memory: "Prefers berth slots before 08:00",
+            hash: "h1",
+            metadata: { confidence: "high" },
+            categories: ["preferences"],
+            user_id: "alice",
+            created_at: "2026-09-01T10:00:00Z",
+            updated_at: null,
+          },
+          { id: "a2", memory: "Works for the Fjord ferry line", user_id: "alice", agent_id: "ops-bot" },
+          { id: "a3", memory: "" },
+        ],
+      }),
+    });
+    const body = await response.json();
+    expect(response.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({
+      items: 2,
+      skipped: [{ id: "a3" }],
+      version: { version: "1.0.0", status: "draft" },
+    });
+    const stored = Buffer.concat(await collect<Buffer>(await bed.t.ctx.blobs.get(body.version.digest)));
+    const [first, second] = stored
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(first).toMatchObject({
+      text: "Prefers berth slots before 08:00",
+      tags: ["preferences"],
+      metadata: { mem0: { id: "a1", user_id: "alice", metadata: { confidence: "high" } } },
+    });
+    expect(second.metadata.mem0).toMatchObject({ user_id: "alice", agent_id: "ops-bot" });
+  });
 });

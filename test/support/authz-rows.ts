@@ -343,6 +343,12 @@ export const MATRIX: Record<string, Row> = {
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
   },
+  "POST /api/v1/import/mem0": {
+    call: () => ({ raw: { type: "application/json", bytes: '{"results":[]}' } }),
+    allowed: [400, "invalid_input"],
+    otherVault: [400, "invalid_input"],
+    otherOrg: null,
+  },
   "POST /api/v1/import/memos": {
     call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
     allowed: [422, "tar_invalid"],

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { AppError, slugify, type Subject } from "@memstore/core";
+import { AppError, type MemoryItem, slugify, type Subject } from "@memstore/core";
 import { chunks, cubes, cubeVersions, queryRows, sql } from "@memstore/db";
 import { readTar, tarSize, writeTar } from "@memstore/formats";
 import { and, asc, eq } from "drizzle-orm";
@@ -67,23 +67,48 @@ export async function importMemos(
   if (reading.items.length === 0)
     throw new AppError("invalid_input", `${memoryFile} holds no memory to import`);
 
-  const slug = query.slug ?? (slugify(config.cube_id ?? "") || "memos-cube");
+  const { cube, row } = await importItems(ctx, subject, reading.items, {
+    slug: query.slug ?? (slugify(config.cube_id ?? "") || "memos-cube"),
+    title: query.title ?? config.cube_id,
+    origin: "memos",
+    source: `MemOS ${reading.backend} cube ${config.cube_id ?? ""}`.trim(),
+  });
+  return {
+    cube_id: cube.id,
+    version: versionView(row),
+    backend: reading.backend,
+    items: reading.items.length,
+    skipped: reading.skipped,
+    notes,
+  };
+}
+
+/**
+ * Memory items from another system as a draft version of the caller's plaintext cube of `slug`
+ * (made if it has none; the next minor version if it has): one JSONL payload, uploaded as any other.
+ */
+export async function importItems(
+  ctx: AppContext,
+  subject: Subject,
+  items: MemoryItem[],
+  into: { slug: string; title: string | undefined; origin: string; source: string },
+) {
   const [existing] = await ctx.db
     .select()
     .from(cubes)
-    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, slug)));
+    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, into.slug)));
   if (existing && existing.type !== "plaintext")
     throw new AppError(
       "conflict",
-      `your cube '${slug}' is a ${existing.type} cube; MemOS text imports into a plaintext one`,
+      `your cube '${into.slug}' is a ${existing.type} cube; memory imports into a plaintext one`,
     );
   const cube =
     existing ??
     (await createCube(ctx, subject, {
-      slug,
+      slug: into.slug,
       type: "plaintext",
-      title: query.title ?? config.cube_id ?? slug,
-      description: `Imported from a MemOS ${reading.backend} cube.`,
+      title: into.title ?? into.slug,
+      description: `Imported from ${into.source}.`,
       tags: [],
     }));
   const versions = await ctx.db
@@ -99,16 +124,13 @@ export async function importMemos(
     createVersionInput.parse({
       version,
       manifest: {
-        changelog: `Imported from MemOS (${reading.backend}, cube ${config.cube_id ?? "unnamed"}).`,
-        descriptive: {
-          origin: "memos",
-          source: `MemOS ${reading.backend} cube ${config.cube_id ?? ""}`.trim(),
-        },
+        changelog: `Imported from ${into.source}.`,
+        descriptive: { origin: into.origin, source: into.source },
         payload: { format: "jsonl" },
       },
     }),
   );
-  const jsonl = reading.items.map((i) => JSON.stringify(i)).join("\n") + "\n";
+  const jsonl = items.map((i) => JSON.stringify(i)).join("\n") + "\n";
   await uploadPayload(
     ctx,
     subject,
@@ -117,14 +139,7 @@ export async function importMemos(
     "application/x-ndjson",
   );
   const { version: row } = await loadOwnVersion(ctx.db, subject, "cube.read", cube.id, version);
-  return {
-    cube_id: cube.id,
-    version: versionView(row),
-    backend: reading.backend,
-    items: reading.items.length,
-    skipped: reading.skipped,
-    notes,
-  };
+  return { cube, row };
 }
 
 /**

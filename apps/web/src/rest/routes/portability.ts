@@ -4,13 +4,16 @@ import {
   exportBundle,
   exportMemos,
   importBundle,
+  importMem0,
+  importMem0Query,
   importMemos,
   importMemosQuery,
 } from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
 import { exportVault, installedCopy, vaultExportQuery } from "@memstore/api/vaults";
 import { redeemPayloadLink } from "../../mcp/payload-links.ts";
-import { bodyStream } from "../body.ts";
+import { assertStorable, bodyStream, readBoundedText } from "../body.ts";
+import { AppError, jsonDeeperThan } from "@memstore/core";
 import { blobResponse } from "../download.ts";
 import { publicRoute, route } from "../route.ts";
 
@@ -61,6 +64,29 @@ export const portabilityRoutes = [
     query: importMemosQuery,
     status: 201,
     handler: ({ ctx, subject, request, query }) => importMemos(ctx, subject, bodyStream(request), query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/import/mem0",
+    summary:
+      "Import a Mem0 memory export (application/json: get_all's { results } or a list of { id, memory, metadata, user_id, agent_id, … }) as a draft version of a plaintext cube (slug, title)",
+    tag: "portability",
+    scope: "publish",
+    rawBody: ["application/json"],
+    query: importMem0Query,
+    status: 201,
+    handler: async ({ ctx, subject, request, query }) => {
+      const text = await readBoundedText(request, ctx.config.MAX_PLAINTEXT_BYTES);
+      if (jsonDeeperThan(text)) throw new AppError("invalid_json", "the export nests too deep");
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new AppError("invalid_json", `the export is not valid JSON: ${(error as Error).message}`);
+      }
+      assertStorable(value);
+      return importMem0(ctx, subject, value, query);
+    },
   }),
   route({
     method: "GET",
