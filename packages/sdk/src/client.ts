@@ -2,6 +2,7 @@ import { importPublicKey, type PublicKeyDocument, verifyManifest } from "@memsto
 
 import {
   type Cube,
+  type Install,
   type Listing,
   type Memory,
   MemStoreApiError,
@@ -14,6 +15,7 @@ import {
 } from "./types.ts";
 import { CommerceApi, type Pricing } from "./commerce.ts";
 import { BundlesApi } from "./bundles.ts";
+import { DownloadsApi } from "./downloads.ts";
 import { enc, problemOf, qs, toStream } from "./http.ts";
 
 export class MemStoreClient {
@@ -36,6 +38,8 @@ export class MemStoreClient {
   /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
   readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
 
+  /** Installed binary payloads to files: `client.downloads.payload(vault, install, file)`. */
+  readonly downloads = new DownloadsApi((m, p, init) => this.raw(m, p, undefined, init));
   /** Signed bundles of versions, out and in. */
   readonly bundles = new BundlesApi((method, path, init) => this.raw(method, path, undefined, init));
 
@@ -209,10 +213,7 @@ export class MemStoreClient {
     );
   }
   listInstalls(vaultId: string) {
-    return this.request<Page<{ id: string; version: string; state: string }>>(
-      "GET",
-      `/api/v1/vaults/${enc(vaultId)}/installs`,
-    );
+    return this.request<Page<Install>>("GET", `/api/v1/vaults/${enc(vaultId)}/installs`);
   }
   uninstall(vaultId: string, installId: string) {
     return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);

@@ -8,3 +8,4 @@ export * from "./commerce.ts";
 export * from "./types.ts";
 export * from "./verify.ts";
 export * from "./bundles.ts";
+export * from "./downloads.ts";

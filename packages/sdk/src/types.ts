@@ -60,6 +60,13 @@ export type Version = {
   runs: Run[];
   upload_url?: string;
 };
+/** What is installed in a vault: the cube (its type and publisher), the version, its state. */
+export type Install = {
+  id: string;
+  version: string;
+  state: string;
+  cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; publisher: string };
+};
 export type Listing = {
   id: string;
   cube_id: string;
