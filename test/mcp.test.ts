@@ -1,4 +1,3 @@
-import { createListing, publishListing } from "@memstore/api/publishing";
 import { readAllTensors } from "@memstore/formats";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -143,12 +142,7 @@ describe("MCP over streamable HTTP", () => {
   it("hands out a short-lived link that downloads the organisation's fingerprinted copy of a payload", async () => {
     await bed.registerTinyModel();
     const { cube } = await bed.publishedBinary("crane-kv", "activation", await kvSnapshot());
-    const listing = await createListing(bed.t.ctx, bed.publisher, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "free" },
-    });
-    await publishListing(bed.t.ctx, bed.publisher, listing.id);
+    const listing = await bed.freeListing(cube.id);
     const kv = await bed.subscriber("Quay Models", listing.id);
     const agent = (
       await bed.api("POST", "/api/v1/keys", kv.key, {

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createListing, publishListing } from "@memstore/api/publishing";
 import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kvSnapshot } from "./support/binary-fixtures.ts";
@@ -20,12 +19,7 @@ beforeAll(async () => {
   bed = await openHttpTestbed();
   await bed.registerTinyModel();
   const { cube } = await bed.publishedBinary("tide-kv", "activation", await kvSnapshot());
-  const listing = await createListing(bed.t.ctx, bed.publisher, {
-    cube_id: cube.id,
-    visibility: "public",
-    pricing: { model: "free" },
-  });
-  await publishListing(bed.t.ctx, bed.publisher, listing.id);
+  const listing = await bed.freeListing(cube.id);
   sub = await bed.subscriber("Tide Agents", listing.id);
 }, 120_000);
 
