@@ -16,6 +16,7 @@ import {
 import { CommerceApi, type Pricing } from "./commerce.ts";
 import { BundlesApi } from "./bundles.ts";
 import { DownloadsApi } from "./downloads.ts";
+import { vaultEvents } from "./events.ts";
 import { enc, problemOf, qs, toStream } from "./http.ts";
 
 export class MemStoreClient {
@@ -38,6 +39,10 @@ export class MemStoreClient {
   /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
   readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
 
+  /** A vault's events, reconnecting with Last-Event-ID so none is missed; stop with `signal`. */
+  events(vaultId: string, options?: Parameters<typeof vaultEvents>[2]) {
+    return vaultEvents((m, p, init) => this.raw(m, p, undefined, init), vaultId, options);
+  }
   /** Installed binary payloads to files: `client.downloads.payload(vault, install, file)`. */
   readonly downloads = new DownloadsApi((m, p, init) => this.raw(m, p, undefined, init));
   /** Signed bundles of versions, out and in. */

@@ -9,3 +9,4 @@ export * from "./types.ts";
 export * from "./verify.ts";
 export * from "./bundles.ts";
 export * from "./downloads.ts";
+export * from "./events.ts";
