@@ -119,6 +119,12 @@ describe("MCP over streamable HTTP", () => {
     expect(data(await call(client, "archive_memory", { memory_id: id })).memory.state).toBe("archived");
     const installs = data(await call(client, "list_installs")).installs;
     expect(installs).toEqual([expect.objectContaining({ id: sub.installId })]);
+    // Plaintext is read through search, not downloaded: no link is made for it.
+    const noLink = await call(client, "get_payload_link", { install_id: sub.installId });
+    expect(noLink.isError).toBe(true);
+    expect((noLink.content[0] as { text: string }).text).toMatch(
+      /^conflict: a plaintext install has no binary payload/,
+    );
   });
 
   it("refuses what the key may not do: a write without vault:write, another vault, no key at all", async () => {

@@ -1,7 +1,7 @@
 import type { AppContext } from "@memstore/api";
 import { subjectStillValid } from "@memstore/api/identity";
 import { AppError, type Scope, type Subject } from "@memstore/core";
-import { installs } from "@memstore/db";
+import { cubes, installs } from "@memstore/db";
 import { canonicalJson, signManifest, verifyManifest } from "@memstore/watermark/signing";
 import { and, eq, isNull } from "drizzle-orm";
 
@@ -38,8 +38,9 @@ export async function payloadLink(
     throw new AppError("forbidden", "the key needs the vault:read scope");
   if (subject.vaultId && subject.vaultId !== vaultId) throw new AppError("not_found", "not found");
   const [install] = await ctx.db
-    .select({ id: installs.id })
+    .select({ id: installs.id, type: cubes.type })
     .from(installs)
+    .innerJoin(cubes, eq(cubes.id, installs.cubeId))
     .where(
       and(
         eq(installs.id, installId),
@@ -49,6 +50,8 @@ export async function payloadLink(
       ),
     );
   if (!install) throw new AppError("not_found", "no such install in this vault");
+  if (install.type === "plaintext")
+    throw new AppError("conflict", "a plaintext install has no binary payload: read it with search_memory");
   const exp = Math.floor(Date.now() / 1000) + LINK_TTL_S;
   const claims: Claims = {
     key: subject.keyId,
