@@ -256,6 +256,17 @@ describe("MemOS cubes", () => {
     expect(adapter.body.notes).toEqual([
       expect.stringMatching(/parametric_memory\.adapter: a parametric adapter .* PEFT LoRA pack/),
     ]);
+
+    // A cube slug the caller names is a slug, or the import is refused before anything is made.
+    const badSlug = await importMemos(
+      await cubeDir("slug_cube", {
+        "config.json": config("slug_cube", "general_text"),
+        "textual_memory.json": GENERAL,
+      }),
+      "?slug=Not%20A%20Slug!",
+    );
+    expect(badSlug.status).toBe(400);
+    expect(badSlug.body.code).toBe("invalid_input");
   });
 
   it("imports a MemOS directory from the command line: memstore import memos <dir>", async () => {

@@ -1,4 +1,4 @@
-import { AppError, type MemoryItem, memoryItemSchema, slugify, type Subject } from "@memstore/core";
+import { AppError, type MemoryItem, memoryItemSchema, slugSchema, type Subject } from "@memstore/core";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
@@ -7,7 +7,7 @@ import { importItems } from "./memos.ts";
 
 export const importMem0Query = z
   .object({
-    slug: z.string().min(2).max(64).default("mem0-memories"),
+    slug: slugSchema.default("mem0-memories"),
     title: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
@@ -66,7 +66,7 @@ export async function importMem0(
   const { items, skipped } = readMem0(value);
   if (items.length === 0) throw new AppError("invalid_input", "the Mem0 export holds no memory to import");
   const { cube, row } = await importItems(ctx, subject, items, {
-    slug: slugify(query.slug) || "mem0-memories",
+    slug: query.slug,
     title: query.title,
     origin: "mem0",
     source: "a Mem0 memory export",

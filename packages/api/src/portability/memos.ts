@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { AppError, type MemoryItem, slugify, type Subject } from "@memstore/core";
+import { AppError, type MemoryItem, slugify, slugSchema, type Subject } from "@memstore/core";
 import { chunks, cubes, cubeVersions, queryRows, sql } from "@memstore/db";
 import { readTar, tarSize, writeTar } from "@memstore/formats";
 import { and, asc, eq } from "drizzle-orm";
@@ -17,7 +17,7 @@ import { memosCubeFiles, type MemosReading, readMemosConfig, readMemosTextual } 
 /** Where an imported MemOS cube goes: a cube of this slug (else one made from its `cube_id`), titled so. */
 export const importMemosQuery = z
   .object({
-    slug: z.string().min(2).max(64).optional(),
+    slug: slugSchema.optional(),
     title: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
