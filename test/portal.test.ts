@@ -150,6 +150,9 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: "Continue to listing" }).click();
 
     await page.getByRole("checkbox", { name: /Canary facts/ }).check();
+    // Light by default; this publisher wants a 200-character excerpt traceable.
+    expect(await page.getByLabel("Fingerprint marks").inputValue()).toBe("light");
+    await page.getByLabel("Fingerprint marks").selectOption("dense");
     await page.getByRole("button", { name: "Create and publish listing" }).click();
     await visible(page.getByText("Listed."));
     await page.getByRole("link", { name: "View the listing" }).click();
@@ -160,6 +163,10 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(page.locator(".markdown strong", { hasText: "mountain rescue" }));
     // Buyers see that their copy carries canary facts of their own.
     await visible(page.getByText("Your copy carries canary facts unique to your organisation"));
+    // And what the marks cost their agents, measured on this version's text.
+    expect(await page.getByTestId("marks-cost").textContent()).toMatch(
+      /invisible fingerprint \(dense\): about \d+ % more tokens for your agents \(o200k_base\)/,
+    );
     await bed.screenshot(page, "listing");
 
     await page.goto("/studio");

@@ -154,6 +154,11 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
     );
     a = await subscriber("Quay Logistics", listingId);
     b = await subscriber("Dock Insurance", listingId);
+    // Dense marks, so a 200-character excerpt names its copy (light is the default: see below).
+    const dense = await bed.api("PATCH", `/api/v1/listings/${listingId}`, bed.publisherKey, {
+      marks: "dense",
+    });
+    expect(dense.body.marks).toBe("dense");
   });
 
   it("serves only desensitised text, one pseudonym per person throughout the cube", async () => {
@@ -238,9 +243,40 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
     expect(stripMarks(fromA!.text)).toBe(SPRING);
     expect(stripMarks(fromB!.text)).toBe(SPRING);
     expect(fromA!.text).not.toBe(fromB!.text);
-    const codeA = readFingerprints(fromA!.text).codes[0]!.code;
-    const codeB = readFingerprints(fromB!.text).codes[0]!.code;
-    expect(codeA).not.toBe(codeB);
+    // A mark at every word end that ends in a letter, before a space.
+    expect(fromA!.text.length - SPRING.length).toBe(SPRING.match(/\p{L}(?=\s)/gu)!.length);
+    expect(readFingerprints(fromA!.text).marked).toBe(true);
+  });
+
+  it("marks at the listing's density, and tells buyers what the marks cost in tokens", async () => {
+    const density = async (marks: string) => {
+      const patched = await bed.api("PATCH", `/api/v1/listings/${listingId}`, bed.publisherKey, { marks });
+      expect(patched.status).toBe(200);
+      const [served] = await a.search("harbour cranes spring inspection");
+      const shown = await bed.api("GET", `/api/v1/store/listings/${listingId}`, a.key);
+      expect(shown.body.marks).toBe(marks);
+      return { text: served!.text, cost: shown.body.versions[0].marks };
+    };
+    const light = await density("light");
+    const marks = readFingerprints(light.text).marks.length;
+    expect(marks).toBeGreaterThan(2);
+    expect(marks).toBeLessThan(SPRING.split(" ").length / 6);
+    // The whole chunk still names its subscriber.
+    const traced = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: light.text });
+    expect(traced.body.matches.map((m: { install_id: string }) => m.install_id)).toEqual([a.installId]);
+    expect(light.cost).toMatchObject({
+      density: "light",
+      tokenizer: "o200k_base",
+      measured_chunks: ITEMS.length,
+    });
+    expect(light.cost.token_ratio).toBeGreaterThan(1);
+    expect(light.cost.token_ratio).toBeLessThan(1.2);
+
+    const off = await density("off");
+    expect(off.text).toBe(SPRING);
+    expect(off.cost).toMatchObject({ density: "off", token_ratio: 1 });
+    const dense = await density("dense");
+    expect(dense.cost.token_ratio).toBeGreaterThan(light.cost.token_ratio + 0.2);
   });
 
   it("traces a leaked excerpt to the subscriber it was served to", async () => {
@@ -441,6 +477,19 @@ describe("canary facts", () => {
       code: "invalid_input",
       detail: expect.stringContaining("activation"),
     });
+    const marks = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+      cube_id: kv.body.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      marks: "dense",
+    });
+    expect(marks.status).toBe(400);
+    expect(marks.body.detail).toContain("fingerprint marks are woven into served text");
+    const bad = await bed.api("PATCH", `/api/v1/listings/${listing.id}`, bed.publisherKey, {
+      marks: "heavy",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("invalid_input");
   });
 });
 

@@ -8,6 +8,8 @@ const config: NextConfig = {
   reactStrictMode: true,
   // Shared zod schemas and view types come from workspace packages written in TypeScript.
   transpilePackages: ["@memstore/core", "@memstore/api"],
+  // The token counter of the convert stage: megabytes of tables, loaded by Node, never bundled.
+  serverExternalPackages: ["gpt-tokenizer"],
   // The root `npm run typecheck` and `npm run lint` cover the portal's code.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,

@@ -57,6 +57,7 @@ export function listingView(l: ListingRow) {
     pricing: l.pricing,
     terms: l.terms,
     canaries: l.canaries,
+    marks: l.marks,
     published_at: iso(l.publishedAt),
     created_at: l.createdAt.toISOString(),
   };

@@ -41,6 +41,13 @@ export const slugSchema = z
 export const VISIBILITIES = ["public", "unlisted", "org", "private"] as const;
 
 /**
+ * How densely a listing's served text carries its subscriber fingerprint marks (@memstore/watermark
+ * fingerprint.ts): every word end, one in eight, or none. Each mark costs an agent one token.
+ */
+export const MARK_DENSITIES = ["off", "light", "dense"] as const;
+export type MarkDensity = (typeof MARK_DENSITIES)[number];
+
+/**
  * The terms a cube is used under: a version's manifest declares them as its `governance.license`, a
  * listing sells it under them (`terms`), and an organisation's entitlement is bound by them.
  */

@@ -25,6 +25,7 @@ import {
   type Scope,
   type Terms,
   VERSION_STATUSES,
+  MARK_DENSITIES,
   VISIBILITIES,
 } from "@memstore/core";
 import { anyVector, tsvector } from "./columns.ts";
@@ -199,6 +200,8 @@ export const listings = pgTable(
     terms: jsonb("terms").$type<Terms>().notNull().default({}),
     /** Serve each install a few canary facts of its own (see @memstore/watermark canary.ts). */
     canaries: boolean("canaries").notNull().default(false),
+    /** How densely served text carries the subscriber's fingerprint marks. */
+    marks: text("marks", { enum: MARK_DENSITIES }).notNull().default("light"),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
     embedding: anyVector("embedding"),

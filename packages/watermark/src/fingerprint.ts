@@ -1,24 +1,40 @@
 import { createHmac } from "node:crypto";
-import { RS_DATA, RS_LENGTH, rsDecode, rsEncode } from "./reed-solomon.ts";
 
 /**
- * Per-subscriber text fingerprints. A 24-bit code per (organisation, cube version), derived with
- * HMAC from the platform secret, is protected by Reed–Solomon (12 nibbles, 3 correctable) and
- * written in invisible characters at word ends (after a letter or digit, outside code): a frame is one sync mark followed by the 12 nibbles,
- * one nibble per word end, repeated through the text. About 13 words carry a whole frame, so any
- * excerpt of 200 characters holds at least one; a cut frame is put back together from the tail
- * before the first sync and the head after the last.
+ * Per-subscriber text fingerprints. Each organisation's copy of a cube version has a secret 24-bit
+ * code (HMAC of the platform secret). Served text carries single invisible characters at word ends
+ * (after a letter, before whitespace, outside code); the character at a word end is one of three,
+ * chosen by the code and the two words before it. So a mark says nothing by itself, but a reader
+ * that knows a candidate copy's code can check every mark an excerpt holds against it, whatever the
+ * excerpt's offset, and in whatever order chunks were pasted together.
+ *
+ * Each mark costs an agent one token (o200k_base and cl100k_base: these three characters are one
+ * token each, and never merge with the word before). Density is the publisher's choice per listing:
+ * `dense` marks every word end (a 200-character excerpt names its copy), `light` one in
+ * `LIGHT_SPACING` (about 1.05× the clean tokens; a 1,000-character excerpt names its copy),
+ * `off` none (canary facts still trace a paraphrase).
  */
-export const SYNC = "\u2060"; // word joiner
-const DIGITS = ["\u200b", "\u200c", "\u200d", "\u2062"] as const; // two per nibble, 2 bits each
-// The marks as alternations, not a character class: U+200D joins characters, and a class holding it
-// reads as a joined sequence (eslint no-misleading-character-class).
-const MARK = "(?:\u2060|\u200b|\u200c|\u200d|\u2062)";
-const MARK_RUN = new RegExp(`${MARK}+`, "g");
-const MARK_ANY = new RegExp(MARK);
-// A word end: a letter or digit followed by whitespace or the end. Not after punctuation, so Markdown
-// syntax (`##`, `-`, `|`) keeps its meaning.
-const WORD_END = /(?<=[\p{L}\p{N}])(?=\s|$)/gu;
+// Zero-width space, zero-width non-joiner, variation selector 16, and the left-to-right mark — which
+// is left out after a right-to-left letter, where it could turn neutral characters around it.
+export const MARKS = ["\u200b", "\u200c", "\ufe0f", "\u200e"] as const;
+const RTL_LETTER =
+  /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]$/u;
+/** How many marks may follow a word: three after a right-to-left letter, four after any other. */
+const alphabetAfter = (word: string) => (RTL_LETTER.test(word) ? 3 : 4);
+/** A listing's choice (MARK_DENSITIES of @memstore/core). */
+export type MarkDensity = "off" | "light" | "dense";
+/** Eligible word ends per mark at each density. */
+export const LIGHT_SPACING = 8;
+const SPACING: Record<Exclude<MarkDensity, "off">, number> = { light: LIGHT_SPACING, dense: 1 };
+
+// The marks as alternations, not a character class: VS16 is a combining mark, and a class holding
+// it reads as a joined sequence (eslint no-misleading-character-class). A mark is only ever one after
+// a letter and before whitespace: the same characters elsewhere (an emoji's VS16, Thai word breaks)
+// are the publisher's text and stay.
+const MARK = "(?:\u200b|\u200c|\ufe0f|\u200e)";
+const MARK_RUN = new RegExp(`(?<=\\p{L})${MARK}+(?=\\s|$)`, "gu");
+// Words, and runs of marks, in one pass: a reader needs the two words before each mark.
+const WORD_OR_MARKS = new RegExp(`[\\p{L}\\p{N}]+|${MARK}+(?=\\s|$)`, "gu");
 // Code is copied and run: fenced blocks and inline spans are left as they are.
 const CODE = /```[\s\S]*?(?:```|$)|`[^`\n]+`/g;
 
@@ -30,18 +46,29 @@ export function fingerprintCode(secret: Buffer | string, orgId: string, versionI
   return mac.readUIntBE(0, 3);
 }
 
-function nibblesOf(code: number): number[] {
-  return Array.from({ length: RS_DATA }, (_, i) => (code >>> (4 * (RS_DATA - 1 - i))) & 0xf);
+/** murmur3's finaliser: every input bit moves every output bit. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
-function codeOf(nibbles: readonly number[]): number {
-  return nibbles.reduce((acc, n) => acc * 16 + n, 0);
+/** FNV-1a over the two words before a word end, lower-cased: what a mark is keyed to. */
+function contextOf(previous: string, word: string): number {
+  let h = 0x811c9dc5;
+  for (const text of [previous, word]) {
+    const lower = text.toLowerCase();
+    for (let i = 0; i < lower.length; i++) h = Math.imul(h ^ lower.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x20, 0x01000193);
+  }
+  return h >>> 0;
 }
 
-/** The marks of one frame, each entry the invisible text put at one word end. */
-function frameMarks(code: number): string[] {
-  const word = rsEncode(nibblesOf(code));
-  return [SYNC, ...word.map((n) => DIGITS[n >> 2]! + DIGITS[n & 3]!)];
+/** The mark a copy with this code carries at a word end with this context, of `alphabet` marks. */
+export function symbolOf(code: number, context: number, alphabet: number): number {
+  return mix(context ^ mix(code ^ 0x9e3779b9)) % alphabet;
 }
 
 /** Removes every fingerprint mark (and so any code) from a text. */
@@ -49,127 +76,135 @@ export function stripMarks(text: string): string {
   return text.replace(MARK_RUN, "");
 }
 
+type WordEnd = { end: number; context: number; alphabet: number; markable: boolean };
+
+/** Every word end of a text with its context; markable ones end in a letter before whitespace, outside code. */
+function wordEnds(text: string): WordEnd[] {
+  const code: Array<[number, number]> = [...text.matchAll(CODE)].map((m) => [m.index, m.index + m[0].length]);
+  const ends: WordEnd[] = [];
+  let previous = "";
+  let span = 0;
+  for (const m of text.matchAll(/[\p{L}\p{N}]+/gu)) {
+    const end = m.index + m[0].length;
+    while (span < code.length && code[span]![1] <= m.index) span++;
+    const inCode = span < code.length && code[span]![0] <= m.index;
+    const markable = !inCode && /\p{L}$/u.test(m[0]) && (end === text.length || /\s/.test(text[end]!));
+    ends.push({ end, context: contextOf(previous, m[0]), alphabet: alphabetAfter(m[0]), markable });
+    previous = m[0];
+  }
+  return ends;
+}
+
 /**
- * The text with the code written at its word ends, frame after frame. Marks already in the text
- * (another copy's) are removed first, so a text never carries two codes of ours.
+ * The text with the code written at its word ends at the given density. Marks already in the text
+ * (another copy's) are removed first, so a text never carries two codes of ours. Marking is
+ * deterministic: the same copy of the same text is always served the same bytes.
  */
-export function embedFingerprint(text: string, code: number): string {
+export function embedFingerprint(text: string, code: number, density: MarkDensity = "light"): string {
   if (code < 0 || code >= 2 ** CODE_BITS || !Number.isInteger(code)) {
     throw new RangeError(`a fingerprint code is a ${CODE_BITS}-bit integer`);
   }
-  const clean = MARK_ANY.test(text) ? stripMarks(text) : text;
-  const marks = frameMarks(code);
-  // A text with fewer word ends than a frame has symbols gets several symbols per word end, so even
-  // one sentence carries the whole code.
-  const wordEnds = countWordEnds(clean);
-  const perWord = wordEnds > 0 && wordEnds < marks.length ? Math.ceil(marks.length / wordEnds) : 1;
-  let i = 0;
-  const next = () => {
-    let run = "";
-    for (let k = 0; k < perWord; k++) run += marks[i++ % marks.length]!;
-    return run;
-  };
-  const mark = (prose: string) => prose.replace(WORD_END, next);
+  const clean = stripMarks(text);
+  if (density === "off") return clean;
+  const candidates = wordEnds(clean).filter((e) => e.markable);
+  if (candidates.length === 0) return clean;
+  // Light marks go one in `spacing` word ends, starting at an offset of the text's own, and skip a
+  // context already marked in this text (a repeat is no new evidence, only a token more).
+  const spacing = Math.min(SPACING[density], candidates.length);
+  let wait = candidates[0]!.context % spacing;
+  const used = new Set<number>();
   let out = "";
   let at = 0;
-  for (const span of clean.matchAll(CODE)) {
-    out += mark(clean.slice(at, span.index)) + span[0];
-    at = span.index + span[0].length;
-  }
-  return out + mark(clean.slice(at));
-}
-
-function countWordEnds(text: string): number {
-  let n = 0;
-  for (const prose of text.split(CODE)) n += prose.match(WORD_END)?.length ?? 0;
-  return n;
-}
-
-export type DecodedCode = {
-  code: number;
-  /** Frames that decoded to this code. */
-  frames: number;
-  /** Symbols Reed–Solomon had to correct over those frames. */
-  corrected: number;
-};
-
-export type FingerprintReading = {
-  /** Whether the text holds any of our invisible characters at all. */
-  marked: boolean;
-  /** Frames found (complete or put back together) that were tried. */
-  frames: number;
-  codes: DecodedCode[];
-};
-
-type Symbol = { kind: "sync" } | { kind: "nibble"; value: number } | { kind: "noise" };
-
-/** The symbols of one run of marks: a sync mark alone, a nibble per pair of digit marks. */
-function symbolsOf(run: string): Symbol[] {
-  const out: Symbol[] = [];
-  let pending = -1;
-  for (const char of run) {
-    if (char === SYNC) {
-      if (pending !== -1) out.push({ kind: "noise" });
-      pending = -1;
-      out.push({ kind: "sync" });
+  for (const end of candidates) {
+    if (wait > 0 || (spacing > 1 && used.has(end.context))) {
+      wait--;
       continue;
     }
-    const digit = DIGITS.indexOf(char as (typeof DIGITS)[number]);
-    if (pending === -1) pending = digit;
-    else {
-      out.push({ kind: "nibble", value: (pending << 2) | digit });
-      pending = -1;
-    }
+    used.add(end.context);
+    wait = spacing - 1;
+    out += clean.slice(at, end.end) + MARKS[symbolOf(code, end.context, end.alphabet)]!;
+    at = end.end;
   }
-  if (pending !== -1) out.push({ kind: "noise" });
-  return out;
+  return out + clean.slice(at);
 }
 
+/** One mark as read: the context it sits at and the character found there. */
+export type ReadMark = { context: number; symbol: number; alphabet: number };
+
+export type FingerprintReading = {
+  /** Whether the text holds any of our invisible marks at all. */
+  marked: boolean;
+  /** The distinct marks read (a context with two different marks — copies mixed — holds both). */
+  marks: ReadMark[];
+};
+
 /**
- * Reads the codes a text carries. Whitespace and line breaks may have changed and the text may be an
- * excerpt or several excerpts of different copies run together: each frame is decoded on its own and
- * the codes are counted. A text with no marks says so (`marked: false`).
+ * The marks a text carries, each with the context of the two words before it. Whitespace, line
+ * breaks and case may have changed; the text may be an excerpt, or excerpts of several copies pasted
+ * together. The first word of an excerpt may be cut, so its marks can read wrong: `matchFingerprint`
+ * weighs agreement, it does not need all of it.
  */
 export function readFingerprints(text: string): FingerprintReading {
-  const symbols = [...text.matchAll(MARK_RUN)].flatMap((m) => symbolsOf(m[0]));
-  if (symbols.length === 0) return { marked: false, frames: 0, codes: [] };
-
-  // Segments between syncs; the first is the tail of a frame, the last the head of one.
-  const segments: Array<Array<number | null>> = [[]];
-  for (const s of symbols) {
-    if (s.kind === "sync") segments.push([]);
-    else segments[segments.length - 1]!.push(s.kind === "nibble" ? s.value : null);
-  }
-  const words: Array<Array<number | null>> = [];
-  for (let i = 1; i < segments.length - 1; i++) {
-    if (segments[i]!.length === RS_LENGTH) words.push(segments[i]!);
-  }
-  if (segments.length >= 2) {
-    // The head after the last sync and the tail before the first, as one frame when they fit.
-    const head = segments[segments.length - 1]!;
-    const tail = segments[0]!;
-    if (head.length <= RS_LENGTH && tail.length <= RS_LENGTH && head.length + tail.length >= RS_LENGTH - 3) {
-      const word = new Array<number | null>(RS_LENGTH).fill(null);
-      head.forEach((n, i) => (word[i] = n));
-      tail.forEach((n, i) => (word[RS_LENGTH - tail.length + i] ??= n));
-      // Only worth a try when it is not just a complete frame seen again.
-      if (segments.length === 2 || words.length === 0) words.push(word);
+  const marks = new Map<string, ReadMark>();
+  let previous = "";
+  let word = "";
+  // Where the last word ended, when it ended in a letter: a mark is read only right there.
+  let letterEnd = -1;
+  for (const m of text.matchAll(WORD_OR_MARKS)) {
+    const token = m[0];
+    const symbol = MARKS.indexOf(token[0] as (typeof MARKS)[number]);
+    if (symbol === -1) {
+      previous = word;
+      word = token;
+      letterEnd = /\p{L}$/u.test(token) ? m.index + token.length : -1;
+      continue;
     }
+    // One mark after a letter; a run of several is not ours to read.
+    if (m.index !== letterEnd || token.length !== 1) continue;
+    const context = contextOf(previous, word);
+    marks.set(`${context}:${symbol}`, { context, symbol, alphabet: alphabetAfter(word) });
   }
+  return { marked: marks.size > 0, marks: [...marks.values()] };
+}
 
-  const found = new Map<number, DecodedCode>();
-  for (const word of words) {
-    const decoded = rsDecode(word.map((n) => n ?? 0));
-    if (!decoded) continue;
-    const code = codeOf(decoded.data);
-    const entry = found.get(code) ?? { code, frames: 0, corrected: 0 };
-    entry.frames++;
-    entry.corrected += decoded.corrected;
-    found.set(code, entry);
+export type FingerprintMatch = {
+  /** Distinct word ends read. */
+  marks: number;
+  /** Of them, those carrying the mark this code puts there. */
+  agreeing: number;
+  /**
+   * The chance that a copy with some other code agrees at least as often: 1 in 4 per mark, or 1 in 3
+   * when any mark follows a right-to-left letter (taken for all, so the chance is never understated).
+   */
+  chance: number;
+};
+
+/** How well a text's marks agree with one copy's code. */
+export function matchFingerprint(reading: FingerprintReading, code: number): FingerprintMatch {
+  const agreeing = new Set<number>();
+  const contexts = new Set<number>();
+  let alphabet: number = MARKS.length;
+  for (const mark of reading.marks) {
+    contexts.add(mark.context);
+    alphabet = Math.min(alphabet, mark.alphabet);
+    if (symbolOf(code, mark.context, mark.alphabet) === mark.symbol) agreeing.add(mark.context);
   }
-  return {
-    marked: true,
-    frames: words.length,
-    codes: [...found.values()].sort((a, b) => b.frames - a.frames || a.corrected - b.corrected),
-  };
+  const marks = contexts.size;
+  return { marks, agreeing: agreeing.size, chance: binomialTail(marks, agreeing.size, 1 / alphabet) };
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p), in logs so that long texts neither underflow nor round to 1. */
+function binomialTail(n: number, k: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let logTerm = k * Math.log(p) + (n - k) * Math.log(1 - p); // ln P(X = k)
+  for (let j = 0; j < k; j++) logTerm += Math.log((n - j) / (j + 1));
+  // P(X ≥ k) = P(X = k)·(1 + r₁ + r₁r₂ + …), each ratio P(X = i + 1)/P(X = i).
+  let sum = 1;
+  let ratio = 1;
+  for (let i = k; i < n && ratio > 1e-17 * sum; i++) {
+    ratio *= ((n - i) / (i + 1)) * (p / (1 - p));
+    sum += ratio;
+  }
+  return Math.min(1, Math.exp(logTerm) * sum);
 }

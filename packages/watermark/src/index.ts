@@ -1,5 +1,4 @@
 export * from "./fingerprint.ts";
-export * from "./reed-solomon.ts";
 export * from "./signing.ts";
 export * from "./canary.ts";
 export * from "./tensors.ts";

@@ -81,7 +81,7 @@ export async function traceBinary(
     return {
       matches,
       marked: matches.length > 0,
-      frames: 0,
+      marks: 0,
       detail:
         compared === 0
           ? "the file's tensors match none of your binary versions that anyone installed"

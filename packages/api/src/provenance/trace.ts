@@ -5,8 +5,8 @@ import {
   canaryKey,
   findCanaries,
   fingerprintCode,
+  matchFingerprint,
   readFingerprints,
-  RS_LENGTH,
   wordsOf,
 } from "@memstore/watermark";
 import { z } from "zod";
@@ -23,7 +23,8 @@ export const traceInput = z
   .strict();
 
 export type TraceEvidence =
-  | { kind: "fingerprint"; frames: number; corrected: number }
+  /** Of the `marks` invisible marks read, `agreeing` are the ones this copy carries there. */
+  | { kind: "fingerprint"; marks: number; agreeing: number }
   | { kind: "canary"; terms: string[] }
   /** A LoRA pack's or KV snapshot's keyed pattern, found by correlation over `elements` values. */
   | { kind: "weights"; correlation: number; elements: number };
@@ -52,7 +53,8 @@ export type TraceResult = {
   matches: TraceMatch[];
   /** Whether the text holds fingerprint marks at all; false means they were stripped or never there. */
   marked: boolean;
-  frames: number;
+  /** Distinct fingerprint marks read. */
+  marks: number;
   detail: string;
 };
 
@@ -61,6 +63,8 @@ export type TraceResult = {
  * purpose: the words are pronounceable, and a short one may be somebody's name.
  */
 const CANARY_FALSE_MATCH = 0.01;
+/** A copy is named by its marks when no more than one in ten such agreements would be chance. */
+const MIN_FINGERPRINT_CONFIDENCE = 0.9;
 
 /**
  * Which subscribers a leaked text came from. Only the caller's own cubes are considered: every
@@ -90,22 +94,29 @@ export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infe
   // The copies of the caller's own cubes: whoever installed them is named, nobody else's cubes are.
   const copies = authorizedRows(subject, "cube.trace", candidates, (c) => ({ orgId: c.publisher_org_id }));
   const matches: TraceMatch[] = [];
-  const found = new Map(reading.codes.map((c) => [c.code, c]));
-  const codeOf = new Map<string, number>();
+  // Each copy's code, and how well the marks agree with it; the chance of an agreement that good is
+  // taken once per distinct code, so it is not understated however many copies there are.
+  const agreement = new Map<string, ReturnType<typeof matchFingerprint>>();
   for (const copy of reading.marked ? copies : []) {
     const key = `${copy.org_id}\0${copy.version_id}`;
-    let code = codeOf.get(key);
-    if (code === undefined)
-      codeOf.set(key, (code = fingerprintCode(ctx.keys.secret, copy.org_id, copy.version_id)));
-    const hit = found.get(code);
+    if (!agreement.has(key))
+      agreement.set(
+        key,
+        matchFingerprint(reading, fingerprintCode(ctx.keys.secret, copy.org_id, copy.version_id)),
+      );
+  }
+  for (const copy of copies) {
+    const hit = agreement.get(`${copy.org_id}\0${copy.version_id}`);
     if (!hit) continue;
+    const confidence = 1 - Math.min(1, hit.chance * agreement.size);
+    if (confidence < MIN_FINGERPRINT_CONFIDENCE) continue;
     matches.push({
       org_id: copy.org_id,
       install_id: copy.install_id,
-      confidence: confidenceOf(hit.frames, hit.corrected, copies.length),
+      confidence,
       cube_id: copy.cube_id,
       version: copy.version,
-      evidence: [{ kind: "fingerprint", frames: hit.frames, corrected: hit.corrected }],
+      evidence: [{ kind: "fingerprint", marks: hit.marks, agreeing: hit.agreeing }],
     });
   }
   const words = wordsOf(input.text);
@@ -134,41 +145,20 @@ export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infe
       evidence,
     })),
     marked: reading.marked,
-    frames: reading.frames,
-    detail: detailOf(matches.length, reading),
+    marks: reading.marks.length,
+    detail: detailOf(matches.length, reading.marked),
   } satisfies TraceResult;
 }
 
-function detailOf(matched: number, reading: ReturnType<typeof readFingerprints>): string {
+function detailOf(matched: number, marked: boolean): string {
   const copies = `${matched} cop${matched === 1 ? "y" : "ies"} of your cubes matched`;
-  if (!reading.marked) {
+  if (!marked) {
     return matched > 0
       ? `${copies} by their canary facts; the text carries no fingerprint marks`
       : "the text carries no fingerprint marks and no canary facts: it was never served by MemStore, or its invisible characters were stripped";
   }
   if (matched > 0) return copies;
-  return reading.codes.length > 0
-    ? "the text carries fingerprints, but of no copy of your cubes"
-    : "the text carries fingerprint marks too damaged to read";
-}
-
-/**
- * How sure an attribution is: one minus the chance that random marks would read as one of the
- * candidate copies' codes in every frame that did. A frame read with e corrections matches any of the
- * Σ C(12,i)·15ⁱ (i ≤ e) words around a codeword, out of 16¹² possible words.
- */
-function confidenceOf(frames: number, corrected: number, candidates: number): number {
-  const e = Math.min(3, Math.ceil(corrected / frames));
-  let ball = 0;
-  for (let i = 0; i <= e; i++) ball += binomial(RS_LENGTH, i) * 15 ** i;
-  const chance = Math.min(1, (ball / 16 ** RS_LENGTH) * candidates);
-  return Number((1 - chance ** frames).toFixed(6));
-}
-
-function binomial(n: number, k: number): number {
-  let r = 1;
-  for (let i = 1; i <= k; i++) r = (r * (n - i + 1)) / i;
-  return r;
+  return "the text carries fingerprint marks, but too few of them agree with any copy of your cubes to name one: it is too short, or not from your cubes";
 }
 
 /**

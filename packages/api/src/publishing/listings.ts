@@ -1,5 +1,5 @@
 import { AppError, newId, type Subject } from "@memstore/core";
-import { chunks, cubes, cubeVersions, listings, processingRuns, sql } from "@memstore/db";
+import { chunks, type CubeRow, cubes, cubeVersions, listings, processingRuns, sql } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -26,12 +26,7 @@ export async function createListing(
   const input = createListingInput.parse(raw);
   return ctx.db.transaction(async (tx) => {
     const cube = await loadOwnCube(tx, subject, "listing.write", input.cube_id);
-    if (input.canaries && cube.type !== "plaintext") {
-      throw new AppError(
-        "invalid_input",
-        `canary facts are woven into served text; '${cube.slug}' is a ${cube.type} cube, whose copies carry their own fingerprints`,
-      );
-    }
+    assertTextMarking(cube, input);
     const [listing] = await tx
       .insert(listings)
       .values({
@@ -42,6 +37,7 @@ export async function createListing(
         pricing: input.pricing,
         terms: input.terms,
         canaries: input.canaries,
+        ...(input.marks && { marks: input.marks }),
       })
       .returning();
     await recordAudit(tx, {
@@ -50,10 +46,27 @@ export async function createListing(
       action: "listing.created",
       objectType: "listing",
       objectId: listing!.id,
-      data: { cube_id: cube.id, pricing: input.pricing, canaries: input.canaries },
+      data: {
+        cube_id: cube.id,
+        pricing: input.pricing,
+        canaries: input.canaries,
+        marks: input.marks ?? "light",
+      },
     });
     return listingView(listing!);
   });
+}
+
+/** Canary facts and mark density shape served text: a binary cube's copies carry their own fingerprints. */
+export function assertTextMarking(cube: CubeRow, input: { canaries?: boolean; marks?: string }) {
+  if (cube.type === "plaintext") return;
+  const what = input.canaries ? "canary facts are" : input.marks ? "fingerprint marks are" : null;
+  if (what) {
+    throw new AppError(
+      "invalid_input",
+      `${what} woven into served text; '${cube.slug}' is a ${cube.type} cube, whose copies carry their own fingerprints`,
+    );
+  }
 }
 
 /** Puts a listing in the store: it needs a `ready` version; its search text and embedding are built here. */

@@ -1,6 +1,7 @@
 import {
   CUBE_TYPES,
   idSchema,
+  MARK_DENSITIES,
   termsSchema,
   manifestDraftSchema,
   semverSchema,
@@ -68,6 +69,8 @@ export const createListingInput = z
     terms: termsSchema.default({}),
     /** Serve each subscribing install a few synthetic facts of its own, so a paraphrased leak is traceable. */
     canaries: z.boolean().default(false),
+    /** How densely served text carries the subscriber's fingerprint marks (plaintext; default light). */
+    marks: z.enum(MARK_DENSITIES).optional(),
   })
   .strict();
 
@@ -79,6 +82,7 @@ export const updateListingInput = z
     pricing: pricingSchema.optional(),
     terms: termsSchema.optional(),
     visibility: z.enum(VISIBILITIES).optional(),
+    marks: z.enum(MARK_DENSITIES).optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });

@@ -8,7 +8,7 @@ import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
 import { listingView } from "../views.ts";
 import { loadOwnListing } from "./cubes.ts";
-import { storeSearchFields } from "./listings.ts";
+import { assertTextMarking, storeSearchFields } from "./listings.ts";
 import { updateListingInput } from "./schemas.ts";
 
 /**
@@ -28,6 +28,10 @@ export async function updateListing(
   const updated = await ctx.db.transaction(async (tx) => {
     const listing = await loadOwnListing(tx, subject, listingId, true);
     if (listing.status === "retired") throw new AppError("conflict", "a retired listing cannot be changed");
+    if (input.marks) {
+      const [cube] = await tx.select().from(cubes).where(eq(cubes.id, listing.cubeId));
+      assertTextMarking(cube!, input);
+    }
     let words = {};
     if (input.title !== undefined || input.description !== undefined) {
       const [cube] = await tx
@@ -52,6 +56,7 @@ export async function updateListing(
         ...(input.pricing && { pricing: input.pricing }),
         ...(input.terms && { terms: input.terms }),
         ...(input.visibility && { visibility: input.visibility }),
+        ...(input.marks && { marks: input.marks }),
         ...words,
       })
       .where(eq(listings.id, listing.id))
@@ -62,7 +67,10 @@ export async function updateListing(
       action: "listing.updated",
       objectType: "listing",
       objectId: listing.id,
-      data: { changed: Object.keys(input), before: { pricing: listing.pricing, terms: listing.terms } },
+      data: {
+        changed: Object.keys(input),
+        before: { pricing: listing.pricing, terms: listing.terms, marks: listing.marks },
+      },
     });
     return row!;
   });

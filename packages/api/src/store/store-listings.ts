@@ -22,7 +22,13 @@ import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../views.ts";
 import { entitlementView, latestEntitlement } from "./entitlements.ts";
 import { offerView, openOffers } from "./offers.ts";
-import { checksOf, desensitisationSummary, validationSummary, withoutSamples } from "./version-summaries.ts";
+import {
+  checksOf,
+  desensitisationSummary,
+  markCostSummary,
+  validationSummary,
+  withoutSamples,
+} from "./version-summaries.ts";
 
 export const storeQuery = pageQuery.extend({
   q: z.string().trim().max(500).optional(),
@@ -210,6 +216,11 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
           runs.find((r) => r.versionId === v.id && r.kind === "desensitise"),
         ),
         validation: validationSummary(runs.find((r) => r.versionId === v.id && r.kind === "validate")),
+        /** What the listing's fingerprint marks cost an agent in tokens, for this version's text. */
+        marks: markCostSummary(
+          runs.find((r) => r.versionId === v.id && r.kind === "convert"),
+          listing.marks,
+        ),
         runs: runs
           .filter((r) => r.versionId === v.id)
           .map(runView)

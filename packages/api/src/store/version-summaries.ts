@@ -1,4 +1,6 @@
+import type { MarkDensity } from "@memstore/core";
 import type { RunRow } from "@memstore/db";
+import type { MarkCost } from "../pipeline/plaintext/mark-cost.ts";
 
 /**
  * What a buyer reads of a listed version before acquiring it, from its processing runs: the checks a
@@ -77,6 +79,22 @@ export function validationSummary(run: RunRow | undefined) {
         ? { kl_mean: model.kl.mean, kl_max: model.kl.max, modules: model.modules?.length ?? 0 }
         : null,
     note: model.skipped ?? null,
+  };
+}
+
+/**
+ * What a plaintext version's fingerprint marks cost an agent at the listing's density: tokens served
+ * per clean token, measured by the convert stage (o200k_base, on its first chunks). 1 when off; null
+ * when not measured (a binary cube, or a version converted before the measurement existed).
+ */
+export function markCostSummary(convert: RunRow | undefined, density: MarkDensity) {
+  const cost = (convert?.report as { mark_cost?: MarkCost | null } | undefined)?.mark_cost;
+  if (!cost) return null;
+  return {
+    density,
+    token_ratio: density === "off" ? 1 : cost[density],
+    tokenizer: cost.tokenizer,
+    measured_chunks: cost.chunks,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { MarkDensity } from "@memstore/core";
 import { type Executor, queryRows, SESSION_EF_SEARCH, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
@@ -27,6 +28,7 @@ export type Hit = {
   publisher: string | null;
   install_id: string | null;
   canaries: boolean;
+  marks: MarkDensity;
   rank_value: number;
 };
 
@@ -89,7 +91,7 @@ const toTextArray = (values: string[]) =>
 
 const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
   c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id,
-  l.canaries`;
+  l.canaries, l.marks`;
 const CHUNK_FROM = sql`installs i
   join cube_versions v on v.id = i.version_id
   join chunks ch on ch.version_id = i.version_id
@@ -98,7 +100,7 @@ const CHUNK_FROM = sql`installs i
   join listings l on l.id = i.listing_id`;
 const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
   null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id,
-  false as canaries`;
+  false as canaries, 'off' as marks`;
 
 export async function vectorHits(
   db: Executor,

@@ -5,6 +5,7 @@ import {
   fingerprintCode,
   withCanary,
 } from "@memstore/watermark";
+import type { MarkDensity } from "@memstore/core";
 import type { AppContext } from "../context.ts";
 
 /** How installed text is marked for one organisation: its fingerprint code per version, canary keys per install. */
@@ -28,12 +29,22 @@ export function markingFor(ctx: AppContext, orgId: string): Marking {
   };
 }
 
-/** An installed chunk as this install receives it: with its canary, if the listing serves them, then marked. */
+/**
+ * An installed chunk as this install receives it: with its canary, if the listing serves them, then
+ * marked at the listing's density.
+ */
 export function servedText(
-  hit: { id: string; text: string; canaries: boolean; install_id: string | null; version_id: string | null },
+  hit: {
+    id: string;
+    text: string;
+    canaries: boolean;
+    marks: MarkDensity;
+    install_id: string | null;
+    version_id: string | null;
+  },
   marking: Marking,
 ): string {
   const canary = hit.canaries ? canaryForChunk(marking.canaryKey(hit.install_id!), hit.id) : null;
   const text = canary ? withCanary(hit.text, canary) : hit.text;
-  return embedFingerprint(text, marking.fingerprint(hit.version_id!));
+  return embedFingerprint(text, marking.fingerprint(hit.version_id!), hit.marks);
 }

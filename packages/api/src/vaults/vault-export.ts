@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import { newId, type Subject } from "@memstore/core";
+import { type MarkDensity, newId, type Subject } from "@memstore/core";
 import { queryRows, sql, type VaultRow } from "@memstore/db";
 import { tarSize, writeTar } from "@memstore/formats";
 import { z } from "zod";
@@ -86,12 +86,13 @@ async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
     install_id: string;
     version_id: string;
     canaries: boolean;
+    marks: MarkDensity;
     cube: string;
     version: string;
     publisher: string;
   }>(
     ctx.db,
-    sql`select i.id as install_id, i.version_id, l.canaries, c.slug as cube, v.version, o.slug as publisher
+    sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher
         from installs i join listings l on l.id = i.listing_id
         join cube_versions v on v.id = i.version_id join cubes c on c.id = i.cube_id
         join organizations o on o.id = c.org_id
@@ -130,6 +131,7 @@ async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
             {
               ...r,
               canaries: install.canaries,
+              marks: install.marks,
               install_id: install.install_id,
               version_id: install.version_id,
             },

@@ -6,6 +6,7 @@ import type { AppContext } from "../../context.ts";
 import { type Line, readLines } from "../source-lines.ts";
 import type { Report } from "../stage-runner.ts";
 import { memoryItems, plaintextFormatOf } from "./items.ts";
+import { MARK_COST_SAMPLE, markCost } from "./mark-cost.ts";
 
 const INSERT_BATCH = 500;
 
@@ -34,13 +35,16 @@ export async function chunkText(ctx: AppContext, version: VersionRow): Promise<R
       .where(eq(cubeVersions.id, versionId));
     return counts;
   });
-  return { format, ...stats };
+  const { sample, ...counts } = stats;
+  return { format, ...counts, mark_cost: await markCost(sample) };
 }
 
 async function insertItems(tx: Tx, version: VersionRow, lines: AsyncIterable<Line>) {
   let batch: NewChunkRow[] = [];
   let position = 0;
+  const sample: string[] = [];
   for await (const { item } of memoryItems(lines)) {
+    if (sample.length < MARK_COST_SAMPLE) sample.push(item.text);
     batch.push(itemRow(version, item, position++));
     if (batch.length >= INSERT_BATCH) {
       await tx.insert(chunks).values(batch);
@@ -48,7 +52,7 @@ async function insertItems(tx: Tx, version: VersionRow, lines: AsyncIterable<Lin
     }
   }
   if (batch.length > 0) await tx.insert(chunks).values(batch);
-  return { chunks: position };
+  return { chunks: position, sample };
 }
 
 async function insertDocument(
@@ -76,6 +80,7 @@ async function insertDocument(
     chunks: pieces.length,
     lines: parts.length,
     max_chunk_chars: Math.max(0, ...pieces.map((p) => p.text.length)),
+    sample: pieces.slice(0, MARK_COST_SAMPLE).map((p) => p.text),
   };
 }
 

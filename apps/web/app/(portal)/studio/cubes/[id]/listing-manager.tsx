@@ -5,6 +5,7 @@ import Link from "next/link";
 import type { FormEvent } from "react";
 import { ErrorBox, Loading, priceLabel, StatusBadge } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
+import { MarksField } from "../../../../_components/marks-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
@@ -22,7 +23,7 @@ export function ListingManager({ cube, ready }: { cube: WizardCube; ready: Wizar
   if (!listings.data)
     return listings.error ? <ErrorBox error={listings.error} /> : <Loading what="the listing" />;
   const listing = listings.data.items.find((l) => l.cube_id === cube.id);
-  if (listing) return <EditListing listing={listing} />;
+  if (listing) return <EditListing listing={listing} text={cube.type === "plaintext"} />;
   if (!ready)
     return <p className="muted">Once a version is ready, you can list the cube in the store from here.</p>;
   return (
@@ -36,10 +37,12 @@ type OwnListing = {
   id: string;
   status: string;
   visibility: string;
+  marks: string;
   pricing: { model: string; amount_cents?: number; currency?: string };
 };
 
-function EditListing({ listing }: { listing: OwnListing }) {
+/** `text`: a plaintext cube's listing, whose served text carries fingerprint marks. */
+function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.publishing.listings.queryKey() });
@@ -50,7 +53,8 @@ function EditListing({ listing }: { listing: OwnListing }) {
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const v = formValues(event.currentTarget);
-    await submit({ pricing: pricingFrom(v), visibility: v.visibility }, (changes) =>
+    const marks = text ? { marks: v.marks } : {};
+    await submit({ pricing: pricingFrom(v), visibility: v.visibility, ...marks }, (changes) =>
       update.mutateAsync({ id: listing.id, changes }),
     );
   }
@@ -71,6 +75,7 @@ function EditListing({ listing }: { listing: OwnListing }) {
         <form className="form" onSubmit={onSubmit} noValidate aria-label="Edit listing">
           <VisibilityField error={errors.visibility} current={listing.visibility} />
           <PricingFields errors={errors} current={listing.pricing} key={JSON.stringify(listing.pricing)} />
+          {text && <MarksField error={errors.marks} current={listing.marks} key={listing.marks} />}
           <p className="hint">
             A new price applies to new buyers at once and to running subscriptions at their next renewal.
           </p>

@@ -5,6 +5,7 @@ import Link from "next/link";
 import type { FormEvent } from "react";
 import { ErrorBox } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
+import { MarksField } from "../../../../_components/marks-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
@@ -27,6 +28,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       pricing: pricingFrom(v),
       terms: version.license,
       canaries: v.canaries === "on",
+      ...(cube.type === "plaintext" && { marks: v.marks }),
     };
     await submit(values, async (value) => {
       const listing = await create.mutateAsync(value);
@@ -56,6 +58,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       <h2 style={{ marginTop: 0 }}>List it in the store</h2>
       <VisibilityField error={errors.visibility} current={version.visibility} />
       <PricingFields errors={errors} />
+      {cube.type === "plaintext" && <MarksField error={errors.marks} />}
       <label className="check small">
         <input type="checkbox" name="canaries" />
         <span>

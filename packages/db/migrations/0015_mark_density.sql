@@ -1,0 +1,1 @@
+ALTER TABLE "listings" ADD COLUMN "marks" text DEFAULT 'light' NOT NULL;
