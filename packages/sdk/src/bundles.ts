@@ -13,6 +13,14 @@ export type ImportedMemos = {
   notes: string[];
 };
 
+/** What a Mem0 import answers: the draft version, how many memories, and what was left out and why. */
+export type ImportedMem0 = {
+  cube_id: string;
+  version: Version;
+  items: number;
+  skipped: Array<{ id: string; reason: string }>;
+};
+
 /** What an import answers: the draft version made, and what was checked before anything was written. */
 export type ImportedBundle = { version: Version; checked: string[] };
 
@@ -52,6 +60,29 @@ export class BundlesApi {
       duplex: "half",
     } as RequestInit);
     return (await response.json()) as ImportedMemos;
+  }
+
+  /** A Mem0 memory export (its JSON) imported as a draft version of a plaintext cube. */
+  async importMem0(json: UploadBody, query: { slug?: string; title?: string } = {}): Promise<ImportedMem0> {
+    const stream = typeof json === "string" || json instanceof Uint8Array ? json : toStream(json);
+    const response = await this.raw("POST", `/api/v1/import/mem0${qs(query)}`, {
+      headers: { "content-type": "application/json" },
+      body: stream as BodyInit,
+      duplex: "half",
+    } as RequestInit);
+    return (await response.json()) as ImportedMem0;
+  }
+
+  /**
+   * A vault's memories (with their history) and the installed text its listings let it export, as
+   * a stream: `jsonl` (one record per line), `memcube` (a tar) or `memos` (a MemOS directory as tar).
+   */
+  async exportVault(
+    vaultId: string,
+    format: "jsonl" | "memcube" | "memos" = "jsonl",
+  ): Promise<{ stream: ReadableStream<Uint8Array>; contentType: string }> {
+    const response = await this.raw("GET", `/api/v1/vaults/${enc(vaultId)}/export${qs({ format })}`);
+    return { stream: response.body!, contentType: response.headers.get("content-type") ?? "" };
   }
 
   /** A ready plaintext version as a MemOS cube directory (a tar stream). */

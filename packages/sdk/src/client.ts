@@ -1,41 +1,17 @@
-import { importPublicKey, type PublicKeyDocument, verifyManifest } from "@memstore/watermark/signing";
-
-import {
-  type Cube,
-  type Install,
-  type Listing,
-  type Memory,
-  MemStoreApiError,
-  type Page,
-  type SearchResult,
-  type Subscription,
-  type TraceResult,
-  type UploadBody,
-  type Version,
-} from "./types.ts";
-import { CommerceApi, type Pricing } from "./commerce.ts";
+import type { Cube, Install, Listing, Memory, Page, SearchResult, Subscription, Vault } from "./types.ts";
+import { CommerceApi } from "./commerce.ts";
 import { BundlesApi } from "./bundles.ts";
 import { DownloadsApi } from "./downloads.ts";
 import { vaultEvents } from "./events.ts";
-import { enc, problemOf, qs, toStream } from "./http.ts";
+import { enc, qs } from "./http.ts";
+import { DerivationsApi, ModelsApi } from "./models.ts";
+import { PublishingClient } from "./publishing.ts";
 
-export class MemStoreClient {
-  private readonly baseUrl: string;
-
-  /**
-   * `purpose`: what this client's calls are for, sent as `MemStore-Purpose` (a listing whose terms
-   * name purposes serves only calls for one of them).
-   */
-  constructor(options: { baseUrl: string; apiKey?: string; purpose?: string; fetch?: typeof fetch }) {
-    this.baseUrl = options.baseUrl.replace(/\/$/, "");
-    this.apiKey = options.apiKey;
-    this.purpose = options.purpose;
-    this.fetchImpl = options.fetch ?? fetch;
-  }
-
-  private readonly apiKey: string | undefined;
-  private readonly purpose: string | undefined;
-  private readonly fetchImpl: typeof fetch;
+/**
+ * MemStore's REST API v1: publishing (`PublishingClient`), the store, vaults, agents' memory and
+ * keys, and the sub-APIs for commerce, downloads, events and bundles.
+ */
+export class MemStoreClient extends PublishingClient {
   /** Buying and selling: acquire, entitlements, revoke, sales, holders. */
   readonly commerce = new CommerceApi((method, path, body) => this.request(method, path, body));
 
@@ -45,148 +21,12 @@ export class MemStoreClient {
   }
   /** Installed binary payloads to files: `client.downloads.payload(vault, install, file)`. */
   readonly downloads = new DownloadsApi((m, p, init) => this.raw(m, p, undefined, init));
-  /** Signed bundles of versions, out and in. */
+  /** Signed bundles of versions, MemOS and Mem0 imports, MemOS and vault exports. */
   readonly bundles = new BundlesApi((method, path, init) => this.raw(method, path, undefined, init));
-
-  async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-    const response = await this.raw(method, path, body, init);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
-  }
-
-  /** The response itself (a stream to read), once it is a success; a problem is thrown as MemStoreApiError. */
-  async raw(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.apiKey) headers.set("authorization", `Bearer ${this.apiKey}`);
-    if (this.purpose) headers.set("memstore-purpose", this.purpose);
-    if (body !== undefined) headers.set("content-type", "application/json");
-    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-      ...init,
-      method,
-      headers,
-      body: body !== undefined ? JSON.stringify(body) : init.body,
-    });
-    if (!response.ok) throw new MemStoreApiError(response.status, await problemOf(response));
-    return response;
-  }
-
-  health() {
-    return this.request<{ status: string; db: string; queue: string; storage: string }>(
-      "GET",
-      "/api/v1/health",
-    );
-  }
-
-  // Publishing
-  createCube(input: { slug: string; type: string; title: string; description?: string; tags?: string[] }) {
-    return this.request<Cube>("POST", "/api/v1/cubes", input);
-  }
-  listCubes(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<Page<Cube>>("GET", `/api/v1/cubes${qs(query)}`);
-  }
-  getCube(cubeId: string) {
-    return this.request<Cube>("GET", `/api/v1/cubes/${enc(cubeId)}`);
-  }
-  createVersion(cubeId: string, input: { version: string; manifest?: Record<string, unknown> }) {
-    return this.request<Version & { upload_url: string }>(
-      "POST",
-      `/api/v1/cubes/${enc(cubeId)}/versions`,
-      input,
-    );
-  }
-  getVersion(cubeId: string, version: string) {
-    return this.request<Version>("GET", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}`);
-  }
-  uploadPayload(cubeId: string, version: string, body: UploadBody, contentType: string, size?: number) {
-    const headers: Record<string, string> = { "content-type": contentType };
-    if (size !== undefined) headers["content-length"] = String(size);
-    const stream = typeof body === "string" || body instanceof Uint8Array ? body : toStream(body);
-    return this.request<{ digest: string; size: number }>(
-      "PUT",
-      `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/payload`,
-      undefined,
-      {
-        headers,
-        body: stream as BodyInit,
-        duplex: "half",
-      } as RequestInit,
-    );
-  }
-  submitVersion(cubeId: string, version: string) {
-    return this.request<{ status: "processing" }>(
-      "POST",
-      `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/submit`,
-    );
-  }
-  /** Polls until the version is ready or rejected. */
-  async waitForVersion(
-    cubeId: string,
-    version: string,
-    options: { intervalMs?: number; timeoutMs?: number; onPoll?: (v: Version) => void } = {},
-  ) {
-    const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
-    for (;;) {
-      const v = await this.getVersion(cubeId, version);
-      options.onPoll?.(v);
-      if (v.status === "ready" || v.status === "rejected") return v;
-      if (Date.now() > deadline) throw new Error(`version ${version} still ${v.status} after the timeout`);
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
-    }
-  }
-  createListing(input: {
-    cube_id: string;
-    visibility: string;
-    pricing: Record<string, unknown>;
-    terms?: Record<string, unknown>;
-  }) {
-    return this.request<Listing>("POST", "/api/v1/listings", input);
-  }
-  publishListing(listingId: string) {
-    return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/publish`);
-  }
-  /** Edits a listing: words, price (new buyers at once, running subscriptions at renewal), terms, visibility. */
-  updateListing(
-    listingId: string,
-    patch: {
-      title?: string;
-      description?: string;
-      pricing?: Pricing;
-      terms?: Record<string, unknown>;
-      visibility?: string;
-    },
-  ) {
-    return this.request<Listing>("PATCH", `/api/v1/listings/${enc(listingId)}`, patch);
-  }
-  /** Suspends, resumes or retires (final) a published listing. */
-  setListingStatus(listingId: string, transition: "suspend" | "resume" | "retire") {
-    return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/${transition}`);
-  }
-  /** The organisation's own listings, newest first. */
-  listListings(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<Page<Listing & { installs: number; cube: { slug: string; title: string } }>>(
-      "GET",
-      `/api/v1/listings${qs(query)}`,
-    );
-  }
-  /** Which subscribers a leaked text came from (the caller's own cubes only). */
-  trace(text: string) {
-    return this.request<TraceResult>("POST", "/api/v1/trace", { text });
-  }
-
-  // Provenance: every ready version's manifest is signed by the platform (ed25519 over RFC 8785 JSON).
-  /** The platform's public key document. */
-  platformKey() {
-    return this.request<PublicKeyDocument>("GET", "/api/v1/keys/platform");
-  }
-  /**
-   * Whether a version's manifest carries a valid platform signature. Pass the key you trust (pinned
-   * from an earlier run, or published out of band); without one it is fetched from this server.
-   */
-  async verifyVersion(version: Pick<Version, "manifest" | "signature">, key?: PublicKeyDocument) {
-    if (!version.signature) return false;
-    const doc = key ?? (await this.platformKey());
-    return verifyManifest(version.manifest, version.signature, importPublicKey(doc));
-  }
+  /** Base models binary cubes are validated against. */
+  readonly models = new ModelsApi((method, path, body, init) => this.request(method, path, body, init));
+  /** New cubes derived from the organisation's ready versions. */
+  readonly derive = new DerivationsApi((method, path, body, init) => this.request(method, path, body, init));
 
   // Store and vaults
   searchStore(
@@ -204,11 +44,23 @@ export class MemStoreClient {
   acquire(listingId: string, input: { success_url?: string; cancel_url?: string } = {}) {
     return this.commerce.acquire(listingId, input);
   }
-  createVault(input: { name: string }) {
-    return this.request<{ id: string; name: string }>("POST", "/api/v1/vaults", input);
+  createVault(input: {
+    name: string;
+    namespace_kind?: Vault["namespace_kind"];
+    desensitise_on_write?: boolean;
+    pii_policy?: Record<string, string>;
+  }) {
+    return this.request<Vault>("POST", "/api/v1/vaults", input);
+  }
+  /** Renames a vault, or sets how memories written to it are desensitised. */
+  updateVault(
+    vaultId: string,
+    patch: { name?: string; desensitise_on_write?: boolean; pii_policy?: Record<string, string> },
+  ) {
+    return this.request<Vault>("PATCH", `/api/v1/vaults/${enc(vaultId)}`, patch);
   }
   listVaults(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<Page<{ id: string; name: string }>>("GET", `/api/v1/vaults${qs(query)}`);
+    return this.request<Page<Vault>>("GET", `/api/v1/vaults${qs(query)}`);
   }
   install(vaultId: string, input: { listing_id: string; version_policy?: string }) {
     return this.request<{ id: string; cube: Cube; version: string; state: string }>(

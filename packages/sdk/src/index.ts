@@ -10,3 +10,6 @@ export * from "./verify.ts";
 export * from "./bundles.ts";
 export * from "./downloads.ts";
 export * from "./events.ts";
+export * from "./models.ts";
+export * from "./publishing.ts";
+export * from "./base-client.ts";

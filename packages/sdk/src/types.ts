@@ -74,6 +74,19 @@ export type Listing = {
   visibility: string;
   pricing: Record<string, unknown>;
   terms: Record<string, unknown>;
+  /** Whether each install is served canary facts of its own (plaintext). */
+  canaries: boolean;
+  /** How densely served text carries the subscriber's invisible fingerprint marks (plaintext). */
+  marks: "off" | "light" | "dense";
+};
+export type Vault = {
+  id: string;
+  name: string;
+  namespace_kind: "org" | "team" | "agent" | "user";
+  embedding_dimension: number | null;
+  desensitise_on_write: boolean;
+  pii_policy: Record<string, string> | null;
+  created_at: string;
 };
 export type SearchResult = {
   id: string;
@@ -101,14 +114,15 @@ export type TraceResult = {
     confidence: number;
     cube_id: string;
     version: string;
-    /** What matched: fingerprint codes read from invisible marks, canary terms found in the words. */
+    /** What matched: invisible marks agreeing with the copy's code, canary terms found in the words. */
     evidence: Array<
-      | { kind: "fingerprint"; frames: number; corrected: number }
+      | { kind: "fingerprint"; marks: number; agreeing: number }
       | { kind: "canary"; terms: string[] }
       | { kind: "weights"; correlation: number; elements: number }
     >;
   }>;
   marked: boolean;
-  frames: number;
+  /** Distinct fingerprint marks read. */
+  marks: number;
   detail: string;
 };
