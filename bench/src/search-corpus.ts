@@ -35,10 +35,13 @@ export function vectorSource(kind: "latent" | "isotropic") {
   const centroids = Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: space }, r.gauss));
   // latent: a fixed random projection into DIM coordinates.
   const projection = Array.from({ length: DIM }, () => Float32Array.from({ length: LATENT_DIM }, r.gauss));
-  return (n: number, seed: number): Float32Array[] => {
+  /** `topics`: draw from these centroids only (a cube about a few subjects); all by default. */
+  return (n: number, seed: number, topics?: readonly number[]): Float32Array[] => {
     const s = rng(seed);
     return Array.from({ length: n }, () => {
-      const c = centroids[Math.floor(s.uniform() * centroids.length)]!;
+      const c = topics
+        ? centroids[topics[Math.floor(s.uniform() * topics.length)]!]!
+        : centroids[Math.floor(s.uniform() * centroids.length)]!;
       if (kind === "isotropic") {
         const v = new Float32Array(DIM);
         const norm = Math.hypot(...c);

@@ -132,6 +132,7 @@ async function runSize(n: number) {
       },
       embeddingModel: ctx.embedder.model,
       embeddingDim: DIM,
+      chunkCount: n,
       readyAt: new Date(),
     });
     ({ ingestSeconds, indexBuildSeconds } = await loadChunks(ctx, mode, cubeId, versionId, vectors));
@@ -144,7 +145,9 @@ async function runSize(n: number) {
     cubeId = cube!.id;
     // The corpus belongs to the first run's publisher: hand it to this run's, who lists it.
     await ctx.db.execute(sql`update cubes set org_id = ${pub.org_id} where id = ${cubeId}`);
-    await ctx.db.execute(sql`update cube_versions set org_id = ${pub.org_id} where cube_id = ${cubeId}`);
+    await ctx.db.execute(
+      sql`update cube_versions set org_id = ${pub.org_id}, chunk_count = ${n} where cube_id = ${cubeId}`,
+    );
     // The previous run's listing goes, with what hangs off it (installs, entitlements).
     await ctx.db.execute(sql`delete from installs where cube_id = ${cubeId}`);
     await ctx.db.execute(
@@ -189,6 +192,9 @@ async function runSize(n: number) {
   };
   const vector = await measure("vector");
   const hybrid = await measure("hybrid");
+  // The baseline, in the same run: the chunk side as the service wrote it before, one statement
+  // joining the vault's installs to the chunks and leaving the plan to the planner's estimates.
+  const planner = await timed(queries.slice(20), (q) => plannersChoice(ctx, vault.id, q, 10));
 
   const exact = queries.slice(20).map((q) => exactTop10(vectors, q, ids));
   const recallOf = (hits: string[][]) =>
@@ -224,10 +230,83 @@ async function runSize(n: number) {
     ingest_rows_per_s: ingestSeconds === null ? null : Math.round(n / ingestSeconds),
     index_build_s: indexBuildSeconds,
     vector_ms: vector.latency,
+    planners_choice_ms: planner.latency,
+    planners_choice_recall_at_10: recallOf(planner.hits),
     hybrid_ms: hybrid.latency,
     recall_at_10: recallOf(vector.hits),
     ef_sweep: sweep,
   };
+}
+
+/** Latency and ids of a query function over the queries. */
+async function timed(qs: Float32Array[], run: (q: Float32Array) => Promise<Array<{ id: string }>>) {
+  const latencies: number[] = [];
+  const hits: string[][] = [];
+  for (const q of qs) {
+    const t0 = performance.now();
+    const rows = await run(q);
+    latencies.push(performance.now() - t0);
+    hits.push(rows.map((r) => r.id));
+  }
+  return { latency: summarise(latencies), hits };
+}
+
+/** The vector search's chunk side before issue 20: installs joined to chunks, the plan the planner's. */
+export function plannersChoice(ctx: AppContext, vaultId: string, q: Float32Array, k: number) {
+  const distance = cosineDistance("ch.embedding", DIM, q);
+  return queryRows<{ id: string }>(
+    ctx.db,
+    sql`select ch.id from installs i join cube_versions v on v.id = i.version_id
+        join chunks ch on ch.version_id = i.version_id join cubes c on c.id = ch.cube_id
+        join listings l on l.id = i.listing_id
+        where i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'
+          and ch.embedding_dim = ${DIM}
+        order by ${distance} limit ${k}`,
+  );
+}
+
+if (args.shape === "market") {
+  const { runMarket } = await import("./search-market.ts");
+  const r = await runMarket({
+    adminUrl: ADMIN_URL,
+    cubes: Number(args.cubes ?? 1000),
+    perCube: Number(args["per-cube"] ?? 1000),
+    queries: queryCount,
+    reuse,
+    plannersChoice,
+  });
+  const row = (name: string, x: { ms: ReturnType<typeof summarise>; recall: number }) =>
+    console.log(
+      `  ${name.padEnd(28)} p50 ${x.ms.p50.toFixed(2)}  p95 ${x.ms.p95.toFixed(2)}  p99 ${x.ms.p99.toFixed(2)} ms  recall@10 ${x.recall.toFixed(3)}`,
+    );
+  console.log(`\nmarketplace: ${r.shape}; queries about topics the vault does not hold`);
+  row("vector (service)", r.vector);
+  row("hybrid (service)", r.hybrid);
+  row("before: the planner's plan", r.before);
+  console.log("\nplan sweep, chunk statement p50 ms (EXACT_SCAN_MAX_CHUNKS sits where exact stops winning)");
+  for (const s of r.sweep)
+    console.log(
+      `  ${String(s.chunks).padStart(7)} chunks  exact ${s.exact_p50_ms!.toFixed(2).padStart(7)}  index ${s.index_p50_ms!.toFixed(2).padStart(7)}`,
+    );
+  const outDir = new URL("../results/", import.meta.url);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    new URL("search-market.json", outDir),
+    JSON.stringify({ date: new Date().toISOString(), ...r }, null, 2),
+  );
+  writeFileSync(
+    new URL("search-market.svg", outDir),
+    barChartSvg("Marketplace vault search (ms), and the plan sweep", "ms", [
+      { label: "vector", bars: { p50: r.vector.ms.p50, p95: r.vector.ms.p95 } },
+      { label: "hybrid", bars: { p50: r.hybrid.ms.p50, p95: r.hybrid.ms.p95 } },
+      { label: "before", bars: { p50: r.before.ms.p50, p95: r.before.ms.p95 } },
+      ...r.sweep.map((s) => ({
+        label: `${s.chunks! / 1000}k`,
+        bars: { exact: s.exact_p50_ms!, index: s.index_p50_ms! },
+      })),
+    ]),
+  );
+  process.exit(0);
 }
 
 const results = [];
@@ -237,11 +316,11 @@ for (const n of sizes) {
 }
 const fmt = (x: number) => x.toFixed(2);
 console.log(
-  "\nchunks     data       load         ingest/s  index build s  vector p50/p95/p99 ms     hybrid p50/p95/p99 ms     recall@10",
+  "\nchunks     data       load         ingest/s  index build s  vector p50/p95/p99 ms     hybrid p50/p95/p99 ms     recall@10  | before: planner's plan p50/p95 ms, recall@10",
 );
 for (const r of results) {
   console.log(
-    `${String(r.chunks).padEnd(10)} ${r.data.padEnd(10)} ${r.load.padEnd(12)} ${String(r.ingest_rows_per_s ?? "-").padEnd(9)} ${(r.index_build_s?.toFixed(1) ?? "-").padEnd(14)} ${[r.vector_ms.p50, r.vector_ms.p95, r.vector_ms.p99].map(fmt).join(" / ").padEnd(25)} ${[r.hybrid_ms.p50, r.hybrid_ms.p95, r.hybrid_ms.p99].map(fmt).join(" / ").padEnd(25)} ${r.recall_at_10.toFixed(3)}`,
+    `${String(r.chunks).padEnd(10)} ${r.data.padEnd(10)} ${r.load.padEnd(12)} ${String(r.ingest_rows_per_s ?? "-").padEnd(9)} ${(r.index_build_s?.toFixed(1) ?? "-").padEnd(14)} ${[r.vector_ms.p50, r.vector_ms.p95, r.vector_ms.p99].map(fmt).join(" / ").padEnd(25)} ${[r.hybrid_ms.p50, r.hybrid_ms.p95, r.hybrid_ms.p99].map(fmt).join(" / ").padEnd(25)} ${r.recall_at_10.toFixed(3)}      | ${fmt(r.planners_choice_ms.p50)} / ${fmt(r.planners_choice_ms.p95)}, ${r.planners_choice_recall_at_10.toFixed(3)}`,
   );
 }
 console.log("\nbare HNSW query, ef_search sweep\nchunks     ef_search  p50 ms   p95 ms   p99 ms   recall@10");
@@ -284,6 +363,10 @@ writeFileSync(
       {
         label: `${r.chunks / 1000}k hybrid`,
         bars: { p50: r.hybrid_ms.p50, p95: r.hybrid_ms.p95, p99: r.hybrid_ms.p99 },
+      },
+      {
+        label: `${r.chunks / 1000}k before`,
+        bars: { p50: r.planners_choice_ms.p50, p95: r.planners_choice_ms.p95, p99: r.planners_choice_ms.p99 },
       },
     ]),
   ),

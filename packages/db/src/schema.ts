@@ -138,6 +138,8 @@ export const cubeVersions = pgTable(
     parentId: text("parent_id"),
     embeddingModel: text("embedding_model"),
     embeddingDim: integer("embedding_dim"),
+    /** A plaintext version's chunks: what a vault installing it searches (search picks its plan by it). */
+    chunkCount: integer("chunk_count"),
     submittedAt: ts("submitted_at"),
     readyAt: ts("ready_at"),
     createdAt: createdAt(),

@@ -22,6 +22,15 @@ export {
   updateVaultInput,
 } from "./schemas.ts";
 export { type SearchResult, searchVault } from "./search-vault.ts";
+/** The search's plans, for the tests that EXPLAIN them and the benchmark that measures them. */
+export {
+  chunkVectorStatement,
+  EXACT_SCAN_MAX_CHUNKS,
+  keywordStatement,
+  type Scope,
+  scopeFilters,
+  type VisibleVersion,
+} from "./search-queries.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 /** How far each side of a keyword search looks, and the distance vector search orders by. */
 export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";

@@ -1,17 +1,40 @@
 import type { MarkDensity } from "@memstore/core";
-import { type Executor, queryRows, SESSION_EF_SEARCH, sql } from "@memstore/db";
+import { type Db, queryRows, queryRowsPrepared, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import { effectiveTermsSql } from "../usage/license-rate.ts";
 import type { SearchInput } from "./schemas.ts";
 
 /**
- * The two sides of a vault search as SQL: pgvector HNSW cosine and Postgres full-text, each over the
- * vault's installed chunks and the organisation's own memories, filtered by the search's scope.
+ * The two sides of a vault search as SQL: cosine similarity and Postgres full-text, each over the
+ * chunks of the versions a vault can see and the organisation's own memories. Which versions those
+ * are, and how many chunks they hold, is settled before (see `visibleVersionsSql`); the chunk side
+ * then picks its plan from that count, not from the planner's row estimates.
  */
 
 /** HNSW ef_search: at least 100 (recall@10 ≥ 0.95 at 1M chunks, see bench/search), twice the candidates. */
 const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 2));
+
+/**
+ * Up to this many visible chunks a vector search scans them exactly: the vault's versions through
+ * their btree index, every distance computed, the top k sorted out. Above it, the HNSW index with
+ * the versions as a filter (iterative scan). Measured by bench/search's plan sweep: an exact scan
+ * costs about 1 µs per chunk, the filtered HNSW scan a few ms whatever the vault's size.
+ */
+export const EXACT_SCAN_MAX_CHUNKS = 5000;
+
+/** A version a vault searches, with what a result from it carries. */
+export type VisibleVersion = {
+  version_id: string;
+  install_id: string;
+  cube_id: string;
+  cube_slug: string;
+  version: string;
+  publisher: string;
+  canaries: boolean;
+  marks: MarkDensity;
+  chunks: number;
+};
 
 export type Hit = {
   id: string;
@@ -32,7 +55,16 @@ export type Hit = {
   rank_value: number;
 };
 
-export type Scope = { chunkWhere: SQL; memoryWhere: SQL };
+/**
+ * What a search covers: the versions (none when the search leaves installed chunks out), the
+ * chunk-level filters, the memories' filter, and the plan the chunk side runs.
+ */
+export type Scope = {
+  versions: VisibleVersion[];
+  chunkWhere: SQL;
+  memoryWhere: SQL;
+  plan: "exact" | "index";
+};
 
 /**
  * Whether install `i`'s listing licenses a call made for `purposes`: its terms name no purposes, or
@@ -46,27 +78,51 @@ export function purposeLicensedSql(purposes: readonly string[]): SQL {
                 and not (pt.terms->'purposes') ?| ${toTextArray([...purposes])})`;
 }
 
+/**
+ * The versions installed in the vault that serve a call for `purposes` now: the install activated,
+ * its listing licensing the purpose, the organisation's entitlement live. As JSON, for the search's
+ * admission statement (`v` is the vault row).
+ */
+export function visibleVersionsSql(purposes: readonly string[]): SQL {
+  return sql`coalesce((
+      select json_agg(json_build_object('version_id', i.version_id, 'install_id', i.id, 'cube_id', c.id,
+          'cube_slug', c.slug, 'version', cv.version, 'publisher', o.slug, 'canaries', l.canaries,
+          'marks', l.marks, 'chunks', coalesce(cv.chunk_count, 0)) order by i.id)
+      from installs i
+      join cube_versions cv on cv.id = i.version_id
+      join cubes c on c.id = i.cube_id
+      join organizations o on o.id = c.org_id
+      join listings l on l.id = i.listing_id
+      where i.vault_id = v.id and i.uninstalled_at is null and i.state = 'activated'
+        and ${purposeLicensedSql(purposes)}
+        and exists (select 1 from entitlements e where e.org_id = v.org_id and e.listing_id = i.listing_id
+                      and e.revoked_at is null and e.state in ('active', 'trialing', 'past_due')
+                      and (e.valid_until is null or e.valid_until > now()))), '[]'::json)`;
+}
+
 export function scopeFilters(
   vaultId: string,
+  visible: readonly VisibleVersion[],
   filter: SearchInput["filter"],
-  purposes: readonly string[],
+  wantInstalls: boolean,
 ): Scope {
   const tags = filter.tags;
   const cubeIds = filter.cube_ids;
+  // One result per chunk: a version installed twice in a vault is searched once.
+  const byVersion = new Map<string, VisibleVersion>();
+  for (const v of visible) {
+    if (cubeIds && !cubeIds.includes(v.cube_id)) continue;
+    if (!byVersion.has(v.version_id)) byVersion.set(v.version_id, v);
+  }
+  const versions = wantInstalls ? [...byVersion.values()] : [];
+  const chunks = versions.reduce((n, v) => n + v.chunks, 0);
   return {
+    versions,
     chunkWhere: sql.join(
       [
-        sql`i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'`,
-        purposeLicensedSql(purposes),
-        // The organisation's entitlement must hold at this moment, not only at the last sweep: the
-        // vault's organisation's live entitlements, computed once per query (not per chunk).
-        sql`i.listing_id in (select e.listing_id from entitlements e join vaults ev on ev.org_id = e.org_id
-                             where ev.id = ${vaultId} and e.revoked_at is null
-                               and e.state in ('active', 'trialing', 'past_due')
-                               and (e.valid_until is null or e.valid_until > now()))`,
+        sql`ch.version_id = any(${toTextArray(versions.map((v) => v.version_id))})`,
         sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
         tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,
-        cubeIds ? sql`ch.cube_id = any(${toTextArray(cubeIds)})` : sql`true`,
       ],
       sql` and `,
     ),
@@ -80,6 +136,7 @@ export function scopeFilters(
       ],
       sql` and `,
     ),
+    plan: chunks <= EXACT_SCAN_MAX_CHUNKS ? "exact" : "index",
   };
 }
 
@@ -90,79 +147,134 @@ const toTextArray = (values: string[]) =>
   )}]::text[]`;
 
 const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
-  c.id as cube_id, c.slug as cube_slug, v.id as version_id, v.version, o.slug as publisher, i.id as install_id,
-  l.canaries, l.marks`;
-const CHUNK_FROM = sql`installs i
-  join cube_versions v on v.id = i.version_id
-  join chunks ch on ch.version_id = i.version_id
-  join cubes c on c.id = ch.cube_id
-  join organizations o on o.id = c.org_id
-  join listings l on l.id = i.listing_id`;
+  ch.version_id`;
 const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
-  null as cube_id, null as cube_slug, null as version_id, null as version, null as publisher, null as install_id,
-  false as canaries, 'off' as marks`;
+  null as version_id`;
 
+/** A hit as a side's statement returns it: the chunk's version, not yet its install and cube. */
+type Row = Omit<Hit, "cube_id" | "cube_slug" | "version" | "publisher" | "install_id" | "canaries" | "marks">;
+
+/** The rows of one side, with the install, cube and listing of the version each chunk came from. */
+function withVersions(scope: Scope, rows: Row[]): Hit[] {
+  const byId = new Map(scope.versions.map((v) => [v.version_id, v]));
+  return rows.map((row) => {
+    const v = row.version_id ? byId.get(row.version_id) : undefined;
+    return {
+      ...row,
+      cube_id: v?.cube_id ?? null,
+      cube_slug: v?.cube_slug ?? null,
+      version: v?.version ?? null,
+      publisher: v?.publisher ?? null,
+      install_id: v?.install_id ?? null,
+      canaries: v?.canaries ?? false,
+      marks: v?.marks ?? "off",
+    };
+  });
+}
+
+/**
+ * The k nearest by cosine: the chunk side as the scope's plan says, the memories' side as the
+ * planner picks (one organisation's own memories), run at once and merged.
+ */
 export async function vectorHits(
-  db: Executor,
+  db: Db,
   scope: Scope,
   dimension: number,
   vector: Float32Array,
   k: number,
-  wantInstalls: boolean,
-) {
-  const chunkDistance = cosineDistance("ch.embedding", dimension, vector);
+): Promise<Hit[]> {
   const memoryDistance = cosineDistance("m.embedding", dimension, vector);
-  const chunkHits = sql`select ${CHUNK_COLUMNS}, 1 - ${chunkDistance} as rank_value from ${CHUNK_FROM}
-      where ${scope.chunkWhere} and ch.embedding_dim = ${dimension}
-      order by ${chunkDistance} limit ${k}`;
-  const memoryHits = sql`select ${MEMORY_COLUMNS}, 1 - ${memoryDistance} as rank_value from memories m
-      where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
-      order by ${memoryDistance} limit ${k}`;
-  // Each side keeps its own index scan (the parentheses); one statement, one plan, one round trip.
-  const query = sql`select * from (${bothSides(chunkHits, memoryHits, wantInstalls)}) hits order by rank_value desc limit ${k}`;
-  const efSearch = efSearchFor(k);
-  // The session's ef_search (see SESSION_EF_SEARCH) serves most searches without a transaction.
-  if (efSearch <= SESSION_EF_SEARCH) return queryRows<Hit>(db, query);
+  const memories = queryRows<Row>(
+    db,
+    sql`select ${MEMORY_COLUMNS}, 1 - ${memoryDistance} as rank_value from memories m
+        where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
+        order by ${memoryDistance} limit ${k}`,
+  );
+  const [chunkRows, memoryRows] = await Promise.all([
+    chunkVectorHits(db, scope, dimension, vector, k),
+    memories,
+  ]);
+  return withVersions(scope, [...chunkRows, ...memoryRows])
+    .sort((a, b) => b.rank_value - a.rank_value)
+    .slice(0, k);
+}
+
+async function chunkVectorHits(db: Db, scope: Scope, dimension: number, vector: Float32Array, k: number) {
+  if (scope.versions.length === 0) return [];
+  const { settings, query } = chunkVectorStatement(scope, dimension, vector, k);
+  if (!settings) return queryRowsPrepared<Row>(db, query);
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('hnsw.ef_search', ${String(efSearch)}, true)`);
-    return queryRows<Hit>(tx, query);
+    await tx.execute(settings);
+    return queryRowsPrepared<Row>(tx, query);
   });
 }
 
+/**
+ * The chunk side of a vector search as the scope's plan has it: the statement, and the settings to
+ * run it under (in the same transaction), or null. Exported so a test can EXPLAIN exactly this.
+ */
+export function chunkVectorStatement(scope: Scope, dimension: number, vector: Float32Array, k: number) {
+  const distance = cosineDistance("ch.embedding", dimension, vector);
+  const where = sql`${scope.chunkWhere} and ch.embedding_dim = ${dimension}`;
+  if (scope.plan === "exact") {
+    // The fence (offset 0) keeps the ordering out of the scan: the vault's chunks are read by their
+    // version, every distance computed, and the top k sorted out — never the HNSW index.
+    return {
+      settings: null,
+      query: sql`select * from (select ${CHUNK_COLUMNS}, 1 - ${distance} as rank_value from chunks ch
+            where ${where} offset 0) ch order by rank_value desc limit ${k}`,
+    };
+  }
+  // The HNSW index, the versions as a filter: with sorting disabled no plan reads the versions'
+  // chunks to sort them; the iterative scan (relaxed order, see @memstore/db) goes on until k pass
+  // the filter, and the outer sort restores the exact order among them.
+  return {
+    settings: sql`select set_config('hnsw.ef_search', ${String(efSearchFor(k))}, true), set_config('enable_sort', 'off', true)`,
+    query: sql`with hits as materialized (select ${CHUNK_COLUMNS}, ${distance} as distance from chunks ch
+            where ${where} order by ${distance} limit ${k})
+          select id, source, text, heading, position, tags, metadata, version_id, 1 - distance as rank_value
+          from hits order by distance`,
+  };
+}
+
 /** Documents holding every word first; if fewer than k, topped up from those holding any word. */
-export async function keywordHitsAllThenAny(
-  db: Executor,
-  scope: Scope,
-  text: string,
-  k: number,
-  wantInstalls: boolean,
-): Promise<Hit[]> {
+export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Hit[]> {
   const queries = keywordQueries(text);
   if (!queries) return [];
-  const hits = await keywordHits(db, scope, queries.all, k, wantInstalls);
+  const hits = await keywordHits(db, scope, queries.all, k);
   if (hits.length >= k || queries.all === queries.any) return hits;
   const seen = new Set(hits.map((h) => h.id));
-  const more = await keywordHits(db, scope, queries.any, k, wantInstalls);
+  const more = await keywordHits(db, scope, queries.any, k);
   return [...hits, ...more.filter((h) => !seen.has(h.id))].slice(0, k);
 }
 
-export async function keywordHits(db: Executor, scope: Scope, tsq: string, k: number, wantInstalls: boolean) {
+/**
+ * Full-text matches ranked by ts_rank_cd. For a vault below the exact threshold its chunks are read
+ * by version and matched (the fence keeps a common word's long GIN posting list out of it); above,
+ * the GIN index finds the matches and the versions filter them.
+ */
+export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Hit[]> {
+  return withVersions(scope, await queryRows<Row>(db, keywordStatement(scope, tsq, k)));
+}
+
+/** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */
+export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
   const query = sql`to_tsquery('english', ${tsq})`;
   // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
+  const source =
+    scope.plan === "exact"
+      ? sql`(select ${CHUNK_COLUMNS}, ch.tsv from chunks ch where ${scope.chunkWhere} offset 0) ch
+          where ch.tsv @@ ${query}`
+      : sql`chunks ch where ${scope.chunkWhere} and ch.tsv @@ ${query}`;
   const chunkHits = sql`select * from (
-      select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${CHUNK_FROM}
-      where ${scope.chunkWhere} and ch.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
+      select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${source}
+      limit ${KEYWORD_CANDIDATES}) matches
     order by rank_value desc, id limit ${k}`;
   const memoryHits = sql`select * from (
       select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
       where ${scope.memoryWhere} and m.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
     order by rank_value desc, id limit ${k}`;
-  return queryRows<Hit>(
-    db,
-    sql`select * from (${bothSides(chunkHits, memoryHits, wantInstalls)}) hits order by rank_value desc, id limit ${k}`,
-  );
+  const both =
+    scope.versions.length > 0 ? sql`(${chunkHits}) union all (${memoryHits})` : sql`(${memoryHits})`;
+  return sql`select * from (${both}) hits order by rank_value desc, id limit ${k}`;
 }
-
-/** The installed chunks' hits (unless the search's types leave them out) and the memories', as one list. */
-const bothSides = (chunkHits: SQL, memoryHits: SQL, wantInstalls: boolean) =>
-  wantInstalls ? sql`(${chunkHits}) union all (${memoryHits})` : sql`(${memoryHits})`;

@@ -1,8 +1,8 @@
 import { AppError, callPurposes, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
-import { type Executor, queryRows, sql } from "@memstore/db";
+import { type Executor, queryRowsPrepared, sql } from "@memstore/db";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { meter, meterSql } from "../usage/meter.ts";
+import { meter } from "../usage/meter.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
 import { type Marking, markingFor, servedText } from "./served-text.ts";
@@ -12,6 +12,8 @@ import {
   purposeLicensedSql,
   scopeFilters,
   vectorHits,
+  type VisibleVersion,
+  visibleVersionsSql,
 } from "./search-queries.ts";
 
 export { searchInput };
@@ -39,7 +41,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   authorize(subject, "vault.search", { vaultId });
   const dimension = ctx.embedder.dimension;
   const purposes = callPurposes(subject);
-  const vault = await admitSearch(ctx.db, subject, vaultId, dimension, purposes);
+  const vault = await admitSearch(ctx.db, subject, vaultId, purposes);
   authorize(subject, "vault.search", { orgId: vault.org_id, vaultId: vault.id });
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
@@ -47,29 +49,31 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
       `vault '${vault.name}' holds ${vault.embedding_dim}-dimensional embeddings but this server embeds queries with ${ctx.embedder.model} (${dimension})`,
     );
   }
+  const installs = vault.install_ids.map((installId) => ({ installId }));
+  // Listings with a daily call limit: the call is claimed against each, and metered, all or none,
+  // before the search. Otherwise the call is metered while the search runs: its commit need not
+  // hold the answer up.
+  let metering: Promise<void> = Promise.resolve();
   if (vault.licensed.length > 0) {
-    // Listings with a daily call limit: the call is claimed against each, and metered, all or none.
     const now = new Date();
     await claimLicensedCall(ctx.db, subject.orgId, vault.licensed, now, (tx) =>
-      meter(
-        tx,
-        subject,
-        vault.install_ids.map((installId) => ({ installId })),
-        now,
-      ),
+      meter(tx, subject, installs, now),
     );
+  } else {
+    metering = meter(ctx.db, subject, installs.length > 0 ? installs : [{}]);
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
   const k = candidatesFor(input);
-  const scope = scopeFilters(vault.id, input.filter, purposes);
+  const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls);
 
-  const [vectorList, keywordList] = await Promise.all([
+  const [, vectorList, keywordList] = await Promise.all([
+    metering,
     input.mode === "keyword"
       ? null
       : ctx.embedder
           .embed([input.query])
-          .then(([vector]) => vectorHits(ctx.db, scope, dimension, vector!, k, wantInstalls)),
-    input.mode === "vector" ? null : keywordHitsAllThenAny(ctx.db, scope, input.query, k, wantInstalls),
+          .then(([vector]) => vectorHits(ctx.db, scope, dimension, vector!, k)),
+    input.mode === "vector" ? null : keywordHitsAllThenAny(ctx.db, scope, input.query, k),
   ]);
   const fused =
     vectorList && keywordList
@@ -88,23 +92,16 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
 }
 
 /**
- * The caller's vault with its live installs and the listings among them whose terms limit calls per
- * day, in one statement. When none does, the call is metered in that same statement; otherwise the
- * search claims it against their limits (`claimLicensedCall`). Another organisation's vault is a
- * 404; a call refused for its dimension is not counted.
+ * The caller's vault with its live installs, the listings among them whose terms limit calls per
+ * day, and the versions the search covers with their chunk counts, in one read-only statement.
+ * Another organisation's vault is a 404; a call refused for its dimension is not counted (the
+ * search meters it after this).
  */
-async function admitSearch(
-  db: Executor,
-  subject: Subject,
-  vaultId: string,
-  dimension: number,
-  purposes: readonly string[],
-) {
-  const now = new Date();
+async function admitSearch(db: Executor, subject: Subject, vaultId: string, purposes: readonly string[]) {
   const installed = sql`i.vault_id = v.id and i.uninstalled_at is null`;
   // Only the installs that serve this call count against their terms' limits and are metered.
   const live = sql`${installed} and ${purposeLicensedSql(purposes)}`;
-  const [row] = await queryRows<{
+  const [row] = await queryRowsPrepared<{
     id: string;
     org_id: string;
     name: string;
@@ -112,6 +109,7 @@ async function admitSearch(
     install_ids: string[];
     excluded: string[];
     licensed: LicensedListing[];
+    visible: VisibleVersion[];
   }>(
     db,
     sql`with v as (
@@ -119,16 +117,9 @@ async function admitSearch(
             array(select i.id from installs i where ${live} order by i.id) as install_ids,
             array(select i.id from installs i where ${installed} and i.state = 'activated'
                     and not ${purposeLicensedSql(purposes)} order by i.id) as excluded,
-            ${licensedListingsSql(live)} as licensed
+            ${licensedListingsSql(live)} as licensed,
+            ${visibleVersionsSql(purposes)} as visible
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
-        ), counted as (
-          ${meterSql(
-            subject,
-            now,
-            sql`select coalesce(install_id, ''), 1, 0 from v left join unnest(v.install_ids) as install_id on true
-              where json_array_length(v.licensed) = 0
-                and (v.embedding_dim is null or v.embedding_dim = ${dimension})`,
-          )}
         )
         select * from v`,
   );

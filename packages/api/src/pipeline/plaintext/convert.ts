@@ -31,7 +31,7 @@ export async function chunkText(ctx: AppContext, version: VersionRow): Promise<R
           });
     await tx
       .update(cubeVersions)
-      .set({ manifest: withPayload(version.manifest, { chunks: counts.chunks }) })
+      .set({ manifest: withPayload(version.manifest, { chunks: counts.chunks }), chunkCount: counts.chunks })
       .where(eq(cubeVersions.id, versionId));
     return counts;
   });

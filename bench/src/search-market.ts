@@ -1,0 +1,269 @@
+/**
+ * bench/search's marketplace shape (`npm run bench:search -- --shape market [--cubes 1000]
+ * [--per-cube 1000] [--queries 200] [--reuse]`): a store of many cubes, each on two topics of its
+ * own, and a subscriber's vault that installs five of them; queries are about topics the vault does
+ * not hold, so the nearest chunks in the whole index are all someone else's. Measured server-side
+ * through the real service (vector and hybrid), with recall@10 against an exact scan of the vault's
+ * own chunks; the baseline in the same run is the statement the service ran before (the planner's
+ * plan). Then the plan sweep behind EXACT_SCAN_MAX_CHUNKS: the chunk statement of each plan, forced,
+ * for vaults of 1 to 50 cubes — where the exact scan stops being the faster one.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { createListing, publishListing } from "@memstore/api/publishing";
+import { acquireListing } from "@memstore/api/store";
+import {
+  chunkVectorStatement,
+  createVault,
+  installListing,
+  scopeFilters,
+  searchVault,
+  type VisibleVersion,
+} from "@memstore/api/vaults";
+import { manifestDraftSchema, newId } from "@memstore/core";
+import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
+import pg from "pg";
+import { DIM, PrecomputedEmbedder, vectorSource } from "./search-corpus.ts";
+import { summarise } from "./stats.ts";
+
+const INSTALLED = 5;
+
+export async function runMarket(options: {
+  adminUrl: string;
+  cubes: number;
+  perCube: number;
+  queries: number;
+  reuse: boolean;
+  plannersChoice: (
+    ctx: AppContext,
+    vaultId: string,
+    q: Float32Array,
+    k: number,
+  ) => Promise<Array<{ id: string }>>;
+}) {
+  const { cubes: cubeCount, perCube } = options;
+  const name = `memstore_bench_market_${cubeCount}x${perCube}`;
+  const admin = new pg.Client({ connectionString: options.adminUrl });
+  await admin.connect();
+  const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
+  const load = !(options.reuse && exists);
+  if (load) {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  }
+  await admin.end();
+  const url = new URL(options.adminUrl);
+  url.pathname = `/${name}`;
+
+  // Cube c's chunks sit on topics 2c and 2c+1 (of the generator's 2,000).
+  const source = vectorSource("latent");
+  const topicsOf = (c: number) => [(2 * c) % 2000, (2 * c + 1) % 2000];
+  const chunksOf = (c: number) => source(perCube, 100 + c, topicsOf(c));
+  // The vault installs cubes 0..4; queries come from topics of cubes it does not hold.
+  const queries = Array.from({ length: options.queries }, (_, i) => {
+    const c = INSTALLED + ((i * 37) % (cubeCount - INSTALLED));
+    return source(1, 10_000 + i, topicsOf(c))[0]!;
+  });
+  // Words no chunk holds (chunk texts are "cube N chunk M"), so hybrid's keyword side adds nothing
+  // and its recall is the vector side's through the fusion.
+  const texts = queries.map(
+    (_, i) =>
+      `market question ${[...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join("")}`,
+  );
+
+  const config = loadConfig({
+    DATABASE_URL: url.toString(),
+    MEMSTORE_DATA_DIR: mkdtempSync(join(tmpdir(), "memstore-bench-")),
+  });
+  const runner = new InProcessRunner();
+  const runtime = await openRuntime(config, runner, { migrate: true, log: () => {} });
+  const ctx: AppContext = {
+    ...runtime,
+    embedder: new PrecomputedEmbedder(new Map(texts.map((t, i) => [t, queries[i]!]))),
+  };
+  // Publishing and installing emit events; the real processors fan them out.
+  runner.register(createProcessors(ctx));
+  const run = newId("run").slice(-8).toLowerCase();
+  const pub = await createOrganization(ctx, {
+    name: `Market ${run}`,
+    ownerEmail: `pub-${run}@bench.example.com`,
+  });
+  const sub = await createOrganization(ctx, {
+    name: `Buyer ${run}`,
+    ownerEmail: `sub-${run}@bench.example.com`,
+  });
+  const publisher = await authenticateApiKey(ctx, pub.api_key);
+  const subscriber = await authenticateApiKey(ctx, sub.api_key);
+
+  if (load) {
+    const [hnsw] = await queryRows<{ indexdef: string }>(
+      ctx.db,
+      sql`select indexdef from pg_indexes where indexname = 'chunks_embedding_384_hnsw'`,
+    );
+    await ctx.db.execute(sql`drop index chunks_embedding_384_hnsw`);
+    const t0 = performance.now();
+    for (let c = 0; c < cubeCount; c++) {
+      const cubeId = `cube_m${c}`;
+      const versionId = `ver_m${c}`;
+      await ctx.db.insert(cubes).values({
+        id: cubeId,
+        orgId: pub.org_id,
+        slug: `market-${c}`,
+        type: "plaintext",
+        title: `Cube ${c}`,
+      });
+      await ctx.db.insert(cubeVersions).values({
+        id: versionId,
+        cubeId,
+        orgId: pub.org_id,
+        version: "1.0.0",
+        status: "ready",
+        manifest: {
+          schema: "memcube/1",
+          publisher: "bench",
+          cube: `market-${c}`,
+          version: "1.0.0",
+          parent: null,
+          type: "plaintext",
+          title: `Cube ${c}`,
+          description: "",
+          tags: [],
+          created: new Date().toISOString(),
+          ...manifestDraftSchema.parse({}),
+          payload: null,
+        },
+        embeddingModel: ctx.embedder.model,
+        embeddingDim: DIM,
+        chunkCount: perCube,
+        readyAt: new Date(),
+      });
+      const vs = chunksOf(c);
+      for (let i = 0; i < perCube; i += 500) {
+        const slice = vs.slice(i, i + 500);
+        await ctx.db.execute(sql`
+          insert into chunks (id, version_id, cube_id, position, text, embedding, embedding_dim)
+          select 'm' || ${c} || '_' || position, ${versionId}, ${cubeId}, position, 'cube ' || ${c} || ' chunk ' || position, embedding::vector, ${DIM}
+          from unnest(${sql.param(slice.map((_, j) => i + j))}::int[], ${sql.param(slice.map((v) => toVectorLiteral(v)))}::text[])
+            as t(position, embedding)`);
+      }
+      if (c % 50 === 0) process.stderr.write(`\r  cubes ${c}/${cubeCount}`);
+    }
+    process.stderr.write(
+      `\n  loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s; building the HNSW index…\n`,
+    );
+    const b0 = performance.now();
+    await ctx.db.transaction(async (tx) => {
+      await tx.execute(sql`set local maintenance_work_mem = '4GB'`);
+      await tx.execute(sql`set local max_parallel_maintenance_workers = 2`);
+      await tx.execute(sql.raw(hnsw!.indexdef));
+    });
+    process.stderr.write(`  index built in ${((performance.now() - b0) / 1000).toFixed(0)} s\n`);
+    await ctx.db.execute(sql`vacuum analyze chunks`);
+  } else {
+    await ctx.db.execute(sql`update cubes set org_id = ${pub.org_id} where id like 'cube_m%'`);
+    await ctx.db.execute(
+      sql`update cube_versions set org_id = ${pub.org_id}, chunk_count = ${perCube} where id like 'ver_m%'`,
+    );
+    await ctx.db.execute(sql`delete from installs where cube_id like 'cube_m%'`);
+    await ctx.db.execute(
+      sql`delete from entitlements where listing_id in (select id from listings where cube_id like 'cube_m%')`,
+    );
+    await ctx.db.execute(sql`delete from listings where cube_id like 'cube_m%'`);
+  }
+
+  const vault = await createVault(ctx, subscriber, { name: "market" });
+  for (let c = 0; c < INSTALLED; c++) {
+    const listing = await createListing(ctx, publisher, {
+      cube_id: `cube_m${c}`,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    await publishListing(ctx, publisher, listing.id);
+    await acquireListing(ctx, subscriber, listing.id);
+    await installListing(ctx, subscriber, vault.id, { listing_id: listing.id, version_policy: "latest" });
+  }
+  await runner.idle();
+
+  // Exact top 10 of the vault's own chunks, for recall.
+  const own = Array.from({ length: INSTALLED }, (_, c) =>
+    chunksOf(c).map((v, i) => ({ id: `m${c}_${i}`, v })),
+  ).flat();
+  const exact = queries.map(
+    (q) =>
+      new Set(
+        own
+          .map((o) => ({ id: o.id, dot: o.v.reduce((s, x, d) => s + x * q[d]!, 0) }))
+          .sort((a, b) => b.dot - a.dot)
+          .slice(0, 10)
+          .map((o) => o.id),
+      ),
+  );
+  const recall = (hits: string[][]) =>
+    hits.reduce((s, h, i) => s + h.filter((id) => exact[i]!.has(id)).length / 10, 0) / hits.length;
+  const timedRun = async (f: (i: number) => Promise<string[]>) => {
+    const ms: number[] = [];
+    const hits: string[][] = [];
+    for (let i = 0; i < queries.length; i++) {
+      const t0 = performance.now();
+      hits.push(await f(i));
+      ms.push(performance.now() - t0);
+    }
+    return { ms: summarise(ms.slice(10)), recall: recall(hits) };
+  };
+  const service = (mode: "vector" | "hybrid") =>
+    timedRun(async (i) =>
+      (
+        await searchVault(ctx, subscriber, vault.id, { query: texts[i]!, top_k: 10, filter: {}, mode })
+      ).results.map((r) => r.id),
+    );
+  const vector = await service("vector");
+  const hybrid = await service("hybrid");
+  const before = await timedRun(async (i) =>
+    (await options.plannersChoice(ctx, vault.id, queries[i]!, 10)).map((r) => r.id),
+  );
+
+  // The plan sweep: each plan's chunk statement, forced, over vaults of more and more cubes.
+  const sweep = [];
+  for (const n of [1, 2, 5, 10, 20, 50].filter((n) => n <= cubeCount)) {
+    const visible: VisibleVersion[] = Array.from({ length: n }, (_, c) => ({
+      version_id: `ver_m${c}`,
+      install_id: "",
+      cube_id: `cube_m${c}`,
+      cube_slug: "",
+      version: "1.0.0",
+      publisher: "",
+      canaries: false,
+      marks: "off",
+      chunks: perCube,
+    }));
+    const row: Record<string, number> = { chunks: n * perCube };
+    for (const plan of ["exact", "index"] as const) {
+      const scope = { ...scopeFilters(vault.id, visible, {}, true), plan };
+      const ms: number[] = [];
+      for (const q of queries.slice(0, 60)) {
+        const statement = chunkVectorStatement(scope, DIM, q, 10);
+        const t0 = performance.now();
+        await ctx.db.transaction(async (tx) => {
+          if (statement.settings) await tx.execute(statement.settings);
+          await queryRows(tx, statement.query);
+        });
+        ms.push(performance.now() - t0);
+      }
+      row[`${plan}_p50_ms`] = summarise(ms.slice(10)).p50;
+    }
+    sweep.push(row);
+  }
+  await runtime.close();
+  return {
+    shape: `${cubeCount} cubes × ${perCube} chunks, vault of ${INSTALLED}`,
+    vector,
+    hybrid,
+    before,
+    sweep,
+  };
+}
