@@ -1,6 +1,8 @@
 import { performance } from "node:perf_hooks";
 import type { AppContext } from "@memstore/api";
+import { type Manifest, manifestDraftSchema } from "@memstore/core";
 import { queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { cosineDistance } from "@memstore/api/vaults";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
 
 /**
@@ -135,4 +137,36 @@ export function exactTop10(vectors: Float32Array[], query: Float32Array, ids: st
     }
   }
   return new Set(best.map((b) => ids[b.i]!));
+}
+
+/** The vector search's chunk side before issue 20: installs joined to chunks, the plan the planner's. */
+export function plannersChoice(ctx: AppContext, vaultId: string, q: Float32Array, k: number) {
+  const distance = cosineDistance("ch.embedding", DIM, q);
+  return queryRows<{ id: string }>(
+    ctx.db,
+    sql`select ch.id from installs i join cube_versions v on v.id = i.version_id
+        join chunks ch on ch.version_id = i.version_id join cubes c on c.id = ch.cube_id
+        join listings l on l.id = i.listing_id
+        where i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'
+          and ch.embedding_dim = ${DIM}
+        order by ${distance} limit ${k}`,
+  );
+}
+
+/** The manifest of a corpus version the benchmarks insert directly (ready, no payload). */
+export function benchManifest(cube: string, title: string): Manifest {
+  return {
+    schema: "memcube/1",
+    publisher: "bench",
+    cube,
+    version: "1.0.0",
+    parent: null,
+    type: "plaintext",
+    title,
+    description: "",
+    tags: [],
+    created: new Date().toISOString(),
+    ...manifestDraftSchema.parse({}),
+    payload: null,
+  };
 }

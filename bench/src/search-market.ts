@@ -24,12 +24,13 @@ import {
   searchVault,
   type VisibleVersion,
 } from "@memstore/api/vaults";
-import { manifestDraftSchema, newId } from "@memstore/core";
+import { newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import pg from "pg";
-import { DIM, PrecomputedEmbedder, vectorSource } from "./search-corpus.ts";
-import { summarise } from "./stats.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { benchManifest, DIM, plannersChoice, PrecomputedEmbedder, vectorSource } from "./search-corpus.ts";
+import { barChartSvg, summarise } from "./stats.ts";
 
 const INSTALLED = 5;
 
@@ -39,12 +40,6 @@ export async function runMarket(options: {
   perCube: number;
   queries: number;
   reuse: boolean;
-  plannersChoice: (
-    ctx: AppContext,
-    vaultId: string,
-    q: Float32Array,
-    k: number,
-  ) => Promise<Array<{ id: string }>>;
 }) {
   const { cubes: cubeCount, perCube } = options;
   const name = `memstore_bench_market_${cubeCount}x${perCube}`;
@@ -123,20 +118,7 @@ export async function runMarket(options: {
         orgId: pub.org_id,
         version: "1.0.0",
         status: "ready",
-        manifest: {
-          schema: "memcube/1",
-          publisher: "bench",
-          cube: `market-${c}`,
-          version: "1.0.0",
-          parent: null,
-          type: "plaintext",
-          title: `Cube ${c}`,
-          description: "",
-          tags: [],
-          created: new Date().toISOString(),
-          ...manifestDraftSchema.parse({}),
-          payload: null,
-        },
+        manifest: benchManifest(`market-${c}`, `Cube ${c}`),
         embeddingModel: ctx.embedder.model,
         embeddingDim: DIM,
         chunkCount: perCube,
@@ -224,7 +206,7 @@ export async function runMarket(options: {
   const vector = await service("vector");
   const hybrid = await service("hybrid");
   const before = await timedRun(async (i) =>
-    (await options.plannersChoice(ctx, vault.id, queries[i]!, 10)).map((r) => r.id),
+    (await plannersChoice(ctx, vault.id, queries[i]!, 10)).map((r) => r.id),
   );
 
   // The plan sweep: each plan's chunk statement, forced, over vaults of more and more cubes.
@@ -266,4 +248,51 @@ export async function runMarket(options: {
     before,
     sweep,
   };
+}
+
+/** `--shape market`: runs the shape, prints the figures and writes bench/results/search-market.*. */
+export async function marketMain(
+  args: Record<string, string>,
+  ADMIN_URL: string,
+  queryCount: number,
+  reuse: boolean,
+) {
+  const r = await runMarket({
+    adminUrl: ADMIN_URL,
+    cubes: Number(args.cubes ?? 1000),
+    perCube: Number(args["per-cube"] ?? 1000),
+    queries: queryCount,
+    reuse,
+  });
+  const row = (name: string, x: { ms: ReturnType<typeof summarise>; recall: number }) =>
+    console.log(
+      `  ${name.padEnd(28)} p50 ${x.ms.p50.toFixed(2)}  p95 ${x.ms.p95.toFixed(2)}  p99 ${x.ms.p99.toFixed(2)} ms  recall@10 ${x.recall.toFixed(3)}`,
+    );
+  console.log(`\nmarketplace: ${r.shape}; queries about topics the vault does not hold`);
+  row("vector (service)", r.vector);
+  row("hybrid (service)", r.hybrid);
+  row("before: the planner's plan", r.before);
+  console.log("\nplan sweep, chunk statement p50 ms (EXACT_SCAN_MAX_CHUNKS sits where exact stops winning)");
+  for (const s of r.sweep)
+    console.log(
+      `  ${String(s.chunks).padStart(7)} chunks  exact ${s.exact_p50_ms!.toFixed(2).padStart(7)}  index ${s.index_p50_ms!.toFixed(2).padStart(7)}`,
+    );
+  const outDir = new URL("../results/", import.meta.url);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    new URL("search-market.json", outDir),
+    JSON.stringify({ date: new Date().toISOString(), ...r }, null, 2),
+  );
+  writeFileSync(
+    new URL("search-market.svg", outDir),
+    barChartSvg("Marketplace vault search (ms), and the plan sweep", "ms", [
+      { label: "vector", bars: { p50: r.vector.ms.p50, p95: r.vector.ms.p95 } },
+      { label: "hybrid", bars: { p50: r.hybrid.ms.p50, p95: r.hybrid.ms.p95 } },
+      { label: "before", bars: { p50: r.before.ms.p50, p95: r.before.ms.p95 } },
+      ...r.sweep.map((s) => ({
+        label: `${s.chunks! / 1000}k`,
+        bars: { exact: s.exact_p50_ms!, index: s.index_p50_ms! },
+      })),
+    ]),
+  );
 }

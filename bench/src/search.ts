@@ -22,7 +22,7 @@
  * --reuse keeps a database loaded by an earlier run with the same size and data (the load and the
  * index build of 1M chunks take tens of minutes); a fresh subscriber, vault and install are made.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,12 +31,22 @@ import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { acquireListing } from "@memstore/api/store";
 import { cosineDistance, createVault, installListing, searchVault } from "@memstore/api/vaults";
-import { manifestDraftSchema, newId } from "@memstore/core";
+import { newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql } from "@memstore/db";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import pg from "pg";
-import { DIM, exactTop10, loadChunks, PrecomputedEmbedder, vectorSource, WORDS } from "./search-corpus.ts";
-import { barChartSvg, summarise } from "./stats.ts";
+import {
+  DIM,
+  exactTop10,
+  loadChunks,
+  plannersChoice,
+  benchManifest,
+  PrecomputedEmbedder,
+  vectorSource,
+  WORDS,
+} from "./search-corpus.ts";
+import { reportSearch } from "./search-report.ts";
+import { summarise } from "./stats.ts";
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const args = Object.fromEntries(
@@ -116,20 +126,7 @@ async function runSize(n: number) {
       orgId: pub.org_id,
       version: "1.0.0",
       status: "ready",
-      manifest: {
-        schema: "memcube/1",
-        publisher: "bench",
-        cube: "bench",
-        version: "1.0.0",
-        parent: null,
-        type: "plaintext",
-        title: "Bench corpus",
-        description: "",
-        tags: [],
-        created: new Date().toISOString(),
-        ...manifestDraftSchema.parse({}),
-        payload: null,
-      },
+      manifest: benchManifest("bench", "Bench corpus"),
       embeddingModel: ctx.embedder.model,
       embeddingDim: DIM,
       chunkCount: n,
@@ -251,61 +248,9 @@ async function timed(qs: Float32Array[], run: (q: Float32Array) => Promise<Array
   return { latency: summarise(latencies), hits };
 }
 
-/** The vector search's chunk side before issue 20: installs joined to chunks, the plan the planner's. */
-export function plannersChoice(ctx: AppContext, vaultId: string, q: Float32Array, k: number) {
-  const distance = cosineDistance("ch.embedding", DIM, q);
-  return queryRows<{ id: string }>(
-    ctx.db,
-    sql`select ch.id from installs i join cube_versions v on v.id = i.version_id
-        join chunks ch on ch.version_id = i.version_id join cubes c on c.id = ch.cube_id
-        join listings l on l.id = i.listing_id
-        where i.vault_id = ${vaultId} and i.uninstalled_at is null and i.state = 'activated'
-          and ch.embedding_dim = ${DIM}
-        order by ${distance} limit ${k}`,
-  );
-}
-
 if (args.shape === "market") {
-  const { runMarket } = await import("./search-market.ts");
-  const r = await runMarket({
-    adminUrl: ADMIN_URL,
-    cubes: Number(args.cubes ?? 1000),
-    perCube: Number(args["per-cube"] ?? 1000),
-    queries: queryCount,
-    reuse,
-    plannersChoice,
-  });
-  const row = (name: string, x: { ms: ReturnType<typeof summarise>; recall: number }) =>
-    console.log(
-      `  ${name.padEnd(28)} p50 ${x.ms.p50.toFixed(2)}  p95 ${x.ms.p95.toFixed(2)}  p99 ${x.ms.p99.toFixed(2)} ms  recall@10 ${x.recall.toFixed(3)}`,
-    );
-  console.log(`\nmarketplace: ${r.shape}; queries about topics the vault does not hold`);
-  row("vector (service)", r.vector);
-  row("hybrid (service)", r.hybrid);
-  row("before: the planner's plan", r.before);
-  console.log("\nplan sweep, chunk statement p50 ms (EXACT_SCAN_MAX_CHUNKS sits where exact stops winning)");
-  for (const s of r.sweep)
-    console.log(
-      `  ${String(s.chunks).padStart(7)} chunks  exact ${s.exact_p50_ms!.toFixed(2).padStart(7)}  index ${s.index_p50_ms!.toFixed(2).padStart(7)}`,
-    );
-  const outDir = new URL("../results/", import.meta.url);
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    new URL("search-market.json", outDir),
-    JSON.stringify({ date: new Date().toISOString(), ...r }, null, 2),
-  );
-  writeFileSync(
-    new URL("search-market.svg", outDir),
-    barChartSvg("Marketplace vault search (ms), and the plan sweep", "ms", [
-      { label: "vector", bars: { p50: r.vector.ms.p50, p95: r.vector.ms.p95 } },
-      { label: "hybrid", bars: { p50: r.hybrid.ms.p50, p95: r.hybrid.ms.p95 } },
-      { label: "before", bars: { p50: r.before.ms.p50, p95: r.before.ms.p95 } },
-      ...r.sweep.map((s) => ({
-        label: `${s.chunks! / 1000}k`,
-        bars: { exact: s.exact_p50_ms!, index: s.index_p50_ms! },
-      })),
-    ]),
-  );
+  const { marketMain } = await import("./search-market.ts");
+  await marketMain(args, ADMIN_URL, queryCount, reuse);
   process.exit(0);
 }
 
@@ -314,60 +259,4 @@ for (const n of sizes) {
   console.error(`bench/search: ${n} chunks (${dataKind} data)`);
   results.push(await runSize(n));
 }
-const fmt = (x: number) => x.toFixed(2);
-console.log(
-  "\nchunks     data       load         ingest/s  index build s  vector p50/p95/p99 ms     hybrid p50/p95/p99 ms     recall@10  | before: planner's plan p50/p95 ms, recall@10",
-);
-for (const r of results) {
-  console.log(
-    `${String(r.chunks).padEnd(10)} ${r.data.padEnd(10)} ${r.load.padEnd(12)} ${String(r.ingest_rows_per_s ?? "-").padEnd(9)} ${(r.index_build_s?.toFixed(1) ?? "-").padEnd(14)} ${[r.vector_ms.p50, r.vector_ms.p95, r.vector_ms.p99].map(fmt).join(" / ").padEnd(25)} ${[r.hybrid_ms.p50, r.hybrid_ms.p95, r.hybrid_ms.p99].map(fmt).join(" / ").padEnd(25)} ${r.recall_at_10.toFixed(3)}      | ${fmt(r.planners_choice_ms.p50)} / ${fmt(r.planners_choice_ms.p95)}, ${r.planners_choice_recall_at_10.toFixed(3)}`,
-  );
-}
-console.log("\nbare HNSW query, ef_search sweep\nchunks     ef_search  p50 ms   p95 ms   p99 ms   recall@10");
-for (const r of results) {
-  for (const e of r.ef_sweep) {
-    console.log(
-      `${String(r.chunks).padEnd(10)} ${String(e.ef_search).padEnd(10)} ${fmt(e.ms.p50).padEnd(8)} ${fmt(e.ms.p95).padEnd(8)} ${fmt(e.ms.p99).padEnd(8)} ${e.recall_at_10.toFixed(3)}`,
-    );
-  }
-}
-const out = new URL("../results/", import.meta.url);
-mkdirSync(out, { recursive: true });
-writeFileSync(
-  new URL("search.json", out),
-  JSON.stringify({ date: new Date().toISOString(), results }, null, 2),
-);
-writeFileSync(
-  new URL("search-ef.svg", out),
-  barChartSvg(
-    "HNSW ef_search sweep: p95 latency (ms) and recall@10 (x100)",
-    "",
-    results.flatMap((r) =>
-      r.ef_sweep.map((e) => ({
-        label: `${r.chunks / 1000}k ef=${e.ef_search}`,
-        bars: { "p95 ms": e.ms.p95, "recall@10 x100": e.recall_at_10 * 100 },
-      })),
-    ),
-  ),
-);
-writeFileSync(
-  new URL("search.svg", out),
-  barChartSvg(
-    "Vault search latency, server-side (ms)",
-    "ms",
-    results.flatMap((r) => [
-      {
-        label: `${r.chunks / 1000}k vector`,
-        bars: { p50: r.vector_ms.p50, p95: r.vector_ms.p95, p99: r.vector_ms.p99 },
-      },
-      {
-        label: `${r.chunks / 1000}k hybrid`,
-        bars: { p50: r.hybrid_ms.p50, p95: r.hybrid_ms.p95, p99: r.hybrid_ms.p99 },
-      },
-      {
-        label: `${r.chunks / 1000}k before`,
-        bars: { p50: r.planners_choice_ms.p50, p95: r.planners_choice_ms.p95, p99: r.planners_choice_ms.p99 },
-      },
-    ]),
-  ),
-);
+reportSearch(results);
