@@ -202,8 +202,12 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
   });
 
   it("searches a vault above the threshold through the HNSW index, filtered by its versions", async () => {
-    const scope = scopeFilters(vaults.large, visible(large, EXACT_SCAN_MAX_CHUNKS + 1000), {}, true);
+    const scope = scopeFilters(vaults.large, visible(large, EXACT_SCAN_MAX_CHUNKS + 1000), {}, true, 6300);
     expect(scope.plan).toBe("index");
+    // The same vault in a store of a million chunks is under 1 % of it: scanned exactly.
+    expect(scopeFilters(vaults.large, visible(large, EXACT_SCAN_MAX_CHUNKS + 1000), {}, true, 1e6).plan).toBe(
+      "exact",
+    );
     const statement = chunkVectorStatement(scope, DIM, query, 10);
     const explained = await plan(statement);
     expect(explained).toContain("Index Scan using chunks_embedding_384_hnsw");

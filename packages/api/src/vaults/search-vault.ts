@@ -64,7 +64,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
   const k = candidatesFor(input);
-  const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls);
+  const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks);
 
   const [, vectorList, keywordList] = await Promise.all([
     metering,
@@ -110,6 +110,7 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, purp
     excluded: string[];
     licensed: LicensedListing[];
     visible: VisibleVersion[];
+    store_chunks: number;
   }>(
     db,
     sql`with v as (
@@ -118,7 +119,8 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, purp
             array(select i.id from installs i where ${installed} and i.state = 'activated'
                     and not ${purposeLicensedSql(purposes)} order by i.id) as excluded,
             ${licensedListingsSql(live)} as licensed,
-            ${visibleVersionsSql(purposes)} as visible
+            ${visibleVersionsSql(purposes)} as visible,
+            (select coalesce(sum(chunk_count), 0)::int from cube_versions where status = 'ready') as store_chunks
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
         )
         select * from v`,

@@ -1,0 +1,185 @@
+/**
+ * bench/load: vault searches per second against `memstore serve` (services mode, a real process),
+ * driven by autocannon over loopback for a bounded time at each connection count.
+ *
+ *   npm run bench:load -- [--items 200] [--duration 10] [--connections 1,16]
+ *
+ * A fresh database gets a published cube of N memory items (through the real pipeline, in this
+ * process), a subscriber's vault installing it and an agent key bound to that vault; then `memstore
+ * serve` starts on it and each run searches with rotating questions. Prints requests/s and latency
+ * percentiles per connection count (the single connection run is the baseline the concurrent runs
+ * compare to), and writes bench/results/load.{json,svg}.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { loadConfig, openRuntime } from "@memstore/api";
+import { authenticateApiKey, createApiKey, createOrganization } from "@memstore/api/identity";
+import {
+  createCube,
+  createListing,
+  createVersion,
+  publishListing,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api/publishing";
+import { acquireListing } from "@memstore/api/store";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
+import autocannon from "autocannon";
+import pg from "pg";
+import { barChartSvg } from "./stats.ts";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])),
+);
+const items = Number(args.items ?? 200);
+const duration = Math.min(60, Number(args.duration ?? 10));
+const connectionCounts = (args.connections ?? "1,16").split(",").map(Number);
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const TOPICS = ["harbour", "crane", "tide", "berth", "pilot", "customs", "cargo", "ferry", "lock", "quay"];
+const DB = "memstore_bench_load";
+
+const admin = new pg.Client({ connectionString: ADMIN_URL });
+await admin.connect();
+await admin.query(`drop database if exists ${DB} with (force)`);
+await admin.query(`create database ${DB}`);
+await admin.end();
+const url = new URL(ADMIN_URL);
+url.pathname = `/${DB}`;
+const dataDir = mkdtempSync(join(tmpdir(), "memstore-load-"));
+const env = {
+  DATABASE_URL: url.toString(),
+  REDIS_URL,
+  MEMSTORE_DATA_DIR: dataDir,
+  QUEUE_PREFIX: "bench-load",
+};
+
+// The vault, set up through the services in this process.
+const runner = new InProcessRunner();
+const ctx = await openRuntime(loadConfig(env), runner, { migrate: true, log: () => {} });
+runner.register(createProcessors(ctx));
+const pub = await createOrganization(ctx, { name: "Load Publisher", ownerEmail: "pub@load.example.com" });
+const publisher = await authenticateApiKey(ctx, pub.api_key);
+const cube = await createCube(ctx, publisher, {
+  slug: "port-ops",
+  type: "plaintext",
+  title: "Port operations",
+  description: "",
+  tags: [],
+});
+await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
+const jsonl = Array.from({ length: items }, (_, i) => {
+  const [a, b, c] = [TOPICS[i % 10], TOPICS[(i * 3) % 10], TOPICS[(i * 7) % 10]];
+  return JSON.stringify({
+    text: `Rule ${i}: the ${a} team checks the ${b} before the ${c} moves, and logs it in book ${i % 17}.`,
+  });
+}).join("\n");
+await uploadPayload(
+  ctx,
+  publisher,
+  { cubeId: cube.id, version: "1.0.0" },
+  Readable.from([Buffer.from(jsonl)]),
+  "application/x-ndjson",
+);
+await submitVersion(ctx, publisher, cube.id, "1.0.0");
+await runner.idle();
+const listing = await createListing(ctx, publisher, {
+  cube_id: cube.id,
+  visibility: "public",
+  pricing: { model: "free" },
+});
+await publishListing(ctx, publisher, listing.id);
+const sub = await createOrganization(ctx, { name: "Load Agents", ownerEmail: "sub@load.example.com" });
+const subscriber = await authenticateApiKey(ctx, sub.api_key);
+await acquireListing(ctx, subscriber, listing.id);
+const vault = await createVault(ctx, subscriber, { name: "agents" });
+await installListing(ctx, subscriber, vault.id, { listing_id: listing.id, version_policy: "latest" });
+await runner.idle();
+const key = await createApiKey(ctx, subscriber, {
+  name: "agent",
+  scopes: ["vault:read"],
+  vault_id: vault.id,
+});
+await ctx.close();
+
+const port = await new Promise<number>((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => resolve(p));
+  });
+});
+const serve = spawn(
+  process.execPath,
+  [fileURLToPath(new URL("../../apps/cli/bin/memstore.js", import.meta.url)), "serve"],
+  {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", PORTAL: "off", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+await new Promise<void>((resolve, reject) => {
+  serve.stdout!.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+  serve.on("exit", (code) => reject(new Error(`memstore serve exited with ${code}`)));
+});
+
+const runs = [];
+for (const connections of connectionCounts) {
+  let n = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/api/v1/vaults/${vault.id}/search`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ query: `${TOPICS[n % 10]} ${TOPICS[(n++ * 7) % 10]} rules`, top_k: 5 }),
+        }),
+      },
+    ],
+  });
+  runs.push({
+    connections,
+    requests_per_s: Math.round(result.requests.average),
+    latency_ms: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    errors: result.errors,
+    non_2xx: result.non2xx,
+  });
+}
+serve.kill("SIGTERM");
+
+console.log(`\nbench/load: ${items}-item vault, ${duration} s per run, memstore serve on loopback`);
+console.log("connections  searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx");
+for (const r of runs)
+  console.log(
+    `${String(r.connections).padEnd(12)} ${String(r.requests_per_s).padEnd(11)} ${String(r.latency_ms.p50).padEnd(7)} ${String(r.latency_ms.p90).padEnd(7)} ${String(r.latency_ms.p99).padEnd(7)} ${String(r.errors).padEnd(7)} ${r.non_2xx}`,
+  );
+const out = new URL("../results/", import.meta.url);
+mkdirSync(out, { recursive: true });
+writeFileSync(
+  new URL("load.json", out),
+  JSON.stringify({ date: new Date().toISOString(), items, duration, runs }, null, 2),
+);
+writeFileSync(
+  new URL("load.svg", out),
+  barChartSvg(`Vault search under load (${items} items): searches/s and latency`, "", [
+    ...runs.map((r) => ({ label: `${r.connections} conn`, bars: { "searches/s": r.requests_per_s } })),
+    ...runs.map((r) => ({
+      label: `${r.connections} conn ms`,
+      bars: { p50: r.latency_ms.p50, p99: r.latency_ms.p99 },
+    })),
+  ]),
+);
+process.exit(0);
