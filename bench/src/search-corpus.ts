@@ -1,5 +1,9 @@
 import { performance } from "node:perf_hooks";
-import type { AppContext } from "@memstore/api";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
+import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { type Manifest, manifestDraftSchema } from "@memstore/core";
 import { queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { cosineDistance } from "@memstore/api/vaults";
@@ -169,4 +173,24 @@ export function benchManifest(cube: string, title: string): Manifest {
     ...manifestDraftSchema.parse({}),
     payload: null,
   };
+}
+
+/**
+ * A runtime on the benchmark's database (migrated) whose embedder maps the benchmark's query texts
+ * to their precomputed vectors, with the real processors registered: publishing and installing
+ * emit events they fan out.
+ */
+export async function openBenchRuntime(url: URL, texts: string[], vectors: Float32Array[]) {
+  const config = loadConfig({
+    DATABASE_URL: url.toString(),
+    MEMSTORE_DATA_DIR: mkdtempSync(join(tmpdir(), "memstore-bench-")),
+  });
+  const runner = new InProcessRunner();
+  const runtime = await openRuntime(config, runner, { migrate: true, log: () => {} });
+  const ctx: AppContext = {
+    ...runtime,
+    embedder: new PrecomputedEmbedder(new Map(texts.map((t, i) => [t, vectors[i]!]))),
+  };
+  runner.register(createProcessors(ctx));
+  return { ctx, runner, runtime };
 }

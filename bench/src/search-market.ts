@@ -8,11 +8,7 @@
  * plan). Then the plan sweep behind EXACT_SCAN_MAX_CHUNKS: the chunk statement of each plan, forced,
  * for vaults of 1 to 50 cubes — where the exact scan stops being the faster one.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { acquireListing } from "@memstore/api/store";
@@ -26,10 +22,9 @@ import {
 } from "@memstore/api/vaults";
 import { newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
-import { createProcessors, InProcessRunner } from "@memstore/workers";
 import pg from "pg";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { benchManifest, DIM, plannersChoice, PrecomputedEmbedder, vectorSource } from "./search-corpus.ts";
+import { benchManifest, DIM, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
 const INSTALLED = 5;
@@ -71,18 +66,7 @@ export async function runMarket(options: {
       `market question ${[...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join("")}`,
   );
 
-  const config = loadConfig({
-    DATABASE_URL: url.toString(),
-    MEMSTORE_DATA_DIR: mkdtempSync(join(tmpdir(), "memstore-bench-")),
-  });
-  const runner = new InProcessRunner();
-  const runtime = await openRuntime(config, runner, { migrate: true, log: () => {} });
-  const ctx: AppContext = {
-    ...runtime,
-    embedder: new PrecomputedEmbedder(new Map(texts.map((t, i) => [t, queries[i]!]))),
-  };
-  // Publishing and installing emit events; the real processors fan them out.
-  runner.register(createProcessors(ctx));
+  const { ctx, runner, runtime } = await openBenchRuntime(url, texts, queries);
   const run = newId("run").slice(-8).toLowerCase();
   const pub = await createOrganization(ctx, {
     name: `Market ${run}`,

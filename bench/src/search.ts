@@ -22,18 +22,13 @@
  * --reuse keeps a database loaded by an earlier run with the same size and data (the load and the
  * index build of 1M chunks take tens of minutes); a fresh subscriber, vault and install are made.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { acquireListing } from "@memstore/api/store";
 import { cosineDistance, createVault, installListing, searchVault } from "@memstore/api/vaults";
 import { newId } from "@memstore/core";
 import { cubeVersions, cubes, queryRows, sql } from "@memstore/db";
-import { createProcessors, InProcessRunner } from "@memstore/workers";
 import pg from "pg";
 import {
   DIM,
@@ -41,7 +36,7 @@ import {
   loadChunks,
   plannersChoice,
   benchManifest,
-  PrecomputedEmbedder,
+  openBenchRuntime,
   vectorSource,
   WORDS,
 } from "./search-corpus.ts";
@@ -86,18 +81,7 @@ async function runSize(n: number) {
   const queryTexts = queries.map((_, i) => `benchmark query ${i} ${WORDS[i % WORDS.length]}`);
   const ids = vectors.map((_, i) => `chk_${i}`);
 
-  const config = loadConfig({
-    DATABASE_URL: url.toString(),
-    MEMSTORE_DATA_DIR: mkdtempSync(join(tmpdir(), "memstore-bench-")),
-  });
-  const runner = new InProcessRunner();
-  const runtime = await openRuntime(config, runner, { migrate: true, log: () => {} });
-  const ctx: AppContext = {
-    ...runtime,
-    embedder: new PrecomputedEmbedder(new Map(queryTexts.map((t, i) => [t, queries[i]!]))),
-  };
-  // Publishing and installing emit events; the real processors fan them out.
-  runner.register(createProcessors(ctx));
+  const { ctx, runner, runtime } = await openBenchRuntime(url, queryTexts, queries);
 
   const run = newId("run").slice(-8).toLowerCase();
   const pub = await createOrganization(ctx, {
