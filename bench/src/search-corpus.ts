@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
-import { type Manifest, manifestDraftSchema } from "@memstore/core";
-import { queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { manifestDraftSchema } from "@memstore/core";
+import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { cosineDistance } from "@memstore/api/vaults";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
 
@@ -157,22 +157,42 @@ export function plannersChoice(ctx: AppContext, vaultId: string, q: Float32Array
   );
 }
 
-/** The manifest of a corpus version the benchmarks insert directly (ready, no payload). */
-export function benchManifest(cube: string, title: string): Manifest {
-  return {
-    schema: "memcube/1",
-    publisher: "bench",
-    cube,
+/**
+ * A plaintext cube and its ready 1.0.0 of `chunks` chunks, inserted straight into the tables (the
+ * corpus's chunks follow; the pipeline is not what the search benchmarks measure).
+ */
+export async function insertCorpusVersion(
+  ctx: AppContext,
+  v: { cubeId: string; versionId: string; orgId: string; slug: string; title: string; chunks: number },
+) {
+  await ctx.db
+    .insert(cubes)
+    .values({ id: v.cubeId, orgId: v.orgId, slug: v.slug, type: "plaintext", title: v.title });
+  await ctx.db.insert(cubeVersions).values({
+    id: v.versionId,
+    cubeId: v.cubeId,
+    orgId: v.orgId,
     version: "1.0.0",
-    parent: null,
-    type: "plaintext",
-    title,
-    description: "",
-    tags: [],
-    created: new Date().toISOString(),
-    ...manifestDraftSchema.parse({}),
-    payload: null,
-  };
+    status: "ready",
+    manifest: {
+      schema: "memcube/1",
+      publisher: "bench",
+      cube: v.slug,
+      version: "1.0.0",
+      parent: null,
+      type: "plaintext",
+      title: v.title,
+      description: "",
+      tags: [],
+      created: new Date().toISOString(),
+      ...manifestDraftSchema.parse({}),
+      payload: null,
+    },
+    embeddingModel: ctx.embedder.model,
+    embeddingDim: DIM,
+    chunkCount: v.chunks,
+    readyAt: new Date(),
+  });
 }
 
 /**

@@ -21,10 +21,10 @@ import {
   type VisibleVersion,
 } from "@memstore/api/vaults";
 import { newId } from "@memstore/core";
-import { cubeVersions, cubes, queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { queryRows, sql, toVectorLiteral } from "@memstore/db";
 import pg from "pg";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { benchManifest, DIM, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
+import { insertCorpusVersion, DIM, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
 const INSTALLED = 5;
@@ -89,24 +89,13 @@ export async function runMarket(options: {
     for (let c = 0; c < cubeCount; c++) {
       const cubeId = `cube_m${c}`;
       const versionId = `ver_m${c}`;
-      await ctx.db.insert(cubes).values({
-        id: cubeId,
+      await insertCorpusVersion(ctx, {
+        cubeId,
+        versionId,
         orgId: pub.org_id,
         slug: `market-${c}`,
-        type: "plaintext",
         title: `Cube ${c}`,
-      });
-      await ctx.db.insert(cubeVersions).values({
-        id: versionId,
-        cubeId,
-        orgId: pub.org_id,
-        version: "1.0.0",
-        status: "ready",
-        manifest: benchManifest(`market-${c}`, `Cube ${c}`),
-        embeddingModel: ctx.embedder.model,
-        embeddingDim: DIM,
-        chunkCount: perCube,
-        readyAt: new Date(),
+        chunks: perCube,
       });
       const vs = chunksOf(c);
       for (let i = 0; i < perCube; i += 500) {

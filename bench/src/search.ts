@@ -28,14 +28,14 @@ import { createListing, publishListing } from "@memstore/api/publishing";
 import { acquireListing } from "@memstore/api/store";
 import { cosineDistance, createVault, installListing, searchVault } from "@memstore/api/vaults";
 import { newId } from "@memstore/core";
-import { cubeVersions, cubes, queryRows, sql } from "@memstore/db";
+import { queryRows, sql } from "@memstore/db";
 import pg from "pg";
 import {
   DIM,
   exactTop10,
   loadChunks,
   plannersChoice,
-  benchManifest,
+  insertCorpusVersion,
   openBenchRuntime,
   vectorSource,
   WORDS,
@@ -101,20 +101,13 @@ async function runSize(n: number) {
   if (load) {
     cubeId = newId("cube");
     const versionId = newId("ver");
-    await ctx.db
-      .insert(cubes)
-      .values({ id: cubeId, orgId: pub.org_id, slug: "bench", type: "plaintext", title: "Bench corpus" });
-    await ctx.db.insert(cubeVersions).values({
-      id: versionId,
+    await insertCorpusVersion(ctx, {
       cubeId,
+      versionId,
       orgId: pub.org_id,
-      version: "1.0.0",
-      status: "ready",
-      manifest: benchManifest("bench", "Bench corpus"),
-      embeddingModel: ctx.embedder.model,
-      embeddingDim: DIM,
-      chunkCount: n,
-      readyAt: new Date(),
+      slug: "bench",
+      title: "Bench corpus",
+      chunks: n,
     });
     ({ ingestSeconds, indexBuildSeconds } = await loadChunks(ctx, mode, cubeId, versionId, vectors));
   } else {
