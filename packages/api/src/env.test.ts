@@ -14,7 +14,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(
       /DATABASE_URL: must be a postgres:\/\/ URL/,
     );
-    expect(() => loadConfig({ STORAGE_URL: "s3://bucket" })).toThrow(/STORAGE_URL/);
+    expect(() => loadConfig({ STORAGE_URL: "gs://bucket" })).toThrow(/STORAGE_URL/);
+    expect(() => loadConfig({ STORAGE_URL: "s3://" })).toThrow(/STORAGE_URL/);
+    expect(loadConfig({ STORAGE_URL: "s3://bucket/blobs?region=eu-west-1" }).storageUrl).toBe(
+      "s3://bucket/blobs?region=eu-west-1",
+    );
   });
 
   it("refuses an overlap as large as the chunk", () => {

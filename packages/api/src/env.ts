@@ -21,8 +21,11 @@ const envSchema = z.object({
     .optional(),
   STORAGE_URL: z
     .string()
-    .regex(/^file:\/\//, "must be a file:// URL (the only storage driver built so far)")
+    .regex(/^(file:\/\/|s3:\/\/[^/?#@]+)/, "must be a file:// or s3://bucket/prefix URL")
     .optional(),
+  /** Credentials for an s3:// STORAGE_URL; unset = the AWS SDK's own chain (environment, instance role). */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_URL: z.url().optional(),

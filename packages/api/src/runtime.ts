@@ -28,7 +28,12 @@ export async function openRuntime(
     const keys = loadPlatformKeys(config);
     const embedder = await createEmbedder(config.EMBEDDING_MODEL_DIR);
     const ner = config.PII_MODEL_DIR ? await OnnxTokenClassifier.load(config.PII_MODEL_DIR) : null;
-    const blobs = createBlobStore(config.storageUrl);
+    const blobs = createBlobStore(
+      config.storageUrl,
+      config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+        : undefined,
+    );
     return {
       config,
       database,

@@ -1,15 +1,16 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { access, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Readable, Transform, type Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { AppError } from "@memstore/core";
 import {
   type BlobInfo,
+  blobPath,
   type BlobStore,
   type ByteRange,
-  DIGEST_PATTERN,
+  checkedSize,
+  meteredHash,
   type PutOptions,
   type PutResult,
 } from "./blob-store.ts";
@@ -30,33 +31,14 @@ export class LocalBlobStore implements BlobStore {
     const tmpDir = join(this.root, "tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${Date.now()}-${randomBytes(6).toString("hex")}`);
-    const hash = createHash("sha256");
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        if (size > options.maxBytes) {
-          done(new AppError("payload_too_large", `payload exceeds the limit of ${options.maxBytes} bytes`));
-          return;
-        }
-        hash.update(chunk);
-        options.onProgress?.(size);
-        done(null, chunk);
-      },
-    });
+    const meter = meteredHash(options);
     try {
-      await pipeline(body, meter, createWriteStream(tmp, { flags: "wx" }));
-      const digest = `sha256:${hash.digest("hex")}`;
-      if (options.expectedDigest && options.expectedDigest !== digest) {
-        throw new AppError(
-          "content_rejected",
-          `digest mismatch: expected ${options.expectedDigest}, got ${digest}`,
-        );
-      }
-      const target = this.pathOf(digest);
+      await pipeline(body, meter.stream, createWriteStream(tmp, { flags: "wx" }));
+      const result = meter.finish();
+      const target = this.pathOf(result.digest);
       await mkdir(join(target, ".."), { recursive: true });
       await rename(tmp, target);
-      return { digest, size };
+      return result;
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
@@ -65,12 +47,7 @@ export class LocalBlobStore implements BlobStore {
 
   /** The blob's size, checked to exist and to hold the range. */
   private async checkedSize(digest: string, range?: ByteRange): Promise<number> {
-    const info = await this.stat(digest);
-    if (!info) throw new AppError("not_found", `blob ${digest} not found`);
-    if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
-      throw new AppError("invalid_input", `range ${range.start}-${range.end} outside 0-${info.size - 1}`);
-    }
-    return info.size;
+    return checkedSize(await this.stat(digest), digest, range);
   }
 
   async get(digest: string, range?: ByteRange): Promise<Readable> {
@@ -126,8 +103,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {
+    const path = this.pathOf(digest);
     try {
-      const s = await stat(this.pathOf(digest));
+      const s = await stat(path);
       return { digest, size: s.size };
     } catch {
       return null;
@@ -143,9 +121,12 @@ export class LocalBlobStore implements BlobStore {
     await access(this.root);
   }
 
+  /** The file driver has no URL of its own: the app serves its bytes (and signs its own links). */
+  async directUrl(): Promise<string | null> {
+    return null;
+  }
+
   private pathOf(digest: string): string {
-    if (!DIGEST_PATTERN.test(digest)) throw new AppError("invalid_input", `not a sha256 digest: ${digest}`);
-    const hex = digest.slice("sha256:".length);
-    return join(this.root, "sha256", hex.slice(0, 2), hex.slice(2, 4), hex);
+    return join(this.root, ...blobPath(digest).split("/"));
   }
 }
