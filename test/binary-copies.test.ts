@@ -1,4 +1,4 @@
-import { installs } from "@memstore/db";
+import { installs, queryRows, sql } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import {
   convertSafetensors,
@@ -10,7 +10,7 @@ import {
 } from "@memstore/formats";
 import { binaryFingerprintKey, orthogonalMatrix, rotateA } from "@memstore/watermark";
 import { verifyManifest } from "@memstore/watermark/signing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bytesOf, kvSnapshot, loraPack, loraTensors } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
@@ -251,6 +251,72 @@ describe("fingerprinted KV snapshots", () => {
     // A stale If-Range gets the whole (new) file, not a piece of it.
     const stale = await download(s, { range: "bytes=0-9", "if-range": '"0000"' });
     expect(stale.response.status).toBe(200);
+  });
+
+  it("hands out a five-minute download link, counted when made, that the API serves without a key", async () => {
+    const s = subscribers[1]!;
+    const usage = async () =>
+      (
+        await queryRows<{ calls: number; bytes: number }>(
+          bed.t.ctx.db,
+          sql`select coalesce(sum(calls), 0)::int as calls, coalesce(sum(bytes), 0)::int as bytes
+              from usage_daily where install_id = ${s.installId}`,
+        )
+      )[0]!;
+    const before = await usage();
+    const made = await bed.api(
+      "POST",
+      `/api/v1/vaults/${s.vault.id}/installs/${s.installId}/payload-link`,
+      s.key,
+      {},
+    );
+    expect(made.status).toBe(201);
+    const copy = (await download(s)).body;
+    expect(made.body).toMatchObject({
+      served_by: "app",
+      size: copy.length,
+      filename: "harbour-kv-1.0.0.safetensors",
+    });
+    expect(made.body.url.startsWith(`${bed.server.url}/api/v1/blob-links/`)).toBe(true);
+    // Made as a download: one call and its bytes metered (the check above is a second).
+    const after = await usage();
+    expect(after.calls - before.calls).toBe(2);
+    expect(after.bytes - before.bytes).toBe(2 * copy.length);
+
+    const fetched = await fetch(made.body.url);
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get("content-disposition")).toBe(
+      'attachment; filename="harbour-kv-1.0.0.safetensors"',
+    );
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(copy)).toBe(true);
+    const part = await fetch(made.body.url, { headers: { range: "bytes=10-19" } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(copy.subarray(10, 20))).toBe(true);
+    // Using the link is not another call.
+    expect((await usage()).calls).toBe(after.calls);
+
+    // A link is good only as signed, and only for five minutes.
+    const [body, signature] = made.body.url.split("/").pop().split(".");
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3600 })).toString("base64url");
+    const tampered = await fetch(`${bed.server.url}/api/v1/blob-links/${forged}.${signature}`);
+    expect(tampered.status).toBe(404);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 301_000);
+      const late = await fetch(made.body.url);
+      expect(late.status).toBe(410);
+      expect(((await late.json()) as { code: string }).code).toBe("link_expired");
+    } finally {
+      vi.useRealTimers();
+    }
+    const wrong = await bed.api(
+      "POST",
+      `/api/v1/vaults/${s.vault.id}/installs/${s.installId}/payload-link`,
+      s.key,
+      { dtype: "bf16" },
+    );
+    expect(wrong.status).toBe(400);
   });
 
   it("keeps every value within the stated strength of the original and traces a copy to its organisation", async () => {

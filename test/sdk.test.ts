@@ -351,6 +351,9 @@ describe("the SDK against a running server", () => {
     expect(got).toMatchObject({ file, resumedFrom: 0, digest: expect.stringMatching(/^sha256:/) });
     expect(readFileSync(file).length).toBe(got.size);
     expect(progress.at(-1)).toBe(got.size);
+    const link = await sub.downloads.link(state.vaultId!, install.id);
+    expect(link).toMatchObject({ served_by: "app", size: got.size, digest: got.digest });
+    expect(Buffer.from(await (await fetch(link.url)).arrayBuffer()).equals(readFileSync(file))).toBe(true);
   });
 
   it("runs commerce: an offer, holders, sales and usage, and revoking the subscriber", async () => {

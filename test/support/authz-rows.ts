@@ -108,6 +108,11 @@ export const MATRIX: Record<string, Row> = {
     call: () => ({ params: { token: "eyJ4IjoxfQ.AAAA" } }),
     expect: [404, "not_found"],
   },
+  "GET /api/v1/blob-links/{token}": {
+    public: true,
+    call: () => ({ params: { token: "eyJkIjoic2hhMjU2OngifQ.AAAA" } }),
+    expect: [404, "not_found"],
+  },
   // Anyone may post; the signature is what is checked. This server takes no payments.
   "POST /api/v1/payments/stripe/webhook": {
     public: true,
@@ -435,6 +440,12 @@ export const MATRIX: Record<string, Row> = {
     allowed: [409, "conflict"],
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/installs/{install_id}/payload-link": {
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
+    allowed: [409, "conflict"],
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
   },
   "POST /api/v1/vaults/{vault_id}/search": {
     call: (w) => ({ params: { vault_id: w.a.vault }, body: { query: "storm cranes" } }),

@@ -77,9 +77,30 @@ async function downloadPayload(
   return { file, size: written, digest, resumedFrom: appending ? have : 0 };
 }
 
-/** `client.downloads`: installed binary payloads to files. */
+/** A five-minute link to a copy, counted as its download when made; fetched without a key. */
+export type DownloadLink = {
+  url: string;
+  expires_at: string;
+  digest: string;
+  size: number;
+  filename: string;
+  /** `storage`: straight from the blob store (S3 presigned); `app`: served by the API. */
+  served_by: "storage" | "app";
+};
+
+/** `client.downloads`: installed binary payloads to files, or links to hand to another process. */
 export class DownloadsApi {
   constructor(private readonly raw: Raw) {}
+
+  /** A short-lived URL to the organisation's copy (`POST …/installs/{install_id}/payload-link`). */
+  async link(vaultId: string, installId: string, options: { dtype?: "f16" | "bf16" | "int8" } = {}) {
+    const response = await this.raw(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/payload-link`,
+      { headers: { "content-type": "application/json" }, body: JSON.stringify(options) },
+    );
+    return (await response.json()) as DownloadLink;
+  }
 
   payload(vaultId: string, installId: string, file: string, options?: Parameters<typeof downloadPayload>[4]) {
     return downloadPayload(this.raw, vaultId, installId, file, options);

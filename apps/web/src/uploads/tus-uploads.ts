@@ -4,8 +4,11 @@ import { type AppContext } from "@memstore/api";
 import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
 import { AppError, describeError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
+import { S3BlobStore } from "@memstore/storage";
 import { FileStore } from "@tus/file-store";
+import { S3Store } from "@tus/s3-store";
 import { Server as TusServer } from "@tus/server";
+import type { Readable } from "node:stream";
 import { problem, problemFrom } from "../rest/problem.ts";
 
 const UPLOADS = "/api/v1/uploads";
@@ -24,18 +27,17 @@ export type TusUploads = {
 
 /**
  * Resumable payload uploads (tus 1.0: creation, creation-with-upload, termination, expiration).
- * Partial uploads live in `<data dir>/uploads` for a day; when the last byte arrives the file
- * is streamed through the same gate and blob store as a plain PUT, then removed. Every request is
+ * Partial uploads live beside the blobs for a day: in `<data dir>/uploads` with the file driver, as
+ * S3 multipart uploads (`<upload id>`, `.info` and `.part` keys at the bucket's top level) with the
+ * S3 driver, so any app process can take the next PATCH. When the last byte arrives the upload is
+ * streamed through the same gate and blob store as a plain PUT, then removed. Every request is
  * authenticated, and an upload is only reachable by the organisation that owns its version.
  */
 export function createTusUploads(
   ctx: AppContext,
   authenticate: (request: Request) => Promise<Subject>,
 ): TusUploads {
-  const store = new FileStore({
-    directory: join(ctx.config.dataDir, "uploads"),
-    expirationPeriodInMilliseconds: DAY_MS,
-  });
+  const store = uploadStore(ctx);
   const tus = new TusServer({
     path: UPLOADS,
     datastore: store,
@@ -57,26 +59,23 @@ export function createTusUploads(
   sweep.unref();
 
   /**
-   * A binary payload that starts like a pickle is refused (415) as soon as its first bytes are in,
-   * and dropped, rather than after gigabytes more have been sent.
+   * A binary payload that starts like a pickle is refused (415) from the first bytes of the request
+   * that carries its start, before they are stored, and its upload dropped, rather than after
+   * gigabytes more have been sent. (Whatever slips past, say a first chunk of a few bytes, is still
+   * refused by the payload gate once the upload is complete.)
    */
-  async function refuseEarlyPickle(cubeType: string, uploadId: string) {
-    if (cubeType === "plaintext") return;
-    const upload = await store.getUpload(uploadId).catch(() => null);
-    if (!upload || upload.offset === 0) return;
-    const head: Buffer[] = [];
-    let have = 0;
-    for await (const chunk of store.read(uploadId) as AsyncIterable<Buffer>) {
-      head.push(chunk);
-      have += chunk.length;
-      if (have >= PICKLE_SNIFF_BYTES) break;
-    }
+  async function refuseEarlyPickle(cubeType: string, request: Request, uploadId?: string): Promise<Request> {
+    // A PATCH at offset 0, or a creation request carrying the upload's first bytes.
+    const start = uploadId ? request.headers.get("upload-offset") === "0" : true;
+    if (cubeType === "plaintext" || !start || !request.body) return request;
+    const sniffed = await sniffBody(request);
     try {
-      refusePickle(null, Buffer.concat(head).subarray(0, Math.min(have, upload.offset, PICKLE_SNIFF_BYTES)));
+      refusePickle(null, sniffed.head);
     } catch (error) {
-      await store.remove(uploadId).catch(() => {});
+      if (uploadId) await store.remove(uploadId).catch(() => {});
       throw error;
     }
+    return sniffed.request;
   }
 
   /** When every byte has arrived: store the payload through the one upload path, then drop the file. */
@@ -89,7 +88,7 @@ export function createTusUploads(
         ctx,
         subject,
         { versionId },
-        store.read(uploadId),
+        (await store.read(uploadId)) as Readable,
         contentTypeOf(upload.metadata ?? {}),
       );
     } catch (error) {
@@ -138,20 +137,20 @@ export function createTusUploads(
           contentTypeOf(metadata),
           Number(length),
         );
-        const response = await tus.handleWeb(request);
+        const { cubeType } = await uploadTarget(ctx, subject, creation[1]!);
+        const response = await tus.handleWeb(await refuseEarlyPickle(cubeType, request));
         const location = response.headers.get("location");
         const uploadId = location?.split("/").pop();
         if (!uploadId || !response.ok) return response;
-        const { cubeType } = await uploadTarget(ctx, subject, creation[1]!);
-        await refuseEarlyPickle(cubeType, uploadId);
         return await finishIfComplete(subject, creation[1]!, uploadId, response);
       }
       const [, versionId, uploadId] = upload!;
       if (!uploadId!.startsWith(`${versionId}-`)) notFound("upload");
       const { cubeType } = await uploadTarget(ctx, subject, versionId!);
-      const response = await tus.handleWeb(request);
+      const response = await tus.handleWeb(
+        request.method === "PATCH" ? await refuseEarlyPickle(cubeType, request, uploadId!) : request,
+      );
       if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
-      if (request.method === "PATCH") await refuseEarlyPickle(cubeType, uploadId!);
       return await finishIfComplete(subject, versionId!, uploadId!, response);
     } catch (error) {
       const response = problemFrom(error, ctx.log);
@@ -178,3 +177,85 @@ export function parseUploadMetadata(header: string | null): Record<string, strin
 /** The payload's media type, as tus clients name it: `content_type`, or Uppy's `filetype`. */
 const contentTypeOf = (metadata: Record<string, string | null>) =>
   metadata.content_type ?? metadata.filetype ?? null;
+
+/** Where uploads in progress live: beside the blobs, on disk or in the S3 bucket. */
+function uploadStore(ctx: AppContext) {
+  if (!(ctx.blobs instanceof S3BlobStore)) {
+    return new FileStore({
+      directory: join(ctx.config.dataDir, "uploads"),
+      expirationPeriodInMilliseconds: DAY_MS,
+    });
+  }
+  const { location } = ctx.blobs;
+  return new FinishedS3Store({
+    partSize: 8 * 1024 * 1024,
+    // Expiry by listing multipart uploads; a bucket lifecycle rule (AbortIncompleteMultipartUpload)
+    // is the backstop for uploads abandoned mid-part.
+    useTags: false,
+    expirationPeriodInMilliseconds: DAY_MS,
+    s3ClientConfig: {
+      bucket: location.bucket,
+      region: location.region,
+      forcePathStyle: location.forcePathStyle,
+      ...(location.endpoint && { endpoint: location.endpoint }),
+      ...(location.credentials && { credentials: location.credentials }),
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    },
+  });
+}
+
+/**
+ * tus's S3 store removes an upload by aborting its multipart upload, which a finished upload no
+ * longer has (S3 answers NoSuchUpload): then its object, its info and any incomplete part are
+ * deleted here, once the payload has been copied into the blob store.
+ */
+class FinishedS3Store extends S3Store {
+  override async remove(id: string): Promise<void> {
+    try {
+      await super.remove(id);
+    } catch (error) {
+      if ((error as { status_code?: number }).status_code !== 404) throw error;
+      await this.client.deleteObjects({
+        Bucket: this.bucket,
+        Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] },
+      });
+    }
+  }
+}
+
+/**
+ * Reads the first bytes of a request body (up to what a pickle check needs) and gives back the
+ * head and a request that still carries the whole body.
+ */
+async function sniffBody(request: Request): Promise<{ head: Buffer; request: Request }> {
+  const reader = request.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  while (have < PICKLE_SNIFF_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    have += value.length;
+  }
+  const head = Buffer.concat(chunks);
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      if (head.length > 0) controller.enqueue(new Uint8Array(head));
+    },
+    pull: async (controller) => {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const init: RequestInit & { duplex: "half" } = {
+    method: request.method,
+    headers: request.headers,
+    body,
+    duplex: "half",
+    signal: request.signal,
+  };
+  return { head: head.subarray(0, PICKLE_SNIFF_BYTES), request: new Request(request.url, init) };
+}

@@ -1,6 +1,7 @@
 /** Vaults: what an organisation installed, its own memories, and the search agents run over both. */
 export { fingerprintedCopy } from "./fingerprinted-copies.ts";
 export { installedCopy } from "./installed-copy.ts";
+export { type DownloadLink, payloadDownloadLink, redeemBlobLink } from "./download-links.ts";
 export { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
 export {
   archiveMemory,

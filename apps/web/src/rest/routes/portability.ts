@@ -10,7 +10,7 @@ import {
   importMemosQuery,
 } from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
-import { exportVault, installedCopy, vaultExportQuery } from "@memstore/api/vaults";
+import { exportVault, installedCopy, redeemBlobLink, vaultExportQuery } from "@memstore/api/vaults";
 import { redeemPayloadLink } from "../../mcp/payload-links.ts";
 import { assertStorable, bodyStream, readBoundedText } from "../body.ts";
 import { AppError, jsonDeeperThan } from "@memstore/core";
@@ -115,6 +115,15 @@ export const portabilityRoutes = [
         await installedCopy(ctx, link.subject, link.vaultId, link.installId, variant),
       );
     },
+  }),
+  publicRoute({
+    method: "GET",
+    path: "/api/v1/blob-links/{token}",
+    summary:
+      "A download link made by POST …/installs/{install_id}/payload-link when the store has no URLs of its own: the copy it names, streamed (Range → 206, ETag), for 5 minutes (410 link_expired after)",
+    tag: "agents",
+    status: 200,
+    handler: ({ ctx, params, request }) => blobResponse(ctx, request, redeemBlobLink(ctx, params.token)),
   }),
 ];
 

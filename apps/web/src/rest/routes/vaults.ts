@@ -15,6 +15,7 @@ import {
   listMemoriesQuery,
   listVaults,
   memoryHistory,
+  payloadDownloadLink,
   searchInput,
   searchVault,
   uninstall,
@@ -100,6 +101,25 @@ export const vaultRoutes = [
         ctx,
         request,
         await installedCopy(ctx, subject, params.vault_id, params.install_id, query.dtype),
+      ),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/payload-link",
+    summary:
+      "A five-minute download link to the organisation's fingerprinted copy of an installed binary payload, judged, counted and metered now: a presigned URL on the bucket with S3 storage (the bytes skip the API), else a signed URL the API serves; `dtype` as for the payload",
+    tag: "agents",
+    scope: "vault:read",
+    body: copyQuery,
+    status: 201,
+    handler: ({ ctx, subject, params, body, request }) =>
+      payloadDownloadLink(
+        ctx,
+        subject,
+        params.vault_id,
+        params.install_id,
+        body.dtype,
+        new URL(request.url).origin,
       ),
   }),
   // What agents read and write in a vault: search over installed memory and their own memories.
