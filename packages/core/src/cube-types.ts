@@ -26,6 +26,7 @@ export type CopyVariant = (typeof COPY_VARIANTS)[number];
  */
 export const ARTIFACT_ROLES = [
   "desensitised",
+  "chunks",
   "canonical",
   "int8",
   "source-weights",
@@ -90,7 +91,7 @@ export const CUBE_TYPE_DEFINITIONS = {
         label: "Desensitise: find and handle personal data",
         artifacts: ["desensitised"],
       },
-      { stage: "convert", label: "Convert: chunk", artifacts: [] },
+      { stage: "convert", label: "Convert: chunk", artifacts: ["chunks"] },
       { stage: "embed", label: "Embed: vectors for search", artifacts: [] },
       { stage: "sign", label: "Sign: the platform signs the manifest", artifacts: [] },
     ],
