@@ -9,6 +9,7 @@ import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loraPack } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
+import { createUpload, patchUpload, pickleStart } from "./support/tus.ts";
 
 /**
  * Services mode with S3 storage, end to end over HTTP: payloads arrive by tus (parts kept as S3
@@ -66,21 +67,22 @@ function tusUpload(
 const uploadUrlOf = (version: { upload_url: string }) =>
   version.upload_url.replace(bed.t.ctx.config.publicUrl, bed.server.url);
 
+/** A cube with a 1.0.0 draft, made over HTTP. */
+async function draft(slug: string, type: "plaintext" | "parametric") {
+  const cube = (await bed.api("POST", "/api/v1/cubes", bed.publisherKey, { slug, type, title: slug }))
+    .body as {
+    id: string;
+  };
+  const version = (
+    await bed.api("POST", `/api/v1/cubes/${cube.id}/versions`, bed.publisherKey, { version: "1.0.0" })
+  ).body as { id: string; upload_url: string };
+  return { cube, version };
+}
+
 describe("S3 storage", () => {
   it("publishes a LoRA pack uploaded by tus, installs it and serves the copy by the API and by a presigned link", async () => {
     const pack = await loraPack();
-    const cube = (
-      await bed.api("POST", "/api/v1/cubes", bed.publisherKey, {
-        slug: "s3-lora",
-        type: "parametric",
-        title: "S3 LoRA",
-      })
-    ).body as { id: string };
-    const version = (
-      await bed.api("POST", `/api/v1/cubes/${cube.id}/versions`, bed.publisherKey, {
-        version: "1.0.0",
-      })
-    ).body as { id: string; upload_url: string };
+    const { cube, version } = await draft("s3-lora", "parametric");
     const { body } = await tusUpload({ endpoint: uploadUrlOf(version) }, pack, "application/x-tar");
     const digest = `sha256:${createHash("sha256").update(pack).digest("hex")}`;
     expect(JSON.parse(body)).toEqual({ digest, size: pack.length });
@@ -133,18 +135,7 @@ describe("S3 storage", () => {
   });
 
   it("resumes a multi-part upload after a dropped connection, its parts held by the bucket", async () => {
-    const cube = (
-      await bed.api("POST", "/api/v1/cubes", bed.publisherKey, {
-        slug: "s3-handbook",
-        type: "plaintext",
-        title: "S3 handbook",
-      })
-    ).body as { id: string };
-    const version = (
-      await bed.api("POST", `/api/v1/cubes/${cube.id}/versions`, bed.publisherKey, {
-        version: "1.0.0",
-      })
-    ).body as { id: string; upload_url: string };
+    const { version } = await draft("s3-handbook", "plaintext");
     // 13 MiB of Markdown: two full parts and a last one.
     const line = (i: number) =>
       `Berth ${i} takes vessels up to ${20 + (i % 60)} metres. ${randomBytes(24).toString("hex")}\n`;
@@ -154,15 +145,7 @@ describe("S3 storage", () => {
       size += lines.at(-1)!.length;
     }
     const markdown = Buffer.from(lines.join(""));
-    const created = await fetch(uploadUrlOf(version), {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${bed.publisherKey}`,
-        "tus-resumable": "1.0.0",
-        "upload-length": String(markdown.length),
-        "upload-metadata": `content_type ${Buffer.from("text/markdown").toString("base64")}`,
-      },
-    });
+    const created = await createUpload(uploadUrlOf(version), bed.publisherKey, markdown.length);
     expect(created.status).toBe(201);
     const location = new URL(created.headers.get("location")!, bed.server.url).href;
 
@@ -208,40 +191,15 @@ describe("S3 storage", () => {
   });
 
   it("refuses a pickle at the first PATCH and drops its upload from the bucket", async () => {
-    const cube = (
-      await bed.api("POST", "/api/v1/cubes", bed.publisherKey, {
-        slug: "s3-pickled",
-        type: "parametric",
-        title: "p",
-      })
-    ).body as { id: string };
-    const version = (
-      await bed.api("POST", `/api/v1/cubes/${cube.id}/versions`, bed.publisherKey, {
-        version: "1.0.0",
-      })
-    ).body as { id: string; upload_url: string };
-    const created = await fetch(uploadUrlOf(version), {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${bed.publisherKey}`,
-        "tus-resumable": "1.0.0",
-        "upload-length": String(1024 * 1024),
-        "upload-metadata": `content_type ${Buffer.from("application/x-tar").toString("base64")}`,
-      },
-    });
+    const { version } = await draft("s3-pickled", "parametric");
+    const created = await createUpload(
+      uploadUrlOf(version),
+      bed.publisherKey,
+      1024 * 1024,
+      "application/x-tar",
+    );
     const location = new URL(created.headers.get("location")!, bed.server.url).href;
-    const first = Buffer.alloc(64 * 1024);
-    Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]).copy(first);
-    const patch = await fetch(location, {
-      method: "PATCH",
-      headers: {
-        authorization: `Bearer ${bed.publisherKey}`,
-        "tus-resumable": "1.0.0",
-        "upload-offset": "0",
-        "content-type": "application/offset+octet-stream",
-      },
-      body: new Uint8Array(first),
-    });
+    const patch = await patchUpload(location, bed.publisherKey, pickleStart());
     expect(patch.status).toBe(415);
     expect(((await patch.json()) as { code: string }).code).toBe("pickle_refused");
     expect((await bucketKeys()).filter((k) => k.startsWith(version.id))).toEqual([]);

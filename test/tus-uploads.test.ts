@@ -10,6 +10,7 @@ import { type HttpServer, startHttpServer } from "@memstore/web";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";
+import { createUpload, patchUpload, pickleStart } from "./support/tus.ts";
 
 /** A Markdown handbook of about 900 KB with one sentence to search for at the very end. */
 const HANDBOOK = Buffer.from(
@@ -38,20 +39,6 @@ async function draftVersion(slug: string) {
   const cube = await createCube(t.ctx, publisher.subject, { slug, type: "plaintext", title: slug });
   const version = await createVersion(t.ctx, publisher.subject, cube.id, { version: "1.0.0" });
   return { cube, version };
-}
-
-const base64 = (s: string) => Buffer.from(s).toString("base64");
-
-function createUpload(uploadUrl: string, key: string, length: number, contentType = "text/markdown") {
-  return fetch(uploadUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${key}`,
-      "tus-resumable": "1.0.0",
-      "upload-length": String(length),
-      "upload-metadata": `content_type ${base64(contentType)},filename ${base64("handbook.md")}`,
-    },
-  });
 }
 
 async function offsetOf(url: string, key: string) {
@@ -243,18 +230,7 @@ describe("tus resumable uploads at a version's upload_url", () => {
     expect(created.status).toBe(201);
     const location = new URL(created.headers.get("location")!, server.url).href;
     // torch.save's pickle protocol 2 header, then the first 64 KB of a 1 MB upload.
-    const first = Buffer.alloc(64 * 1024);
-    Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]).copy(first);
-    const patch = await fetch(location, {
-      method: "PATCH",
-      headers: {
-        authorization: `Bearer ${publisher.key}`,
-        "tus-resumable": "1.0.0",
-        "upload-offset": "0",
-        "content-type": "application/offset+octet-stream",
-      },
-      body: new Uint8Array(first),
-    });
+    const patch = await patchUpload(location, publisher.key, pickleStart());
     expect(patch.status).toBe(415);
     const problem = (await patch.json()) as { code: string; detail: string };
     expect(problem.code).toBe("pickle_refused");

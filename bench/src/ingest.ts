@@ -26,17 +26,14 @@ import {
 import { processingRuns, queryRows, sql } from "@memstore/db";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { inArray } from "drizzle-orm";
-import pg from "pg";
+import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { indexCosts } from "./ingest-indexes.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])),
-);
+const args = benchArgs();
 const cubes = Math.min(400, Number(args.cubes ?? 24));
 const items = Math.min(20_000, Number(args.items ?? 500));
 const parallel = Math.min(16, Number(args.parallel ?? 4));
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const DB = "memstore_bench_ingest";
 const WORDS = [
   "harbour",
@@ -53,13 +50,7 @@ const WORDS = [
   "buoy",
 ];
 
-const admin = new pg.Client({ connectionString: ADMIN_URL });
-await admin.connect();
-await admin.query(`drop database if exists ${DB} with (force)`);
-await admin.query(`create database ${DB}`);
-await admin.end();
-const url = new URL(ADMIN_URL);
-url.pathname = `/${DB}`;
+const url = await freshDatabase(DB);
 const runner = new InProcessRunner();
 const config = loadConfig({
   DATABASE_URL: url.toString(),

@@ -2,7 +2,7 @@
  * bench/load: vault searches per second against `memstore serve` (services mode, a real process),
  * driven by autocannon over loopback for a bounded time at each connection count.
  *
- *   npm run bench:load -- [--items 200] [--duration 10] [--connections 1,16]
+ *   npm run bench:load -- [--items 200] [--duration 10] [--connections 1,16] [--profile <dir>]
  *
  * A fresh database gets a published cube of N memory items (through the real pipeline, in this
  * process), a subscriber's vault installing it and an agent key bound to that vault; then `memstore
@@ -31,27 +31,18 @@ import { acquireListing } from "@memstore/api/store";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import autocannon from "autocannon";
-import pg from "pg";
+import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { barChartSvg } from "./stats.ts";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])),
-);
+const args = benchArgs();
 const items = Number(args.items ?? 200);
 const duration = Math.min(60, Number(args.duration ?? 10));
 const connectionCounts = (args.connections ?? "1,16").split(",").map(Number);
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const TOPICS = ["harbour", "crane", "tide", "berth", "pilot", "customs", "cargo", "ferry", "lock", "quay"];
 const DB = "memstore_bench_load";
 
-const admin = new pg.Client({ connectionString: ADMIN_URL });
-await admin.connect();
-await admin.query(`drop database if exists ${DB} with (force)`);
-await admin.query(`create database ${DB}`);
-await admin.end();
-const url = new URL(ADMIN_URL);
-url.pathname = `/${DB}`;
+const url = await freshDatabase(DB);
 const dataDir = mkdtempSync(join(tmpdir(), "memstore-load-"));
 const env = {
   DATABASE_URL: url.toString(),
@@ -116,7 +107,12 @@ const port = await new Promise<number>((resolve) => {
 });
 const serve = spawn(
   process.execPath,
-  [fileURLToPath(new URL("../../apps/cli/bin/memstore.js", import.meta.url)), "serve"],
+  [
+    // --profile <dir>: a CPU profile of the serve process under load, written when it stops.
+    ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []),
+    fileURLToPath(new URL("../../apps/cli/bin/memstore.js", import.meta.url)),
+    "serve",
+  ],
   {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", PORTAL: "off", LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -159,6 +155,7 @@ for (const connections of connectionCounts) {
   });
 }
 serve.kill("SIGTERM");
+await new Promise((resolve) => serve.once("exit", resolve));
 
 console.log(`\nbench/load: ${items}-item vault, ${duration} s per run, memstore serve on loopback`);
 console.log("connections  searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx");

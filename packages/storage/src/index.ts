@@ -6,7 +6,7 @@ import { parseS3Url, S3BlobStore, type S3Location } from "./s3-blob-store.ts";
 
 export * from "./blob-store.ts";
 export { LocalBlobStore } from "./local-blob-store.ts";
-export { parseS3Url, S3BlobStore, type S3Location } from "./s3-blob-store.ts";
+export { parseS3Url, S3BlobStore, s3ClientConfig, type S3Location } from "./s3-blob-store.ts";
 
 /** Picks the driver from `STORAGE_URL`: `file://…` or `s3://bucket/prefix?…`. */
 export function createBlobStore(url: string, s3Credentials?: S3Location["credentials"]): BlobStore {

@@ -9,6 +9,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   S3Client,
+  type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -71,6 +72,19 @@ export function parseS3Url(url: string, credentials?: S3Location["credentials"])
   };
 }
 
+/** How to reach the location's service: for this driver's client and for tus's S3 upload store. */
+export function s3ClientConfig(location: S3Location): S3ClientConfig {
+  return {
+    region: location.region,
+    forcePathStyle: location.forcePathStyle,
+    ...(location.endpoint && { endpoint: location.endpoint }),
+    ...(location.credentials && { credentials: location.credentials }),
+    // Checksums only where S3 requires them: S3-compatible servers do not all speak the trailers.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  };
+}
+
 const isNotFound = (error: unknown) =>
   (error as { name?: string }).name === "NotFound" ||
   (error as { name?: string }).name === "NoSuchKey" ||
@@ -85,15 +99,7 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
 
   constructor(readonly location: S3Location) {
-    this.client = new S3Client({
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
-      ...(location.endpoint && { endpoint: location.endpoint }),
-      ...(location.credentials && { credentials: location.credentials }),
-      // Checksums only where S3 requires them: S3-compatible servers do not all speak the trailers.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    this.client = new S3Client(s3ClientConfig(location));
   }
 
   async put(body: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {

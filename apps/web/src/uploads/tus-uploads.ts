@@ -4,7 +4,7 @@ import { type AppContext } from "@memstore/api";
 import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
 import { AppError, describeError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
-import { S3BlobStore } from "@memstore/storage";
+import { S3BlobStore, s3ClientConfig } from "@memstore/storage";
 import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
 import { Server as TusServer } from "@tus/server";
@@ -193,15 +193,7 @@ function uploadStore(ctx: AppContext) {
     // is the backstop for uploads abandoned mid-part.
     useTags: false,
     expirationPeriodInMilliseconds: DAY_MS,
-    s3ClientConfig: {
-      bucket: location.bucket,
-      region: location.region,
-      forcePathStyle: location.forcePathStyle,
-      ...(location.endpoint && { endpoint: location.endpoint }),
-      ...(location.credentials && { credentials: location.credentials }),
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    },
+    s3ClientConfig: { bucket: location.bucket, ...s3ClientConfig(location) },
   });
 }
 

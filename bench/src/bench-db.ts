@@ -1,0 +1,23 @@
+import pg from "pg";
+
+/** `--name value` pairs of a bench's command line. */
+export function benchArgs(): Record<string, string> {
+  return Object.fromEntries(
+    process.argv
+      .slice(2)
+      .flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])),
+  );
+}
+
+/** A new, empty database on the tests' Postgres (`BENCH_POSTGRES_URL`); its URL. */
+export async function freshDatabase(name: string): Promise<URL> {
+  const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url;
+}
