@@ -40,13 +40,10 @@ import { startStripeStandin } from "@memstore/stripe-standin";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { eq } from "drizzle-orm";
-import pg from "pg";
+import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])),
-);
+const args = benchArgs();
 const purchases = Number(args.purchases ?? 100);
 const searches = Number(args.searches ?? 300);
 const burst = Number(args.burst ?? 10_000);
@@ -54,13 +51,7 @@ const limit = Number(args.limit ?? 5_000);
 const concurrency = Number(args.concurrency ?? 32);
 
 const NAME = "memstore_bench_commerce";
-const admin = new pg.Client({ connectionString: ADMIN_URL });
-await admin.connect();
-await admin.query(`drop database if exists ${NAME} with (force)`);
-await admin.query(`create database ${NAME}`);
-await admin.end();
-const url = new URL(ADMIN_URL);
-url.pathname = `/${NAME}`;
+const url = await freshDatabase(NAME);
 
 const standin = await startStripeStandin();
 const config = loadConfig({
