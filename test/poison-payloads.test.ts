@@ -92,7 +92,8 @@ describe("poison payloads", () => {
   });
 
   it("rejects a version whose stage exhausts its retries, with the last error", async () => {
-    // Storage that refuses every chunk of this payload: `convert` fails on each of its 5 attempts.
+    // Storage that refuses every chunk of this payload: `embed`, which stores the chunks, fails on
+    // each of its 5 attempts.
     await bed.t.ctx.db.execute(sql`
       create function refuse_chunks() returns trigger language plpgsql as $$
       begin
@@ -104,13 +105,13 @@ describe("poison payloads", () => {
       const version = await published(line({ text: "This text is refused here." }), "application/x-ndjson");
       expect(version.status).toBe("rejected");
       expect(failed(version)).toMatchObject({
-        kind: "convert",
+        kind: "embed",
         report: {
           error: {
             code: "stage_failed",
             attempts: 5,
             message: expect.stringMatching(
-              /^convert failed 5 times; the last error: .*No space left on device/,
+              /^embed failed 5 times; the last error: .*No space left on device/,
             ),
           },
         },
