@@ -2,6 +2,7 @@ import { createVault, installListing, searchVault } from "@memstore/api/vaults";
 import {
   chunkVectorStatement,
   EXACT_SCAN_MAX_CHUNKS,
+  exactVectorStatement,
   keywordStatement,
   scopeFilters,
   type VisibleVersion,
@@ -11,6 +12,7 @@ import { createListing, publishListing } from "@memstore/api/publishing";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { manifestDraftSchema, newId, type Subject } from "@memstore/core";
 import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
+import type { SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";
 
@@ -137,7 +139,7 @@ beforeAll(async () => {
 afterAll(async () => t?.dispose());
 
 /** The plan Postgres runs a statement with (under its settings, in one transaction). */
-async function plan(statement: ReturnType<typeof chunkVectorStatement>): Promise<string> {
+async function plan(statement: { settings: SQL | null; query: SQL }): Promise<string> {
   return t.ctx.db.transaction(async (tx) => {
     if (statement.settings) await tx.execute(statement.settings);
     const rows = await queryRows<{ "QUERY PLAN": string }>(tx, sql`explain ${statement.query}`);
@@ -177,7 +179,8 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
   it("scans a small vault exactly, never through the HNSW index, and answers the exact top 10", async () => {
     const scope = scopeFilters(vaults.small, visible(small, 300), {}, true);
     expect(scope.plan).toBe("exact");
-    const explained = await plan(chunkVectorStatement(scope, DIM, query, 10));
+    // What the service runs under the exact plan: the chunks and the memories in one statement.
+    const explained = await plan({ settings: null, query: exactVectorStatement(scope, DIM, query, 10) });
     expect(explained).not.toContain("chunks_embedding_384_hnsw");
     expect(explained).toMatch(/chunks_version_position_uq|Seq Scan on chunks/);
     const keyword = await queryRows<{ "QUERY PLAN": string }>(
@@ -186,7 +189,7 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
     );
     expect(keyword.map((r) => r["QUERY PLAN"]).join("\n")).not.toContain("chunks_tsv_gin");
 
-    const rows = await queryRows<{ id: string }>(t.ctx.db, chunkVectorStatement(scope, DIM, query, 10).query);
+    const rows = await queryRows<{ id: string }>(t.ctx.db, exactVectorStatement(scope, DIM, query, 10));
     expect(rows.map((r) => r.id)).toEqual(exactTop(small, "small-guide", query));
 
     // The service itself: the query embedded, the vault's chunks counted at admission, the same plan.

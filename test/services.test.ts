@@ -408,11 +408,21 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
         listing_id: listing.id,
         version_policy: "latest",
       });
+      const calls = async () =>
+        (
+          await queryRows<{ n: number }>(
+            ctx.db,
+            sql`select coalesce(sum(calls), 0)::int as n from usage_daily where org_id = ${subscriber.orgId}`,
+          )
+        )[0]!.n;
+      const before = await calls();
       await expect(
         searchVault(ctx, subscriber, onnxVault.id, { query: "paris", top_k: 1, filter: {}, mode: "vector" }),
       ).rejects.toMatchObject({
         code: "dimension_mismatch",
       });
+      // A search refused for its dimension is not counted.
+      expect(await calls()).toBe(before);
       const { results } = await searchVault(onnxCtx, subscriber, onnxVault.id, {
         query: "paris capital",
         top_k: 1,

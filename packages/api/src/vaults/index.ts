@@ -27,11 +27,12 @@ export { type SearchResult, searchVault } from "./search-vault.ts";
 export {
   chunkVectorStatement,
   EXACT_SCAN_MAX_CHUNKS,
-  keywordStatement,
+  exactVectorStatement,
   type Scope,
   scopeFilters,
   type VisibleVersion,
 } from "./search-queries.ts";
+export { keywordStatement } from "./search-keyword.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 /** How far each side of a keyword search looks, and the distance vector search orders by. */
 export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";

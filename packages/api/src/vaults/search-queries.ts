@@ -1,7 +1,7 @@
 import type { MarkDensity } from "@memstore/core";
-import { type Db, queryRows, queryRowsPrepared, sql } from "@memstore/db";
+import { type Db, queryRows, queryRowsPrepared, sql, toVectorLiteral } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
-import { cosineDistance, KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
+import { cosineDistance } from "../search/query.ts";
 import { effectiveTermsSql } from "../usage/license-rate.ts";
 import type { SearchInput } from "./schemas.ts";
 
@@ -155,16 +155,19 @@ const toTextArray = (values: string[]) =>
     sql`, `,
   )}]::text[]`;
 
-const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
+export const CHUNK_COLUMNS = sql`ch.id, 'install' as source, ch.text, ch.heading, ch.position, ch.tags, ch.metadata,
   ch.version_id`;
-const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
+export const MEMORY_COLUMNS = sql`m.memory_id as id, 'memory' as source, m.text, null as heading, null::int as position, m.tags, m.metadata,
   null as version_id`;
 
 /** A hit as a side's statement returns it: the chunk's version, not yet its install and cube. */
-type Row = Omit<Hit, "cube_id" | "cube_slug" | "version" | "publisher" | "install_id" | "canaries" | "marks">;
+export type Row = Omit<
+  Hit,
+  "cube_id" | "cube_slug" | "version" | "publisher" | "install_id" | "canaries" | "marks"
+>;
 
 /** The rows of one side, with the install, cube and listing of the version each chunk came from. */
-function withVersions(scope: Scope, rows: Row[]): Hit[] {
+export function withVersions(scope: Scope, rows: Row[]): Hit[] {
   const byId = new Map(scope.versions.map((v) => [v.version_id, v]));
   return rows.map((row) => {
     const v = row.version_id ? byId.get(row.version_id) : undefined;
@@ -182,8 +185,9 @@ function withVersions(scope: Scope, rows: Row[]): Hit[] {
 }
 
 /**
- * The k nearest by cosine: the chunk side as the scope's plan says, the memories' side as the
- * planner picks (one organisation's own memories), run at once and merged.
+ * The k nearest by cosine among the vault's chunks and the organisation's own memories. With the
+ * exact plan both sides are one statement (one round trip; the query vector sent once); with the
+ * index plan the chunk side runs under its settings in a transaction, beside the memories' side.
  */
 export async function vectorHits(
   db: Db,
@@ -192,12 +196,15 @@ export async function vectorHits(
   vector: Float32Array,
   k: number,
 ): Promise<Hit[]> {
-  const memoryDistance = cosineDistance("m.embedding", dimension, vector);
+  if (scope.plan === "exact" || scope.versions.length === 0) {
+    return withVersions(
+      scope,
+      await queryRowsPrepared<Row>(db, exactVectorStatement(scope, dimension, vector, k)),
+    );
+  }
   const memories = queryRows<Row>(
     db,
-    sql`select ${MEMORY_COLUMNS}, 1 - ${memoryDistance} as rank_value from memories m
-        where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
-        order by ${memoryDistance} limit ${k}`,
+    memoryVectorStatement(scope, dimension, cosineDistance("m.embedding", dimension, vector), k),
   );
   const [chunkRows, memoryRows] = await Promise.all([
     chunkVectorHits(db, scope, dimension, vector, k),
@@ -206,6 +213,33 @@ export async function vectorHits(
   return withVersions(scope, [...chunkRows, ...memoryRows])
     .sort((a, b) => b.rank_value - a.rank_value)
     .slice(0, k);
+}
+
+/** The memories' side: one organisation's own memories, in the order the planner picks. */
+function memoryVectorStatement(scope: Scope, dimension: number, distance: SQL, k: number): SQL {
+  return sql`select ${MEMORY_COLUMNS}, 1 - ${distance} as rank_value from memories m
+      where ${scope.memoryWhere} and m.embedding_dim = ${dimension}
+      order by ${distance} limit ${k}`;
+}
+
+/**
+ * Both sides of a vector search under the exact plan as one statement: the query vector bound once
+ * (an InitPlan every distance reads), the vault's chunks scanned exactly behind the fence, the
+ * memories' top k, merged. Exported so a test can EXPLAIN exactly this.
+ */
+export function exactVectorStatement(scope: Scope, dimension: number, vector: Float32Array, k: number): SQL {
+  const d = Math.trunc(dimension);
+  const q = sql`(select v from q)`;
+  const distance = (column: string) => sql`(${sql.raw(`${column}::vector(${d})`)} <=> ${q})`;
+  const chunkSide =
+    scope.versions.length > 0
+      ? sql`(select * from (select ${CHUNK_COLUMNS}, 1 - ${distance("ch.embedding")} as rank_value from chunks ch
+            where ${scope.chunkWhere} and ch.embedding_dim = ${dimension} offset 0) ch
+          order by rank_value desc limit ${k}) union all `
+      : sql``;
+  return sql`with q as (select ${toVectorLiteral(vector)}::${sql.raw(`vector(${d})`)} as v)
+    select * from (${chunkSide}(${memoryVectorStatement(scope, dimension, distance("m.embedding"), k)})) hits
+    order by rank_value desc limit ${k}`;
 }
 
 async function chunkVectorHits(db: Db, scope: Scope, dimension: number, vector: Float32Array, k: number) {
@@ -244,46 +278,4 @@ export function chunkVectorStatement(scope: Scope, dimension: number, vector: Fl
           select id, source, text, heading, position, tags, metadata, version_id, 1 - distance as rank_value
           from hits order by distance`,
   };
-}
-
-/** Documents holding every word first; if fewer than k, topped up from those holding any word. */
-export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Hit[]> {
-  const queries = keywordQueries(text);
-  if (!queries) return [];
-  const hits = await keywordHits(db, scope, queries.all, k);
-  if (hits.length >= k || queries.all === queries.any) return hits;
-  const seen = new Set(hits.map((h) => h.id));
-  const more = await keywordHits(db, scope, queries.any, k);
-  return [...hits, ...more.filter((h) => !seen.has(h.id))].slice(0, k);
-}
-
-/**
- * Full-text matches ranked by ts_rank_cd. For a vault below the exact threshold its chunks are read
- * by version and matched (the fence keeps a common word's long GIN posting list out of it); above,
- * the GIN index finds the matches and the versions filter them.
- */
-export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Hit[]> {
-  return withVersions(scope, await queryRows<Row>(db, keywordStatement(scope, tsq, k)));
-}
-
-/** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */
-export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
-  const query = sql`to_tsquery('english', ${tsq})`;
-  // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
-  const source =
-    scope.plan === "exact"
-      ? sql`(select ${CHUNK_COLUMNS}, ch.tsv from chunks ch where ${scope.chunkWhere} offset 0) ch
-          where ch.tsv @@ ${query}`
-      : sql`chunks ch where ${scope.chunkWhere} and ch.tsv @@ ${query}`;
-  const chunkHits = sql`select * from (
-      select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${source}
-      limit ${KEYWORD_CANDIDATES}) matches
-    order by rank_value desc, id limit ${k}`;
-  const memoryHits = sql`select * from (
-      select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
-      where ${scope.memoryWhere} and m.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
-    order by rank_value desc, id limit ${k}`;
-  const both =
-    scope.versions.length > 0 ? sql`(${chunkHits}) union all (${memoryHits})` : sql`(${memoryHits})`;
-  return sql`select * from (${both}) hits order by rank_value desc, id limit ${k}`;
 }

@@ -2,13 +2,13 @@ import { AppError, callPurposes, fuseByReciprocalRank, notFound, type Subject } 
 import { type Executor, queryRowsPrepared, sql } from "@memstore/db";
 import type { AppContext } from "../context.ts";
 import { authorize } from "../identity/authorize.ts";
-import { meter } from "../usage/meter.ts";
+import { meter, meterSql } from "../usage/meter.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
 import { type Marking, markingFor, servedText } from "./served-text.ts";
+import { keywordHitsAllThenAny } from "./search-keyword.ts";
 import {
   type Hit,
-  keywordHitsAllThenAny,
   purposeLicensedSql,
   scopeFilters,
   vectorHits,
@@ -41,7 +41,8 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   authorize(subject, "vault.search", { vaultId });
   const dimension = ctx.embedder.dimension;
   const purposes = callPurposes(subject);
-  const vault = await admitSearch(ctx.db, subject, vaultId, purposes);
+  const now = new Date();
+  const vault = await admitSearch(ctx.db, subject, vaultId, purposes, dimension, now);
   authorize(subject, "vault.search", { orgId: vault.org_id, vaultId: vault.id });
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
@@ -49,25 +50,19 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
       `vault '${vault.name}' holds ${vault.embedding_dim}-dimensional embeddings but this server embeds queries with ${ctx.embedder.model} (${dimension})`,
     );
   }
-  const installs = vault.install_ids.map((installId) => ({ installId }));
-  // Listings with a daily call limit: the call is claimed against each, and metered, all or none,
-  // before the search. Otherwise the call is metered while the search runs: its commit need not
-  // hold the answer up.
-  let metering: Promise<void> = Promise.resolve();
+  // Listings with a daily call limit (or priced by use): the call is claimed against each, and
+  // metered, all or none, before the search. Otherwise the admission has metered it already.
   if (vault.licensed.length > 0) {
-    const now = new Date();
+    const installs = vault.install_ids.map((installId) => ({ installId }));
     await claimLicensedCall(ctx.db, subject.orgId, vault.licensed, now, (tx) =>
       meter(tx, subject, installs, now),
     );
-  } else {
-    metering = meter(ctx.db, subject, installs.length > 0 ? installs : [{}]);
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
   const k = candidatesFor(input);
   const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks);
 
-  const [, vectorList, keywordList] = await Promise.all([
-    metering,
+  const [vectorList, keywordList] = await Promise.all([
     input.mode === "keyword"
       ? null
       : ctx.embedder
@@ -93,11 +88,19 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
 
 /**
  * The caller's vault with its live installs, the listings among them whose terms limit calls per
- * day, and the versions the search covers with their chunk counts, in one read-only statement.
- * Another organisation's vault is a 404; a call refused for its dimension is not counted (the
- * search meters it after this).
+ * day, and the versions the search covers with their chunk counts, in one statement that also
+ * meters the call (one round trip) — unless a listing's terms limit calls, when the call is claimed
+ * and metered together after this, or the vault's dimension refuses it (not counted). Another
+ * organisation's vault is a 404.
  */
-async function admitSearch(db: Executor, subject: Subject, vaultId: string, purposes: readonly string[]) {
+async function admitSearch(
+  db: Executor,
+  subject: Subject,
+  vaultId: string,
+  purposes: readonly string[],
+  dimension: number,
+  now: Date,
+) {
   const installed = sql`i.vault_id = v.id and i.uninstalled_at is null`;
   // Only the installs that serve this call count against their terms' limits and are metered.
   const live = sql`${installed} and ${purposeLicensedSql(purposes)}`;
@@ -122,8 +125,15 @@ async function admitSearch(db: Executor, subject: Subject, vaultId: string, purp
             ${visibleVersionsSql(purposes)} as visible,
             (select coalesce(sum(chunk_count), 0)::int from cube_versions where status = 'ready') as store_chunks
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
-        )
-        select * from v`,
+        ),
+        metered as (${meterSql(
+          subject,
+          now,
+          sql`select install_id, 1, 0::bigint from v,
+                unnest(case when cardinality(v.install_ids) > 0 then v.install_ids else array['']::text[] end) as install_id
+              where (v.embedding_dim is null or v.embedding_dim = ${dimension}) and json_array_length(v.licensed) = 0`,
+        )} returning 1)
+        select v.*, (select count(*) from metered)::int as metered from v`,
   );
   if (!row) notFound("vault");
   return row;

@@ -1,0 +1,72 @@
+import type { SQL } from "drizzle-orm";
+import { type Db, queryRows, sql } from "@memstore/db";
+import { KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
+import {
+  CHUNK_COLUMNS,
+  type Hit,
+  MEMORY_COLUMNS,
+  type Row,
+  type Scope,
+  withVersions,
+} from "./search-queries.ts";
+
+/**
+ * The keyword side of a vault search: Postgres full-text over the vault's chunks and the
+ * organisation's own memories, documents holding every word first.
+ */
+
+/**
+ * Documents holding every word first; if fewer than k, topped up from those holding any word — in
+ * one statement: the any-word side runs only when the all-word side found fewer than k (a one-time
+ * filter), and leaves out what that side found.
+ */
+export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Hit[]> {
+  const queries = keywordQueries(text);
+  if (!queries) return [];
+  if (queries.all === queries.any) return keywordHits(db, scope, queries.all, k);
+  const rows = await queryRows<Row & { tier: number }>(
+    db,
+    sql`with every_word as materialized (${keywordStatement(scope, queries.all, k)})
+      select *, 0 as tier from every_word
+      union all
+      select * from (select *, 1 as tier from (${keywordStatement(scope, queries.any, k)}) some_word
+        where (select count(*) from every_word) < ${k}
+          and some_word.id not in (select id from every_word)) more
+      order by tier, rank_value desc, id limit ${k}`,
+  );
+  return withVersions(
+    scope,
+    rows.map(({ tier: _tier, ...row }) => row),
+  );
+}
+
+/**
+ * Full-text matches ranked by ts_rank_cd. For a vault below the exact threshold its chunks are read
+ * by version and matched (the fence keeps a common word's long GIN posting list out of it); above,
+ * the GIN index finds the matches and the versions filter them.
+ */
+export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Hit[]> {
+  return withVersions(scope, await queryRows<Row>(db, keywordStatement(scope, tsq, k)));
+}
+
+/** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */
+export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
+  const query = sql`to_tsquery('english', ${tsq})`;
+  // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
+  const source =
+    scope.plan === "exact"
+      ? sql`(select ${CHUNK_COLUMNS}, ch.tsv from chunks ch where ${scope.chunkWhere} offset 0) ch
+          where ch.tsv @@ ${query}`
+      : sql`chunks ch where ${scope.chunkWhere} and ch.tsv @@ ${query}`;
+  const chunkHits = sql`select * from (
+      select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${source}
+      limit ${KEYWORD_CANDIDATES}) matches
+    order by rank_value desc, id limit ${k}`;
+  const memoryHits = sql`select * from (
+      select ${MEMORY_COLUMNS}, ts_rank_cd(m.tsv, ${query}) as rank_value from memories m
+      where ${scope.memoryWhere} and m.tsv @@ ${query} limit ${KEYWORD_CANDIDATES}) matches
+    order by rank_value desc, id limit ${k}`;
+  const both =
+    scope.versions.length > 0 ? sql`(${chunkHits}) union all (${memoryHits})` : sql`(${memoryHits})`;
+  return sql`select * from (${both}) hits order by rank_value desc, id limit ${k}`;
+}
