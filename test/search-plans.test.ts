@@ -214,6 +214,13 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
     const statement = chunkVectorStatement(scope, DIM, query, 10);
     const explained = await plan(statement);
     expect(explained).toContain("Index Scan using chunks_embedding_384_hnsw");
+    // Keywords above the threshold: the GIN index finds the matches (the query parsed once, as an
+    // InitPlan, also under a prepared statement's generic plan) and the versions filter them.
+    const keyword = await queryRows<{ "QUERY PLAN": string }>(
+      t.ctx.db,
+      sql`explain ${keywordStatement(scope, "crane", 50)}`,
+    );
+    expect(keyword.map((r) => r["QUERY PLAN"]).join("\n")).toContain("chunks_tsv_gin");
     const rows = await t.ctx.db.transaction(async (tx) => {
       await tx.execute(statement.settings!);
       return queryRows<{ id: string }>(tx, statement.query);

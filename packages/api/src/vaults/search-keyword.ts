@@ -1,5 +1,5 @@
 import type { SQL } from "drizzle-orm";
-import { type Db, queryRows, sql } from "@memstore/db";
+import { type Db, queryRowsPrepared, sql } from "@memstore/db";
 import { KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
 import {
   CHUNK_COLUMNS,
@@ -24,7 +24,7 @@ export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, 
   const queries = keywordQueries(text);
   if (!queries) return [];
   if (queries.all === queries.any) return keywordHits(db, scope, queries.all, k);
-  const rows = await queryRows<Row & { tier: number }>(
+  const rows = await queryRowsPrepared<Row & { tier: number }>(
     db,
     sql`with every_word as materialized (${keywordStatement(scope, queries.all, k)})
       select *, 0 as tier from every_word
@@ -46,12 +46,14 @@ export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, 
  * the GIN index finds the matches and the versions filter them.
  */
 export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Hit[]> {
-  return withVersions(scope, await queryRows<Row>(db, keywordStatement(scope, tsq, k)));
+  return withVersions(scope, await queryRowsPrepared<Row>(db, keywordStatement(scope, tsq, k)));
 }
 
 /** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */
 export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
-  const query = sql`to_tsquery('english', ${tsq})`;
+  // A scalar subquery: parsed once per execution (an InitPlan), also under a prepared statement's
+  // generic plan, where `to_tsquery` of a parameter would be parsed again for every row.
+  const query = sql`(select to_tsquery('english', ${tsq}))`;
   // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
   const source =
     scope.plan === "exact"
