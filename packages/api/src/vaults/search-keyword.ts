@@ -1,14 +1,7 @@
 import type { SQL } from "drizzle-orm";
 import { type Db, queryRowsPrepared, sql } from "@memstore/db";
 import { KEYWORD_CANDIDATES, keywordQueries } from "../search/query.ts";
-import {
-  CHUNK_COLUMNS,
-  type Hit,
-  MEMORY_COLUMNS,
-  type Row,
-  type Scope,
-  withVersions,
-} from "./search-queries.ts";
+import { CHUNK_COLUMNS, MEMORY_COLUMNS, type Row, type Scope } from "./search-queries.ts";
 
 /**
  * The keyword side of a vault search: Postgres full-text over the vault's chunks and the
@@ -20,11 +13,12 @@ import {
  * one statement: the any-word side runs only when the all-word side found fewer than k (a one-time
  * filter), and leaves out what that side found.
  */
-export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Hit[]> {
+export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Row[]> {
   const queries = keywordQueries(text);
   if (!queries) return [];
   if (queries.all === queries.any) return keywordHits(db, scope, queries.all, k);
-  const rows = await queryRowsPrepared<Row & { tier: number }>(
+  // (Each row keeps its tier; a result is built from the fields it shows.)
+  return queryRowsPrepared<Row & { tier: number }>(
     db,
     sql`with every_word as materialized (${keywordStatement(scope, queries.all, k)})
       select *, 0 as tier from every_word
@@ -34,10 +28,6 @@ export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, 
           and some_word.id not in (select id from every_word)) more
       order by tier, rank_value desc, id limit ${k}`,
   );
-  return withVersions(
-    scope,
-    rows.map(({ tier: _tier, ...row }) => row),
-  );
 }
 
 /**
@@ -45,8 +35,8 @@ export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, 
  * by version and matched (the fence keeps a common word's long GIN posting list out of it); above,
  * the GIN index finds the matches and the versions filter them.
  */
-export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Hit[]> {
-  return withVersions(scope, await queryRowsPrepared<Row>(db, keywordStatement(scope, tsq, k)));
+export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Row[]> {
+  return queryRowsPrepared<Row>(db, keywordStatement(scope, tsq, k));
 }
 
 /** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */

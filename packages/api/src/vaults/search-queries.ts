@@ -188,6 +188,7 @@ export function withVersions(scope: Scope, rows: Row[]): Hit[] {
  * The k nearest by cosine among the vault's chunks and the organisation's own memories. With the
  * exact plan both sides are one statement (one round trip; the query vector sent once); with the
  * index plan the chunk side runs under its settings in a transaction, beside the memories' side.
+ * Rows as stored: the caller attaches their versions (`withVersions`) to the few it keeps.
  */
 export async function vectorHits(
   db: Db,
@@ -195,12 +196,9 @@ export async function vectorHits(
   dimension: number,
   vector: Float32Array,
   k: number,
-): Promise<Hit[]> {
+): Promise<Row[]> {
   if (scope.plan === "exact" || scope.versions.length === 0) {
-    return withVersions(
-      scope,
-      await queryRowsPrepared<Row>(db, exactVectorStatement(scope, dimension, vector, k)),
-    );
+    return queryRowsPrepared<Row>(db, exactVectorStatement(scope, dimension, vector, k));
   }
   const memories = queryRows<Row>(
     db,
@@ -210,9 +208,7 @@ export async function vectorHits(
     chunkVectorHits(db, scope, dimension, vector, k),
     memories,
   ]);
-  return withVersions(scope, [...chunkRows, ...memoryRows])
-    .sort((a, b) => b.rank_value - a.rank_value)
-    .slice(0, k);
+  return [...chunkRows, ...memoryRows].sort((a, b) => b.rank_value - a.rank_value).slice(0, k);
 }
 
 /** The memories' side: one organisation's own memories, in the order the planner picks. */

@@ -10,6 +10,7 @@ import { keywordHitsAllThenAny } from "./search-keyword.ts";
 import {
   type Hit,
   purposeLicensedSql,
+  withVersions,
   scopeFilters,
   vectorHits,
   type VisibleVersion,
@@ -77,7 +78,13 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
         ).map((f) => ({ hit: f.item, score: f.score }))
       : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
   const marking = markingFor(ctx, subject.orgId);
-  const results = fused.slice(0, input.top_k).map(({ hit, score }) => toResult(hit, score, marking));
+  // Versions, cubes and installs are attached to the results kept, not to every candidate.
+  const kept = fused.slice(0, input.top_k);
+  const hits = withVersions(
+    scope,
+    kept.map((f) => f.hit),
+  );
+  const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
   // Installs whose terms license other purposes are left out, and the answer says which.
   const excluded = vault.excluded.map((installId) => ({
     install_id: installId,
