@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { type S3BlobStore } from "@memstore/storage";
+import type { S3BlobStore } from "@memstore/storage/s3";
 import { startS3Server, type S3TestServer } from "@memstore/storage/testing";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -28,7 +28,7 @@ export async function openRuntime(
     const keys = loadPlatformKeys(config);
     const embedder = await createEmbedder(config.EMBEDDING_MODEL_DIR);
     const ner = config.PII_MODEL_DIR ? await OnnxTokenClassifier.load(config.PII_MODEL_DIR) : null;
-    const blobs = createBlobStore(
+    const blobs = await createBlobStore(
       config.storageUrl,
       config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
         ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }

@@ -22,6 +22,8 @@ export type BlobInfo = { digest: string; size: number };
 export type LinkOptions = { expiresInSeconds: number; filename: string; contentType: string };
 
 export interface BlobStore {
+  /** Which driver: `file` (a directory) or `s3` (a bucket; see `@memstore/storage/s3`). */
+  readonly driver: "file" | "s3";
   put(body: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult>;
   /** Streams a blob, or the inclusive byte range of it. */
   get(digest: string, range?: ByteRange): Promise<Readable>;

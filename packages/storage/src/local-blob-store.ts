@@ -25,6 +25,8 @@ const READ_CHUNK_BYTES = 1 << 20;
 const SEND_BUFFERS = 3;
 
 export class LocalBlobStore implements BlobStore {
+  readonly driver = "file";
+
   constructor(private readonly root: string) {}
 
   async put(body: Readable | AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {

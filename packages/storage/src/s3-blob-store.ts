@@ -96,6 +96,7 @@ const isNotFound = (error: unknown) =>
  * into place by the server: a reader never sees half a blob, and a refused upload is removed.
  */
 export class S3BlobStore implements BlobStore {
+  readonly driver = "s3";
   readonly client: S3Client;
 
   constructor(readonly location: S3Location) {

@@ -4,12 +4,12 @@ import { type AppContext } from "@memstore/api";
 import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
 import { AppError, describeError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
-import { S3BlobStore, s3ClientConfig } from "@memstore/storage";
+import type { S3BlobStore } from "@memstore/storage/s3";
 import { FileStore } from "@tus/file-store";
-import { S3Store } from "@tus/s3-store";
 import { Server as TusServer } from "@tus/server";
 import type { Readable } from "node:stream";
 import { problem, problemFrom } from "../rest/problem.ts";
+import type { FinishedS3Store } from "./s3-upload-store.ts";
 
 const UPLOADS = "/api/v1/uploads";
 /** `POST /api/v1/uploads/{version_id}`: a version's `upload_url`, where tus uploads are created. */
@@ -37,21 +37,25 @@ export function createTusUploads(
   ctx: AppContext,
   authenticate: (request: Request) => Promise<Subject>,
 ): TusUploads {
-  const store = uploadStore(ctx);
-  const tus = new TusServer({
-    path: UPLOADS,
-    datastore: store,
-    maxSize: Math.max(ctx.config.MAX_PAYLOAD_BYTES, ctx.config.MAX_PLAINTEXT_BYTES),
-    // The upload id starts with its version id, so every later request can be checked against it.
-    namingFunction: (req) =>
-      `${CREATION.exec(new URL(req.url).pathname)![1]}-${randomBytes(16).toString("hex")}`,
-    generateUrl: (_req, { id }) => `${UPLOADS}/${id.split("-")[0]}/${id}`,
-    disableTerminationForFinishedUploads: true,
-  });
+  // The store (and with S3 the AWS SDK) is opened on the first upload request, not at start-up.
+  let opened: Promise<{ store: FileStore | FinishedS3Store; tus: TusServer }> | null = null;
+  const open = () => (opened ??= uploadStore(ctx).then((store) => ({ store, tus: tusServer(store) })));
+  const tusServer = (store: FileStore | FinishedS3Store) =>
+    new TusServer({
+      path: UPLOADS,
+      datastore: store,
+      maxSize: Math.max(ctx.config.MAX_PAYLOAD_BYTES, ctx.config.MAX_PLAINTEXT_BYTES),
+      // The upload id starts with its version id, so every later request can be checked against it.
+      namingFunction: (req) =>
+        `${CREATION.exec(new URL(req.url).pathname)![1]}-${randomBytes(16).toString("hex")}`,
+      generateUrl: (_req, { id }) => `${UPLOADS}/${id.split("-")[0]}/${id}`,
+      disableTerminationForFinishedUploads: true,
+    });
   const sweep = setInterval(
     () => {
-      tus
-        .cleanUpExpiredUploads()
+      if (!opened) return;
+      void opened
+        .then(({ tus }) => tus.cleanUpExpiredUploads())
         .catch((error: unknown) => ctx.log(`tus cleanup failed: ${describeError(error)}`));
     },
     60 * 60 * 1000,
@@ -68,6 +72,7 @@ export function createTusUploads(
     // A PATCH at offset 0, or a creation request carrying the upload's first bytes.
     const start = uploadId ? request.headers.get("upload-offset") === "0" : true;
     if (cubeType === "plaintext" || !start || !request.body) return request;
+    const { store } = await open();
     const sniffed = await sniffBody(request);
     try {
       refusePickle(null, sniffed.head);
@@ -80,6 +85,7 @@ export function createTusUploads(
 
   /** When every byte has arrived: store the payload through the one upload path, then drop the file. */
   async function finishIfComplete(subject: Subject, versionId: string, uploadId: string, response: Response) {
+    const { store } = await open();
     const upload = await store.getUpload(uploadId).catch(() => null);
     if (!upload || upload.size === undefined || upload.offset !== upload.size) return response;
     let stored: { digest: string; size: number };
@@ -109,6 +115,7 @@ export function createTusUploads(
     const creation = CREATION.exec(url.pathname);
     const upload = UPLOAD.exec(url.pathname);
     if (!creation && !upload && !url.pathname.startsWith(`${UPLOADS}/`)) return null;
+    const { tus } = await open();
     if (request.method === "OPTIONS") return tus.handleWeb(request);
     try {
       if (!creation && !upload) notFound("upload");
@@ -179,41 +186,15 @@ const contentTypeOf = (metadata: Record<string, string | null>) =>
   metadata.content_type ?? metadata.filetype ?? null;
 
 /** Where uploads in progress live: beside the blobs, on disk or in the S3 bucket. */
-function uploadStore(ctx: AppContext) {
-  if (!(ctx.blobs instanceof S3BlobStore)) {
+async function uploadStore(ctx: AppContext): Promise<FileStore | FinishedS3Store> {
+  if (ctx.blobs.driver !== "s3") {
     return new FileStore({
       directory: join(ctx.config.dataDir, "uploads"),
       expirationPeriodInMilliseconds: DAY_MS,
     });
   }
-  const { location } = ctx.blobs;
-  return new FinishedS3Store({
-    partSize: 8 * 1024 * 1024,
-    // Expiry by listing multipart uploads; a bucket lifecycle rule (AbortIncompleteMultipartUpload)
-    // is the backstop for uploads abandoned mid-part.
-    useTags: false,
-    expirationPeriodInMilliseconds: DAY_MS,
-    s3ClientConfig: { bucket: location.bucket, ...s3ClientConfig(location) },
-  });
-}
-
-/**
- * tus's S3 store removes an upload by aborting its multipart upload, which a finished upload no
- * longer has (S3 answers NoSuchUpload): then its object, its info and any incomplete part are
- * deleted here, once the payload has been copied into the blob store.
- */
-class FinishedS3Store extends S3Store {
-  override async remove(id: string): Promise<void> {
-    try {
-      await super.remove(id);
-    } catch (error) {
-      if ((error as { status_code?: number }).status_code !== 404) throw error;
-      await this.client.deleteObjects({
-        Bucket: this.bucket,
-        Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] },
-      });
-    }
-  }
+  const { s3UploadStore } = await import("./s3-upload-store.ts");
+  return s3UploadStore(ctx.blobs as S3BlobStore, DAY_MS);
 }
 
 /**
