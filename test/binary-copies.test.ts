@@ -301,6 +301,12 @@ describe("fingerprinted KV snapshots", () => {
     const forged = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3600 })).toString("base64url");
     const tampered = await fetch(`${bed.server.url}/api/v1/blob-links/${forged}.${signature}`);
     expect(tampered.status).toBe(404);
+    // Whatever else arrives as a token is no link either: a 404 with its code, never a 5xx.
+    for (const token of ["x", ".", `${body}.`, `${body}.${"A".repeat(43)}`, "a".repeat(5000), "%00"]) {
+      const answer = await fetch(`${bed.server.url}/api/v1/blob-links/${token}`);
+      expect([400, 404], token.slice(0, 20)).toContain(answer.status);
+      expect(((await answer.json()) as { code: string }).code).toMatch(/^(not_found|invalid_input)$/);
+    }
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 301_000);
@@ -317,6 +323,19 @@ describe("fingerprinted KV snapshots", () => {
       { dtype: "bf16" },
     );
     expect(wrong.status).toBe(400);
+    // A body that is not the contract's: 400 with a code, nothing counted.
+    const calls = (await usage()).calls;
+    const link = `${bed.server.url}/api/v1/vaults/${s.vault.id}/installs/${s.installId}/payload-link`;
+    for (const body of ["{", "[]", '{"dtype":5}', '"f16"']) {
+      const answer = await fetch(link, {
+        method: "POST",
+        headers: { authorization: `Bearer ${s.key}`, "content-type": "application/json" },
+        body,
+      });
+      expect(answer.status, body).toBe(400);
+      expect(((await answer.json()) as { code: string }).code).toMatch(/^invalid_/);
+    }
+    expect((await usage()).calls).toBe(calls);
   });
 
   it("keeps every value within the stated strength of the original and traces a copy to its organisation", async () => {

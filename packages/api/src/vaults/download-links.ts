@@ -60,8 +60,12 @@ export async function payloadDownloadLink(
   };
 }
 
+/** Longer than any link this module makes (its claims are a digest, a size, a type and a name). */
+const MAX_TOKEN_CHARS = 2048;
+
 /** The blob an app-served link names: or 404 (not a link of ours), 410 (expired). */
 export function redeemBlobLink(ctx: AppContext, token: string) {
+  if (token.length > MAX_TOKEN_CHARS) throw new AppError("not_found", "no such download link");
   const [body = "", signature = ""] = token.split(".");
   const given = Buffer.from(signature, "base64url");
   const expected = sign(ctx, body);

@@ -139,8 +139,8 @@ async function admitSearch(
           sql`select install_id, 1, 0::bigint from v,
                 unnest(case when cardinality(v.install_ids) > 0 then v.install_ids else array['']::text[] end) as install_id
               where (v.embedding_dim is null or v.embedding_dim = ${dimension}) and json_array_length(v.licensed) = 0`,
-        )} returning 1)
-        select v.*, (select count(*) from metered)::int as metered from v`,
+        )})
+        select * from v`,
   );
   if (!row) notFound("vault");
   return row;
