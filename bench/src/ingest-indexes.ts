@@ -6,6 +6,13 @@ const ROWS = 5000;
 const BATCH = 250;
 const GIN = "create index on bench_chunks using gin (tsv)";
 const HNSW = "create index on bench_chunks using hnsw ((embedding::vector(384)) vector_cosine_ops)";
+/** HNSW build parameters compared (pgvector's defaults are m = 16, ef_construction = 64). */
+const HNSW_VARIANTS = [
+  "m = 16, ef_construction = 64",
+  "m = 16, ef_construction = 40",
+  "m = 12, ef_construction = 40",
+  "m = 16, ef_construction = 32",
+];
 
 /**
  * What storing chunks costs by the indexes on the table: the same 5,000 distinct chunks (with
@@ -60,6 +67,12 @@ export async function indexCosts(ctx: AppContext, texts: string[]): Promise<Reco
   ] as const) {
     await table([...indexes]);
     costs[label] = await timed(connections, (start) => insert(start, true));
+  }
+  // The HNSW build parameters: the same rows with both indexes on two connections, as `embed`
+  // writes them, by the graph's links per node (m) and candidate list while inserting.
+  for (const params of HNSW_VARIANTS) {
+    await table([GIN, `${HNSW} with (${params})`]);
+    costs[`GIN+HNSW ×2 ${params.replace(/ /g, "")}`] = await timed(2, (start) => insert(start, true));
   }
   // The old way: rows inserted bare, then each updated with its vector (two writes of every row).
   await table([GIN, HNSW]);

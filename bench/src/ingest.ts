@@ -11,7 +11,7 @@
  * GIN index, with the HNSW index and with both. Writes bench/results/ingest.{json,svg}.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { loadConfig, openRuntime } from "@memstore/api";
@@ -28,7 +28,7 @@ import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { inArray } from "drizzle-orm";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { indexCosts } from "./ingest-indexes.ts";
-import { barChartSvg, summarise } from "./stats.ts";
+import { barChartSvg, machineBusyMs, summarise } from "./stats.ts";
 
 const args = benchArgs();
 const cubes = Math.min(400, Number(args.cubes ?? 24));
@@ -168,8 +168,3 @@ writeFileSync(
 );
 console.log("wrote bench/results/ingest.{json,svg}");
 await ctx.close();
-
-/** Milliseconds all cores have spent busy since boot. */
-function machineBusyMs(): number {
-  return cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-}

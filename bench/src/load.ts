@@ -10,7 +10,7 @@
  * percentiles per connection count (the single connection run is the baseline the concurrent runs
  * compare to), and writes bench/results/load.{json,svg}.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,7 +32,7 @@ import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import autocannon from "autocannon";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
-import { barChartSvg } from "./stats.ts";
+import { barChartSvg, machineBusyMs } from "./stats.ts";
 
 const args = benchArgs();
 const items = Number(args.items ?? 200);
@@ -126,6 +126,7 @@ await new Promise<void>((resolve, reject) => {
 const runs = [];
 for (const connections of connectionCounts) {
   let n = 0;
+  const before = { serve: processCpuMs(serve.pid!), self: process.cpuUsage(), machine: machineBusyMs() };
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/api/v1/vaults/${vault.id}/search`,
     connections,
@@ -141,8 +142,20 @@ for (const connections of connectionCounts) {
       },
     ],
   });
+  // Where the CPU went, per search: the serve process, autocannon (this process), and the rest of
+  // the machine (Postgres, mostly), in core-milliseconds.
+  const searches = result.requests.total;
+  const self = process.cpuUsage(before.self);
+  const serveMs = processCpuMs(serve.pid!) - before.serve;
+  const selfMs = (self.user + self.system) / 1000;
+  const cpu = {
+    serve: serveMs / searches,
+    autocannon: selfMs / searches,
+    rest: (machineBusyMs() - before.machine - serveMs - selfMs) / searches,
+  };
   runs.push({
     connections,
+    cpu_core_ms_per_search: cpu,
     requests_per_s: Math.round(result.requests.average),
     latency_ms: {
       p50: result.latency.p50,
@@ -158,10 +171,12 @@ serve.kill("SIGTERM");
 await new Promise((resolve) => serve.once("exit", resolve));
 
 console.log(`\nbench/load: ${items}-item vault, ${duration} s per run, memstore serve on loopback`);
-console.log("connections  searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx");
+console.log(
+  "connections  searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx  CPU core-ms/search: serve  postgres+rest  autocannon",
+);
 for (const r of runs)
   console.log(
-    `${String(r.connections).padEnd(12)} ${String(r.requests_per_s).padEnd(11)} ${String(r.latency_ms.p50).padEnd(7)} ${String(r.latency_ms.p90).padEnd(7)} ${String(r.latency_ms.p99).padEnd(7)} ${String(r.errors).padEnd(7)} ${r.non_2xx}`,
+    `${String(r.connections).padEnd(12)} ${String(r.requests_per_s).padEnd(11)} ${String(r.latency_ms.p50).padEnd(7)} ${String(r.latency_ms.p90).padEnd(7)} ${String(r.latency_ms.p99).padEnd(7)} ${String(r.errors).padEnd(7)} ${String(r.non_2xx).padEnd(8)} ${r.cpu_core_ms_per_search.serve.toFixed(2).padStart(25)}  ${r.cpu_core_ms_per_search.rest.toFixed(2).padStart(13)}  ${r.cpu_core_ms_per_search.autocannon.toFixed(2).padStart(10)}`,
   );
 const out = new URL("../results/", import.meta.url);
 mkdirSync(out, { recursive: true });
@@ -180,3 +195,10 @@ writeFileSync(
   ]),
 );
 process.exit(0);
+
+/** A process's CPU time (user + system) in milliseconds, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}

@@ -1,3 +1,4 @@
+import { cpus } from "node:os";
 /** Percentiles and a small SVG chart, so figures can be compared at a glance. */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -58,4 +59,9 @@ export function barChartSvg(
   });
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+/** Milliseconds all cores have spent busy since boot. */
+export function machineBusyMs(): number {
+  return cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 }

@@ -13,6 +13,7 @@ import { createPageGuards } from "./portal/page-guards.ts";
 import { createPayloadDownload, PORTAL_PAYLOAD_PATH } from "./portal/payload-download.ts";
 import { createTrpcHandler } from "./portal/trpc-handler.ts";
 import { blobBodyOf } from "./rest/download.ts";
+import { jsonBodyOf } from "./rest/route.ts";
 import { authenticateRequest } from "./rest/authenticate.ts";
 import { createRestHandler } from "./rest/router.ts";
 import { createTusUploads, type TusUploads } from "./uploads/tus-uploads.ts";
@@ -234,6 +235,13 @@ async function writeResponse(response: Response, res: ServerResponse, req: Incom
   // Answered before its body was read to the end (413, 415, 401 on an upload): the rest of the body
   // is still on its way, so the connection cannot carry another request. Close it after this one.
   if (!req.complete && req.method !== "GET" && req.method !== "HEAD") headers.connection = "close";
+  const text = jsonBodyOf(response);
+  if (text !== undefined) {
+    headers["content-length"] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
+    return;
+  }
   res.writeHead(response.status, headers);
   const send = blobBodyOf(response);
   if (send) {

@@ -47,7 +47,8 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge();
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const part of bodyStream(request, { allowEmpty: true })) {
+  // The web stream read as it is (no Node stream around it); undici's streams are async iterable.
+  for await (const part of (request.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
     size += part.length;
     if (size > maxBytes) throw tooLarge();
     parts.push(part);

@@ -144,9 +144,18 @@ function pathParam(name: string, raw: string): string {
 /** For a response that carries a secret: no cache, shared or private, may keep it. */
 export const NO_STORE = { "cache-control": "no-store" };
 
+/** The text of the JSON responses built here: the server writes it as is, not through a web stream. */
+const jsonBodies = new WeakMap<Response, string>();
+
+/** A response's JSON text when `json` built it (the body stream is then never read). */
+export const jsonBodyOf = (response: Response) => jsonBodies.get(response);
+
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(data), {
+  const text = JSON.stringify(data);
+  const response = new Response(text, {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
+  jsonBodies.set(response, text);
+  return response;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, decideKeyMint, newId, type Scope, type Subject } from "@memstore/core";
-import { type ApiKeyRow, apiKeys, type Executor, vaults } from "@memstore/db";
+import { type ApiKeyRow, apiKeys, type Db, type Executor, sql, vaults } from "@memstore/db";
 import { and, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -190,15 +190,29 @@ export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: str
   });
 }
 
+/**
+ * The key lookup every authenticated request runs, as a named prepared statement built once per
+ * database handle: neither drizzle's query building nor Postgres's parsing repeats per request.
+ */
+const keyLookups = new WeakMap<Db, ReturnType<typeof prepareKeyLookup>>();
+const prepareKeyLookup = (db: Db) =>
+  db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.prefix, sql.placeholder("prefix")))
+    .prepare("api_key_by_prefix");
+function keyLookup(db: Db) {
+  let lookup = keyLookups.get(db);
+  if (!lookup) keyLookups.set(db, (lookup = prepareKeyLookup(db)));
+  return lookup;
+}
+
 /** Resolves a bearer secret to its subject; any failure is the same 401, whatever the cause. */
 export async function authenticateApiKey(ctx: AppContext, secret: string | null): Promise<Subject> {
   const refuse = () =>
     new AppError("unauthenticated", "a valid API key is required (Authorization: Bearer msk_…)");
   if (!secret?.startsWith(KEY_PREFIX) || secret.length < LOOKUP_LENGTH) throw refuse();
-  const [row] = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.prefix, secret.slice(0, LOOKUP_LENGTH)));
+  const [row] = await keyLookup(ctx.db).execute({ prefix: secret.slice(0, LOOKUP_LENGTH) });
   if (!row) throw refuse();
   const a = Buffer.from(sha256(secret), "hex");
   const b = Buffer.from(row.hash, "hex");
