@@ -220,7 +220,10 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
       t.ctx.db,
       sql`explain ${keywordStatement(scope, "crane", 50)}`,
     );
-    expect(keyword.map((r) => r["QUERY PLAN"]).join("\n")).toContain("chunks_tsv_gin");
+    const keywordPlan = keyword.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(keywordPlan).toContain("chunks_tsv_gin");
+    // …and only it: a bitmap of the versions' chunks ANDed in would read every chunk of the vault.
+    expect(keywordPlan).not.toContain("chunks_version_position_uq");
     const rows = await t.ctx.db.transaction(async (tx) => {
       await tx.execute(statement.settings!);
       return queryRows<{ id: string }>(tx, statement.query);

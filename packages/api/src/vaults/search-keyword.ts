@@ -45,11 +45,16 @@ export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
   // generic plan, where `to_tsquery` of a parameter would be parsed again for every row.
   const query = sql`(select to_tsquery('english', ${tsq}))`;
   // The inner limit caps how many matches get ranked (see KEYWORD_CANDIDATES).
+  // Exact: the vault's chunks read by version, then matched. Index: the GIN index alone finds the
+  // matches, and the versions filter them as they come (the fence keeps the planner from ANDing in a
+  // bitmap of the versions' chunks: for a vault holding a million, that bitmap alone took 280 ms).
   const source =
     scope.plan === "exact"
       ? sql`(select ${CHUNK_COLUMNS}, ch.tsv from chunks ch where ${scope.chunkWhere} offset 0) ch
           where ch.tsv @@ ${query}`
-      : sql`chunks ch where ${scope.chunkWhere} and ch.tsv @@ ${query}`;
+      : sql`(select ${CHUNK_COLUMNS}, ch.tsv, ch.valid_from, ch.valid_until from chunks ch
+            where ch.tsv @@ ${query} offset 0) ch
+          where ${scope.chunkWhere}`;
   const chunkHits = sql`select * from (
       select ${CHUNK_COLUMNS}, ts_rank_cd(ch.tsv, ${query}) as rank_value from ${source}
       limit ${KEYWORD_CANDIDATES}) matches
