@@ -1,16 +1,19 @@
-import { createVault, installListing, searchVault } from "@memstore/api/vaults";
+import { createMemory, createVault, installListing, searchVault } from "@memstore/api/vaults";
 import {
   chunkVectorStatement,
   EXACT_SCAN_MAX_CHUNKS,
   exactVectorStatement,
+  fusedHybridHits,
+  keywordHitsAllThenAny,
   keywordStatement,
   scopeFilters,
+  vectorHits,
   type VisibleVersion,
 } from "@memstore/api/vaults";
 import { acquireListing } from "@memstore/api/store";
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { manifestDraftSchema, newId, type Subject } from "@memstore/core";
+import { fuseByReciprocalRank, manifestDraftSchema, newId, type Subject } from "@memstore/core";
 import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -247,5 +250,54 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
       return queryRows<{ id: string }>(tx, same.query);
     });
     expect(results.map((r) => r.id)).toEqual(viaIndex.map((r) => r.id));
+  });
+});
+
+describe("hybrid search under the exact plan", () => {
+  it("is fused in Postgres exactly as the two sides' lists fused in Node: the same hits, order and scores", async () => {
+    // Own memories beside the installed chunks, so both sources meet in both sides and the fusion.
+    // Their ranks differ (how often and how close the words stand), so the order is the ranks', not ids'.
+    for (const text of [
+      "harbour crane log kept by the pilot",
+      "crane inspection before the tide",
+      "crane crane crane: harbour harbour, crane",
+      "the crane stood far from where the old harbour wall met the quay and the sea",
+      "pilot notes on quay inspection",
+    ]) {
+      await createMemory(t.ctx, subscriber, vaults.small, { text });
+    }
+    await t.runner.idle();
+    const scope = scopeFilters(vaults.small, visible(small, 300), {}, true, 1e6);
+    expect(scope.plan).toBe("exact");
+    // Fewer than k chunks hold both words (the any-word tier runs); one word alone (a single tier).
+    for (const text of ["harbour crane", "crane", "quay inspection pilot"]) {
+      const [vector] = await t.ctx.embedder.embed([text]);
+      const sides = await Promise.all([
+        vectorHits(t.ctx.db, scope, DIM, vector!, 50),
+        keywordHitsAllThenAny(t.ctx.db, scope, text, 50),
+      ]);
+      expect(sides[1].length).toBeGreaterThan(10);
+      expect(new Set(sides[1].map((h) => h.rank_value)).size).toBeGreaterThan(1);
+      const inNode = fuseByReciprocalRank(
+        sides.map((list) => list.map((h) => ({ key: h.id, item: h }))),
+      ).slice(0, 10);
+      const inSql = await fusedHybridHits(t.ctx.db, scope, DIM, vector!, text, 50, 10);
+      expect(inSql!.map((r) => [r.id, r.rank_value])).toEqual(inNode.map((f) => [f.key, f.score]));
+      expect(inSql!.map((r) => r.text)).toEqual(inNode.map((f) => f.item.text));
+      // The service's hybrid search answers exactly these.
+      const { results } = await searchVault(t.ctx, subscriber, vaults.small, {
+        query: text,
+        top_k: 10,
+        filter: {},
+        mode: "hybrid",
+      });
+      expect(results.map((r) => [r.id, r.score])).toEqual(inNode.map((f) => [f.key, f.score]));
+    }
+    // Both sources are among the answers.
+    const [vector] = await t.ctx.embedder.embed(["harbour crane"]);
+    const rows = await fusedHybridHits(t.ctx.db, scope, DIM, vector!, "harbour crane", 50, 10);
+    expect(new Set(rows!.map((r) => r.source))).toEqual(new Set(["install", "memory"]));
+    // A text with no words has no keyword side to fuse in SQL.
+    expect(await fusedHybridHits(t.ctx.db, scope, DIM, vector!, "…", 50, 10)).toBeNull();
   });
 });

@@ -186,6 +186,9 @@ type Internals = {
   };
 };
 
+/** Statement names by text: hashing a search's few kilobytes of SQL on every call showed in profiles. */
+const statementNames = new Map<string, string>();
+
 /**
  * `queryRows` as a named prepared statement, its name taken from its text: each connection plans it
  * once, and Postgres may then keep a generic plan. For the statements a request runs every time whose
@@ -195,7 +198,13 @@ type Internals = {
 export async function queryRowsPrepared<T>(db: Executor, query: SQL): Promise<T[]> {
   const internals = db as unknown as Internals;
   const compiled = internals.dialect.sqlToQuery(query);
-  const name = `q${createHash("sha1").update(compiled.sql).digest("hex").slice(0, 24)}`;
+  let name = statementNames.get(compiled.sql);
+  if (!name) {
+    name = `q${createHash("sha1").update(compiled.sql).digest("hex").slice(0, 24)}`;
+    // The texts are a few shapes per statement; the bound only guards against a runaway.
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(compiled.sql, name);
+  }
   const result = await internals.session.prepareQuery(compiled, undefined, name, false).execute();
   return result.rows as T[];
 }

@@ -30,9 +30,11 @@ export {
   exactVectorStatement,
   type Scope,
   scopeFilters,
+  vectorHits,
   type VisibleVersion,
 } from "./search-queries.ts";
-export { keywordStatement } from "./search-keyword.ts";
+export { keywordHitsAllThenAny, keywordStatement } from "./search-keyword.ts";
+export { fusedHybridHits } from "./search-hybrid.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 /** How far each side of a keyword search looks, and the distance vector search orders by. */
 export { cosineDistance, KEYWORD_CANDIDATES } from "../search/query.ts";

@@ -10,36 +10,40 @@ import { CHUNK_COLUMNS, MEMORY_COLUMNS, type Row, type Scope } from "./search-qu
 
 /**
  * Documents holding every word first; if fewer than k, topped up from those holding any word — in
- * one statement: the any-word side runs only when the all-word side found fewer than k (a one-time
- * filter), and leaves out what that side found.
+ * one statement (see `keywordSideStatement`). Empty when the text has no words.
  */
 export async function keywordHitsAllThenAny(db: Db, scope: Scope, text: string, k: number): Promise<Row[]> {
+  const statement = keywordSideStatement(scope, text, k);
+  return statement ? queryRowsPrepared<Row>(db, statement) : [];
+}
+
+/**
+ * The keyword side as one statement, its rows in rank order, each with its tier (0: holds every
+ * word, 1: some): the any-word pass runs only when the every-word pass found fewer than k (a
+ * one-time filter), and leaves out what that pass found. Null when the text has no words.
+ */
+export function keywordSideStatement(scope: Scope, text: string, k: number): SQL | null {
   const queries = keywordQueries(text);
-  if (!queries) return [];
-  if (queries.all === queries.any) return keywordHits(db, scope, queries.all, k);
-  // (Each row keeps its tier; a result is built from the fields it shows.)
-  return queryRowsPrepared<Row & { tier: number }>(
-    db,
-    sql`with every_word as materialized (${keywordStatement(scope, queries.all, k)})
+  if (!queries) return null;
+  if (queries.all === queries.any) {
+    return sql`select *, 0 as tier from (${keywordStatement(scope, queries.all, k)}) hits
+      order by rank_value desc, id`;
+  }
+  return sql`with every_word as materialized (${keywordStatement(scope, queries.all, k)})
       select *, 0 as tier from every_word
       union all
       select * from (select *, 1 as tier from (${keywordStatement(scope, queries.any, k)}) some_word
         where (select count(*) from every_word) < ${k}
           and some_word.id not in (select id from every_word)) more
-      order by tier, rank_value desc, id limit ${k}`,
-  );
+      order by tier, rank_value desc, id limit ${k}`;
 }
 
 /**
- * Full-text matches ranked by ts_rank_cd. For a vault below the exact threshold its chunks are read
- * by version and matched (the fence keeps a common word's long GIN posting list out of it); above,
- * the GIN index finds the matches and the versions filter them.
+ * Full-text matches of one tsquery ranked by ts_rank_cd. For a vault below the exact threshold its
+ * chunks are read by version and matched (the fence keeps a common word's long GIN posting list out
+ * of it); above, the GIN index finds the matches and the versions filter them. Exported so a test
+ * can EXPLAIN exactly this.
  */
-export async function keywordHits(db: Db, scope: Scope, tsq: string, k: number): Promise<Row[]> {
-  return queryRowsPrepared<Row>(db, keywordStatement(scope, tsq, k));
-}
-
-/** The keyword statement of `keywordHits` (exported so a test can EXPLAIN exactly this). */
 export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
   // A scalar subquery: parsed once per execution (an InitPlan), also under a prepared statement's
   // generic plan, where `to_tsquery` of a parameter would be parsed again for every row.

@@ -6,10 +6,13 @@ import { meter, meterSql } from "../usage/meter.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
 import { type Marking, markingFor, servedText } from "./served-text.ts";
+import { fusedHybridHits } from "./search-hybrid.ts";
 import { keywordHitsAllThenAny } from "./search-keyword.ts";
 import {
   type Hit,
   purposeLicensedSql,
+  type Row,
+  type Scope,
   withVersions,
   scopeFilters,
   vectorHits,
@@ -63,23 +66,9 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const k = candidatesFor(input);
   const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks);
 
-  const [vectorList, keywordList] = await Promise.all([
-    input.mode === "keyword"
-      ? null
-      : ctx.embedder
-          .embed([input.query])
-          .then(([vector]) => vectorHits(ctx.db, scope, dimension, vector!, k)),
-    input.mode === "vector" ? null : keywordHitsAllThenAny(ctx.db, scope, input.query, k),
-  ]);
-  const fused =
-    vectorList && keywordList
-      ? fuseByReciprocalRank(
-          [vectorList, keywordList].map((list) => list.map((h) => ({ key: h.id, item: h }))),
-        ).map((f) => ({ hit: f.item, score: f.score }))
-      : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
+  const kept = (await rankedHits(ctx, scope, input, k)).slice(0, input.top_k);
   const marking = markingFor(ctx, subject.orgId);
   // Versions, cubes and installs are attached to the results kept, not to every candidate.
-  const kept = fused.slice(0, input.top_k);
   const hits = withVersions(
     scope,
     kept.map((f) => f.hit),
@@ -92,6 +81,38 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   }));
   return { results, excluded };
 }
+
+/**
+ * The search's hits, best first, with their scores. A hybrid search under the exact plan is fused
+ * in Postgres (one statement, top_k rows back); otherwise each side runs on its own connection at
+ * once and the two lists are fused here.
+ */
+async function rankedHits(ctx: AppContext, scope: Scope, input: SearchInput, k: number) {
+  const dimension = ctx.embedder.dimension;
+  const embedded = () => ctx.embedder.embed([input.query]).then(([vector]) => vector!);
+  if (input.mode === "hybrid" && (scope.plan === "exact" || scope.versions.length === 0)) {
+    const vector = await embedded();
+    const rows = await fusedHybridHits(ctx.db, scope, dimension, vector, input.query, k, input.top_k);
+    if (rows) return rows.map((hit) => ({ hit, score: hit.rank_value }));
+    // A text with no words has no keyword side: the vector side's ranks alone.
+    return fused([await vectorHits(ctx.db, scope, dimension, vector, k), []]);
+  }
+  const [vectorList, keywordList] = await Promise.all([
+    input.mode === "keyword"
+      ? null
+      : embedded().then((vector) => vectorHits(ctx.db, scope, dimension, vector, k)),
+    input.mode === "vector" ? null : keywordHitsAllThenAny(ctx.db, scope, input.query, k),
+  ]);
+  return vectorList && keywordList
+    ? fused([vectorList, keywordList])
+    : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
+}
+
+const fused = (lists: Row[][]) =>
+  fuseByReciprocalRank(lists.map((list) => list.map((h) => ({ key: h.id, item: h })))).map((f) => ({
+    hit: f.item,
+    score: f.score,
+  }));
 
 /**
  * The caller's vault with its live installs, the listings among them whose terms limit calls per
