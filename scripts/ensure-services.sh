@@ -55,7 +55,10 @@ apt-get install -y -qq dpkg-dev "postgresql-server-dev-${pg_major}" >/dev/null
 work=$(mktemp -d)
 ( cd "$work" && apt-get source --download-only pgvector >/dev/null && tar xf pgvector_*.orig.tar.* )
 src_dir=$(find "$work" -maxdepth 1 -type d -name 'pgvector-*' | head -1)
-make -C "$src_dir" -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" OPTFLAGS="" >/dev/null
+# Built for this machine's CPU (pgvector's default, -march=native): it runs only here, and the float
+# distances every HNSW insert and search computes then use AVX2/AVX-512 rather than SSE2 alone
+# (pgvector 0.8 dispatches by CPU only for halfvec and bit). Packagers build with OPTFLAGS="".
+make -C "$src_dir" -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" >/dev/null
 make -C "$src_dir" -s PG_CONFIG="/usr/lib/postgresql/${pg_major}/bin/pg_config" install >/dev/null
 rm -rf "$work"
 has_vector && echo "pgvector: installed"
