@@ -300,7 +300,14 @@ describe("hybrid search under the exact plan", () => {
       const inNode = fuseByReciprocalRank(
         sides.map((list) => list.map((h) => ({ key: h.id, item: h }))),
       ).slice(0, 10);
-      const inSql = await fusedHybridHits(t.ctx.db, scope, DIM, vector!, text, 50, 10);
+      const inSql = await fusedHybridHits(t.ctx.db, {
+        scope,
+        dimension: DIM,
+        vector: vector!,
+        text: text,
+        k: 50,
+        topK: 10,
+      });
       expect(inSql!.map((r) => [r.id, r.rank_value])).toEqual(inNode.map((f) => [f.key, f.score]));
       expect(inSql!.map((r) => r.text)).toEqual(inNode.map((f) => f.item.text));
       // The service's hybrid search answers exactly these.
@@ -314,9 +321,18 @@ describe("hybrid search under the exact plan", () => {
     }
     // Both sources are among the answers.
     const [vector] = await t.ctx.embedder.embed(["harbour crane"]);
-    const rows = await fusedHybridHits(t.ctx.db, scope, DIM, vector!, "harbour crane", 50, 10);
+    const rows = await fusedHybridHits(t.ctx.db, {
+      scope,
+      dimension: DIM,
+      vector: vector!,
+      text: "harbour crane",
+      k: 50,
+      topK: 10,
+    });
     expect(new Set(rows!.map((r) => r.source))).toEqual(new Set(["install", "memory"]));
     // A text with no words has no keyword side to fuse in SQL.
-    expect(await fusedHybridHits(t.ctx.db, scope, DIM, vector!, "…", 50, 10)).toBeNull();
+    expect(
+      await fusedHybridHits(t.ctx.db, { scope, dimension: DIM, vector: vector!, text: "…", k: 50, topK: 10 }),
+    ).toBeNull();
   });
 });

@@ -11,28 +11,23 @@ import { exactVectorStatement, type Row, type Scope } from "./search-queries.ts"
  * come back, their score as `rank_value`. One round trip instead of two, and a few rows instead
  * of both sides' candidates (bench/load). Null when the text has no words (no keyword side).
  */
-export async function fusedHybridHits(
-  db: Db,
-  scope: Scope,
-  dimension: number,
-  vector: Float32Array,
-  text: string,
-  k: number,
-  topK: number,
-): Promise<Row[] | null> {
-  const statement = fusedHybridStatement(scope, dimension, vector, text, k, topK);
+export async function fusedHybridHits(db: Db, search: FusedSearch): Promise<Row[] | null> {
+  const statement = fusedHybridStatement(search);
   return statement ? queryRowsPrepared<Row>(db, statement) : null;
 }
 
+/** A hybrid search under the exact plan: k candidates a side, top_k fused rows back. */
+export type FusedSearch = {
+  scope: Scope;
+  dimension: number;
+  vector: Float32Array;
+  text: string;
+  k: number;
+  topK: number;
+};
+
 /** The statement of `fusedHybridHits` (exported so a test can compare it with the fusion in Node). */
-export function fusedHybridStatement(
-  scope: Scope,
-  dimension: number,
-  vector: Float32Array,
-  text: string,
-  k: number,
-  topK: number,
-): SQL | null {
+export function fusedHybridStatement({ scope, dimension, vector, text, k, topK }: FusedSearch): SQL | null {
   const keyword = keywordSideStatement(scope, text, k);
   if (!keyword) return null;
   const columns = sql`id, source, text, heading, position, tags, metadata, version_id`;

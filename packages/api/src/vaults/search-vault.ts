@@ -92,7 +92,14 @@ async function rankedHits(ctx: AppContext, scope: Scope, input: SearchInput, k: 
   const embedded = () => ctx.embedder.embed([input.query]).then(([vector]) => vector!);
   if (input.mode === "hybrid" && (scope.plan === "exact" || scope.versions.length === 0)) {
     const vector = await embedded();
-    const rows = await fusedHybridHits(ctx.db, scope, dimension, vector, input.query, k, input.top_k);
+    const rows = await fusedHybridHits(ctx.db, {
+      scope,
+      dimension,
+      vector,
+      text: input.query,
+      k,
+      topK: input.top_k,
+    });
     if (rows) return rows.map((hit) => ({ hit, score: hit.rank_value }));
     // A text with no words has no keyword side: the vector side's ranks alone.
     return fused([await vectorHits(ctx.db, scope, dimension, vector, k), []]);
