@@ -96,15 +96,17 @@ const perCube: number[] = [];
 const versionIds: string[] = [];
 const started = performance.now();
 const cpuBefore = { node: process.cpuUsage(), machine: machineBusyMs() };
-for (let next = 0; next < cubes; next += parallel) {
-  const wave = await Promise.all(
-    Array.from({ length: Math.min(parallel, cubes - next) }, (_, i) => publish(next + i)),
-  );
-  for (const { versionId, ms } of wave) {
-    perCube.push(ms);
-    versionIds.push(versionId);
-  }
-}
+// `parallel` publishers at once, each starting its next cube as soon as one is ready (no waves).
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(parallel, cubes) }, async () => {
+    for (let n = next++; n < cubes; n = next++) {
+      const { versionId, ms } = await publish(n);
+      perCube.push(ms);
+      versionIds.push(versionId);
+    }
+  }),
+);
 const wallS = (performance.now() - started) / 1000;
 // CPU per 1,000 chunks: this process (Node: the app and its workers) and the whole machine (the
 // rest is Postgres), in core-milliseconds; the machine has os.availableParallelism() cores.

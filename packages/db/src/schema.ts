@@ -33,13 +33,17 @@ import { anyVector, tsvector } from "./columns.ts";
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
-/** One HNSW cosine index per indexed dimension, each over the rows of that dimension. */
-const hnswByDimension = (table: string, vector: string, dims: readonly number[]) =>
-  dims.map((d) =>
-    index(`${table}_${vector}_${d}_hnsw`)
+/**
+ * One HNSW cosine index per indexed dimension, each over the rows of that dimension; `links` is the
+ * graph's m (pgvector's default 16).
+ */
+const hnswByDimension = (table: string, vector: string, dims: readonly number[], links = 16) =>
+  dims.map((d) => {
+    const built = index(`${table}_${vector}_${d}_hnsw`)
       .using("hnsw", sql.raw(`(${vector}::vector(${d})) vector_cosine_ops`))
-      .where(sql.raw(`embedding_dim = ${d}`)),
-  );
+      .where(sql.raw(`embedding_dim = ${d}`));
+    return links === 16 ? built : built.with({ m: links, ef_construction: 64 });
+  });
 
 export const organizations = pgTable("organizations", {
   id: text("id").primaryKey(),
@@ -333,7 +337,11 @@ export const chunks = pgTable(
   (t) => [
     uniqueIndex("chunks_version_position_uq").on(t.versionId, t.position),
     index("chunks_tsv_gin").using("gin", t.tsv),
-    ...hnswByDimension("chunks", "embedding", [384, 768, 1024]),
+    // m = 12: every embedded chunk is an HNSW insert, the ingest's main cost, and fewer links make
+    // it cheaper (bench/ingest: 2,069 → 3,027 rows/s on two connections) while recall holds
+    // (bench/search at 1M chunks: recall@10 0.980 at ef_search 200 against 0.984 with m = 16, and
+    // vector p95 13.7 → 10.6 ms).
+    ...hnswByDimension("chunks", "embedding", [384, 768, 1024], 12),
   ],
 );
 
