@@ -45,8 +45,8 @@ export function keywordSideStatement(scope: Scope, text: string, k: number): SQL
 /**
  * Full-text matches of one tsquery ranked by ts_rank_cd. For a vault below the exact threshold its
  * chunks are read by version and matched (the fence keeps a common word's long GIN posting list out
- * of it); above, the GIN index finds the matches and the versions filter them. Exported so a test
- * can EXPLAIN exactly this.
+ * of it); above, the matches come from the GIN index or from reading the table, as the words call
+ * for, and the versions filter them. Exported so a test can EXPLAIN exactly this.
  */
 export function keywordStatement(scope: Scope, tsq: string, k: number): SQL {
   // Exact: a scalar subquery, parsed once per execution (an InitPlan), also under the prepared
