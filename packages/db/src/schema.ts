@@ -339,9 +339,8 @@ export const chunks = pgTable(
     index("chunks_tsv_gin").using("gin", t.tsv),
     // m = 12: every embedded chunk is an HNSW insert, the ingest's main cost, and fewer links make
     // it cheaper (bench/ingest, ef_construction 64 both: 1,912 → 2,833 rows/s on two connections,
-    // one run) while recall holds
-    // (bench/search at 1M chunks: recall@10 0.980 at ef_search 200 against 0.984 with m = 16, and
-    // vector p95 13.7 → 10.6 ms).
+    // one run) while recall holds (bench/search at 1M chunks: recall@10 0.980 at ef_search 200
+    // against 0.984 with m = 16, and vector p95 13.7 → 10.6 ms).
     ...hnswByDimension("chunks", "embedding", [384, 768, 1024], 12),
   ],
 );
