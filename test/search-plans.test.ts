@@ -14,7 +14,15 @@ import { acquireListing } from "@memstore/api/store";
 import { createListing, publishListing } from "@memstore/api/publishing";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { fuseByReciprocalRank, manifestDraftSchema, newId, type Subject } from "@memstore/core";
-import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
+import {
+  cubes,
+  cubeVersions,
+  queryRows,
+  queryRowsWithSettings,
+  setLocal,
+  sql,
+  toVectorLiteral,
+} from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";
@@ -141,13 +149,13 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => t?.dispose());
 
-/** The plan Postgres runs a statement with (under its settings, in one transaction). */
-async function plan(statement: { settings: SQL | null; query: SQL }): Promise<string> {
-  return t.ctx.db.transaction(async (tx) => {
-    if (statement.settings) await tx.execute(statement.settings);
-    const rows = await queryRows<{ "QUERY PLAN": string }>(tx, sql`explain ${statement.query}`);
-    return rows.map((r) => r["QUERY PLAN"]).join("\n");
-  });
+/** The plan Postgres runs a statement with, under its settings as the search applies them. */
+async function plan(statement: { settings: Record<string, string> | null; query: SQL }): Promise<string> {
+  const explain = sql`explain ${statement.query}`;
+  const rows = await (statement.settings
+    ? queryRowsWithSettings<{ "QUERY PLAN": string }>(t.ctx.db, statement.settings, explain)
+    : queryRows<{ "QUERY PLAN": string }>(t.ctx.db, explain));
+  return rows.map((r) => r["QUERY PLAN"]).join("\n");
 }
 
 const visible = (c: Corpus, chunks: number): VisibleVersion[] => [
@@ -234,7 +242,7 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
       expect(common).not.toContain("chunks_tsv_gin");
     }
     const rows = await t.ctx.db.transaction(async (tx) => {
-      await tx.execute(statement.settings!);
+      await tx.execute(setLocal(statement.settings!));
       return queryRows<{ id: string }>(tx, statement.query);
     });
     const exact = exactTop(large, "large-corpus", query);
@@ -252,7 +260,7 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
     // recall is checked above with a query from the corpus' own distribution).
     const viaIndex = await t.ctx.db.transaction(async (tx) => {
       const same = chunkVectorStatement(scope, DIM, embedded!, 10);
-      await tx.execute(same.settings!);
+      await tx.execute(setLocal(same.settings!));
       return queryRows<{ id: string }>(tx, same.query);
     });
     expect(results.map((r) => r.id)).toEqual(viaIndex.map((r) => r.id));

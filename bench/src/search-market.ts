@@ -21,7 +21,7 @@ import {
   type VisibleVersion,
 } from "@memstore/api/vaults";
 import { newId } from "@memstore/core";
-import { queryRows, sql, toVectorLiteral } from "@memstore/db";
+import { queryRows, setLocal, sql, toVectorLiteral } from "@memstore/db";
 import pg from "pg";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { insertCorpusVersion, DIM, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
@@ -204,7 +204,7 @@ export async function runMarket(options: {
         const statement = chunkVectorStatement(scope, DIM, q, 10);
         const t0 = performance.now();
         await ctx.db.transaction(async (tx) => {
-          if (statement.settings) await tx.execute(statement.settings);
+          if (statement.settings) await tx.execute(setLocal(statement.settings));
           await queryRows(tx, statement.query);
         });
         ms.push(performance.now() - t0);

@@ -2,3 +2,4 @@ export * from "./client.ts";
 export * from "./columns.ts";
 export * as schema from "./schema.ts";
 export * from "./schema.ts";
+export * from "./settings-query.ts";

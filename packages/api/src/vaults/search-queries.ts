@@ -1,5 +1,12 @@
 import type { MarkDensity } from "@memstore/core";
-import { type Db, queryRows, queryRowsPrepared, sql, toVectorLiteral } from "@memstore/db";
+import {
+  type Db,
+  queryRows,
+  queryRowsPrepared,
+  queryRowsWithSettings,
+  sql,
+  toVectorLiteral,
+} from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { cosineDistance } from "../search/query.ts";
 import { effectiveTermsSql } from "../usage/license-rate.ts";
@@ -245,18 +252,16 @@ async function chunkVectorHits(db: Db, scope: Scope, dimension: number, vector: 
   if (scope.versions.length === 0) return [];
   const { settings, query } = chunkVectorStatement(scope, dimension, vector, k);
   if (!settings) return queryRowsPrepared<Row>(db, query);
-  // Planned afresh with its values (an unnamed statement), not prepared: under its settings the
-  // prepared statement's generic plan walked the same HNSW index 3–5× slower (bench/search at 1M
-  // chunks: p50 12–15 ms against 3–4 ms), and planning it costs a fraction of a millisecond.
-  return db.transaction(async (tx) => {
-    await tx.execute(settings);
-    return queryRows<Row>(tx, query);
-  });
+  // Planned afresh with its values, not prepared: under its settings the prepared statement's
+  // generic plan walked the same HNSW index 3–5× slower (bench/search at 1M chunks: p50 12–15 ms
+  // against 3–4 ms), and planning it costs a fraction of a millisecond. One round trip.
+  return queryRowsWithSettings<Row>(db, settings, query);
 }
 
 /**
  * The chunk side of a vector search as the scope's plan has it: the statement, and the settings to
- * run it under (in the same transaction), or null. Exported so a test can EXPLAIN exactly this.
+ * run it under (local to its transaction: `setLocal`), or null. Exported so a test can EXPLAIN
+ * exactly this.
  */
 export function chunkVectorStatement(scope: Scope, dimension: number, vector: Float32Array, k: number) {
   const distance = cosineDistance("ch.embedding", dimension, vector);
@@ -274,7 +279,7 @@ export function chunkVectorStatement(scope: Scope, dimension: number, vector: Fl
   // chunks to sort them; the iterative scan (relaxed order, see @memstore/db) goes on until k pass
   // the filter, and the outer sort restores the exact order among them.
   return {
-    settings: sql`select set_config('hnsw.ef_search', ${String(efSearchFor(k))}, true), set_config('enable_sort', 'off', true)`,
+    settings: { "hnsw.ef_search": String(efSearchFor(k)), enable_sort: "off" },
     query: sql`with hits as materialized (select ${CHUNK_COLUMNS}, ${distance} as distance from chunks ch
             where ${where} order by ${distance} limit ${k})
           select id, source, text, heading, position, tags, metadata, version_id, 1 - distance as rank_value
