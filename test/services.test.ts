@@ -252,6 +252,14 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       cube: { slug: "eu-vat", publisher: "acme-experts" },
     });
 
+    const counted = async () =>
+      (
+        await queryRows<{ n: number }>(
+          ctx.db,
+          sql`select coalesce(sum(calls), 0)::int as n from usage_daily where org_id = ${subscriber.orgId}`,
+        )
+      )[0]!.n;
+    const countedBefore = await counted();
     const { results } = await searchVault(ctx, subscriber, vault.id, {
       query: "VAT rate France",
       top_k: 2,
@@ -281,6 +289,15 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
     expect(tagged.results.map((r) => stripMarks(r.text))).toEqual([
       "Kubernetes restarts a container that exceeds its memory limit (OOMKilled).",
     ]);
+    // Each search is counted. The count commits without waiting for its WAL, and that setting ends
+    // with its statement: everything else on those connections still commits durably.
+    expect(await counted()).toBe(countedBefore + 2);
+    const commits = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        queryRows<{ mode: string }>(ctx.db, sql`select current_setting('synchronous_commit') as mode`),
+      ),
+    );
+    for (const [row] of commits) expect(row!.mode).toBe("on");
   });
 
   it("stores a version's chunks once, whatever the number of subscribing vaults", async () => {
