@@ -61,6 +61,17 @@ runner.register(createProcessors(ctx));
 const org = await createOrganization(ctx, { name: "Ingest Publisher", ownerEmail: "pub@ingest.example.com" });
 const publisher = await authenticateApiKey(ctx, org.api_key);
 
+/** The server's WAL written so far (bytes, full-page images) and its checkpoints. */
+async function walStats() {
+  const [row] = await queryRows<{ bytes: string; fpi: string; checkpoints: string }>(
+    ctx.db,
+    sql`select w.wal_bytes::text as bytes, w.wal_fpi::text as fpi,
+          (b.checkpoints_timed + b.checkpoints_req)::text as checkpoints
+        from pg_stat_wal w, pg_stat_bgwriter b`,
+  );
+  return { bytes: Number(row!.bytes), fpi: Number(row!.fpi), checkpoints: Number(row!.checkpoints) };
+}
+
 /** A cube's JSONL: items of about 200 characters, distinct across cubes. */
 function jsonlOf(cube: number, count = items) {
   return Array.from({ length: count }, (_, i) => {
@@ -96,6 +107,7 @@ const perCube: number[] = [];
 const versionIds: string[] = [];
 const started = performance.now();
 const cpuBefore = { node: process.cpuUsage(), machine: machineBusyMs() };
+const walBefore = await walStats();
 // `parallel` publishers at once, each starting its next cube as soon as one is ready (no waves).
 let next = 0;
 await Promise.all(
@@ -115,6 +127,7 @@ const cpu = {
   node: (nodeUsage.user + nodeUsage.system) / 1000 / ((cubes * items) / 1000),
   machine: (machineBusyMs() - cpuBefore.machine) / ((cubes * items) / 1000),
 };
+const walAfter = await walStats();
 const chunkRate = (cubes * items) / wallS;
 const cubeTimes = summarise(perCube);
 console.log(
@@ -133,6 +146,16 @@ const per1k = Object.fromEntries(
 );
 console.log(
   `CPU per 1,000 chunks: ${cpu.machine.toFixed(0)} core-ms on the machine (${availableParallelism()} cores), of which Node ${cpu.node.toFixed(0)}, the rest mostly Postgres`,
+);
+// The WAL the store wrote meanwhile: a full-page image is a whole 8 kB page logged the first time
+// it changes after a checkpoint; an HNSW insert changes its neighbours' pages.
+const wal = {
+  kb: (walAfter.bytes - walBefore.bytes) / 1024 / ((cubes * items) / 1000),
+  full_page_images: (walAfter.fpi - walBefore.fpi) / ((cubes * items) / 1000),
+  checkpoints: walAfter.checkpoints - walBefore.checkpoints,
+};
+console.log(
+  `WAL per 1,000 chunks: ${(wal.kb / 1024).toFixed(1)} MiB, ${wal.full_page_images.toFixed(0)} full-page images; ${wal.checkpoints} checkpoints during the run`,
 );
 console.log("stage time per 1,000 chunks (ms, summed over cubes; stages of different cubes overlap):");
 for (const [stage, ms] of Object.entries(per1k)) console.log(`  ${stage.padEnd(12)} ${ms.toFixed(0)}`);
@@ -157,6 +180,7 @@ const result = {
   chunks_in_store: stored?.n,
   end_to_end: { chunks_per_s: chunkRate, wall_s: wallS, submit_to_ready_ms: cubeTimes },
   cpu_core_ms_per_1k_chunks: cpu,
+  wal_per_1k_chunks: wal,
   stage_ms_per_1k_chunks: per1k,
   insert_rows_per_s: costs,
 };
