@@ -58,6 +58,15 @@ A falling barometer announces a depression; reef the mainsail early.
 
 const body = (text: string | Buffer) => Readable.from([Buffer.from(text)]);
 
+/** The calls metered for an organisation, all days and installs together. */
+async function callsCounted(ctx: AppContext, orgId: string): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    ctx.db,
+    sql`select coalesce(sum(calls), 0)::int as n from usage_daily where org_id = ${orgId}`,
+  );
+  return row!.n;
+}
+
 describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => {
   let t: TestContext;
   let ctx: AppContext;
@@ -252,14 +261,7 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       cube: { slug: "eu-vat", publisher: "acme-experts" },
     });
 
-    const counted = async () =>
-      (
-        await queryRows<{ n: number }>(
-          ctx.db,
-          sql`select coalesce(sum(calls), 0)::int as n from usage_daily where org_id = ${subscriber.orgId}`,
-        )
-      )[0]!.n;
-    const countedBefore = await counted();
+    const countedBefore = await callsCounted(ctx, subscriber.orgId);
     const { results } = await searchVault(ctx, subscriber, vault.id, {
       query: "VAT rate France",
       top_k: 2,
@@ -291,7 +293,7 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
     ]);
     // Each search is counted. The count commits without waiting for its WAL, and that setting ends
     // with its statement: everything else on those connections still commits durably.
-    expect(await counted()).toBe(countedBefore + 2);
+    expect(await callsCounted(ctx, subscriber.orgId)).toBe(countedBefore + 2);
     const commits = await Promise.all(
       Array.from({ length: 12 }, () =>
         queryRows<{ mode: string }>(ctx.db, sql`select current_setting('synchronous_commit') as mode`),
@@ -425,13 +427,7 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
         listing_id: listing.id,
         version_policy: "latest",
       });
-      const calls = async () =>
-        (
-          await queryRows<{ n: number }>(
-            ctx.db,
-            sql`select coalesce(sum(calls), 0)::int as n from usage_daily where org_id = ${subscriber.orgId}`,
-          )
-        )[0]!.n;
+      const calls = () => callsCounted(ctx, subscriber.orgId);
       const before = await calls();
       await expect(
         searchVault(ctx, subscriber, onnxVault.id, { query: "paris", top_k: 1, filter: {}, mode: "vector" }),
