@@ -223,6 +223,12 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
       "exact",
     );
     const statement = chunkVectorStatement(scope, DIM, query, 10);
+    // ef_search follows the index's size: 100 for a graph of a few thousand chunks (recall is
+    // checked below through this statement), 200 once the store holds millions.
+    expect(statement.settings?.["hnsw.ef_search"]).toBe("100");
+    const inLargeStore = scopeFilters(vaults.large, visible(large, 50_000), {}, true, 1e6);
+    expect(inLargeStore.plan).toBe("index");
+    expect(chunkVectorStatement(inLargeStore, DIM, query, 10).settings?.["hnsw.ef_search"]).toBe("200");
     const explained = await plan(statement);
     expect(explained).toContain("Index Scan using chunks_embedding_384_hnsw");
     // Keywords above the threshold are planned with their words known: a rare one goes through the

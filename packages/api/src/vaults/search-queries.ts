@@ -19,11 +19,19 @@ import type { SearchInput } from "./schemas.ts";
  * then picks its plan from that count, not from the planner's row estimates.
  */
 
+/** The largest index measured to keep recall@10 ≥ 0.99 at ef_search 100 (see `efSearchFor`). */
+const SMALL_INDEX_MAX_CHUNKS = 100_000;
+
 /**
- * HNSW ef_search for the chunk side: at least 200, twice the candidates. bench/search at 1M chunks
- * (one graph build): recall@10 0.939 at 100, 0.984 at 200, for 0.1 ms more at p50.
+ * HNSW ef_search for the chunk side: twice the candidates, and at least 100 while the index holds up
+ * to 100k chunks, 200 above (the graph's size is what recall depends on, whatever share of it a
+ * vault holds). bench/search's sweep of the bare HNSW query (recall@10, p50):
+ * - 10k chunks: ef 100 0.998 at 2.5 ms, ef 200 1.000 at 2.9 ms;
+ * - 100k: ef 100 1.000 at 3.6 ms, ef 200 1.000 at 5.7 ms;
+ * - 1M: ef 100 0.954 (0.939 in another graph build), ef 200 0.984, for 0.1 ms more.
  */
-const efSearchFor = (k: number) => Math.min(1000, Math.max(200, k * 2));
+const efSearchFor = (k: number, chunks: number) =>
+  Math.min(1000, Math.max(chunks <= SMALL_INDEX_MAX_CHUNKS ? 100 : 200, k * 2));
 
 /**
  * Up to this many visible chunks a vector search scans them exactly: the vault's versions through
@@ -81,6 +89,8 @@ export type Scope = {
   chunkWhere: SQL;
   memoryWhere: SQL;
   plan: "exact" | "index";
+  /** The chunks the HNSW index holds (every ready version's): the graph the index plan walks. */
+  indexChunks: number;
 };
 
 /**
@@ -156,6 +166,7 @@ export function scopeFilters(
       sql` and `,
     ),
     plan: chunks <= EXACT_SCAN_MAX_CHUNKS || chunks < storeChunks * EXACT_SCAN_MAX_SHARE ? "exact" : "index",
+    indexChunks: Math.max(chunks, storeChunks),
   };
 }
 
@@ -279,7 +290,7 @@ export function chunkVectorStatement(scope: Scope, dimension: number, vector: Fl
   // chunks to sort them; the iterative scan (relaxed order, see @memstore/db) goes on until k pass
   // the filter, and the outer sort restores the exact order among them.
   return {
-    settings: { "hnsw.ef_search": String(efSearchFor(k)), enable_sort: "off" },
+    settings: { "hnsw.ef_search": String(efSearchFor(k, scope.indexChunks)), enable_sort: "off" },
     query: sql`with hits as materialized (select ${CHUNK_COLUMNS}, ${distance} as distance from chunks ch
             where ${where} order by ${distance} limit ${k})
           select id, source, text, heading, position, tags, metadata, version_id, 1 - distance as rank_value
