@@ -41,8 +41,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * Every session starts with these HNSW search settings, so a vector search needs no transaction
  * to set them (bench/search: each round trip saved is about a millisecond). ef_search 100 serves
  * the memories' and listings' indexes; iterative scans keep a filtered scan going until enough rows
- * pass the filter (pgvector ≥ 0.8). A search that needs more (a large vault's chunks: 200, for
- * recall@10 0.98 at 1M chunks) raises ef_search for itself.
+ * pass the filter (pgvector ≥ 0.8). The chunk side of a large vault's search sets its own for its
+ * statement (200 once the index holds over 100k chunks, for recall@10 0.98 at 1M: `efSearchFor`).
  */
 export const SESSION_EF_SEARCH = 100;
 const SESSION_SETTINGS: Record<string, string> = {
