@@ -208,7 +208,7 @@ export function withVersions(scope: Scope, rows: Row[]): Hit[] {
 /**
  * The k nearest by cosine among the vault's chunks and the organisation's own memories. With the
  * exact plan both sides are one statement (one round trip; the query vector sent once); with the
- * index plan the chunk side runs under its settings in a transaction, beside the memories' side.
+ * index plan the chunk side runs under its settings (one round trip), beside the memories' side.
  * Rows as stored: the caller attaches their versions (`withVersions`) to the few it keeps.
  */
 export async function vectorHits(
@@ -259,8 +259,8 @@ export function exactVectorStatement(scope: Scope, dimension: number, vector: Fl
     order by rank_value desc limit ${k}`;
 }
 
+/** The chunk side under the index plan (the exact plan's is part of `exactVectorStatement`). */
 async function chunkVectorHits(db: Db, scope: Scope, dimension: number, vector: Float32Array, k: number) {
-  if (scope.versions.length === 0) return [];
   const { settings, query } = chunkVectorStatement(scope, dimension, vector, k);
   if (!settings) return queryRowsPrepared<Row>(db, query);
   // Planned afresh with its values, not prepared: under its settings the prepared statement's
