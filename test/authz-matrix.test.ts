@@ -1,22 +1,25 @@
-import { SCOPES, type Scope } from "@memstore/core";
+import { SCOPES, type Scope, VAULT_KEY_SCOPES } from "@memstore/core";
+import { apiKeys } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import { ROUTES, type Route } from "@memstore/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Call, type Expect, type Hides, MATRIX, type World } from "./support/authz-rows.ts";
+import { type Call, type Expect, type Hides, MATRIX, ORG_WIDE, type World } from "./support/authz-rows.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { sleep } from "./support/wait.ts";
 
 /**
  * The authorization matrix, generated from the route table: every REST route is called with no key,
- * a revoked key, an expired key, a key without the route's scope, a key bound to another vault, and
- * aimed at another organisation's object, and must answer each as its row says — then answer the
- * organisation's own full key, so a refusal is known to come from the key and not the request.
- * A route without a row, or a row without a route, fails.
+ * a revoked key, an expired key, a key without the route's scope, a key with every scope bound to
+ * another vault, one with every scope bound to the vault the call aims at, and aimed at another
+ * organisation's object, and must answer each as its row says — then answer the organisation's own
+ * full key, so a refusal is known to come from the key and not the request. A route without a row,
+ * or a row without a route, fails.
  */
 let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 let owner: string;
 let rival: string;
 let world: World;
-const keys = { revoked: "", expired: "", bound: "", lacking: new Map<string, string>() };
+const keys = { revoked: "", expired: "", bound: "", inVault: "", lacking: new Map<string, string>() };
 const tally = { calls: 0 };
 
 const routeKey = (r: Route) => `${r.method} ${r.path}`;
@@ -162,6 +165,24 @@ async function makeWorld(): Promise<World> {
   };
 }
 
+/**
+ * A key bound to `vaultId` holding every scope. Such a key is no longer minted (`publish` allows only
+ * organisation-wide actions); one minted before that rule still exists, and the policy alone must
+ * hold it in its vault: it is made as such a key was, with its scopes widened in the table.
+ */
+async function everyScopeBoundTo(vaultId: string): Promise<string> {
+  const minted = await made(owner, "POST", "/api/v1/keys", {
+    name: name(),
+    scopes: [...VAULT_KEY_SCOPES],
+    vault_id: vaultId,
+  });
+  await bed.t.ctx.db
+    .update(apiKeys)
+    .set({ scopes: [...SCOPES] })
+    .where(eq(apiKeys.id, minted.id));
+  return minted.key as string;
+}
+
 /** The scopes that satisfy a route, as its contract declares them (`a|b`: either). */
 const scopesOf = (route: Route) => (route.scope ?? "").split("|") as Scope[];
 
@@ -178,7 +199,8 @@ beforeAll(async () => {
   await made(owner, "DELETE", `/api/v1/keys/${revoked.id}`, undefined, [204]);
   keys.revoked = revoked.key;
   world = await makeWorld();
-  keys.bound = await mint({ vault_id: world.a.boundVault });
+  keys.bound = await everyScopeBoundTo(world.a.boundVault);
+  keys.inVault = await everyScopeBoundTo(world.a.vault);
   for (const route of ROUTES) {
     if (!route.scope) continue;
     const without = all.filter((s) => !scopesOf(route).includes(s));
@@ -270,6 +292,10 @@ describe("the authorization matrix", () => {
       if (typeof bound === "object" && "call" in bound)
         expectAnswer(await hit(route, await bound.call(w), keys.bound), bound.expect, w, "other vault");
       else expectAnswer(await hit(route, await row.call(w), keys.bound), bound, w, "other vault");
+      const inVault = bound === ORG_WIDE ? ORG_WIDE : (row.inVault ?? row.allowed ?? route.status);
+      if (typeof inVault === "object" && "call" in inVault)
+        expectAnswer(await hit(route, await inVault.call(w), keys.inVault), inVault.expect, w, "own vault");
+      else expectAnswer(await hit(route, await row.call(w), keys.inVault), inVault, w, "own vault");
       const other = row.otherOrg;
       if (other && "call" in other)
         expectAnswer(await hit(route, await other.call(w), owner), other.expect, w, "other organisation");

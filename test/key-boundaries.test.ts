@@ -107,4 +107,48 @@ describe("what a vault-bound key sees of the organisation", () => {
     expect((await bed.api("DELETE", `/api/v1/keys/${unbound.id}`, boundAdmin)).status).toBe(404);
     expect((await keys()).find((k) => k.id === unbound.id)!.revoked_at).toBeNull();
   });
+
+  it("refuses to mint a bound key with 'publish', which allows only organisation-wide actions", async () => {
+    const refused = await bed.api("POST", "/api/v1/keys", owner, {
+      name: "bound publisher",
+      scopes: ["vault:read", "publish"],
+      vault_id: support,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe("invalid_input");
+    expect(refused.body.detail).toContain("'publish'");
+    expect(await keyNames(owner)).not.toContain("bound publisher");
+  });
+
+  it("subscribes its own vault to a listing but makes no organisation-wide subscription", async () => {
+    const bound = (
+      await bed.api("POST", "/api/v1/keys", owner, {
+        name: "support manager",
+        scopes: ["subscribe", "vault:read"],
+        vault_id: support,
+      })
+    ).body.key as string;
+    const { listing } = await bed.listedCube("keyholder-notes", "# Notes\n\nThe gate opens at six.\n");
+    expect((await bed.api("POST", `/api/v1/store/listings/${listing.id}/acquire`, owner)).status).toBe(201);
+    const orgWide = await bed.api("POST", "/api/v1/subscriptions", bound, {
+      filter: { listing_id: listing.id },
+      delivery: { sse: true },
+    });
+    expect([orgWide.status, orgWide.body.code]).toEqual([403, "forbidden"]);
+    const owners = await bed.api("POST", "/api/v1/subscriptions", owner, {
+      filter: { listing_id: listing.id },
+      delivery: { sse: true },
+    });
+    expect(owners.status).toBe(201);
+    const ownVault = await bed.api("POST", "/api/v1/subscriptions", bound, {
+      filter: { listing_id: listing.id },
+      delivery: { sse: true },
+      auto_install: { vault_id: support, version_policy: "latest" },
+    });
+    expect(ownVault.status).toBe(201);
+    const seen = (await bed.api("GET", "/api/v1/subscriptions", bound)).body.items as Array<{ id: string }>;
+    expect(seen.map((s) => s.id)).toEqual([ownVault.body.id]);
+    const deleted = await bed.api("DELETE", `/api/v1/subscriptions/${owners.body.id}`, bound);
+    expect(deleted.status).toBe(404);
+  });
 });

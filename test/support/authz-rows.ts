@@ -79,14 +79,24 @@ export type Row =
       call: (w: World) => Promise<Call> | Call;
       /** The full key's answer; the route's own success status when left out. */
       allowed?: Expect;
-      /** The key bound to another vault: the same call (or its own), and the answer. */
+      /**
+       * A key with every scope bound to another vault: the same call (or its own), and the answer.
+       * `ORG_WIDE`: the route acts on the whole organisation, which no vault-bound key reaches.
+       */
       otherVault: Expect | Hides | { call: (w: World) => Promise<Call> | Call; expect: Expect };
+      /**
+       * A key with every scope bound to the vault the call aims at (`a.vault`): the full key's answer
+       * unless this says otherwise; refused every `ORG_WIDE` route all the same.
+       */
+      inVault?: Expect | Hides | { call: (w: World) => Promise<Call> | Call; expect: Expect };
       /** Aimed at B's object (its own call), B's objects left out of a list, or null: no object to aim at. */
       otherOrg: { call: (w: World) => Promise<Call> | Call; expect: Expect } | Hides | null;
     };
 
 const NOT_FOUND = [404, "not_found"] as const;
 const FORBIDDEN = [403, "forbidden"] as const;
+/** The whole organisation's business: refused to a key bound to any vault, whatever its scopes. */
+export const ORG_WIDE = FORBIDDEN;
 const NOT_A_PACK = [400, "invalid_input"] as const;
 const MARKDOWN = { type: "text/markdown", bytes: "# Cranes\n\nStorm cranes are lashed at 40 knots.\n" };
 const derived = (w: World) => ({ slug: w.fresh.name(), title: "Derived" });
@@ -121,12 +131,12 @@ export const MATRIX: Record<string, Row> = {
   },
   "POST /api/v1/entitlements/{entitlement_id}/revoke": {
     call: async (w) => ({ params: { entitlement_id: await w.fresh.holder() }, body: { reason: "matrix" } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { entitlement_id: w.b.heldByA }, body: { reason: "matrix" } })),
   },
   "GET /api/v1/listings": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
   },
   "PATCH /api/v1/listings/{listing_id}": {
@@ -134,7 +144,7 @@ export const MATRIX: Record<string, Row> = {
       params: { listing_id: await w.fresh.listing() },
       body: { terms: { calls_per_day: 9 } },
     }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing }, body: { terms: {} } })),
   },
   "POST /api/v1/listings/{listing_id}/offers": {
@@ -142,7 +152,7 @@ export const MATRIX: Record<string, Row> = {
       params: { listing_id: await w.fresh.publishedListing() },
       body: { org_slug: w.b.slug, pricing: { model: "free" } },
     }),
-    otherVault: 201,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({
       params: { listing_id: w.b.draftListing },
       body: { org_slug: w.b.slug, pricing: { model: "free" } },
@@ -152,39 +162,39 @@ export const MATRIX: Record<string, Row> = {
     // A's free entitlement to B's listing: the holder reaches it, and a free one has nothing to cancel.
     call: (w) => ({ params: { entitlement_id: w.b.heldByA } }),
     allowed: [409, "conflict"],
-    otherVault: [409, "conflict"],
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { entitlement_id: w.b.entitlement } })),
   },
   "GET /api/v1/sales": {
     call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
   },
   "GET /api/v1/listings/{listing_id}/entitlements": {
     call: (w) => ({ params: { listing_id: w.a.listing } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
   "GET /api/v1/usage": {
     call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.install] },
   },
   // The matrix's server takes no payments: the payout account cannot be opened, only refused.
   "POST /api/v1/payouts/account": {
     call: () => ({}),
     allowed: [503, "payments_unconfigured"],
-    otherVault: FORBIDDEN,
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "GET /api/v1/payouts": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
   },
   "GET /api/v1/entitlements": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.entitlement] },
   },
 
@@ -192,19 +202,22 @@ export const MATRIX: Record<string, Row> = {
     call: (w) => ({ body: { name: w.fresh.name(), scopes: ["vault:read"] } }),
     // A bound key may not mint an unbound one.
     otherVault: FORBIDDEN,
+    inVault: FORBIDDEN,
     otherOrg: onB((w) => ({ body: { name: "x", scopes: ["vault:read"], vault_id: w.b.vault } })),
   },
   "GET /api/v1/keys": {
     call: () => ({}),
     otherVault: { status: 200, hides: (w) => [w.a.spareKey] },
+    inVault: { status: 200, hides: (w) => [w.a.spareKey] },
     otherOrg: { status: 200, hides: (w) => [w.b.key] },
   },
   "DELETE /api/v1/keys/{key_id}": {
     call: async (w) => ({ params: { key_id: await w.fresh.key() } }),
     otherVault: NOT_FOUND,
+    inVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { key_id: w.b.key } })),
   },
-  "GET /api/v1/keys/publisher": { call: () => ({}), otherVault: FORBIDDEN, otherOrg: null },
+  "GET /api/v1/keys/publisher": { call: () => ({}), otherVault: ORG_WIDE, otherOrg: null },
 
   "POST /api/v1/base-models": {
     call: (w) => ({
@@ -214,17 +227,17 @@ export const MATRIX: Record<string, Row> = {
         tokenizer_sha256: TINY_TOKENIZER_SHA256,
       },
     }),
-    otherVault: 201,
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "GET /api/v1/base-models": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.model] },
   },
   "GET /api/v1/base-models/{model_id}": {
     call: (w) => ({ params: { model_id: w.a.model } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { model_id: w.b.model } })),
   },
   "PUT /api/v1/base-models/{model_id}/tokenizer": {
@@ -232,7 +245,7 @@ export const MATRIX: Record<string, Row> = {
       params: { model_id: w.a.model },
       raw: { type: "application/json", bytes: TINY_TOKENIZER },
     }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({
       params: { model_id: w.b.model },
       raw: { type: "application/json", bytes: TINY_TOKENIZER },
@@ -245,7 +258,7 @@ export const MATRIX: Record<string, Row> = {
       raw: { type: "application/octet-stream", bytes: "nope" },
     }),
     allowed: 422,
-    otherVault: 422,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({
       params: { model_id: w.b.model },
       raw: { type: "application/octet-stream", bytes: "nope" },
@@ -253,38 +266,38 @@ export const MATRIX: Record<string, Row> = {
   },
   "POST /api/v1/trace": {
     call: () => ({ body: { text: "Storm cranes are lashed at 40 knots." } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
 
   "POST /api/v1/cubes": {
     call: (w) => ({ body: { slug: w.fresh.name(), type: "plaintext", title: "Matrix" } }),
-    otherVault: 201,
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "GET /api/v1/cubes": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.cube] },
   },
   "GET /api/v1/cubes/{cube_id}": {
     call: (w) => ({ params: { cube_id: w.a.cube } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube } })),
   },
   "POST /api/v1/cubes/{cube_id}/versions": {
     call: async (w) => ({ params: { cube_id: await w.fresh.draft() }, body: { version: "2.0.0" } }),
-    otherVault: 201,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube }, body: { version: "9.0.0" } })),
   },
   "GET /api/v1/cubes/{cube_id}/versions": {
     call: (w) => ({ params: { cube_id: w.a.cube } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube } })),
   },
   "PUT /api/v1/cubes/{cube_id}/versions/{version}/payload": {
     call: async (w) => ({ params: { cube_id: await w.fresh.draft(), version: "1.0.0" }, raw: MARKDOWN }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.1.0" }, raw: MARKDOWN })),
   },
   "POST /api/v1/cubes/{cube_id}/versions/{version}/kv-snapshot": {
@@ -294,7 +307,7 @@ export const MATRIX: Record<string, Row> = {
       body: { base_model: "harbour/none", ...derived(w) },
     }),
     allowed: [422, "base_model_unknown"],
-    otherVault: [422, "base_model_unknown"],
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({
       params: { cube_id: w.b.cube, version: "1.0.0" },
       body: { base_model: "harbour/none", ...derived(w) },
@@ -304,7 +317,7 @@ export const MATRIX: Record<string, Row> = {
     // A plaintext cube is not a LoRA pack: past authorization, the source's type is judged.
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" }, body: { rank: 2, ...derived(w) } }),
     allowed: NOT_A_PACK,
-    otherVault: NOT_A_PACK,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({
       params: { cube_id: w.b.cube, version: "1.0.0" },
       body: { rank: 2, ...derived(w) },
@@ -313,34 +326,34 @@ export const MATRIX: Record<string, Row> = {
   "POST /api/v1/cubes/lora-merge": {
     call: (w) => ({ body: { ...merge(w.a.cube), ...derived(w) } }),
     allowed: NOT_A_PACK,
-    otherVault: NOT_A_PACK,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ body: { ...merge(w.b.cube), ...derived(w) } })),
   },
   "POST /api/v1/cubes/{cube_id}/versions/{version}/submit": {
     call: async (w) => ({ params: { cube_id: await w.fresh.draft(true), version: "1.0.0" } }),
-    otherVault: 202,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.1.0" } })),
   },
   "GET /api/v1/cubes/{cube_id}/versions/{version}": {
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
   "GET /api/v1/cubes/{cube_id}/versions/{version}/bundle": {
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
   // Not a tar: past authorization, the bundle itself is judged (and nothing is written).
   "POST /api/v1/bundles": {
     call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
     allowed: [422, "tar_invalid"],
-    otherVault: [422, "tar_invalid"],
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "GET /api/v1/cubes/{cube_id}/versions/{version}/memos": {
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
   "GET /api/v1/vaults/{vault_id}/export": {
@@ -351,23 +364,23 @@ export const MATRIX: Record<string, Row> = {
   "POST /api/v1/import/mem0": {
     call: () => ({ raw: { type: "application/json", bytes: '{"results":[]}' } }),
     allowed: [400, "invalid_input"],
-    otherVault: [400, "invalid_input"],
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "POST /api/v1/import/memos": {
     call: () => ({ raw: { type: "application/x-tar", bytes: "not a tar at all" } }),
     allowed: [422, "tar_invalid"],
-    otherVault: [422, "tar_invalid"],
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "POST /api/v1/listings": {
     call: (w) => ({ body: { cube_id: w.a.cube, visibility: "public", pricing: { model: "free" } } }),
-    otherVault: 201,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ body: { cube_id: w.b.cube, visibility: "public", pricing: { model: "free" } } })),
   },
   "POST /api/v1/listings/{listing_id}/publish": {
     call: async (w) => ({ params: { listing_id: await w.fresh.listing() } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
 
@@ -378,37 +391,38 @@ export const MATRIX: Record<string, Row> = {
         call: async (w: World) => ({
           params: { listing_id: await w.fresh.publishedListing(transition === "resume") },
         }),
-        otherVault: 200,
+        otherVault: ORG_WIDE,
         otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
       },
     ]),
   ),
   "GET /api/v1/store/listings": {
     call: () => ({}),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
   },
   "GET /api/v1/store/listings/{listing_id}": {
     call: (w) => ({ params: { listing_id: w.a.listing } }),
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
   "POST /api/v1/store/listings/{listing_id}/acquire": {
     // Acquired already while the world was made: 200, the live entitlement.
     call: (w) => ({ params: { listing_id: w.a.listing } }),
     allowed: 200,
-    otherVault: 200,
+    otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
   "POST /api/v1/vaults": {
     call: (w) => ({ body: { name: w.fresh.name() } }),
     // A key bound to a vault makes nothing outside it.
-    otherVault: FORBIDDEN,
+    otherVault: ORG_WIDE,
     otherOrg: null,
   },
   "GET /api/v1/vaults": {
     call: () => ({}),
     otherVault: { status: 200, hides: (w) => [w.a.vault] },
+    inVault: { status: 200, hides: (w) => [w.a.boundVault] },
     otherOrg: { status: 200, hides: (w) => [w.b.vault] },
   },
   "PATCH /api/v1/vaults/{vault_id}": {
@@ -419,6 +433,7 @@ export const MATRIX: Record<string, Row> = {
   "POST /api/v1/vaults/{vault_id}/installs": {
     call: async (w) => ({ params: { vault_id: await w.fresh.vault() }, body: { listing_id: w.a.listing } }),
     otherVault: NOT_FOUND,
+    inVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { listing_id: w.a.listing } })),
   },
   "GET /api/v1/vaults/{vault_id}/installs": {
@@ -432,6 +447,7 @@ export const MATRIX: Record<string, Row> = {
       return { params: { vault_id: vault, install_id: install } };
     },
     otherVault: NOT_FOUND,
+    inVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
   "GET /api/v1/vaults/{vault_id}/installs/{install_id}/payload": {
@@ -501,6 +517,8 @@ export const MATRIX: Record<string, Row> = {
       }),
       expect: NOT_FOUND,
     },
+    // One without auto-install is the organisation's; one installing into the key's own vault is its own.
+    inVault: FORBIDDEN,
     otherOrg: onB((w) => ({
       body: {
         filter: { listing_id: w.a.listing },
@@ -519,6 +537,11 @@ export const MATRIX: Record<string, Row> = {
     otherVault: {
       call: async (w) => ({ params: { subscription_id: await w.fresh.subscription(w.a.vault) } }),
       expect: NOT_FOUND,
+    },
+    // The organisation's subscriptions are out of its sight; its own vault's are its to delete.
+    inVault: {
+      call: async (w) => ({ params: { subscription_id: await w.fresh.subscription(w.a.vault) } }),
+      expect: 204,
     },
     otherOrg: onB((w) => ({ params: { subscription_id: w.b.subscription } })),
   },

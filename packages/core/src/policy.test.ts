@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { callPurposes, decide, decideKeyMint, purposeLicensed, type Subject } from "./policy.ts";
+import {
+  ACTIONS,
+  type Action,
+  callPurposes,
+  decide,
+  decideKeyMint,
+  purposeLicensed,
+  type Subject,
+  VAULT_KEY_SCOPES,
+} from "./policy.ts";
+import { SCOPES } from "./scopes.ts";
 import type { EntitlementState } from "./commerce.ts";
 
 const owner: Subject = { kind: "user", userId: "u1", orgId: "org_a", role: "owner" };
@@ -131,5 +141,40 @@ describe("policy", () => {
       allow: true,
     });
     expect(decideKeyMint({ ...agent, scopes: ["vault:read", "admin"] }, within)).toEqual({ allow: true });
+  });
+
+  it("refuses a key bound to a vault every organisation-wide action, whatever its scopes", () => {
+    const everything: Subject = { ...boundAdmin, scopes: [...SCOPES], expiresAt: null };
+    const actions = Object.keys(ACTIONS) as Action[];
+    const orgWide = actions.filter((a) => ACTIONS[a].reach === "organisation");
+    expect(orgWide).toEqual(
+      expect.arrayContaining(["cube.write", "listing.write", "store.acquire", "usage.read", "payouts.read"]),
+    );
+    for (const action of orgWide) {
+      expect(decide(everything, action, { orgId: "org_a" }), action).toMatchObject({
+        allow: false,
+        code: "forbidden",
+        reason: expect.stringContaining("whole organisation"),
+      });
+      expect(decide({ ...everything, vaultId: null }, action, { orgId: "org_a" }), action).toEqual({
+        allow: true,
+      });
+    }
+    for (const action of actions.filter((a) => ACTIONS[a].reach === "vault"))
+      expect(decide(everything, action, { orgId: "org_a", vaultId: "vault_1" }), action).toEqual({
+        allow: true,
+      });
+  });
+
+  it("never mints a vault-bound key with a scope that only organisation-wide actions use", () => {
+    expect(VAULT_KEY_SCOPES).toEqual(["subscribe", "vault:read", "vault:write", "admin"]);
+    const bound = { scopes: ["vault:read", "publish"] as const, vaultId: "vault_1", expiresAt: null };
+    for (const minter of [owner, { ...boundAdmin, scopes: [...SCOPES], expiresAt: null }])
+      expect(decideKeyMint(minter, bound)).toMatchObject({
+        allow: false,
+        code: "invalid_input",
+        reason: expect.stringContaining("'publish'"),
+      });
+    expect(decideKeyMint(owner, { ...bound, vaultId: null })).toEqual({ allow: true });
   });
 });

@@ -1,6 +1,6 @@
 import { type EntitlementState, USABLE_ENTITLEMENT_STATES } from "./commerce.ts";
 import type { ErrorCode } from "./errors.ts";
-import type { Role, Scope } from "./scopes.ts";
+import { type Role, SCOPES, type Scope } from "./scopes.ts";
 
 /**
  * The one policy function: subject × action × object × context → allow or deny, with a reason.
@@ -68,52 +68,74 @@ export type PolicyContext = {
 export type Decision = { allow: true } | { allow: false; code: ErrorCode; reason: string };
 
 /**
- * The scope a key needs for the action (any one of them, when several are listed) and the roles that
- * may. `orgWide`: the action reaches the whole organisation (its secrets), never a vault-bound key.
+ * The scope a key needs for the action (any one of them, when several are listed), the roles that
+ * may, and how far it reaches: `vault`, an action on what lives in one vault (a key bound to that
+ * vault may take it there); `organisation`, an action on what belongs to the whole organisation —
+ * its cubes and listings, its money, its members, its secrets, new vaults — which a key bound to a
+ * vault never takes, whatever its scopes.
  */
-type Rule = { scope: Scope | readonly Scope[]; roles: readonly Role[]; orgWide?: boolean };
+type Reach = "vault" | "organisation";
+type Rule = { scope: Scope | readonly Scope[]; roles: readonly Role[]; reach: Reach };
 
 const WRITERS: readonly Role[] = ["owner", "admin", "publisher"];
 const MANAGERS: readonly Role[] = ["owner", "admin"];
 const MEMBERS: readonly Role[] = ["owner", "admin", "publisher", "member"];
 const READERS: readonly Role[] = ["owner", "admin", "publisher", "member", "auditor"];
+const SELLERS: readonly Role[] = ["owner", "admin", "publisher", "auditor"];
 
 export const ACTIONS = {
-  "cube.read": { scope: "publish", roles: READERS },
-  "cube.write": { scope: "publish", roles: WRITERS },
-  "listing.write": { scope: "publish", roles: WRITERS },
+  // Publishing: the organisation's cubes, listings, offers, sales and the holders of its listings.
+  "cube.read": { scope: "publish", roles: READERS, reach: "organisation" },
+  "cube.write": { scope: "publish", roles: WRITERS, reach: "organisation" },
+  "listing.write": { scope: "publish", roles: WRITERS, reach: "organisation" },
   // Tracing a leak names subscribers: publishers and the people who audit them.
-  "cube.trace": { scope: "publish", roles: ["owner", "admin", "publisher", "auditor"] },
-  "store.read": { scope: "subscribe", roles: READERS },
-  "store.acquire": { scope: "subscribe", roles: MANAGERS },
-  "vault.read": { scope: "subscribe", roles: READERS },
-  "vault.write": { scope: "subscribe", roles: MANAGERS },
+  "cube.trace": { scope: "publish", roles: SELLERS, reach: "organisation" },
+  // The store as the organisation sees it: its private offers, its entitlements, what it pays.
+  "store.read": { scope: "subscribe", roles: READERS, reach: "organisation" },
+  "store.acquire": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
+  "usage.read": { scope: "subscribe", roles: READERS, reach: "organisation" },
+  "vault.read": { scope: "subscribe", roles: READERS, reach: "vault" },
+  "vault.write": { scope: "subscribe", roles: MANAGERS, reach: "vault" },
   // A new vault lies outside any binding: a key bound to a vault makes nothing outside it.
-  "vault.create": { scope: "subscribe", roles: MANAGERS, orgWide: true },
+  "vault.create": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
   // What is installed in a vault: seen by those who manage it and by agents that read from it (to
   // find the install whose binary payload they download).
-  "install.read": { scope: ["subscribe", "vault:read"], roles: READERS },
-  "subscription.write": { scope: "subscribe", roles: MANAGERS },
-  "vault.search": { scope: "vault:read", roles: MEMBERS },
-  "payload.download": { scope: "vault:read", roles: MEMBERS },
-  "memory.read": { scope: "vault:read", roles: READERS },
-  "vault.events": { scope: "vault:read", roles: READERS },
-  "memory.write": { scope: "vault:write", roles: MEMBERS },
+  "install.read": { scope: ["subscribe", "vault:read"], roles: READERS, reach: "vault" },
+  // A subscription that installs into a vault lives there; one without is the organisation's.
+  "subscription.write": { scope: "subscribe", roles: MANAGERS, reach: "vault" },
+  "org_subscription.write": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
+  "vault.search": { scope: "vault:read", roles: MEMBERS, reach: "vault" },
+  "payload.download": { scope: "vault:read", roles: MEMBERS, reach: "vault" },
+  "memory.read": { scope: "vault:read", roles: READERS, reach: "vault" },
+  "vault.events": { scope: "vault:read", roles: READERS, reach: "vault" },
+  "memory.write": { scope: "vault:write", roles: MEMBERS, reach: "vault" },
   // Where a publisher's share of its sales is paid: the organisation's bank details, for its admins.
-  "payouts.manage": { scope: "admin", roles: MANAGERS, orgWide: true },
-  "payouts.read": { scope: "publish", roles: ["owner", "admin", "publisher", "auditor"] },
-  "key.manage": { scope: "admin", roles: MANAGERS },
+  "payouts.manage": { scope: "admin", roles: MANAGERS, reach: "organisation" },
+  "payouts.read": { scope: "publish", roles: SELLERS, reach: "organisation" },
+  // A bound key manages the keys bound to its vault (and mints them no wider than itself).
+  "key.manage": { scope: "admin", roles: MANAGERS, reach: "vault" },
   // The organisation's key for values its `encrypt` operator replaced: a secret of every vault.
-  "publisher_key.read": { scope: "admin", roles: MANAGERS, orgWide: true },
-  "member.read": { scope: "admin", roles: READERS },
-  "member.manage": { scope: "admin", roles: MANAGERS },
-  "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"] },
+  "publisher_key.read": { scope: "admin", roles: MANAGERS, reach: "organisation" },
+  "member.read": { scope: "admin", roles: READERS, reach: "organisation" },
+  "member.manage": { scope: "admin", roles: MANAGERS, reach: "organisation" },
+  "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"], reach: "organisation" },
   // The base model registry is shared by every tenant: read by any publisher, extended by admins.
-  "model.read": { scope: "publish", roles: READERS },
-  "model.register": { scope: "admin", roles: MANAGERS },
+  "model.read": { scope: "publish", roles: READERS, reach: "organisation" },
+  "model.register": { scope: "admin", roles: MANAGERS, reach: "organisation" },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof ACTIONS;
+
+const scopesOf = (rule: Rule): readonly Scope[] =>
+  typeof rule.scope === "string" ? [rule.scope] : rule.scope;
+
+/**
+ * The scopes a key bound to a vault can use: those some vault action needs. The others (`publish`)
+ * allow only organisation-wide actions, so a bound key is never minted with them.
+ */
+export const VAULT_KEY_SCOPES: readonly Scope[] = SCOPES.filter((scope) =>
+  Object.values(ACTIONS).some((rule: Rule) => rule.reach === "vault" && scopesOf(rule).includes(scope)),
+);
 
 const deny = (code: ErrorCode, reason: string): Decision => ({ allow: false, code, reason });
 
@@ -132,11 +154,11 @@ export function decide(
   }
 
   const rule: Rule = ACTIONS[action];
-  const scopes: readonly Scope[] = typeof rule.scope === "string" ? [rule.scope] : rule.scope;
+  const scopes = scopesOf(rule);
   if (subject.kind !== "user" && !scopes.some((s) => subject.scopes.includes(s))) {
     return deny("forbidden", `${action} needs the '${scopes.join("' or '")}' scope`);
   }
-  if (rule.orgWide && subject.kind !== "user" && subject.vaultId !== null) {
+  if (rule.reach === "organisation" && subject.kind !== "user" && subject.vaultId !== null) {
     return deny("forbidden", `${action} reaches the whole organisation; a key bound to a vault may not`);
   }
   if (subject.kind === "user" && !rule.roles.includes(subject.role)) {
@@ -174,6 +196,13 @@ export type KeyRequest = {
  * expiring no later than it does — so a key can never be turned into a wider one.
  */
 export function decideKeyMint(subject: Subject, request: KeyRequest): Decision {
+  const useless = request.scopes.filter((s) => !VAULT_KEY_SCOPES.includes(s));
+  if (request.vaultId !== null && useless.length > 0) {
+    return deny(
+      "invalid_input",
+      `scopes: a key bound to a vault cannot use '${useless.join("', '")}': every action it allows reaches the whole organisation`,
+    );
+  }
   if (subject.kind === "user") return { allow: true };
   const extra = request.scopes.filter((s) => !subject.scopes.includes(s));
   if (extra.length > 0) {

@@ -2,7 +2,7 @@ import { type Subject, type UsagePricing, usageCharge } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import type { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { authorize, authorizedRows, vaultOf } from "../identity/authorize.ts";
+import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
 import { reportRange, salesQuery } from "./sales-report.ts";
 
 /** `?from=&to=`: UTC days, both ends included; the last 30 unless asked, at most 366. */
@@ -25,10 +25,11 @@ type UsageRow = {
  * for usage-priced listings what the calls cost: each listing's month is charged as Stripe bills it
  * (included calls free, each started 1,000 charged, the cap stops charges), and a day's spend is
  * what its calls added to the month's charge, taken in order of day and install — so a month's
- * days add up to its invoice to the cent. A key bound to a vault sees that vault's installs.
+ * days add up to its invoice to the cent. What the organisation spends is its own: a key bound to a
+ * vault is refused it.
  */
 export async function subscriberUsage(ctx: AppContext, subject: Subject, query: z.infer<typeof usageQuery>) {
-  authorize(subject, "install.read");
+  authorize(subject, "usage.read");
   const { from, to } = reportRange(query);
   const rows = await queryRows<UsageRow>(
     ctx.db,
@@ -46,9 +47,7 @@ export async function subscriberUsage(ctx: AppContext, subject: Subject, query: 
   // The month so far, per listing: spend is charged from the month's first day, even before `from`.
   const month = new Map<string, number>();
   const items = [];
-  for (const row of authorizedRows(subject, "install.read", rows, (r) =>
-    vaultOf({ orgId: r.org_id, vaultId: r.vault_id }),
-  )) {
+  for (const row of authorizedRows(subject, "usage.read", rows, (r) => orgOf({ orgId: r.org_id }))) {
     const calls = Number(row.calls);
     let spend: number | null = null;
     if (row.pricing.model === "usage") {

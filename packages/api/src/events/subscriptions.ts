@@ -76,7 +76,8 @@ export async function createSubscription(
   subject: Subject,
   input: z.infer<typeof createSubscriptionInput>,
 ) {
-  authorize(subject, "subscription.write");
+  // One that installs into a vault is that vault's; one without is the whole organisation's.
+  authorize(subject, input.auto_install ? "subscription.write" : "org_subscription.write");
   const webhookUrl = input.delivery.webhook_url;
   const privateTarget =
     webhookUrl && !ctx.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && privateTargetReason(webhookUrl);
@@ -124,11 +125,12 @@ export async function createSubscription(
 
 /**
  * A subscription that installs into a vault lives in that vault: a key bound to another vault
- * neither sees nor deletes it. One without auto-install is the organisation's, seen by its keys.
+ * neither sees nor deletes it. One without auto-install is the organisation's (`vaultId: null`),
+ * which no vault-bound key sees.
  */
 const ownerOfSubscription = (row: { orgId: string; autoInstallVaultId: string | null }): Owned => ({
   orgId: row.orgId,
-  vaultId: row.autoInstallVaultId ?? undefined,
+  vaultId: row.autoInstallVaultId,
 });
 
 export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {

@@ -8,7 +8,7 @@ const since = (days: number) => new Date(Date.now() - (days - 1) * 86_400_000).t
 
 /** Calls per day per install and per key, for the organisation's own agents (subscriber view). */
 export async function usageReport(ctx: AppContext, subject: Subject, days: number) {
-  authorize(subject, "vault.read");
+  authorize(subject, "usage.read");
   const own = await ctx.db
     .select({
       orgId: usageDaily.orgId,
@@ -19,7 +19,7 @@ export async function usageReport(ctx: AppContext, subject: Subject, days: numbe
     })
     .from(usageDaily)
     .where(and(eq(usageDaily.orgId, subject.orgId), gte(usageDaily.day, since(days))));
-  const rows = authorizedRows(subject, "vault.read", own, orgOf);
+  const rows = authorizedRows(subject, "usage.read", own, orgOf);
   const installIds = [...new Set(rows.map((r) => r.installId).filter(Boolean))];
   const keyIds = [...new Set(rows.map((r) => r.keyId).filter(Boolean))];
   const installNames = installIds.length
