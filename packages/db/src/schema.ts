@@ -250,7 +250,14 @@ export const entitlements = pgTable(
     cancelAtPeriodEnd: boolean("cancel_at_period_end").notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index("entitlements_org_listing_idx").on(t.orgId, t.listingId)],
+  (t) => [
+    index("entitlements_org_listing_idx").on(t.orgId, t.listingId),
+    // One live entitlement per organisation and listing, however many acquires, checkouts and
+    // webhooks race: the second insert fails here, and its writer answers with the one held.
+    uniqueIndex("entitlements_one_live_uq")
+      .on(t.orgId, t.listingId)
+      .where(sql`revoked_at is null and state in ('active', 'trialing', 'past_due')`),
+  ],
 );
 
 export const vaults = pgTable(
@@ -639,6 +646,9 @@ export const checkouts = pgTable(
     status: text("status", { enum: ["open", "complete", "expired"] })
       .notNull()
       .default("open"),
+    /** Where the buyer pays, and until when: an acquire while it is open answers the same session. */
+    url: text("url"),
+    expiresAt: ts("expires_at"),
     createdAt: createdAt(),
     completedAt: ts("completed_at"),
   },

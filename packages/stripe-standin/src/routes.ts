@@ -85,6 +85,8 @@ function createSession(state: StandinState, p: FormObject): StripeObject {
     id,
     object: "checkout.session",
     created: state.now(),
+    // Stripe's default: a session can be paid for 24 hours.
+    expires_at: typeof p.expires_at === "string" ? amount(p.expires_at, "expires_at") : state.now() + 86_400,
     livemode: false,
     mode,
     status: "open",

@@ -2,13 +2,16 @@ import { createHash } from "node:crypto";
 import { AppError, idSchema, newId, platformFee, type Subject } from "@memstore/core";
 import {
   billingCustomers,
+  type CheckoutRow,
   checkouts,
   cubes,
   type ListingRow,
   listingPrices,
   type OfferRow,
+  sql,
+  type Tx,
 } from "@memstore/db";
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
@@ -36,6 +39,8 @@ export const acquireInput = z
  * Starts paying for a listing: the organisation's customer and the listing's price at Stripe (made
  * once, kept), a Checkout Session, and a `checkouts` row holding what was asked — the amount and the
  * platform's fee in minor units — which the webhook completes. The entitlement appears only then.
+ * While the organisation has a session open for the listing at the same price, every acquire
+ * answers that one: concurrent acquires wait for the first to open it, so one buyer pays once.
  */
 export async function startCheckout(
   ctx: AppContext,
@@ -61,7 +66,16 @@ export async function startCheckout(
   // A publisher with a payout account is paid by destination charges: its share moves to it at once.
   const destination = await payoutDestination(ctx, listing.orgId);
   const bps = ctx.config.PLATFORM_FEE_BPS;
-  const session = await stripe.checkout.sessions.create({
+  const ask = {
+    orgId: subject.orgId,
+    listingId: listing.id,
+    offerId: offer?.id ?? null,
+    mode: subscription ? "subscription" : "payment",
+    amountCents: charged,
+    currency: pricing.currency,
+    feeCents: fee,
+  } as const;
+  const params: Stripe.Checkout.SessionCreateParams = {
     mode: subscription ? "subscription" : "payment",
     customer,
     // A metered price takes no quantity: what is billed is the calls reported each month.
@@ -90,20 +104,54 @@ export async function startCheckout(
         }),
       },
     }),
+  };
+  return ctx.db.transaction(async (tx) => {
+    // Held to the commit: a concurrent acquire of the same listing by the same buyer waits here.
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`checkout:${ask.orgId}:${ask.listingId}`}, 0))`,
+    );
+    const open = await openCheckout(tx, ask);
+    if (open) return { checkout_url: open.url!, checkout_session_id: open.id };
+    const session = await stripe.checkout.sessions.create(params);
+    if (!session.url) throw new Error(`Stripe gave checkout session ${session.id} no url`);
+    await tx.insert(checkouts).values({
+      id: session.id,
+      ...ask,
+      url: session.url,
+      expiresAt: new Date(session.expires_at * 1000),
+    });
+    return { checkout_url: session.url, checkout_session_id: session.id };
   });
-  await ctx.db.insert(checkouts).values({
-    id: session.id,
-    orgId: subject.orgId,
-    listingId: listing.id,
-    mode: subscription ? "subscription" : "payment",
-    offerId: offer?.id ?? null,
-    amountCents: charged,
-    currency: pricing.currency,
-    feeCents: fee,
-  });
-  if (!session.url) throw new Error(`Stripe gave checkout session ${session.id} no url`);
-  return { checkout_url: session.url, checkout_session_id: session.id };
 }
+
+/** A buyer's session left open long enough to pay in, for the same listing, offer and price. */
+async function openCheckout(
+  tx: Tx,
+  ask: Pick<CheckoutRow, "orgId" | "listingId" | "offerId" | "mode" | "amountCents" | "currency">,
+) {
+  const [open] = await tx
+    .select()
+    .from(checkouts)
+    .where(
+      and(
+        eq(checkouts.orgId, ask.orgId),
+        eq(checkouts.listingId, ask.listingId),
+        ask.offerId ? eq(checkouts.offerId, ask.offerId) : isNull(checkouts.offerId),
+        eq(checkouts.status, "open"),
+        eq(checkouts.mode, ask.mode),
+        eq(checkouts.amountCents, ask.amountCents),
+        eq(checkouts.currency, ask.currency),
+        isNotNull(checkouts.url),
+        gt(checkouts.expiresAt, new Date(Date.now() + PAYING_TIME_MS)),
+      ),
+    )
+    .orderBy(desc(checkouts.createdAt))
+    .limit(1);
+  return open ?? null;
+}
+
+/** The time a buyer is left to pay in a session it is sent back to; one closer to expiry is not reused. */
+const PAYING_TIME_MS = 30 * 60_000;
 
 /** The first moment of the next UTC month, in Unix seconds. */
 const nextUtcMonth = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) / 1000;

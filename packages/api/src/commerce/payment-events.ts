@@ -1,12 +1,18 @@
 import { AppError, newId, storableJson } from "@memstore/core";
-import { checkouts, entitlements, listings, offers, paymentEvents, sales, type Tx } from "@memstore/db";
+import { checkouts, listings, offers, paymentEvents, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
-import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../context.ts";
 import { deleteUnlessShared } from "../blobs.ts";
 import { relayEventsAfterCommit } from "../events/outbox.ts";
-import { resumeSuspendedInstalls, validUntilOf } from "../store/entitlements.ts";
+import { validUntilOf } from "../store/entitlements.ts";
+import { grantEntitlement } from "../store/grant-entitlement.ts";
+import {
+  type DuplicateRefund,
+  HeldMeanwhile,
+  recordDuplicateRefund,
+  refundIfDuplicate,
+} from "./duplicate-payments.ts";
 import { syncPayoutAccount } from "./payouts.ts";
 import { requireStripe } from "./stripe-client.ts";
 import {
@@ -67,6 +73,13 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
   if (event.appliedAt) return `already applied: ${event.outcome}`;
   const object = (event.payload.data as { object: Record<string, unknown> }).object;
   const current = await currentState(ctx, event.type, object);
+  current.duplicate = await refundIfDuplicate(
+    ctx,
+    requireStripe(ctx),
+    event.type,
+    object,
+    current.subscription,
+  );
   const applied = await ctx.db.transaction(async (tx) => {
     const [locked] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
     if (!locked || locked.appliedAt) return null;
@@ -92,6 +105,8 @@ type Current = {
   /** The publisher's payout account a payment's share was transferred to (a destination charge). */
   destination: string | null;
   account: Stripe.Account | null;
+  /** A payment for a listing the buyer already held, refunded before the event is applied. */
+  duplicate?: DuplicateRefund | null;
 };
 
 const destinationOf = (intent: Stripe.PaymentIntent) => {
@@ -162,18 +177,17 @@ async function dispatch(
   if (type === "account.updated")
     return { outcome: await syncPayoutAccount(tx, current.account, String(object.id)) };
   if (type === "checkout.session.completed") {
-    if (object.mode !== "subscription")
-      return { outcome: await checkoutCompleted(tx, object, current.destination) };
+    if (object.mode !== "subscription") return { outcome: await checkoutCompleted(tx, object, current) };
     const claimed = await claimCheckout(tx, object);
     if (typeof claimed === "string") return { outcome: claimed };
     if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
-    return syncSubscription(tx, current.subscription, claimed.id);
+    return syncSubscription(tx, current.subscription, current.duplicate ?? null, claimed.id);
   }
   const subscriptionEvent =
     type.startsWith("customer.subscription.") || type === "invoice.paid" || type === "invoice.payment_failed";
   if (!subscriptionEvent) return { outcome: `ignored: MemStore does not act on ${type}` };
   if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
-  const synced = await syncSubscription(tx, current.subscription);
+  const synced = await syncSubscription(tx, current.subscription, current.duplicate ?? null);
   if (type !== "invoice.paid") return synced;
   const sold = await recordInvoiceSale(
     tx,
@@ -206,52 +220,44 @@ async function claimCheckout(tx: Tx, session: Record<string, unknown>) {
 async function checkoutCompleted(
   tx: Tx,
   session: Record<string, unknown>,
-  destination: string | null,
+  current: Current,
 ): Promise<string> {
   const claimed = await claimCheckout(tx, session);
   if (typeof claimed === "string") return claimed;
   const checkout = claimed;
   const sessionId = checkout.id;
+  if (current.duplicate) return recordDuplicateRefund(tx, current.duplicate);
   const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
   const [offer] = checkout.offerId
     ? await tx.select().from(offers).where(eq(offers.id, checkout.offerId))
     : [];
-  const source = checkout.offerId ? "offer" : "purchase";
   const now = new Date();
-  const [entitlement] = await tx
-    .insert(entitlements)
-    .values({
-      id: newId("ent"),
+  const { row: entitlement, created } = await grantEntitlement(
+    tx,
+    {
       orgId: checkout.orgId,
       listingId: checkout.listingId,
-      source,
+      source: checkout.offerId ? "offer" : "purchase",
       offerId: checkout.offerId,
-      state: "active",
       validFrom: now,
       validUntil: validUntilOf(offer?.terms ?? listing!.terms, now),
       checkoutSessionId: sessionId,
-    })
-    .returning();
+    },
+    { actor: "stripe:webhook", data: { checkout_session_id: sessionId } },
+  );
+  // Another payment was granted between the duplicate check and here: applied again, it is refunded.
+  if (!created) throw new HeldMeanwhile(checkout.orgId, checkout.listingId);
   await tx.insert(sales).values({
     id: newId("sale"),
     listingId: checkout.listingId,
     sellerOrgId: listing!.orgId,
     buyerOrgId: checkout.orgId,
-    entitlementId: entitlement!.id,
+    entitlementId: entitlement.id,
     amountCents: checkout.amountCents,
     feeCents: checkout.feeCents,
     currency: checkout.currency,
     providerPaymentId: String(session.payment_intent ?? sessionId),
-    destinationAccount: destination,
+    destinationAccount: current.destination,
   });
-  await resumeSuspendedInstalls(tx, checkout.orgId, checkout.listingId);
-  await recordAudit(tx, {
-    orgId: checkout.orgId,
-    actor: "stripe:webhook",
-    action: "entitlement.created",
-    objectType: "entitlement",
-    objectId: entitlement!.id,
-    data: { listing_id: checkout.listingId, source, checkout_session_id: sessionId },
-  });
-  return `entitlement ${entitlement!.id} granted for checkout ${sessionId}`;
+  return `entitlement ${entitlement.id} granted for checkout ${sessionId}`;
 }

@@ -69,12 +69,12 @@ export async function salesReport(ctx: AppContext, subject: Subject, query: z.in
       select own.id as listing_id, to_char(days.day, 'YYYY-MM-DD') as day, sold.currency,
         coalesce(sold.revenue, 0)::text as revenue_cents, coalesce(sold.fees, 0)::text as fees_cents,
         coalesce(refunded.refunded, 0)::text as refunded_cents,
-        (select count(*)::int from entitlements e where e.listing_id = own.id
+        (select count(*)::int from entitlements e where e.listing_id = own.id and e.org_id <> ${subject.orgId}
            and (e.created_at at time zone 'UTC')::date = days.day) as new,
-        (select count(*)::int from entitlements e where e.listing_id = own.id
+        (select count(*)::int from entitlements e where e.listing_id = own.id and e.org_id <> ${subject.orgId}
            and (e.created_at at time zone 'UTC')::date <= days.day
            and (e.revoked_at is null or (e.revoked_at at time zone 'UTC')::date > days.day)) as active,
-        (select count(*)::int from entitlements e where e.listing_id = own.id
+        (select count(*)::int from entitlements e where e.listing_id = own.id and e.org_id <> ${subject.orgId}
            and (e.revoked_at at time zone 'UTC')::date = days.day) as canceled,
         coalesce(used.calls, 0)::text as calls, coalesce(used.bytes, 0)::text as bytes
       from own cross join days
@@ -134,7 +134,7 @@ export async function listingHolders(ctx: AppContext, subject: Subject, listingI
                     where i.org_id = e.org_id and i.listing_id = e.listing_id
                       and u.day > (now() at time zone 'UTC')::date - 30), 0)::text as calls_30d
         from entitlements e join organizations o on o.id = e.org_id
-        where e.listing_id = ${listing.id}
+        where e.listing_id = ${listing.id} and e.org_id <> ${listing.orgId}
         order by e.created_at desc, e.id desc
         limit ${page.limit + 1} offset ${offset}`,
   );

@@ -2,8 +2,9 @@ import { type EntitlementState, newId, platformFee, USABLE_ENTITLEMENT_STATES } 
 import { entitlements, listings, offers, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
-import { recordAudit } from "../audit/record-audit.ts";
 import { resumeSuspendedInstalls, validUntilOf } from "../store/entitlements.ts";
+import { grantEntitlement } from "../store/grant-entitlement.ts";
+import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./duplicate-payments.ts";
 import { endEntitlementEffects } from "./revoke.ts";
 
 /** What applying an event did, and what ending an entitlement leaves for after the commit. */
@@ -51,6 +52,7 @@ function whyEnded(sub: Stripe.Subscription): string {
 export async function syncSubscription(
   tx: Tx,
   sub: Stripe.Subscription,
+  duplicate: DuplicateRefund | null,
   checkoutSessionId?: string,
 ): Promise<Applied> {
   const { listing_id: listingId, org_id: orgId, offer_id: offerId } = sub.metadata ?? {};
@@ -73,11 +75,11 @@ export async function syncSubscription(
     .for("update");
   if (!existing) {
     if (!state || !usable(state)) return { outcome: `ignored: subscription ${sub.id} is ${sub.status}` };
+    if (duplicate) return { outcome: await recordDuplicateRefund(tx, duplicate) };
     const now = new Date();
-    const [row] = await tx
-      .insert(entitlements)
-      .values({
-        id: newId("ent"),
+    const { row, created } = await grantEntitlement(
+      tx,
+      {
         orgId,
         listingId,
         source,
@@ -88,18 +90,12 @@ export async function syncSubscription(
         subscriptionId: sub.id,
         checkoutSessionId: checkoutSessionId ?? null,
         ...fields,
-      })
-      .returning();
-    await resumeSuspendedInstalls(tx, orgId, listingId);
-    await recordAudit(tx, {
-      orgId,
-      actor: "stripe:webhook",
-      action: "entitlement.created",
-      objectType: "entitlement",
-      objectId: row!.id,
-      data: { listing_id: listingId, source, subscription_id: sub.id },
-    });
-    return { outcome: `entitlement ${row!.id} granted for subscription ${sub.id} (${state})` };
+      },
+      { actor: "stripe:webhook", data: { subscription_id: sub.id } },
+    );
+    // Another payment was granted between the duplicate check and here: applied again, it is refunded.
+    if (!created) throw new HeldMeanwhile(orgId, listingId);
+    return { outcome: `entitlement ${row.id} granted for subscription ${sub.id} (${state})` };
   }
   if (existing.revokedAt) return { outcome: `ignored: entitlement ${existing.id} was revoked` };
   const next = state ?? existing.state;

@@ -1,11 +1,11 @@
-import { AppError, decide, newId, type Subject } from "@memstore/core";
-import { type EntitlementRow, entitlements, type ListingRow, type OfferRow } from "@memstore/db";
+import { AppError, decide, type Subject } from "@memstore/core";
+import { type EntitlementRow, type ListingRow, type OfferRow } from "@memstore/db";
 import { type z } from "zod";
-import { recordAudit } from "../audit/record-audit.ts";
 import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
 import type { AppContext } from "../context.ts";
 import { actorOf, authorize } from "../identity/authorize.ts";
-import { entitlementView, latestEntitlement, resumeSuspendedInstalls, validUntilOf } from "./entitlements.ts";
+import { entitlementView, latestEntitlement, validUntilOf } from "./entitlements.ts";
+import { grantEntitlement } from "./grant-entitlement.ts";
 import { openOffer } from "./offers.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
@@ -21,11 +21,14 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   return grantFree(ctx, subject, listing);
 }
 
-/** A listing the subject may acquire now: visible to it and published. */
+/** A listing the subject may acquire now: visible to it, published, and another organisation's. */
 async function acquirable(ctx: AppContext, subject: Subject, listingId: string) {
   authorize(subject, "store.acquire");
   const listing = await loadVisibleListing(ctx, subject, listingId);
   assertPublished(listing);
+  // Buying from oneself books a sale and a fee that nothing paid for, and inflates the numbers.
+  if (listing.orgId === subject.orgId)
+    throw new AppError("conflict", "a publisher cannot acquire its own listing");
   return listing;
 }
 
@@ -33,6 +36,7 @@ async function acquirable(ctx: AppContext, subject: Subject, listingId: string) 
 const usable = (subject: Subject, held: EntitlementRow | null) =>
   held && decide(subject, "store.acquire", {}, { entitlement: held }).allow ? held : null;
 
+/** A free (or freely offered) listing's entitlement: the one held, or one granted now. */
 async function grantFree(
   ctx: AppContext,
   subject: Subject,
@@ -41,30 +45,19 @@ async function grantFree(
 ) {
   return ctx.db.transaction(async (tx) => {
     const now = new Date();
-    const live = usable(subject, await latestEntitlement(tx, subject.orgId, listing.id));
-    if (live) return { entitlement: entitlementView(live), created: false };
-    const [created] = await tx
-      .insert(entitlements)
-      .values({
-        id: newId("ent"),
+    const { row, created } = await grantEntitlement(
+      tx,
+      {
         orgId: subject.orgId,
         listingId: listing.id,
         source: offer ? "offer" : "free",
         offerId: offer?.id ?? null,
         validFrom: now,
         validUntil: validUntilOf(offer?.terms ?? listing.terms, now),
-      })
-      .returning();
-    await recordAudit(tx, {
-      orgId: subject.orgId,
-      actor: actorOf(subject),
-      action: "entitlement.created",
-      objectType: "entitlement",
-      objectId: created!.id,
-      data: { listing_id: listing.id, source: offer ? "offer" : "free", offer_id: offer?.id ?? null },
-    });
-    await resumeSuspendedInstalls(tx, subject.orgId, listing.id);
-    return { entitlement: entitlementView(created!), created: true };
+      },
+      { actor: actorOf(subject), data: { offer_id: offer?.id ?? null } },
+    );
+    return { entitlement: entitlementView(row), created };
   });
 }
 

@@ -1,4 +1,4 @@
-import { AppError, describeError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
+import { AppError, decide, describeError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
 import {
   type CubeRow,
   cubes,
@@ -6,6 +6,7 @@ import {
   type Executor,
   type InstallRow,
   installs,
+  type ListingRow,
   type OrganizationRow,
   organizations,
   type VersionRow,
@@ -18,12 +19,35 @@ import { relayEventsAfterCommit, writeEvent } from "../events/outbox.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
 import { latestEntitlement } from "../store/entitlements.ts";
+import { grantEntitlement } from "../store/grant-entitlement.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 import { installInput } from "./schemas.ts";
 
 export { installInput };
+
+/**
+ * The entitlement an install needs. A publisher does not acquire its own listing (that would book a
+ * sale to itself); installing it holds it by a `grant`, made on the first install, which no sale,
+ * fee or holder count sees.
+ */
+async function entitlementToInstall(ctx: AppContext, subject: Subject, listing: ListingRow) {
+  const held = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  const usable = held && decide(subject, "vault.write", {}, { entitlement: held }).allow;
+  if (usable || listing.orgId !== subject.orgId) return held;
+  authorize(subject, "vault.write");
+  return ctx.db.transaction(async (tx) => {
+    const now = new Date();
+    const grant = { orgId: subject.orgId, listingId: listing.id, source: "grant", validFrom: now } as const;
+    const made = await grantEntitlement(
+      tx,
+      { ...grant, validUntil: null },
+      { actor: actorOf(subject), data: {} },
+    );
+    return made.row;
+  });
+}
 
 /**
  * Installs a listing into a vault: a pointer to one ready version chosen by the version policy.
@@ -38,7 +62,7 @@ export async function installListing(
   const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
   const listing = await loadVisibleListing(ctx, subject, input.listing_id);
   assertPublished(listing);
-  const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  const entitlement = await entitlementToInstall(ctx, subject, listing);
   authorize(subject, "vault.write", { orgId: vault.orgId, vaultId: vault.id }, { entitlement });
 
   const ready = await ctx.db
