@@ -50,7 +50,7 @@ async function makeWorld(): Promise<World> {
   const vault = (await a("POST", "/api/v1/vaults", { name: "support" })).id;
   const boundVault = (await a("POST", "/api/v1/vaults", { name: "research" })).id;
   const { cube, listing } = await bed.listedCube("harbour-cranes", "# Cranes\n\nStorm cranes are lashed.\n");
-  await a("POST", `/api/v1/store/listings/${listing.id}/acquire`);
+  // A publisher holds its own listing without acquiring it: installing it is its grant.
   const install = (await a("POST", `/api/v1/vaults/${vault}/installs`, { listing_id: listing.id })).id;
   const subscription = (into?: string) =>
     a("POST", "/api/v1/subscriptions", {
@@ -72,7 +72,8 @@ async function makeWorld(): Promise<World> {
       pricing: { model: "free" },
     });
     await b("POST", `/api/v1/listings/${listed.id}/publish`);
-    return (await a("POST", `/api/v1/store/listings/${listed.id}/acquire`)).entitlement.id as string;
+    const held = (await a("POST", `/api/v1/store/listings/${listed.id}/acquire`)).entitlement;
+    return { entitlement: held.id as string, listing: held.listing_id as string };
   };
   const holder = async () => {
     const key = await bed.organization(name(), `${name()}@holders.example.com`);
@@ -126,7 +127,7 @@ async function makeWorld(): Promise<World> {
       key: (await b("POST", "/api/v1/keys", { name: "rival spare", scopes: ["vault:read"] })).id,
       model: await bed.registerTinyModel("rival/tiny", rival),
       entitlement: (await b("GET", "/api/v1/entitlements")).items[0].id,
-      heldByA: await heldByA(),
+      ...(await heldByA().then((h) => ({ heldByA: h.entitlement, listedForA: h.listing }))),
     },
     fresh: {
       name,

@@ -151,4 +151,32 @@ describe("what a vault-bound key sees of the organisation", () => {
     const deleted = await bed.api("DELETE", `/api/v1/subscriptions/${owners.body.id}`, bound);
     expect(deleted.status).toBe(404);
   });
+
+  it("acquires nothing through a subscription it set up: auto-install skips a listing the organisation does not hold", async () => {
+    const bound = (
+      await bed.api("POST", "/api/v1/keys", owner, {
+        name: "support installer",
+        scopes: ["subscribe", "vault:read"],
+        vault_id: support,
+      })
+    ).body.key as string;
+    const { cube, listing } = await bed.listedCube("keyholder-tides", "# Tides\n\nThe ebb runs at four.\n");
+    const made = await bed.api("POST", "/api/v1/subscriptions", bound, {
+      filter: { listing_id: listing.id },
+      delivery: { sse: true },
+      auto_install: { vault_id: support, version_policy: "latest" },
+    });
+    expect(made.status).toBe(201);
+    await bed.publishVersion(cube.id, "1.1.0", "# Tides\n\nThe ebb runs at five.\n");
+    await bed.t.runner.idle();
+    const held = (await bed.api("GET", "/api/v1/entitlements?limit=100", owner)).body.items as Array<{
+      listing_id: string;
+    }>;
+    expect(held.map((e) => e.listing_id)).not.toContain(listing.id);
+    const installed = (await bed.api("GET", `/api/v1/vaults/${support}/installs`, owner)).body
+      .items as Array<{
+      listing_id: string;
+    }>;
+    expect(installed.map((i) => i.listing_id)).not.toContain(listing.id);
+  });
 });

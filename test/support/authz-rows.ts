@@ -39,6 +39,8 @@ export type World = {
     entitlement: string;
     /** A's entitlement to a listing B publishes: B's to revoke, never A's. */
     heldByA: string;
+    /** That listing of B's, which A holds. */
+    listedForA: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -407,8 +409,8 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
   "POST /api/v1/store/listings/{listing_id}/acquire": {
-    // Acquired already while the world was made: 200, the live entitlement.
-    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    // B's listing, acquired already while the world was made: 200, the live entitlement.
+    call: (w) => ({ params: { listing_id: w.b.listedForA } }),
     allowed: 200,
     otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),

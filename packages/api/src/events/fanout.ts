@@ -1,5 +1,6 @@
 import { AppError, decide, describeError, newId, type Subject } from "@memstore/core";
 import {
+  apiKeys,
   type Executor,
   installs,
   type OutboxEventRow,
@@ -85,7 +86,8 @@ function matchingSubscriptions(db: Executor, listingId: string) {
   return queryRows<SubscriptionRow>(
     db,
     sql`select s.id, s.org_id as "orgId", s.filter, s.webhook_url as "webhookUrl", s.secret, s.sse,
-          s.auto_install_vault_id as "autoInstallVaultId", s.auto_install_policy as "autoInstallPolicy"
+          s.auto_install_vault_id as "autoInstallVaultId", s.auto_install_policy as "autoInstallPolicy",
+          s.created_by as "createdBy"
         from subscriptions s, listings l join cubes c on c.id = l.cube_id
         where l.id = ${listingId} and l.status = 'published' and s.deleted_at is null
           and (l.org_id = s.org_id or l.visibility = 'public'
@@ -141,12 +143,33 @@ async function recordDeliveries(
 }
 
 /**
+ * Who acquires a free listing on the subscription's behalf: the organisation, unless a key bound to
+ * a vault set the subscription up — such a key acquires nothing, so neither does what it made, and
+ * the subscription acts as bound (the policy refuses it the acquire).
+ */
+async function acquirerFor(
+  ctx: AppContext,
+  sub: SubscriptionRow,
+  subject: Extract<Subject, { kind: "subscription" }>,
+): Promise<Subject> {
+  const keyId = sub.createdBy.startsWith("key:") ? sub.createdBy.slice("key:".length) : null;
+  if (keyId) {
+    const [key] = await ctx.db
+      .select({ vaultId: apiKeys.vaultId })
+      .from(apiKeys)
+      .where(eq(apiKeys.id, keyId));
+    if (!key || key.vaultId !== null) return subject;
+  }
+  return { ...subject, vaultId: null };
+}
+
+/**
  * Installs or upgrades the listing in the subscription's vault, acting as the subscription (its
  * scopes and vault only). A free listing is acquired on the way; a paid one without an entitlement,
  * or a version the policy or the vault's dimension refuses, is skipped and logged.
  */
 async function autoInstall(ctx: AppContext, sub: SubscriptionRow, event: OutboxEventRow) {
-  const subject: Subject = {
+  const subject: Extract<Subject, { kind: "subscription" }> = {
     kind: "subscription",
     subscriptionId: sub.id,
     orgId: sub.orgId,
@@ -158,7 +181,7 @@ async function autoInstall(ctx: AppContext, sub: SubscriptionRow, event: OutboxE
   try {
     const entitlement = await latestEntitlement(ctx.db, sub.orgId, listingId);
     if (!decide(subject, "vault.write", {}, { entitlement }).allow)
-      await acquireListing(ctx, subject, listingId);
+      await acquireListing(ctx, await acquirerFor(ctx, sub, subject), listingId);
     const [existing] = await ctx.db
       .select({ id: installs.id })
       .from(installs)
