@@ -136,6 +136,47 @@ describe("editing a listing", () => {
   });
 });
 
+describe("currencies", () => {
+  it("refuses a currency outside ISO 4217 on listings, edits and offers, and writes nothing", async () => {
+    const { cube } = await bed.submittedCube("tide-coins", JSON.stringify({ text: "Notes on coins." }));
+    const id = await listing("tide-coins-listed", { model: "free" });
+    await bed.organization("Coin Buyers", "owner@coin-buyers.example.com");
+    for (const currency of ["xyz", "zzz"]) {
+      const pricing = { model: "one_time", amount_cents: 500, currency };
+      const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+        cube_id: cube.id,
+        visibility: "public",
+        pricing,
+      });
+      const patched = await bed.api("PATCH", `/api/v1/listings/${id}`, bed.publisherKey, { pricing });
+      const offered = await bed.api("POST", `/api/v1/listings/${id}/offers`, bed.publisherKey, {
+        org_slug: "coin-buyers",
+        pricing,
+      });
+      for (const refused of [made, patched, offered]) {
+        expect([refused.status, refused.body.code]).toEqual([400, "invalid_input"]);
+        expect(refused.body.detail).toContain("ISO 4217");
+      }
+    }
+    const mine = (await bed.api("GET", "/api/v1/listings?limit=100", bed.publisherKey)).body.items as Array<{
+      cube_id: string;
+    }>;
+    // The draft listing the fixture made is the cube's only one.
+    expect(mine.filter((l) => l.cube_id === cube.id)).toHaveLength(1);
+    expect((await bed.api("GET", `/api/v1/store/listings/${id}`, bed.publisherKey)).body.pricing).toEqual({
+      model: "free",
+    });
+  });
+
+  it("sells in yen with no minor unit: the checkout asks the whole amount and the sale books it as sent", async () => {
+    const id = await listing("tide-yen", { model: "one_time", amount_cents: 1500, currency: "jpy" });
+    const buyer = await bed.organization("Yen Buyers", "owner@yen-buyers.example.com");
+    const started = await sdk(buyer).commerce.acquire(id);
+    expect(await pay((started as { checkout_url: string }).checkout_url)).toBe("Pay 1500 JPY");
+    expect(await salesOf(id)).toEqual([1500]);
+  });
+});
+
 describe("private offers", () => {
   it("lets only the offered organisation see a private listing and buy it at the offered price", async () => {
     const id = await listing(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { billableCalls, formatMinor, parseMinor, platformFee, usageCharge } from "./commerce.ts";
+import { CURRENCIES, isCurrency, minorExponent } from "./currencies.ts";
 
 describe("platformFee", () => {
   it("takes whole minor units, rounded down, exactly at the largest amounts", () => {
@@ -23,15 +24,41 @@ describe("platformFee", () => {
 
 describe("minor units from and to what people read", () => {
   it("parses typed prices digit by digit and formats cents without floating point", () => {
-    expect(parseMinor("49")).toBe(4900);
-    expect(parseMinor("49.5")).toBe(4950);
-    expect(parseMinor("0.29")).toBe(29);
-    expect(parseMinor(" 19,99 ")).toBe(1999);
+    expect(parseMinor("49", "usd")).toBe(4900);
+    expect(parseMinor("49.5", "usd")).toBe(4950);
+    expect(parseMinor("0.29", "eur")).toBe(29);
+    expect(parseMinor(" 19,99 ", "usd")).toBe(1999);
     for (const bad of ["", "1.999", "-3", "1e3", "abc", "12.", "9999999999"])
-      expect(parseMinor(bad), bad).toBeNull();
+      expect(parseMinor(bad, "usd"), bad).toBeNull();
     expect(formatMinor(1999, "usd")).toBe("19.99 USD");
     expect(formatMinor(5, "eur")).toBe("0.05 EUR");
-    expect(formatMinor(999_999_999, "jpy")).toBe("9999999.99 JPY");
+    expect(formatMinor(-5, "eur")).toBe("-0.05 EUR");
+  });
+
+  it("uses each currency's own minor unit: none for JPY, three decimals for KWD", () => {
+    expect(minorExponent("jpy")).toBe(0);
+    expect(minorExponent("KWD")).toBe(3);
+    expect(formatMinor(999_999_999, "jpy")).toBe("999999999 JPY");
+    expect(formatMinor(1999, "kwd")).toBe("1.999 KWD");
+    expect(formatMinor(5, "bhd")).toBe("0.005 BHD");
+    expect(parseMinor("1500", "jpy")).toBe(1500);
+    expect(parseMinor("15.5", "jpy")).toBeNull();
+    expect(parseMinor("1.5", "kwd")).toBe(1500);
+    expect(parseMinor("1.999", "kwd")).toBe(1999);
+    expect(parseMinor("1.9999", "kwd")).toBeNull();
+    for (const [currency, text] of [
+      ["usd", "19.99"],
+      ["jpy", "1999"],
+      ["kwd", "1.999"],
+    ] as const)
+      expect(formatMinor(parseMinor(text, currency)!, currency)).toBe(`${text} ${currency.toUpperCase()}`);
+  });
+
+  it("knows the ISO 4217 codes Stripe charges in, and no others", () => {
+    for (const code of ["usd", "eur", "gbp", "jpy", "kwd", "chf"]) expect(isCurrency(code), code).toBe(true);
+    for (const code of ["xyz", "zzz", "USD", "us", "usdd", "xau", ""])
+      expect(isCurrency(code), code).toBe(false);
+    expect(CURRENCIES.length).toBeGreaterThan(130);
   });
 });
 

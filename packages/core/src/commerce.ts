@@ -1,3 +1,4 @@
+import { minorExponent } from "./currencies.ts";
 /**
  * The words of commerce, declared once: where an entitlement came from, the states it passes
  * through, and which of them let its holder use the listing. Money is integer minor units
@@ -32,21 +33,29 @@ export function platformFee(amountMinor: number, feeBasisPoints: number): number
   return (product - (product % 10_000)) / 10_000;
 }
 
-/** Integer minor units as a price, without floating point: 1999, "usd" → "19.99 USD". */
+/**
+ * Integer minor units as a price in its currency's own decimals, without floating point:
+ * 1999, "usd" → "19.99 USD"; 1999, "jpy" → "1999 JPY"; 1999, "kwd" → "1.999 KWD".
+ */
 export function formatMinor(minor: number, currency: string): string {
+  const exponent = minorExponent(currency);
   const sign = minor < 0 ? "-" : "";
-  const abs = Math.abs(minor);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")} ${currency.toUpperCase()}`;
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, "0");
+  const whole = digits.slice(0, digits.length - exponent);
+  const fraction = exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : "";
+  return `${sign}${whole}${fraction} ${currency.toUpperCase()}`;
 }
 
 /**
- * A price a person typed ("49", "49.5", "49.00") as integer minor units, read from the digits
- * themselves (no floating point); null when it is not an amount with at most two decimals.
+ * A price a person typed ("49", "49.5", "49.00") as integer minor units of the currency, read from
+ * the digits themselves (no floating point); null when it is not an amount with at most as many
+ * decimals as the currency has (none for JPY, three for KWD).
  */
-export function parseMinor(text: string): number | null {
-  const match = /^\s*(\d{1,9})(?:[.,](\d{1,2}))?\s*$/.exec(text);
-  if (!match) return null;
-  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+export function parseMinor(text: string, currency: string): number | null {
+  const exponent = minorExponent(currency);
+  const match = /^\s*(\d{1,9})(?:[.,](\d{1,3}))?\s*$/.exec(text);
+  if (!match || (match[2] ?? "").length > exponent) return null;
+  return Number(match[1]) * 10 ** exponent + Number((match[2] ?? "").padEnd(exponent, "0") || "0");
 }
 
 /** A usage-priced listing's price: per 1,000 agent calls, some free each month, a monthly cap. */

@@ -1,5 +1,6 @@
 export * from "./chunker.ts";
 export * from "./commerce.ts";
+export * from "./currencies.ts";
 export * from "./cube-types.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";

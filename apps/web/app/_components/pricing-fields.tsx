@@ -14,8 +14,9 @@ type Pricing = {
   monthly_cap_cents?: number;
 };
 
-/** A price as typed ("49.00") from its minor units, without floating point. */
-const typed = (cents: number | undefined) => (cents === undefined ? "" : formatMinor(cents, "").trim());
+/** A price as typed ("49.00", "4900" in yen) from its minor units, without floating point. */
+const typed = (cents: number | undefined, currency = "") =>
+  cents === undefined ? "" : formatMinor(cents, currency).slice(0, -currency.length - 1);
 
 /**
  * How a listing is sold, as form fields: free, one-time, subscription (with a trial) or usage
@@ -49,7 +50,7 @@ export function PricingFields(props: { errors: Record<string, string | undefined
                 name="amount"
                 inputMode="decimal"
                 placeholder="e.g. 49.00"
-                defaultValue={typed(current.amount_cents ?? current.unit_amount_cents)}
+                defaultValue={typed(current.amount_cents ?? current.unit_amount_cents, current.currency)}
               />
             )}
           </Field>
@@ -97,7 +98,7 @@ export function PricingFields(props: { errors: Record<string, string | undefined
                 {...a}
                 name="monthly_cap"
                 inputMode="decimal"
-                defaultValue={typed(current.monthly_cap_cents)}
+                defaultValue={typed(current.monthly_cap_cents, current.currency)}
               />
             )}
           </Field>
@@ -109,18 +110,18 @@ export function PricingFields(props: { errors: Record<string, string | undefined
 
 const whole = (text: string | undefined) =>
   text ? (/^\d{1,9}$/.test(text.trim()) ? Number(text) : Number.NaN) : undefined;
-const minor = (text: string | undefined) => parseMinor(text ?? "") ?? Number.NaN;
+const minor = (text: string | undefined, currency: string) => parseMinor(text ?? "", currency) ?? Number.NaN;
 
 /** The pricing the fields say, for the API's own schema to check (amounts read digit by digit). */
 export function pricingFrom(v: Record<string, string>): Record<string, unknown> {
   const currency = (v.currency || "eur").toLowerCase();
   switch (v.pricing) {
     case "one_time":
-      return { model: "one_time", amount_cents: minor(v.amount), currency };
+      return { model: "one_time", amount_cents: minor(v.amount, currency), currency };
     case "subscription":
       return {
         model: "subscription",
-        amount_cents: minor(v.amount),
+        amount_cents: minor(v.amount, currency),
         currency,
         interval: v.interval || "month",
         ...(v.trial_days ? { trial_days: whole(v.trial_days) } : {}),
@@ -128,10 +129,10 @@ export function pricingFrom(v: Record<string, string>): Record<string, unknown> 
     case "usage":
       return {
         model: "usage",
-        unit_amount_cents: minor(v.amount),
+        unit_amount_cents: minor(v.amount, currency),
         currency,
         ...(v.included_calls ? { included_calls: whole(v.included_calls) } : {}),
-        ...(v.monthly_cap ? { monthly_cap_cents: minor(v.monthly_cap) } : {}),
+        ...(v.monthly_cap ? { monthly_cap_cents: minor(v.monthly_cap, currency) } : {}),
       };
     default:
       return { model: "free" };

@@ -1,6 +1,7 @@
 import {
   CUBE_TYPES,
   idSchema,
+  isCurrency,
   MARK_DENSITIES,
   termsSchema,
   manifestDraftSchema,
@@ -31,8 +32,11 @@ export const createVersionInput = z
 
 /** Money in minor units (cents): a positive integer below 10^9. */
 const cents = z.number().int().positive().max(999_999_999);
-/** ISO 4217, lower-case, as the payment provider writes it. */
-const currency = z.string().regex(/^[a-z]{3}$/, "an ISO 4217 currency code in lower case, like usd");
+/** ISO 4217, lower-case as the payment provider writes it, and one it charges in (see CURRENCIES). */
+const currency = z
+  .string()
+  .regex(/^[a-z]{3}$/, "an ISO 4217 currency code in lower case, like usd")
+  .refine(isCurrency, "not an ISO 4217 currency the payment provider charges in (usd, eur, jpy, …)");
 
 /** How a listing is sold; amounts are integer minor units, never floating point. */
 export const pricingSchema = z.discriminatedUnion("model", [
