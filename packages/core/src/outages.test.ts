@@ -20,6 +20,20 @@ describe("outages", () => {
     expect(isOutage(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
   });
 
+  it("recognises the payment provider out of reach, timing out or failing on its side", () => {
+    const stripe = (type: string, statusCode?: number) =>
+      Object.assign(new Error(`${type} from Stripe`), { type, statusCode });
+    expect(isOutage(stripe("StripeConnectionError"))).toBe(true);
+    expect(isOutage(stripe("StripeAPIError", 500))).toBe(true);
+    expect(isOutage(stripe("StripeAPIError", 503))).toBe(true);
+    expect(isOutage(stripe("StripeRateLimitError", 429))).toBe(true);
+    // Stripe refusing the request itself is about the request.
+    expect(isOutage(stripe("StripeInvalidRequestError", 400))).toBe(false);
+    expect(isOutage(stripe("StripeCardError", 402))).toBe(false);
+    expect(isOutage(stripe("StripeAuthenticationError", 401))).toBe(false);
+    expect(isOutage(Object.assign(new Error("x"), { type: "other", statusCode: 503 }))).toBe(false);
+  });
+
   it("leaves errors about the request, or the code, alone", () => {
     expect(isOutage(withCode('duplicate key value violates unique constraint "x"', "23505"))).toBe(false);
     expect(

@@ -1,6 +1,6 @@
 /**
- * Whether an error is a dependency's outage — the database, Redis or storage unreachable, shutting
- * down or out of connections — rather than something about the request. Such a failure answers
+ * Whether an error is a dependency's outage — the database, Redis, storage or the payment provider
+ * unreachable, shutting down or out of connections — rather than something about the request. Such a failure answers
  * 503 `dependency_down` with a Retry-After, not 500 `internal`: the same request will work again.
  */
 
@@ -36,6 +36,18 @@ const LOST_CONNECTION = [
   /Redis did not answer within/i,
 ];
 
+/**
+ * The payment provider's SDK (Stripe) out of reach or failing on its side: it could not connect or
+ * timed out (`StripeConnectionError`), Stripe answered 5xx, or it is limiting the rate. Known by the
+ * SDK's own `type` field, so this package needs no Stripe import.
+ */
+function isProviderOutage(e: Error): boolean {
+  const type = "type" in e && typeof e.type === "string" ? e.type : "";
+  if (!type.startsWith("Stripe")) return false;
+  const status = "statusCode" in e && typeof e.statusCode === "number" ? e.statusCode : 0;
+  return type === "StripeConnectionError" || type === "StripeRateLimitError" || status >= 500;
+}
+
 export function isOutage(error: unknown): boolean {
   // Drivers and ORMs wrap: the cause (or an aggregate's errors) may hold the connection's failure.
   const seen = new Set<unknown>();
@@ -45,7 +57,7 @@ export function isOutage(error: unknown): boolean {
     if (!(e instanceof Error) || seen.has(e)) continue;
     seen.add(e);
     const code = "code" in e && typeof e.code === "string" ? e.code : "";
-    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)) return true;
+    if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code) || isProviderOutage(e)) return true;
     if (LOST_CONNECTION.some((pattern) => pattern.test(e.message))) return true;
     pending.push(e.cause);
     if (e instanceof AggregateError) pending.push(...e.errors);
