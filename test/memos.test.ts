@@ -231,6 +231,32 @@ describe("MemOS cubes", () => {
     expect(first.metadata.memos.embedding).toBeUndefined();
   });
 
+  it("refuses at the door a memory holding a NUL or a lone surrogate, and creates no cube or draft", async () => {
+    const cubesBefore = await bed.t.ctx.db.select().from(cubes);
+    for (const [memory, problem] of [
+      ["Berth 4\u0000closes at 22:00.", "NUL"],
+      ["Berth 4 \ud800closes at 22:00.", "lone surrogate"],
+    ] as const) {
+      const item = { ...GENERAL[0]!, payload: { ...GENERAL[0]!.payload, memory } };
+      const tar = await cubeDir("poisoned_facts", {
+        "config.json": config("poisoned_facts", "general_text"),
+        "textual_memory.json": [GENERAL[1], item],
+      });
+      const refused = await importMemos(tar);
+      expect([refused.status, refused.body.code], problem).toEqual([400, "invalid_input"]);
+      expect(refused.body.detail).toContain(`memory 2: text holds a ${problem}`);
+    }
+    expect(await bed.t.ctx.db.select().from(cubes)).toHaveLength(cubesBefore.length);
+  });
+
+  it("refuses a MemOS directory or a bundle sent as JSON with 415, before reading it", async () => {
+    for (const path of ["/api/v1/import/memos", "/api/v1/bundles"]) {
+      const refused = await bed.api("POST", path, bed.publisherKey, { config: {}, textual_memory: [] });
+      expect([refused.status, refused.body.code], path).toEqual([415, "unsupported_media_type"]);
+      expect(refused.body.detail).toContain("application/x-tar");
+    }
+  });
+
   it("refuses an activation pickle with how to convert it, and says a parametric adapter is not imported", async () => {
     const before = (await bed.t.ctx.db.select().from(cubes)).length;
     const pickled = await importMemos(

@@ -113,7 +113,8 @@ function compile<P extends string, B extends Schema, Q extends Schema, S>(
       const searchParams = Object.fromEntries(url.searchParams);
       assertStorable(searchParams);
       const query = contract.query?.parse(searchParams);
-      // A route that takes a raw body reads its own request.
+      // A route that takes a raw body reads its own request, of a media type it declares.
+      if (contract.rawBody) assertMediaType(request, contract.rawBody, contract.body !== undefined);
       const body =
         contract.body && !contract.rawBody ? contract.body.parse(await readJson(request)) : undefined;
       // Parsed by the schema the contract declares, or undefined when it declares none.
@@ -124,6 +125,22 @@ function compile<P extends string, B extends Schema, Q extends Schema, S>(
       return json(result, contract.status, contract.headers);
     },
   };
+}
+
+/**
+ * 415 for a raw body of a media type the route does not take (or none said), before a byte of it is
+ * read: a bundle posted as JSON is refused at the door, not parsed as a tar. A route that also
+ * declares a JSON body takes `application/json` besides its raw types.
+ */
+function assertMediaType(request: Request, types: readonly string[], json: boolean) {
+  const sent = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const taken = json ? [...types, "application/json"] : types;
+  if (taken.includes(sent)) return;
+  throw new AppError(
+    "unsupported_media_type",
+    `${sent ? `a ${sent} body is not taken here` : "the body's Content-Type is missing"}; send ${taken.join(" or ")}`,
+    { accepted: taken },
+  );
 }
 
 /** A path parameter, decoded: 400 for a broken escape (`%`, `%zz`) or a control character. */

@@ -1,5 +1,12 @@
 import { Readable } from "node:stream";
-import { AppError, type MemoryItem, slugify, slugSchema, type Subject } from "@memstore/core";
+import {
+  AppError,
+  jsonValueProblem,
+  type MemoryItem,
+  slugify,
+  slugSchema,
+  type Subject,
+} from "@memstore/core";
 import { chunks, cubes, cubeVersions, queryRows, sql } from "@memstore/db";
 import { readTar, tarSize, writeTar } from "@memstore/formats";
 import { and, asc, eq } from "drizzle-orm";
@@ -93,6 +100,7 @@ export async function importItems(
   items: MemoryItem[],
   into: { slug: string; title: string | undefined; origin: string; source: string },
 ) {
+  assertStorableItems(items);
   const [existing] = await ctx.db
     .select()
     .from(cubes)
@@ -186,4 +194,19 @@ export async function exportMemos(ctx: AppContext, subject: Subject, cubeId: str
     stream: writeTar(entries),
     size: tarSize(entries.map((e) => e.size)),
   };
+}
+
+/**
+ * Refuses, before any cube or draft exists, an imported item that could not be stored: a NUL or a
+ * lone surrogate in its text, tags or metadata, or metadata nested past the JSON depth limit.
+ */
+function assertStorableItems(items: readonly MemoryItem[]) {
+  items.forEach((item, i) => {
+    const problem = jsonValueProblem(item);
+    if (!problem) return;
+    const path = `items.${i}${problem.path ? `.${problem.path}` : ""}`;
+    throw new AppError("invalid_input", `memory ${i + 1}: ${problem.path || "the item"} ${problem.message}`, {
+      errors: [{ path, message: problem.message }],
+    });
+  });
 }
