@@ -2,17 +2,21 @@ import type { AppContext } from "@memstore/api";
 import {
   archiveMemory,
   createMemory,
+  createMemoryInput,
   getMemory,
   listInstalls,
   memoryHistory,
   searchInput,
   searchVault,
   updateMemory,
+  updateMemoryInput,
 } from "@memstore/api/vaults";
 import { AppError, idSchema, type Subject } from "@memstore/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { assertStorable } from "../rest/body.ts";
+import { problemOf } from "../rest/problem.ts";
 import { payloadLink } from "./payload-links.ts";
 
 /**
@@ -48,14 +52,22 @@ const answer = (value: Record<string, unknown>): CallToolResult => ({
   structuredContent: value,
 });
 
-/** A service's refusal as a tool error the agent can read (its code and message), not a protocol error. */
-async function run(work: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
-  try {
-    return answer(await work());
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
-  }
+/**
+ * Runs a tool's work on its arguments as the REST API runs a request: the arguments refused first
+ * where REST refuses a body (a NUL, a lone surrogate, nesting past the limit), then the service.
+ * Any refusal is a tool error the agent can read — `code: message`, as problem+json says it — and
+ * anything unexpected is logged and said only to be internal: no statement or parameter leaves.
+ */
+function toolRunner(ctx: AppContext) {
+  return async (args: unknown, work: () => Promise<Record<string, unknown>>): Promise<CallToolResult> => {
+    try {
+      assertStorable(args);
+      return answer(await work());
+    } catch (error) {
+      const { code, detail } = problemOf(error, ctx.log);
+      return { isError: true, content: [{ type: "text", text: `${code}: ${detail}` }] };
+    }
+  };
 }
 
 function vaultOf(subject: Subject, asked: string | undefined): string {
@@ -66,6 +78,7 @@ function vaultOf(subject: Subject, asked: string | undefined): string {
 
 export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: string): McpServer {
   const server = new McpServer({ name: "memstore", version: "1.0.0" });
+  const run = toolRunner(ctx);
   const read = { readOnlyHint: true, destructiveHint: false, openWorldHint: false };
   const write = { readOnlyHint: false, destructiveHint: false, openWorldHint: false };
 
@@ -75,25 +88,17 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       title: "Search memory",
       description:
         "Hybrid search over the vault's installed memory and its own memories; each installed result names its cube, version and publisher",
-      inputSchema: {
-        ...vault,
-        query: z.string().min(1).max(2000),
-        top_k: z.number().int().min(1).max(100).optional(),
-      },
+      // The REST search's own fields and bounds.
+      inputSchema: { ...vault, ...searchInput.shape },
       outputSchema: {
         results: z.array(hit),
         excluded: z.array(z.object({ install_id: z.string(), code: z.string() })).optional(),
       },
       annotations: read,
     },
-    ({ vault_id, query, top_k }) =>
-      run(async () => {
-        const found = await searchVault(
-          ctx,
-          subject,
-          vaultOf(subject, vault_id),
-          searchInput.parse({ query, top_k }),
-        );
+    ({ vault_id, ...input }) =>
+      run(input, async () => {
+        const found = await searchVault(ctx, subject, vaultOf(subject, vault_id), searchInput.parse(input));
         return found as unknown as Record<string, unknown>;
       }),
   );
@@ -102,17 +107,14 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
     {
       title: "Add a memory",
       description: "Write a memory of the organisation's own into the vault (the key needs vault:write)",
-      inputSchema: {
-        ...vault,
-        text: z.string().min(1).max(20_000),
-        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-        metadata: z.record(z.string(), z.unknown()).optional(),
-      },
+      inputSchema: { ...vault, ...createMemoryInput.shape },
       outputSchema: { memory },
       annotations: write,
     },
     ({ vault_id, ...input }) =>
-      run(async () => ({ memory: await createMemory(ctx, subject, vaultOf(subject, vault_id), input) })),
+      run(input, async () => ({
+        memory: await createMemory(ctx, subject, vaultOf(subject, vault_id), createMemoryInput.parse(input)),
+      })),
   );
   server.registerTool(
     "get_memory",
@@ -124,25 +126,26 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       annotations: read,
     },
     ({ vault_id, memory_id }) =>
-      run(async () => ({ memory: await getMemory(ctx, subject, vaultOf(subject, vault_id), memory_id) })),
+      run({}, async () => ({ memory: await getMemory(ctx, subject, vaultOf(subject, vault_id), memory_id) })),
   );
   server.registerTool(
     "update_memory",
     {
       title: "Update a memory",
       description: "A new version of one of the vault's memories; the old one stays in its history",
-      inputSchema: {
-        ...memoryRef,
-        text: z.string().min(1).max(20_000).optional(),
-        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-        metadata: z.record(z.string(), z.unknown()).optional(),
-      },
+      inputSchema: { ...memoryRef, ...updateMemoryInput.shape },
       outputSchema: { memory },
       annotations: { ...write, idempotentHint: false },
     },
     ({ vault_id, memory_id, ...changes }) =>
-      run(async () => ({
-        memory: await updateMemory(ctx, subject, vaultOf(subject, vault_id), memory_id, changes),
+      run(changes, async () => ({
+        memory: await updateMemory(
+          ctx,
+          subject,
+          vaultOf(subject, vault_id),
+          memory_id,
+          updateMemoryInput.parse(changes),
+        ),
       })),
   );
   server.registerTool(
@@ -155,7 +158,9 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       annotations: { ...write, destructiveHint: true, idempotentHint: true },
     },
     ({ vault_id, memory_id }) =>
-      run(async () => ({ memory: await archiveMemory(ctx, subject, vaultOf(subject, vault_id), memory_id) })),
+      run({}, async () => ({
+        memory: await archiveMemory(ctx, subject, vaultOf(subject, vault_id), memory_id),
+      })),
   );
   server.registerTool(
     "memory_history",
@@ -167,7 +172,7 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       annotations: read,
     },
     ({ vault_id, memory_id }) =>
-      run(async () => {
+      run({}, async () => {
         const history = await memoryHistory(ctx, subject, vaultOf(subject, vault_id), memory_id);
         return { versions: Array.isArray(history) ? history : (history as { items: unknown[] }).items };
       }),
@@ -182,7 +187,7 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       annotations: read,
     },
     ({ vault_id }) =>
-      run(async () => {
+      run({}, async () => {
         const page = await listInstalls(ctx, subject, vaultOf(subject, vault_id), { limit: 100 });
         return { installs: page.items };
       }),
@@ -202,7 +207,7 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       annotations: read,
     },
     ({ vault_id, install_id, dtype }) =>
-      run(() => payloadLink(ctx, subject, vaultOf(subject, vault_id), install_id, dtype, origin)),
+      run({}, () => payloadLink(ctx, subject, vaultOf(subject, vault_id), install_id, dtype, origin)),
   );
   return server;
 }

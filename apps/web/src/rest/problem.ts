@@ -46,35 +46,55 @@ export function problem(
   );
 }
 
-/** Any thrown value → a problem response. Unknown errors are logged, never shown. */
-export function problemFrom(error: unknown, log: (line: string) => void): Response {
+/** What a refusal says, whatever the transport: its code, a readable detail, and when to retry. */
+export type Problem = {
+  code: ErrorCode;
+  detail: string;
+  extra: Record<string, unknown>;
+  retryAfter?: number;
+};
+
+/**
+ * Any thrown value as a problem: an AppError as it says, an outage as 503, bad input as 400, and
+ * anything else logged and described only as internal — a database's statement never reaches a
+ * client. REST answers it as problem+json, MCP as a tool error.
+ */
+export function problemOf(error: unknown, log: (line: string) => void): Problem {
   if (error instanceof AppError) {
     // A 503 always says when to come back; a 429 says so when its limit knows.
     const retryAfter =
       error.extra?.retry_after ?? (statusOf(error.code) === 503 ? OUTAGE_RETRY_AFTER_S : undefined);
-    return problem(
-      error.code,
-      error.message,
-      error.extra ?? {},
-      typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {},
-    );
+    return {
+      code: error.code,
+      detail: error.message,
+      extra: error.extra ?? {},
+      ...(typeof retryAfter === "number" && { retryAfter }),
+    };
   }
   if (isOutage(error)) {
     log(`dependency down: ${describeError(error)}`);
-    return problem(
-      "dependency_down",
-      "a service MemStore depends on is unavailable; try again shortly",
-      {},
-      { "retry-after": String(OUTAGE_RETRY_AFTER_S) },
-    );
+    return {
+      code: "dependency_down",
+      detail: "a service MemStore depends on is unavailable; try again shortly",
+      extra: {},
+      retryAfter: OUTAGE_RETRY_AFTER_S,
+    };
   }
   if (error instanceof z.ZodError) {
-    return problem("invalid_input", describeZodError(error), {
-      errors: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    });
+    return {
+      code: "invalid_input",
+      detail: describeZodError(error),
+      extra: { errors: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+    };
   }
   log(`unhandled error: ${describeError(error, { stack: true })}`);
-  return problem("internal", "an unexpected error occurred; it has been logged");
+  return { code: "internal", detail: "an unexpected error occurred; it has been logged", extra: {} };
+}
+
+/** Any thrown value → a problem response. Unknown errors are logged, never shown. */
+export function problemFrom(error: unknown, log: (line: string) => void): Response {
+  const { code, detail, extra, retryAfter } = problemOf(error, log);
+  return problem(code, detail, extra, retryAfter === undefined ? {} : { "retry-after": String(retryAfter) });
 }
 
 export function describeZodError(error: z.ZodError): string {
