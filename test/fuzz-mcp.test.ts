@@ -153,19 +153,21 @@ describe("every MCP tool answers generated arguments without an internal error o
     expect(tools.length).toBeGreaterThanOrEqual(8);
     const unacceptable: string[] = [];
     for (const tool of tools) {
-      await fc.assert(
-        fc.asyncProperty(
-          valueFor(tool.inputSchema as Parameters<typeof valueFor>[0], { hostile: true, known }),
-          async (args) => {
-            const problem = await judged(tool.name, args);
-            if (problem) unacceptable.push(problem);
-            return problem === null;
-          },
-        ),
-        { seed: SEED, numRuns: RUNS, endOnFailure: true },
-      ).catch((error: unknown) => {
-        throw new Error(`${tool.name}: ${unacceptable.join("\n")}`, { cause: error });
-      });
+      await fc
+        .assert(
+          fc.asyncProperty(
+            valueFor(tool.inputSchema as Parameters<typeof valueFor>[0], { hostile: true, known }),
+            async (args) => {
+              const problem = await judged(tool.name, args);
+              if (problem) unacceptable.push(problem);
+              return problem === null;
+            },
+          ),
+          { seed: SEED, numRuns: RUNS, endOnFailure: true },
+        )
+        .catch((error: unknown) => {
+          throw new Error(`${tool.name}: ${unacceptable.join("\n")}`, { cause: error });
+        });
     }
     expect(unacceptable).toEqual([]);
     expect(tally.calls).toBeGreaterThanOrEqual(tools.length * RUNS);
