@@ -67,6 +67,8 @@ beforeAll(async () => {
     HOST: "127.0.0.1",
     PUBLIC_URL: baseUrl,
     MAX_PLAINTEXT_BYTES: String(64 * 1024),
+    // The API end to end; the portal's production build is test/serve-processes.test.ts's.
+    PORTAL: "off",
   };
   const migrated = await runMemstore(["migrate"], env);
   expect(migrated.code, migrated.stderr).toBe(0);

@@ -77,8 +77,11 @@ const envSchema = z.object({
   STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The platform's fee on each sale, in basis points (1000 = 10%). */
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(1000),
-  /** dev: pages compiled on demand; production: the output of `npm run build`; off: API only. */
-  PORTAL: z.enum(["dev", "production", "off"]).default("dev"),
+  /**
+   * dev: pages compiled on demand; production: the output of `npm run build`; off: API only. Unset,
+   * each command picks: `memstore dev` compiles on demand, `memstore serve` serves the build.
+   */
+  PORTAL: z.enum(["dev", "production", "off"]).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

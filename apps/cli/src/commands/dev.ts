@@ -38,7 +38,7 @@ export function devCommand(): Command {
       const server = await startHttpServer(ctx, {
         port: config.PORT,
         host: config.HOST,
-        portal: config.PORTAL,
+        portal: config.PORTAL ?? "dev",
       });
       await standin?.setWebhookEndpoint(`${server.url}/api/v1/payments/stripe/webhook`);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hostname as machineName, networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 
@@ -20,6 +22,14 @@ export function localOrigins(publicUrl: string): string[] {
   return [...new Set(["127.0.0.1", "[::1]", machineName(), new URL(publicUrl).hostname, ...addresses])];
 }
 
+/** The portal's package (apps/web), where Next reads its pages and writes its builds. */
+const WEB_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Whether `npm run build` left a production build of the portal where next.config.ts puts it. */
+export function hasPortalBuild(): boolean {
+  return existsSync(join(WEB_DIR, process.env.MEMSTORE_NEXT_DIST_DIR ?? ".next", "BUILD_ID"));
+}
+
 /** The app router's pages (apps/web/app), compiled on demand (dev) or from `npm run build` (production). */
 export async function startPortalPages(
   mode: "dev" | "production",
@@ -29,8 +39,7 @@ export async function startPortalPages(
 ) {
   // Read by next.config.ts, which the dev server loads in this process.
   process.env.MEMSTORE_DEV_ORIGINS = localOrigins(publicUrl).join(",");
-  const dir = fileURLToPath(new URL("../..", import.meta.url));
-  const app = next({ dev: mode === "dev", dir, hostname, port });
+  const app = next({ dev: mode === "dev", dir: WEB_DIR, hostname, port });
   await app.prepare();
   const handler = app.getRequestHandler();
   return {
