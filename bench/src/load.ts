@@ -3,12 +3,16 @@
  * driven by autocannon over loopback for a bounded time at each connection count.
  *
  *   npm run bench:load -- [--items 200] [--duration 10] [--connections 1,16] [--profile <dir>]
+ *                         [--ingest-cubes 20] [--ingest-items 500] [--ingest-parallel 4] [--worker-nice 10]
  *
  * A fresh database gets a published cube of N memory items (through the real pipeline, in this
  * process), a subscriber's vault installing it and an agent key bound to that vault; then `memstore
  * serve` starts on it and each run searches with rotating questions. Prints requests/s and latency
  * percentiles per connection count (the single connection run is the baseline the concurrent runs
- * compare to), and writes bench/results/load.{json,svg}.
+ * compare to), and writes bench/results/load.{json,svg}. With `--ingest-cubes N` (0: off), the
+ * largest connection count runs once more while a `memstore worker` process publishes N cubes
+ * beside it (the way a busy store runs), and the p99 ratio against the same count searching alone
+ * is printed: search's share of the machine while publishing.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -32,12 +36,23 @@ import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import autocannon from "autocannon";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
+import { startPublishing } from "./publish-load.ts";
 import { barChartSvg, machineBusyMs } from "./stats.ts";
 
 const args = benchArgs();
 const items = Number(args.items ?? 200);
 const duration = Math.min(60, Number(args.duration ?? 10));
 const connectionCounts = (args.connections ?? "1,16").split(",").map(Number);
+const ingest = {
+  cubes: Math.min(200, Number(args["ingest-cubes"] ?? 20)),
+  items: Math.min(5_000, Number(args["ingest-items"] ?? 500)),
+  parallel: Math.min(16, Number(args["ingest-parallel"] ?? 4)),
+  // --worker-nice 0: the worker at the web process's priority, to compare against the default.
+  workerEnv: (args["worker-nice"] === undefined ? {} : { WORKER_NICE: args["worker-nice"] }) as Record<
+    string,
+    string
+  >,
+};
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const TOPICS = ["harbour", "crane", "tide", "berth", "pilot", "customs", "cargo", "ferry", "lock", "quay"];
 const DB = "memstore_bench_load";
@@ -123,8 +138,24 @@ await new Promise<void>((resolve, reject) => {
   serve.on("exit", (code) => reject(new Error(`memstore serve exited with ${code}`)));
 });
 
-const runs = [];
-for (const connections of connectionCounts) {
+type Run = Awaited<ReturnType<typeof measure>>;
+const runs: Run[] = [];
+for (const connections of connectionCounts) runs.push(await measure(connections, "alone"));
+let publishing: { seconds: number; chunks_per_s: number } | null = null;
+if (ingest.cubes > 0) {
+  const busiest = Math.max(...connectionCounts);
+  const publisher = await startPublishing(env, ingest);
+  // The pipeline under way before the searches start, so every search shares the machine with it.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  runs.push(await measure(busiest, "while publishing"));
+  publishing = await publisher.done;
+  await publisher.stop();
+}
+serve.kill("SIGTERM");
+await new Promise((resolve) => serve.once("exit", resolve));
+
+/** One autocannon run of `connections` searchers for `duration` seconds: rate, latency, CPU. */
+async function measure(connections: number, beside: "alone" | "while publishing") {
   let n = 0;
   const before = { serve: processCpuMs(serve.pid!), self: process.cpuUsage(), machine: machineBusyMs() };
   const result = await autocannon({
@@ -153,8 +184,9 @@ for (const connections of connectionCounts) {
     autocannon: selfMs / searches,
     rest: (machineBusyMs() - before.machine - serveMs - selfMs) / searches,
   };
-  runs.push({
+  return {
     connections,
+    beside,
     cpu_core_ms_per_search: cpu,
     requests_per_s: Math.round(result.requests.average),
     latency_ms: {
@@ -165,36 +197,44 @@ for (const connections of connectionCounts) {
     },
     errors: result.errors,
     non_2xx: result.non2xx,
-  });
+  };
 }
-serve.kill("SIGTERM");
-await new Promise((resolve) => serve.once("exit", resolve));
 
 console.log(`\nbench/load: ${items}-item vault, ${duration} s per run, memstore serve on loopback`);
 console.log(
-  "connections  searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx  CPU core-ms/search: serve  postgres+rest  autocannon",
+  "connections  beside            searches/s  p50 ms  p90 ms  p99 ms  errors  non-2xx  CPU core-ms/search: serve  postgres+rest  autocannon",
 );
 for (const r of runs)
   console.log(
-    `${String(r.connections).padEnd(12)} ${String(r.requests_per_s).padEnd(11)} ${String(r.latency_ms.p50).padEnd(7)} ${String(r.latency_ms.p90).padEnd(7)} ${String(r.latency_ms.p99).padEnd(7)} ${String(r.errors).padEnd(7)} ${String(r.non_2xx).padEnd(8)} ${r.cpu_core_ms_per_search.serve.toFixed(2).padStart(25)}  ${r.cpu_core_ms_per_search.rest.toFixed(2).padStart(13)}  ${r.cpu_core_ms_per_search.autocannon.toFixed(2).padStart(10)}`,
+    `${String(r.connections).padEnd(12)} ${r.beside.padEnd(17)} ${String(r.requests_per_s).padEnd(11)} ${String(r.latency_ms.p50).padEnd(7)} ${String(r.latency_ms.p90).padEnd(7)} ${String(r.latency_ms.p99).padEnd(7)} ${String(r.errors).padEnd(7)} ${String(r.non_2xx).padEnd(8)} ${r.cpu_core_ms_per_search.serve.toFixed(2).padStart(25)}  ${r.cpu_core_ms_per_search.rest.toFixed(2).padStart(13)}  ${r.cpu_core_ms_per_search.autocannon.toFixed(2).padStart(10)}`,
+  );
+const busy = runs.find((r) => r.beside === "while publishing");
+const calm = busy && runs.find((r) => r.beside === "alone" && r.connections === busy.connections);
+if (busy && calm && publishing)
+  console.log(
+    `\nwhile publishing ${ingest.cubes} cubes × ${ingest.items} items (${publishing.chunks_per_s} chunks/s, ${publishing.seconds.toFixed(0)} s): search p99 ${busy.latency_ms.p99} ms against ${calm.latency_ms.p99} ms alone = ${(busy.latency_ms.p99 / calm.latency_ms.p99).toFixed(2)}×, searches/s ${busy.requests_per_s} against ${calm.requests_per_s}`,
   );
 const out = new URL("../results/", import.meta.url);
 mkdirSync(out, { recursive: true });
 writeFileSync(
   new URL("load.json", out),
-  JSON.stringify({ date: new Date().toISOString(), items, duration, runs }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), items, duration, ingest, publishing, runs }, null, 2),
 );
 writeFileSync(
   new URL("load.svg", out),
   barChartSvg(`Vault search under load (${items} items): searches/s and latency`, "", [
-    ...runs.map((r) => ({ label: `${r.connections} conn`, bars: { "searches/s": r.requests_per_s } })),
+    ...runs.map((r) => ({ label: label(r), bars: { "searches/s": r.requests_per_s } })),
     ...runs.map((r) => ({
-      label: `${r.connections} conn ms`,
+      label: `${label(r)} ms`,
       bars: { p50: r.latency_ms.p50, p99: r.latency_ms.p99 },
     })),
   ]),
 );
 process.exit(0);
+
+function label(r: Run) {
+  return `${r.connections} conn${r.beside === "alone" ? "" : " + publishing"}`;
+}
 
 /** A process's CPU time (user + system) in milliseconds, from /proc (Linux). */
 function processCpuMs(pid: number): number {

@@ -1,4 +1,6 @@
+import { setPriority } from "node:os";
 import { type Config, ConfigError, openRuntime, startSweeps } from "@memstore/api";
+import { WORKER_APPLICATION } from "@memstore/api/pipeline";
 import { requireCuda } from "@memstore/inference";
 import { BullMqProducer } from "./bullmq-producer.ts";
 import { startWorkers } from "./start-workers.ts";
@@ -18,8 +20,11 @@ export async function runWorkerProcess(config: Config, options: { gpu?: boolean 
       throw new ConfigError(`memstore worker --gpu cannot start: ${(error as Error).message}`);
     }
   }
+  // Before any thread starts: Linux sets priority per thread, and threads inherit their creator's.
+  if (config.WORKER_NICE > 0) setPriority(config.WORKER_NICE);
   const producer = new BullMqProducer(config.REDIS_URL, config.QUEUE_PREFIX);
   const ctx = await openRuntime(config, producer, {
+    application: WORKER_APPLICATION,
     log: (line) => console.log(`[worker ${process.pid}] ${line}`),
   });
   const pool = startWorkers(ctx, {
@@ -43,5 +48,7 @@ export async function runWorkerProcess(config: Config, options: { gpu?: boolean 
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   // Only now: whoever waits for "ready" may send SIGTERM at once, and it must find the handler.
-  ctx.log(`ready (embedder ${ctx.embedder.model}${options.gpu ? ", GPU validation on CUDA" : ""})`);
+  ctx.log(
+    `ready (embedder ${ctx.embedder.model}${options.gpu ? ", GPU validation on CUDA" : ""}, nice ${config.WORKER_NICE})`,
+  );
 }

@@ -47,6 +47,12 @@ const envSchema = z.object({
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_SHUTDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   /**
+   * The worker process's nice value: publishing is background work, so on a machine it shares with
+   * `memstore serve` it yields the CPU to searches (bench:load measures the difference). 0 runs it
+   * at the web processes' priority.
+   */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /**
    * A version `processing` with no stage starting or ending for this long, and no live job, is
    * queued again by the pipeline sweep (its job was lost: Redis restarted, a hand-off failed).
    */

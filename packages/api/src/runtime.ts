@@ -18,10 +18,12 @@ export type Runtime = AppContext & { close(): Promise<void> };
 export async function openRuntime(
   config: Config,
   jobs: JobProducer,
-  options: { log?: (line: string) => void; migrate?: boolean } = {},
+  options: { log?: (line: string) => void; migrate?: boolean; application?: string } = {},
 ): Promise<Runtime> {
   const database = await openDatabase(
-    config.DATABASE_URL ? { url: config.DATABASE_URL } : { embeddedDir: join(config.dataDir, "db") },
+    config.DATABASE_URL
+      ? { url: config.DATABASE_URL, application: options.application ?? "memstore" }
+      : { embeddedDir: join(config.dataDir, "db") },
   );
   try {
     if (options.migrate) await database.migrate();

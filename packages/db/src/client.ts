@@ -30,10 +30,12 @@ export type Database = {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
-export type DatabaseOptions = { url: string } | { embeddedDir: string } | { memory: true };
+export type DatabaseOptions =
+  /** `application`: the role this process plays, which its sessions name (`<application>-<pid>`). */
+  { url: string; application?: string } | { embeddedDir: string } | { memory: true };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if ("url" in options) return openPostgres(options.url);
+  if ("url" in options) return openPostgres(options.url, options.application ?? "memstore");
   return openPglite("embeddedDir" in options ? options.embeddedDir : null);
 }
 
@@ -53,7 +55,7 @@ const SESSION_SETTINGS: Record<string, string> = {
   jit: "off",
 };
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, application: string): Database {
   // Options already in the URL (`?options=…`) are kept; ours come after them.
   const options = [
     URL.canParse(url) ? new URL(url).searchParams.get("options") : null,
@@ -63,7 +65,14 @@ function openPostgres(url: string): Database {
     .join(" ");
   // A server that does not answer fails a query (503 dependency_down) instead of hanging it; the
   // bound also covers waiting for a free connection, so it is long enough for a burst to queue.
-  const pool = new pg.Pool({ connectionString: url, max: 10, options, connectionTimeoutMillis: 30_000 });
+  // Each process's sessions carry its role and pid: the pipeline tells other processes' work from its own.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    options,
+    connectionTimeoutMillis: 30_000,
+    application_name: `${application}-${process.pid}`.slice(0, 63),
+  });
   // An idle connection the server drops (restart, failover, admin command) is replaced on the next
   // query; without a listener the pool's "error" event would end the process.
   pool.on("error", (err) => console.error(`postgres: idle connection lost (${err.message})`));

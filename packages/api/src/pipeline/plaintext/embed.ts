@@ -1,9 +1,11 @@
 import { newId, withPayload } from "@memstore/core";
 import { chunks, cubeVersions, type NewChunkRow, queryRows, sql, type VersionRow } from "@memstore/db";
+import { setTimeout as sleep } from "node:timers/promises";
 import { count, eq } from "drizzle-orm";
 import { requireArtifact } from "../../artifacts.ts";
 import type { AppContext } from "../../context.ts";
 import { readLines } from "../source-lines.ts";
+import { interactiveLoad } from "../interactive-load.ts";
 import type { Report } from "../stage-runner.ts";
 import type { ChunkRecord } from "./convert.ts";
 
@@ -15,6 +17,12 @@ const EMBED_BATCH = 250;
  * cores of a small machine busy (bench/ingest: 1,400 → 2,500 rows/s into the index alone).
  */
 const INSERTS_IN_FLIGHT = 2;
+/**
+ * While interactive work runs beside it (see interactiveLoad), the stage gives way: one batch at a
+ * time, each followed by a pause as long as it took — at most half of one core's database time, so
+ * searches keep their share of a shared machine (bench:load, search p99 while publishing).
+ */
+const INSERTS_WHILE_BUSY = 1;
 
 /**
  * The `embed` stage: reads the `chunks` artifact `convert` wrote, embeds it a batch at a time and
@@ -45,12 +53,16 @@ export async function embedChunks(ctx: AppContext, version: VersionRow): Promise
   );
   const artifact = await requireArtifact(ctx.db, versionId, "chunks");
   let embedded = 0;
+  const othersBusy = interactiveLoad(ctx);
   const store = async (batch: ChunkRecord[]) => {
     const vectors = await ctx.embedder.embed(
       batch.map((c) => (c.heading ? `${c.heading}\n${c.text}` : c.text)),
     );
+    const started = performance.now();
     await ctx.db.insert(chunks).values(batch.map((c, i) => chunkRow(version, c, vectors[i]!, dimension)));
     embedded += batch.length;
+    // The pause holds the batch's slot, so no other insert starts in it.
+    if (await othersBusy()) await sleep(performance.now() - started);
   };
   const inFlight = new Set<Promise<void>>();
   const start = (batch: ChunkRecord[]) => {
@@ -67,7 +79,8 @@ export async function embedChunks(ctx: AppContext, version: VersionRow): Promise
       if (batch.length < EMBED_BATCH) continue;
       start(batch);
       batch = [];
-      if (inFlight.size >= INSERTS_IN_FLIGHT) await Promise.race(inFlight);
+      while (inFlight.size >= ((await othersBusy()) ? INSERTS_WHILE_BUSY : INSERTS_IN_FLIGHT))
+        await Promise.race(inFlight);
     }
     if (batch.length > 0) start(batch);
     await Promise.all(inFlight);
