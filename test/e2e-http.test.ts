@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
-import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
+import { createTestDatabase, servicesEnv, type TestDatabase } from "./support/services.ts";
 import { stripMarks } from "@memstore/watermark";
 import { writeSafetensors } from "@memstore/formats";
 import { writeTinyDecoder } from "@memstore/inference/testing";
@@ -58,11 +58,7 @@ beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   env = {
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix(),
-    STORAGE_URL: `file://${join(dir, "blobs")}`,
-    MEMSTORE_DATA_DIR: dir,
+    ...servicesEnv(database, dir),
     PORT: String(port),
     HOST: "127.0.0.1",
     PUBLIC_URL: baseUrl,

@@ -58,6 +58,22 @@ const pay = (url: string) =>
     redirect: "manual",
   });
 
+/**
+ * Two checkouts for one listing, both paid: a price change opens a second session beside the
+ * first, still open, and the buyer pays both. The sessions, for the test to follow.
+ */
+async function payTwiceAcrossAPriceChange(key: string, listingId: string, pricing: Record<string, unknown>) {
+  const first = (await acquire(key, listingId)).body;
+  const patched = await bed.api("PATCH", `/api/v1/listings/${listingId}`, bed.publisherKey, { pricing });
+  expect(patched.status).toBe(200);
+  const second = (await acquire(key, listingId)).body;
+  expect(second.checkout_session_id).not.toBe(first.checkout_session_id);
+  expect((await pay(first.checkout_url)).status).toBe(303);
+  expect((await pay(second.checkout_url)).status).toBe(303);
+  await bed.t.runner.idle();
+  return { first, second };
+}
+
 describe("one entitlement per organisation and listing", () => {
   it("grants one entitlement to 50 concurrent acquires of a free listing, and answers every one with it", async () => {
     const { listing } = await bed.listedCube("free-race", "# Tides\n\nThe flood tide turns at noon.\n");
@@ -99,17 +115,11 @@ describe("one entitlement per organisation and listing", () => {
   it("refunds and audits a second payment completing for a listing already held", async () => {
     const listingId = await paidListing("twice-paid", 2500);
     const { key, orgId } = await buyer("Doublers");
-    const first = (await acquire(key, listingId)).body;
-    // A price change opens a second session beside the first, still open: both get paid.
-    const patched = await bed.api("PATCH", `/api/v1/listings/${listingId}`, bed.publisherKey, {
-      pricing: { model: "one_time", amount_cents: 2700, currency: "usd" },
+    const { first, second } = await payTwiceAcrossAPriceChange(key, listingId, {
+      model: "one_time",
+      amount_cents: 2700,
+      currency: "usd",
     });
-    expect(patched.status).toBe(200);
-    const second = (await acquire(key, listingId)).body;
-    expect(second.checkout_session_id).not.toBe(first.checkout_session_id);
-    expect((await pay(first.checkout_url)).status).toBe(303);
-    expect((await pay(second.checkout_url)).status).toBe(303);
-    await bed.t.runner.idle();
 
     const rows = await held(orgId, listingId);
     expect(rows).toHaveLength(1);
@@ -131,6 +141,48 @@ describe("one entitlement per organisation and listing", () => {
       amount_cents: 2700,
       currency: "usd",
     });
+  });
+
+  it("cancels a second subscription started for a listing already held, refunds its first invoice and audits it", async () => {
+    const { cube } = await bed.submittedCube(
+      "twice-subscribed",
+      JSON.stringify({ text: "The lock opens hourly." }),
+    );
+    const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "subscription", amount_cents: 900, currency: "usd", interval: "month" },
+    });
+    const listingId = made.body.id as string;
+    expect((await bed.api("POST", `/api/v1/listings/${listingId}/publish`, bed.publisherKey)).status).toBe(
+      200,
+    );
+    const { key, orgId } = await buyer("Resubscribers");
+    const { first, second } = await payTwiceAcrossAPriceChange(key, listingId, {
+      model: "subscription",
+      amount_cents: 1100,
+      currency: "usd",
+      interval: "month",
+    });
+
+    const rows = await held(orgId, listingId);
+    expect(rows.filter((r) => r.state === "active")).toHaveLength(1);
+    const session = (id: string) => standin.objects("checkout.session").find((s) => s.id === id)!;
+    const [kept, dropped] = [session(first.checkout_session_id), session(second.checkout_session_id)];
+    expect(rows[0]!.subscriptionId).toBe(kept.subscription);
+    const subscription = standin.objects("subscription").find((s) => s.id === dropped.subscription)!;
+    expect(subscription.status).toBe("canceled");
+    const refunded = standin
+      .objects("refund")
+      .filter((r) => (r.metadata as Record<string, string>).held_entitlement_id === rows[0]!.id);
+    expect(refunded.map((r) => r.amount)).toEqual([1100]);
+    const booked = await bed.t.ctx.db.select().from(sales).where(eq(sales.listingId, listingId));
+    expect(booked.map((s) => s.amountCents)).toEqual([900]);
+    const [audit] = await bed.t.ctx.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.orgId, orgId), eq(auditLog.action, "payment.duplicate_refunded")));
+    expect(audit).toMatchObject({ objectType: "subscription", objectId: dropped.subscription });
   });
 
   it("refuses a publisher its own listing, free or paid, and books no sale; it installs its own by a grant", async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allFinal, call, type Draft, draft, expectedOutcome, outcomes, submit } from "./support/fault-bed.ts";
 import { startOwnRedis } from "./support/own-services.ts";
 import { type Proc, spawnMemstore } from "./support/processes.ts";
-import { createTestDatabase, type TestDatabase, uniquePrefix } from "./support/services.ts";
+import { createTestDatabase, type TestDatabase, servicesEnv } from "./support/services.ts";
 import { sleep, waitUntil } from "./support/wait.ts";
 
 /**
@@ -30,11 +30,7 @@ beforeAll(async () => {
   redis = await startOwnRedis();
   database = await createTestDatabase();
   const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: uniquePrefix(),
-    STORAGE_URL: `file://${join(dataDir, "blobs")}`,
-    MEMSTORE_DATA_DIR: dataDir,
+    ...servicesEnv(database, dataDir, redis.url),
     JOB_LOCK_MS: "2000",
     // A version with no stage starting or ending for 3 s, and no live job, is queued again.
     PIPELINE_LEASE_MS: "3000",

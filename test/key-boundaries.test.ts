@@ -30,6 +30,16 @@ afterAll(async () => {
   await bed?.close();
 });
 
+/** A key bound to `vaultId` that subscribes and reads: an agent that keeps its vault up to date. */
+const subscriberKeyFor = async (vaultId: string, name: string) =>
+  (
+    await bed.api("POST", "/api/v1/keys", owner, {
+      name,
+      scopes: ["subscribe", "vault:read"],
+      vault_id: vaultId,
+    })
+  ).body.key as string;
+
 const keyNames = async (key: string) =>
   ((await bed.api("GET", "/api/v1/keys?limit=100", key)).body.items as Array<{ name: string }>).map(
     (k) => k.name,
@@ -121,13 +131,7 @@ describe("what a vault-bound key sees of the organisation", () => {
   });
 
   it("subscribes its own vault to a listing but makes no organisation-wide subscription", async () => {
-    const bound = (
-      await bed.api("POST", "/api/v1/keys", owner, {
-        name: "support manager",
-        scopes: ["subscribe", "vault:read"],
-        vault_id: support,
-      })
-    ).body.key as string;
+    const bound = await subscriberKeyFor(support, "support manager");
     const { listing } = await bed.listedCube("keyholder-notes", "# Notes\n\nThe gate opens at six.\n");
     expect((await bed.api("POST", `/api/v1/store/listings/${listing.id}/acquire`, owner)).status).toBe(201);
     const orgWide = await bed.api("POST", "/api/v1/subscriptions", bound, {
@@ -153,13 +157,7 @@ describe("what a vault-bound key sees of the organisation", () => {
   });
 
   it("acquires nothing through a subscription it set up: auto-install skips a listing the organisation does not hold", async () => {
-    const bound = (
-      await bed.api("POST", "/api/v1/keys", owner, {
-        name: "support installer",
-        scopes: ["subscribe", "vault:read"],
-        vault_id: support,
-      })
-    ).body.key as string;
+    const bound = await subscriberKeyFor(support, "support installer");
     const { cube, listing } = await bed.listedCube("keyholder-tides", "# Tides\n\nThe ebb runs at four.\n");
     const made = await bed.api("POST", "/api/v1/subscriptions", bound, {
       filter: { listing_id: listing.id },

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Proc, runMemstore, spawnMemstore } from "./support/processes.ts";
-import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
+import { createTestDatabase, servicesEnv, type TestDatabase } from "./support/services.ts";
 
 /**
  * `memstore serve`, the production command, serves the portal's production build: the probe found
@@ -39,11 +39,7 @@ function build(): Promise<void> {
 beforeAll(async () => {
   database = await createTestDatabase();
   env = {
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix(),
-    STORAGE_URL: `file://${join(dir, "blobs")}`,
-    MEMSTORE_DATA_DIR: dir,
+    ...servicesEnv(database, dir),
     HOST: "127.0.0.1",
     MEMSTORE_NEXT_DIST_DIR: DIST,
   };

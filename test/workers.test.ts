@@ -26,7 +26,7 @@ import {
   TINY_TOKENIZER_SHA256,
 } from "./support/binary-fixtures.ts";
 import { type Proc, spawnMemstore } from "./support/processes.ts";
-import { createTestDatabase, REDIS_URL, type TestDatabase, uniquePrefix } from "./support/services.ts";
+import { createTestDatabase, REDIS_URL, type TestDatabase, servicesEnv } from "./support/services.ts";
 import { waitUntil } from "./support/wait.ts";
 
 /**
@@ -43,11 +43,7 @@ const workers: Proc[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   env = {
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix(),
-    STORAGE_URL: `file://${join(dataDir, "blobs")}`,
-    MEMSTORE_DATA_DIR: dataDir,
+    ...servicesEnv(database, dataDir),
     // A killed worker's job is taken over after this long (30 s in production).
     JOB_LOCK_MS: "2000",
   };

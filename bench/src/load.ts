@@ -18,25 +18,18 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createListing,
-  createVersion,
-  publishListing,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/publishing";
 import { acquireListing } from "@memstore/api/store";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import autocannon from "autocannon";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { startPublishing } from "./publish-load.ts";
+import { submitJsonlCube } from "./submit-cube.ts";
 import { barChartSvg, machineBusyMs } from "./stats.ts";
 
 const args = benchArgs();
@@ -72,28 +65,11 @@ const ctx = await openRuntime(loadConfig(env), runner, { migrate: true, log: () 
 runner.register(createProcessors(ctx));
 const pub = await createOrganization(ctx, { name: "Load Publisher", ownerEmail: "pub@load.example.com" });
 const publisher = await authenticateApiKey(ctx, pub.api_key);
-const cube = await createCube(ctx, publisher, {
-  slug: "port-ops",
-  type: "plaintext",
-  title: "Port operations",
-  description: "",
-  tags: [],
-});
-await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-const jsonl = Array.from({ length: items }, (_, i) => {
+const texts = Array.from({ length: items }, (_, i) => {
   const [a, b, c] = [TOPICS[i % 10], TOPICS[(i * 3) % 10], TOPICS[(i * 7) % 10]];
-  return JSON.stringify({
-    text: `Rule ${i}: the ${a} team checks the ${b} before the ${c} moves, and logs it in book ${i % 17}.`,
-  });
-}).join("\n");
-await uploadPayload(
-  ctx,
-  publisher,
-  { cubeId: cube.id, version: "1.0.0" },
-  Readable.from([Buffer.from(jsonl)]),
-  "application/x-ndjson",
-);
-await submitVersion(ctx, publisher, cube.id, "1.0.0");
+  return `Rule ${i}: the ${a} team checks the ${b} before the ${c} moves, and logs it in book ${i % 17}.`;
+});
+const cube = await submitJsonlCube(ctx, publisher, { slug: "port-ops", title: "Port operations" }, texts);
 await runner.idle();
 const listing = await createListing(ctx, publisher, {
   cube_id: cube.id,

@@ -1,16 +1,10 @@
 import { spawn } from "node:child_process";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createVersion,
-  getVersion,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { getVersion } from "@memstore/api/publishing";
 import { BullMqProducer } from "@memstore/workers";
+import { submitJsonlCube } from "./submit-cube.ts";
 
 /**
  * Publishing as it runs in production, beside the searches bench/load measures: a `memstore worker`
@@ -43,27 +37,12 @@ export async function startPublishing(
   const started = Date.now();
 
   async function publishOne(n: number) {
-    const cube = await createCube(ctx, publisher, {
-      slug: `busy-${n}`,
-      type: "plaintext",
-      title: `Busy ${n}`,
-      description: "",
-      tags: [],
-    });
-    await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-    const jsonl = Array.from({ length: options.items }, (_, i) =>
-      JSON.stringify({
-        text: `Notice ${n}.${i}: vessels bound for quay ${i % 13} report to the pilot station ${i % 7} hours before arrival, with cargo manifests and crew lists.`,
-      }),
-    ).join("\n");
-    await uploadPayload(
-      ctx,
-      publisher,
-      { cubeId: cube.id, version: "1.0.0" },
-      Readable.from([Buffer.from(jsonl)]),
-      "application/x-ndjson",
+    const texts = Array.from(
+      { length: options.items },
+      (_, i) =>
+        `Notice ${n}.${i}: vessels bound for quay ${i % 13} report to the pilot station ${i % 7} hours before arrival, with cargo manifests and crew lists.`,
     );
-    await submitVersion(ctx, publisher, cube.id, "1.0.0");
+    const cube = await submitJsonlCube(ctx, publisher, { slug: `busy-${n}`, title: `Busy ${n}` }, texts);
     for (;;) {
       const { status } = await getVersion(ctx, publisher, cube.id, "1.0.0");
       if (status === "ready") return;

@@ -45,6 +45,14 @@ export async function openHttpTestbed(
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
   }
 
+  /** A JSON call as `key` that must succeed (below 300); its body. */
+  async function apiOk(key: string, method: string, path: string, body?: unknown) {
+    const answer = await api(method, path, key, body);
+    if (answer.status >= 300)
+      throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  }
+
   /** Registers the tiny test decoder's config as a base model of `key`'s organisation; its id. */
   async function registerTinyModel(name = "memstore/tiny-llama", key = made.api_key): Promise<string> {
     const registered = await api("POST", "/api/v1/base-models", key, {
@@ -168,6 +176,7 @@ export async function openHttpTestbed(
     publisherKey: made.api_key,
     organization,
     api,
+    apiOk,
     registerTinyModel,
     publishVersion,
     publishedBinary,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import pg from "pg";
 
 /** The real services the suites talk to; CI's .ci/run makes sure they are up. */
@@ -28,3 +29,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export const uniquePrefix = () => `memstore-test-${randomBytes(4).toString("hex")}`;
+
+/**
+ * What a services-mode process (serve, worker, or a runtime in the test) is started with: `database`,
+ * Redis (the tests' own, unless given) under a queue prefix of its own, and blobs and data in `dataDir`.
+ */
+export function servicesEnv(
+  database: TestDatabase,
+  dataDir: string,
+  redisUrl = REDIS_URL,
+): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: uniquePrefix(),
+    STORAGE_URL: `file://${join(dataDir, "blobs")}`,
+    MEMSTORE_DATA_DIR: dataDir,
+  };
+}
