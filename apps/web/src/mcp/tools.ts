@@ -1,6 +1,7 @@
 import type { AppContext } from "@memstore/api";
 import {
   archiveMemory,
+  copyQuery,
   createMemory,
   createMemoryInput,
   getMemory,
@@ -198,11 +199,8 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
       title: "Get a payload link",
       description:
         "A short-lived signed URL (5 minutes) to download an installed KV snapshot's or LoRA pack's fingerprinted copy; counted as a call when it is used",
-      inputSchema: {
-        ...vault,
-        install_id: idSchema,
-        dtype: z.enum(["f16", "bf16", "int8"]).optional(),
-      },
+      // The REST payload link's own: the copy in another dtype its type offers.
+      inputSchema: { ...vault, install_id: idSchema, ...copyQuery.shape },
       outputSchema: { url: z.string(), expires_at: z.string() },
       annotations: read,
     },
