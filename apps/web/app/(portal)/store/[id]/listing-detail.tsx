@@ -139,7 +139,8 @@ export function ListingDetail({ id }: { id: string }) {
             )}
             {l.own ? (
               <div className="alert info">
-                Your organisation publishes this listing. <Link href="/studio">Manage it in the studio</Link>.
+                Your organisation publishes this listing. Install it into a vault below, no purchase needed,
+                or <Link href="/studio">manage it in the studio</Link>.
               </div>
             ) : live ? (
               <div className="alert ok">Your organisation has this listing.</div>
@@ -166,7 +167,7 @@ export function ListingDetail({ id }: { id: string }) {
             )}
             <ErrorBox error={acquire.error} />
           </section>
-          {live && <InstallForm listingId={id} latest={l.latest_version} />}
+          {(live || l.own) && <InstallForm listingId={id} latest={l.latest_version} />}
         </aside>
       </div>
     </>
