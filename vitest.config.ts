@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Postgres with pgvector, Redis and Chromium, started or installed when missing (as CI does).
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });
