@@ -185,6 +185,45 @@ describe("one entitlement per organisation and listing", () => {
     expect(audit).toMatchObject({ objectType: "subscription", objectId: dropped.subscription });
   });
 
+  it("sells again to a buyer whose paid entitlement lapsed before the expiry sweep saw it, refunding nothing", async () => {
+    const { cube } = await bed.submittedCube(
+      "lapsed-rebuy",
+      JSON.stringify({ text: "The weir closes in floods." }),
+    );
+    const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "one_time", amount_cents: 800, currency: "usd" },
+      terms: { valid_days: 30 },
+    });
+    const listingId = made.body.id as string;
+    expect((await bed.api("POST", `/api/v1/listings/${listingId}/publish`, bed.publisherKey)).status).toBe(
+      200,
+    );
+    const { key, orgId } = await buyer("Rebuyers");
+    expect((await pay((await acquire(key, listingId)).body.checkout_url)).status).toBe(303);
+    await bed.t.runner.idle();
+    // Its 30 days are over; the sweep has not run yet.
+    await bed.t.ctx.db
+      .update(entitlements)
+      .set({ validUntil: new Date(Date.now() - 60_000) })
+      .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId)));
+
+    const again = await acquire(key, listingId);
+    expect(again.status).toBe(201);
+    expect((await pay(again.body.checkout_url)).status).toBe(303);
+    await bed.t.runner.idle();
+    const rows = await held(orgId, listingId);
+    expect(rows.map((r) => r.state).sort()).toEqual(["active", "expired"]);
+    const booked = await bed.t.ctx.db.select().from(sales).where(eq(sales.listingId, listingId));
+    expect(booked.map((s) => s.amountCents)).toEqual([800, 800]);
+    const intents = standin
+      .objects("checkout.session")
+      .filter((s) => (s.metadata as Record<string, string>).listing_id === listingId)
+      .map((s) => s.payment_intent);
+    expect(standin.objects("refund").filter((r) => intents.includes(r.payment_intent))).toEqual([]);
+  });
+
   it("refuses a publisher its own listing, free or paid, and books no sale; it installs its own by a grant", async () => {
     const { listing } = await bed.listedCube("own-free", "# Own\n\nThe own berth is nine.\n");
     const paid = await paidListing("own-paid");

@@ -1,6 +1,6 @@
 import { type EntitlementSource, type EntitlementState, newId } from "@memstore/core";
 import { type EntitlementRow, entitlements, type Executor, type Tx, sql } from "@memstore/db";
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { resumeSuspendedInstalls } from "./entitlements.ts";
 
@@ -39,7 +39,12 @@ export async function grantEntitlement(
     .values({ id: newId("ent"), state: "active", ...grant })
     .onConflictDoNothing({ target: [entitlements.orgId, entitlements.listingId], where: LIVE })
     .returning();
-  if (!created) return { row: (await liveEntitlement(tx, grant.orgId, grant.listingId))!, created: false };
+  if (!created) {
+    const held = await liveEntitlement(tx, grant.orgId, grant.listingId, grant.validFrom);
+    // The row in the way lapsed between the two statements: the grant is tried again.
+    if (!held) throw new Error(`the live entitlement of ${grant.orgId} to ${grant.listingId} just lapsed`);
+    return { row: held, created: false };
+  }
   await resumeSuspendedInstalls(tx, grant.orgId, grant.listingId);
   await recordAudit(tx, {
     orgId: grant.orgId,
@@ -52,12 +57,23 @@ export async function grantEntitlement(
   return { row: created, created: true };
 }
 
-/** The organisation's live entitlement to the listing, if it holds one. */
-export async function liveEntitlement(db: Executor, orgId: string, listingId: string) {
+/**
+ * The organisation's live entitlement to the listing, if it holds one that has not lapsed by `now`
+ * (one whose `valid_days` ran out before the expiry sweep saw it is held no more: buying again is
+ * no duplicate).
+ */
+export async function liveEntitlement(db: Executor, orgId: string, listingId: string, now = new Date()) {
   const [row] = await db
     .select()
     .from(entitlements)
-    .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId), LIVE));
+    .where(
+      and(
+        eq(entitlements.orgId, orgId),
+        eq(entitlements.listingId, listingId),
+        LIVE,
+        or(isNull(entitlements.validUntil), gt(entitlements.validUntil, now)),
+      ),
+    );
   return row ?? null;
 }
 
