@@ -2,7 +2,6 @@ import { checkouts, entitlements, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
 import { liveEntitlement } from "../store/grant-entitlement.ts";
 
 /** A payment for a listing its buyer already held, handed back at Stripe before it was applied. */
@@ -20,30 +19,30 @@ export type DuplicateRefund = {
 };
 
 /**
- * Before an event that would grant an entitlement is applied: if its buyer already holds a live
+ * Inside the event's transaction, before it is applied: if its buyer already holds a live
  * entitlement to that listing (two checkouts paid, two subscriptions started), the second payment
  * is refunded whole — and a second subscription canceled — at Stripe, under idempotency keys, so a
  * retried event refunds nothing twice. Returns what was refunded, for the event's transaction to
  * audit; null when the payment is not a duplicate.
  */
 export async function refundIfDuplicate(
-  ctx: AppContext,
+  tx: Tx,
   stripe: Stripe,
   type: string,
   object: Record<string, unknown>,
   subscription: Stripe.Subscription | null,
 ): Promise<DuplicateRefund | null> {
   if (type === "checkout.session.completed" && object.mode === "payment")
-    return duplicateCheckout(ctx, stripe, object);
-  if (subscription) return duplicateSubscription(ctx, stripe, subscription);
+    return duplicateCheckout(tx, stripe, object);
+  if (subscription) return duplicateSubscription(tx, stripe, subscription);
   return null;
 }
 
-async function duplicateCheckout(ctx: AppContext, stripe: Stripe, session: Record<string, unknown>) {
+async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Record<string, unknown>) {
   const sessionId = String(session.id);
-  const [checkout] = await ctx.db.select().from(checkouts).where(eq(checkouts.id, sessionId));
+  const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId));
   if (!checkout || checkout.status === "complete" || typeof session.payment_intent !== "string") return null;
-  const held = await liveEntitlement(ctx.db, checkout.orgId, checkout.listingId);
+  const held = await liveEntitlement(tx, checkout.orgId, checkout.listingId);
   if (!held || held.checkoutSessionId === sessionId) return null;
   const refund = await stripe.refunds.create(
     {
@@ -66,12 +65,12 @@ async function duplicateCheckout(ctx: AppContext, stripe: Stripe, session: Recor
   };
 }
 
-async function duplicateSubscription(ctx: AppContext, stripe: Stripe, sub: Stripe.Subscription) {
+async function duplicateSubscription(tx: Tx, stripe: Stripe, sub: Stripe.Subscription) {
   const { listing_id: listingId, org_id: orgId } = sub.metadata ?? {};
   const usable = sub.status === "active" || sub.status === "trialing" || sub.status === "past_due";
   if (!listingId || !orgId || !usable) return null;
-  const [own] = await ctx.db.select().from(entitlements).where(eq(entitlements.subscriptionId, sub.id));
-  const held = own ? null : await liveEntitlement(ctx.db, orgId, listingId);
+  const [own] = await tx.select().from(entitlements).where(eq(entitlements.subscriptionId, sub.id));
+  const held = own ? null : await liveEntitlement(tx, orgId, listingId);
   if (!held) return null;
   await stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: `memstore-duplicate-cancel-${sub.id}` });
   const invoice = typeof sub.latest_invoice === "string" ? sub.latest_invoice : sub.latest_invoice?.id;

@@ -1,5 +1,5 @@
 import { AppError, newId, storableJson } from "@memstore/core";
-import { checkouts, listings, offers, paymentEvents, sales, type Tx } from "@memstore/db";
+import { checkouts, listings, offers, paymentEvents, sales, sql, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../context.ts";
@@ -63,8 +63,8 @@ export async function receiveStripeEvent(ctx: AppContext, payload: string, signa
  * Applies a stored event once, in one transaction with its `applied_at`: a checkout paid grants the
  * entitlement and records the sale; a subscription's events make its entitlement follow it; a paid
  * invoice is a sale. Subscription events are applied from the subscription as Stripe holds it now
- * (fetched before the transaction), so an event that arrives late, out of order or twice brings
- * nothing stale. An event about an object MemStore does not know is recorded and ignored. Returns
+ * (fetched inside the transaction, under a lock per Stripe object that serialises its events), so an
+ * event that arrives late, out of order or twice brings nothing stale. An event about an object MemStore does not know is recorded and ignored. Returns
  * what it did.
  */
 export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promise<string> {
@@ -72,17 +72,16 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
   if (!event) return `no event ${eventId}`;
   if (event.appliedAt) return `already applied: ${event.outcome}`;
   const object = (event.payload.data as { object: Record<string, unknown> }).object;
-  const current = await currentState(ctx, event.type, object);
-  current.duplicate = await refundIfDuplicate(
-    ctx,
-    requireStripe(ctx),
-    event.type,
-    object,
-    current.subscription,
-  );
+  const stripe = requireStripe(ctx);
   const applied = await ctx.db.transaction(async (tx) => {
+    // One event of a Stripe object at a time, from reading its state at Stripe to committing what it
+    // did: an event read before another was applied never lands after it with a stale state.
+    const key = `stripe:${subscriptionIdOf(event.type, object) ?? String(object.id)}`;
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
     const [locked] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
     if (!locked || locked.appliedAt) return null;
+    const current = await currentState(ctx, event.type, object);
+    current.duplicate = await refundIfDuplicate(tx, stripe, event.type, object, current.subscription);
     const result = await dispatch(ctx, tx, event.type, object, current);
     await tx
       .update(paymentEvents)
@@ -96,6 +95,15 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
     for (const copy of applied.ended.orgCopies) await deleteUnlessShared(ctx, copy.digest);
   }
   return applied.outcome;
+}
+
+/** The subscription an event concerns, when it concerns one. */
+function subscriptionIdOf(type: string, object: Record<string, unknown>): string | null {
+  if (type.startsWith("customer.subscription.")) return String(object.id);
+  if (type.startsWith("invoice.")) return subscriptionOfInvoice(object as unknown as Stripe.Invoice);
+  if (type === "checkout.session.completed" && object.mode === "subscription")
+    return (object.subscription as string | null) ?? null;
+  return null;
 }
 
 type Current = {
@@ -120,13 +128,7 @@ async function currentState(
   type: string,
   object: Record<string, unknown>,
 ): Promise<Current> {
-  const subscriptionId = type.startsWith("customer.subscription.")
-    ? String(object.id)
-    : type.startsWith("invoice.")
-      ? subscriptionOfInvoice(object as unknown as Stripe.Invoice)
-      : type === "checkout.session.completed" && object.mode === "subscription"
-        ? (object.subscription as string | null)
-        : null;
+  const subscriptionId = subscriptionIdOf(type, object);
   const current: Current = {
     subscription: null,
     subscriptionId,

@@ -71,7 +71,7 @@ export async function openPayoutAccount(ctx: AppContext, subject: Subject) {
   return { onboarding_url: link.url, account: accountView(account) };
 }
 
-/** `account.updated`: the payout account as Stripe holds it now (fetched before the transaction). */
+/** `account.updated`: the payout account as Stripe holds it now (fetched under the event's lock). */
 export async function syncPayoutAccount(tx: Tx, account: Stripe.Account | null, id: string): Promise<string> {
   if (!account) return `ignored: unknown account ${id}`;
   const [row] = await tx
