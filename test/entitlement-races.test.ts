@@ -32,12 +32,18 @@ const held = (orgId: string, listingId: string) =>
     .from(entitlements)
     .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId)));
 
-async function paidListing(slug: string, amount_cents = 1500) {
+/** A published listing of a ready cube of the publisher's, sold as `pricing` (one-time 15.00 USD). */
+async function paidListing(
+  slug: string,
+  pricing: Record<string, unknown> = { model: "one_time", amount_cents: 1500, currency: "usd" },
+  terms: Record<string, unknown> = {},
+) {
   const { cube } = await bed.submittedCube(slug, JSON.stringify({ text: `The ${slug} berth opens at six.` }));
   const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
     cube_id: cube.id,
     visibility: "public",
-    pricing: { model: "one_time", amount_cents, currency: "usd" },
+    pricing,
+    terms,
   });
   expect((await bed.api("POST", `/api/v1/listings/${made.body.id}/publish`, bed.publisherKey)).status).toBe(
     200,
@@ -113,7 +119,11 @@ describe("one entitlement per organisation and listing", () => {
   });
 
   it("refunds and audits a second payment completing for a listing already held", async () => {
-    const listingId = await paidListing("twice-paid", 2500);
+    const listingId = await paidListing("twice-paid", {
+      model: "one_time",
+      amount_cents: 2500,
+      currency: "usd",
+    });
     const { key, orgId } = await buyer("Doublers");
     const { first, second } = await payTwiceAcrossAPriceChange(key, listingId, {
       model: "one_time",
@@ -144,19 +154,12 @@ describe("one entitlement per organisation and listing", () => {
   });
 
   it("cancels a second subscription started for a listing already held, refunds its first invoice and audits it", async () => {
-    const { cube } = await bed.submittedCube(
-      "twice-subscribed",
-      JSON.stringify({ text: "The lock opens hourly." }),
-    );
-    const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "subscription", amount_cents: 900, currency: "usd", interval: "month" },
+    const listingId = await paidListing("twice-subscribed", {
+      model: "subscription",
+      amount_cents: 900,
+      currency: "usd",
+      interval: "month",
     });
-    const listingId = made.body.id as string;
-    expect((await bed.api("POST", `/api/v1/listings/${listingId}/publish`, bed.publisherKey)).status).toBe(
-      200,
-    );
     const { key, orgId } = await buyer("Resubscribers");
     const { first, second } = await payTwiceAcrossAPriceChange(key, listingId, {
       model: "subscription",
@@ -186,19 +189,10 @@ describe("one entitlement per organisation and listing", () => {
   });
 
   it("sells again to a buyer whose paid entitlement lapsed before the expiry sweep saw it, refunding nothing", async () => {
-    const { cube } = await bed.submittedCube(
+    const listingId = await paidListing(
       "lapsed-rebuy",
-      JSON.stringify({ text: "The weir closes in floods." }),
-    );
-    const made = await bed.api("POST", "/api/v1/listings", bed.publisherKey, {
-      cube_id: cube.id,
-      visibility: "public",
-      pricing: { model: "one_time", amount_cents: 800, currency: "usd" },
-      terms: { valid_days: 30 },
-    });
-    const listingId = made.body.id as string;
-    expect((await bed.api("POST", `/api/v1/listings/${listingId}/publish`, bed.publisherKey)).status).toBe(
-      200,
+      { model: "one_time", amount_cents: 800, currency: "usd" },
+      { valid_days: 30 },
     );
     const { key, orgId } = await buyer("Rebuyers");
     expect((await pay((await acquire(key, listingId)).body.checkout_url)).status).toBe(303);
