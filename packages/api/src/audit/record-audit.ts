@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { auditLog, type Executor, queryRows, sql } from "@memstore/db";
+import { auditLog, type Executor, lockUntilCommit, queryRows, sql } from "@memstore/db";
 import { canonicalJson } from "./canonical-json.ts";
 
 export type AuditEntry = {
@@ -19,7 +19,7 @@ export const GENESIS_HASH = "0".repeat(64);
  */
 export async function recordAudit(tx: Executor, entry: AuditEntry): Promise<void> {
   // Serialise appends per organisation so two actions never chain to the same previous row.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`audit:${entry.orgId}`}))`);
+  await lockUntilCommit(tx, `audit:${entry.orgId}`);
   const [last] = await queryRows<{ hash: string }>(
     tx,
     sql`select hash from audit_log where org_id = ${entry.orgId} order by seq desc limit 1`,

@@ -7,8 +7,8 @@ import {
   cubes,
   type ListingRow,
   listingPrices,
+  lockUntilCommit,
   type OfferRow,
-  sql,
   type Tx,
 } from "@memstore/db";
 import { and, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
@@ -107,9 +107,7 @@ export async function startCheckout(
   };
   return ctx.db.transaction(async (tx) => {
     // Held to the commit: a concurrent acquire of the same listing by the same buyer waits here.
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`checkout:${ask.orgId}:${ask.listingId}`}, 0))`,
-    );
+    await lockUntilCommit(tx, `checkout:${ask.orgId}:${ask.listingId}`);
     const open = await openCheckout(tx, ask);
     if (open) return { checkout_url: open.url!, checkout_session_id: open.id };
     const session = await stripe.checkout.sessions.create(params);

@@ -1,5 +1,5 @@
 import { AppError, newId, storableJson } from "@memstore/core";
-import { checkouts, listings, offers, paymentEvents, sales, sql, type Tx } from "@memstore/db";
+import { checkouts, listings, lockUntilCommit, offers, paymentEvents, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../context.ts";
@@ -77,7 +77,7 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
     // One event of a Stripe object at a time, from reading its state at Stripe to committing what it
     // did: an event read before another was applied never lands after it with a stale state.
     const key = `stripe:${subscriptionIdOf(event.type, object) ?? String(object.id)}`;
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+    await lockUntilCommit(tx, key);
     const [locked] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
     if (!locked || locked.appliedAt) return null;
     const current = await currentState(ctx, event.type, object);

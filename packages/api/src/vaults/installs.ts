@@ -38,11 +38,10 @@ async function entitlementToInstall(ctx: AppContext, subject: Subject, listing: 
   if (usable || listing.orgId !== subject.orgId) return held;
   authorize(subject, "vault.write");
   return ctx.db.transaction(async (tx) => {
-    const now = new Date();
-    const grant = { orgId: subject.orgId, listingId: listing.id, source: "grant", validFrom: now } as const;
+    const grant = { orgId: subject.orgId, listingId: listing.id, source: "grant" as const };
     const made = await grantEntitlement(
       tx,
-      { ...grant, validUntil: null },
+      { ...grant, validFrom: new Date(), validUntil: null },
       { actor: actorOf(subject), data: {} },
     );
     return made.row;
