@@ -2,6 +2,10 @@
  * Two rules of the repository's shape, checked in CI (`npm run lint`):
  * - no import cycles: no source file reaches itself through its imports (type-only and dynamic
  *   imports included; `@memstore/*` imports resolved to the workspace file they name);
+ * - no import runs upward between `packages/api`'s folders: each folder is one noun, the nouns are
+ *   declared once below from the lowest (the kernel every service stands on) to the highest, and a
+ *   file imports only from its own folder or from folders below it (the package's root files, its
+ *   entry points and the sweeps that drive every noun, sit above them all);
  * - no source file over 300 lines, except the Drizzle schema, generated files and tests.
  * Prints each cycle and each long file; exits 1 if there is any.
  */
@@ -11,6 +15,29 @@ import { dirname, join, normalize } from "node:path";
 import ts from "typescript";
 
 const MAX_LINES = 300;
+/** `packages/api/src`'s folders, lowest first (why each sits where it does: the README's "Code map"). */
+const API_LAYERS = [
+  "kernel",
+  "audit",
+  "identity",
+  "outbox",
+  "models",
+  "pipeline",
+  "catalog",
+  "derivations",
+  "payments",
+  "listings",
+  "entitlements",
+  "usage",
+  "watermarking",
+  "search",
+  "store",
+  "vaults",
+  "memories",
+  "portability",
+  "events",
+];
+const API_SRC = "packages/api/src/";
 const root = join(import.meta.dirname, "..");
 const CODE = /\.(ts|tsx|mts|js|mjs)$/;
 const SOURCE = /\.(ts|tsx|mts|js|mjs|css|sh)$/;
@@ -102,7 +129,30 @@ function cycles(): string[][] {
   return found;
 }
 
-const problems: string[] = [];
+/** A file's layer in packages/api: its folder's place in API_LAYERS; the root files above them all. */
+function layerOf(file: string): number | null {
+  if (!file.startsWith(API_SRC)) return null;
+  const parts = file.slice(API_SRC.length).split("/");
+  if (parts.length === 1) return API_LAYERS.length;
+  const layer = API_LAYERS.indexOf(parts[0]!);
+  return layer === -1 ? -1 : layer;
+}
+
+function upwardImports(): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph) {
+    const from = layerOf(file);
+    if (from === null) continue;
+    if (from === -1) found.push(`${file}: its folder is not one of the layers declared in API_LAYERS`);
+    for (const target of targets) {
+      const to = layerOf(target);
+      if (to !== null && to > from) found.push(`${file} imports upward: ${target}`);
+    }
+  }
+  return found;
+}
+
+const problems: string[] = [...upwardImports()];
 for (const component of cycles()) {
   problems.push(`import cycle among ${component.length} files:\n  ${component.join("\n  ")}`);
 }
@@ -118,4 +168,4 @@ if (problems.length > 0) {
   );
   process.exit(1);
 }
-console.log(`structure: ${graph.size} modules, no import cycles, none over ${MAX_LINES} lines`);
+console.log(`structure: ${graph.size} modules, no import cycles, no upward import in packages/api, none over ${MAX_LINES} lines`);

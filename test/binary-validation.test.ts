@@ -1,4 +1,4 @@
-import { createCube } from "@memstore/api/publishing";
+import { createCube } from "@memstore/api/catalog";
 import { artifacts, cubeVersions } from "@memstore/db";
 import {
   floatsOf,

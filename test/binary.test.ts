@@ -1,4 +1,4 @@
-import { createCube } from "@memstore/api/publishing";
+import { createCube } from "@memstore/api/catalog";
 import { artifacts } from "@memstore/db";
 import { openSafetensors, readAllTensors, readTar, writeTar } from "@memstore/formats";
 import { eq } from "drizzle-orm";

@@ -1,4 +1,4 @@
-import { reportUsage } from "@memstore/api/commerce";
+import { reportUsage } from "@memstore/api/payments";
 import { entitlements, queryRows, sales, sql } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
 import type { Standin } from "@memstore/stripe-standin";

@@ -1,4 +1,4 @@
-import { expireAbandonedDrafts } from "@memstore/api/publishing";
+import { expireAbandonedDrafts } from "@memstore/api/catalog";
 import { cubeVersions, sql } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

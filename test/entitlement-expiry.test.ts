@@ -1,4 +1,4 @@
-import { expireEntitlements } from "@memstore/api/commerce";
+import { expireEntitlements } from "@memstore/api/entitlements";
 import { queryRows, sql } from "@memstore/db";
 import { stripMarks } from "@memstore/watermark";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-import { KEYWORD_CANDIDATES } from "@memstore/api/vaults";
+import { KEYWORD_CANDIDATES } from "@memstore/api/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { stripMarks } from "@memstore/watermark";

@@ -1,4 +1,4 @@
-import { createListing, publishListing } from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripMarks } from "@memstore/watermark";

@@ -1,4 +1,6 @@
-import { createMemory, createVault, installListing, searchVault } from "@memstore/api/vaults";
+import { createMemory } from "@memstore/api/memories";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { searchVault } from "@memstore/api/search";
 import {
   chunkVectorStatement,
   EXACT_SCAN_MAX_CHUNKS,
@@ -9,9 +11,9 @@ import {
   scopeFilters,
   vectorHits,
   type VisibleVersion,
-} from "@memstore/api/vaults";
+} from "@memstore/api/internal";
 import { acquireListing } from "@memstore/api/store";
-import { createListing, publishListing } from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { fuseByReciprocalRank, manifestDraftSchema, newId, type Subject } from "@memstore/core";
 import {

@@ -5,26 +5,18 @@ import { Readable } from "node:stream";
 import { type AppContext } from "@memstore/api";
 import { verifyAuditChain } from "@memstore/api/audit";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createListing,
-  createVersion,
-  getVersion,
-  publishListing,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { createCube, createVersion, getVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquireListing, searchListings } from "@memstore/api/store";
 import {
   archiveMemory,
   createMemory,
-  createVault,
-  installListing,
   listMemories,
   memoryHistory,
-  searchVault,
   updateMemory,
-} from "@memstore/api/vaults";
+} from "@memstore/api/memories";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { searchVault } from "@memstore/api/search";
 import type { Subject } from "@memstore/core";
 import { auditLog, chunks, queryRows, sql } from "@memstore/db";
 import { OnnxEmbedder } from "@memstore/inference";

@@ -1,11 +1,11 @@
 import { authenticateApiKey, createApiKey, createOrganization } from "@memstore/api/identity";
-import { createCube, getCube } from "@memstore/api/publishing";
+import { createCube, getCube } from "@memstore/api/catalog";
 import { createVault } from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";
 import { cubes, vaults } from "@memstore/db";
 import { eq, inArray } from "drizzle-orm";
 // The mechanism under test is internal to the services (no transport calls it), so it is imported from its file.
-import { authorizedRows, loadAuthorized, orgOf } from "../packages/api/src/identity/authorize.ts";
+import { authorizedRows, loadAuthorized, orgOf } from "../packages/api/src/kernel/authorize.ts";
 import { loadOwnVault } from "../packages/api/src/vaults/vaults.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";

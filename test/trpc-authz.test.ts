@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { addMember, signUp } from "@memstore/api/identity";
-import { uploadPayload } from "@memstore/api/publishing";
+import { uploadPayload } from "@memstore/api/catalog";
 import { ROLES, type Role, type Subject } from "@memstore/core";
-import { createCaller } from "@memstore/api/trpc";
+import { createCaller } from "../apps/web/src/trpc/root.ts";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { createCube, createVersion, getVersion, submitVersion } from "@memstore/api/publishing";
+import { createCube, createVersion, getVersion, submitVersion } from "@memstore/api/catalog";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { type HttpServer, startHttpServer } from "@memstore/web";

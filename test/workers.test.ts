@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { loadConfig, openRuntime, type Runtime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
-import {
-  createCube,
-  createVersion,
-  getVersion,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { createCube, createVersion, getVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { cudaProviderPath } from "@memstore/inference";
 import { buildTinyDecoder } from "@memstore/inference/testing";
 import { BullMqProducer, startWorkers } from "@memstore/workers";
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   modelKvSnapshot,

@@ -24,16 +24,16 @@ import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import {
   createCube,
-  createListing,
   createVersion,
   createVersionInput,
-  publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api/publishing";
+} from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquire, acquireListing } from "@memstore/api/store";
 import type { Pricing } from "@memstore/sdk";
-import { createVault, installListing, searchVault } from "@memstore/api/vaults";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { searchVault } from "@memstore/api/search";
 import { AppError, newId, type Subject } from "@memstore/core";
 import { entitlements, queryRows, sql } from "@memstore/db";
 import { startStripeStandin } from "@memstore/stripe-standin";

@@ -30,15 +30,15 @@ import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { insertBaseModel } from "@memstore/api/models";
 import {
   createCube,
-  createListing,
   createVersion,
   createVersionInput,
-  publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api/publishing";
+} from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquireListing } from "@memstore/api/store";
-import { createVault, fingerprintedCopy, installListing } from "@memstore/api/vaults";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { fingerprintedCopy } from "@memstore/api/watermarking";
 import { cubeVersions } from "@memstore/db";
 import { startHttpServer } from "@memstore/web";
 import { createProcessors, InProcessRunner } from "@memstore/workers";

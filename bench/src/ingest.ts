@@ -16,13 +16,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createVersion,
-  getVersion,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { createCube, createVersion, getVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
 import { processingRuns, queryRows, sql } from "@memstore/db";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { inArray } from "drizzle-orm";

@@ -22,7 +22,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createApiKey, createOrganization } from "@memstore/api/identity";
-import { createListing, publishListing } from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquireListing } from "@memstore/api/store";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";

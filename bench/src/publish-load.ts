@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { getVersion } from "@memstore/api/publishing";
+import { getVersion } from "@memstore/api/catalog";
 import { BullMqProducer } from "@memstore/workers";
 import { submitJsonlCube } from "./submit-cube.ts";
 

@@ -6,7 +6,7 @@ import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import { manifestDraftSchema } from "@memstore/core";
 import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
-import { cosineDistance } from "@memstore/api/vaults";
+import { cosineDistance } from "@memstore/api/internal";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
 
 /**

@@ -10,16 +10,11 @@
  */
 import { performance } from "node:perf_hooks";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { createListing, publishListing } from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquireListing } from "@memstore/api/store";
-import {
-  chunkVectorStatement,
-  createVault,
-  installListing,
-  scopeFilters,
-  searchVault,
-  type VisibleVersion,
-} from "@memstore/api/vaults";
+import { chunkVectorStatement, scopeFilters, type VisibleVersion } from "@memstore/api/internal";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { searchVault } from "@memstore/api/search";
 import { newId } from "@memstore/core";
 import { queryRows, setLocal, sql, toVectorLiteral } from "@memstore/db";
 import pg from "pg";

@@ -25,9 +25,11 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { createListing, publishListing } from "@memstore/api/publishing";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { acquireListing } from "@memstore/api/store";
-import { cosineDistance, createVault, installListing, searchVault } from "@memstore/api/vaults";
+import { cosineDistance } from "@memstore/api/internal";
+import { createVault, installListing } from "@memstore/api/vaults";
+import { searchVault } from "@memstore/api/search";
 import { newId } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import pg from "pg";

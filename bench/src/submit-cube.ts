@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import type { AppContext } from "@memstore/api";
-import { createCube, createVersion, submitVersion, uploadPayload } from "@memstore/api/publishing";
+import { createCube, createVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
 import type { Subject } from "@memstore/core";
 
 /**

@@ -2,13 +2,12 @@ import { Readable } from "node:stream";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import {
   createCube,
-  createListing,
   createVersion,
   createVersionInput,
-  publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api/publishing";
+} from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
 import type { Subject } from "@memstore/core";
 import { type HttpServer, startHttpServer } from "@memstore/web";
 import { TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./binary-fixtures.ts";

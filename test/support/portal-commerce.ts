@@ -2,13 +2,12 @@ import { Readable } from "node:stream";
 import { signUp } from "@memstore/api/identity";
 import {
   createCube,
-  createListing,
   createVersion,
   createVersionInput,
-  publishListing,
   submitVersion,
   uploadPayload,
-} from "@memstore/api/publishing";
+} from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
 import { createVault } from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";
 import { entitlements, listings } from "@memstore/db";

@@ -6,15 +6,9 @@ import { fileURLToPath } from "node:url";
 import { type AppContext } from "@memstore/api";
 import { createApiKey, createOrganization } from "@memstore/api/identity";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
-import {
-  createCube,
-  createListing,
-  createVersion,
-  deriveKvSnapshot,
-  publishListing,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/publishing";
+import { createCube, createVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
+import { createListing, publishListing } from "@memstore/api/listings";
+import { deriveKvSnapshot } from "@memstore/api/derivations";
 import { acquireListing } from "@memstore/api/store";
 import { createVault, installListing } from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";

@@ -1,7 +1,7 @@
 "use client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import type { AppRouter } from "@memstore/api/trpc";
+import type { AppRouter } from "../src/trpc/root.ts";
 import { type ReactNode, useState } from "react";
 import { statusOf } from "./_lib/errors";
 import { TRPCProvider } from "./_lib/trpc";

@@ -3,9 +3,9 @@
  * (`@memstore/api/publishing`, `/store`, `/vaults`, …). This root holds what they all share: the
  * running system, its configuration and health, and list pages.
  */
-export type { AppContext } from "./context.ts";
-export { type Config, ConfigError, loadConfig } from "./env.ts";
-export { type Page, type PageQuery, pageQuery } from "./pagination.ts";
-export { checkHealth, type Health, openRuntime, type Runtime } from "./runtime.ts";
-export { persistedFile } from "./secrets.ts";
+export type { AppContext } from "./kernel/context.ts";
+export { type Config, ConfigError, loadConfig } from "./kernel/env.ts";
+export { type Page, type PageQuery, pageQuery } from "./kernel/pagination.ts";
+export { checkHealth, type Health, openRuntime, type Runtime } from "./kernel/runtime.ts";
+export { persistedFile } from "./kernel/secrets.ts";
 export { startSweeps } from "./sweeps.ts";

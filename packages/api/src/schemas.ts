@@ -1,8 +1,9 @@
-/**
- * Every input schema a form in the portal validates with: the same zod objects the services,
- * REST routes and tRPC procedures use. Nothing here touches the database, so pages may import it.
- */
+/** Every input schema the transports share, for the portal's forms (which must not import services). */
 export * from "./audit/schemas.ts";
+export * from "./catalog/schemas.ts";
 export * from "./identity/schemas.ts";
-export * from "./publishing/schemas.ts";
+export * from "./listings/schemas.ts";
+export * from "./memories/schemas.ts";
+export * from "./payments/pricing.ts";
+export * from "./search/schemas.ts";
 export * from "./vaults/schemas.ts";

@@ -1,10 +1,10 @@
 import { describeError } from "@memstore/core";
-import { expireEntitlements } from "./commerce/expiry.ts";
-import { reportUsage } from "./commerce/usage-billing.ts";
-import type { AppContext } from "./context.ts";
-import { relayEvents } from "./events/outbox.ts";
+import { expireEntitlements } from "./entitlements/expiry.ts";
+import { reportUsage } from "./payments/usage-billing.ts";
+import type { AppContext } from "./kernel/context.ts";
+import { relayEvents } from "./outbox/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
-import { expireAbandonedDrafts } from "./publishing/draft-expiry.ts";
+import { expireAbandonedDrafts } from "./catalog/draft-expiry.ts";
 
 type Sweep = {
   name: string;

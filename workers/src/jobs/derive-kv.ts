@@ -1,4 +1,4 @@
-import { deriveKvVersion } from "@memstore/api/publishing";
+import { deriveKvVersion } from "@memstore/api/derivations";
 import { defineJob, versionPayload } from "../define-job.ts";
 
 /** `derive-kv`: a base model's run over a plaintext version's text, kept as a new version's KV snapshot. */

@@ -1,4 +1,4 @@
-import { fingerprintedCopy } from "@memstore/api/vaults";
+import { fingerprintedCopy } from "@memstore/api/watermarking";
 import { cubeVersions } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { z } from "zod";

@@ -1,4 +1,4 @@
-import { applyPaymentEvent } from "@memstore/api/commerce";
+import { applyPaymentEvent } from "@memstore/api/entitlements";
 import { z } from "zod";
 import { defineJob } from "../define-job.ts";
 

@@ -1,5 +1,5 @@
 "use client";
-import type { AppRouter } from "@memstore/api/trpc";
+import type { AppRouter } from "../../src/trpc/root.ts";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 
 /** Typed hooks over the portal's tRPC API; the router's types come from packages/api, never its code. */

@@ -1,17 +1,15 @@
 import type { AppContext } from "@memstore/api";
 import {
   archiveMemory,
-  copyQuery,
   createMemory,
   createMemoryInput,
   getMemory,
-  listInstalls,
   memoryHistory,
-  searchInput,
-  searchVault,
   updateMemory,
   updateMemoryInput,
-} from "@memstore/api/vaults";
+} from "@memstore/api/memories";
+import { copyQuery, listInstalls } from "@memstore/api/vaults";
+import { searchInput, searchVault } from "@memstore/api/search";
 import { AppError, idSchema, type Subject } from "@memstore/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { AppContext } from "@memstore/api";
-import { createCaller } from "@memstore/api/trpc";
+import { createCaller } from "../trpc/root.ts";
 import { TRPCError } from "@trpc/server";
 import type { PortalAuth } from "./auth.ts";
 

@@ -1,5 +1,5 @@
 import type { AppContext } from "@memstore/api";
-import { appRouter } from "@memstore/api/trpc";
+import { appRouter } from "../trpc/root.ts";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { problem } from "../rest/problem.ts";
 import type { PortalAuth } from "./auth.ts";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type AppContext } from "@memstore/api";
-import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/publishing";
+import { preparePayloadUpload, uploadPayload, uploadTarget } from "@memstore/api/catalog";
 import { AppError, describeError, notFound, type Subject } from "@memstore/core";
 import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
 import type { S3BlobStore } from "@memstore/storage/s3";

@@ -1,9 +1,9 @@
 import type { Subject } from "@memstore/core";
 import { auditLog, type AuditLogRow } from "@memstore/db";
 import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
-import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
 

@@ -13,9 +13,9 @@ import {
   webhookDeliveries,
 } from "@memstore/db";
 import { and, eq, isNull, or } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { acquireListing } from "../store/acquire-listing.ts";
-import { latestEntitlement } from "../store/entitlements.ts";
+import { latestEntitlement } from "../entitlements/entitlements.ts";
 import { installListing, upgradeInstall } from "../vaults/installs.ts";
 
 /** How close a listing must be to a subscription's semantic query (cosine similarity) to match. */

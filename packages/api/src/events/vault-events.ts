@@ -1,7 +1,7 @@
 import type { Subject } from "@memstore/core";
 import { vaultEvents } from "@memstore/db";
 import { and, asc, eq, gt } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 
 export type VaultEvent = { seq: number; id: string; type: string; created_at: string; data: unknown };

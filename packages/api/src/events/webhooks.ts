@@ -3,7 +3,7 @@ import https from "node:https";
 import { signWebhook } from "@memstore/core/webhook-signature";
 import { outboxEvents, subscriptions, webhookDeliveries } from "@memstore/db";
 import { eq, sql } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { privateTargetReason, publicOnlyLookup } from "./webhook-target.ts";
 
 /** A subscriber's endpoint gets this long to answer before the attempt counts as failed. */

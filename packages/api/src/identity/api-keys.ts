@@ -4,9 +4,9 @@ import { type ApiKeyRow, apiKeys, type Db, type Executor, sql, vaults } from "@m
 import { and, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
-import { decodeCursor, type Page, type PageQuery, toPage } from "../pagination.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized } from "./authorize.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { decodeCursor, type Page, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized } from "../kernel/authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
 
 export { createApiKeyInput };

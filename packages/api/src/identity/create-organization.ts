@@ -3,7 +3,7 @@ import { memberships, organizations, type Tx, users } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { insertApiKey } from "./api-keys.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 

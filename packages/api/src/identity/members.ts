@@ -3,9 +3,9 @@ import { type Executor, memberships, users } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "./authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
 
 /** A member as the API shows one, with the membership's organisation for the policy to judge. */

@@ -1,7 +1,7 @@
 import { AppError, type Role, type Subject } from "@memstore/core";
 import { memberships, organizations, users } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { verifyPassword } from "./passwords.ts";
 
 export type Membership = { org_id: string; org_slug: string; org_name: string; role: Role };

@@ -2,7 +2,7 @@ import { AppError } from "@memstore/core";
 import { users } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type { z } from "zod";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { createOrganizationWith } from "./create-organization.ts";
 import type { signUpInput } from "./schemas.ts";
 

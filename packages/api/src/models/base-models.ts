@@ -7,10 +7,10 @@ import { and, asc, eq } from "drizzle-orm";
 import { decoderShape, ownedBy, visibleTo } from "./model-lookup.ts";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
-import { deleteUnlessShared, readBlob } from "../blobs.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { deleteUnlessShared, readBlob } from "../kernel/blobs.ts";
 
 /**
  * The base model registry: what validation checks LoRA packs and KV snapshots against. A model is

@@ -19,8 +19,8 @@ import {
   runKvValidation,
   runLoraValidation,
 } from "@memstore/inference";
-import { readBlob } from "../blobs.ts";
-import type { AppContext } from "../context.ts";
+import { readBlob } from "../kernel/blobs.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { decoderShape } from "./model-lookup.ts";
 
 /**

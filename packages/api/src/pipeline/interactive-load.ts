@@ -1,5 +1,5 @@
 import { queryRows, sql } from "@memstore/db";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 
 /** What a worker process's database sessions are named (`memstore-worker-<pid>`). */
 export const WORKER_APPLICATION = "memstore-worker";

@@ -1,6 +1,6 @@
 import { type CubeType, describeError, type RunKind, stagesOf } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { redriveStage } from "./stage-runner.ts";
 
 /**

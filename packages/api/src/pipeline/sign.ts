@@ -1,8 +1,8 @@
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { keyIdOf, signManifest } from "@memstore/watermark/signing";
 import { and, eq } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
-import { relayEventsAfterCommit, writeVersionPublished } from "../events/outbox.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { relayEventsAfterCommit, writeVersionPublished } from "../outbox/outbox.ts";
 import { finishRun } from "./runs.ts";
 import { FINISHED_IN_TRANSACTION, type StageResult, type StageRun } from "./stage-runner.ts";
 

@@ -1,7 +1,7 @@
 import { describeError, firstStage, isOutage, nextStage, type RunKind, type Stage } from "@memstore/core";
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { eq } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { InputRejected } from "./input-rejected.ts";
 import { finishRun, rejectVersion, startRun } from "./runs.ts";
 

@@ -1,7 +1,7 @@
 import type { CubeType, Stage, StageOf } from "@memstore/core";
 import type { VersionRow } from "@memstore/db";
 import type { ExecutionProvider } from "@memstore/inference";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { convertPack, convertSnapshot } from "./binary/convert.ts";
 import { ingestPack, ingestSnapshot } from "./binary/ingest.ts";
 import { validatePack, validateSnapshot } from "./binary/validate.ts";

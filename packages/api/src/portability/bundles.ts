@@ -4,14 +4,14 @@ import { cubes, cubeVersions } from "@memstore/db";
 import { keyIdOf } from "@memstore/watermark/signing";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
-import { deleteUnlessShared } from "../blobs.ts";
-import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
-import { createCube } from "../publishing/cubes.ts";
-import { attachStoredPayload } from "../publishing/payload-upload.ts";
-import { createVersionInput } from "../publishing/schemas.ts";
-import { createVersion, loadOwnVersion } from "../publishing/versions.ts";
-import { versionView } from "../views.ts";
+import { deleteUnlessShared } from "../kernel/blobs.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize } from "../kernel/authorize.ts";
+import { createCube } from "../catalog/cubes.ts";
+import { attachStoredPayload } from "../catalog/payload-upload.ts";
+import { createVersionInput } from "../catalog/schemas.ts";
+import { createVersion, loadOwnVersion } from "../catalog/versions.ts";
+import { versionView } from "../kernel/views.ts";
 import { bundleFiles, payloadName, readBundle, writeBundle } from "./bundle-format.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { AppError, type MemoryItem, memoryItemSchema, slugSchema, type Subject } from "@memstore/core";
 import { z } from "zod";
-import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
-import { versionView } from "../views.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize } from "../kernel/authorize.ts";
+import { versionView } from "../kernel/views.ts";
 import { importItems } from "./memos.ts";
 
 export const importMem0Query = z

@@ -12,13 +12,13 @@ import { readTar, tarSize, writeTar } from "@memstore/formats";
 import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
-import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
-import { createCube } from "../publishing/cubes.ts";
-import { uploadPayload } from "../publishing/payload-upload.ts";
-import { createVersionInput } from "../publishing/schemas.ts";
-import { createVersion, loadOwnVersion } from "../publishing/versions.ts";
-import { versionView } from "../views.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize } from "../kernel/authorize.ts";
+import { createCube } from "../catalog/cubes.ts";
+import { uploadPayload } from "../catalog/payload-upload.ts";
+import { createVersionInput } from "../catalog/schemas.ts";
+import { createVersion, loadOwnVersion } from "../catalog/versions.ts";
+import { versionView } from "../kernel/views.ts";
 import { memosCubeFiles, type MemosReading, readMemosConfig, readMemosTextual } from "./memos-format.ts";
 
 /** Where an imported MemOS cube goes: a cube of this slug (else one made from its `cube_id`), titled so. */

@@ -1,12 +1,12 @@
 import { AppError, decide, type Subject } from "@memstore/core";
 import { type EntitlementRow, type ListingRow, type OfferRow } from "@memstore/db";
 import { type z } from "zod";
-import { type acquireInput, startCheckout } from "../commerce/checkout.ts";
-import type { AppContext } from "../context.ts";
-import { actorOf, authorize } from "../identity/authorize.ts";
-import { entitlementView, latestEntitlement, validUntilOf } from "./entitlements.ts";
-import { grantEntitlement } from "./grant-entitlement.ts";
-import { openOffer } from "./offers.ts";
+import { type acquireInput, startCheckout } from "../payments/checkout.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize } from "../kernel/authorize.ts";
+import { entitlementView, latestEntitlement, validUntilOf } from "../entitlements/entitlements.ts";
+import { grantEntitlement } from "../entitlements/grant-entitlement.ts";
+import { openOffer } from "../listings/offers.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**

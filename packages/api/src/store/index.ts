@@ -1,5 +1,3 @@
 /** The store: published listings, searched and read by every tenant, and acquired for an entitlement. */
 export { acquire, acquireListing } from "./acquire-listing.ts";
-export { listEntitlements } from "./entitlements.ts";
-export { createOffer, offerInput } from "./offers.ts";
 export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";

@@ -14,14 +14,14 @@ import {
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
-import type { AppContext } from "../context.ts";
-import { authorize } from "../identity/authorize.ts";
-import { decodeCursor, type Page, pageQuery, toPage } from "../pagination.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize } from "../kernel/authorize.ts";
+import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
 import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
-import { listingView, runView } from "../views.ts";
-import { entitlementView, latestEntitlement } from "./entitlements.ts";
-import { offerView, openOffers } from "./offers.ts";
+import { listingView, runView } from "../kernel/views.ts";
+import { entitlementView, latestEntitlement } from "../entitlements/entitlements.ts";
+import { offerView, openOffers } from "../listings/offers.ts";
 import {
   checksOf,
   desensitisationSummary,

@@ -1,8 +1,8 @@
 import type { Subject } from "@memstore/core";
 import { apiKeys, cubes, installs, listings, sql, usageDaily } from "@memstore/db";
 import { and, eq, gte, inArray } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
-import { authorize, authorizedRows, orgOf } from "../identity/authorize.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 
 const since = (days: number) => new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
 

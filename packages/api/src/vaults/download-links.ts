@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import { AppError, type CopyVariant, type Subject } from "@memstore/core";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { installedCopy } from "./installed-copy.ts";
 
 /**

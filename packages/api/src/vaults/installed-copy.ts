@@ -8,12 +8,12 @@ import {
 } from "@memstore/core";
 import { cubeVersions, installs, listings, offers, queryRows, sql } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
-import type { AppContext } from "../context.ts";
-import { authorize, loadAuthorized, vaultOf } from "../identity/authorize.ts";
-import { latestEntitlement } from "../store/entitlements.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { authorize, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { latestEntitlement } from "../entitlements/entitlements.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { meter } from "../usage/meter.ts";
-import { fingerprintedCopy } from "./fingerprinted-copies.ts";
+import { fingerprintedCopy } from "../watermarking/fingerprinted-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
 import { copyQuery } from "./schemas.ts";
 

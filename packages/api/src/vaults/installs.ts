@@ -14,14 +14,14 @@ import {
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
-import { relayEventsAfterCommit, writeEvent } from "../events/outbox.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../identity/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
-import { latestEntitlement } from "../store/entitlements.ts";
-import { grantEntitlement } from "../store/grant-entitlement.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { latestEntitlement } from "../entitlements/entitlements.ts";
+import { grantEntitlement } from "../entitlements/grant-entitlement.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
-import { installView } from "../views.ts";
+import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 import { installInput } from "./schemas.ts";
 

@@ -3,10 +3,10 @@ import { type Executor, type VaultRow, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import type { AppContext } from "../context.ts";
-import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../identity/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../pagination.ts";
-import { vaultView } from "../views.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { vaultView } from "../kernel/views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
 
 export { createVaultInput, updateVaultInput };

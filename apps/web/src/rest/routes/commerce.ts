@@ -2,18 +2,20 @@ import { pageQuery } from "@memstore/api";
 import { AppError } from "@memstore/core";
 import {
   cancelEntitlement,
-  listingHolders,
-  openPayoutAccount,
-  payoutsReport,
+  listEntitlements,
   receiveStripeEvent,
   revokeEntitlement,
   revokeInput,
+} from "@memstore/api/entitlements";
+import {
+  listingHolders,
+  openPayoutAccount,
+  payoutsReport,
   salesQuery,
   salesReport,
-  subscriberUsage,
-  usageQuery,
-} from "@memstore/api/commerce";
-import { createOffer, listEntitlements, offerInput } from "@memstore/api/store";
+} from "@memstore/api/payments";
+import { subscriberUsage, usageQuery } from "@memstore/api/usage";
+import { createOffer, offerInput } from "@memstore/api/listings";
 import { readBoundedText } from "../body.ts";
 import { publicRoute, route } from "../route.ts";
 

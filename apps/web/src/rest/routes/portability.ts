@@ -3,14 +3,16 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   exportBundle,
   exportMemos,
+  exportVault,
   importBundle,
   importMem0,
   importMem0Query,
   importMemos,
   importMemosQuery,
+  vaultExportQuery,
 } from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
-import { exportVault, installedCopy, redeemBlobLink, vaultExportQuery } from "@memstore/api/vaults";
+import { installedCopy, redeemBlobLink } from "@memstore/api/vaults";
 import { redeemPayloadLink } from "../../mcp/payload-links.ts";
 import { assertStorable, bodyStream, readBoundedText } from "../body.ts";
 import { AppError, jsonDeeperThan } from "@memstore/core";

@@ -4,7 +4,7 @@ import {
   traceBinary,
   traceInput,
   traceLeak,
-} from "@memstore/api/provenance";
+} from "@memstore/api/watermarking";
 import { mediaTypesOf, SAFETENSORS, TAR } from "@memstore/core";
 import { publicKeyDocument } from "@memstore/watermark/signing";
 import { NO_STORE, publicRoute, route } from "../route.ts";

@@ -2,28 +2,32 @@ import { pageQuery } from "@memstore/api";
 import {
   createCube,
   createCubeInput,
-  createListing,
-  createListingInput,
   createVersion,
   createVersionInput,
-  deriveKvInput,
-  deriveKvSnapshot,
   getCube,
   getVersion,
   listCubes,
-  listOwnListings,
   listVersions,
-  mergeLoraInput,
-  mergeLoraPacks,
+  submitVersion,
+  uploadPayload,
+} from "@memstore/api/catalog";
+import {
+  createListing,
+  createListingInput,
+  listOwnListings,
   publishListing,
   changeListingStatus,
-  reduceLoraRank,
-  reduceRankInput,
-  submitVersion,
   updateListing,
   updateListingInput,
-  uploadPayload,
-} from "@memstore/api/publishing";
+} from "@memstore/api/listings";
+import {
+  deriveKvInput,
+  deriveKvSnapshot,
+  mergeLoraInput,
+  mergeLoraPacks,
+  reduceLoraRank,
+  reduceRankInput,
+} from "@memstore/api/derivations";
 import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
 import { route } from "../route.ts";
 import { bodyStream, declaredLength } from "../body.ts";

@@ -1,4 +1,4 @@
-import { acquireInput } from "@memstore/api/commerce";
+import { acquireInput } from "@memstore/api/payments";
 import { acquire, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
 import { json, route } from "../route.ts";
 

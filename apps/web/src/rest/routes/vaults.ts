@@ -1,29 +1,30 @@
 import { pageQuery } from "@memstore/api";
 import {
   archiveMemory,
-  copyQuery,
   createMemory,
   createMemoryInput,
+  getMemory,
+  listMemories,
+  listMemoriesQuery,
+  memoryHistory,
+  updateMemory,
+  updateMemoryInput,
+} from "@memstore/api/memories";
+import {
+  copyQuery,
   createVault,
   createVaultInput,
-  getMemory,
   installedCopy,
   installInput,
   installListing,
   listInstalls,
-  listMemories,
-  listMemoriesQuery,
   listVaults,
-  memoryHistory,
   payloadDownloadLink,
-  searchInput,
-  searchVault,
   uninstall,
-  updateMemory,
-  updateMemoryInput,
   updateVault,
   updateVaultInput,
 } from "@memstore/api/vaults";
+import { searchInput, searchVault } from "@memstore/api/search";
 import { blobResponse } from "../download.ts";
 import { route } from "../route.ts";
 

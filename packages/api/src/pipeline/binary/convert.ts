@@ -11,9 +11,9 @@ import {
   writeSafetensors,
   writeTar,
 } from "@memstore/formats";
-import { adapterConfigOf, requireArtifact, saveArtifact } from "../../artifacts.ts";
-import { type BlobRef, blobRange, headerOfBlob, putStream, tensorRange } from "../../blobs.ts";
-import type { AppContext } from "../../context.ts";
+import { adapterConfigOf, requireArtifact, saveArtifact } from "../../kernel/artifacts.ts";
+import { type BlobRef, blobRange, headerOfBlob, putStream, tensorRange } from "../../kernel/blobs.ts";
+import type { AppContext } from "../../kernel/context.ts";
 import type { Report } from "../stage-runner.ts";
 
 /**

@@ -13,9 +13,9 @@ import {
   unpackLoraPack,
 } from "@memstore/formats";
 import { eq } from "drizzle-orm";
-import { saveArtifact } from "../../artifacts.ts";
-import { headerOfBlob, readBlobRange } from "../../blobs.ts";
-import type { AppContext } from "../../context.ts";
+import { saveArtifact } from "../../kernel/artifacts.ts";
+import { headerOfBlob, readBlobRange } from "../../kernel/blobs.ts";
+import type { AppContext } from "../../kernel/context.ts";
 import { rejectingBadInput } from "../input-rejected.ts";
 import type { Report } from "../stage-runner.ts";
 

@@ -11,9 +11,9 @@ import {
   type TensorStats,
 } from "@memstore/formats";
 import type { ExecutionProvider } from "@memstore/inference";
-import { adapterConfigOf, findArtifact, requireArtifact } from "../../artifacts.ts";
-import { headerOfBlob, sizeOf } from "../../blobs.ts";
-import type { AppContext } from "../../context.ts";
+import { adapterConfigOf, findArtifact, requireArtifact } from "../../kernel/artifacts.ts";
+import { headerOfBlob, sizeOf } from "../../kernel/blobs.ts";
+import type { AppContext } from "../../kernel/context.ts";
 import { modelRecord, requireBaseModel } from "../../models/model-lookup.ts";
 import { runKvOnModel, runLoraOnModel } from "../../models/model-runs.ts";
 import { rejectingBadInput } from "../input-rejected.ts";

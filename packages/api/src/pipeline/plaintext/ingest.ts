@@ -1,7 +1,7 @@
 import { withPayload } from "@memstore/core";
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { eq } from "drizzle-orm";
-import type { AppContext } from "../../context.ts";
+import type { AppContext } from "../../kernel/context.ts";
 import { InputRejected } from "../input-rejected.ts";
 import { type Line, readLines } from "../source-lines.ts";
 import type { Report } from "../stage-runner.ts";

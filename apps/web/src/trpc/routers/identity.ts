@@ -1,0 +1,64 @@
+import { idSchema } from "@memstore/core";
+import { users } from "@memstore/db";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { authedProcedure, orgProcedure, publicProcedure, router } from "../init.ts";
+import {
+  addMember,
+  addMemberInput,
+  changeMemberRole,
+  changeMemberRoleInput,
+  createApiKey,
+  createApiKeyInput,
+  listApiKeys,
+  listMembers,
+  membershipsOf,
+  removeMember,
+  revokeApiKey,
+  signUp,
+  signUpInput,
+  userSubject,
+} from "@memstore/api/identity";
+import { pageQuery } from "@memstore/api";
+
+export const accountRouter = router({
+  signUp: publicProcedure.input(signUpInput).mutation(({ ctx, input }) => signUp(ctx.app, input)),
+  /** Who is signed in, the organisations they belong to, and the one the portal acts in. */
+  me: authedProcedure.query(async ({ ctx }) => {
+    const [user] = await ctx.app.db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.id, ctx.userId));
+    const orgs = await membershipsOf(ctx.app, ctx.userId);
+    const active = orgs.length ? await userSubject(ctx.app, ctx.userId, ctx.orgId) : null;
+    return {
+      user: user!,
+      organizations: orgs,
+      active_org_id: active?.orgId ?? null,
+      role: active?.role ?? null,
+    };
+  }),
+});
+
+export const keysRouter = router({
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listApiKeys(ctx.app, ctx.subject, input)),
+  create: orgProcedure
+    .input(createApiKeyInput)
+    .mutation(({ ctx, input }) => createApiKey(ctx.app, ctx.subject, input)),
+  revoke: orgProcedure
+    .input(z.object({ id: idSchema }))
+    .mutation(({ ctx, input }) => revokeApiKey(ctx.app, ctx.subject, input.id)),
+});
+
+export const membersRouter = router({
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listMembers(ctx.app, ctx.subject, input)),
+  add: orgProcedure
+    .input(addMemberInput)
+    .mutation(({ ctx, input }) => addMember(ctx.app, ctx.subject, input)),
+  changeRole: orgProcedure
+    .input(changeMemberRoleInput)
+    .mutation(({ ctx, input }) => changeMemberRole(ctx.app, ctx.subject, input)),
+  remove: orgProcedure
+    .input(z.object({ user_id: idSchema }))
+    .mutation(({ ctx, input }) => removeMember(ctx.app, ctx.subject, input.user_id)),
+});

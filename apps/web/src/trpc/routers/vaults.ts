@@ -1,0 +1,83 @@
+import { idSchema } from "@memstore/core";
+import { z } from "zod";
+import {
+  archiveMemory,
+  createMemory,
+  createMemoryInput,
+  listMemories,
+  listMemoriesQuery,
+  memoryHistory,
+  updateMemory,
+  updateMemoryInput,
+} from "@memstore/api/memories";
+import { searchInput, searchVault } from "@memstore/api/search";
+import { pageQuery } from "@memstore/api";
+import { orgProcedure, router } from "../init.ts";
+import {
+  createVault,
+  createVaultInput,
+  getVault,
+  installInput,
+  installListing,
+  listInstalls,
+  listVaults,
+  uninstall,
+  updateVault,
+  updateVaultInput,
+  upgradeInstall,
+} from "@memstore/api/vaults";
+
+const vaultRef = z.object({ vault_id: idSchema });
+const installRef = vaultRef.extend({ install_id: idSchema });
+const memoryRef = vaultRef.extend({ memory_id: idSchema });
+
+export const vaultsRouter = router({
+  list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listVaults(ctx.app, ctx.subject, input)),
+  get: orgProcedure.input(vaultRef).query(({ ctx, input }) => getVault(ctx.app, ctx.subject, input.vault_id)),
+  create: orgProcedure
+    .input(createVaultInput)
+    .mutation(({ ctx, input }) => createVault(ctx.app, ctx.subject, input)),
+  update: orgProcedure
+    .input(vaultRef.extend(updateVaultInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) => updateVault(ctx.app, ctx.subject, vault_id, input)),
+  installs: orgProcedure
+    .input(vaultRef.extend(pageQuery.shape))
+    .query(({ ctx, input }) => listInstalls(ctx.app, ctx.subject, input.vault_id, input)),
+  install: orgProcedure
+    .input(vaultRef.extend(installInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      installListing(ctx.app, ctx.subject, vault_id, input),
+    ),
+  upgrade: orgProcedure
+    .input(installRef.extend({ version_policy: z.string().trim().max(100).optional() }))
+    .mutation(({ ctx, input }) =>
+      upgradeInstall(ctx.app, ctx.subject, input.vault_id, input.install_id, input.version_policy),
+    ),
+  uninstall: orgProcedure
+    .input(installRef)
+    .mutation(({ ctx, input }) => uninstall(ctx.app, ctx.subject, input.vault_id, input.install_id)),
+  search: orgProcedure
+    .input(vaultRef.extend(searchInput.shape))
+    .query(({ ctx, input: { vault_id, ...input } }) => searchVault(ctx.app, ctx.subject, vault_id, input)),
+  memories: orgProcedure
+    .input(vaultRef.extend(listMemoriesQuery.shape).extend(pageQuery.shape))
+    .query(({ ctx, input }) =>
+      listMemories(ctx.app, ctx.subject, input.vault_id, { state: input.state }, input),
+    ),
+  createMemory: orgProcedure
+    .input(vaultRef.extend(createMemoryInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      createMemory(ctx.app, ctx.subject, vault_id, input),
+    ),
+  updateMemory: orgProcedure
+    .input(memoryRef.extend({ changes: updateMemoryInput }))
+    .mutation(({ ctx, input }) =>
+      updateMemory(ctx.app, ctx.subject, input.vault_id, input.memory_id, input.changes),
+    ),
+  archiveMemory: orgProcedure
+    .input(memoryRef)
+    .mutation(({ ctx, input }) => archiveMemory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),
+  memoryHistory: orgProcedure
+    .input(memoryRef)
+    .query(({ ctx, input }) => memoryHistory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),
+});

@@ -1,0 +1,7 @@
+/** The catalog: a publisher's cubes, their versions and payloads, and submitting a version to the pipeline. */
+export { createCube, getCube, listCubes } from "./cubes.ts";
+export { expireAbandonedDrafts } from "./draft-expiry.ts";
+export { preparePayloadUpload, uploadPayload, uploadTarget, type VersionRef } from "./payload-upload.ts";
+export { createCubeInput, createVersionInput } from "./schemas.ts";
+export { submitVersion } from "./submit.ts";
+export { createVersion, getVersion, listVersions } from "./versions.ts";

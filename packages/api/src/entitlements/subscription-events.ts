@@ -1,0 +1,170 @@
+import { type EntitlementState, newId, platformFee, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import { entitlements, listings, offers, sales, type Tx } from "@memstore/db";
+import { eq } from "drizzle-orm";
+import type Stripe from "stripe";
+import { resumeSuspendedInstalls, validUntilOf } from "./entitlements.ts";
+import { grantEntitlement } from "./grant-entitlement.ts";
+import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./duplicate-payments.ts";
+import { endEntitlementEffects } from "./revoke.ts";
+
+/** What applying an event did, and what ending an entitlement leaves for after the commit. */
+export type Applied = {
+  outcome: string;
+  ended?: { eventIds: string[]; orgCopies: Array<{ digest: string }> };
+};
+
+/** A Stripe subscription's status as an entitlement's state (null: not yet paid for). */
+function stateOf(status: Stripe.Subscription.Status): EntitlementState | null {
+  switch (status) {
+    case "trialing":
+      return "trialing";
+    case "active":
+      return "active";
+    case "past_due":
+      return "past_due";
+    case "canceled":
+    case "unpaid":
+      return "canceled";
+    case "incomplete_expired":
+      return "expired";
+    default:
+      return null;
+  }
+}
+
+const usable = (state: EntitlementState) => USABLE_ENTITLEMENT_STATES.includes(state);
+
+function whyEnded(sub: Stripe.Subscription): string {
+  const reason = sub.cancellation_details?.reason;
+  if (reason === "payment_failed" || sub.status === "unpaid")
+    return "the subscription's renewal payment failed past its grace period";
+  if (reason === "cancellation_requested") return "the subscription was canceled";
+  return `the subscription is ${sub.status}`;
+}
+
+/**
+ * Makes the entitlement behind a subscription say what the subscription says now (the caller
+ * fetched it from Stripe as it stands, so an event that arrives late or twice brings nothing
+ * stale): made when the subscription is first paid for or trialing, its state, period end and
+ * cancellation following each change, and ended — installs suspended, events, audit — when the
+ * subscription stops being usable; resumed if it becomes usable again.
+ */
+export async function syncSubscription(
+  tx: Tx,
+  sub: Stripe.Subscription,
+  duplicate: DuplicateRefund | null,
+  checkoutSessionId?: string,
+): Promise<Applied> {
+  const { listing_id: listingId, org_id: orgId, offer_id: offerId } = sub.metadata ?? {};
+  if (!listingId || !orgId)
+    return { outcome: `ignored: subscription ${sub.id} is not for a MemStore listing` };
+  const [listing] = await tx.select().from(listings).where(eq(listings.id, listingId));
+  if (!listing) return { outcome: `ignored: subscription ${sub.id} names no listing here` };
+  const [offer] = offerId ? await tx.select().from(offers).where(eq(offers.id, offerId)) : [];
+  const source = offer ? "offer" : "subscription";
+  const state = stateOf(sub.status);
+  const periodEnd = sub.items.data[0]?.current_period_end;
+  const fields = {
+    currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : null,
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+  };
+  const [existing] = await tx
+    .select()
+    .from(entitlements)
+    .where(eq(entitlements.subscriptionId, sub.id))
+    .for("update");
+  if (!existing) {
+    if (!state || !usable(state)) return { outcome: `ignored: subscription ${sub.id} is ${sub.status}` };
+    if (duplicate) return { outcome: await recordDuplicateRefund(tx, duplicate) };
+    const now = new Date();
+    const { row, created } = await grantEntitlement(
+      tx,
+      {
+        orgId,
+        listingId,
+        source,
+        offerId: offer?.id ?? null,
+        state,
+        validFrom: now,
+        validUntil: validUntilOf(offer?.terms ?? listing.terms, now),
+        subscriptionId: sub.id,
+        checkoutSessionId: checkoutSessionId ?? null,
+        ...fields,
+      },
+      { actor: "stripe:webhook", data: { subscription_id: sub.id } },
+    );
+    // Another payment was granted between the duplicate check and here: applied again, it is refunded.
+    if (!created) throw new HeldMeanwhile(orgId, listingId);
+    return { outcome: `entitlement ${row.id} granted for subscription ${sub.id} (${state})` };
+  }
+  if (existing.revokedAt) return { outcome: `ignored: entitlement ${existing.id} was revoked` };
+  const next = state ?? existing.state;
+  const [row] = await tx
+    .update(entitlements)
+    .set({
+      state: next,
+      ...fields,
+      ...(checkoutSessionId && !existing.checkoutSessionId && { checkoutSessionId }),
+    })
+    .where(eq(entitlements.id, existing.id))
+    .returning();
+  const outcome = `entitlement ${existing.id}: ${existing.state} → ${next}`;
+  if (usable(existing.state) && !usable(next)) {
+    const ended = await endEntitlementEffects(tx, row!, listing, {
+      actor: "stripe:webhook",
+      reason: whyEnded(sub),
+      refunded: false,
+    });
+    return { outcome, ended };
+  }
+  if (!usable(existing.state) && usable(next)) await resumeSuspendedInstalls(tx, orgId, listingId);
+  return { outcome };
+}
+
+/**
+ * A paid invoice of a subscription is a sale: its amount and the platform's fee in minor units,
+ * once per payment (the provider's payment intent, else the invoice). A free invoice (a trial's
+ * first) sells nothing.
+ */
+export async function recordInvoiceSale(
+  tx: Tx,
+  invoice: Stripe.Invoice,
+  paymentId: string | null,
+  feeBasisPoints: number,
+  destination: string | null = null,
+): Promise<string> {
+  const subscriptionId = subscriptionOfInvoice(invoice);
+  if (invoice.amount_paid <= 0) return `invoice ${invoice.id} charged nothing`;
+  const [held] = subscriptionId
+    ? await tx
+        .select({ entitlement: entitlements, sellerOrgId: listings.orgId })
+        .from(entitlements)
+        .innerJoin(listings, eq(listings.id, entitlements.listingId))
+        .where(eq(entitlements.subscriptionId, subscriptionId))
+    : [];
+  if (!held) return `ignored: invoice ${invoice.id} is for no MemStore subscription`;
+  const [sale] = await tx
+    .insert(sales)
+    .values({
+      id: newId("sale"),
+      listingId: held.entitlement.listingId,
+      sellerOrgId: held.sellerOrgId,
+      buyerOrgId: held.entitlement.orgId,
+      entitlementId: held.entitlement.id,
+      amountCents: invoice.amount_paid,
+      feeCents: platformFee(invoice.amount_paid, feeBasisPoints),
+      currency: invoice.currency,
+      providerPaymentId: paymentId ?? invoice.id,
+      destinationAccount: destination,
+    })
+    .onConflictDoNothing()
+    .returning({ id: sales.id });
+  return sale
+    ? `sale ${sale.id} of ${invoice.amount_paid} ${invoice.currency}`
+    : `invoice ${invoice.id} already sold`;
+}
+
+export function subscriptionOfInvoice(invoice: Stripe.Invoice): string | null {
+  const sub = invoice.parent?.subscription_details?.subscription;
+  return typeof sub === "string" ? sub : (sub?.id ?? null);
+}

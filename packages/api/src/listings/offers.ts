@@ -1,0 +1,111 @@
+import { AppError, newId, notFound, slugSchema, type Subject, termsSchema } from "@memstore/core";
+import { type Executor, offers, type OfferRow, organizations } from "@memstore/db";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { actorOf, authorize } from "../kernel/authorize.ts";
+import { loadOwnListing } from "../catalog/cubes.ts";
+import { pricingSchema } from "../payments/pricing.ts";
+
+const YEAR_MS = 366 * 86_400_000;
+
+export const offerInput = z
+  .object({
+    org_slug: slugSchema,
+    pricing: pricingSchema,
+    terms: termsSchema.optional(),
+    expires_at: z.iso
+      .datetime({ offset: true })
+      .refine((at) => {
+        const t = Date.parse(at);
+        return t > Date.now() && t < Date.now() + 2 * YEAR_MS;
+      }, "a moment in the next two years")
+      .optional(),
+  })
+  .strict();
+
+export function offerView(o: OfferRow, organization?: { slug: string; name: string }) {
+  return {
+    id: o.id,
+    listing_id: o.listingId,
+    ...(organization && { organization }),
+    pricing: o.pricing,
+    terms: o.terms,
+    expires_at: o.expiresAt?.toISOString() ?? null,
+    created_at: o.createdAt.toISOString(),
+  };
+}
+
+/**
+ * A publisher makes one organisation a private offer on a listing: a price (and terms) of its own,
+ * until it expires. Only that organisation sees the offer — and the listing, even a private one —
+ * and acquires under it (`offer_id`); its entitlement's source is `offer`.
+ */
+export async function createOffer(
+  ctx: AppContext,
+  subject: Subject,
+  listingId: string,
+  raw: z.input<typeof offerInput>,
+) {
+  authorize(subject, "listing.write");
+  const input = offerInput.parse(raw);
+  const listing = await loadOwnListing(ctx.db, subject, listingId);
+  if (listing.status === "retired") throw new AppError("conflict", "a retired listing takes no offers");
+  if (input.pricing.model === "usage")
+    throw new AppError(
+      "conflict",
+      "usage-priced offers are not sold yet: offer a one-time or subscription price",
+    );
+  const [org] = await ctx.db
+    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+    .from(organizations)
+    .where(eq(organizations.slug, input.org_slug));
+  if (!org) notFound("organization");
+  if (org.id === subject.orgId)
+    throw new AppError("invalid_input", "an offer is made to another organisation, not your own");
+  return ctx.db.transaction(async (tx) => {
+    const [offer] = await tx
+      .insert(offers)
+      .values({
+        id: newId("off"),
+        listingId: listing.id,
+        orgId: org.id,
+        pricing: input.pricing,
+        terms: input.terms ?? null,
+        expiresAt: input.expires_at ? new Date(input.expires_at) : null,
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "offer.created",
+      objectType: "offer",
+      objectId: offer!.id,
+      data: { listing_id: listing.id, org_slug: org.slug, pricing: input.pricing },
+    });
+    return offerView(offer!, { slug: org.slug, name: org.name });
+  });
+}
+
+/** The organisation's offers on a listing that have not expired, newest first. */
+export function openOffers(db: Executor, orgId: string, listingId: string) {
+  return db
+    .select()
+    .from(offers)
+    .where(
+      and(
+        eq(offers.orgId, orgId),
+        eq(offers.listingId, listingId),
+        or(isNull(offers.expiresAt), gt(offers.expiresAt, new Date())),
+      ),
+    )
+    .orderBy(desc(offers.createdAt));
+}
+
+/** The open offer `offerId` to this organisation on this listing, or 404. */
+export async function openOffer(db: Executor, orgId: string, listingId: string, offerId: string) {
+  const offer = (await openOffers(db, orgId, listingId)).find((o) => o.id === offerId);
+  if (!offer) notFound("offer");
+  return offer;
+}

@@ -1,0 +1,217 @@
+import { type Action, AppError, newId, notFound, type Subject } from "@memstore/core";
+import { type Executor, memories, type Tx, type VaultRow } from "@memstore/db";
+import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { type z } from "zod";
+import { recordAudit } from "../audit/record-audit.ts";
+import type { AppContext } from "../kernel/context.ts";
+import { desensitiserFor } from "../kernel/desensitiser.ts";
+import { actorOf, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { meter } from "../usage/meter.ts";
+import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
+import { memoryVersionView, memoryView } from "../kernel/views.ts";
+import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
+
+export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
+
+/** What a memory's text is stored as: desensitised when its vault says so. */
+async function textToStore(ctx: AppContext, vault: VaultRow, text: string): Promise<string> {
+  if (!vault.desensitiseOnWrite) return text;
+  const policy = resolvePolicy(piiPolicySchema.parse(vault.piiPolicy));
+  const [clean] = await desensitiserFor(ctx, vault.orgId, policy).applyAll([{ text, where: "memory" }]);
+  return clean!;
+}
+
+const expiry = (ttlDays: number | undefined) =>
+  ttlDays ? new Date(Date.now() + ttlDays * 86_400_000) : null;
+
+async function embedFor(
+  ctx: AppContext,
+  tx: Tx,
+  vault: Parameters<typeof claimVaultDimension>[1],
+  value: string,
+) {
+  const [vector] = await ctx.embedder.embed([value]);
+  await claimVaultDimension(tx, vault, ctx.embedder.dimension, `a memory embedded by ${ctx.embedder.model}`);
+  return { embedding: Array.from(vector!), embeddingDim: ctx.embedder.dimension };
+}
+
+export async function createMemory(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  input: z.infer<typeof createMemoryInput>,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
+  const text = await textToStore(ctx, vault, input.text);
+  const row = await ctx.db.transaction(async (tx) => {
+    const memoryId = newId("mem");
+    const [created] = await tx
+      .insert(memories)
+      .values({
+        id: memoryId,
+        memoryId,
+        orgId: subject.orgId,
+        vaultId: vault.id,
+        version: 1,
+        text,
+        tags: input.tags ?? [],
+        metadata: input.metadata ?? {},
+        expiresAt: expiry(input.ttl_days),
+        createdBy: actorOf(subject),
+        ...(await embedFor(ctx, tx, vault, text)),
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.created",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id },
+    });
+    return created!;
+  });
+  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(text) }]);
+  return memoryView(row);
+}
+
+export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
+  return memoryView(await currentMemory(ctx.db, subject, "memory.read", vault, memoryId));
+}
+
+export async function listMemories(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  query: z.infer<typeof listMemoriesQuery>,
+  page: PageQuery,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
+  const rows = await ctx.db
+    .select()
+    .from(memories)
+    .where(
+      and(
+        eq(memories.vaultId, vault.id),
+        eq(memories.isCurrent, true),
+        eq(memories.state, query.state ?? "activated"),
+      ),
+    )
+    .orderBy(desc(memories.createdAt), asc(memories.id))
+    .limit(page.limit + 1)
+    .offset(decodeCursor(page.cursor));
+  return toPage(authorizedRows(subject, "memory.read", rows, vaultOf).map(memoryView), page);
+}
+
+/** PATCH: a new version that supersedes the current one; the old one stays in the history. */
+export async function updateMemory(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  memoryId: string,
+  input: z.infer<typeof updateMemoryInput>,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
+  const row = await ctx.db.transaction(async (tx) => {
+    const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
+    if (current.state !== "activated")
+      throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
+    const nextText = input.text === undefined ? current.text : await textToStore(ctx, vault, input.text);
+    const vectors =
+      nextText !== current.text
+        ? await embedFor(ctx, tx, vault, nextText)
+        : { embedding: current.embedding, embeddingDim: current.embeddingDim };
+    await tx.update(memories).set({ isCurrent: false }).where(eq(memories.id, current.id));
+    const [next] = await tx
+      .insert(memories)
+      .values({
+        id: newId("memv"),
+        memoryId,
+        orgId: subject.orgId,
+        vaultId: vault.id,
+        version: current.version + 1,
+        supersedes: current.id,
+        text: nextText,
+        tags: input.tags ?? current.tags,
+        metadata: input.metadata ?? current.metadata,
+        expiresAt: input.ttl_days ? expiry(input.ttl_days) : current.expiresAt,
+        createdBy: actorOf(subject),
+        ...vectors,
+      })
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.updated",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id, version: current.version + 1 },
+    });
+    return next!;
+  });
+  await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(row.text) }]);
+  return memoryView(row);
+}
+
+/** DELETE: archives the memory (it leaves search; its history stays). */
+export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
+  return ctx.db.transaction(async (tx) => {
+    const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
+    const [archived] = await tx
+      .update(memories)
+      .set({ state: "archived" })
+      .where(eq(memories.id, current.id))
+      .returning();
+    await recordAudit(tx, {
+      orgId: subject.orgId,
+      actor: actorOf(subject),
+      action: "memory.archived",
+      objectType: "memory",
+      objectId: memoryId,
+      data: { vault_id: vault.id, version: current.version },
+    });
+    return memoryView(archived!);
+  });
+}
+
+export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
+  const rows = await ctx.db
+    .select()
+    .from(memories)
+    .where(and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId)))
+    .orderBy(asc(memories.version));
+  const history = authorizedRows(subject, "memory.read", rows, vaultOf);
+  if (history.length === 0) notFound("memory");
+  return { items: history.map(memoryVersionView) };
+}
+
+/** The current version of a memory in a vault, else 404; `lock` holds it for a new version. */
+function currentMemory(
+  db: Executor,
+  subject: Subject,
+  action: Action,
+  vault: VaultRow,
+  memoryId: string,
+  lock = false,
+) {
+  return loadAuthorized(
+    subject,
+    action,
+    "memory",
+    () => {
+      const query = db
+        .select()
+        .from(memories)
+        .where(
+          and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)),
+        );
+      return lock ? query.for("update") : query;
+    },
+    vaultOf,
+  );
+}

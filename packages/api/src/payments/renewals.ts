@@ -1,0 +1,68 @@
+import { USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import { entitlements, type ListingRow } from "@memstore/db";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import type { AppContext } from "../kernel/context.ts";
+import type { Pricing } from "./pricing.ts";
+import { priceOf } from "./checkout.ts";
+import { requireStripe } from "./stripe-client.ts";
+
+/** The listing's running subscriptions: usable, renewing, with a subscription at Stripe. */
+const renewing = (ctx: AppContext, listingId: string) =>
+  ctx.db
+    .select()
+    .from(entitlements)
+    .where(
+      and(
+        eq(entitlements.listingId, listingId),
+        eq(entitlements.cancelAtPeriodEnd, false),
+        inArray(entitlements.state, [...USABLE_ENTITLEMENT_STATES]),
+        isNotNull(entitlements.subscriptionId),
+      ),
+    );
+
+/**
+ * A retired listing renews nothing: each running subscription to it is set to cancel at its period
+ * end at Stripe (its entitlement follows through the webhook, and is marked here at once). Returns
+ * how many were set.
+ */
+export async function stopRenewals(ctx: AppContext, listingId: string): Promise<number> {
+  const running = await renewing(ctx, listingId);
+  if (running.length === 0) return 0;
+  const stripe = requireStripe(ctx);
+  for (const row of running) {
+    await stripe.subscriptions.update(
+      row.subscriptionId!,
+      { cancel_at_period_end: true },
+      { idempotencyKey: `memstore-cancel-${row.id}` },
+    );
+    await ctx.db.update(entitlements).set({ cancelAtPeriodEnd: true }).where(eq(entitlements.id, row.id));
+  }
+  return running.length;
+}
+
+/**
+ * A subscription listing's new price reaches its running subscriptions at their next renewal: each
+ * subscription's item is moved to the new Stripe price without proration, so the period already
+ * paid for stays as it was. Returns how many were moved.
+ */
+export async function repriceSubscriptions(
+  ctx: AppContext,
+  listing: ListingRow,
+  pricing: Pricing & { model: "subscription" },
+): Promise<number> {
+  const running = await renewing(ctx, listing.id);
+  if (running.length === 0) return 0;
+  const stripe = requireStripe(ctx);
+  const price = await priceOf(ctx, stripe, listing, pricing);
+  for (const row of running) {
+    const sub = await stripe.subscriptions.retrieve(row.subscriptionId!);
+    const item = sub.items.data[0];
+    if (!item || item.price.id === price) continue;
+    await stripe.subscriptions.update(
+      sub.id,
+      { items: [{ id: item.id, price }], proration_behavior: "none" },
+      { idempotencyKey: `memstore-reprice-${row.id}-${price}` },
+    );
+  }
+  return running.length;
+}

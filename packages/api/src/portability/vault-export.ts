@@ -1,0 +1,254 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { finished } from "node:stream/promises";
+import { type MarkDensity, newId, type Subject } from "@memstore/core";
+import { queryRows, sql, type VaultRow } from "@memstore/db";
+import { tarSize, writeTar } from "@memstore/formats";
+import { z } from "zod";
+import type { AppContext } from "../kernel/context.ts";
+import { memosCubeFiles } from "./memos-format.ts";
+import { effectiveTermsSql } from "../usage/license-rate.ts";
+import { markingFor, servedText } from "../watermarking/served-text.ts";
+import { loadOwnVault } from "../vaults/vaults.ts";
+
+export const vaultExportQuery = z
+  .object({ format: z.enum(["jsonl", "memcube", "memos"]).default("jsonl") })
+  .strict();
+
+/** One memory of the vault's own, one version of it, or one installed chunk as served. */
+type ExportLine =
+  | {
+      kind: "memory";
+      memory_id: string;
+      version: number;
+      current: boolean;
+      state: string;
+      text: string;
+      tags: string[];
+      metadata: Record<string, unknown>;
+      created_at: string;
+    }
+  | {
+      kind: "installed";
+      install_id: string;
+      cube: string;
+      version: string;
+      publisher: string;
+      chunk_id: string;
+      text: string;
+      tags: string[];
+      metadata: Record<string, unknown>;
+    };
+
+const PAGE = 500;
+
+/**
+ * Everything the vault may take out, in order: its own memories, every version of each (by memory
+ * and version), then the installed text of listings whose terms allow export (`export: true`, the
+ * offer's or the listing's) while the organisation's entitlement is usable — each chunk served
+ * exactly as search serves it, fingerprinted for this organisation. Read a page at a time.
+ */
+async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
+  let after = { memory: "", version: 0 };
+  for (;;) {
+    const rows = await queryRows<{
+      memory_id: string;
+      version: number;
+      is_current: boolean;
+      state: string;
+      text: string;
+      tags: string[];
+      metadata: Record<string, unknown>;
+      created_at: Date;
+    }>(
+      ctx.db,
+      sql`select memory_id, version, is_current, state, text, tags, metadata, created_at from memories
+          where vault_id = ${vault.id} and (memory_id, version) > (${after.memory}, ${after.version})
+          order by memory_id, version limit ${PAGE}`,
+    );
+    for (const r of rows)
+      yield {
+        kind: "memory",
+        memory_id: r.memory_id,
+        version: r.version,
+        current: r.is_current,
+        state: r.state,
+        text: r.text,
+        tags: r.tags,
+        metadata: r.metadata,
+        created_at: new Date(r.created_at).toISOString(),
+      };
+    if (rows.length < PAGE) break;
+    after = { memory: rows.at(-1)!.memory_id, version: rows.at(-1)!.version };
+  }
+  const exportable = await queryRows<{
+    install_id: string;
+    version_id: string;
+    canaries: boolean;
+    marks: MarkDensity;
+    cube: string;
+    version: string;
+    publisher: string;
+  }>(
+    ctx.db,
+    sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher
+        from installs i join listings l on l.id = i.listing_id
+        join cube_versions v on v.id = i.version_id join cubes c on c.id = i.cube_id
+        join organizations o on o.id = c.org_id
+        where i.vault_id = ${vault.id} and i.uninstalled_at is null and i.state = 'activated'
+          and coalesce((${effectiveTermsSql(sql`i.org_id`, sql`l`)}->>'export')::boolean, false)
+          and exists (select 1 from entitlements e where e.org_id = i.org_id and e.listing_id = l.id
+                        and e.revoked_at is null and e.state in ('active', 'trialing', 'past_due')
+                        and (e.valid_until is null or e.valid_until > now()))
+        order by i.id`,
+  );
+  const marking = markingFor(ctx, vault.orgId);
+  for (const install of exportable) {
+    let position = -1;
+    for (;;) {
+      const rows = await queryRows<{
+        id: string;
+        position: number;
+        text: string;
+        heading: string | null;
+        tags: string[];
+        metadata: Record<string, unknown>;
+      }>(
+        ctx.db,
+        sql`select id, position, text, heading, tags, metadata from chunks
+            where version_id = ${install.version_id} and position > ${position} order by position limit ${PAGE}`,
+      );
+      for (const r of rows)
+        yield {
+          kind: "installed",
+          install_id: install.install_id,
+          cube: install.cube,
+          version: install.version,
+          publisher: install.publisher,
+          chunk_id: r.id,
+          text: servedText(
+            {
+              ...r,
+              canaries: install.canaries,
+              marks: install.marks,
+              install_id: install.install_id,
+              version_id: install.version_id,
+            },
+            marking,
+          ),
+          tags: r.tags,
+          metadata: { ...r.metadata, ...(r.heading && { heading: r.heading }) },
+        };
+      if (rows.length < PAGE) break;
+      position = rows.at(-1)!.position;
+    }
+  }
+}
+
+/** Writes lines to a file in the data directory, so a tar can state the file's size before its bytes. */
+async function spool(ctx: AppContext, lines: AsyncIterable<string>) {
+  const path = join(ctx.config.dataDir, `export-${newId("tmp")}`);
+  const out = createWriteStream(path);
+  try {
+    for await (const line of lines)
+      if (!out.write(line)) await new Promise<void>((r) => out.once("drain", () => r()));
+    out.end();
+    await finished(out);
+    return { path, size: (await stat(path)).size };
+  } catch (error) {
+    out.destroy();
+    await rm(path, { force: true });
+    throw error;
+  }
+}
+
+async function* jsonl(ctx: AppContext, vault: VaultRow) {
+  for await (const line of exportLines(ctx, vault)) yield `${JSON.stringify(line)}\n`;
+}
+
+/** The current memories and the installed chunks as plaintext memory items (a cube's JSONL payload). */
+async function* memoryItems(ctx: AppContext, vault: VaultRow) {
+  for await (const line of exportLines(ctx, vault)) {
+    if (line.kind === "memory" && (!line.current || line.state !== "activated")) continue;
+    const metadata =
+      line.kind === "memory"
+        ? { ...line.metadata, memory_id: line.memory_id, version: line.version }
+        : { ...line.metadata, source: { cube: line.cube, version: line.version, publisher: line.publisher } };
+    yield `${JSON.stringify({ text: line.text, tags: line.tags, metadata })}\n`;
+  }
+}
+
+/**
+ * `GET /api/v1/vaults/{vault_id}/export`: the vault's memory, out of MemStore. `jsonl` streams every
+ * line as it is read; `memcube` is a tar of `memcube.json` (what was exported) and `payload.jsonl`
+ * (memory items a plaintext cube takes); `memos` a MemOS cube directory (general textual backend).
+ */
+export async function exportVault(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  query: z.infer<typeof vaultExportQuery>,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
+  const base = `vault-${vault.id}`;
+  if (query.format === "jsonl")
+    return {
+      filename: `${base}.jsonl`,
+      contentType: "application/x-ndjson",
+      stream: jsonl(ctx, vault),
+      size: null,
+    };
+  if (query.format === "memcube") {
+    const payload = await spool(ctx, memoryItems(ctx, vault));
+    const manifest = Buffer.from(
+      `${JSON.stringify({ schema: "memstore-vault-export/1", vault: { id: vault.id, name: vault.name }, exported_at: new Date().toISOString(), payload: { file: "payload.jsonl", format: "jsonl", size: payload.size } }, null, 2)}\n`,
+    );
+    return tarOf(
+      `${base}.memcube.tar`,
+      [
+        { path: "memcube.json", size: manifest.length, data: manifest },
+        { path: "payload.jsonl", size: payload.size, data: createReadStream(payload.path) },
+      ],
+      payload.path,
+    );
+  }
+  const lines: ExportLine[] = [];
+  for await (const line of exportLines(ctx, vault)) lines.push(line);
+  const files = memosCubeFiles(
+    { slug: base, publisher: vault.orgId, version: "export", created: new Date().toISOString() },
+    { model: ctx.embedder.model, dimension: ctx.embedder.dimension },
+    lines
+      .filter((l) => l.kind === "installed" || l.current)
+      .map((l) => ({
+        id: l.kind === "memory" ? `${l.memory_id}` : l.chunk_id,
+        text: l.text,
+        heading: null,
+        tags: l.tags,
+        metadata: l.metadata,
+        embedding: null,
+        ended: l.kind === "memory" && l.state !== "activated",
+      })),
+  );
+  return tarOf(
+    `${base}.memos.tar`,
+    files.map((f) => ({ path: `${base}/${f.path}`, size: f.data.length, data: f.data })),
+    null,
+  );
+}
+
+function tarOf(
+  filename: string,
+  files: Array<{ path: string; size: number; data: Uint8Array | AsyncIterable<Uint8Array> }>,
+  spooled: string | null,
+) {
+  const size = tarSize(files.map((f) => f.size));
+  async function* stream() {
+    try {
+      yield* writeTar(files);
+    } finally {
+      if (spooled) await rm(spooled, { force: true });
+    }
+  }
+  return { filename, contentType: "application/x-tar", stream: stream(), size };
+}
