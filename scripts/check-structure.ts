@@ -26,8 +26,8 @@ const API_LAYERS = [
   "catalog",
   "derivations",
   "payments",
-  "listings",
   "entitlements",
+  "listings",
   "usage",
   "watermarking",
   "search",
@@ -168,4 +168,6 @@ if (problems.length > 0) {
   );
   process.exit(1);
 }
-console.log(`structure: ${graph.size} modules, no import cycles, no upward import in packages/api, none over ${MAX_LINES} lines`);
+console.log(
+  `structure: ${graph.size} modules, no import cycles, no upward import in packages/api, none over ${MAX_LINES} lines`,
+);

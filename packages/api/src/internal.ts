@@ -14,3 +14,5 @@ export {
   vectorHits,
   type VisibleVersion,
 } from "./search/search-queries.ts";
+/** The entitlement lifecycle's one writer, for the test that walks every move its table allows and forbids. */
+export { grantEntitlement, moveEntitlement } from "./entitlements/lifecycle.ts";

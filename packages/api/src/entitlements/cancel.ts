@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { entitlementView } from "./entitlements.ts";
+import { moveEntitlement } from "./lifecycle.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
 
 /**
@@ -35,7 +36,7 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
     { idempotencyKey: `memstore-cancel-${row.id}` },
   );
   const periodEnd = sub.items.data[0]?.current_period_end;
-  const [updated] = await ctx.db.transaction(async (tx) => {
+  const updated = await ctx.db.transaction(async (tx) => {
     await recordAudit(tx, {
       orgId: row.orgId,
       actor: actorOf(subject),
@@ -44,14 +45,12 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
       objectId: row.id,
       data: { listing_id: row.listingId, subscription_id: row.subscriptionId, period_end: periodEnd ?? null },
     });
-    return tx
-      .update(entitlements)
-      .set({
-        cancelAtPeriodEnd: true,
-        ...(periodEnd && { currentPeriodEnd: new Date(periodEnd * 1000) }),
-      })
-      .where(eq(entitlements.id, row.id))
-      .returning();
+    const moved = await moveEntitlement(tx, row.id, {
+      cause: "cancel_at_period_end",
+      set: { cancelAtPeriodEnd: true, ...(periodEnd && { currentPeriodEnd: new Date(periodEnd * 1000) }) },
+      actor: actorOf(subject),
+    });
+    return moved.row;
   });
-  return entitlementView(updated!);
+  return entitlementView(updated);
 }

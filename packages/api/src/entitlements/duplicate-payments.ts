@@ -2,7 +2,7 @@ import { checkouts, entitlements, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
-import { liveEntitlement } from "./grant-entitlement.ts";
+import { liveEntitlement } from "./lifecycle.ts";
 
 /** A payment for a listing its buyer already held, handed back at Stripe before it was applied. */
 export type DuplicateRefund = {

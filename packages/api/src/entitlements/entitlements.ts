@@ -1,6 +1,6 @@
-import { type EntitlementRow, entitlements, type Executor, installs, sql } from "@memstore/db";
+import { type EntitlementRow, entitlements, type Executor, sql } from "@memstore/db";
 import type { Subject } from "@memstore/core";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
@@ -49,21 +49,6 @@ export async function listEntitlements(ctx: AppContext, subject: Subject, page: 
     .limit(page.limit + 1)
     .offset(decodeCursor(page.cursor));
   return toPage(authorizedRows(subject, "store.read", rows, orgOf).map(entitlementView), page);
-}
-
-/** A new entitlement brings back the organisation's installs of the listing its last one suspended. */
-export async function resumeSuspendedInstalls(tx: Executor, orgId: string, listingId: string) {
-  await tx
-    .update(installs)
-    .set({ state: "activated", updatedAt: new Date() })
-    .where(
-      and(
-        eq(installs.orgId, orgId),
-        eq(installs.listingId, listingId),
-        isNull(installs.uninstalledAt),
-        eq(installs.state, "suspended"),
-      ),
-    );
 }
 
 /** When an entitlement granted at `from` ends under these terms: after `valid_days`, or never. */

@@ -1,10 +1,9 @@
 import { describeError } from "@memstore/core";
-import { entitlements, listings } from "@memstore/db";
+import { entitlements } from "@memstore/db";
 import { and, eq, isNull, lte, ne } from "drizzle-orm";
-import { deleteUnlessShared } from "../kernel/blobs.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { relayEventsAfterCommit } from "../outbox/outbox.ts";
-import { endEntitlementEffects } from "./revoke.ts";
+import { afterEntitlementEnded } from "./ending.ts";
+import { moveEntitlement } from "./lifecycle.ts";
 
 /**
  * Entitlements whose `valid_days` ran out become `expired`, with everything ending one does (see
@@ -28,25 +27,24 @@ export async function expireEntitlements(ctx: AppContext, now = new Date()): Pro
   for (const { id } of due) {
     try {
       const ended = await ctx.db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(entitlements)
-          .set({ state: "expired" })
+        const [due] = await tx
+          .select({ id: entitlements.id })
+          .from(entitlements)
           .where(
             and(eq(entitlements.id, id), ne(entitlements.state, "expired"), isNull(entitlements.revokedAt)),
-          )
-          .returning();
-        if (!row) return null;
-        const [listing] = await tx.select().from(listings).where(eq(listings.id, row.listingId));
-        return endEntitlementEffects(tx, row, listing!, {
+          );
+        if (!due) return null;
+        const moved = await moveEntitlement(tx, id, {
+          cause: "expiry",
+          to: "expired",
           actor: "system:expiry",
           reason: "the license's valid_days ended",
-          refunded: false,
         });
+        return moved.ended;
       });
       if (!ended) continue;
       expired++;
-      await relayEventsAfterCommit(ctx, ended.eventIds);
-      for (const copy of ended.orgCopies) await deleteUnlessShared(ctx, copy.digest);
+      await afterEntitlementEnded(ctx, ended);
     } catch (error) {
       ctx.log(`entitlement expiry: ${id} stays for the next sweep: ${describeError(error)}`);
     }

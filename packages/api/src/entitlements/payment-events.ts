@@ -3,10 +3,9 @@ import { checkouts, listings, lockUntilCommit, offers, paymentEvents, sales, typ
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../kernel/context.ts";
-import { deleteUnlessShared } from "../kernel/blobs.ts";
-import { relayEventsAfterCommit } from "../outbox/outbox.ts";
+import { afterEntitlementEnded } from "./ending.ts";
 import { validUntilOf } from "./entitlements.ts";
-import { grantEntitlement } from "./grant-entitlement.ts";
+import { grantEntitlement } from "./lifecycle.ts";
 import {
   type DuplicateRefund,
   HeldMeanwhile,
@@ -90,10 +89,7 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
     return result;
   });
   if (!applied) return "already applied";
-  if (applied.ended) {
-    await relayEventsAfterCommit(ctx, applied.ended.eventIds);
-    for (const copy of applied.ended.orgCopies) await deleteUnlessShared(ctx, copy.digest);
-  }
+  await afterEntitlementEnded(ctx, applied.ended);
   return applied.outcome;
 }
 
@@ -237,6 +233,7 @@ async function checkoutCompleted(
   const { row: entitlement, created } = await grantEntitlement(
     tx,
     {
+      cause: "paid_checkout",
       orgId: checkout.orgId,
       listingId: checkout.listingId,
       source: checkout.offerId ? "offer" : "purchase",

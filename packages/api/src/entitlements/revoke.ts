@@ -1,23 +1,13 @@
 import { AppError, notFound, type Subject } from "@memstore/core";
-import {
-  artifacts,
-  cubeVersions,
-  type EntitlementRow,
-  entitlements,
-  installs,
-  listings,
-  sales,
-  type Tx,
-} from "@memstore/db";
-import { and, desc, eq, inArray, isNull, like } from "drizzle-orm";
+import { entitlements, listings, sales } from "@memstore/db";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { recordAudit } from "../audit/record-audit.ts";
-import { deleteUnlessShared } from "../kernel/blobs.ts";
-import type { AppContext } from "../kernel/context.ts";
-import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
-import { entitlementView } from "./entitlements.ts";
+import type { AppContext } from "../kernel/context.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
+import { afterEntitlementEnded } from "./ending.ts";
+import { entitlementView } from "./entitlements.ts";
+import { moveEntitlement } from "./lifecycle.ts";
 
 export const revokeInput = z
   .object({ reason: z.string().trim().min(1).max(500), refund: z.boolean().default(false) })
@@ -46,7 +36,7 @@ export async function revokeEntitlement(
     .where(and(eq(entitlements.id, entitlementId), eq(listings.orgId, subject.orgId)));
   if (!found) notFound("entitlement");
   authorize(subject, "listing.write", { orgId: found.listing.orgId });
-  const { entitlement, listing } = found;
+  const { entitlement } = found;
   if (entitlement.revokedAt) throw new AppError("conflict", "the entitlement is already revoked");
 
   let refunded: { saleId: string; refundId: string } | null = null;
@@ -81,98 +71,21 @@ export async function revokeEntitlement(
       { idempotencyKey: `memstore-revoke-${entitlement.id}` },
     );
   }
-  const now = new Date();
-  const { row, eventIds, orgCopies } = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(entitlements)
-      .set({ state: "revoked", revokedAt: now, revokedReason: reason })
-      .where(and(eq(entitlements.id, entitlement.id), isNull(entitlements.revokedAt)))
-      .returning();
-    if (!row) throw new AppError("conflict", "the entitlement is already revoked");
+  const { row, ended } = await ctx.db.transaction(async (tx) => {
+    const moved = await moveEntitlement(tx, entitlement.id, {
+      cause: refunded ? "refund" : "revoke",
+      to: "revoked",
+      actor: actorOf(subject),
+      reason,
+    });
     if (refunded) {
       await tx
         .update(sales)
-        .set({ refundId: refunded.refundId, refundedAt: now })
+        .set({ refundId: refunded.refundId, refundedAt: new Date() })
         .where(eq(sales.id, refunded.saleId));
     }
-    const { eventIds, orgCopies } = await endEntitlementEffects(tx, row, listing, {
-      actor: actorOf(subject),
-      reason,
-      refunded: refunded !== null,
-    });
-    return { row, eventIds, orgCopies };
+    return moved;
   });
-  await relayEventsAfterCommit(ctx, eventIds);
-  for (const copy of orgCopies) await deleteUnlessShared(ctx, copy.digest);
+  await afterEntitlementEnded(ctx, ended);
   return entitlementView(row);
-}
-
-/**
- * What ending an entitlement does, inside the transaction that ended it: the holder's installs of
- * the listing suspended, both organisations' audit logs, `entitlement.revoked` to each vault that
- * held an install, and the holder's fingerprinted copies' rows removed (their blobs are deleted
- * after commit, by the caller, with the digests returned).
- */
-export async function endEntitlementEffects(
-  tx: Tx,
-  row: EntitlementRow,
-  listing: { id: string; orgId: string; cubeId: string },
-  why: { actor: string; reason: string; refunded: boolean },
-) {
-  const { reason } = why;
-  const now = new Date();
-  const suspended = await tx
-    .update(installs)
-    .set({ state: "suspended", updatedAt: now })
-    .where(
-      and(eq(installs.orgId, row.orgId), eq(installs.listingId, listing.id), isNull(installs.uninstalledAt)),
-    )
-    .returning({ id: installs.id, vaultId: installs.vaultId });
-  const data = {
-    entitlement_id: row.id,
-    listing_id: listing.id,
-    reason,
-    refunded: why.refunded,
-    install_ids: suspended.map((i) => i.id),
-  };
-  for (const orgId of new Set([row.orgId, listing.orgId])) {
-    await recordAudit(tx, {
-      orgId,
-      actor: why.actor,
-      action: `entitlement.${row.state === "expired" || row.state === "canceled" ? row.state : "revoked"}`,
-      objectType: "entitlement",
-      objectId: row.id,
-      data,
-    });
-  }
-  const eventIds: string[] = [];
-  for (const vaultId of new Set(suspended.map((i) => i.vaultId))) {
-    eventIds.push(
-      await writeEvent(tx, {
-        type: "entitlement.revoked",
-        orgId: row.orgId,
-        vaultId,
-        listingId: listing.id,
-        data,
-      }),
-    );
-  }
-  // The holder's fingerprinted copies of the listing's versions go with it.
-  const orgCopies = await tx
-    .delete(artifacts)
-    .where(
-      and(
-        eq(artifacts.forOrgId, row.orgId),
-        like(artifacts.role, "fingerprinted%"),
-        inArray(
-          artifacts.versionId,
-          tx
-            .select({ id: cubeVersions.id })
-            .from(cubeVersions)
-            .where(eq(cubeVersions.cubeId, listing.cubeId)),
-        ),
-      ),
-    )
-    .returning({ digest: artifacts.digest });
-  return { eventIds, orgCopies };
 }

@@ -1,17 +1,21 @@
-import { type EntitlementState, newId, platformFee, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import {
+  entitlementMoveAllowed,
+  type EntitlementState,
+  newId,
+  platformFee,
+  subscriptionCause,
+  USABLE_ENTITLEMENT_STATES,
+} from "@memstore/core";
 import { entitlements, listings, offers, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
-import { resumeSuspendedInstalls, validUntilOf } from "./entitlements.ts";
-import { grantEntitlement } from "./grant-entitlement.ts";
+import type { Ended } from "./ending.ts";
+import { validUntilOf } from "./entitlements.ts";
+import { grantEntitlement, moveEntitlement } from "./lifecycle.ts";
 import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./duplicate-payments.ts";
-import { endEntitlementEffects } from "./revoke.ts";
 
 /** What applying an event did, and what ending an entitlement leaves for after the commit. */
-export type Applied = {
-  outcome: string;
-  ended?: { eventIds: string[]; orgCopies: Array<{ digest: string }> };
-};
+export type Applied = { outcome: string; ended?: Ended };
 
 /** A Stripe subscription's status as an entitlement's state (null: not yet paid for). */
 function stateOf(status: Stripe.Subscription.Status): EntitlementState | null {
@@ -34,10 +38,12 @@ function stateOf(status: Stripe.Subscription.Status): EntitlementState | null {
 
 const usable = (state: EntitlementState) => USABLE_ENTITLEMENT_STATES.includes(state);
 
+const paymentFailed = (sub: Stripe.Subscription) =>
+  sub.cancellation_details?.reason === "payment_failed" || sub.status === "unpaid";
+
 function whyEnded(sub: Stripe.Subscription): string {
   const reason = sub.cancellation_details?.reason;
-  if (reason === "payment_failed" || sub.status === "unpaid")
-    return "the subscription's renewal payment failed past its grace period";
+  if (paymentFailed(sub)) return "the subscription's renewal payment failed past its grace period";
   if (reason === "cancellation_requested") return "the subscription was canceled";
   return `the subscription is ${sub.status}`;
 }
@@ -80,6 +86,7 @@ export async function syncSubscription(
     const { row, created } = await grantEntitlement(
       tx,
       {
+        cause: "subscription_start",
         orgId,
         listingId,
         source,
@@ -99,26 +106,22 @@ export async function syncSubscription(
   }
   if (existing.revokedAt) return { outcome: `ignored: entitlement ${existing.id} was revoked` };
   const next = state ?? existing.state;
-  const [row] = await tx
-    .update(entitlements)
-    .set({
-      state: next,
-      ...fields,
-      ...(checkoutSessionId && !existing.checkoutSessionId && { checkoutSessionId }),
-    })
-    .where(eq(entitlements.id, existing.id))
-    .returning();
-  const outcome = `entitlement ${existing.id}: ${existing.state} → ${next}`;
-  if (usable(existing.state) && !usable(next)) {
-    const ended = await endEntitlementEffects(tx, row!, listing, {
-      actor: "stripe:webhook",
-      reason: whyEnded(sub),
-      refunded: false,
-    });
-    return { outcome, ended };
-  }
-  if (!usable(existing.state) && usable(next)) await resumeSuspendedInstalls(tx, orgId, listingId);
-  return { outcome };
+  const cause = subscriptionCause(existing.state, next, paymentFailed(sub));
+  if (!entitlementMoveAllowed(cause, existing.state, next))
+    return {
+      outcome: `ignored: entitlement ${existing.id} is ${existing.state}, no ${cause} makes it ${next}`,
+    };
+  const { ended } = await moveEntitlement(tx, existing.id, {
+    cause,
+    to: next,
+    set: { ...fields, ...(checkoutSessionId && !existing.checkoutSessionId && { checkoutSessionId }) },
+    actor: "stripe:webhook",
+    reason: whyEnded(sub),
+  });
+  return {
+    outcome: `entitlement ${existing.id}: ${existing.state} → ${next} (${cause})`,
+    ...(ended && { ended }),
+  };
 }
 
 /**

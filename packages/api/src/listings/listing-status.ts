@@ -3,7 +3,7 @@ import { listings } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { stopRenewals } from "../payments/renewals.ts";
+import { stopRenewals } from "../entitlements/renewals.ts";
 import { actorOf } from "../kernel/authorize.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnListing } from "../catalog/cubes.ts";

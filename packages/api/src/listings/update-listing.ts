@@ -3,7 +3,7 @@ import { cubes, cubeVersions, listings } from "@memstore/db";
 import { and, desc, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
-import { repriceSubscriptions, stopRenewals } from "../payments/renewals.ts";
+import { repriceSubscriptions, stopRenewals } from "../entitlements/renewals.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { listingView } from "../kernel/views.ts";

@@ -5,7 +5,7 @@ import { type acquireInput, startCheckout } from "../payments/checkout.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { entitlementView, latestEntitlement, validUntilOf } from "../entitlements/entitlements.ts";
-import { grantEntitlement } from "../entitlements/grant-entitlement.ts";
+import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { openOffer } from "../listings/offers.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
@@ -48,6 +48,7 @@ async function grantFree(
     const { row, created } = await grantEntitlement(
       tx,
       {
+        cause: offer ? "offer" : "free_acquire",
         orgId: subject.orgId,
         listingId: listing.id,
         source: offer ? "offer" : "free",

@@ -19,7 +19,7 @@ import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
 import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
 import { latestEntitlement } from "../entitlements/entitlements.ts";
-import { grantEntitlement } from "../entitlements/grant-entitlement.ts";
+import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -38,7 +38,7 @@ async function entitlementToInstall(ctx: AppContext, subject: Subject, listing: 
   if (usable || listing.orgId !== subject.orgId) return held;
   authorize(subject, "vault.write");
   return ctx.db.transaction(async (tx) => {
-    const grant = { orgId: subject.orgId, listingId: listing.id, source: "grant" as const };
+    const grant = { cause: "grant", orgId: subject.orgId, listingId: listing.id, source: "grant" } as const;
     const made = await grantEntitlement(
       tx,
       { ...grant, validFrom: new Date(), validUntil: null },

@@ -2,9 +2,10 @@ import { USABLE_ENTITLEMENT_STATES } from "@memstore/core";
 import { entitlements, type ListingRow } from "@memstore/db";
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
-import type { Pricing } from "./pricing.ts";
-import { priceOf } from "./checkout.ts";
-import { requireStripe } from "./stripe-client.ts";
+import { priceOf } from "../payments/checkout.ts";
+import type { Pricing } from "../payments/pricing.ts";
+import { requireStripe } from "../payments/stripe-client.ts";
+import { moveEntitlement } from "./lifecycle.ts";
 
 /** The listing's running subscriptions: usable, renewing, with a subscription at Stripe. */
 const renewing = (ctx: AppContext, listingId: string) =>
@@ -35,7 +36,13 @@ export async function stopRenewals(ctx: AppContext, listingId: string): Promise<
       { cancel_at_period_end: true },
       { idempotencyKey: `memstore-cancel-${row.id}` },
     );
-    await ctx.db.update(entitlements).set({ cancelAtPeriodEnd: true }).where(eq(entitlements.id, row.id));
+    await ctx.db.transaction((tx) =>
+      moveEntitlement(tx, row.id, {
+        cause: "cancel_at_period_end",
+        set: { cancelAtPeriodEnd: true },
+        actor: "system:listing-retired",
+      }),
+    );
   }
   return running.length;
 }
