@@ -31,7 +31,11 @@ beforeAll(async () => {
   t = await openTestContext("postgres");
   const org = await createOrganization(t.ctx, { name: "Tern Labs", ownerEmail: "owner@tern.test" });
   const subject = await authenticateApiKey(t.ctx, org.api_key);
-  const cube = await createCube(t.ctx, subject, { slug: "tern-notes", type: "plaintext", title: "Tern notes" });
+  const cube = await createCube(t.ctx, subject, {
+    slug: "tern-notes",
+    type: "plaintext",
+    title: "Tern notes",
+  });
   const listing = await createListing(t.ctx, subject, {
     cube_id: cube.id,
     visibility: "public",
@@ -68,7 +72,8 @@ const grant = (tx: Tx, cause: EntitlementCause, state: EntitlementState) =>
 async function heldIn(tx: Tx, state: EntitlementState): Promise<string> {
   const [first, ...rest] = pathTo(state);
   const { row } = await grant(tx, first!.cause, first!.to);
-  for (const move of rest) await moveEntitlement(tx, row.id, { cause: move.cause, to: move.to, actor: "test" });
+  for (const move of rest)
+    await moveEntitlement(tx, row.id, { cause: move.cause, to: move.to, actor: "test" });
   return row.id;
 }
 
@@ -76,8 +81,8 @@ class Rollback extends Error {}
 
 /** Tries one (cause, from, to) in a transaction rolled back after; says what the writer did. */
 async function attempt(cause: EntitlementCause, from: EntitlementState | null, to: EntitlementState) {
-  let outcome: { state: EntitlementState } | { refused: AppError; stateAfter: EntitlementState | null } | null =
-    null;
+  let outcome:
+    { state: EntitlementState } | { refused: AppError; stateAfter: EntitlementState | null } | null = null;
   await t.ctx.db
     .transaction(async (tx) => {
       const id = from === null ? null : await heldIn(tx, from);
