@@ -28,18 +28,17 @@ export type DuplicateRefund = {
 export async function refundIfDuplicate(
   tx: Tx,
   stripe: Stripe,
-  type: string,
-  object: Record<string, unknown>,
+  event: Stripe.Event,
   subscription: Stripe.Subscription | null,
 ): Promise<DuplicateRefund | null> {
-  if (type === "checkout.session.completed" && object.mode === "payment")
-    return duplicateCheckout(tx, stripe, object);
+  if (event.type === "checkout.session.completed" && event.data.object.mode === "payment")
+    return duplicateCheckout(tx, stripe, event.data.object);
   if (subscription) return duplicateSubscription(tx, stripe, subscription);
   return null;
 }
 
-async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Record<string, unknown>) {
-  const sessionId = String(session.id);
+async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Stripe.Checkout.Session) {
+  const sessionId = session.id;
   const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId));
   if (!checkout || checkout.status === "complete" || typeof session.payment_intent !== "string") return null;
   const held = await liveEntitlement(tx, checkout.orgId, checkout.listingId);

@@ -1,25 +1,13 @@
-import { AppError, newId, storableJson } from "@memstore/core";
-import { checkouts, listings, lockUntilCommit, offers, paymentEvents, sales, type Tx } from "@memstore/db";
+import { AppError, storableJson } from "@memstore/core";
+import { lockUntilCommit, paymentEvents } from "@memstore/db";
 import { eq } from "drizzle-orm";
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import type { AppContext } from "../kernel/context.ts";
 import { afterEntitlementEnded } from "./ending.ts";
-import { validUntilOf } from "./entitlements.ts";
-import { grantEntitlement } from "./lifecycle.ts";
-import {
-  type DuplicateRefund,
-  HeldMeanwhile,
-  recordDuplicateRefund,
-  refundIfDuplicate,
-} from "./duplicate-payments.ts";
-import { syncPayoutAccount } from "../payments/payouts.ts";
+import { refundIfDuplicate } from "./duplicate-payments.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
-import {
-  type Applied,
-  recordInvoiceSale,
-  subscriptionOfInvoice,
-  syncSubscription,
-} from "./subscription-events.ts";
+import { type Current, handleStripeEvent } from "./stripe-handlers.ts";
+import { subscriptionOfInvoice } from "./subscription-events.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
 const SIGNATURE_TOLERANCE_S = 300;
@@ -59,29 +47,28 @@ export async function receiveStripeEvent(ctx: AppContext, payload: string, signa
 }
 
 /**
- * Applies a stored event once, in one transaction with its `applied_at`: a checkout paid grants the
- * entitlement and records the sale; a subscription's events make its entitlement follow it; a paid
- * invoice is a sale. Subscription events are applied from the subscription as Stripe holds it now
- * (fetched inside the transaction, under a lock per Stripe object that serialises its events), so an
- * event that arrives late, out of order or twice brings nothing stale. An event about an object MemStore does not know is recorded and ignored. Returns
- * what it did.
+ * Applies a stored event once, in one transaction with its `applied_at`, by the handler of its type
+ * (see stripe-handlers.ts). Subscription events are applied from the subscription as Stripe holds it
+ * now (fetched inside the transaction, under a lock per Stripe object that serialises its events),
+ * so an event that arrives late, out of order or twice brings nothing stale. An event about an
+ * object MemStore does not know is recorded and ignored. Returns what it did.
  */
 export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promise<string> {
-  const [event] = await ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, eventId));
-  if (!event) return `no event ${eventId}`;
-  if (event.appliedAt) return `already applied: ${event.outcome}`;
-  const object = (event.payload.data as { object: Record<string, unknown> }).object;
+  const [stored] = await ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, eventId));
+  if (!stored) return `no event ${eventId}`;
+  if (stored.appliedAt) return `already applied: ${stored.outcome}`;
+  const event = stored.payload;
+  if (!isStripeEvent(event)) return `ignored: event ${eventId} is not a Stripe event`;
   const stripe = requireStripe(ctx);
   const applied = await ctx.db.transaction(async (tx) => {
     // One event of a Stripe object at a time, from reading its state at Stripe to committing what it
     // did: an event read before another was applied never lands after it with a stale state.
-    const key = `stripe:${subscriptionIdOf(event.type, object) ?? String(object.id)}`;
-    await lockUntilCommit(tx, key);
+    await lockUntilCommit(tx, `stripe:${subscriptionIdOf(event) ?? objectIdOf(event)}`);
     const [locked] = await tx.select().from(paymentEvents).where(eq(paymentEvents.id, eventId)).for("update");
     if (!locked || locked.appliedAt) return null;
-    const current = await currentState(ctx, event.type, object);
-    current.duplicate = await refundIfDuplicate(tx, stripe, event.type, object, current.subscription);
-    const result = await dispatch(ctx, tx, event.type, object, current);
+    const current = await currentState(ctx, event);
+    current.duplicate = await refundIfDuplicate(tx, stripe, event, current.subscription);
+    const result = await handleStripeEvent(ctx, tx, event, current);
     await tx
       .update(paymentEvents)
       .set({ appliedAt: new Date(), outcome: result.outcome })
@@ -93,38 +80,58 @@ export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promi
   return applied.outcome;
 }
 
-/** The subscription an event concerns, when it concerns one. */
-function subscriptionIdOf(type: string, object: Record<string, unknown>): string | null {
-  if (type.startsWith("customer.subscription.")) return String(object.id);
-  if (type.startsWith("invoice.")) return subscriptionOfInvoice(object as unknown as Stripe.Invoice);
-  if (type === "checkout.session.completed" && object.mode === "subscription")
-    return (object.subscription as string | null) ?? null;
-  return null;
+/**
+ * A stored payload is the event `constructEvent` verified when it arrived (see receiveStripeEvent),
+ * kept as JSON: this checks it still has an event's shape before it is read as one.
+ */
+function isStripeEvent(payload: Record<string, unknown>): payload is Record<string, unknown> & Stripe.Event {
+  const data = payload.data;
+  return (
+    payload.object === "event" &&
+    typeof payload.id === "string" &&
+    typeof payload.type === "string" &&
+    typeof data === "object" &&
+    data !== null &&
+    "object" in data &&
+    typeof data.object === "object" &&
+    data.object !== null
+  );
 }
 
-type Current = {
-  subscription: Stripe.Subscription | null;
-  subscriptionId: string | null;
-  paymentId: string | null;
-  /** The publisher's payout account a payment's share was transferred to (a destination charge). */
-  destination: string | null;
-  account: Stripe.Account | null;
-  /** A payment for a listing the buyer already held, refunded before the event is applied. */
-  duplicate?: DuplicateRefund | null;
-};
+const idOf = (ref: string | { id: string } | null | undefined) =>
+  typeof ref === "string" ? ref : (ref?.id ?? null);
 
-const destinationOf = (intent: Stripe.PaymentIntent) => {
-  const to = intent.transfer_data?.destination;
-  return typeof to === "string" ? to : (to?.id ?? null);
-};
+/** The subscription an event concerns, when it concerns one. */
+function subscriptionIdOf(event: Stripe.Event): string | null {
+  switch (event.type) {
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.deleted":
+    case "customer.subscription.paused":
+    case "customer.subscription.resumed":
+    case "customer.subscription.pending_update_applied":
+    case "customer.subscription.pending_update_expired":
+    case "customer.subscription.trial_will_end":
+      return event.data.object.id;
+    case "invoice.paid":
+    case "invoice.payment_failed":
+      return subscriptionOfInvoice(event.data.object);
+    case "checkout.session.completed":
+      return event.data.object.mode === "subscription" ? idOf(event.data.object.subscription) : null;
+    default:
+      return null;
+  }
+}
 
-/** The subscription an event concerns as Stripe holds it now (null when Stripe has none), and a paid invoice's payment. */
-async function currentState(
-  ctx: AppContext,
-  type: string,
-  object: Record<string, unknown>,
-): Promise<Current> {
-  const subscriptionId = subscriptionIdOf(type, object);
+/** The Stripe object an event is about (the event itself, for one about no object with an id). */
+function objectIdOf(event: Stripe.Event): string {
+  const object: object = event.data.object;
+  return "id" in object && typeof object.id === "string" ? object.id : event.id;
+}
+
+/** The subscription an event concerns as Stripe holds it now (null when Stripe has none), and a payment's destination. */
+async function currentState(ctx: AppContext, event: Stripe.Event): Promise<Current> {
+  const subscriptionId = subscriptionIdOf(event);
   const current: Current = {
     subscription: null,
     subscriptionId,
@@ -133,130 +140,38 @@ async function currentState(
     account: null,
   };
   const stripe = requireStripe(ctx);
-  if (type === "account.updated") {
-    current.account = await retrieved(() => stripe.accounts.retrieve(String(object.id)));
+  if (event.type === "account.updated") {
+    const id = event.data.object.id;
+    current.account = await retrieved(() => stripe.accounts.retrieve(id));
     return current;
   }
-  if (type === "checkout.session.completed" && typeof object.payment_intent === "string") {
-    const intent = await retrieved(() => stripe.paymentIntents.retrieve(object.payment_intent as string));
-    current.destination = intent && destinationOf(intent);
+  if (event.type === "checkout.session.completed") {
+    const intentId = event.data.object.payment_intent;
+    if (typeof intentId === "string") {
+      const intent = await retrieved(() => stripe.paymentIntents.retrieve(intentId));
+      current.destination = intent && destinationOf(intent);
+    }
   }
   if (!subscriptionId) return current;
   current.subscription = await retrieved(() => stripe.subscriptions.retrieve(subscriptionId));
-  if (type === "invoice.paid") {
-    const payments = await stripe.invoicePayments.list({ invoice: String(object.id), limit: 10 });
-    const paid = payments.data.find((p) => p.status === "paid")?.payment.payment_intent;
-    current.paymentId = typeof paid === "string" ? paid : (paid?.id ?? null);
-    const intent = current.paymentId
-      ? await retrieved(() => stripe.paymentIntents.retrieve(current.paymentId!))
-      : null;
+  if (event.type === "invoice.paid" && event.data.object.id) {
+    const payments = await stripe.invoicePayments.list({ invoice: event.data.object.id, limit: 10 });
+    current.paymentId = idOf(payments.data.find((p) => p.status === "paid")?.payment.payment_intent);
+    const paymentId = current.paymentId;
+    const intent = paymentId ? await retrieved(() => stripe.paymentIntents.retrieve(paymentId)) : null;
     current.destination = intent && destinationOf(intent);
   }
   return current;
 }
+
+const destinationOf = (intent: Stripe.PaymentIntent) => idOf(intent.transfer_data?.destination);
 
 /** An object as Stripe holds it now, or null when Stripe has no such object. */
 async function retrieved<T>(fetch: () => Promise<T>): Promise<T | null> {
   try {
     return await fetch();
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    if (error instanceof Stripe.errors.StripeError && error.statusCode === 404) return null;
     throw error;
   }
-}
-
-async function dispatch(
-  ctx: AppContext,
-  tx: Tx,
-  type: string,
-  object: Record<string, unknown>,
-  current: Current,
-): Promise<Applied> {
-  if (type === "account.updated")
-    return { outcome: await syncPayoutAccount(tx, current.account, String(object.id)) };
-  if (type === "checkout.session.completed") {
-    if (object.mode !== "subscription") return { outcome: await checkoutCompleted(tx, object, current) };
-    const claimed = await claimCheckout(tx, object);
-    if (typeof claimed === "string") return { outcome: claimed };
-    if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
-    return syncSubscription(tx, current.subscription, current.duplicate ?? null, claimed.id);
-  }
-  const subscriptionEvent =
-    type.startsWith("customer.subscription.") || type === "invoice.paid" || type === "invoice.payment_failed";
-  if (!subscriptionEvent) return { outcome: `ignored: MemStore does not act on ${type}` };
-  if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
-  const synced = await syncSubscription(tx, current.subscription, current.duplicate ?? null);
-  if (type !== "invoice.paid") return synced;
-  const sold = await recordInvoiceSale(
-    tx,
-    object as unknown as Stripe.Invoice,
-    current.paymentId,
-    ctx.config.PLATFORM_FEE_BPS,
-    current.destination,
-  );
-  return { ...synced, outcome: `${synced.outcome}; ${sold}` };
-}
-
-/** The checkout a completed session pays, marked complete; or why the event changes nothing. */
-async function claimCheckout(tx: Tx, session: Record<string, unknown>) {
-  const sessionId = String(session.id);
-  const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId)).for("update");
-  if (!checkout) return `ignored: unknown checkout ${sessionId}`;
-  if (checkout.status === "complete") return `ignored: checkout ${sessionId} already complete`;
-  if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required")
-    return `ignored: checkout ${sessionId} is ${String(session.payment_status)}`;
-  if (session.amount_total !== checkout.amountCents || session.currency !== checkout.currency) {
-    return `ignored: checkout ${sessionId} paid ${String(session.amount_total)} ${String(session.currency)}, not ${checkout.amountCents} ${checkout.currency}`;
-  }
-  await tx
-    .update(checkouts)
-    .set({ status: "complete", completedAt: new Date() })
-    .where(eq(checkouts.id, sessionId));
-  return checkout;
-}
-
-async function checkoutCompleted(
-  tx: Tx,
-  session: Record<string, unknown>,
-  current: Current,
-): Promise<string> {
-  const claimed = await claimCheckout(tx, session);
-  if (typeof claimed === "string") return claimed;
-  const checkout = claimed;
-  const sessionId = checkout.id;
-  if (current.duplicate) return recordDuplicateRefund(tx, current.duplicate);
-  const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
-  const [offer] = checkout.offerId
-    ? await tx.select().from(offers).where(eq(offers.id, checkout.offerId))
-    : [];
-  const now = new Date();
-  const { row: entitlement, created } = await grantEntitlement(
-    tx,
-    {
-      cause: "paid_checkout",
-      orgId: checkout.orgId,
-      listingId: checkout.listingId,
-      source: checkout.offerId ? "offer" : "purchase",
-      offerId: checkout.offerId,
-      validFrom: now,
-      validUntil: validUntilOf(offer?.terms ?? listing!.terms, now),
-      checkoutSessionId: sessionId,
-    },
-    { actor: "stripe:webhook", data: { checkout_session_id: sessionId } },
-  );
-  // Another payment was granted between the duplicate check and here: applied again, it is refunded.
-  if (!created) throw new HeldMeanwhile(checkout.orgId, checkout.listingId);
-  await tx.insert(sales).values({
-    id: newId("sale"),
-    listingId: checkout.listingId,
-    sellerOrgId: listing!.orgId,
-    buyerOrgId: checkout.orgId,
-    entitlementId: entitlement.id,
-    amountCents: checkout.amountCents,
-    feeCents: checkout.feeCents,
-    currency: checkout.currency,
-    providerPaymentId: String(session.payment_intent ?? sessionId),
-    destinationAccount: current.destination,
-  });
-  return `entitlement ${entitlement.id} granted for checkout ${sessionId}`;
 }
