@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
 import { buildTinyDecoder } from "@memstore/inference/testing";
-import { canonicalJson } from "@memstore/watermark/signing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loraPack, TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
+import { canonicalJson } from "@memstore/watermark/signing";
 
 /**
  * A base model's name belongs to the organisation that registered it. The probe: an organisation

@@ -1,27 +1,34 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 
 /**
- * Canonical JSON (RFC 8785, JCS): object members sorted by their names' UTF-16 code units, no
- * whitespace, numbers and strings written as ECMAScript's JSON.stringify writes them. Two parties
- * that hold the same value produce the same bytes, which is what a signature needs.
+ * Canonical JSON (RFC 8785, JCS), the one MemStore writes wherever bytes must not depend on who
+ * wrote them (a signature, the audit chain's hashes): the JSON value a plain `JSON.stringify`
+ * would write (a `toJSON` applied, so a Date is its ISO string; an undefined member left out and
+ * an undefined array item null), with object members sorted by their names' UTF-16 code units, no
+ * whitespace, numbers and strings as ECMAScript writes them. NaN and Infinity have no JSON and are
+ * refused.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("canonical JSON has no NaN or Infinity");
-    return JSON.stringify(value);
+  const json = hasToJson(value) ? value.toJSON() : value;
+  if (json === null || typeof json === "boolean" || typeof json === "string") return JSON.stringify(json);
+  if (typeof json === "number") {
+    if (!Number.isFinite(json)) throw new TypeError("canonical JSON has no NaN or Infinity");
+    return JSON.stringify(json);
   }
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  if (Array.isArray(json)) {
+    return `[${json.map((v) => (v === undefined || typeof v === "function" ? "null" : canonicalJson(v))).join(",")}]`;
   }
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
+  if (typeof json === "object") {
+    const entries = Object.entries(json)
+      .filter(([, v]) => v !== undefined && typeof v !== "function")
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
-  throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+  throw new TypeError(`canonical JSON cannot hold a ${typeof json}`);
 }
+
+const hasToJson = (value: unknown): value is { toJSON(): unknown } =>
+  typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON === "function";
 
 /** The platform's public key as served at /api/v1/keys/platform. */
 export type PublicKeyDocument = { alg: "ed25519"; key_id: string; public_key: string };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { auditLog, type Executor, lockUntilCommit, queryRows, sql } from "@memstore/db";
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson } from "@memstore/watermark/signing";
 
 export type AuditEntry = {
   orgId: string;

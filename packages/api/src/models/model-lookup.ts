@@ -3,8 +3,8 @@ import { AppError } from "@memstore/core";
 import { type BaseModelRow, baseModels, type Executor, sql } from "@memstore/db";
 import type { BaseModelRef } from "@memstore/formats";
 import type { DecoderShape } from "@memstore/inference";
-import { canonicalJson } from "@memstore/watermark/signing";
 import { and, asc, eq, isNull, or } from "drizzle-orm";
+import { canonicalJson } from "@memstore/watermark/signing";
 
 /**
  * Which registered model a name means: a name belongs to the organisation that registered it, or to
