@@ -1,4 +1,4 @@
-import { reportUsage } from "@memstore/api/payments";
+import { pushUsageToStripe } from "@memstore/api/payments";
 import { entitlements, queryRows, sales, sql } from "@memstore/db";
 import { MemStoreClient } from "@memstore/sdk";
 import type { Standin } from "@memstore/stripe-standin";
@@ -131,7 +131,7 @@ describe("a usage-priced listing", () => {
       sql`select calls from license_usage where org_id = ${buyer.orgId} and listing_id = ${listingId}`,
     );
     expect(counted!.calls).toBe(3);
-    expect(await reportUsage(bed.t.ctx)).toBe(0);
+    expect(await pushUsageToStripe(bed.t.ctx)).toBe(0);
     expect(meterEvents()).toEqual([]);
     const usage = await sdk(buyer.key).commerce.usage();
     expect(usage.items).toEqual([
@@ -147,14 +147,18 @@ describe("a usage-priced listing", () => {
 
   it("reports the billable calls once, however often or concurrently it runs", async () => {
     await traffic(1500); // 1,503 calls: 503 past the 1,000 included
-    const runs = await Promise.all([reportUsage(bed.t.ctx), reportUsage(bed.t.ctx), reportUsage(bed.t.ctx)]);
+    const runs = await Promise.all([
+      pushUsageToStripe(bed.t.ctx),
+      pushUsageToStripe(bed.t.ctx),
+      pushUsageToStripe(bed.t.ctx),
+    ]);
     expect(runs.reduce((a, b) => a + b, 0)).toBe(1);
     expect(meterEvents()).toHaveLength(1);
     expect(meterEvents()[0]).toMatchObject({
       event_name: `memstore_calls_${listingId}`,
       payload: { value: "503" },
     });
-    expect(await reportUsage(bed.t.ctx)).toBe(0);
+    expect(await pushUsageToStripe(bed.t.ctx)).toBe(0);
     // One started block of 1,000 so far: 2.50.
     const usage = await sdk(buyer.key).commerce.usage();
     expect(usage.spend).toEqual([{ currency: "usd", spend_cents: 250 }]);
@@ -162,11 +166,11 @@ describe("a usage-priced listing", () => {
 
   it("stops charging at the monthly cap while the calls go on being served", async () => {
     await traffic(5000); // 6,503 calls; the cap of 5.00 pays for two blocks: 2,000 billable calls
-    expect(await reportUsage(bed.t.ctx)).toBe(1);
+    expect(await pushUsageToStripe(bed.t.ctx)).toBe(1);
     expect(metered()).toBe(2000);
     expect(await search()).toEqual([FACT]);
     await traffic(10_000);
-    expect(await reportUsage(bed.t.ctx)).toBe(0);
+    expect(await pushUsageToStripe(bed.t.ctx)).toBe(0);
     expect(metered()).toBe(2000);
     const usage = await sdk(buyer.key).commerce.usage();
     expect(usage.items[0]).toMatchObject({ calls: 16_504, spend_cents: 500 });

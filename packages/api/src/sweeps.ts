@@ -1,6 +1,6 @@
 import { describeError } from "@memstore/core";
 import { expireEntitlements } from "./entitlements/expiry.ts";
-import { reportUsage } from "./payments/usage-billing.ts";
+import { pushUsageToStripe } from "./payments/usage-push.ts";
 import type { AppContext } from "./kernel/context.ts";
 import { relayEvents } from "./outbox/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
@@ -30,7 +30,7 @@ const SWEEPS: Sweep[] = [
   // An entitlement's end date is already honoured by search and downloads; this follows it up.
   { name: "entitlement expiry", everyMs: () => 60_000, run: (ctx) => expireEntitlements(ctx) },
   // Usage-priced subscriptions' calls reach Stripe's meters within a minute.
-  { name: "usage report", everyMs: () => 60_000, run: (ctx) => reportUsage(ctx) },
+  { name: "usage push to Stripe", everyMs: () => 60_000, run: (ctx) => pushUsageToStripe(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

@@ -4,4 +4,4 @@ export { openPayoutAccount, payoutsReport } from "./payouts.ts";
 export { type Pricing, pricingSchema } from "./pricing.ts";
 export { listingHolders, salesQuery, salesReport } from "./sales-report.ts";
 export { requireStripe, stripeOf } from "./stripe-client.ts";
-export { reportUsage } from "./usage-billing.ts";
+export { pushUsageToStripe } from "./usage-push.ts";

@@ -1,3 +1,3 @@
 /** Usage: agent calls per day, for subscribers and for publishers. */
-export { publisherStats, usageReport } from "./usage-report.ts";
-export { subscriberUsage, usageQuery } from "./usage-spend.ts";
+export { publisherStats, usageChart } from "./usage-chart.ts";
+export { subscriberUsage, usageQuery } from "./usage-report.ts";

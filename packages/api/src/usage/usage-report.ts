@@ -1,90 +1,83 @@
-import type { Subject } from "@memstore/core";
-import { apiKeys, cubes, installs, listings, sql, usageDaily } from "@memstore/db";
-import { and, eq, gte, inArray } from "drizzle-orm";
+import { type Subject, type UsagePricing, usageCharge } from "@memstore/core";
+import { queryRows, sql } from "@memstore/db";
+import type { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
+import { reportRange, salesQuery } from "../payments/sales-report.ts";
 
-const since = (days: number) => new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+/** `?from=&to=`: UTC days, both ends included; the last 30 unless asked, at most 366. */
+export const usageQuery = salesQuery;
 
-/** Calls per day per install and per key, for the organisation's own agents (subscriber view). */
-export async function usageReport(ctx: AppContext, subject: Subject, days: number) {
+type UsageRow = {
+  day: string;
+  install_id: string;
+  vault_id: string;
+  org_id: string;
+  listing_id: string;
+  cube: string;
+  pricing: { model: string; currency?: string } & UsagePricing;
+  calls: string;
+  bytes: string;
+};
+
+/**
+ * The subscriber's agent calls per install and UTC day, the bytes its payload downloads served, and
+ * for usage-priced listings what the calls cost: each listing's month is charged as Stripe bills it
+ * (included calls free, each started 1,000 charged, the cap stops charges), and a day's spend is
+ * what its calls added to the month's charge, taken in order of day and install — so a month's
+ * days add up to its invoice to the cent. What the organisation spends is its own: a key bound to a
+ * vault is refused it.
+ */
+export async function subscriberUsage(ctx: AppContext, subject: Subject, query: z.infer<typeof usageQuery>) {
   authorize(subject, "usage.read");
-  const own = await ctx.db
-    .select({
-      orgId: usageDaily.orgId,
-      day: usageDaily.day,
-      installId: usageDaily.installId,
-      keyId: usageDaily.keyId,
-      calls: usageDaily.calls,
-    })
-    .from(usageDaily)
-    .where(and(eq(usageDaily.orgId, subject.orgId), gte(usageDaily.day, since(days))));
-  const rows = authorizedRows(subject, "usage.read", own, orgOf);
-  const installIds = [...new Set(rows.map((r) => r.installId).filter(Boolean))];
-  const keyIds = [...new Set(rows.map((r) => r.keyId).filter(Boolean))];
-  const installNames = installIds.length
-    ? await ctx.db
-        .select({ id: installs.id, slug: cubes.slug })
-        .from(installs)
-        .innerJoin(cubes, eq(cubes.id, installs.cubeId))
-        .where(inArray(installs.id, installIds))
-    : [];
-  const keyNames = keyIds.length
-    ? await ctx.db
-        .select({ id: apiKeys.id, name: apiKeys.name })
-        .from(apiKeys)
-        .where(inArray(apiKeys.id, keyIds))
-    : [];
-  const label = (list: Array<{ id: string; slug?: string; name?: string }>, id: string, none: string) =>
-    id ? (list.find((x) => x.id === id)?.slug ?? list.find((x) => x.id === id)?.name ?? id) : none;
-  return {
-    days: dayRange(days),
-    by_install: series(rows, (r) => label(installNames, r.installId, "own memories")),
-    by_key: series(rows, (r) => label(keyNames, r.keyId, "portal")),
-  };
-}
-
-/** For the studio: agent calls against the organisation's listings and live installs of them, per day. */
-export async function publisherStats(ctx: AppContext, subject: Subject, days: number) {
-  authorize(subject, "cube.read");
-  const from = since(days);
-  const calls = await ctx.db
-    .select({ day: usageDaily.day, calls: sql<number>`sum(${usageDaily.calls})::int` })
-    .from(usageDaily)
-    .innerJoin(installs, eq(installs.id, usageDaily.installId))
-    .innerJoin(listings, eq(listings.id, installs.listingId))
-    .where(and(eq(listings.orgId, subject.orgId), gte(usageDaily.day, from)))
-    .groupBy(usageDaily.day);
-  const installRows = await ctx.db
-    .select({ createdAt: installs.createdAt, uninstalledAt: installs.uninstalledAt })
-    .from(installs)
-    .innerJoin(listings, eq(listings.id, installs.listingId))
-    .where(eq(listings.orgId, subject.orgId));
-  const range = dayRange(days);
-  const end = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000);
-  return {
-    days: range,
-    calls: range.map((d) => calls.find((c) => c.day === d)?.calls ?? 0),
-    installs: range.map(
-      (d) =>
-        installRows.filter((i) => i.createdAt < end(d) && (!i.uninstalledAt || i.uninstalledAt >= end(d)))
-          .length,
-    ),
-  };
-}
-
-function dayRange(days: number): string[] {
-  const first = Date.parse(`${since(days)}T00:00:00Z`);
-  return Array.from({ length: days }, (_, i) => new Date(first + i * 86_400_000).toISOString().slice(0, 10));
-}
-
-function series<R extends { day: string; calls: number }>(rows: R[], nameOf: (r: R) => string) {
-  const out = new Map<string, Map<string, number>>();
-  for (const r of rows) {
-    const name = nameOf(r);
-    const perDay = out.get(name) ?? new Map<string, number>();
-    perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.calls);
-    out.set(name, perDay);
+  const { from, to } = reportRange(query);
+  const rows = await queryRows<UsageRow>(
+    ctx.db,
+    sql`select to_char(u.day, 'YYYY-MM-DD') as day, u.install_id, i.vault_id, i.org_id, i.listing_id,
+          c.slug as cube, l.pricing, sum(u.calls)::text as calls, sum(u.bytes)::text as bytes
+        from usage_daily u
+        join installs i on i.id = u.install_id
+        join listings l on l.id = i.listing_id
+        join cubes c on c.id = i.cube_id
+        where u.org_id = ${subject.orgId} and i.org_id = ${subject.orgId}
+          and u.day between date_trunc('month', ${from}::date)::date and ${to}::date
+        group by u.day, u.install_id, i.vault_id, i.org_id, i.listing_id, c.slug, l.pricing
+        order by u.day, u.install_id`,
+  );
+  // The month so far, per listing: spend is charged from the month's first day, even before `from`.
+  const month = new Map<string, number>();
+  const items = [];
+  for (const row of authorizedRows(subject, "usage.read", rows, (r) => orgOf({ orgId: r.org_id }))) {
+    const calls = Number(row.calls);
+    let spend: number | null = null;
+    if (row.pricing.model === "usage") {
+      const key = `${row.listing_id}:${row.day.slice(0, 7)}`;
+      const before = month.get(key) ?? 0;
+      month.set(key, before + calls);
+      spend = usageCharge(row.pricing, before + calls) - usageCharge(row.pricing, before);
+    }
+    if (row.day < from) continue;
+    items.push({
+      day: row.day,
+      install_id: row.install_id,
+      vault_id: row.vault_id,
+      listing_id: row.listing_id,
+      cube: row.cube,
+      pricing_model: row.pricing.model,
+      calls,
+      bytes: Number(row.bytes),
+      spend_cents: spend,
+      currency: spend === null ? null : (row.pricing.currency ?? null),
+    });
   }
-  return [...out].map(([name, perDay]) => ({ name, calls: Object.fromEntries(perDay) }));
+  const totals = new Map<string, number>();
+  for (const item of items)
+    if (item.spend_cents !== null && item.currency)
+      totals.set(item.currency, (totals.get(item.currency) ?? 0) + item.spend_cents);
+  return {
+    from,
+    to,
+    items,
+    spend: [...totals].map(([currency, cents]) => ({ currency, spend_cents: cents })),
+  };
 }

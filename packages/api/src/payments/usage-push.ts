@@ -14,14 +14,14 @@ type Metered = {
 };
 
 /**
- * Reports the agent calls of usage-priced subscriptions to Stripe as meter events: for each live
+ * Pushes the agent calls of usage-priced subscriptions to Stripe as meter events: for each live
  * entitlement, the month's calls (UTC; counted per organisation and listing with every search and
  * download) past the included ones and up to the cap are billable, and only what is billable past
  * what was reported before is sent — under a row lock, with an identifier and idempotency key
  * naming the month's total, so a retry or a second worker sends nothing twice. The cap stops
  * charges, not service: calls go on being served and counted. Returns how many events were sent.
  */
-export async function reportUsage(ctx: AppContext, now = new Date()): Promise<number> {
+export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Promise<number> {
   const stripe = stripeOf(ctx.config);
   if (!stripe) return 0;
   const month = now.toISOString().slice(0, 7);
