@@ -6,6 +6,8 @@
  *   declared once below from the lowest (the kernel every service stands on) to the highest, and a
  *   file imports only from its own folder or from folders below it (the package's root files, its
  *   entry points and the sweeps that drive every noun, sit above them all);
+ * - no transport runs a query of its own: the web app's and the workers' code imports neither
+ *   `@memstore/db` nor `drizzle-orm` (it calls the services in `@memstore/api`);
  * - no source file over 300 lines, except the Drizzle schema, generated files and tests.
  * Prints each cycle and each long file; exits 1 if there is any.
  */
@@ -152,7 +154,22 @@ function upwardImports(): string[] {
   return found;
 }
 
-const problems: string[] = [...upwardImports()];
+/** The transports (REST, tRPC, MCP, the portal, the job processors): they call services, never the database. */
+const TRANSPORTS = [/^apps\/web\/(src|app)\//, /^workers\/src\//];
+const QUERY_MODULES = new Set(["@memstore/db", "drizzle-orm"]);
+
+function transportQueries(): string[] {
+  const found: string[] = [];
+  for (const file of graph.keys()) {
+    if (!TRANSPORTS.some((t) => t.test(file)) || /\.test\.tsx?$/.test(file)) continue;
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(root, file), "utf8"), true, true);
+    for (const { fileName } of importedFiles)
+      if (QUERY_MODULES.has(fileName)) found.push(`${file} runs queries of its own: it imports ${fileName}`);
+  }
+  return found;
+}
+
+const problems: string[] = [...upwardImports(), ...transportQueries()];
 for (const component of cycles()) {
   problems.push(`import cycle among ${component.length} files:\n  ${component.join("\n  ")}`);
 }
@@ -169,5 +186,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `structure: ${graph.size} modules, no import cycles, no upward import in packages/api, none over ${MAX_LINES} lines`,
+  `structure: ${graph.size} modules, no import cycles, no upward import in packages/api, no query in a transport, none over ${MAX_LINES} lines`,
 );

@@ -1,6 +1,4 @@
-import { fingerprintedCopy } from "@memstore/api/watermarking";
-import { cubeVersions } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import { fingerprintOnInstall } from "@memstore/api/watermarking";
 import { z } from "zod";
 import { defineJob } from "../define-job.ts";
 
@@ -16,8 +14,6 @@ export const fingerprint = defineJob({
   processor:
     (ctx) =>
     async ({ versionId, orgId }) => {
-      const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-      if (version?.status !== "ready" || version.manifest.type === "plaintext") return;
-      await fingerprintedCopy(ctx, version, orgId);
+      await fingerprintOnInstall(ctx, versionId, orgId);
     },
 });

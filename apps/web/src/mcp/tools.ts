@@ -8,7 +8,7 @@ import {
   updateMemory,
   updateMemoryInput,
 } from "@memstore/api/memories";
-import { copyQuery, listInstalls } from "@memstore/api/vaults";
+import { copyQuery, listInstalls, payloadLink } from "@memstore/api/vaults";
 import { searchInput, searchVault } from "@memstore/api/search";
 import { AppError, idSchema, type Subject } from "@memstore/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -16,7 +16,6 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { assertStorable } from "../rest/body.ts";
 import { problemOf } from "../rest/problem.ts";
-import { payloadLink } from "./payload-links.ts";
 
 /**
  * The MCP tools over MemStore's own services, for one caller: the API key's subject. Every tool

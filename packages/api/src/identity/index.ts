@@ -14,5 +14,5 @@ export {
 export { LoginThrottle } from "./login-throttle.ts";
 export { addMember, changeMemberRole, listMembers, removeMember } from "./members.ts";
 export { addMemberInput, changeMemberRoleInput, createApiKeyInput, signUpInput } from "./schemas.ts";
-export { membershipsOf, userSubject, verifyCredentials } from "./sessions.ts";
+export { accountOf, membershipsOf, userSubject, verifyCredentials } from "./sessions.ts";
 export { signUp } from "./sign-up.ts";

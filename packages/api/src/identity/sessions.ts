@@ -56,3 +56,15 @@ export async function userSubject(
   }
   return { kind: "user", userId, orgId: row.orgId, role: row.role };
 }
+
+/** Who is signed in, the organisations they belong to, and the one the portal acts in (`orgId` when theirs). */
+export async function accountOf(ctx: AppContext, userId: string, orgId: string | null) {
+  const [user] = await ctx.db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!user) throw new AppError("unauthenticated", "sign in again");
+  const orgs = await membershipsOf(ctx, userId);
+  const active = orgs.length ? await userSubject(ctx, userId, orgId) : null;
+  return { user, organizations: orgs, active_org_id: active?.orgId ?? null, role: active?.role ?? null };
+}

@@ -2,5 +2,6 @@
 export { type DownloadLink, payloadDownloadLink, redeemBlobLink } from "./download-links.ts";
 export { installedCopy } from "./installed-copy.ts";
 export { installListing, listInstalls, uninstall, upgradeInstall } from "./installs.ts";
+export { payloadLink, redeemPayloadLink } from "./payload-links.ts";
 export { copyQuery, createVaultInput, installInput, updateVaultInput } from "./schemas.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";

@@ -1,5 +1,5 @@
 import { copyRole, type CopyVariant, SAFETENSORS, TAR } from "@memstore/core";
-import { cubes, type Executor, organizations, type VersionRow } from "@memstore/db";
+import { cubes, cubeVersions, type Executor, organizations, type VersionRow } from "@memstore/db";
 import {
   bytesOfFloats,
   DTYPE_SIZES,
@@ -78,6 +78,16 @@ export async function fingerprintedCopy(
   await saveArtifact(ctx.db, { versionId: version.id, role, forOrgId: orgId, ...stored, contentType });
   ctx.log(`fingerprinted ${variant ?? "copy"} of ${version.id} for ${orgId}: ${stored.digest}`);
   return (await findArtifact(ctx.db, version.id, role, orgId))!;
+}
+
+/**
+ * The `fingerprint` job's work: the organisation's copy of a binary version, written as soon as it
+ * installs it; nothing for a version not ready (yet, or any more) or a plaintext one.
+ */
+export async function fingerprintOnInstall(ctx: AppContext, versionId: string, orgId: string) {
+  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+  if (version?.status !== "ready" || version.manifest.type === "plaintext") return null;
+  return fingerprintedCopy(ctx, version, orgId);
 }
 
 async function writeCopy(ctx: AppContext, version: VersionRow, orgId: string, variant?: CopyVariant) {

@@ -1,5 +1,5 @@
 /** Watermarking: the marks each subscriber's copy carries on the way out, and tracing a leak back by them. */
-export { fingerprintedCopy } from "./fingerprinted-copies.ts";
+export { fingerprintedCopy, fingerprintOnInstall } from "./fingerprinted-copies.ts";
 export { traceBinary } from "./trace-binary.ts";
 export {
   MAX_TRACE_CHARS,

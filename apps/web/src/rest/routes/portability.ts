@@ -12,8 +12,7 @@ import {
   vaultExportQuery,
 } from "@memstore/api/portability";
 import type { CopyVariant } from "@memstore/core";
-import { installedCopy, redeemBlobLink } from "@memstore/api/vaults";
-import { redeemPayloadLink } from "../../mcp/payload-links.ts";
+import { installedCopy, redeemBlobLink, redeemPayloadLink } from "@memstore/api/vaults";
 import { assertStorable, bodyStream, readBoundedText } from "../body.ts";
 import { AppError, jsonDeeperThan } from "@memstore/core";
 import { blobResponse } from "../download.ts";

@@ -1,9 +1,8 @@
 import { idSchema } from "@memstore/core";
-import { users } from "@memstore/db";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { authedProcedure, orgProcedure, publicProcedure, router } from "../init.ts";
 import {
+  accountOf,
   addMember,
   addMemberInput,
   changeMemberRole,
@@ -12,32 +11,17 @@ import {
   createApiKeyInput,
   listApiKeys,
   listMembers,
-  membershipsOf,
   removeMember,
   revokeApiKey,
   signUp,
   signUpInput,
-  userSubject,
 } from "@memstore/api/identity";
 import { pageQuery } from "@memstore/api";
 
 export const accountRouter = router({
   signUp: publicProcedure.input(signUpInput).mutation(({ ctx, input }) => signUp(ctx.app, input)),
   /** Who is signed in, the organisations they belong to, and the one the portal acts in. */
-  me: authedProcedure.query(async ({ ctx }) => {
-    const [user] = await ctx.app.db
-      .select({ id: users.id, email: users.email, name: users.name })
-      .from(users)
-      .where(eq(users.id, ctx.userId));
-    const orgs = await membershipsOf(ctx.app, ctx.userId);
-    const active = orgs.length ? await userSubject(ctx.app, ctx.userId, ctx.orgId) : null;
-    return {
-      user: user!,
-      organizations: orgs,
-      active_org_id: active?.orgId ?? null,
-      role: active?.role ?? null,
-    };
-  }),
+  me: authedProcedure.query(({ ctx }) => accountOf(ctx.app, ctx.userId, ctx.orgId)),
 });
 
 export const keysRouter = router({

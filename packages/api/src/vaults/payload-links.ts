@@ -1,9 +1,9 @@
-import type { AppContext } from "@memstore/api";
-import { subjectStillValid } from "@memstore/api/identity";
 import { AppError, type Scope, type Subject } from "@memstore/core";
 import { cubes, installs } from "@memstore/db";
 import { canonicalJson, signManifest, verifyManifest } from "@memstore/watermark/signing";
 import { and, eq, isNull } from "drizzle-orm";
+import { subjectStillValid } from "../identity/api-keys.ts";
+import type { AppContext } from "../kernel/context.ts";
 
 /**
  * Short-lived signed links to an installed binary payload, for agents that hand a download to
