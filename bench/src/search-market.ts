@@ -15,53 +15,30 @@ import { acquireListing } from "@memstore/api/store";
 import { chunkVectorStatement, scopeFilters, type VisibleVersion } from "@memstore/api/internal";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { searchVault } from "@memstore/api/search";
-import { newId } from "@memstore/core";
+import { newId, type Subject } from "@memstore/core";
 import { queryRows, setLocal, sql, toVectorLiteral } from "@memstore/db";
-import pg from "pg";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { insertCorpusVersion, DIM, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
+import {
+  benchDatabase,
+  DIM,
+  insertCorpusVersion,
+  openBenchRuntime,
+  plannersChoice,
+  vectorSource,
+} from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
 const INSTALLED = 5;
 
-export async function runMarket(options: {
-  adminUrl: string;
-  cubes: number;
-  perCube: number;
-  queries: number;
-  reuse: boolean;
-}) {
+type MarketOptions = { adminUrl: string; cubes: number; perCube: number; queries: number; reuse: boolean };
+type BenchRuntime = Awaited<ReturnType<typeof openBenchRuntime>>;
+
+export async function runMarket(options: MarketOptions) {
   const { cubes: cubeCount, perCube } = options;
   const name = `memstore_bench_market_${cubeCount}x${perCube}`;
-  const admin = new pg.Client({ connectionString: options.adminUrl });
-  await admin.connect();
-  const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
-  const load = !(options.reuse && exists);
-  if (load) {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
-  }
-  await admin.end();
-  const url = new URL(options.adminUrl);
-  url.pathname = `/${name}`;
-
-  // Cube c's chunks sit on topics 2c and 2c+1 (of the generator's 2,000).
-  const source = vectorSource("latent");
-  const topicsOf = (c: number) => [(2 * c) % 2000, (2 * c + 1) % 2000];
-  const chunksOf = (c: number) => source(perCube, 100 + c, topicsOf(c));
-  // The vault installs cubes 0..4; queries come from topics of cubes it does not hold.
-  const queries = Array.from({ length: options.queries }, (_, i) => {
-    const c = INSTALLED + ((i * 37) % (cubeCount - INSTALLED));
-    return source(1, 10_000 + i, topicsOf(c))[0]!;
-  });
-  // Words no chunk holds (chunk texts are "cube N chunk M"), so hybrid's keyword side adds nothing
-  // and its recall is the vector side's through the fusion.
-  const texts = queries.map(
-    (_, i) =>
-      `market question ${[...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join("")}`,
-  );
-
-  const { ctx, runner, runtime } = await openBenchRuntime(url, texts, queries);
+  const { url, load } = await benchDatabase(options.adminUrl, name, options.reuse);
+  const workload = marketWorkload(options);
+  const { ctx, runner, runtime } = await openBenchRuntime(url, workload.texts, workload.queries);
   const run = newId("run").slice(-8).toLowerCase();
   const pub = await createOrganization(ctx, {
     name: `Market ${run}`,
@@ -73,59 +50,8 @@ export async function runMarket(options: {
   });
   const publisher = await authenticateApiKey(ctx, pub.api_key);
   const subscriber = await authenticateApiKey(ctx, sub.api_key);
-
-  if (load) {
-    const [hnsw] = await queryRows<{ indexdef: string }>(
-      ctx.db,
-      sql`select indexdef from pg_indexes where indexname = 'chunks_embedding_384_hnsw'`,
-    );
-    await ctx.db.execute(sql`drop index chunks_embedding_384_hnsw`);
-    const t0 = performance.now();
-    for (let c = 0; c < cubeCount; c++) {
-      const cubeId = `cube_m${c}`;
-      const versionId = `ver_m${c}`;
-      await insertCorpusVersion(ctx, {
-        cubeId,
-        versionId,
-        orgId: pub.org_id,
-        slug: `market-${c}`,
-        title: `Cube ${c}`,
-        chunks: perCube,
-      });
-      const vs = chunksOf(c);
-      for (let i = 0; i < perCube; i += 500) {
-        const slice = vs.slice(i, i + 500);
-        await ctx.db.execute(sql`
-          insert into chunks (id, version_id, cube_id, position, text, embedding, embedding_dim)
-          select 'm' || ${c} || '_' || position, ${versionId}, ${cubeId}, position, 'cube ' || ${c} || ' chunk ' || position, embedding::vector, ${DIM}
-          from unnest(${sql.param(slice.map((_, j) => i + j))}::int[], ${sql.param(slice.map((v) => toVectorLiteral(v)))}::text[])
-            as t(position, embedding)`);
-      }
-      if (c % 50 === 0) process.stderr.write(`\r  cubes ${c}/${cubeCount}`);
-    }
-    process.stderr.write(
-      `\n  loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s; building the HNSW index…\n`,
-    );
-    const b0 = performance.now();
-    await ctx.db.transaction(async (tx) => {
-      await tx.execute(sql`set local maintenance_work_mem = '4GB'`);
-      await tx.execute(sql`set local max_parallel_maintenance_workers = 2`);
-      await tx.execute(sql.raw(hnsw!.indexdef));
-    });
-    process.stderr.write(`  index built in ${((performance.now() - b0) / 1000).toFixed(0)} s\n`);
-    await ctx.db.execute(sql`vacuum analyze chunks`);
-  } else {
-    await ctx.db.execute(sql`update cubes set org_id = ${pub.org_id} where id like 'cube_m%'`);
-    await ctx.db.execute(
-      sql`update cube_versions set org_id = ${pub.org_id}, chunk_count = ${perCube} where id like 'ver_m%'`,
-    );
-    await ctx.db.execute(sql`delete from installs where cube_id like 'cube_m%'`);
-    await ctx.db.execute(
-      sql`delete from entitlements where listing_id in (select id from listings where cube_id like 'cube_m%')`,
-    );
-    await ctx.db.execute(sql`delete from listings where cube_id like 'cube_m%'`);
-  }
-
+  if (load) await loadMarket(ctx, pub.org_id, options, workload.chunksOf);
+  else await reuseMarket(ctx, pub.org_id, perCube);
   const vault = await createVault(ctx, subscriber, { name: "market" });
   for (let c = 0; c < INSTALLED; c++) {
     const listing = await createListing(ctx, publisher, {
@@ -138,8 +64,100 @@ export async function runMarket(options: {
     await installListing(ctx, subscriber, vault.id, { listing_id: listing.id, version_policy: "latest" });
   }
   await runner.idle();
+  const measured = await measureSearches(ctx, subscriber, vault.id, workload);
+  const sweep = await planSweep(ctx, vault.id, cubeCount, perCube, workload.queries);
+  await runtime.close();
+  return { shape: `${cubeCount} cubes × ${perCube} chunks, vault of ${INSTALLED}`, ...measured, sweep };
+}
 
-  // Exact top 10 of the vault's own chunks, for recall.
+/** The corpus and the questions: cube c on topics 2c and 2c+1; queries on topics of cubes the vault lacks. */
+function marketWorkload(options: MarketOptions) {
+  const source = vectorSource("latent");
+  const topicsOf = (c: number) => [(2 * c) % 2000, (2 * c + 1) % 2000];
+  const chunksOf = (c: number) => source(options.perCube, 100 + c, topicsOf(c));
+  const queries = Array.from({ length: options.queries }, (_, i) => {
+    const c = INSTALLED + ((i * 37) % (options.cubes - INSTALLED));
+    return source(1, 10_000 + i, topicsOf(c))[0]!;
+  });
+  // Words no chunk holds (chunk texts are "cube N chunk M"), so hybrid's keyword side adds nothing
+  // and its recall is the vector side's through the fusion.
+  const texts = queries.map(
+    (_, i) =>
+      `market question ${[...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join("")}`,
+  );
+  return { chunksOf, queries, texts };
+}
+
+/** Every cube's chunks written without the HNSW index, which is then built once. */
+async function loadMarket(
+  ctx: BenchRuntime["ctx"],
+  orgId: string,
+  options: MarketOptions,
+  chunksOf: (c: number) => Float32Array[],
+) {
+  const { cubes: cubeCount, perCube } = options;
+  const [hnsw] = await queryRows<{ indexdef: string }>(
+    ctx.db,
+    sql`select indexdef from pg_indexes where indexname = 'chunks_embedding_384_hnsw'`,
+  );
+  await ctx.db.execute(sql`drop index chunks_embedding_384_hnsw`);
+  const t0 = performance.now();
+  for (let c = 0; c < cubeCount; c++) {
+    const cubeId = `cube_m${c}`;
+    const versionId = `ver_m${c}`;
+    await insertCorpusVersion(ctx, {
+      cubeId,
+      versionId,
+      orgId,
+      slug: `market-${c}`,
+      title: `Cube ${c}`,
+      chunks: perCube,
+    });
+    const vs = chunksOf(c);
+    for (let i = 0; i < perCube; i += 500) {
+      const slice = vs.slice(i, i + 500);
+      await ctx.db.execute(sql`
+        insert into chunks (id, version_id, cube_id, position, text, embedding, embedding_dim)
+        select 'm' || ${c} || '_' || position, ${versionId}, ${cubeId}, position, 'cube ' || ${c} || ' chunk ' || position, embedding::vector, ${DIM}
+        from unnest(${sql.param(slice.map((_, j) => i + j))}::int[], ${sql.param(slice.map((v) => toVectorLiteral(v)))}::text[])
+          as t(position, embedding)`);
+    }
+    if (c % 50 === 0) process.stderr.write(`\r  cubes ${c}/${cubeCount}`);
+  }
+  process.stderr.write(
+    `\n  loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s; building the HNSW index…\n`,
+  );
+  const b0 = performance.now();
+  await ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`set local maintenance_work_mem = '4GB'`);
+    await tx.execute(sql`set local max_parallel_maintenance_workers = 2`);
+    await tx.execute(sql.raw(hnsw!.indexdef));
+  });
+  process.stderr.write(`  index built in ${((performance.now() - b0) / 1000).toFixed(0)} s\n`);
+  await ctx.db.execute(sql`vacuum analyze chunks`);
+}
+
+/** A kept corpus given to this run's publisher, its earlier listings, entitlements and installs gone. */
+async function reuseMarket(ctx: BenchRuntime["ctx"], orgId: string, perCube: number) {
+  await ctx.db.execute(sql`update cubes set org_id = ${orgId} where id like 'cube_m%'`);
+  await ctx.db.execute(
+    sql`update cube_versions set org_id = ${orgId}, chunk_count = ${perCube} where id like 'ver_m%'`,
+  );
+  await ctx.db.execute(sql`delete from installs where cube_id like 'cube_m%'`);
+  await ctx.db.execute(
+    sql`delete from entitlements where listing_id in (select id from listings where cube_id like 'cube_m%')`,
+  );
+  await ctx.db.execute(sql`delete from listings where cube_id like 'cube_m%'`);
+}
+
+/** The service's vector and hybrid search and the planner's own plan, timed, with recall@10 against an exact scan. */
+async function measureSearches(
+  ctx: BenchRuntime["ctx"],
+  subscriber: Subject,
+  vaultId: string,
+  workload: ReturnType<typeof marketWorkload>,
+) {
+  const { queries, texts, chunksOf } = workload;
   const own = Array.from({ length: INSTALLED }, (_, c) =>
     chunksOf(c).map((v, i) => ({ id: `m${c}_${i}`, v })),
   ).flat();
@@ -168,16 +186,25 @@ export async function runMarket(options: {
   const service = (mode: "vector" | "hybrid") =>
     timedRun(async (i) =>
       (
-        await searchVault(ctx, subscriber, vault.id, { query: texts[i]!, top_k: 10, filter: {}, mode })
+        await searchVault(ctx, subscriber, vaultId, { query: texts[i]!, top_k: 10, filter: {}, mode })
       ).results.map((r) => r.id),
     );
   const vector = await service("vector");
   const hybrid = await service("hybrid");
   const before = await timedRun(async (i) =>
-    (await plannersChoice(ctx, vault.id, queries[i]!, 10)).map((r) => r.id),
+    (await plannersChoice(ctx, vaultId, queries[i]!, 10)).map((r) => r.id),
   );
+  return { vector, hybrid, before };
+}
 
-  // The plan sweep: each plan's chunk statement, forced, over vaults of more and more cubes.
+/** Each plan's chunk statement, forced, over vaults of more and more cubes: p50 per plan and size. */
+async function planSweep(
+  ctx: BenchRuntime["ctx"],
+  vaultId: string,
+  cubeCount: number,
+  perCube: number,
+  queries: Float32Array[],
+) {
   const sweep = [];
   for (const n of [1, 2, 5, 10, 20, 50].filter((n) => n <= cubeCount)) {
     const visible: VisibleVersion[] = Array.from({ length: n }, (_, c) => ({
@@ -193,7 +220,7 @@ export async function runMarket(options: {
     }));
     const row: Record<string, number> = { chunks: n * perCube };
     for (const plan of ["exact", "index"] as const) {
-      const scope = { ...scopeFilters(vault.id, visible, {}, true), plan };
+      const scope = { ...scopeFilters(vaultId, visible, {}, true), plan };
       const ms: number[] = [];
       for (const q of queries.slice(0, 60)) {
         const statement = chunkVectorStatement(scope, DIM, q, 10);
@@ -208,14 +235,7 @@ export async function runMarket(options: {
     }
     sweep.push(row);
   }
-  await runtime.close();
-  return {
-    shape: `${cubeCount} cubes × ${perCube} chunks, vault of ${INSTALLED}`,
-    vector,
-    hybrid,
-    before,
-    sweep,
-  };
+  return sweep;
 }
 
 /** `--shape market`: runs the shape, prints the figures and writes bench/results/search-market.*. */

@@ -30,10 +30,10 @@ import { acquireListing } from "@memstore/api/store";
 import { cosineDistance } from "@memstore/api/internal";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { searchVault } from "@memstore/api/search";
-import { newId } from "@memstore/core";
+import { newId, type Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
-import pg from "pg";
 import {
+  benchDatabase,
   DIM,
   exactTop10,
   loadChunks,
@@ -64,29 +64,15 @@ const efValues = (args.ef ?? "40,100,200,400").split(",").map(Number);
 const loadMode = (n: number) =>
   (args.load as "incremental" | "bulk" | undefined) ?? (n > 100_000 ? "bulk" : "incremental");
 
+type BenchRuntime = Awaited<ReturnType<typeof openBenchRuntime>>;
+
 async function runSize(n: number) {
   const name = `memstore_bench_${dataKind}_${n}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
-  const load = !(reuse && exists);
-  if (load) {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
-  }
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-
+  const { url, load } = await benchDatabase(ADMIN_URL, name, reuse);
   const generate = vectorSource(dataKind);
-  // The corpus's vectors are held only while loading them and while computing the exact answers:
-  // a million of them in this process's heap made its major GCs the service path's p95.
-  let vectors: Float32Array[] | null = load ? generate(n, 2) : null;
   const queries = generate(queryCount + 20, 3);
   const queryTexts = queries.map((_, i) => `benchmark query ${i} ${WORDS[i % WORDS.length]}`);
-
   const { ctx, runner, runtime } = await openBenchRuntime(url, queryTexts, queries);
-
   const run = newId("run").slice(-8).toLowerCase();
   const pub = await createOrganization(ctx, {
     name: `Bench Publisher ${run}`,
@@ -99,44 +85,11 @@ async function runSize(n: number) {
   const publisher = await authenticateApiKey(ctx, pub.api_key);
   const subscriber = await authenticateApiKey(ctx, sub.api_key);
   const mode = loadMode(n);
-  let cubeId: string;
-  let ingestSeconds: number | null = null;
-  let indexBuildSeconds: number | null = null;
-  if (load) {
-    cubeId = newId("cube");
-    const versionId = newId("ver");
-    await insertCorpusVersion(ctx, {
-      cubeId,
-      versionId,
-      orgId: pub.org_id,
-      slug: "bench",
-      title: "Bench corpus",
-      chunks: n,
-    });
-    ({ ingestSeconds, indexBuildSeconds } = await loadChunks(ctx, mode, cubeId, versionId, vectors!));
-    vectors = null;
-  } else {
-    console.error(`  reusing ${name}`);
-    const [cube] = await queryRows<{ id: string; org_id: string }>(
-      ctx.db,
-      sql`select id, org_id from cubes where slug = 'bench'`,
-    );
-    cubeId = cube!.id;
-    // The corpus belongs to the first run's publisher: hand it to this run's, who lists it.
-    await ctx.db.execute(sql`update cubes set org_id = ${pub.org_id} where id = ${cubeId}`);
-    await ctx.db.execute(
-      sql`update cube_versions set org_id = ${pub.org_id}, chunk_count = ${n} where cube_id = ${cubeId}`,
-    );
-    // The previous run's listing goes, with what hangs off it (installs, entitlements).
-    await ctx.db.execute(sql`delete from installs where cube_id = ${cubeId}`);
-    await ctx.db.execute(
-      sql`delete from entitlements where listing_id in (select id from listings where cube_id = ${cubeId})`,
-    );
-    await ctx.db.execute(sql`delete from listings where cube_id = ${cubeId}`);
-  }
-
+  const corpus = load
+    ? await loadCorpus(ctx, pub.org_id, n, mode, generate)
+    : await reuseCorpus(ctx, pub.org_id, n, name);
   const listing = await createListing(ctx, publisher, {
-    cube_id: cubeId,
+    cube_id: corpus.cubeId,
     visibility: "public",
     pricing: { model: "free" },
     terms: {},
@@ -146,12 +99,91 @@ async function runSize(n: number) {
   const vault = await createVault(ctx, subscriber, { name: "bench" });
   await installListing(ctx, subscriber, vault.id, { listing_id: listing.id, version_policy: "latest" });
   await runner.idle();
-  // What autovacuum does after a load: statistics, and the GIN pending list merged (the product's
-  // embed stage merges it itself; this corpus is inserted directly).
+  const cache = await prewarm(ctx);
+  const vector = await measureService(ctx, subscriber, vault.id, queryTexts, "vector");
+  const hybrid = await measureService(ctx, subscriber, vault.id, queryTexts, "hybrid");
+  // The baseline, in the same run: the chunk side as the service wrote it before, one statement
+  // joining the vault's installs to the chunks and leaving the plan to the planner's estimates.
+  const planner = await timed(queries.slice(20), (q) => plannersChoice(ctx, vault.id, q, 10));
+  const exact = (() => {
+    const vectors = generate(n, 2);
+    // Made only now, like the corpus: a million id strings in the heap during the timed searches
+    // put major GCs in their tail.
+    const ids = Array.from({ length: n }, (_, i) => `chk_${i}`);
+    return queries.slice(20).map((q) => exactTop10(vectors, q, ids));
+  })();
+  const recallOf = (hits: string[][]) =>
+    hits.reduce((sum, h, q) => sum + h.filter((id) => exact[q]!.has(id)).length / 10, 0) / hits.length;
+  const sweep = await efSweep(ctx, queries, recallOf);
+  await runtime.close();
+  return {
+    chunks: n,
+    data: dataKind,
+    load: load ? mode : "reused",
+    ingest_rows_per_s: corpus.ingestSeconds === null ? null : Math.round(n / corpus.ingestSeconds),
+    index_build_s: corpus.indexBuildSeconds,
+    shared_buffers: cache.sharedBuffers,
+    huge_pages: cache.hugePages,
+    vector_ms: vector.latency,
+    planners_choice_ms: planner.latency,
+    planners_choice_recall_at_10: recallOf(planner.hits),
+    hybrid_ms: hybrid.latency,
+    recall_at_10: recallOf(vector.hits),
+    ef_sweep: sweep,
+  };
+}
+
+/**
+ * The corpus written as one version of a new cube. Its vectors are held only while loading them
+ * (and later while computing the exact answers): a million of them in this process's heap made
+ * its major GCs the service path's p95.
+ */
+async function loadCorpus(
+  ctx: BenchRuntime["ctx"],
+  orgId: string,
+  n: number,
+  mode: "incremental" | "bulk",
+  generate: ReturnType<typeof vectorSource>,
+) {
+  const cubeId = newId("cube");
+  const versionId = newId("ver");
+  await insertCorpusVersion(ctx, {
+    cubeId,
+    versionId,
+    orgId,
+    slug: "bench",
+    title: "Bench corpus",
+    chunks: n,
+  });
+  const loaded = await loadChunks(ctx, mode, cubeId, versionId, generate(n, 2));
+  return { cubeId, ...loaded };
+}
+
+/** The corpus kept from an earlier run, handed to this run's publisher, its earlier listing gone. */
+async function reuseCorpus(ctx: BenchRuntime["ctx"], orgId: string, n: number, name: string) {
+  console.error(`  reusing ${name}`);
+  const [cube] = await queryRows<{ id: string }>(ctx.db, sql`select id from cubes where slug = 'bench'`);
+  const cubeId = cube!.id;
+  await ctx.db.execute(sql`update cubes set org_id = ${orgId} where id = ${cubeId}`);
+  await ctx.db.execute(
+    sql`update cube_versions set org_id = ${orgId}, chunk_count = ${n} where cube_id = ${cubeId}`,
+  );
+  // The previous run's listing goes, with what hangs off it (installs, entitlements).
+  await ctx.db.execute(sql`delete from installs where cube_id = ${cubeId}`);
+  await ctx.db.execute(
+    sql`delete from entitlements where listing_id in (select id from listings where cube_id = ${cubeId})`,
+  );
+  await ctx.db.execute(sql`delete from listings where cube_id = ${cubeId}`);
+  return { cubeId, ingestSeconds: null, indexBuildSeconds: null };
+}
+
+/**
+ * What autovacuum does after a load (statistics, the GIN pending list merged), and the chunks and
+ * their HNSW index loaded into the buffer cache as a server that has answered for a while holds
+ * them (the 20 warm-up queries touch a sliver of a large graph).
+ */
+async function prewarm(ctx: BenchRuntime["ctx"]) {
   await ctx.db.execute(sql`vacuum analyze chunks`);
-  // A server that has answered for a while holds what searches read in its buffer cache, as far as
-  // shared_buffers allows: load the chunks and their HNSW index as that traffic would have (the 20
-  // warm-up queries touch a sliver of a large graph).
   const [cache] = await queryRows<{ shared_buffers: string; data: string }>(
     ctx.db,
     sql`select current_setting('shared_buffers') as shared_buffers,
@@ -165,43 +197,42 @@ async function runSize(n: number) {
   console.error(
     `  shared_buffers ${cache!.shared_buffers}, huge pages reserved by the OS: ${hugePages}; chunks and HNSW index ${cache!.data}, prewarmed`,
   );
+  return { sharedBuffers: cache!.shared_buffers, hugePages: Number(hugePages) || 0 };
+}
 
-  const measure = async (mode: "vector" | "hybrid") => {
-    const latencies: number[] = [];
-    const hits: string[][] = [];
-    for (const [i, text] of queryTexts.entries()) {
-      const t0 = performance.now();
-      const { results } = await searchVault(ctx, subscriber, vault.id, {
-        query: text,
-        top_k: 10,
-        filter: {},
-        mode,
-      });
-      const ms = performance.now() - t0;
-      if (i >= 20) {
-        latencies.push(ms);
-        hits.push(results.map((r) => r.id));
-      }
+/** The service's search over the queries (the first 20 warm up): latency and the ids found. */
+async function measureService(
+  ctx: BenchRuntime["ctx"],
+  subscriber: Subject,
+  vaultId: string,
+  queryTexts: string[],
+  mode: "vector" | "hybrid",
+) {
+  const latencies: number[] = [];
+  const hits: string[][] = [];
+  for (const [i, text] of queryTexts.entries()) {
+    const t0 = performance.now();
+    const { results } = await searchVault(ctx, subscriber, vaultId, {
+      query: text,
+      top_k: 10,
+      filter: {},
+      mode,
+    });
+    const ms = performance.now() - t0;
+    if (i >= 20) {
+      latencies.push(ms);
+      hits.push(results.map((r) => r.id));
     }
-    return { latency: summarise(latencies), hits };
-  };
-  const vector = await measure("vector");
-  const hybrid = await measure("hybrid");
-  // The baseline, in the same run: the chunk side as the service wrote it before, one statement
-  // joining the vault's installs to the chunks and leaving the plan to the planner's estimates.
-  const planner = await timed(queries.slice(20), (q) => plannersChoice(ctx, vault.id, q, 10));
+  }
+  return { latency: summarise(latencies), hits };
+}
 
-  const exact = (() => {
-    const corpus = generate(n, 2);
-    // Made only now, like the corpus: a million id strings in the heap during the timed searches
-    // put major GCs in their tail.
-    const ids = Array.from({ length: n }, (_, i) => `chk_${i}`);
-    return queries.slice(20).map((q) => exactTop10(corpus, q, ids));
-  })();
-  const recallOf = (hits: string[][]) =>
-    hits.reduce((sum, h, q) => sum + h.filter((id) => exact[q]!.has(id)).length / 10, 0) / hits.length;
-
-  // ef_search sweep: the bare HNSW query (no joins, no fusion) at each ef_search value.
+/** ef_search sweep: the bare HNSW query (no joins, no fusion) at each ef_search value. */
+async function efSweep(
+  ctx: BenchRuntime["ctx"],
+  queries: Float32Array[],
+  recallOf: (hits: string[][]) => number,
+) {
   const sweep = [];
   for (const ef of efValues) {
     const latencies: number[] = [];
@@ -223,22 +254,7 @@ async function runSize(n: number) {
     }
     sweep.push({ ef_search: ef, ms: summarise(latencies), recall_at_10: recallOf(hits) });
   }
-  await runtime.close();
-  return {
-    chunks: n,
-    data: dataKind,
-    load: load ? mode : "reused",
-    ingest_rows_per_s: ingestSeconds === null ? null : Math.round(n / ingestSeconds),
-    index_build_s: indexBuildSeconds,
-    shared_buffers: cache!.shared_buffers,
-    huge_pages: Number(hugePages) || 0,
-    vector_ms: vector.latency,
-    planners_choice_ms: planner.latency,
-    planners_choice_recall_at_10: recallOf(planner.hits),
-    hybrid_ms: hybrid.latency,
-    recall_at_10: recallOf(vector.hits),
-    ef_sweep: sweep,
-  };
+  return sweep;
 }
 
 /** Latency and ids of a query function over the queries. */

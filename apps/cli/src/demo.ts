@@ -53,67 +53,81 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
   const publisher: Subject = { kind: "user", userId: pub.user_id, orgId: pub.org_id, role: "owner" };
   const subscriber: Subject = { kind: "user", userId: sub.user_id, orgId: sub.org_id, role: "owner" };
 
-  const cubes = [
-    {
-      slug: "eu-vat-essentials",
-      title: "EU VAT essentials",
-      file: "eu-vat-guide.md",
-      tags: ["tax", "eu"],
-    },
-    {
-      slug: "incident-runbook",
-      title: "Incident runbook",
-      file: "incident-runbook.jsonl",
-      tags: ["sre"],
-    },
-  ];
   const listingIds: string[] = [];
   const cubeIds: string[] = [];
-  for (const c of cubes) {
-    const cube = await createCube(ctx, publisher, {
-      slug: c.slug,
-      type: "plaintext",
-      title: c.title,
-      tags: c.tags,
-    });
-    await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-    await uploadPayload(
-      ctx,
-      publisher,
-      { cubeId: cube.id, version: "1.0.0" },
-      createReadStream(join(DEMO_DIR, c.file)),
-      fileKindOf(c.file, "plaintext")?.mediaType ?? null,
-    );
-    await submitVersion(ctx, publisher, cube.id, "1.0.0");
-    await waitForJobs();
-    listingIds.push(await freeListing(ctx, publisher, cube.id));
-    cubeIds.push(cube.id);
+  for (const c of FREE_CUBES) {
+    const cubeId = await publishTextCube(ctx, publisher, c, waitForJobs);
+    listingIds.push(await freeListing(ctx, publisher, cubeId));
+    cubeIds.push(cubeId);
   }
   listingIds.push(...(await seedBinaryCubes(ctx, publisher, cubeIds[0]!, waitForJobs)));
-  // A paid listing the subscriber does not hold: the demo buys it through the checkout page.
-  const paid = await createCube(ctx, publisher, {
-    slug: "eu-customs-checklist",
+  await seedPaidListing(ctx, publisher, waitForJobs);
+  const { vaultId, agentKey } = await seedSubscriberVault(ctx, subscriber, listingIds);
+  const info: DemoInfo = {
+    publisher: { email: publisherEmail, org_id: pub.org_id },
+    subscriber: { email: subscriberEmail, org_id: sub.org_id },
+    vault_id: vaultId,
+    agent_key: agentKey,
+  };
+  writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
+  return info;
+}
+
+const FREE_CUBES = [
+  { slug: "eu-vat-essentials", title: "EU VAT essentials", file: "eu-vat-guide.md", tags: ["tax", "eu"] },
+  { slug: "incident-runbook", title: "Incident runbook", file: "incident-runbook.jsonl", tags: ["sre"] },
+];
+
+/** A plaintext cube made from one of the demo's files, its 1.0.0 through the pipeline: returns its id. */
+async function publishTextCube(
+  ctx: AppContext,
+  publisher: Subject,
+  c: { slug: string; title: string; file: string; tags: string[] },
+  waitForJobs: () => Promise<void>,
+): Promise<string> {
+  const cube = await createCube(ctx, publisher, {
+    slug: c.slug,
     type: "plaintext",
-    title: "EU customs checklist",
-    tags: ["customs", "eu"],
+    title: c.title,
+    tags: c.tags,
   });
-  await createVersion(ctx, publisher, paid.id, { version: "1.0.0" });
+  await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
   await uploadPayload(
     ctx,
     publisher,
-    { cubeId: paid.id, version: "1.0.0" },
-    createReadStream(join(DEMO_DIR, "customs-checklist.md")),
-    "text/markdown",
+    { cubeId: cube.id, version: "1.0.0" },
+    createReadStream(join(DEMO_DIR, c.file)),
+    fileKindOf(c.file, "plaintext")?.mediaType ?? null,
   );
-  await submitVersion(ctx, publisher, paid.id, "1.0.0");
+  await submitVersion(ctx, publisher, cube.id, "1.0.0");
   await waitForJobs();
+  return cube.id;
+}
+
+/** A paid listing the subscriber does not hold: the demo buys it through the checkout page. */
+async function seedPaidListing(ctx: AppContext, publisher: Subject, waitForJobs: () => Promise<void>) {
+  const cubeId = await publishTextCube(
+    ctx,
+    publisher,
+    {
+      slug: "eu-customs-checklist",
+      title: "EU customs checklist",
+      file: "customs-checklist.md",
+      tags: ["customs", "eu"],
+    },
+    waitForJobs,
+  );
   const paidListing = await createListing(ctx, publisher, {
-    cube_id: paid.id,
+    cube_id: cubeId,
     visibility: "public",
     pricing: { model: "one_time", amount_cents: 1900, currency: "eur" },
     terms: { calls_per_day: 5000 },
   });
   await publishListing(ctx, publisher, paidListing.id);
+}
+
+/** The subscriber's vault with every free listing acquired and installed, and an agent key bound to it. */
+async function seedSubscriberVault(ctx: AppContext, subscriber: Subject, listingIds: string[]) {
   const vault = await createVault(ctx, subscriber, { name: "Support knowledge" });
   for (const id of listingIds) {
     await acquireListing(ctx, subscriber, id);
@@ -124,14 +138,7 @@ export async function seedDemo(ctx: AppContext, waitForJobs: () => Promise<void>
     scopes: ["vault:read", "vault:write"],
     vault_id: vault.id,
   });
-  const info: DemoInfo = {
-    publisher: { email: publisherEmail, org_id: pub.org_id },
-    subscriber: { email: subscriberEmail, org_id: sub.org_id },
-    vault_id: vault.id,
-    agent_key: agent.key,
-  };
-  writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
-  return info;
+  return { vaultId: vault.id, agentKey: agent.key };
 }
 
 async function freeListing(ctx: AppContext, publisher: Subject, cubeId: string): Promise<string> {

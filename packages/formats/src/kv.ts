@@ -60,8 +60,29 @@ const canonicalName = (layer: number, side: "key" | "value") => `past_key_values
 
 /** Maps a snapshot's tensors, in any accepted layout, to the canonical ones; checks their shapes agree. */
 export function kvLayout(header: SafetensorsHeader): KvLayout {
-  const byName = new Map(header.tensors.map((t) => [t.name, t]));
-  const inputIds = byName.get("input_ids");
+  const inputIds = checkedInputIds(header);
+  const { parts, variant } = canonicalParts(header);
+  const first = checkedShapes(parts, inputIds);
+  const layers = parts.length / 2;
+  checkEveryLayer(parts, layers);
+  parts.push({ ...inputIds, source: "input_ids" });
+  parts.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return {
+    variant,
+    layers,
+    kvHeads: first.shape[1]!,
+    tokens: inputIds.shape[1]!,
+    headDim: first.shape[3]!,
+    dtype: first.dtype as FloatDtype,
+    inputIds: { ...inputIds, dtype: inputIds.dtype },
+    parts,
+  };
+}
+
+type Tensor = SafetensorsHeader["tensors"][number];
+
+function checkedInputIds(header: SafetensorsHeader): Tensor & { dtype: "I64" | "I32" } {
+  const inputIds = header.tensors.find((t) => t.name === "input_ids");
   if (!inputIds) throw layoutError("the snapshot has no 'input_ids' tensor ([1, tokens], I64 or I32)");
   if (
     (inputIds.dtype !== "I64" && inputIds.dtype !== "I32") ||
@@ -73,59 +94,75 @@ export function kvLayout(header: SafetensorsHeader): KvLayout {
       "input_ids",
     );
   }
+  return { ...inputIds, dtype: inputIds.dtype };
+}
+
+/** Every key and value tensor under its canonical name, in one layout only; no name twice. */
+function canonicalParts(header: SafetensorsHeader): { parts: KvPart[]; variant: KvLayout["variant"] } {
   const parts: KvPart[] = [];
   let variant: KvLayout["variant"] | null = null;
-  const setVariant = (v: KvLayout["variant"], tensor: string) => {
-    if (variant && variant !== v) {
-      throw layoutError(`'${tensor}' mixes the ${v} layout with the ${variant} layout`, tensor);
-    }
-    variant = v;
-  };
   for (const t of header.tensors) {
     if (t.name === "input_ids") continue;
-    const perLayer = PER_LAYER.map(([re]) => re.exec(t.name)).find(Boolean);
-    if (perLayer) {
-      const canonical = perLayer[0].startsWith("past_key_values.");
-      setVariant(canonical ? "canonical" : "cache", t.name);
-      const layer = Number(canonical ? perLayer[1] : perLayer[2]);
-      const side = (canonical ? perLayer[2] : perLayer[1]) as "key" | "value";
-      parts.push({ ...t, name: canonicalName(layer, side), source: t.name });
-      continue;
+    const found = perLayerPart(t) ?? stackedParts(t);
+    if (!found) {
+      throw layoutError(
+        `tensor '${t.name}' is not part of a KV snapshot (past_key_values.{i}.key/value, key_cache.{i}/value_cache.{i}, or stacked key_cache/value_cache, and input_ids)`,
+        t.name,
+      );
     }
-    const side = STACKED[t.name];
-    if (side) {
-      setVariant("stacked", t.name);
-      if (t.shape.length !== 5) {
-        throw layoutError(
-          `stacked tensor '${t.name}' has shape ${JSON.stringify(t.shape)}; expected [layers, 1, kv_heads, tokens, head_dim]`,
-          t.name,
-        );
-      }
-      const [layers, ...shape] = t.shape as [number, ...number[]];
-      const bytes = elementsOf(shape) * DTYPE_SIZES[t.dtype];
-      for (let i = 0; i < layers; i++) {
-        parts.push({
-          name: canonicalName(i, side),
-          dtype: t.dtype,
-          shape,
-          source: t.name,
-          begin: t.begin + i * bytes,
-          end: t.begin + (i + 1) * bytes,
-        });
-      }
-      continue;
+    if (variant && variant !== found.variant) {
+      throw layoutError(`'${t.name}' mixes the ${found.variant} layout with the ${variant} layout`, t.name);
     }
-    throw layoutError(
-      `tensor '${t.name}' is not part of a KV snapshot (past_key_values.{i}.key/value, key_cache.{i}/value_cache.{i}, or stacked key_cache/value_cache, and input_ids)`,
-      t.name,
-    );
+    variant = found.variant;
+    parts.push(...found.parts);
   }
-  if (parts.length === 0) throw layoutError("the snapshot holds no key or value tensors");
+  if (parts.length === 0 || !variant) throw layoutError("the snapshot holds no key or value tensors");
   const names = new Set<string>();
   for (const p of parts) {
     if (names.has(p.name)) throw layoutError(`'${p.source}' gives ${p.name} a second time`, p.source);
     names.add(p.name);
   }
+  return { parts, variant };
+}
+
+/** One layer's key or value, named per layer (`past_key_values.{i}.key`, `key_cache.{i}`). */
+function perLayerPart(t: Tensor): { parts: KvPart[]; variant: KvLayout["variant"] } | null {
+  const perLayer = PER_LAYER.map(([re]) => re.exec(t.name)).find(Boolean);
+  if (!perLayer) return null;
+  const canonical = perLayer[0].startsWith("past_key_values.");
+  const layer = Number(canonical ? perLayer[1] : perLayer[2]);
+  const side = (canonical ? perLayer[2] : perLayer[1]) as "key" | "value";
+  return {
+    parts: [{ ...t, name: canonicalName(layer, side), source: t.name }],
+    variant: canonical ? "canonical" : "cache",
+  };
+}
+
+/** Every layer's key or value stacked in one tensor ([layers, 1, kv_heads, tokens, head_dim]), cut per layer. */
+function stackedParts(t: Tensor): { parts: KvPart[]; variant: KvLayout["variant"] } | null {
+  const side = STACKED[t.name];
+  if (!side) return null;
+  if (t.shape.length !== 5) {
+    throw layoutError(
+      `stacked tensor '${t.name}' has shape ${JSON.stringify(t.shape)}; expected [layers, 1, kv_heads, tokens, head_dim]`,
+      t.name,
+    );
+  }
+  const [layers, ...shape] = t.shape as [number, ...number[]];
+  const bytes = elementsOf(shape) * DTYPE_SIZES[t.dtype];
+  const parts = Array.from({ length: layers }, (_, i) => ({
+    name: canonicalName(i, side),
+    dtype: t.dtype,
+    shape,
+    source: t.name,
+    begin: t.begin + i * bytes,
+    end: t.begin + (i + 1) * bytes,
+  }));
+  return { parts, variant: "stacked" };
+}
+
+/** Every part a float [1, kv_heads, tokens, head_dim] like the first, over input_ids' tokens; returns the first. */
+function checkedShapes(parts: KvPart[], inputIds: Tensor): KvPart {
   const first = parts[0]!;
   if (!isFloatDtype(first.dtype)) {
     throw layoutError(
@@ -154,7 +191,10 @@ export function kvLayout(header: SafetensorsHeader): KvLayout {
       );
     }
   }
-  const layers = parts.length / 2;
+  return first;
+}
+
+function checkEveryLayer(parts: KvPart[], layers: number) {
   for (let i = 0; i < layers; i++) {
     for (const side of ["key", "value"] as const) {
       if (!parts.some((p) => p.name === canonicalName(i, side))) {
@@ -164,16 +204,4 @@ export function kvLayout(header: SafetensorsHeader): KvLayout {
       }
     }
   }
-  parts.push({ ...inputIds, source: "input_ids" });
-  parts.sort((a, b) => (a.name < b.name ? -1 : 1));
-  return {
-    variant: variant!,
-    layers,
-    kvHeads: first.shape[1]!,
-    tokens,
-    headDim: first.shape[3]!,
-    dtype: first.dtype as FloatDtype,
-    inputIds: { ...inputIds, dtype: inputIds.dtype },
-    parts,
-  };
 }

@@ -18,118 +18,133 @@ export class DuplicateKeyError extends Error {
 }
 
 export function parseStrictJson(text: string): unknown {
-  let at = 0;
-  const fail = (what: string): never => {
-    throw new JsonSyntaxError(`${what} at character ${at}`);
-  };
-  const space = () => {
+  return new StrictJsonParser(text).document();
+}
+
+/** A recursive-descent reader over one text; `at` is the next character to read. */
+class StrictJsonParser {
+  private at = 0;
+
+  constructor(private readonly text: string) {}
+
+  document(): unknown {
+    const result = this.value([]);
+    this.space();
+    if (this.at !== this.text.length) this.fail("unexpected text after the value");
+    return result;
+  }
+
+  private fail(what: string): never {
+    throw new JsonSyntaxError(`${what} at character ${this.at}`);
+  }
+
+  private space() {
+    const { text } = this;
     while (
-      at < text.length &&
-      (text[at] === " " || text[at] === "\t" || text[at] === "\n" || text[at] === "\r")
+      this.at < text.length &&
+      (text[this.at] === " " || text[this.at] === "\t" || text[this.at] === "\n" || text[this.at] === "\r")
     ) {
-      at++;
+      this.at++;
     }
-  };
-  const string = (): string => {
-    if (text[at] !== '"') fail("expected a string");
-    const start = at;
-    at++;
-    while (at < text.length && text[at] !== '"') {
-      const c = text.charCodeAt(at);
-      if (c < 0x20) fail("control character in a string");
-      at += text[at] === "\\" ? 2 : 1;
+  }
+
+  /** Consumes `c` if it is next. */
+  private take(c: string): boolean {
+    if (this.text[this.at] !== c) return false;
+    this.at++;
+    return true;
+  }
+
+  private value(path: string[]): unknown {
+    if (path.length > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    this.space();
+    const c = this.text[this.at];
+    if (c === "{") return this.object(path);
+    if (c === "[") return this.array(path);
+    if (c === '"') return this.string();
+    return this.literal();
+  }
+
+  private object(path: string[]): Record<string, unknown> {
+    this.at++;
+    const out: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    this.space();
+    if (this.take("}")) return out;
+    for (;;) {
+      this.space();
+      const key = this.string();
+      if (seen.has(key)) throw new DuplicateKeyError(key, path);
+      seen.add(key);
+      this.space();
+      if (!this.take(":")) this.fail("expected ':'");
+      // defineProperty, not assignment: a key named `__proto__` is an own member like any other.
+      Object.defineProperty(out, key, {
+        value: this.value([...path, key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      this.space();
+      if (this.take(",")) continue;
+      if (this.take("}")) return out;
+      this.fail("expected ',' or '}'");
     }
-    if (at >= text.length) fail("unterminated string");
-    at++;
+  }
+
+  private array(path: string[]): unknown[] {
+    this.at++;
+    const out: unknown[] = [];
+    this.space();
+    if (this.take("]")) return out;
+    for (;;) {
+      out.push(this.value([...path, String(out.length)]));
+      this.space();
+      if (this.take(",")) continue;
+      if (this.take("]")) return out;
+      this.fail("expected ',' or ']'");
+    }
+  }
+
+  private string(): string {
+    const { text } = this;
+    if (text[this.at] !== '"') this.fail("expected a string");
+    const start = this.at;
+    this.at++;
+    while (this.at < text.length && text[this.at] !== '"') {
+      if (text.charCodeAt(this.at) < 0x20) this.fail("control character in a string");
+      this.at += text[this.at] === "\\" ? 2 : 1;
+    }
+    if (this.at >= text.length) this.fail("unterminated string");
+    this.at++;
     let parsed: string;
     try {
-      parsed = JSON.parse(text.slice(start, at)) as string;
+      parsed = JSON.parse(text.slice(start, this.at)) as string;
     } catch {
-      return fail("invalid escape in a string");
+      return this.fail("invalid escape in a string");
     }
     const bad = badCharacter(parsed);
-    if (bad) fail(`a string that ${bad}`);
+    if (bad) this.fail(`a string that ${bad}`);
     return parsed;
-  };
-  const value = (path: string[]): unknown => {
-    if (path.length > MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    space();
-    const c = text[at];
-    if (c === "{") {
-      at++;
-      const out: Record<string, unknown> = {};
-      const seen = new Set<string>();
-      space();
-      if (text[at] === "}") {
-        at++;
-        return out;
-      }
-      for (;;) {
-        space();
-        const key = string();
-        if (seen.has(key)) throw new DuplicateKeyError(key, path);
-        seen.add(key);
-        space();
-        if (text[at] !== ":") fail("expected ':'");
-        at++;
-        Object.defineProperty(out, key, {
-          value: value([...path, key]),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-        space();
-        if (text[at] === ",") {
-          at++;
-          continue;
-        }
-        if (text[at] === "}") {
-          at++;
-          return out;
-        }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      at++;
-      const out: unknown[] = [];
-      space();
-      if (text[at] === "]") {
-        at++;
-        return out;
-      }
-      for (;;) {
-        out.push(value([...path, String(out.length)]));
-        space();
-        if (text[at] === ",") {
-          at++;
-          continue;
-        }
-        if (text[at] === "]") {
-          at++;
-          return out;
-        }
-        fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return string();
+  }
+
+  /** `true`, `false`, `null` or a number. */
+  private literal(): unknown {
     for (const [word, v] of [
       ["true", true],
       ["false", false],
       ["null", null],
     ] as const) {
-      if (text.startsWith(word, at)) {
-        at += word.length;
+      if (this.text.startsWith(word, this.at)) {
+        this.at += word.length;
         return v;
       }
     }
-    const number = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(at, at + 400));
-    if (!number) return fail("unexpected character");
-    at += number[0].length;
+    const number = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(
+      this.text.slice(this.at, this.at + 400),
+    );
+    if (!number) return this.fail("unexpected character");
+    this.at += number[0].length;
     return Number(number[0]);
-  };
-  const result = value([]);
-  space();
-  if (at !== text.length) fail("unexpected text after the value");
-  return result;
+  }
 }

@@ -63,104 +63,17 @@ function send(response: ServerResponse, status: number, body: unknown) {
 export async function startStripeStandin(options: { port?: number } = {}): Promise<Standin> {
   const apiKey = `sk_test_standin_${randomBytes(12).toString("hex")}`;
   const webhookSecret = `whsec_${randomBytes(24).toString("base64url")}`;
-  const signer = new Stripe(apiKey);
-  const events: StripeObject[] = [];
-  const deliveries: Delivery[] = [];
-  const idempotent = new Map<string, { status: number; body: unknown }>();
+  const webhooks = new Webhooks(new Stripe(apiKey), webhookSecret);
   let clockOffset = 0;
-  let endpoint: string | null = null;
-
-  const deliver = async (event: StripeObject): Promise<number> => {
-    if (!endpoint) return 0;
-    const payload = JSON.stringify(event);
-    const header = signer.webhooks.generateTestHeaderString({ payload, secret: webhookSecret });
-    const record: Delivery = { event: event.id, type: String(event.type), status: null };
-    deliveries.push(record);
-    try {
-      const answer = await fetch(endpoint, {
-        method: "POST",
-        headers: { "content-type": "application/json", "stripe-signature": header },
-        body: payload,
-      });
-      await answer.arrayBuffer();
-      record.status = answer.status;
-    } catch {
-      record.status = 0;
-    }
-    return record.status;
-  };
-
   const state: StandinState = {
     url: "",
     objects: new Map(KINDS.map((k) => [k, new Map()])),
     now: () => Math.floor(Date.now() / 1000) + clockOffset,
     cards: new Map(),
-    async emit(type, object) {
-      const event: StripeObject = {
-        id: stripeId("evt"),
-        object: "event",
-        api_version: Stripe.API_VERSION,
-        created: state.now(),
-        livemode: false,
-        type,
-        data: { object: structuredClone(object) },
-        pending_webhooks: 1,
-      };
-      events.push(event);
-      await deliver(event);
-    },
+    emit: (type, object) => webhooks.emit(type, object, state.now()),
   };
-
-  const server: Server = createServer((request, response) => {
-    void (async () => {
-      const url = new URL(request.url ?? "/", "http://standin");
-      try {
-        if (url.pathname.startsWith("/connect/"))
-          return await onboardingPage(
-            state,
-            response,
-            url.pathname.slice("/connect/".length),
-            request.method === "POST",
-          );
-        if (url.pathname.startsWith("/pay/")) {
-          const id = url.pathname.slice("/pay/".length);
-          if (request.method === "GET")
-            return checkoutPage(state, response, find(state, "checkout.session", id));
-          return await payCheckout(
-            state,
-            response,
-            find(state, "checkout.session", id),
-            decodeForm(await readBody(request)),
-          );
-        }
-        if (request.headers.authorization !== `Bearer ${apiKey}`)
-          throw new StripeError(401, "Invalid API Key provided.", { type: "invalid_request_error" });
-        const route = ROUTES.find((r) => r.method === request.method && r.pattern.test(url.pathname));
-        if (!route)
-          throw new StripeError(404, `Unrecognized request URL (${request.method}: ${url.pathname}).`);
-        const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined;
-        const replay = typeof key === "string" ? idempotent.get(key) : undefined;
-        if (replay) return send(response, replay.status, replay.body);
-        const params = decodeForm(request.method === "POST" ? await readBody(request) : url.search.slice(1));
-        const body = await route.handler(state, params, route.pattern.exec(url.pathname)?.[1]);
-        if (typeof key === "string") idempotent.set(key, { status: 200, body });
-        send(response, 200, body);
-      } catch (error) {
-        const e =
-          error instanceof StripeError
-            ? error
-            : new StripeError(500, (error as Error).message, { type: "api_error" });
-        send(response, e.status, {
-          error: {
-            type: e.extra.type ?? "invalid_request_error",
-            message: e.message,
-            code: e.extra.code,
-            param: e.extra.param,
-          },
-        });
-      }
-    })();
-  });
+  const api: Api = { state, apiKey, idempotent: new Map() };
+  const server: Server = createServer((request, response) => void serve(api, request, response));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -168,18 +81,11 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
     url: state.url,
     apiKey,
     webhookSecret,
-    async setWebhookEndpoint(url) {
-      endpoint = url;
-      for (const event of events) if (!deliveries.some((d) => d.event === event.id)) await deliver(event);
-    },
+    setWebhookEndpoint: (url) => webhooks.setEndpoint(url),
     objects: (kind) => [...(state.objects.get(kind)?.values() ?? [])],
-    events: () => [...events],
-    deliveries: () => [...deliveries],
-    async resend(eventId) {
-      const event = events.find((e) => e.id === eventId);
-      if (!event) throw new Error(`no event ${eventId}`);
-      return deliver(event);
-    },
+    events: () => [...webhooks.events],
+    deliveries: () => [...webhooks.deliveries],
+    resend: (eventId) => webhooks.resend(eventId),
     async advanceClock(seconds) {
       const until = state.now() + seconds;
       await advanceTo(state, until, (t) => {
@@ -193,4 +99,122 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Events as Stripe sends them: each kept, signed with the endpoint's secret by the SDK, delivered, recorded. */
+class Webhooks {
+  readonly events: StripeObject[] = [];
+  readonly deliveries: Delivery[] = [];
+  private endpoint: string | null = null;
+
+  constructor(
+    private readonly signer: Stripe,
+    private readonly secret: string,
+  ) {}
+
+  async emit(type: string, object: StripeObject, created: number) {
+    const event: StripeObject = {
+      id: stripeId("evt"),
+      object: "event",
+      api_version: Stripe.API_VERSION,
+      created,
+      livemode: false,
+      type,
+      data: { object: structuredClone(object) },
+      pending_webhooks: 1,
+    };
+    this.events.push(event);
+    await this.deliver(event);
+  }
+
+  /** From now on events go to `url`; those never delivered go now. */
+  async setEndpoint(url: string) {
+    this.endpoint = url;
+    for (const event of this.events)
+      if (!this.deliveries.some((d) => d.event === event.id)) await this.deliver(event);
+  }
+
+  async resend(eventId: string): Promise<number> {
+    const event = this.events.find((e) => e.id === eventId);
+    if (!event) throw new Error(`no event ${eventId}`);
+    return this.deliver(event);
+  }
+
+  private async deliver(event: StripeObject): Promise<number> {
+    if (!this.endpoint) return 0;
+    const payload = JSON.stringify(event);
+    const header = this.signer.webhooks.generateTestHeaderString({ payload, secret: this.secret });
+    const record: Delivery = { event: event.id, type: String(event.type), status: null };
+    this.deliveries.push(record);
+    try {
+      const answer = await fetch(this.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": header },
+        body: payload,
+      });
+      await answer.arrayBuffer();
+      record.status = answer.status;
+    } catch {
+      record.status = 0;
+    }
+    return record.status;
+  }
+}
+
+/** What the stand-in's HTTP side holds: its objects, its key, and the answers kept per idempotency key. */
+type Api = {
+  state: StandinState;
+  apiKey: string;
+  idempotent: Map<string, { status: number; body: unknown }>;
+};
+
+async function serve(api: Api, request: IncomingMessage, response: ServerResponse) {
+  const url = new URL(request.url ?? "/", "http://standin");
+  try {
+    if (url.pathname.startsWith("/connect/") || url.pathname.startsWith("/pay/"))
+      return await servePage(api.state, request, response, url);
+    await serveApi(api, request, response, url);
+  } catch (error) {
+    const e =
+      error instanceof StripeError
+        ? error
+        : new StripeError(500, (error as Error).message, { type: "api_error" });
+    send(response, e.status, {
+      error: {
+        type: e.extra.type ?? "invalid_request_error",
+        message: e.message,
+        code: e.extra.code,
+        param: e.extra.param,
+      },
+    });
+  }
+}
+
+/** The pages a person sees: Connect onboarding and the hosted checkout. */
+async function servePage(state: StandinState, request: IncomingMessage, response: ServerResponse, url: URL) {
+  if (url.pathname.startsWith("/connect/"))
+    return onboardingPage(state, response, url.pathname.slice("/connect/".length), request.method === "POST");
+  const id = url.pathname.slice("/pay/".length);
+  if (request.method === "GET") return checkoutPage(state, response, find(state, "checkout.session", id));
+  return payCheckout(
+    state,
+    response,
+    find(state, "checkout.session", id),
+    decodeForm(await readBody(request)),
+  );
+}
+
+/** The REST API the SDK calls: the secret key, a route, and a POST's answer kept by its idempotency key. */
+async function serveApi(api: Api, request: IncomingMessage, response: ServerResponse, url: URL) {
+  if (request.headers.authorization !== `Bearer ${api.apiKey}`)
+    throw new StripeError(401, "Invalid API Key provided.", { type: "invalid_request_error" });
+  const route = ROUTES.find((r) => r.method === request.method && r.pattern.test(url.pathname));
+  if (!route) throw new StripeError(404, `Unrecognized request URL (${request.method}: ${url.pathname}).`);
+  const key = request.method === "POST" ? request.headers["idempotency-key"] : undefined;
+  const replay = typeof key === "string" ? api.idempotent.get(key) : undefined;
+  if (replay) return send(response, replay.status, replay.body);
+  const params = decodeForm(request.method === "POST" ? await readBody(request) : url.search.slice(1));
+  const body = await route.handler(api.state, params, route.pattern.exec(url.pathname)?.[1]);
+  if (typeof key === "string") api.idempotent.set(key, { status: 200, body });
+  send(response, 200, body);
 }

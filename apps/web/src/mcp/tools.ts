@@ -74,12 +74,29 @@ function vaultOf(subject: Subject, asked: string | undefined): string {
   return id;
 }
 
+/** What each group of tools is registered with: the server, the caller, and how a call is run. */
+type Registry = {
+  server: McpServer;
+  ctx: AppContext;
+  subject: Subject;
+  run: ReturnType<typeof toolRunner>;
+  origin: string;
+};
+
+const read = { readOnlyHint: true, destructiveHint: false, openWorldHint: false };
+const write = { readOnlyHint: false, destructiveHint: false, openWorldHint: false };
+
 export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: string): McpServer {
   const server = new McpServer({ name: "memstore", version: "1.0.0" });
-  const run = toolRunner(ctx);
-  const read = { readOnlyHint: true, destructiveHint: false, openWorldHint: false };
-  const write = { readOnlyHint: false, destructiveHint: false, openWorldHint: false };
+  const registry: Registry = { server, ctx, subject, run: toolRunner(ctx), origin };
+  registerSearchTool(registry);
+  registerMemoryTools(registry);
+  registerInstallTools(registry);
+  return server;
+}
 
+/** `search_memory`: the REST search, over installs and the vault's own memories. */
+function registerSearchTool({ server, ctx, subject, run }: Registry) {
   server.registerTool(
     "search_memory",
     {
@@ -100,6 +117,10 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
         return found as unknown as Record<string, unknown>;
       }),
   );
+}
+
+/** The vault's own memories: add, get, update, archive, and a memory's history. */
+function registerMemoryTools({ server, ctx, subject, run }: Registry) {
   server.registerTool(
     "add_memory",
     {
@@ -175,6 +196,10 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
         return { versions: Array.isArray(history) ? history : (history as { items: unknown[] }).items };
       }),
   );
+}
+
+/** What is installed in the vault, and a link to download an installed binary payload. */
+function registerInstallTools({ server, ctx, subject, run, origin }: Registry) {
   server.registerTool(
     "list_installs",
     {
@@ -204,5 +229,4 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
     ({ vault_id, install_id, dtype }) =>
       run({}, () => payloadLink(ctx, subject, vaultOf(subject, vault_id), install_id, dtype, origin)),
   );
-  return server;
 }

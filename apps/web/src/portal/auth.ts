@@ -35,8 +35,32 @@ export function createPortalAuth(ctx: AppContext): PortalAuth {
     ctx.config.AUTH_SECRET ??
     persistedFile(ctx.config.dataDir, "auth-secret", () => randomBytes(32).toString("base64url"));
   const secure = ctx.config.publicUrl.startsWith("https://");
+  const options = authOptions(ctx, secret, secure);
+  return {
+    async handle(req, res, url) {
+      const { nextReq, nextRes } = await asNextApiRoute(req, res, url, secure);
+      await NextAuth(nextReq as never, nextRes as never, options);
+    },
+    async sessionOf(cookieHeader) {
+      const cookie = cookieHeader ?? "";
+      const cookies = parseCookies(cookie);
+      const token = await getToken({
+        req: { headers: { cookie }, cookies } as never,
+        secret,
+        secureCookie: secure,
+      });
+      return {
+        userId: typeof token?.sub === "string" ? token.sub : null,
+        orgId: cookies[ORG_COOKIE] ?? null,
+      };
+    },
+  };
+}
+
+/** Sign-in by email and password, throttled per email after failures; JWT sessions for a week. */
+function authOptions(ctx: AppContext, secret: string, secure: boolean): AuthOptions {
   const throttle = new LoginThrottle();
-  const options: AuthOptions = {
+  return {
     secret,
     session: { strategy: "jwt", maxAge: 7 * 24 * 3600 },
     useSecureCookies: secure,
@@ -65,56 +89,41 @@ export function createPortalAuth(ctx: AppContext): PortalAuth {
       }),
     ],
   };
+}
 
-  return {
-    async handle(req, res, url) {
-      const body =
-        req.method === "POST" ? Object.fromEntries(new URLSearchParams(await readText(req))) : undefined;
-      const segments = url.pathname
-        .replace(/^\/api\/auth\/?/, "")
-        .split("/")
-        .filter(Boolean);
-      const nextReq = {
-        method: req.method,
-        headers: {
-          ...req.headers,
-          "x-forwarded-proto": req.headers["x-forwarded-proto"] ?? (secure ? "https" : "http"),
-        },
-        cookies: parseCookies(req.headers.cookie),
-        query: { ...Object.fromEntries(url.searchParams), nextauth: segments },
-        body,
-      };
-      // The small part of Next's API-route response that next-auth's handler uses.
-      const nextRes = Object.assign(res, {
-        status(code: number) {
-          res.statusCode = code;
-          return nextRes;
-        },
-        json(value: unknown) {
-          res.setHeader("content-type", "application/json");
-          res.end(JSON.stringify(value));
-        },
-        send(value: unknown) {
-          if (typeof value === "object" && value !== null) return nextRes.json(value);
-          res.end(value === undefined ? undefined : String(value));
-        },
-      });
-      await NextAuth(nextReq as never, nextRes as never, options);
+/** A Node request and response as the small part of Next's API route that next-auth's handler uses. */
+async function asNextApiRoute(req: IncomingMessage, res: ServerResponse, url: URL, secure: boolean) {
+  const body =
+    req.method === "POST" ? Object.fromEntries(new URLSearchParams(await readText(req))) : undefined;
+  const segments = url.pathname
+    .replace(/^\/api\/auth\/?/, "")
+    .split("/")
+    .filter(Boolean);
+  const nextReq = {
+    method: req.method,
+    headers: {
+      ...req.headers,
+      "x-forwarded-proto": req.headers["x-forwarded-proto"] ?? (secure ? "https" : "http"),
     },
-    async sessionOf(cookieHeader) {
-      const cookie = cookieHeader ?? "";
-      const cookies = parseCookies(cookie);
-      const token = await getToken({
-        req: { headers: { cookie }, cookies } as never,
-        secret,
-        secureCookie: secure,
-      });
-      return {
-        userId: typeof token?.sub === "string" ? token.sub : null,
-        orgId: cookies[ORG_COOKIE] ?? null,
-      };
-    },
+    cookies: parseCookies(req.headers.cookie),
+    query: { ...Object.fromEntries(url.searchParams), nextauth: segments },
+    body,
   };
+  const nextRes = Object.assign(res, {
+    status(code: number) {
+      res.statusCode = code;
+      return nextRes;
+    },
+    json(value: unknown) {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(value));
+    },
+    send(value: unknown) {
+      if (typeof value === "object" && value !== null) return nextRes.json(value);
+      res.end(value === undefined ? undefined : String(value));
+    },
+  });
+  return { nextReq, nextRes };
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {

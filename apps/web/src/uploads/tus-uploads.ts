@@ -38,19 +38,11 @@ export function createTusUploads(
   authenticate: (request: Request) => Promise<Subject>,
 ): TusUploads {
   // The store (and with S3 the AWS SDK) is opened on the first upload request, not at start-up.
-  let opened: Promise<{ store: FileStore | FinishedS3Store; tus: TusServer }> | null = null;
-  const open = () => (opened ??= uploadStore(ctx).then((store) => ({ store, tus: tusServer(store) })));
-  const tusServer = (store: FileStore | FinishedS3Store) =>
-    new TusServer({
-      path: UPLOADS,
-      datastore: store,
-      maxSize: Math.max(ctx.config.MAX_PAYLOAD_BYTES, ctx.config.MAX_PLAINTEXT_BYTES),
-      // The upload id starts with its version id, so every later request can be checked against it.
-      namingFunction: (req) =>
-        `${CREATION.exec(new URL(req.url).pathname)![1]}-${randomBytes(16).toString("hex")}`,
-      generateUrl: (_req, { id }) => `${UPLOADS}/${id.split("-")[0]}/${id}`,
-      disableTerminationForFinishedUploads: true,
-    });
+  let opened: Promise<Opened> | null = null;
+  const uploads: Uploads = {
+    ctx,
+    open: () => (opened ??= uploadStore(ctx).then((store) => ({ store, tus: tusServer(ctx, store) }))),
+  };
   const sweep = setInterval(
     () => {
       if (!opened) return;
@@ -61,112 +53,161 @@ export function createTusUploads(
     60 * 60 * 1000,
   );
   sweep.unref();
+  return {
+    handle: (request, url) => handleTus(uploads, authenticate, request, url),
+    close: () => clearInterval(sweep),
+  };
+}
 
-  /**
-   * A binary payload that starts like a pickle is refused (415) from the first bytes of the request
-   * that carries its start, before they are stored, and its upload dropped, rather than after
-   * gigabytes more have been sent. (Whatever slips past, say a first chunk of a few bytes, is still
-   * refused by the payload gate once the upload is complete.)
-   */
-  async function refuseEarlyPickle(cubeType: string, request: Request, uploadId?: string): Promise<Request> {
-    // A PATCH at offset 0, or a creation request carrying the upload's first bytes.
-    const start = uploadId ? request.headers.get("upload-offset") === "0" : true;
-    if (cubeType === "plaintext" || !start || !request.body) return request;
-    const { store } = await open();
-    const sniffed = await sniffBody(request);
-    try {
-      refusePickle(null, sniffed.head);
-    } catch (error) {
-      if (uploadId) await store.remove(uploadId).catch(() => {});
-      throw error;
-    }
-    return sniffed.request;
-  }
+type Opened = { store: FileStore | FinishedS3Store; tus: TusServer };
+/** The running system and its upload store, opened on first use. */
+type Uploads = { ctx: AppContext; open: () => Promise<Opened> };
 
-  /** When every byte has arrived: store the payload through the one upload path, then drop the file. */
-  async function finishIfComplete(subject: Subject, versionId: string, uploadId: string, response: Response) {
-    const { store } = await open();
-    const upload = await store.getUpload(uploadId).catch(() => null);
-    if (!upload || upload.size === undefined || upload.offset !== upload.size) return response;
-    let stored: { digest: string; size: number };
-    try {
-      stored = await uploadPayload(
-        ctx,
-        subject,
-        { versionId },
-        (await store.read(uploadId)) as Readable,
-        contentTypeOf(upload.metadata ?? {}),
-      );
-    } catch (error) {
-      // A refused payload is dropped; after any other failure the upload stays for a retry.
-      if (error instanceof AppError) await store.remove(uploadId).catch(() => {});
-      throw error;
-    }
-    await store.remove(uploadId);
-    if (response.status === 204 || response.status === 201) {
-      const headers = new Headers(response.headers);
-      headers.set("content-type", "application/json; charset=utf-8");
-      return new Response(JSON.stringify(stored), { status: response.status === 201 ? 201 : 200, headers });
-    }
+function tusServer(ctx: AppContext, store: FileStore | FinishedS3Store) {
+  return new TusServer({
+    path: UPLOADS,
+    datastore: store,
+    maxSize: Math.max(ctx.config.MAX_PAYLOAD_BYTES, ctx.config.MAX_PLAINTEXT_BYTES),
+    // The upload id starts with its version id, so every later request can be checked against it.
+    namingFunction: (req) =>
+      `${CREATION.exec(new URL(req.url).pathname)![1]}-${randomBytes(16).toString("hex")}`,
+    generateUrl: (_req, { id }) => `${UPLOADS}/${id.split("-")[0]}/${id}`,
+    disableTerminationForFinishedUploads: true,
+  });
+}
+
+async function handleTus(
+  uploads: Uploads,
+  authenticate: (request: Request) => Promise<Subject>,
+  request: Request,
+  url: URL,
+): Promise<Response | null> {
+  const creation = CREATION.exec(url.pathname);
+  const upload = UPLOAD.exec(url.pathname);
+  if (!creation && !upload && !url.pathname.startsWith(`${UPLOADS}/`)) return null;
+  const { tus } = await uploads.open();
+  if (request.method === "OPTIONS") return tus.handleWeb(request);
+  try {
+    if (!creation && !upload) notFound("upload");
+    const subject = await authenticate(request);
+    if (creation) return await createUpload(uploads, subject, creation[1]!, request, url);
+    const [, versionId, uploadId] = upload!;
+    return await continueUpload(uploads, subject, versionId!, uploadId!, request);
+  } catch (error) {
+    const response = problemFrom(error, uploads.ctx.log);
+    for (const [name, value] of Object.entries(TUS_HEADERS)) response.headers.set(name, value);
     return response;
   }
+}
 
-  async function handle(request: Request, url: URL): Promise<Response | null> {
-    const creation = CREATION.exec(url.pathname);
-    const upload = UPLOAD.exec(url.pathname);
-    if (!creation && !upload && !url.pathname.startsWith(`${UPLOADS}/`)) return null;
-    const { tus } = await open();
-    if (request.method === "OPTIONS") return tus.handleWeb(request);
-    try {
-      if (!creation && !upload) notFound("upload");
-      const subject = await authenticate(request);
-      if (creation) {
-        if (request.method !== "POST") {
-          return problem(
-            "method_not_allowed",
-            `use POST to create a tus upload at ${url.pathname}`,
-            {},
-            TUS_HEADERS,
-          );
-        }
-        const length = request.headers.get("upload-length");
-        if (!length || !/^\d+$/.test(length)) {
-          throw new AppError(
-            "invalid_input",
-            "a tus upload needs Upload-Length; deferred length is not supported",
-          );
-        }
-        const metadata = parseUploadMetadata(request.headers.get("upload-metadata"));
-        await preparePayloadUpload(
-          ctx,
-          subject,
-          { versionId: creation[1]! },
-          contentTypeOf(metadata),
-          Number(length),
-        );
-        const { cubeType } = await uploadTarget(ctx, subject, creation[1]!);
-        const response = await tus.handleWeb(await refuseEarlyPickle(cubeType, request));
-        const location = response.headers.get("location");
-        const uploadId = location?.split("/").pop();
-        if (!uploadId || !response.ok) return response;
-        return await finishIfComplete(subject, creation[1]!, uploadId, response);
-      }
-      const [, versionId, uploadId] = upload!;
-      if (!uploadId!.startsWith(`${versionId}-`)) notFound("upload");
-      const { cubeType } = await uploadTarget(ctx, subject, versionId!);
-      const response = await tus.handleWeb(
-        request.method === "PATCH" ? await refuseEarlyPickle(cubeType, request, uploadId!) : request,
-      );
-      if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
-      return await finishIfComplete(subject, versionId!, uploadId!, response);
-    } catch (error) {
-      const response = problemFrom(error, ctx.log);
-      for (const [name, value] of Object.entries(TUS_HEADERS)) response.headers.set(name, value);
-      return response;
-    }
+/** `POST …/uploads/{version_id}`: an upload created (and finished, if its request carried every byte). */
+async function createUpload(
+  uploads: Uploads,
+  subject: Subject,
+  versionId: string,
+  request: Request,
+  url: URL,
+) {
+  const { ctx } = uploads;
+  if (request.method !== "POST") {
+    return problem(
+      "method_not_allowed",
+      `use POST to create a tus upload at ${url.pathname}`,
+      {},
+      TUS_HEADERS,
+    );
   }
+  const length = request.headers.get("upload-length");
+  if (!length || !/^\d+$/.test(length)) {
+    throw new AppError("invalid_input", "a tus upload needs Upload-Length; deferred length is not supported");
+  }
+  const metadata = parseUploadMetadata(request.headers.get("upload-metadata"));
+  await preparePayloadUpload(ctx, subject, { versionId }, contentTypeOf(metadata), Number(length));
+  const { cubeType } = await uploadTarget(ctx, subject, versionId);
+  const { tus } = await uploads.open();
+  const response = await tus.handleWeb(await refuseEarlyPickle(uploads, cubeType, request));
+  const uploadId = response.headers.get("location")?.split("/").pop();
+  if (!uploadId || !response.ok) return response;
+  return finishIfComplete(uploads, subject, versionId, uploadId, response);
+}
 
-  return { handle, close: () => clearInterval(sweep) };
+/** `HEAD|PATCH|DELETE …/uploads/{version_id}/{upload_id}`: an upload in progress, finished by its last byte. */
+async function continueUpload(
+  uploads: Uploads,
+  subject: Subject,
+  versionId: string,
+  uploadId: string,
+  request: Request,
+) {
+  if (!uploadId.startsWith(`${versionId}-`)) notFound("upload");
+  const { cubeType } = await uploadTarget(uploads.ctx, subject, versionId);
+  const { tus } = await uploads.open();
+  const response = await tus.handleWeb(
+    request.method === "PATCH" ? await refuseEarlyPickle(uploads, cubeType, request, uploadId) : request,
+  );
+  if (!response.ok || (request.method !== "PATCH" && request.method !== "HEAD")) return response;
+  return finishIfComplete(uploads, subject, versionId, uploadId, response);
+}
+
+/**
+ * A binary payload that starts like a pickle is refused (415) from the first bytes of the request
+ * that carries its start, before they are stored, and its upload dropped, rather than after
+ * gigabytes more have been sent. (Whatever slips past, say a first chunk of a few bytes, is still
+ * refused by the payload gate once the upload is complete.)
+ */
+async function refuseEarlyPickle(
+  uploads: Uploads,
+  cubeType: string,
+  request: Request,
+  uploadId?: string,
+): Promise<Request> {
+  // A PATCH at offset 0, or a creation request carrying the upload's first bytes.
+  const start = uploadId ? request.headers.get("upload-offset") === "0" : true;
+  if (cubeType === "plaintext" || !start || !request.body) return request;
+  const { store } = await uploads.open();
+  const sniffed = await sniffBody(request);
+  try {
+    refusePickle(null, sniffed.head);
+  } catch (error) {
+    if (uploadId) await store.remove(uploadId).catch(() => {});
+    throw error;
+  }
+  return sniffed.request;
+}
+
+/** When every byte has arrived: store the payload through the one upload path, then drop the file. */
+async function finishIfComplete(
+  uploads: Uploads,
+  subject: Subject,
+  versionId: string,
+  uploadId: string,
+  response: Response,
+) {
+  const { store } = await uploads.open();
+  const upload = await store.getUpload(uploadId).catch(() => null);
+  if (!upload || upload.size === undefined || upload.offset !== upload.size) return response;
+  let stored: { digest: string; size: number };
+  try {
+    const body = (await store.read(uploadId)) as Readable;
+    stored = await uploadPayload(
+      uploads.ctx,
+      subject,
+      { versionId },
+      body,
+      contentTypeOf(upload.metadata ?? {}),
+    );
+  } catch (error) {
+    // A refused payload is dropped; after any other failure the upload stays for a retry.
+    if (error instanceof AppError) await store.remove(uploadId).catch(() => {});
+    throw error;
+  }
+  await store.remove(uploadId);
+  if (response.status === 204 || response.status === 201) {
+    const headers = new Headers(response.headers);
+    headers.set("content-type", "application/json; charset=utf-8");
+    return new Response(JSON.stringify(stored), { status: response.status === 201 ? 201 : 200, headers });
+  }
+  return response;
 }
 
 /** tus `Upload-Metadata`: comma-separated `key base64value` pairs. */

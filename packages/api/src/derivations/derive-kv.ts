@@ -1,5 +1,5 @@
 import { AppError, payloadFormatOf, SAFETENSORS, type Subject } from "@memstore/core";
-import { chunks, cubeVersions } from "@memstore/db";
+import { chunks, cubeVersions, type VersionRow } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
 import { BpeTokenizer, DecoderModel } from "@memstore/inference";
 import { and, asc, eq, isNull } from "drizzle-orm";
@@ -106,78 +106,24 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string, attemp
     const parsed = derivationSchema.safeParse(descriptive.metadata.derivation);
     if (!parsed.success) throw rejected("invalid_input", "the version records no plaintext → KV derivation");
     const derivation = parsed.data;
-    let model;
-    try {
-      model = await runnableModel(ctx, derivation.base_model, version.orgId);
-    } catch (error) {
-      if (error instanceof AppError) throw rejected(error.code, error.message);
-      throw error;
-    }
+    const model = await derivingModel(ctx, derivation.base_model, version.orgId);
     const rows = await ctx.db
       .select({ text: chunks.text })
       .from(chunks)
       .where(eq(chunks.versionId, derivation.source_version_id))
       .orderBy(asc(chunks.position));
     if (rows.length === 0) throw rejected("invalid_input", `${descriptive.source} has no text any more`);
-    let tokenizer: BpeTokenizer;
-    try {
-      tokenizer = new BpeTokenizer(
-        JSON.parse(Buffer.from(await readBlob(ctx, model.tokenizerDigest)).toString("utf8")),
-      );
-    } catch (error) {
-      throw rejected(
-        "base_model_unknown",
-        `the tokenizer of '${model.name}' cannot be used here: ${(error as Error).message}`,
-      );
-    }
-    const all = tokenizer.encode(rows.map((r) => r.text).join("\n\n"));
+    const all = (await tokenizerOf(ctx, model)).encode(rows.map((r) => r.text).join("\n\n"));
     const ids = all.slice(0, derivation.max_tokens);
-
     const started = performance.now();
-    const decoder = await DecoderModel.load(await readBlob(ctx, model.onnxDigest), decoderShape(model));
-    let present;
-    try {
-      ({ present } = await decoder.forward(ids));
-    } finally {
-      await decoder.close();
-    }
+    const tensors = await kvTensors(ctx, model, ids);
     const forwardMs = performance.now() - started;
-    const { kvHeads, headDim } = decoderShape(model);
-    const tensors: TensorSource[] = [inputIdsTensor(ids)];
-    present.layers.forEach((layer, l) => {
-      for (const side of ["key", "value"] as const) {
-        tensors.push({
-          name: `past_key_values.${l}.${side}`,
-          dtype: "F32",
-          shape: [1, kvHeads, ids.length, headDim],
-          data: new Uint8Array(layer[side].buffer, layer[side].byteOffset, layer[side].byteLength),
-        });
-      }
-    });
     const metadata = {
       ...kvMetadata({ baseModel: model.name, tokenizerSha256: model.tokenizerSha256, dtype: "F32", ids }),
       "memstore.derived_from": descriptive.source ?? derivation.source_version_id,
     };
     const stored = await putStream(ctx, writeSafetensors(tensors, metadata));
-    await ctx.db.transaction(async (tx) => {
-      const format = payloadFormatOf("activation", SAFETENSORS) ?? "safetensors";
-      const manifest = { ...version.manifest, payload: { format, ...stored } };
-      // Only a version still without a payload takes one (a rerun finds it attached and moves on).
-      const attached = await tx
-        .update(cubeVersions)
-        .set({ digest: stored.digest, size: stored.size, contentType: SAFETENSORS, manifest })
-        .where(and(eq(cubeVersions.id, version.id), isNull(cubeVersions.digest)))
-        .returning({ id: cubeVersions.id });
-      if (attached.length === 0) return;
-      await recordAudit(tx, {
-        orgId: version.orgId,
-        actor: "worker:derive-kv",
-        action: "version.payload_uploaded",
-        objectType: "cube_version",
-        objectId: version.id,
-        data: { digest: stored.digest, size: stored.size, content_type: SAFETENSORS },
-      });
-    });
+    await attachPayload(ctx, version, stored);
     return {
       base_model: model.name,
       source: descriptive.source,
@@ -187,5 +133,80 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string, attemp
       forward_ms: Math.round(forwardMs),
       payload: stored,
     };
+  });
+}
+
+type DerivingModel = Awaited<ReturnType<typeof runnableModel>>;
+
+/** The base model the derivation names, runnable here; the version is rejected otherwise. */
+async function derivingModel(ctx: AppContext, name: string, orgId: string): Promise<DerivingModel> {
+  try {
+    return await runnableModel(ctx, name, orgId);
+  } catch (error) {
+    if (error instanceof AppError) throw rejected(error.code, error.message);
+    throw error;
+  }
+}
+
+async function tokenizerOf(ctx: AppContext, model: DerivingModel): Promise<BpeTokenizer> {
+  try {
+    return new BpeTokenizer(
+      JSON.parse(Buffer.from(await readBlob(ctx, model.tokenizerDigest)).toString("utf8")),
+    );
+  } catch (error) {
+    throw rejected(
+      "base_model_unknown",
+      `the tokenizer of '${model.name}' cannot be used here: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** The model's forward pass over the ids: the input ids and each layer's keys and values, as tensors. */
+async function kvTensors(ctx: AppContext, model: DerivingModel, ids: number[]): Promise<TensorSource[]> {
+  const decoder = await DecoderModel.load(await readBlob(ctx, model.onnxDigest), decoderShape(model));
+  let present;
+  try {
+    ({ present } = await decoder.forward(ids));
+  } finally {
+    await decoder.close();
+  }
+  const { kvHeads, headDim } = decoderShape(model);
+  const tensors: TensorSource[] = [inputIdsTensor(ids)];
+  present.layers.forEach((layer, l) => {
+    for (const side of ["key", "value"] as const) {
+      tensors.push({
+        name: `past_key_values.${l}.${side}`,
+        dtype: "F32",
+        shape: [1, kvHeads, ids.length, headDim],
+        data: new Uint8Array(layer[side].buffer, layer[side].byteOffset, layer[side].byteLength),
+      });
+    }
+  });
+  return tensors;
+}
+
+/** The stored snapshot as the version's payload, audited; a rerun finds it attached and moves on. */
+async function attachPayload(
+  ctx: AppContext,
+  version: Pick<VersionRow, "id" | "orgId" | "manifest">,
+  stored: { digest: string; size: number },
+) {
+  await ctx.db.transaction(async (tx) => {
+    const format = payloadFormatOf("activation", SAFETENSORS) ?? "safetensors";
+    const manifest = { ...version.manifest, payload: { format, ...stored } };
+    const attached = await tx
+      .update(cubeVersions)
+      .set({ digest: stored.digest, size: stored.size, contentType: SAFETENSORS, manifest })
+      .where(and(eq(cubeVersions.id, version.id), isNull(cubeVersions.digest)))
+      .returning({ id: cubeVersions.id });
+    if (attached.length === 0) return;
+    await recordAudit(tx, {
+      orgId: version.orgId,
+      actor: "worker:derive-kv",
+      action: "version.payload_uploaded",
+      objectType: "cube_version",
+      objectId: version.id,
+      data: { digest: stored.digest, size: stored.size, content_type: SAFETENSORS },
+    });
   });
 }

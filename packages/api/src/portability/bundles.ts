@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { AppError, type Subject } from "@memstore/core";
+import { AppError, type Manifest, type Subject } from "@memstore/core";
 import { cubes, cubeVersions } from "@memstore/db";
 import { keyIdOf } from "@memstore/watermark/signing";
 import { and, eq } from "drizzle-orm";
@@ -44,59 +44,19 @@ export async function exportBundle(ctx: AppContext, subject: Subject, cubeId: st
  */
 export async function importBundle(ctx: AppContext, subject: Subject, body: AsyncIterable<Uint8Array>) {
   authorize(subject, "cube.write");
-  let staged: string | null = null;
-  const report = await readBundle(body, ctx.keys.publicKey, async (_name, data) => {
-    const stored = await ctx.blobs.put(Readable.from(data), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES });
-    staged = stored.digest;
-    return stored;
-  }).catch(async (error: unknown) => {
-    if (staged) await deleteUnlessShared(ctx, staged);
-    throw error;
-  });
-  const discard = async () => {
-    if (staged) await deleteUnlessShared(ctx, staged);
-  };
-  if (report.failed.length > 0 || !report.manifest || !report.payload?.contentType) {
+  const { report, discard } = await stageBundle(ctx, body);
+  const { manifest, payload } = report;
+  if (report.failed.length > 0 || !manifest || !payload?.contentType) {
     await discard();
     throw new AppError("bundle_invalid", `the bundle does not verify: ${report.failed.join("; ")}`, {
       failed: report.failed,
       checked: report.checked,
     });
   }
-  const manifest = report.manifest;
-  const [existing] = await ctx.db
-    .select()
-    .from(cubes)
-    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, manifest.cube)));
-  if (existing && existing.type !== manifest.type) {
+  const cube = await cubeToImportInto(ctx, subject, manifest).catch(async (error: unknown) => {
     await discard();
-    throw new AppError(
-      "conflict",
-      `your cube '${manifest.cube}' is a ${existing.type} cube; the bundle is ${manifest.type}`,
-    );
-  }
-  if (existing) {
-    const [taken] = await ctx.db
-      .select({ id: cubeVersions.id })
-      .from(cubeVersions)
-      .where(and(eq(cubeVersions.cubeId, existing.id), eq(cubeVersions.version, manifest.version)));
-    if (taken) {
-      await discard();
-      throw new AppError(
-        "version_exists",
-        `version ${manifest.version} of '${manifest.cube}' already exists`,
-      );
-    }
-  }
-  const cube =
-    existing ??
-    (await createCube(ctx, subject, {
-      slug: manifest.cube,
-      type: manifest.type,
-      title: manifest.title,
-      description: manifest.description,
-      tags: manifest.tags,
-    }));
+    throw error;
+  });
   const format = manifest.payload?.format;
   const draft = await createVersion(
     ctx,
@@ -113,7 +73,7 @@ export async function importBundle(ctx: AppContext, subject: Subject, body: Asyn
     }),
   );
   try {
-    await attachStoredPayload(ctx, subject, { cubeId: cube.id, version: draft.version }, report.payload);
+    await attachStoredPayload(ctx, subject, { cubeId: cube.id, version: draft.version }, payload);
   } catch (error) {
     await ctx.db.delete(cubeVersions).where(eq(cubeVersions.id, draft.id));
     await discard();
@@ -129,4 +89,51 @@ export async function importBundle(ctx: AppContext, subject: Subject, body: Asyn
   });
   const [row] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, draft.id));
   return { version: versionView(row!), checked: report.checked };
+}
+
+/** The bundle read and checked, its payload staged in the blob store; `discard` deletes what was staged. */
+async function stageBundle(ctx: AppContext, body: AsyncIterable<Uint8Array>) {
+  let staged: string | null = null;
+  const discard = async () => {
+    if (staged) await deleteUnlessShared(ctx, staged);
+  };
+  const report = await readBundle(body, ctx.keys.publicKey, async (_name, data) => {
+    const stored = await ctx.blobs.put(Readable.from(data), { maxBytes: ctx.config.MAX_PAYLOAD_BYTES });
+    staged = stored.digest;
+    return stored;
+  }).catch(async (error: unknown) => {
+    await discard();
+    throw error;
+  });
+  return { report, discard };
+}
+
+/** The importer's cube of the bundle's slug, made when it has none; refused if its type or the version clash. */
+async function cubeToImportInto(ctx: AppContext, subject: Subject, manifest: Manifest) {
+  const [existing] = await ctx.db
+    .select()
+    .from(cubes)
+    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, manifest.cube)));
+  if (!existing) {
+    return createCube(ctx, subject, {
+      slug: manifest.cube,
+      type: manifest.type,
+      title: manifest.title,
+      description: manifest.description,
+      tags: manifest.tags,
+    });
+  }
+  if (existing.type !== manifest.type) {
+    throw new AppError(
+      "conflict",
+      `your cube '${manifest.cube}' is a ${existing.type} cube; the bundle is ${manifest.type}`,
+    );
+  }
+  const [taken] = await ctx.db
+    .select({ id: cubeVersions.id })
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, existing.id), eq(cubeVersions.version, manifest.version)));
+  if (taken)
+    throw new AppError("version_exists", `version ${manifest.version} of '${manifest.cube}' already exists`);
+  return existing;
 }

@@ -50,6 +50,13 @@ const PAGE = 500;
  * exactly as search serves it, fingerprinted for this organisation. Read a page at a time.
  */
 async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
+  yield* memoryLines(ctx, vault);
+  const marking = markingFor(ctx, vault.orgId);
+  for (const install of await exportableInstalls(ctx, vault)) yield* installedLines(ctx, install, marking);
+}
+
+/** The vault's own memories, every version of each, by memory and version. */
+async function* memoryLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
   let after = { memory: "", version: 0 };
   for (;;) {
     const rows = await queryRows<{
@@ -82,15 +89,21 @@ async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
     if (rows.length < PAGE) break;
     after = { memory: rows.at(-1)!.memory_id, version: rows.at(-1)!.version };
   }
-  const exportable = await queryRows<{
-    install_id: string;
-    version_id: string;
-    canaries: boolean;
-    marks: MarkDensity;
-    cube: string;
-    version: string;
-    publisher: string;
-  }>(
+}
+
+type ExportableInstall = {
+  install_id: string;
+  version_id: string;
+  canaries: boolean;
+  marks: MarkDensity;
+  cube: string;
+  version: string;
+  publisher: string;
+};
+
+/** The vault's installs whose terms allow export, while the organisation's entitlement is usable. */
+function exportableInstalls(ctx: AppContext, vault: VaultRow) {
+  return queryRows<ExportableInstall>(
     ctx.db,
     sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher
         from installs i join listings l on l.id = i.listing_id
@@ -103,46 +116,51 @@ async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
                         and (e.valid_until is null or e.valid_until > now()))
         order by i.id`,
   );
-  const marking = markingFor(ctx, vault.orgId);
-  for (const install of exportable) {
-    let position = -1;
-    for (;;) {
-      const rows = await queryRows<{
-        id: string;
-        position: number;
-        text: string;
-        heading: string | null;
-        tags: string[];
-        metadata: Record<string, unknown>;
-      }>(
-        ctx.db,
-        sql`select id, position, text, heading, tags, metadata from chunks
-            where version_id = ${install.version_id} and position > ${position} order by position limit ${PAGE}`,
-      );
-      for (const r of rows)
-        yield {
-          kind: "installed",
-          install_id: install.install_id,
-          cube: install.cube,
-          version: install.version,
-          publisher: install.publisher,
-          chunk_id: r.id,
-          text: servedText(
-            {
-              ...r,
-              canaries: install.canaries,
-              marks: install.marks,
-              install_id: install.install_id,
-              version_id: install.version_id,
-            },
-            marking,
-          ),
-          tags: r.tags,
-          metadata: { ...r.metadata, ...(r.heading && { heading: r.heading }) },
-        };
-      if (rows.length < PAGE) break;
-      position = rows.at(-1)!.position;
-    }
+}
+
+/** An install's text, chunk by chunk, served exactly as search serves it: fingerprinted for the organisation. */
+async function* installedLines(
+  ctx: AppContext,
+  install: ExportableInstall,
+  marking: ReturnType<typeof markingFor>,
+): AsyncGenerator<ExportLine> {
+  let position = -1;
+  for (;;) {
+    const rows = await queryRows<{
+      id: string;
+      position: number;
+      text: string;
+      heading: string | null;
+      tags: string[];
+      metadata: Record<string, unknown>;
+    }>(
+      ctx.db,
+      sql`select id, position, text, heading, tags, metadata from chunks
+          where version_id = ${install.version_id} and position > ${position} order by position limit ${PAGE}`,
+    );
+    for (const r of rows)
+      yield {
+        kind: "installed",
+        install_id: install.install_id,
+        cube: install.cube,
+        version: install.version,
+        publisher: install.publisher,
+        chunk_id: r.id,
+        text: servedText(
+          {
+            ...r,
+            canaries: install.canaries,
+            marks: install.marks,
+            install_id: install.install_id,
+            version_id: install.version_id,
+          },
+          marking,
+        ),
+        tags: r.tags,
+        metadata: { ...r.metadata, ...(r.heading && { heading: r.heading }) },
+      };
+    if (rows.length < PAGE) break;
+    position = rows.at(-1)!.position;
   }
 }
 

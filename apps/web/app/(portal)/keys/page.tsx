@@ -27,7 +27,6 @@ export default function KeysPage() {
   const revoke = useMutation(trpc.keys.revoke.mutationOptions(refresh));
   const { errors, submit } = useSchemaForm(createApiKeyInput);
   const [secret, setSecret] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -43,7 +42,6 @@ export default function KeysPage() {
     const created = await submit(values, (value) => create.mutateAsync(value));
     if (!created) return;
     setSecret(created.key);
-    setCopied(false);
     form.reset();
   }
 
@@ -55,26 +53,7 @@ export default function KeysPage() {
           <p>Keys let agents and scripts call MemStore. Give each the fewest scopes it needs.</p>
         </div>
       </div>
-      {secret && (
-        <div className="card stack" style={{ marginBottom: "1rem" }} role="status">
-          <strong>Copy this key now — it is shown only once.</strong>
-          <div className="secret" data-testid="new-key">
-            {secret}
-          </div>
-          <div className="row">
-            <button
-              className="btn small"
-              type="button"
-              onClick={() => void navigator.clipboard.writeText(secret).then(() => setCopied(true))}
-            >
-              {copied ? "Copied" : "Copy"}
-            </button>
-            <button className="btn small" type="button" onClick={() => setSecret(null)}>
-              Done
-            </button>
-          </div>
-        </div>
-      )}
+      {secret && <NewSecret secret={secret} onDone={() => setSecret(null)} />}
       <div className="two-col">
         <div>
           <ErrorBox error={keys.error ?? revoke.error} />
@@ -170,5 +149,30 @@ export default function KeysPage() {
         </form>
       </div>
     </>
+  );
+}
+
+/** A new key's secret, shown once, with a button to copy it. */
+function NewSecret({ secret, onDone }: { secret: string; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="card stack" style={{ marginBottom: "1rem" }} role="status">
+      <strong>Copy this key now — it is shown only once.</strong>
+      <div className="secret" data-testid="new-key">
+        {secret}
+      </div>
+      <div className="row">
+        <button
+          className="btn small"
+          type="button"
+          onClick={() => void navigator.clipboard.writeText(secret).then(() => setCopied(true))}
+        >
+          {copied ? "Copied" : "Copy"}
+        </button>
+        <button className="btn small" type="button" onClick={onDone}>
+          Done
+        </button>
+      </div>
+    </div>
   );
 }

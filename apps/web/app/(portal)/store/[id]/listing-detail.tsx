@@ -1,6 +1,7 @@
 "use client";
 import { installInput } from "@memstore/api/schemas";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
@@ -12,6 +13,7 @@ import { VisitorContext } from "../../../_components/shell";
 import { RunList } from "../../../_components/run-report";
 import { formValues, validate } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
+import type { AppRouter } from "../../../../src/trpc/root.ts";
 
 /** Where a checkout sent the buyer back: `?checkout=paid` or `?checkout=canceled`. */
 function useCheckoutReturn(): string | null {
@@ -88,28 +90,7 @@ export function ListingDetail({ id }: { id: string }) {
               <p className="muted">No description.</p>
             )}
           </section>
-          <section aria-labelledby="versions">
-            <h2 id="versions">Versions</h2>
-            <div className="stack">
-              {l.versions.map((v) => (
-                <article key={v.version} className="card stack" data-testid="listing-version">
-                  <div className="spread">
-                    <strong>v{v.version}</strong>
-                    <span className="muted small">
-                      {v.parent ? `follows v${v.parent}` : "first version"} · {formatDate(v.ready_at)} ·{" "}
-                      {formatBytes(v.size)}
-                    </span>
-                  </div>
-                  {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
-                  <ProvenanceBadges version={v} />
-                  <details>
-                    <summary className="small">Processing reports</summary>
-                    <RunList runs={v.runs} />
-                  </details>
-                </article>
-              ))}
-            </div>
-          </section>
+          <VersionList versions={l.versions} />
         </div>
         <aside className="stack">
           <section className="card stack" aria-labelledby="get">
@@ -276,5 +257,35 @@ function ProvenanceBadges({
         </span>
       )}
     </div>
+  );
+}
+
+type ListingVersion = inferRouterOutputs<AppRouter>["store"]["listing"]["versions"][number];
+
+/** The listing's versions, newest first: what changed, its provenance badges and its processing reports. */
+function VersionList({ versions }: { versions: ListingVersion[] }) {
+  return (
+    <section aria-labelledby="versions">
+      <h2 id="versions">Versions</h2>
+      <div className="stack">
+        {versions.map((v) => (
+          <article key={v.version} className="card stack" data-testid="listing-version">
+            <div className="spread">
+              <strong>v{v.version}</strong>
+              <span className="muted small">
+                {v.parent ? `follows v${v.parent}` : "first version"} · {formatDate(v.ready_at)} ·{" "}
+                {formatBytes(v.size)}
+              </span>
+            </div>
+            {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
+            <ProvenanceBadges version={v} />
+            <details>
+              <summary className="small">Processing reports</summary>
+              <RunList runs={v.runs} />
+            </details>
+          </article>
+        ))}
+      </div>
+    </section>
   );
 }
