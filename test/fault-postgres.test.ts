@@ -41,9 +41,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // A teardown that hangs says what it waits for (the runner logs the jobs still running).
+  const slow = setTimeout(() => console.error(`slow teardown:\n${log.slice(-40).join("\n")}`), 30_000);
   stopSweeps?.();
   await server?.close();
   await ctx?.close();
+  clearTimeout(slow);
   await postgres?.remove();
   rmSync(dataDir, { recursive: true, force: true });
 });

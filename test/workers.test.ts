@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { loadConfig, openRuntime, type Runtime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
-import { createCube, createVersion, getVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
+import { getVersion, publishCube } from "@memstore/api/catalog";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import { cudaProviderPath } from "@memstore/inference";
@@ -64,16 +64,13 @@ async function startWorker(): Promise<Proc> {
 }
 
 async function submit(slug: string, payload: string) {
-  const cube = await createCube(ctx, publisher, { slug, type: "plaintext", title: slug });
-  await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-  await uploadPayload(
+  const { cube, submitted } = await publishCube(
     ctx,
     publisher,
-    { cubeId: cube.id, version: "1.0.0" },
-    Readable.from([Buffer.from(payload)]),
-    "application/x-ndjson",
+    { slug, type: "plaintext", title: slug },
+    { payload, contentType: "application/x-ndjson" },
   );
-  expect(await submitVersion(ctx, publisher, cube.id, "1.0.0")).toEqual({ status: "processing" });
+  expect(submitted).toEqual({ status: "processing" });
   return cube;
 }
 
@@ -174,16 +171,12 @@ describe("BullMQ workers on Redis", () => {
         { orgId: null, actor: "test" },
       );
       await attachOnnx(ctx, await loadBaseModel(ctx.db, model.id), Readable.from([tiny.onnx]));
-      const cube = await createCube(ctx, publisher, { slug: "gpu-kv", type: "activation", title: "gpu" });
-      await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-      await uploadPayload(
+      const { cube } = await publishCube(
         ctx,
         publisher,
-        { cubeId: cube.id, version: "1.0.0" },
-        Readable.from([await modelKvSnapshot(tiny.onnx, PROMPT_IDS)]),
-        "application/vnd.safetensors",
+        { slug: "gpu-kv", type: "activation", title: "gpu" },
+        { payload: await modelKvSnapshot(tiny.onnx, PROMPT_IDS), contentType: "application/vnd.safetensors" },
       );
-      await submitVersion(ctx, publisher, cube.id, "1.0.0");
       const validate = await waitUntil(async () => {
         const v = await getVersion(ctx, publisher, cube.id, "1.0.0");
         return v.runs.find((r) => r.kind === "validate" && r.status !== "running");

@@ -9,15 +9,25 @@ export function benchArgs(): Record<string, string> {
   );
 }
 
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
 /** A new, empty database on the tests' Postgres (`BENCH_POSTGRES_URL`); its URL. */
 export async function freshDatabase(name: string): Promise<URL> {
-  const adminUrl = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  return (await benchDatabase(ADMIN_URL, name, false)).url;
+}
+
+/** A benchmark's own database: made afresh, or kept from an earlier run when `reuse` and it exists. */
+export async function benchDatabase(adminUrl: string, name: string, reuse: boolean) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
+  const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
+  const load = !(reuse && exists);
+  if (load) {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  }
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return url;
+  return { url, load };
 }

@@ -19,16 +19,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Readable } from "node:stream";
 import { type AppContext, loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createVersion,
-  createVersionInput,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/catalog";
+import { publishCube } from "@memstore/api/catalog";
 import { createListing, publishListing } from "@memstore/api/listings";
 import { acquire, acquireListing } from "@memstore/api/store";
 import type { Pricing } from "@memstore/sdk";
@@ -81,20 +74,16 @@ const newOrg = async () => {
 
 /** A listed cube of a few dozen facts, processed by the real pipeline. */
 async function listed(slug: string, pricing: Pricing, terms: Record<string, unknown>) {
-  const cube = await createCube(ctx, publisher, { slug, type: "plaintext", title: slug, tags: [] });
-  await createVersion(ctx, publisher, cube.id, createVersionInput.parse({ version: "1.0.0" }));
   const facts = Array.from(
     { length: 60 },
     (_, i) => `## Berth ${i}\nCranes at berth ${i} lift ${20 + i} tonnes.\n`,
   );
-  await uploadPayload(
+  const { cube } = await publishCube(
     ctx,
     publisher,
-    { cubeId: cube.id, version: "1.0.0" },
-    Readable.from([facts.join("\n")]),
-    "text/markdown",
+    { slug, type: "plaintext", title: slug },
+    { payload: facts.join("\n"), contentType: "text/markdown" },
   );
-  await submitVersion(ctx, publisher, cube.id, "1.0.0");
   await runner.idle();
   const listing = await createListing(ctx, publisher, {
     cube_id: cube.id,

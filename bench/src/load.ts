@@ -23,13 +23,13 @@ import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createApiKey, createOrganization } from "@memstore/api/identity";
 import { createListing, publishListing } from "@memstore/api/listings";
+import { publishCube } from "@memstore/api/catalog";
 import { acquireListing } from "@memstore/api/store";
 import { createVault, installListing } from "@memstore/api/vaults";
 import { createProcessors, InProcessRunner } from "@memstore/workers";
 import autocannon from "autocannon";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
-import { startPublishing } from "./publish-load.ts";
-import { submitJsonlCube } from "./submit-cube.ts";
+import { memoryItemsJsonl, startPublishing } from "./publish-load.ts";
 import { barChartSvg, machineBusyMs } from "./stats.ts";
 
 const args = benchArgs();
@@ -69,7 +69,12 @@ const texts = Array.from({ length: items }, (_, i) => {
   const [a, b, c] = [TOPICS[i % 10], TOPICS[(i * 3) % 10], TOPICS[(i * 7) % 10]];
   return `Rule ${i}: the ${a} team checks the ${b} before the ${c} moves, and logs it in book ${i % 17}.`;
 });
-const cube = await submitJsonlCube(ctx, publisher, { slug: "port-ops", title: "Port operations" }, texts);
+const { cube } = await publishCube(
+  ctx,
+  publisher,
+  { slug: "port-ops", type: "plaintext", title: "Port operations" },
+  { payload: memoryItemsJsonl(texts), contentType: "application/x-ndjson" },
+);
 await runner.idle();
 const listing = await createListing(ctx, publisher, {
   cube_id: cube.id,

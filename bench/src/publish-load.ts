@@ -2,9 +2,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadConfig, openRuntime } from "@memstore/api";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import { getVersion } from "@memstore/api/catalog";
+import { getVersion, publishCube } from "@memstore/api/catalog";
 import { BullMqProducer } from "@memstore/workers";
-import { submitJsonlCube } from "./submit-cube.ts";
 
 /**
  * Publishing as it runs in production, beside the searches bench/load measures: a `memstore worker`
@@ -42,7 +41,12 @@ export async function startPublishing(
       (_, i) =>
         `Notice ${n}.${i}: vessels bound for quay ${i % 13} report to the pilot station ${i % 7} hours before arrival, with cargo manifests and crew lists.`,
     );
-    const cube = await submitJsonlCube(ctx, publisher, { slug: `busy-${n}`, title: `Busy ${n}` }, texts);
+    const { cube } = await publishCube(
+      ctx,
+      publisher,
+      { slug: `busy-${n}`, type: "plaintext", title: `Busy ${n}` },
+      { payload: memoryItemsJsonl(texts), contentType: "application/x-ndjson" },
+    );
     for (;;) {
       const { status } = await getVersion(ctx, publisher, cube.id, "1.0.0");
       if (status === "ready") return;
@@ -69,3 +73,7 @@ export async function startPublishing(
     },
   };
 }
+
+/** Texts as a JSONL payload of memory items, one `{ "text": … }` per line. */
+export const memoryItemsJsonl = (texts: readonly string[]) =>
+  texts.map((text) => JSON.stringify({ text })).join("\n");

@@ -8,7 +8,6 @@ import { manifestDraftSchema } from "@memstore/core";
 import { cubes, cubeVersions, queryRows, sql, toVectorLiteral } from "@memstore/db";
 import { cosineDistance } from "@memstore/api/internal";
 import { type Embedder, HashEmbedder, l2Normalise } from "@memstore/inference";
-import pg from "pg";
 
 /**
  * bench/search's corpus: deterministic synthetic embeddings (latent topics or isotropic clusters),
@@ -214,20 +213,4 @@ export async function openBenchRuntime(url: URL, texts: string[], vectors: Float
   };
   runner.register(createProcessors(ctx));
   return { ctx, runner, runtime };
-}
-
-/** A benchmark shape's own database: made afresh, or kept from an earlier run when `reuse` and it exists. */
-export async function benchDatabase(adminUrl: string, name: string, reuse: boolean) {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
-  const load = !(reuse && exists);
-  if (load) {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
-  }
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url, load };
 }

@@ -18,14 +18,8 @@ import { searchVault } from "@memstore/api/search";
 import { newId, type Subject } from "@memstore/core";
 import { queryRows, setLocal, sql, toVectorLiteral } from "@memstore/db";
 import { mkdirSync, writeFileSync } from "node:fs";
-import {
-  benchDatabase,
-  DIM,
-  insertCorpusVersion,
-  openBenchRuntime,
-  plannersChoice,
-  vectorSource,
-} from "./search-corpus.ts";
+import { DIM, insertCorpusVersion, openBenchRuntime, plannersChoice, vectorSource } from "./search-corpus.ts";
+import { benchDatabase } from "./bench-db.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
 const INSTALLED = 5;

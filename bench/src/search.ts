@@ -33,7 +33,6 @@ import { searchVault } from "@memstore/api/search";
 import { newId, type Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
 import {
-  benchDatabase,
   DIM,
   exactTop10,
   loadChunks,
@@ -44,6 +43,7 @@ import {
   WORDS,
 } from "./search-corpus.ts";
 import { reportSearch } from "./search-report.ts";
+import { benchDatabase } from "./bench-db.ts";
 import { summarise } from "./stats.ts";
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

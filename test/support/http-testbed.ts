@@ -1,12 +1,5 @@
-import { Readable } from "node:stream";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
-import {
-  createCube,
-  createVersion,
-  createVersionInput,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/catalog";
+import { createCube, submitNewVersion } from "@memstore/api/catalog";
 import { createListing, publishListing } from "@memstore/api/listings";
 import type { Subject } from "@memstore/core";
 import { type HttpServer, startHttpServer } from "@memstore/web";
@@ -69,16 +62,12 @@ export async function openHttpTestbed(
     payload: string | Uint8Array,
     options: { contentType?: string; manifest?: Record<string, unknown> } = {},
   ) {
-    const manifest = options.manifest ?? { changelog: `release ${version}` };
-    await createVersion(t.ctx, publisher, cubeId, createVersionInput.parse({ version, manifest }));
-    await uploadPayload(
-      t.ctx,
-      publisher,
-      { cubeId, version },
-      Readable.from([typeof payload === "string" ? Buffer.from(payload) : payload]),
-      options.contentType ?? "text/markdown",
-    );
-    await submitVersion(t.ctx, publisher, cubeId, version);
+    await submitNewVersion(t.ctx, publisher, cubeId, {
+      version,
+      manifest: options.manifest ?? { changelog: `release ${version}` },
+      payload,
+      contentType: options.contentType ?? "text/markdown",
+    });
     await t.runner.idle();
   }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type AppContext } from "@memstore/api";
 import { createApiKey, createOrganization } from "@memstore/api/identity";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
-import { createCube, createVersion, submitVersion, uploadPayload } from "@memstore/api/catalog";
+import { publishCube } from "@memstore/api/catalog";
 import { createListing, publishListing } from "@memstore/api/listings";
 import { deriveKvSnapshot } from "@memstore/api/derivations";
 import { acquireListing } from "@memstore/api/store";
@@ -85,21 +85,15 @@ async function publishTextCube(
   c: { slug: string; title: string; file: string; tags: string[] },
   waitForJobs: () => Promise<void>,
 ): Promise<string> {
-  const cube = await createCube(ctx, publisher, {
-    slug: c.slug,
-    type: "plaintext",
-    title: c.title,
-    tags: c.tags,
-  });
-  await createVersion(ctx, publisher, cube.id, { version: "1.0.0" });
-  await uploadPayload(
+  const { cube } = await publishCube(
     ctx,
     publisher,
-    { cubeId: cube.id, version: "1.0.0" },
-    createReadStream(join(DEMO_DIR, c.file)),
-    fileKindOf(c.file, "plaintext")?.mediaType ?? null,
+    { slug: c.slug, type: "plaintext", title: c.title, tags: c.tags },
+    {
+      payload: createReadStream(join(DEMO_DIR, c.file)),
+      contentType: fileKindOf(c.file, "plaintext")?.mediaType ?? null,
+    },
   );
-  await submitVersion(ctx, publisher, cube.id, "1.0.0");
   await waitForJobs();
   return cube.id;
 }
@@ -186,11 +180,30 @@ async function seedBinaryCubes(
     },
   );
 
+  const pack = tinyLoraPack(model.config, registered.name);
+  const { cube: lora } = await publishCube(
+    ctx,
+    publisher,
+    {
+      slug: "vat-tone-lora",
+      type: "parametric",
+      title: "VAT answer style (LoRA for tiny-llama)",
+      description: "A rank-8 adapter of tiny-llama's attention (q_proj, v_proj in both layers).",
+      tags: ["tax", "lora"],
+    },
+    { payload: pack, contentType: TAR },
+  );
+  await waitForJobs();
+  return [await freeListing(ctx, publisher, kv.cube_id), await freeListing(ctx, publisher, lora.id)];
+}
+
+/** A rank-8 LoRA pack of seeded random weights for the tiny decoder's q_proj and v_proj, in every layer. */
+function tinyLoraPack(config: ReturnType<typeof writeTinyDecoder>["config"], baseModel: string) {
   const random = seededRandom(2024);
   const rank = 8;
-  const { hidden_size: hidden, num_key_value_heads: kvHeads, head_dim: headDim } = model.config;
+  const { hidden_size: hidden, num_key_value_heads: kvHeads, head_dim: headDim } = config;
   const tensors = [];
-  for (let layer = 0; layer < model.config.num_hidden_layers; layer++) {
+  for (let layer = 0; layer < config.num_hidden_layers; layer++) {
     for (const [module, out] of [
       ["q_proj", hidden],
       ["v_proj", kvHeads * headDim],
@@ -210,29 +223,17 @@ async function seedBinaryCubes(
       }
     }
   }
-  const pack = writeLoraPack(
+  return writeLoraPack(
     {
       peft_type: "LORA",
       r: rank,
       lora_alpha: 16,
       target_modules: ["q_proj", "v_proj"],
-      base_model_name_or_path: registered.name,
+      base_model_name_or_path: baseModel,
       use_rslora: false,
       rank_pattern: {},
       alpha_pattern: {},
     },
     tensors,
   );
-  const lora = await createCube(ctx, publisher, {
-    slug: "vat-tone-lora",
-    type: "parametric",
-    title: "VAT answer style (LoRA for tiny-llama)",
-    description: "A rank-8 adapter of tiny-llama's attention (q_proj, v_proj in both layers).",
-    tags: ["tax", "lora"],
-  });
-  await createVersion(ctx, publisher, lora.id, { version: "1.0.0" });
-  await uploadPayload(ctx, publisher, { cubeId: lora.id, version: "1.0.0" }, Readable.from(pack), TAR);
-  await submitVersion(ctx, publisher, lora.id, "1.0.0");
-  await waitForJobs();
-  return [await freeListing(ctx, publisher, kv.cube_id), await freeListing(ctx, publisher, lora.id)];
 }

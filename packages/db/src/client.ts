@@ -12,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { releaseFailedTransactions } from "./pg-transactions.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -80,6 +81,7 @@ function openPostgres(url: string, application: string): Database {
   // down between queries of a transaction) must not end the process either.
   pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzlePg({ client: pool, schema });
+  releaseFailedTransactions(db as unknown as { session: unknown }, pool);
   return {
     db: db as unknown as Db,
     kind: "postgres",
