@@ -3,7 +3,7 @@ import { auditLog, type AuditLogRow } from "@memstore/db";
 import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
 
@@ -44,13 +44,10 @@ function where(orgId: string, f: AuditFilter): SQL {
 /** The organisation's audit rows, newest first, filtered; one page. */
 export async function listAuditLog(ctx: AppContext, subject: Subject, filter: AuditFilter, page: PageQuery) {
   authorize(subject, "audit.read");
-  const rows = await ctx.db
-    .select()
-    .from(auditLog)
-    .where(where(subject.orgId, filter))
-    .orderBy(desc(auditLog.seq))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db.select().from(auditLog).where(where(subject.orgId, filter)).orderBy(desc(auditLog.seq)).$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "audit.read", rows, orgOf).map(view), page);
 }
 

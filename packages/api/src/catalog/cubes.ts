@@ -5,7 +5,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type Page, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type Page, type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { cubeView } from "../kernel/views.ts";
 import { createCubeInput } from "./schemas.ts";
 
@@ -53,13 +53,15 @@ export async function listCubes(
   page: PageQuery,
 ): Promise<Page<ReturnType<typeof cubeView>>> {
   authorize(subject, "cube.read");
-  const rows = await ctx.db
-    .select()
-    .from(cubes)
-    .where(eq(cubes.orgId, subject.orgId))
-    .orderBy(asc(cubes.createdAt), asc(cubes.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(cubes)
+      .where(eq(cubes.orgId, subject.orgId))
+      .orderBy(asc(cubes.createdAt), asc(cubes.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "cube.read", rows, orgOf).map(cubeView), page);
 }
 

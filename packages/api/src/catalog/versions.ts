@@ -13,7 +13,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { versionView } from "../kernel/views.ts";
 import { loadOwnCube } from "./cubes.ts";
@@ -128,13 +128,15 @@ export async function loadOwnVersionById(db: Executor, subject: Subject, action:
 
 export async function listVersions(ctx: AppContext, subject: Subject, cubeId: string, page: PageQuery) {
   const cube = await loadOwnCube(ctx.db, subject, "cube.read", cubeId);
-  const rows = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(eq(cubeVersions.cubeId, cube.id))
-    .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(cubeVersions)
+      .where(eq(cubeVersions.cubeId, cube.id))
+      .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
+      .$dynamic(),
+    page,
+  );
   // Each version with its processing runs, so a rejection's report is one look away.
   const versions = authorizedRows(subject, "cube.read", rows, orgOf);
   const runs = await runsOfVersions(

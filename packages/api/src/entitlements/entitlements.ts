@@ -3,7 +3,7 @@ import type { Subject } from "@memstore/core";
 import { and, desc, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 
 /**
  * The organisation's entitlement to a listing that decides: its newest usable one, else its newest
@@ -41,13 +41,15 @@ export function entitlementView(e: EntitlementRow) {
 /** The caller organisation's entitlements, newest first. */
 export async function listEntitlements(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "store.read");
-  const rows = await ctx.db
-    .select()
-    .from(entitlements)
-    .where(eq(entitlements.orgId, subject.orgId))
-    .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(entitlements)
+      .where(eq(entitlements.orgId, subject.orgId))
+      .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "store.read", rows, orgOf).map(entitlementView), page);
 }
 

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 import { privateTargetReason } from "./webhook-target.ts";
@@ -135,13 +135,15 @@ const ownerOfSubscription = (row: { orgId: string; autoInstallVaultId: string | 
 
 export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
-  const rows = await ctx.db
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.orgId, subject.orgId), isNull(subscriptions.deletedAt)))
-    .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(subscriptions)
+      .where(and(eq(subscriptions.orgId, subject.orgId), isNull(subscriptions.deletedAt)))
+      .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "vault.read", rows, ownerOfSubscription).map(subscriptionView), page);
 }
 

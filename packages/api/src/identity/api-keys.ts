@@ -5,7 +5,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { decodeCursor, type Page, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type Page, type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized } from "../kernel/authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
 
@@ -137,13 +137,15 @@ export async function listApiKeys(
   authorize(subject, "key.manage");
   // A vault-bound key sees the keys bound to its vault, no wider ones.
   const bound = subject.kind !== "user" && subject.vaultId ? eq(apiKeys.vaultId, subject.vaultId) : undefined;
-  const rows = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.orgId, subject.orgId), bound))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.orgId, subject.orgId), bound))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "key.manage", rows, ownerOfKey).map(apiKeyView), page);
 }
 

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
 
 /** A member as the API shows one, with the membership's organisation for the policy to judge. */
@@ -19,14 +19,16 @@ const MEMBER_COLUMNS = {
 
 export async function listMembers(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "member.read");
-  const rows = await ctx.db
-    .select(MEMBER_COLUMNS)
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.orgId, subject.orgId))
-    .orderBy(asc(memberships.createdAt), asc(users.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select(MEMBER_COLUMNS)
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.orgId, subject.orgId))
+      .orderBy(asc(memberships.createdAt), asc(users.id))
+      .$dynamic(),
+    page,
+  );
   const members = authorizedRows(subject, "member.read", rows, orgOf);
   return toPage(
     members.map(({ orgId: _, ...member }) => member),

@@ -1,4 +1,5 @@
 import { AppError } from "@memstore/core";
+import type { PgSelect } from "drizzle-orm/pg-core";
 import { z } from "zod";
 
 /** `?limit=&cursor=` → `{ items, next_cursor }`. Cursors are opaque offsets. */
@@ -32,4 +33,13 @@ export function toPage<T>(rows: T[], page: PageQuery): Page<T> {
     items: more ? rows.slice(0, page.limit) : rows,
     next_cursor: more ? Buffer.from(String(offset + page.limit)).toString("base64url") : null,
   };
+}
+
+/**
+ * The rows of one page of an organisation's list: the query, ordered with a tie-breaker and made
+ * dynamic (`.$dynamic()`), read `limit + 1` rows from the cursor's offset; `toPage` then cuts the
+ * page and says whether there is a next one.
+ */
+export function readPage<Q extends PgSelect>(query: Q, page: PageQuery) {
+  return query.limit(page.limit + 1).offset(decodeCursor(page.cursor));
 }

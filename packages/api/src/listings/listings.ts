@@ -6,7 +6,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnCube, loadOwnListing } from "../catalog/cubes.ts";
 import { createListingInput } from "./schemas.ts";
@@ -128,20 +128,22 @@ export async function storeSearchFields(
 /** The organisation's own listings, newest first, with their cube and how many vaults installed them. */
 export async function listOwnListings(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "cube.read");
-  const rows = await ctx.db
-    .select({
-      listing: listings,
-      cubeSlug: cubes.slug,
-      cubeTitle: cubes.title,
-      cubeType: cubes.type,
-      installs: sql<number>`(select count(*)::int from installs i where i.listing_id = ${listings.id} and i.uninstalled_at is null)`,
-    })
-    .from(listings)
-    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
-    .where(eq(listings.orgId, subject.orgId))
-    .orderBy(desc(listings.createdAt), desc(listings.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select({
+        listing: listings,
+        cubeSlug: cubes.slug,
+        cubeTitle: cubes.title,
+        cubeType: cubes.type,
+        installs: sql<number>`(select count(*)::int from installs i where i.listing_id = ${listings.id} and i.uninstalled_at is null)`,
+      })
+      .from(listings)
+      .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+      .where(eq(listings.orgId, subject.orgId))
+      .orderBy(desc(listings.createdAt), desc(listings.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(
     authorizedRows(subject, "cube.read", rows, (r) => orgOf(r.listing)).map((r) => ({
       ...listingView(r.listing),

@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { desensitiserFor } from "../kernel/desensitiser.ts";
 import { actorOf, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../kernel/views.ts";
@@ -90,19 +90,21 @@ export async function listMemories(
   page: PageQuery,
 ) {
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
-  const rows = await ctx.db
-    .select()
-    .from(memories)
-    .where(
-      and(
-        eq(memories.vaultId, vault.id),
-        eq(memories.isCurrent, true),
-        eq(memories.state, query.state ?? "activated"),
-      ),
-    )
-    .orderBy(desc(memories.createdAt), asc(memories.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(memories)
+      .where(
+        and(
+          eq(memories.vaultId, vault.id),
+          eq(memories.isCurrent, true),
+          eq(memories.state, query.state ?? "activated"),
+        ),
+      )
+      .orderBy(desc(memories.createdAt), asc(memories.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "memory.read", rows, vaultOf).map(memoryView), page);
 }
 

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { deleteUnlessShared, readBlob } from "../kernel/blobs.ts";
 
 /**
@@ -207,13 +207,15 @@ export async function attachOnnx(
 
 export async function listBaseModels(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "model.read");
-  const rows = await ctx.db
-    .select()
-    .from(baseModels)
-    .where(visibleTo(subject.orgId))
-    .orderBy(asc(baseModels.name), asc(baseModels.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(baseModels)
+      .where(visibleTo(subject.orgId))
+      .orderBy(asc(baseModels.name), asc(baseModels.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(rows.map(baseModelView), page);
 }
 

@@ -17,7 +17,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { latestEntitlement } from "../entitlements/entitlements.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
@@ -236,16 +236,18 @@ function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
   const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
-  const rows = await ctx.db
-    .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
-    .from(installs)
-    .innerJoin(cubes, eq(cubes.id, installs.cubeId))
-    .innerJoin(organizations, eq(organizations.id, cubes.orgId))
-    .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
-    .where(and(eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
-    .orderBy(asc(installs.createdAt), asc(installs.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
+      .from(installs)
+      .innerJoin(cubes, eq(cubes.id, installs.cubeId))
+      .innerJoin(organizations, eq(organizations.id, cubes.orgId))
+      .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
+      .where(and(eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
+      .orderBy(asc(installs.createdAt), asc(installs.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(
     authorizedRows(subject, "install.read", rows, (r) => vaultOf(r.install)).map((r) =>
       installView(r.install, cubeRef(r.cube, r.publisher), r.version),

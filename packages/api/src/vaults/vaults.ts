@@ -5,7 +5,7 @@ import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
-import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
 import { vaultView } from "../kernel/views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
 
@@ -87,13 +87,15 @@ export async function updateVault(
 export async function listVaults(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
   const bound = subject.kind === "api_key" && subject.vaultId ? eq(vaults.id, subject.vaultId) : undefined;
-  const rows = await ctx.db
-    .select()
-    .from(vaults)
-    .where(and(eq(vaults.orgId, subject.orgId), bound))
-    .orderBy(asc(vaults.createdAt), asc(vaults.id))
-    .limit(page.limit + 1)
-    .offset(decodeCursor(page.cursor));
+  const rows = await readPage(
+    ctx.db
+      .select()
+      .from(vaults)
+      .where(and(eq(vaults.orgId, subject.orgId), bound))
+      .orderBy(asc(vaults.createdAt), asc(vaults.id))
+      .$dynamic(),
+    page,
+  );
   return toPage(authorizedRows(subject, "vault.read", rows, ownerOfVault).map(vaultView), page);
 }
 
