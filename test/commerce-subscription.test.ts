@@ -246,7 +246,7 @@ describe("cancel at period end", () => {
     const subscriptionOf = async (key: string) => {
       const held = await entitlementOf(key, listingId);
       const [row] = await bed.t.ctx.db.select().from(entitlements).where(eq(entitlements.id, held.id));
-      return { held, sub: standin.objects("subscription").find((s) => s.id === row!.subscriptionId)! };
+      return { held, sub: standin.objects("subscription").find((s) => s.id === row!.stripeSubscriptionId)! };
     };
 
     const retired = await bed.api("POST", `/api/v1/listings/${listingId}/retire`, bed.publisherKey);

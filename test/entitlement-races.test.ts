@@ -172,7 +172,7 @@ describe("one entitlement per organisation and listing", () => {
     expect(rows.filter((r) => r.state === "active")).toHaveLength(1);
     const session = (id: string) => standin.objects("checkout.session").find((s) => s.id === id)!;
     const [kept, dropped] = [session(first.checkout_session_id), session(second.checkout_session_id)];
-    expect(rows[0]!.subscriptionId).toBe(kept.subscription);
+    expect(rows[0]!.stripeSubscriptionId).toBe(kept.subscription);
     const subscription = standin.objects("subscription").find((s) => s.id === dropped.subscription)!;
     expect(subscription.status).toBe("canceled");
     const refunded = standin

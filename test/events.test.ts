@@ -250,15 +250,15 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
 
     // Through the SDK: made, listed without its secret, ended once.
     const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: subscriberKey });
-    const made = await client.createSubscription({
+    const made = await client.createEventSubscription({
       filter: { types: ["plaintext"] },
       delivery: { sse: true },
     });
     expect(made.secret).toMatch(/^whsec_/);
-    expect((await client.listSubscriptions()).items.map((s) => s.id)).toContain(made.id);
+    expect((await client.listEventSubscriptions()).items.map((s) => s.id)).toContain(made.id);
     expect((await bed.api("DELETE", `/api/v1/subscriptions/${made.id}`, strangerKey)).status).toBe(404);
-    await client.deleteSubscription(made.id);
-    expect((await client.listSubscriptions()).items.map((s) => s.id)).not.toContain(made.id);
-    await expect(client.deleteSubscription(made.id)).rejects.toMatchObject({ status: 404 });
+    await client.deleteEventSubscription(made.id);
+    expect((await client.listEventSubscriptions()).items.map((s) => s.id)).not.toContain(made.id);
+    await expect(client.deleteEventSubscription(made.id)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -221,14 +221,22 @@ describe("the SDK against a running server", () => {
   });
 
   it("subscribes to new versions and reads the vault's events as they happen", async () => {
-    const subscription = await sub.createSubscription({
+    const subscription = await sub.createEventSubscription({
       filter: { listing_id: state.listingId! },
       delivery: { sse: true },
     });
     expect(subscription.secret).toEqual(expect.any(String));
-    expect((await sub.listSubscriptions()).items.map((s) => s.id)).toContain(subscription.id);
-    await sub.deleteSubscription(subscription.id);
-    expect((await sub.listSubscriptions()).items.map((s) => s.id)).not.toContain(subscription.id);
+    expect((await sub.listEventSubscriptions()).items.map((s) => s.id)).toContain(subscription.id);
+    await sub.deleteEventSubscription(subscription.id);
+    expect((await sub.listEventSubscriptions()).items.map((s) => s.id)).not.toContain(subscription.id);
+    // The old names keep working for clients written before the rename.
+    const old = await sub.createSubscription({
+      filter: { listing_id: state.listingId! },
+      delivery: { sse: true },
+    });
+    expect((await sub.listSubscriptions()).items.map((s) => s.id)).toContain(old.id);
+    await sub.deleteSubscription(old.id);
+    expect((await sub.listEventSubscriptions()).items.map((s) => s.id)).not.toContain(old.id);
 
     const stop = new AbortController();
     const events: VaultEvent[] = [];

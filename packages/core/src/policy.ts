@@ -21,8 +21,8 @@ export type Subject = (
     }
   /** A subscription acting on its own (auto-install), within the scopes and vault it was given. */
   | {
-      kind: "subscription";
-      subscriptionId: string;
+      kind: "event_subscription";
+      eventSubscriptionId: string;
       orgId: string;
       scopes: readonly Scope[];
       vaultId: string | null;

@@ -245,7 +245,7 @@ export const entitlements = pgTable(
     /** The private offer it was acquired under: its terms, not the listing's, apply. */
     offerId: text("offer_id").references(() => offers.id, { onDelete: "set null" }),
     /** The provider's subscription behind a `subscription` entitlement: its state follows it. */
-    subscriptionId: text("subscription_id").unique(),
+    stripeSubscriptionId: text("subscription_id").unique(),
     /** The subscriber canceled: it stays usable until `current_period_end`, then ends. */
     cancelAtPeriodEnd: boolean("cancel_at_period_end").notNull().default(false),
     createdAt: createdAt(),
@@ -444,7 +444,7 @@ export const auditLog = pgTable(
 );
 
 /** A standing interest of a subscriber: what to watch, how to be told, what to install on its own. */
-export const subscriptions = pgTable(
+export const eventSubscriptions = pgTable(
   "subscriptions",
   {
     id: text("id").primaryKey(),
@@ -484,8 +484,8 @@ export const outboxEvents = pgTable(
     orgId: text("org_id"),
     vaultId: text("vault_id"),
     listingId: text("listing_id"),
-    /** The subscription whose auto-install caused it, if any. */
-    subscriptionId: text("subscription_id"),
+    /** The event subscription whose auto-install caused it, if any. */
+    eventSubscriptionId: text("subscription_id"),
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
     fannedOutAt: ts("fanned_out_at"),
@@ -521,9 +521,9 @@ export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
-    subscriptionId: text("subscription_id")
+    eventSubscriptionId: text("subscription_id")
       .notNull()
-      .references(() => subscriptions.id, { onDelete: "cascade" }),
+      .references(() => eventSubscriptions.id, { onDelete: "cascade" }),
     eventId: text("event_id").notNull(),
     status: text("status", { enum: ["pending", "delivered", "dead"] })
       .notNull()
@@ -534,7 +534,7 @@ export const webhookDeliveries = pgTable(
     deliveredAt: ts("delivered_at"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_subscription_event_uq").on(t.subscriptionId, t.eventId)],
+  (t) => [uniqueIndex("webhook_deliveries_subscription_event_uq").on(t.eventSubscriptionId, t.eventId)],
 );
 
 /**
@@ -745,7 +745,7 @@ export type ChunkRow = typeof chunks.$inferSelect;
 export type NewChunkRow = typeof chunks.$inferInsert;
 export type MemoryRow = typeof memories.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
-export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type EventSubscriptionRow = typeof eventSubscriptions.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
 export type EventType = OutboxEventRow["type"];
 export type BaseModelRow = typeof baseModels.$inferSelect;

@@ -1,4 +1,13 @@
-import type { Cube, Install, Listing, Memory, Page, SearchResult, Subscription, Vault } from "./types.ts";
+import type {
+  Cube,
+  Install,
+  Listing,
+  Memory,
+  Page,
+  SearchResult,
+  EventSubscription,
+  Vault,
+} from "./types.ts";
 import { CommerceApi } from "./commerce.ts";
 import { BundlesApi } from "./bundles.ts";
 import { DownloadsApi } from "./downloads.ts";
@@ -75,19 +84,31 @@ export class MemStoreClient extends PublishingClient {
   uninstall(vaultId: string, installId: string) {
     return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);
   }
-  /** The response carries `secret`, which signs webhook deliveries; it is never shown again. */
-  createSubscription(input: {
+  /** An event subscription (filter, delivery, auto-install). The response carries `secret`, which signs webhook deliveries; it is never shown again. */
+  createEventSubscription(input: {
     filter?: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
     delivery?: { webhook_url?: string; sse?: boolean };
     auto_install?: { vault_id: string; version_policy?: string };
   }) {
-    return this.request<Subscription & { secret: string }>("POST", "/api/v1/subscriptions", input);
+    return this.request<EventSubscription & { secret: string }>("POST", "/api/v1/subscriptions", input);
   }
+  listEventSubscriptions(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<Page<EventSubscription>>("GET", `/api/v1/subscriptions${qs(query)}`);
+  }
+  deleteEventSubscription(eventSubscriptionId: string) {
+    return this.request<void>("DELETE", `/api/v1/subscriptions/${enc(eventSubscriptionId)}`);
+  }
+  /** @deprecated the event subscription's old name: use createEventSubscription. */
+  createSubscription(input: Parameters<MemStoreClient["createEventSubscription"]>[0]) {
+    return this.createEventSubscription(input);
+  }
+  /** @deprecated use listEventSubscriptions. */
   listSubscriptions(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<Page<Subscription>>("GET", `/api/v1/subscriptions${qs(query)}`);
+    return this.listEventSubscriptions(query);
   }
-  deleteSubscription(subscriptionId: string) {
-    return this.request<void>("DELETE", `/api/v1/subscriptions/${enc(subscriptionId)}`);
+  /** @deprecated use deleteEventSubscription. */
+  deleteSubscription(eventSubscriptionId: string) {
+    return this.deleteEventSubscription(eventSubscriptionId);
   }
 
   // Agents

@@ -22,13 +22,16 @@ export class MemStoreApiError extends Error {
   }
 }
 
-export type Subscription = {
+/** An event subscription: which store events reach the organisation, how, and what it installs on them. */
+export type EventSubscription = {
   id: string;
   filter: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
   delivery: { webhook_url: string | null; sse: boolean };
   auto_install: { vault_id: string; version_policy: string } | null;
   created_at: string;
 };
+/** @deprecated the event subscription's old name: use EventSubscription. */
+export type Subscription = EventSubscription;
 
 export type Page<T> = { items: T[]; next_cursor: string | null };
 export type Run = {

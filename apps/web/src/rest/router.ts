@@ -9,7 +9,7 @@ import { provenanceRoutes } from "./routes/provenance.ts";
 import { portabilityRoutes } from "./routes/portability.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
-import { subscriptionRoutes } from "./routes/subscriptions.ts";
+import { eventSubscriptionRoutes } from "./routes/event-subscriptions.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { vaultRoutes } from "./routes/vaults.ts";
 
@@ -23,7 +23,7 @@ export const ROUTES: Route[] = [
   ...storeRoutes,
   ...commerceRoutes,
   ...vaultRoutes,
-  ...subscriptionRoutes,
+  ...eventSubscriptionRoutes,
 ];
 
 /** REST API v1 as a fetch handler: Request in, Response out; any error a problem+json. */

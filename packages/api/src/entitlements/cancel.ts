@@ -22,7 +22,7 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
     .where(and(eq(entitlements.id, entitlementId), eq(entitlements.orgId, subject.orgId)));
   if (!row) notFound("entitlement");
   authorize(subject, "store.acquire", { orgId: row.orgId });
-  if (!row.subscriptionId)
+  if (!row.stripeSubscriptionId)
     throw new AppError(
       "conflict",
       `a ${row.source} entitlement does not renew, so there is nothing to cancel`,
@@ -31,7 +31,7 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
     throw new AppError("conflict", `the entitlement has already ended (${row.state})`);
   if (row.cancelAtPeriodEnd) return entitlementView(row);
   const sub = await requireStripe(ctx).subscriptions.update(
-    row.subscriptionId,
+    row.stripeSubscriptionId,
     { cancel_at_period_end: true },
     { idempotencyKey: `memstore-cancel-${row.id}` },
   );
@@ -43,7 +43,11 @@ export async function cancelEntitlement(ctx: AppContext, subject: Subject, entit
       action: "entitlement.cancel_requested",
       objectType: "entitlement",
       objectId: row.id,
-      data: { listing_id: row.listingId, subscription_id: row.subscriptionId, period_end: periodEnd ?? null },
+      data: {
+        listing_id: row.listingId,
+        subscription_id: row.stripeSubscriptionId,
+        period_end: periodEnd ?? null,
+      },
     });
     const moved = await moveEntitlement(tx, row.id, {
       cause: "cancel_at_period_end",

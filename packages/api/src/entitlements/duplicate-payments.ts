@@ -10,7 +10,7 @@ export type DuplicateRefund = {
   listingId: string;
   /** What the duplicate was: the checkout session, or the subscription (canceled at once). */
   checkoutSessionId: string | null;
-  subscriptionId: string | null;
+  stripeSubscriptionId: string | null;
   refundId: string | null;
   amountCents: number;
   currency: string | null;
@@ -56,7 +56,7 @@ async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Stripe.Checkou
     orgId: checkout.orgId,
     listingId: checkout.listingId,
     checkoutSessionId: sessionId,
-    subscriptionId: null,
+    stripeSubscriptionId: null,
     refundId: refund.id,
     amountCents: refund.amount,
     currency: refund.currency,
@@ -68,7 +68,7 @@ async function duplicateSubscription(tx: Tx, stripe: Stripe, sub: Stripe.Subscri
   const { listing_id: listingId, org_id: orgId } = sub.metadata ?? {};
   const usable = sub.status === "active" || sub.status === "trialing" || sub.status === "past_due";
   if (!listingId || !orgId || !usable) return null;
-  const [own] = await tx.select().from(entitlements).where(eq(entitlements.subscriptionId, sub.id));
+  const [own] = await tx.select().from(entitlements).where(eq(entitlements.stripeSubscriptionId, sub.id));
   const held = own ? null : await liveEntitlement(tx, orgId, listingId);
   if (!held) return null;
   await stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: `memstore-duplicate-cancel-${sub.id}` });
@@ -86,7 +86,7 @@ async function duplicateSubscription(tx: Tx, stripe: Stripe, sub: Stripe.Subscri
     orgId,
     listingId,
     checkoutSessionId: null,
-    subscriptionId: sub.id,
+    stripeSubscriptionId: sub.id,
     refundId: refund?.id ?? null,
     amountCents: refund?.amount ?? 0,
     currency: refund?.currency ?? null,
@@ -100,8 +100,8 @@ export async function recordDuplicateRefund(tx: Tx, duplicate: DuplicateRefund):
     orgId: duplicate.orgId,
     actor: "stripe:webhook",
     action: "payment.duplicate_refunded",
-    objectType: duplicate.subscriptionId ? "subscription" : "checkout",
-    objectId: duplicate.subscriptionId ?? duplicate.checkoutSessionId!,
+    objectType: duplicate.stripeSubscriptionId ? "subscription" : "checkout",
+    objectId: duplicate.stripeSubscriptionId ?? duplicate.checkoutSessionId!,
     data: {
       listing_id: duplicate.listingId,
       held_entitlement_id: duplicate.heldEntitlementId,
@@ -110,7 +110,9 @@ export async function recordDuplicateRefund(tx: Tx, duplicate: DuplicateRefund):
       currency: duplicate.currency,
     },
   });
-  const what = duplicate.subscriptionId ? `subscription ${duplicate.subscriptionId} canceled` : "payment";
+  const what = duplicate.stripeSubscriptionId
+    ? `subscription ${duplicate.stripeSubscriptionId} canceled`
+    : "payment";
   return `duplicate: ${what} refunded (${duplicate.refundId ?? "nothing paid"}); ${duplicate.orgId} holds ${duplicate.heldEntitlementId}`;
 }
 

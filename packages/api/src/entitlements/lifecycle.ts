@@ -34,7 +34,7 @@ export type NewEntitlement = {
   validFrom: Date;
   validUntil: Date | null;
   checkoutSessionId?: string | null;
-  subscriptionId?: string | null;
+  stripeSubscriptionId?: string | null;
   currentPeriodEnd?: Date | null;
   cancelAtPeriodEnd?: boolean;
 };

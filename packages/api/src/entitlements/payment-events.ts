@@ -131,10 +131,10 @@ function objectIdOf(event: Stripe.Event): string {
 
 /** The subscription an event concerns as Stripe holds it now (null when Stripe has none), and a payment's destination. */
 async function currentState(ctx: AppContext, event: Stripe.Event): Promise<Current> {
-  const subscriptionId = subscriptionIdOf(event);
+  const stripeSubscriptionId = subscriptionIdOf(event);
   const current: Current = {
     subscription: null,
-    subscriptionId,
+    stripeSubscriptionId,
     paymentId: null,
     destination: null,
     account: null,
@@ -152,8 +152,8 @@ async function currentState(ctx: AppContext, event: Stripe.Event): Promise<Curre
       current.destination = intent && destinationOf(intent);
     }
   }
-  if (!subscriptionId) return current;
-  current.subscription = await retrieved(() => stripe.subscriptions.retrieve(subscriptionId));
+  if (!stripeSubscriptionId) return current;
+  current.subscription = await retrieved(() => stripe.subscriptions.retrieve(stripeSubscriptionId));
   if (event.type === "invoice.paid" && event.data.object.id) {
     const payments = await stripe.invoicePayments.list({ invoice: event.data.object.id, limit: 10 });
     current.paymentId = idOf(payments.data.find((p) => p.status === "paid")?.payment.payment_intent);

@@ -17,7 +17,7 @@ const renewing = (ctx: AppContext, listingId: string) =>
         eq(entitlements.listingId, listingId),
         eq(entitlements.cancelAtPeriodEnd, false),
         inArray(entitlements.state, [...USABLE_ENTITLEMENT_STATES]),
-        isNotNull(entitlements.subscriptionId),
+        isNotNull(entitlements.stripeSubscriptionId),
       ),
     );
 
@@ -32,7 +32,7 @@ export async function stopRenewals(ctx: AppContext, listingId: string): Promise<
   const stripe = requireStripe(ctx);
   for (const row of running) {
     await stripe.subscriptions.update(
-      row.subscriptionId!,
+      row.stripeSubscriptionId!,
       { cancel_at_period_end: true },
       { idempotencyKey: `memstore-cancel-${row.id}` },
     );
@@ -62,7 +62,7 @@ export async function repriceSubscriptions(
   const stripe = requireStripe(ctx);
   const price = await priceOf(ctx, stripe, listing, pricing);
   for (const row of running) {
-    const sub = await stripe.subscriptions.retrieve(row.subscriptionId!);
+    const sub = await stripe.subscriptions.retrieve(row.stripeSubscriptionId!);
     const item = sub.items.data[0];
     if (!item || item.price.id === price) continue;
     await stripe.subscriptions.update(

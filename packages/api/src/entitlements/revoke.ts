@@ -64,9 +64,9 @@ export async function revokeEntitlement(
 
   // A revoked subscription is charged no more: Stripe ends it now (its webhook then finds the
   // entitlement already revoked and changes nothing).
-  if (entitlement.subscriptionId && entitlement.state !== "canceled") {
+  if (entitlement.stripeSubscriptionId && entitlement.state !== "canceled") {
     await requireStripe(ctx).subscriptions.cancel(
-      entitlement.subscriptionId,
+      entitlement.stripeSubscriptionId,
       {},
       { idempotencyKey: `memstore-revoke-${entitlement.id}` },
     );

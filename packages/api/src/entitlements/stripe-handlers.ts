@@ -12,7 +12,7 @@ import { type Applied, recordInvoiceSale, syncSubscription } from "./subscriptio
 /** What Stripe holds now about the object an event concerns, read inside the event's transaction. */
 export type Current = {
   subscription: Stripe.Subscription | null;
-  subscriptionId: string | null;
+  stripeSubscriptionId: string | null;
   paymentId: string | null;
   /** The publisher's payout account a payment's share was transferred to (a destination charge). */
   destination: string | null;
@@ -61,7 +61,8 @@ function subscriptionChanged(
   current: Current,
   checkoutSessionId?: string,
 ): Promise<Applied> | Applied {
-  if (!current.subscription) return { outcome: `ignored: unknown subscription ${current.subscriptionId}` };
+  if (!current.subscription)
+    return { outcome: `ignored: unknown subscription ${current.stripeSubscriptionId}` };
   return syncSubscription(tx, current.subscription, current.duplicate ?? null, checkoutSessionId);
 }
 

@@ -77,7 +77,7 @@ export async function syncSubscription(
   const [existing] = await tx
     .select()
     .from(entitlements)
-    .where(eq(entitlements.subscriptionId, sub.id))
+    .where(eq(entitlements.stripeSubscriptionId, sub.id))
     .for("update");
   if (!existing) {
     if (!state || !usable(state)) return { outcome: `ignored: subscription ${sub.id} is ${sub.status}` };
@@ -94,7 +94,7 @@ export async function syncSubscription(
         state,
         validFrom: now,
         validUntil: validUntilOf(offer?.terms ?? listing.terms, now),
-        subscriptionId: sub.id,
+        stripeSubscriptionId: sub.id,
         checkoutSessionId: checkoutSessionId ?? null,
         ...fields,
       },
@@ -136,14 +136,14 @@ export async function recordInvoiceSale(
   feeBasisPoints: number,
   destination: string | null = null,
 ): Promise<string> {
-  const subscriptionId = subscriptionOfInvoice(invoice);
+  const stripeSubscriptionId = subscriptionOfInvoice(invoice);
   if (invoice.amount_paid <= 0) return `invoice ${invoice.id} charged nothing`;
-  const [held] = subscriptionId
+  const [held] = stripeSubscriptionId
     ? await tx
         .select({ entitlement: entitlements, sellerOrgId: listings.orgId })
         .from(entitlements)
         .innerJoin(listings, eq(listings.id, entitlements.listingId))
-        .where(eq(entitlements.subscriptionId, subscriptionId))
+        .where(eq(entitlements.stripeSubscriptionId, stripeSubscriptionId))
     : [];
   if (!held) return `ignored: invoice ${invoice.id} is for no MemStore subscription`;
   const [sale] = await tx

@@ -7,8 +7,8 @@ import {
   outboxEvents,
   queryRows,
   sql,
-  type SubscriptionRow,
-  subscriptions,
+  type EventSubscriptionRow,
+  eventSubscriptions,
   vaults,
   webhookDeliveries,
 } from "@memstore/db";
@@ -51,17 +51,17 @@ export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"do
     if (event.vaultId) await appendToVaultStreams(ctx.db, event, [event.vaultId]);
     const concerned = await ctx.db
       .select()
-      .from(subscriptions)
+      .from(eventSubscriptions)
       .where(
         and(
-          eq(subscriptions.orgId, event.orgId!),
-          isNull(subscriptions.deletedAt),
-          event.subscriptionId
+          eq(eventSubscriptions.orgId, event.orgId!),
+          isNull(eventSubscriptions.deletedAt),
+          event.eventSubscriptionId
             ? or(
-                eq(subscriptions.id, event.subscriptionId),
-                eq(subscriptions.autoInstallVaultId, event.vaultId ?? ""),
+                eq(eventSubscriptions.id, event.eventSubscriptionId),
+                eq(eventSubscriptions.autoInstallVaultId, event.vaultId ?? ""),
               )
-            : eq(subscriptions.autoInstallVaultId, event.vaultId ?? ""),
+            : eq(eventSubscriptions.autoInstallVaultId, event.vaultId ?? ""),
         ),
       );
     deliveries.push(
@@ -78,12 +78,12 @@ export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"do
 }
 
 /**
- * Live subscriptions whose filter matches a listing: its id, or all of tags (any overlap), types,
+ * Live event subscriptions whose filter matches a listing: its id, or all of tags (any overlap), types,
  * and a query (full-text match on the listing, or semantic similarity ≥ SEMANTIC_MATCH). Only
  * listings the subscriber may see: public ones, unlisted ones named by id, and its own.
  */
 function matchingSubscriptions(db: Executor, listingId: string) {
-  return queryRows<SubscriptionRow>(
+  return queryRows<EventSubscriptionRow>(
     db,
     sql`select s.id, s.org_id as "orgId", s.filter, s.webhook_url as "webhookUrl", s.secret, s.sse,
           s.auto_install_vault_id as "autoInstallVaultId", s.auto_install_policy as "autoInstallPolicy",
@@ -105,7 +105,7 @@ function matchingSubscriptions(db: Executor, listingId: string) {
 }
 
 /** An SSE subscription shows in its auto-install vault's stream, or else in all its org's vaults. */
-async function sseVaults(db: Executor, sub: SubscriptionRow): Promise<string[]> {
+async function sseVaults(db: Executor, sub: EventSubscriptionRow): Promise<string[]> {
   if (sub.autoInstallVaultId) return [sub.autoInstallVaultId];
   const rows = await db.select({ id: vaults.id }).from(vaults).where(eq(vaults.orgId, sub.orgId));
   return rows.map((r) => r.id);
@@ -123,23 +123,23 @@ async function appendToVaultStreams(db: Executor, event: OutboxEventRow, vaultId
 async function recordDeliveries(
   db: Executor,
   event: OutboxEventRow,
-  subs: SubscriptionRow[],
+  subs: EventSubscriptionRow[],
 ): Promise<string[]> {
   if (subs.length === 0) return [];
   await db
     .insert(webhookDeliveries)
-    .values(subs.map((s) => ({ id: newId("whd"), subscriptionId: s.id, eventId: event.id })))
+    .values(subs.map((s) => ({ id: newId("whd"), eventSubscriptionId: s.id, eventId: event.id })))
     .onConflictDoNothing();
   const rows = await db
     .select({
       id: webhookDeliveries.id,
       status: webhookDeliveries.status,
-      subscriptionId: webhookDeliveries.subscriptionId,
+      eventSubscriptionId: webhookDeliveries.eventSubscriptionId,
     })
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.eventId, event.id));
   const wanted = new Set(subs.map((s) => s.id));
-  return rows.filter((r) => wanted.has(r.subscriptionId) && r.status === "pending").map((r) => r.id);
+  return rows.filter((r) => wanted.has(r.eventSubscriptionId) && r.status === "pending").map((r) => r.id);
 }
 
 /**
@@ -149,8 +149,8 @@ async function recordDeliveries(
  */
 async function acquirerFor(
   ctx: AppContext,
-  sub: SubscriptionRow,
-  subject: Extract<Subject, { kind: "subscription" }>,
+  sub: EventSubscriptionRow,
+  subject: Extract<Subject, { kind: "event_subscription" }>,
 ): Promise<Subject> {
   const keyId = sub.createdBy.startsWith("key:") ? sub.createdBy.slice("key:".length) : null;
   if (keyId) {
@@ -168,10 +168,10 @@ async function acquirerFor(
  * scopes and vault only). A free listing is acquired on the way; a paid one without an entitlement,
  * or a version the policy or the vault's dimension refuses, is skipped and logged.
  */
-async function autoInstall(ctx: AppContext, sub: SubscriptionRow, event: OutboxEventRow) {
-  const subject: Extract<Subject, { kind: "subscription" }> = {
-    kind: "subscription",
-    subscriptionId: sub.id,
+async function autoInstall(ctx: AppContext, sub: EventSubscriptionRow, event: OutboxEventRow) {
+  const subject: Extract<Subject, { kind: "event_subscription" }> = {
+    kind: "event_subscription",
+    eventSubscriptionId: sub.id,
     orgId: sub.orgId,
     scopes: ["subscribe"],
     vaultId: sub.autoInstallVaultId,

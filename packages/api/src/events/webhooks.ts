@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { signWebhook } from "@memstore/core/webhook-signature";
-import { outboxEvents, subscriptions, webhookDeliveries } from "@memstore/db";
+import { outboxEvents, eventSubscriptions, webhookDeliveries } from "@memstore/db";
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { privateTargetReason, publicOnlyLookup } from "./webhook-target.ts";
@@ -24,9 +24,9 @@ export async function deliverWebhook(
   { finalAttempt }: { finalAttempt: boolean },
 ): Promise<"delivered" | "dead" | "skipped"> {
   const [row] = await ctx.db
-    .select({ delivery: webhookDeliveries, subscription: subscriptions, event: outboxEvents })
+    .select({ delivery: webhookDeliveries, subscription: eventSubscriptions, event: outboxEvents })
     .from(webhookDeliveries)
-    .innerJoin(subscriptions, eq(subscriptions.id, webhookDeliveries.subscriptionId))
+    .innerJoin(eventSubscriptions, eq(eventSubscriptions.id, webhookDeliveries.eventSubscriptionId))
     .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.eventId))
     .where(eq(webhookDeliveries.id, deliveryId));
   if (

@@ -70,5 +70,5 @@ export const vaultOf = (row: { orgId: string; vaultId: string }): Owned => ({
 
 export function actorOf(subject: Subject): string {
   if (subject.kind === "user") return `user:${subject.userId}`;
-  return subject.kind === "api_key" ? `key:${subject.keyId}` : `subscription:${subject.subscriptionId}`;
+  return subject.kind === "api_key" ? `key:${subject.keyId}` : `subscription:${subject.eventSubscriptionId}`;
 }

@@ -20,7 +20,7 @@ export type NewEvent = {
   orgId?: string | null;
   vaultId?: string | null;
   listingId?: string | null;
-  subscriptionId?: string | null;
+  eventSubscriptionId?: string | null;
   data: Record<string, unknown>;
 };
 
@@ -36,7 +36,7 @@ export async function writeEvent(tx: Executor, event: NewEvent): Promise<string>
     orgId: event.orgId ?? null,
     vaultId: event.vaultId ?? null,
     listingId: event.listingId ?? null,
-    subscriptionId: event.subscriptionId ?? null,
+    eventSubscriptionId: event.eventSubscriptionId ?? null,
     data: event.data,
   });
   return id;

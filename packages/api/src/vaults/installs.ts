@@ -225,7 +225,7 @@ function writeInstallUpdated(
     orgId: install.orgId,
     vaultId: install.vaultId,
     listingId: install.listingId,
-    subscriptionId: subject.kind === "subscription" ? subject.subscriptionId : null,
+    eventSubscriptionId: subject.kind === "event_subscription" ? subject.eventSubscriptionId : null,
     data,
   });
 }

@@ -8,7 +8,7 @@ import {
   versionPolicySchema,
 } from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
-import { type SubscriptionRow, subscriptions } from "@memstore/db";
+import { type EventSubscriptionRow, eventSubscriptions } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -19,7 +19,7 @@ import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 import { privateTargetReason } from "./webhook-target.ts";
 
-export const createSubscriptionInput = z
+export const createEventSubscriptionInput = z
   .object({
     filter: z
       .object({
@@ -54,7 +54,7 @@ export const createSubscriptionInput = z
     path: ["delivery"],
   });
 
-function subscriptionView(row: SubscriptionRow) {
+function subscriptionView(row: EventSubscriptionRow) {
   return {
     id: row.id,
     filter: row.filter,
@@ -71,10 +71,10 @@ function subscriptionView(row: SubscriptionRow) {
  * semantic query; told by signed webhook and/or the vault event stream; optionally installed into
  * a vault by itself. The webhook secret appears only in this response.
  */
-export async function createSubscription(
+export async function createEventSubscription(
   ctx: AppContext,
   subject: Subject,
-  input: z.infer<typeof createSubscriptionInput>,
+  input: z.infer<typeof createEventSubscriptionInput>,
 ) {
   // One that installs into a vault is that vault's; one without is the whole organisation's.
   authorize(subject, input.auto_install ? "subscription.write" : "org_subscription.write");
@@ -96,7 +96,7 @@ export async function createSubscription(
   const secret = newWebhookSecret();
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
-      .insert(subscriptions)
+      .insert(eventSubscriptions)
       .values({
         id: newId("sub"),
         orgId: subject.orgId,
@@ -133,21 +133,25 @@ const ownerOfSubscription = (row: { orgId: string; autoInstallVaultId: string | 
   vaultId: row.autoInstallVaultId,
 });
 
-export async function listSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
+export async function listEventSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
   const rows = await readPage(
     ctx.db
       .select()
-      .from(subscriptions)
-      .where(and(eq(subscriptions.orgId, subject.orgId), isNull(subscriptions.deletedAt)))
-      .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
+      .from(eventSubscriptions)
+      .where(and(eq(eventSubscriptions.orgId, subject.orgId), isNull(eventSubscriptions.deletedAt)))
+      .orderBy(asc(eventSubscriptions.createdAt), asc(eventSubscriptions.id))
       .$dynamic(),
     page,
   );
   return toPage(authorizedRows(subject, "vault.read", rows, ownerOfSubscription).map(subscriptionView), page);
 }
 
-export async function deleteSubscription(ctx: AppContext, subject: Subject, subscriptionId: string) {
+export async function deleteEventSubscription(
+  ctx: AppContext,
+  subject: Subject,
+  eventSubscriptionId: string,
+) {
   authorize(subject, "subscription.write");
   await ctx.db.transaction(async (tx) => {
     // Judged after the update, inside its transaction: a refusal rolls it back.
@@ -157,16 +161,19 @@ export async function deleteSubscription(ctx: AppContext, subject: Subject, subs
       "subscription",
       () =>
         tx
-          .update(subscriptions)
+          .update(eventSubscriptions)
           .set({ deletedAt: new Date() })
           .where(
             and(
-              eq(subscriptions.id, subscriptionId),
-              eq(subscriptions.orgId, subject.orgId),
-              isNull(subscriptions.deletedAt),
+              eq(eventSubscriptions.id, eventSubscriptionId),
+              eq(eventSubscriptions.orgId, subject.orgId),
+              isNull(eventSubscriptions.deletedAt),
             ),
           )
-          .returning({ orgId: subscriptions.orgId, autoInstallVaultId: subscriptions.autoInstallVaultId }),
+          .returning({
+            orgId: eventSubscriptions.orgId,
+            autoInstallVaultId: eventSubscriptions.autoInstallVaultId,
+          }),
       ownerOfSubscription,
     );
     await recordAudit(tx, {
@@ -174,7 +181,7 @@ export async function deleteSubscription(ctx: AppContext, subject: Subject, subs
       actor: actorOf(subject),
       action: "subscription.deleted",
       objectType: "subscription",
-      objectId: subscriptionId,
+      objectId: eventSubscriptionId,
       data: {},
     });
   });

@@ -1,9 +1,9 @@
 import { pageQuery } from "@memstore/api";
 import {
-  createSubscription,
-  createSubscriptionInput,
-  deleteSubscription,
-  listSubscriptions,
+  createEventSubscription,
+  createEventSubscriptionInput,
+  deleteEventSubscription,
+  listEventSubscriptions,
   openVaultEvents,
 } from "@memstore/api/events";
 import { subjectStillValid } from "@memstore/api/identity";
@@ -11,17 +11,17 @@ import { AppError } from "@memstore/core";
 import { vaultEventStream } from "../../events/sse.ts";
 import { NO_STORE, route } from "../route.ts";
 
-export const subscriptionRoutes = [
+export const eventSubscriptionRoutes = [
   route({
     method: "POST",
     path: "/api/v1/subscriptions",
     summary: "Subscribe to new versions (listing or filter); webhook, SSE and/or auto-install",
     tag: "subscriptions",
     scope: "subscribe",
-    body: createSubscriptionInput,
+    body: createEventSubscriptionInput,
     status: 201,
     headers: NO_STORE,
-    handler: ({ ctx, subject, body }) => createSubscription(ctx, subject, body),
+    handler: ({ ctx, subject, body }) => createEventSubscription(ctx, subject, body),
   }),
   route({
     method: "GET",
@@ -31,7 +31,7 @@ export const subscriptionRoutes = [
     scope: "subscribe",
     query: pageQuery,
     status: 200,
-    handler: ({ ctx, subject, query }) => listSubscriptions(ctx, subject, query),
+    handler: ({ ctx, subject, query }) => listEventSubscriptions(ctx, subject, query),
   }),
   route({
     method: "DELETE",
@@ -40,7 +40,7 @@ export const subscriptionRoutes = [
     tag: "subscriptions",
     scope: "subscribe",
     status: 204,
-    handler: ({ ctx, subject, params }) => deleteSubscription(ctx, subject, params.subscription_id),
+    handler: ({ ctx, subject, params }) => deleteEventSubscription(ctx, subject, params.subscription_id),
   }),
   route({
     method: "GET",
