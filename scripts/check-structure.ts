@@ -19,7 +19,7 @@ import { dirname, join, normalize } from "node:path";
 import ts from "typescript";
 import { longFunctions, MAX_FUNCTION_LINES } from "./function-lengths.ts";
 
-/** `packages/api/src`'s folders, lowest first (why each sits where it does: the README's "Code map"). */
+/** `packages/api/src`'s folders, lowest first (why each sits where it does: docs/architecture.md, "Code map"). */
 const API_LAYERS = [
   "kernel",
   "audit",

@@ -193,6 +193,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     // The card's excerpt of the Markdown description is plain text.
     expect(await card.first().textContent()).toContain("Field procedures for mountain rescue teams.");
     await bed.screenshot(page, "store-search");
+    await bed.docScreenshot(page, "store");
 
     await page.goto("/vaults");
     await visible(page.getByText("No vaults yet"));
@@ -226,6 +227,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       .poll(() => hit.first().textContent(), POLL)
       .toContain("glacier-guides / alpine-rescue-handbook v1.0.0");
     await bed.screenshot(page, "vault-explorer");
+    await bed.docScreenshot(page, "vault-search");
 
     // Privacy: memories agents write are desensitised once the vault says so; the setting persists.
     await page.getByRole("tab", { name: "Privacy" }).click();

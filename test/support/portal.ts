@@ -6,6 +6,8 @@ import { openTestContext, type TestContext } from "./context.ts";
 /** Debian's Chromium; `.ci/run` installs it. Nothing is downloaded by the test tooling. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = new URL("../artifacts/portal/", import.meta.url);
+/** The README's screenshots, taken by these tests (see docScreenshot). */
+const DOC_IMAGES = new URL("../../docs/images/", import.meta.url);
 
 export type PortalTestbed = {
   t: TestContext;
@@ -16,6 +18,11 @@ export type PortalTestbed = {
   /** A fresh browser profile (its own cookies), as a second person on another machine. */
   person(): Promise<{ context: BrowserContext; page: Page }>;
   screenshot(page: Page, name: string): Promise<void>;
+  /**
+   * The screen as the README shows it (the window, not the whole page): with `UPDATE_DOC_IMAGES=1`
+   * written to `docs/images/<name>.png`, to be committed; always to the artifacts.
+   */
+  docScreenshot(page: Page, name: string): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -81,6 +88,11 @@ export async function openPortalTestbed(
     },
     async screenshot(page, name) {
       await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+    },
+    async docScreenshot(page, name) {
+      await page.screenshot({ path: new URL(`doc-${name}.png`, ARTIFACTS).pathname });
+      if (process.env.UPDATE_DOC_IMAGES === "1")
+        await page.screenshot({ path: new URL(`${name}.png`, DOC_IMAGES).pathname });
     },
     async close() {
       for (const c of contexts) await c.close().catch(() => {});

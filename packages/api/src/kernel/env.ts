@@ -92,6 +92,9 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable the configuration reads (docs/configuration.md lists each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export type Config = Env & {
   dataDir: string;
   storageUrl: string;
