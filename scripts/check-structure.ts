@@ -77,7 +77,7 @@ function resolve(from: string, specifier: string): string | null {
   const match = /^(@memstore\/[^/]+)(\/.*)?$/.exec(specifier);
   const pkg = match && packages.get(match[1]!);
   if (!pkg) return null;
-  const target = pkg.exports[`.${match![2] ?? ""}`];
+  const target = pkg.exports[`.${match?.[2] ?? ""}`];
   return target ? withExtension(normalize(join(pkg.dir, target))) : null;
 }
 

@@ -83,7 +83,7 @@ export async function curlRead(url: string, headers: Record<string, string> = {}
         ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]),
         url,
       ],
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      (error, stdout) => (error ? reject(new Error(error.message, { cause: error })) : resolve(stdout)),
     ),
   );
   const [bytes, seconds, first] = out.trim().split(" ").map(Number) as [number, number, number];

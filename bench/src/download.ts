@@ -159,7 +159,7 @@ try {
 
   const [blobPath] = await new Promise<string[]>((resolve, reject) =>
     execFile("find", [dir, "-name", copy.digest.slice("sha256:".length)], (error, out) =>
-      error ? reject(error) : resolve(out.trim().split("\n")),
+      error ? reject(new Error(error.message, { cause: error })) : resolve(out.trim().split("\n")),
     ),
   );
   const bare = await bareHttpServer(ctx.blobs, copy.digest, copy.size);

@@ -85,7 +85,7 @@ function traceRates(document: string) {
     for (let t = 0; t < trials; t++) {
       const start = Math.floor(random() * Math.max(1, visibleAt.length - length));
       const end = visibleAt[Math.min(visibleAt.length - 1, start + length)]!;
-      const named = names(document.slice(visibleAt[start]!, end));
+      const named = names(document.slice(visibleAt[start], end));
       if (named.top) top++;
       if (named.confident) confident++;
     }

@@ -115,7 +115,7 @@ const serve = spawn(
   },
 );
 await new Promise<void>((resolve, reject) => {
-  serve.stdout!.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+  serve.stdout.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
   serve.on("exit", (code) => reject(new Error(`memstore serve exited with ${code}`)));
 });
 

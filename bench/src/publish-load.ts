@@ -24,7 +24,7 @@ export async function startPublishing(
     },
   );
   await new Promise<void>((resolve, reject) => {
-    worker.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+    worker.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
     worker.on("exit", (code) => reject(new Error(`memstore worker exited with ${code}`)));
   });
   const config = loadConfig(env);

@@ -60,7 +60,7 @@ export function isOutage(error: unknown): boolean {
     if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code) || isProviderOutage(e)) return true;
     if (LOST_CONNECTION.some((pattern) => pattern.test(e.message))) return true;
     pending.push(e.cause);
-    if (e instanceof AggregateError) pending.push(...e.errors);
+    if (e instanceof AggregateError) pending.push(...(e.errors as unknown[]));
   }
   return false;
 }

@@ -73,6 +73,8 @@ function literal(value: unknown): string {
 /** Dates, times and intervals as text, as drizzle's node-postgres driver returns them (its own list). */
 const DATE_TYPES = new Set([1082, 1114, 1184, 1186, 1231, 1115, 1182, 1185, 1187]);
 const RAW_DATES = {
-  getTypeParser: (typeId: number, format?: "text" | "binary") =>
-    DATE_TYPES.has(typeId) ? (value: string) => value : pg.types.getTypeParser(typeId, format as "text"),
+  getTypeParser: (typeId: number, format?: "text" | "binary"): ((value: string) => unknown) =>
+    DATE_TYPES.has(typeId)
+      ? (value: string) => value
+      : (pg.types.getTypeParser(typeId, format) as (value: string) => unknown),
 };

@@ -171,7 +171,8 @@ export async function* convertSafetensors(
     shape: info.shape,
     data: (async function* () {
       const next = await iterator.next();
-      const t = next.value!;
+      if (next.done) throw new Error(`the source ended before tensor '${info.name}'`);
+      const t = next.value;
       yield* targetOf(t) === t.dtype ? t.chunks : convertFloats(t.chunks, t.dtype as FloatDtype, to);
     })(),
   }));

@@ -73,7 +73,7 @@ export function validateHeader(
       if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
         throw new AppError("safetensors_metadata", "__metadata__ must map strings to strings");
       }
-      for (const [k, v] of Object.entries(entry)) {
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== "string") {
           throw new AppError("safetensors_metadata", `__metadata__ '${k}' is ${jsonType(v)}, not a string`, {
             key: k,

@@ -16,7 +16,7 @@ const WORDS = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(
 /** GPT-2's reversible map from bytes to printable characters, used as BPE's alphabet. */
 export function byteAlphabet(): string[] {
   const printable = [...range(0x21, 0x7e), ...range(0xa1, 0xac), ...range(0xae, 0xff)];
-  const chars: string[] = new Array(256);
+  const chars = new Array<string>(256);
   let extra = 0;
   for (let b = 0; b < 256; b++) {
     chars[b] = String.fromCodePoint(printable.includes(b) ? b : 256 + extra++);

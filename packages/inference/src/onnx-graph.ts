@@ -59,6 +59,8 @@ export function linearSite(model: ModelProto, weight: string): LinearSite {
       return { weight, layout: "in_out", input: n.input![0]!, output: n.output![0]! };
     }
     if (n.opType === "Gemm" && n.input![1] === weight) {
+      // onnx-proto types an INT attribute as number | Long, from a package it does not declare.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- read as a number just below
       const transB = n.attribute?.find((a) => a.name === "transB")?.i;
       return {
         weight,

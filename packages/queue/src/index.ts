@@ -14,8 +14,8 @@ export interface Jobs {}
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by workers/src/queues.ts
 export interface Queues {}
 
-export type JobName = keyof Jobs & string;
-export type QueueName = keyof Queues & string;
+export type JobName = Extract<keyof Jobs, string>;
+export type QueueName = Extract<keyof Queues, string>;
 export type JobPayload<N extends JobName> = Jobs[N] extends { payload: z.ZodType<infer P> } ? P : never;
 
 /** How services start background work: BullMQ in services mode, an in-process runner when embedded. */

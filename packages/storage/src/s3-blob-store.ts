@@ -112,13 +112,14 @@ export class S3BlobStore implements BlobStore {
       partSize: PART_BYTES,
       queueSize: PARTS_IN_FLIGHT,
     });
-    let refusal: unknown = null;
+    const fed: { refusal: Error | null } = { refusal: null };
     const feeding = pipeline(body, meter.stream).catch((error: unknown) => {
-      refusal = error;
+      fed.refusal =
+        error instanceof Error ? error : new Error("the body could not be read", { cause: error });
     });
     try {
       await Promise.all([upload.done(), feeding]);
-      if (refusal) throw refusal;
+      if (fed.refusal) throw fed.refusal;
       const result = meter.finish();
       if (result.size > MAX_COPY_BYTES) {
         throw new AppError(
@@ -140,7 +141,7 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       meter.stream.destroy();
       // The meter's refusal (too large) is the reason, not the aborted upload it caused.
-      throw refusal ?? error;
+      throw fed.refusal ?? error;
     } finally {
       await this.deleteKey(tmp).catch(() => {});
     }

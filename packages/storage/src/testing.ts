@@ -35,7 +35,7 @@ export type S3TestServer = {
  */
 export async function startS3Server(bucket = "memstore-test", prefix = "blobs"): Promise<S3TestServer> {
   const directory = mkdtempSync(join(tmpdir(), "memstore-s3-"));
-  const server = new (S3rver as unknown as new (options: object) => S3rverInstance)({
+  const server = new (S3rver as new (options: object) => S3rverInstance)({
     address: "127.0.0.1",
     port: 0,
     silent: true,

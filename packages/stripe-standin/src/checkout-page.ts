@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { formatMinor } from "@memstore/core";
 import type { FormObject } from "./form.ts";
-import { CARDS, find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import { CARDS, find, type StandinState, StripeError, stripeId, type StripeObject, text } from "./objects.ts";
 import { settle } from "./connect.ts";
 import { startSubscription } from "./subscriptions.ts";
 
@@ -38,7 +38,7 @@ ${
 <p><small>Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;
 4000 0000 0000 0341 is saved but fails when charged.</small></p>`
 }
-${session.cancel_url ? `<p><a href="${escape(String(session.cancel_url))}">Cancel</a></p>` : ""}
+${session.cancel_url ? `<p><a href="${escape(text(session.cancel_url))}">Cancel</a></p>` : ""}
 </body></html>`;
   response.writeHead(problem?.status ?? 200, { "content-type": "text/html; charset=utf-8" });
   response.end(body);
@@ -66,7 +66,7 @@ export async function payCheckout(
   session: StripeObject,
   form: FormObject,
 ) {
-  const card = String(form.card ?? "").replace(/\s+/g, "");
+  const card = text(form.card ?? "").replace(/\s+/g, "");
   if (session.status !== "open")
     return checkoutPage(state, response, session, {
       status: 409,
@@ -78,7 +78,7 @@ export async function payCheckout(
   const charged = (session.amount_total as number) > 0;
   if (card === CARDS.declined || (card === CARDS.failsCharges && charged))
     return checkoutPage(state, response, session, { status: 402, message: "Your card was declined." });
-  if (session.customer) state.cards.set(String(session.customer), card);
+  if (session.customer) state.cards.set(text(session.customer), card);
   if (session.mode === "subscription") {
     try {
       const sub = await startSubscription(state, session);

@@ -6,8 +6,9 @@ import {
   required,
   type StandinState,
   StripeError,
-  type StripeObject,
   stripeId,
+  type StripeObject,
+  text,
 } from "./objects.ts";
 
 /**
@@ -138,7 +139,7 @@ export function settle(state: StandinState, intent: StripeObject) {
 export function reverseTransfer(state: StandinState, intent: StripeObject, refunded: number) {
   const charge = all(state, "charge").find((c) => c.payment_intent === intent.id);
   if (!charge?.transfer) return;
-  const transfer = find(state, "transfer", String(charge.transfer));
+  const transfer = find(state, "transfer", text(charge.transfer));
   const share = transfer.amount as number;
   const product = share * refunded;
   const back = (product - (product % (intent.amount as number))) / (intent.amount as number);

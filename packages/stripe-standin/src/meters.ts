@@ -5,8 +5,9 @@ import {
   required,
   type StandinState,
   StripeError,
-  type StripeObject,
   stripeId,
+  type StripeObject,
+  text,
 } from "./objects.ts";
 
 /**
@@ -54,8 +55,8 @@ export function createMeterEvent(state: StandinState, p: FormObject): StripeObje
   if (!meter)
     throw new StripeError(400, `No active meter with event_name '${eventName}'.`, { param: "event_name" });
   const payload = (typeof p.payload === "object" ? p.payload : {}) as FormObject;
-  const customerKey = String((meter.customer_mapping as FormObject).event_payload_key);
-  const valueKey = String((meter.value_settings as FormObject).event_payload_key);
+  const customerKey = text((meter.customer_mapping as FormObject).event_payload_key);
+  const valueKey = text((meter.value_settings as FormObject).event_payload_key);
   find(state, "customer", typeof payload[customerKey] === "string" ? payload[customerKey] : undefined);
   const value = payload[valueKey];
   if (typeof value !== "string" || !/^\d{1,15}$/.test(value))
@@ -94,8 +95,8 @@ export function createMeterEvent(state: StandinState, p: FormObject): StripeObje
 /** The sum a meter recorded for a customer in [from, to). */
 export function meteredSum(state: StandinState, meterId: string, customer: string, from: number, to: number) {
   const meter = find(state, "billing.meter", meterId);
-  const customerKey = String((meter.customer_mapping as FormObject).event_payload_key);
-  const valueKey = String((meter.value_settings as FormObject).event_payload_key);
+  const customerKey = text((meter.customer_mapping as FormObject).event_payload_key);
+  const valueKey = text((meter.value_settings as FormObject).event_payload_key);
   return all(state, "billing.meter_event")
     .filter((e) => e.event_name === meter.event_name)
     .filter((e) => (e.payload as FormObject)[customerKey] === customer)
@@ -116,7 +117,7 @@ export function periodAmount(
 ): number {
   const recurring = (price.recurring ?? {}) as FormObject;
   if (recurring.usage_type !== "metered") return price.unit_amount as number;
-  let quantity = meteredSum(state, String(recurring.meter), customer, from, to);
+  let quantity = meteredSum(state, text(recurring.meter), customer, from, to);
   const transform = price.transform_quantity as { divide_by: number; round: string } | null;
   if (transform) {
     const whole = (quantity - (quantity % transform.divide_by)) / transform.divide_by;

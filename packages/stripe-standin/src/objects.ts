@@ -47,10 +47,18 @@ export function required(params: FormObject, name: string): string {
   return value;
 }
 
+/** A form value or a field of a stored object as the text Stripe would show: a nested object as JSON. */
+export function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return `${value}`;
+  return JSON.stringify(value);
+}
+
 /** A positive integer amount in minor units; Stripe refuses anything else. */
 export function amount(value: FormValue | undefined, param: string): number {
   if (typeof value !== "string" || !/^\d{1,12}$/.test(value)) {
-    throw new StripeError(400, `Invalid integer: ${String(value)}`, {
+    throw new StripeError(400, `Invalid integer: ${text(value)}`, {
       code: "parameter_invalid_integer",
       param,
     });

@@ -67,7 +67,7 @@ export async function startStripeStandin(options: { port?: number } = {}): Promi
   let clockOffset = 0;
   const state: StandinState = {
     url: "",
-    objects: new Map(KINDS.map((k) => [k, new Map()])),
+    objects: new Map(KINDS.map((k) => [k, new Map<string, StripeObject>()])),
     now: () => Math.floor(Date.now() / 1000) + clockOffset,
     cards: new Map(),
     emit: (type, object) => webhooks.emit(type, object, state.now()),

@@ -1,7 +1,16 @@
 import type { FormObject } from "./form.ts";
 import { settle } from "./connect.ts";
 import { periodAmount } from "./meters.ts";
-import { all, CARDS, find, type StandinState, StripeError, type StripeObject, stripeId } from "./objects.ts";
+import {
+  all,
+  CARDS,
+  find,
+  type StandinState,
+  StripeError,
+  stripeId,
+  type StripeObject,
+  text,
+} from "./objects.ts";
 
 /**
  * Subscriptions as Stripe bills them, on the stand-in's clock: a trial, then an invoice each period
@@ -64,8 +73,7 @@ function invoiceFor(state: StandinState, sub: StripeObject, amount: number, reas
 
 /** The subscription's application fee on an amount, in whole minor units rounded down. */
 function applicationFee(sub: StripeObject, amount: number): number | null {
-  const bps =
-    sub.application_fee_percent === null ? null : feeBasisPoints(String(sub.application_fee_percent));
+  const bps = sub.application_fee_percent === null ? null : feeBasisPoints(text(sub.application_fee_percent));
   return bps === null ? null : (amount * bps - ((amount * bps) % 10_000)) / 10_000;
 }
 
@@ -191,7 +199,7 @@ export async function updateSubscription(state: StandinState, p: FormObject, id:
   for (const change of items) {
     const item = itemOf(sub);
     if (change.id !== undefined && change.id !== item.id)
-      throw new StripeError(400, `No such subscription item: '${String(change.id)}'`, { param: "items" });
+      throw new StripeError(400, `No such subscription item: '${text(change.id)}'`, { param: "items" });
     if (typeof change.price === "string") item.price = find(state, "price", change.price);
   }
   if (typeof p.metadata === "object") sub.metadata = { ...(sub.metadata as object), ...p.metadata };

@@ -50,6 +50,6 @@ function readable(value: unknown): string {
 
 function describe(o: Record<string, unknown>): string {
   return Object.entries(o)
-    .map(([k, v]) => `${k.replaceAll("_", " ")}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k.replaceAll("_", " ")}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(", ");
 }

@@ -33,7 +33,7 @@ function SignInForm() {
 
   return (
     // POST even before the page hydrates: a form that fell back to GET would put the password in the URL.
-    <form className="form" method="post" onSubmit={onSubmit} noValidate>
+    <form className="form" method="post" onSubmit={(event) => void onSubmit(event)} noValidate>
       {error && (
         <div className="alert error" role="alert">
           {error}

@@ -36,7 +36,7 @@ export default function SignUpPage() {
         <h1>Create your account</h1>
         <p className="muted small">You will own a new organisation; invite your team to it later.</p>
         {/* POST even before the page hydrates: a form that fell back to GET would put the password in the URL. */}
-        <form className="form" method="post" onSubmit={onSubmit} noValidate>
+        <form className="form" method="post" onSubmit={(event) => void onSubmit(event)} noValidate>
           <ErrorBox error={signUp.error} />
           <Field label="Your name" error={errors.name}>
             {(a) => <input {...a} name="name" autoComplete="name" />}

@@ -114,7 +114,7 @@ function registerSearchTool({ server, ctx, subject, run }: Registry) {
     ({ vault_id, ...input }) =>
       run(input, async () => {
         const found = await searchVault(ctx, subject, vaultOf(subject, vault_id), searchInput.parse(input));
-        return found as unknown as Record<string, unknown>;
+        return found;
       }),
   );
 }

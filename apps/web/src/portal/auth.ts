@@ -120,7 +120,7 @@ async function asNextApiRoute(req: IncomingMessage, res: ServerResponse, url: UR
     },
     send(value: unknown) {
       if (typeof value === "object" && value !== null) return nextRes.json(value);
-      res.end(value === undefined ? undefined : String(value));
+      res.end(value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value));
     },
   });
   return { nextReq, nextRes };

@@ -7,7 +7,6 @@ import { PICKLE_SNIFF_BYTES, refusePickle } from "@memstore/formats";
 import type { S3BlobStore } from "@memstore/storage/s3";
 import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
-import type { Readable } from "node:stream";
 import { problem, problemFrom } from "../rest/problem.ts";
 import type { FinishedS3Store } from "./s3-upload-store.ts";
 
@@ -188,7 +187,7 @@ async function finishIfComplete(
   if (!upload || upload.size === undefined || upload.offset !== upload.size) return response;
   let stored: { digest: string; size: number };
   try {
-    const body = (await store.read(uploadId)) as Readable;
+    const body = await store.read(uploadId);
     stored = await uploadPayload(
       uploads.ctx,
       subject,

@@ -100,7 +100,7 @@ export function readMemosTextual(text: string): MemosReading {
   const skipped: MemosReading["skipped"] = [];
   if (Array.isArray(value)) {
     const items = value
-      .map((entry) => toItem(((entry as { payload?: MemosItem })?.payload ?? {}) as MemosItem, skipped))
+      .map((entry) => toItem((entry as { payload?: MemosItem })?.payload ?? {}, skipped))
       .filter((i): i is MemoryItem => i !== null);
     return { backend: "general_text", items, skipped };
   }

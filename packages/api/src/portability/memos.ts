@@ -66,7 +66,8 @@ export async function importMemos(
   const configText = files.get("config.json");
   if (!configText) throw new AppError("invalid_input", "the MemOS cube has no config.json");
   const config = readMemosConfig(configText);
-  const memoryFile = String(config.text_mem?.config?.memory_filename ?? "textual_memory.json");
+  const named = config.text_mem?.config?.memory_filename;
+  const memoryFile = typeof named === "string" ? named : "textual_memory.json";
   const textual = files.get(memoryFile);
   if (!textual)
     throw new AppError("invalid_input", `the MemOS cube has no ${memoryFile}: no textual memory to import`);

@@ -14,12 +14,14 @@ export default function AuditPage() {
   const [filter, setFilter] = useState<Filter>({});
   const rows = useInfiniteQuery(trpc.audit.list.infiniteQueryOptions({ ...filter, limit: 50 }, PAGED));
   const chain = useQuery(trpc.audit.verify.queryOptions());
-  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>);
+  const query = new URLSearchParams(
+    Object.entries(filter).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
 
   function onFilter(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const v = formValues(event.currentTarget);
-    setFilter(Object.fromEntries(Object.entries(v).filter(([, x]) => x)) as Filter);
+    setFilter(Object.fromEntries(Object.entries(v).filter(([, x]) => x)));
   }
 
   return (

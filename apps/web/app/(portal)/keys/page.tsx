@@ -32,7 +32,8 @@ export default function KeysPage() {
     event.preventDefault();
     const form = event.currentTarget;
     const data = new FormData(form);
-    const expires = String(data.get("expires") ?? "");
+    const entered = data.get("expires");
+    const expires = typeof entered === "string" ? entered : "";
     const values = {
       name: data.get("name"),
       scopes: data.getAll("scopes"),
@@ -108,7 +109,12 @@ export default function KeysPage() {
             ]}
           />
         </div>
-        <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-key-title">
+        <form
+          className="card form"
+          onSubmit={(event) => void onSubmit(event)}
+          noValidate
+          aria-labelledby="new-key-title"
+        >
           <h3 id="new-key-title">New key</h3>
           <Field label="Name" error={errors.name} hint="e.g. support-agent-prod">
             {(a) => <input {...a} name="name" />}

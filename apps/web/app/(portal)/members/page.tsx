@@ -112,7 +112,12 @@ export default function MembersPage() {
           />
         </div>
         {manages && (
-          <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="add-member">
+          <form
+            className="card form"
+            onSubmit={(event) => void onSubmit(event)}
+            noValidate
+            aria-labelledby="add-member"
+          >
             <h3 id="add-member">Add a member</h3>
             <p className="small muted" style={{ margin: 0 }}>
               They need a MemStore account first; they then find this organisation in their switcher.

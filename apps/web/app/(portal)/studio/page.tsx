@@ -83,7 +83,7 @@ export default function StudioPage() {
           { header: "Cube", cell: (l) => <Link href={`/store/${l.id}`}>{l.cube.title}</Link> },
           { header: "Status", cell: (l) => <StatusBadge status={l.status} /> },
           { header: "Visibility", cell: (l) => l.visibility },
-          { header: "Price", cell: (l) => priceLabel(l.pricing as { model: string }) },
+          { header: "Price", cell: (l) => priceLabel(l.pricing) },
           { header: "Installs", cell: (l) => l.installs },
         ]}
       />

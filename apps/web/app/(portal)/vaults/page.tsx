@@ -66,7 +66,12 @@ export default function VaultsPage() {
           )}
           <ShowMore list={vaults} what="vaults" />
         </div>
-        <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-vault">
+        <form
+          className="card form"
+          onSubmit={(event) => void onSubmit(event)}
+          noValidate
+          aria-labelledby="new-vault"
+        >
           <h3 id="new-vault">New vault</h3>
           <Field label="Name" error={errors.name} hint="e.g. support-agents">
             {(a) => <input {...a} name="name" />}

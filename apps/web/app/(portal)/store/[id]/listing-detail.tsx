@@ -95,7 +95,7 @@ export function ListingDetail({ id }: { id: string }) {
         <aside className="stack">
           <section className="card stack" aria-labelledby="get">
             <h2 id="get" style={{ margin: 0 }}>
-              {priceLabel(l.pricing as { model: string })}
+              {priceLabel(l.pricing)}
             </h2>
             <ul className="small" style={{ margin: 0, paddingLeft: "1.1rem" }}>
               <li>

@@ -72,7 +72,12 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
         </span>
       </div>
       {!retired && (
-        <form className="form" onSubmit={onSubmit} noValidate aria-label="Edit listing">
+        <form
+          className="form"
+          onSubmit={(event) => void onSubmit(event)}
+          noValidate
+          aria-label="Edit listing"
+        >
           <VisibilityField error={errors.visibility} current={listing.visibility} />
           <PricingFields errors={errors} current={listing.pricing} key={JSON.stringify(listing.pricing)} />
           {text && <MarksField error={errors.marks} current={listing.marks} key={listing.marks} />}

@@ -33,7 +33,7 @@ export function CubeStep({ onDone }: { onDone: (cube: WizardCube) => void }) {
   }
 
   return (
-    <form className="form" onSubmit={onSubmit} noValidate>
+    <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
       <h2 style={{ marginTop: 0 }}>What are you publishing?</h2>
       <Field label="Type" hint={CUBE_TYPE_DEFINITIONS[type].description}>
         {(a) => (

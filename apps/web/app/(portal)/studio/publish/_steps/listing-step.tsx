@@ -54,7 +54,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
     );
   }
   return (
-    <form className="form" onSubmit={onSubmit} noValidate>
+    <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
       <h2 style={{ marginTop: 0 }}>List it in the store</h2>
       <VisibilityField error={errors.visibility} current={version.visibility} />
       <PricingFields errors={errors} />

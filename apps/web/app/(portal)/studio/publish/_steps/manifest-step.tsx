@@ -54,7 +54,7 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
 
   const e = (path: string) => errors[path];
   return (
-    <form className="form" onSubmit={onSubmit} noValidate>
+    <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
       <h2 style={{ marginTop: 0 }}>Version and governance</h2>
       <Field label="Version" error={e("version")} hint="Semantic version, e.g. 1.0.0.">
         {(a) => <input {...a} name="version" defaultValue="1.0.0" />}

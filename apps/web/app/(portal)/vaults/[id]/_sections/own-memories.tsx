@@ -101,7 +101,12 @@ export function OwnMemories({ vaultId }: { vaultId: string }) {
         )}
         <ShowMore list={memories} what="memories" />
       </div>
-      <form className="card form" onSubmit={onCreate} noValidate aria-labelledby="new-memory">
+      <form
+        className="card form"
+        onSubmit={(event) => void onCreate(event)}
+        noValidate
+        aria-labelledby="new-memory"
+      >
         <h3 id="new-memory">Add a memory</h3>
         <Field label="Text" error={errors.text}>
           {(a) => <textarea {...a} name="text" />}
