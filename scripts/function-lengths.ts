@@ -12,7 +12,7 @@ import ts from "typescript";
 export const MAX_FUNCTION_LINES = 80;
 export const MAX_COMPONENT_LINES = 150;
 
-const EXEMPT = [/\.test\.tsx?$/, /^test\//, /\/testing\//, /\/migrations\//, /\.d\.ts$/];
+const EXEMPT = [/\.test\.tsx?$/, /^test\//, /\/testing\//, /\/migrations\//, /\/generated\//, /\.d\.ts$/];
 const CODE = /\.(ts|tsx|mts)$/;
 
 type Measured = { file: string; line: number; name: string; lines: number; limit: number };

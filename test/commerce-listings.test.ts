@@ -1,5 +1,5 @@
 import { sales } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
+import { type BodyOf, MemStoreClient } from "@memstore/sdk";
 import type { Standin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,9 +25,14 @@ afterAll(async () => {
   await commerce?.close();
 });
 
+type ListingInput = BodyOf<"/api/v1/listings", "post">;
 const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
 
-async function listing(slug: string, pricing: Record<string, unknown>, visibility = "public") {
+async function listing(
+  slug: string,
+  pricing: ListingInput["pricing"],
+  visibility: ListingInput["visibility"] = "public",
+) {
   const { cube } = await bed.submittedCube(slug, JSON.stringify({ text: `Notes on ${slug}.` }));
   const made = await sdk(bed.publisherKey).createListing({ cube_id: cube.id, visibility, pricing });
   await sdk(bed.publisherKey).publishListing(made.id);

@@ -1,3 +1,4 @@
+import type { QueryOf } from "./contract.ts";
 import { enc, qs, toStream } from "./http.ts";
 import type { UploadBody, Version } from "./types.ts";
 
@@ -52,7 +53,10 @@ export class BundlesApi {
   }
 
   /** A MemOS cube directory (as a tar) imported as a draft version of a plaintext cube. */
-  async importMemos(tar: UploadBody, query: { slug?: string; title?: string } = {}): Promise<ImportedMemos> {
+  async importMemos(
+    tar: UploadBody,
+    query: QueryOf<"/api/v1/import/memos", "post"> = {},
+  ): Promise<ImportedMemos> {
     const stream = typeof tar === "string" || tar instanceof Uint8Array ? tar : toStream(tar);
     const response = await this.raw("POST", `/api/v1/import/memos${qs(query)}`, {
       headers: { "content-type": "application/x-tar" },
@@ -63,7 +67,10 @@ export class BundlesApi {
   }
 
   /** A Mem0 memory export (its JSON) imported as a draft version of a plaintext cube. */
-  async importMem0(json: UploadBody, query: { slug?: string; title?: string } = {}): Promise<ImportedMem0> {
+  async importMem0(
+    json: UploadBody,
+    query: QueryOf<"/api/v1/import/mem0", "post"> = {},
+  ): Promise<ImportedMem0> {
     const stream = typeof json === "string" || json instanceof Uint8Array ? json : toStream(json);
     const response = await this.raw("POST", `/api/v1/import/mem0${qs(query)}`, {
       headers: { "content-type": "application/json" },

@@ -1,3 +1,4 @@
+import type { BodyOf, QueryOf } from "./contract.ts";
 import type {
   Cube,
   Install,
@@ -38,9 +39,7 @@ export class MemStoreClient extends PublishingClient {
   readonly derive = new DerivationsApi((method, path, body, init) => this.request(method, path, body, init));
 
   // Store and vaults
-  searchStore(
-    query: { q?: string; type?: string; tag?: string; free?: boolean; limit?: number; cursor?: string } = {},
-  ) {
+  searchStore(query: QueryOf<"/api/v1/store/listings", "get"> = {}) {
     return this.request<Page<Listing & { cube: Cube; publisher: { slug: string } }>>(
       "GET",
       `/api/v1/store/listings${qs(query)}`,
@@ -50,15 +49,10 @@ export class MemStoreClient extends PublishingClient {
     return this.request<Listing & Record<string, unknown>>("GET", `/api/v1/store/listings/${enc(listingId)}`);
   }
   /** See `commerce.acquire`: a paid listing answers a checkout to pay at. */
-  acquire(listingId: string, input: { success_url?: string; cancel_url?: string } = {}) {
+  acquire(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/acquire", "post"> = {}) {
     return this.commerce.acquire(listingId, input);
   }
-  createVault(input: {
-    name: string;
-    namespace_kind?: Vault["namespace_kind"];
-    desensitise_on_write?: boolean;
-    pii_policy?: Record<string, string>;
-  }) {
+  createVault(input: BodyOf<"/api/v1/vaults", "post">) {
     return this.request<Vault>("POST", "/api/v1/vaults", input);
   }
   /** Renames a vault, or sets how memories written to it are desensitised. */
@@ -68,10 +62,10 @@ export class MemStoreClient extends PublishingClient {
   ) {
     return this.request<Vault>("PATCH", `/api/v1/vaults/${enc(vaultId)}`, patch);
   }
-  listVaults(query: { limit?: number; cursor?: string } = {}) {
+  listVaults(query: QueryOf<"/api/v1/vaults", "get"> = {}) {
     return this.request<Page<Vault>>("GET", `/api/v1/vaults${qs(query)}`);
   }
-  install(vaultId: string, input: { listing_id: string; version_policy?: string }) {
+  install(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/installs", "post">) {
     return this.request<{ id: string; cube: Cube; version: string; state: string }>(
       "POST",
       `/api/v1/vaults/${enc(vaultId)}/installs`,
@@ -85,14 +79,10 @@ export class MemStoreClient extends PublishingClient {
     return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);
   }
   /** An event subscription (filter, delivery, auto-install). The response carries `secret`, which signs webhook deliveries; it is never shown again. */
-  createEventSubscription(input: {
-    filter?: { listing_id?: string; tags?: string[]; types?: string[]; query?: string };
-    delivery?: { webhook_url?: string; sse?: boolean };
-    auto_install?: { vault_id: string; version_policy?: string };
-  }) {
+  createEventSubscription(input: BodyOf<"/api/v1/subscriptions", "post">) {
     return this.request<EventSubscription & { secret: string }>("POST", "/api/v1/subscriptions", input);
   }
-  listEventSubscriptions(query: { limit?: number; cursor?: string } = {}) {
+  listEventSubscriptions(query: QueryOf<"/api/v1/subscriptions", "get"> = {}) {
     return this.request<Page<EventSubscription>>("GET", `/api/v1/subscriptions${qs(query)}`);
   }
   deleteEventSubscription(eventSubscriptionId: string) {
@@ -103,7 +93,7 @@ export class MemStoreClient extends PublishingClient {
     return this.createEventSubscription(input);
   }
   /** @deprecated use listEventSubscriptions. */
-  listSubscriptions(query: { limit?: number; cursor?: string } = {}) {
+  listSubscriptions(query: QueryOf<"/api/v1/subscriptions", "get"> = {}) {
     return this.listEventSubscriptions(query);
   }
   /** @deprecated use deleteEventSubscription. */
@@ -112,28 +102,17 @@ export class MemStoreClient extends PublishingClient {
   }
 
   // Agents
-  search(
-    vaultId: string,
-    input: {
-      query: string;
-      top_k?: number;
-      filter?: { types?: string[]; tags?: string[]; cube_ids?: string[] };
-      mode?: "hybrid" | "vector" | "keyword";
-    },
-  ) {
+  search(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/search", "post">) {
     return this.request<{
       results: SearchResult[];
       /** Installs left out because their terms license other purposes than this call's. */
       excluded: Array<{ install_id: string; code: "purpose_not_licensed" }>;
     }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
   }
-  createMemory(
-    vaultId: string,
-    input: { text: string; tags?: string[]; metadata?: Record<string, unknown>; ttl_days?: number },
-  ) {
+  createMemory(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/memories", "post">) {
     return this.request<Memory>("POST", `/api/v1/vaults/${enc(vaultId)}/memories`, input);
   }
-  listMemories(vaultId: string, query: { state?: string; limit?: number; cursor?: string } = {}) {
+  listMemories(vaultId: string, query: QueryOf<"/api/v1/vaults/{vault_id}/memories", "get"> = {}) {
     return this.request<Page<Memory>>("GET", `/api/v1/vaults/${enc(vaultId)}/memories${qs(query)}`);
   }
   getMemory(vaultId: string, memoryId: string) {
@@ -142,7 +121,7 @@ export class MemStoreClient extends PublishingClient {
   updateMemory(
     vaultId: string,
     memoryId: string,
-    input: { text?: string; tags?: string[]; metadata?: Record<string, unknown> },
+    input: BodyOf<"/api/v1/vaults/{vault_id}/memories/{memory_id}", "patch">,
   ) {
     return this.request<Memory>("PATCH", `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}`, input);
   }
@@ -157,10 +136,10 @@ export class MemStoreClient extends PublishingClient {
   }
 
   // Keys
-  createKey(input: { name: string; scopes: string[]; vault_id?: string; expires_at?: string }) {
+  createKey(input: BodyOf<"/api/v1/keys", "post">) {
     return this.request<{ id: string; key: string }>("POST", "/api/v1/keys", input);
   }
-  listKeys(query: { limit?: number; cursor?: string } = {}) {
+  listKeys(query: QueryOf<"/api/v1/keys", "get"> = {}) {
     return this.request<Page<{ id: string; name: string; scopes: string[]; revoked_at: string | null }>>(
       "GET",
       `/api/v1/keys${qs(query)}`,

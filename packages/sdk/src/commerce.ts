@@ -1,3 +1,4 @@
+import type { BodyOf, QueryOf } from "./contract.ts";
 import { enc, qs } from "./http.ts";
 import type { Page } from "./types.ts";
 
@@ -132,17 +133,14 @@ export class CommerceApi {
   constructor(private readonly request: Request) {}
 
   /** Free: the entitlement. Paid: `checkout_url` to send the buyer to; the entitlement follows payment. */
-  acquire(listingId: string, input: { offer_id?: string; success_url?: string; cancel_url?: string } = {}) {
+  acquire(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/acquire", "post"> = {}) {
     return this.request<Acquired>("POST", `/api/v1/store/listings/${enc(listingId)}/acquire`, input);
   }
-  entitlements(query: { limit?: number; cursor?: string } = {}) {
+  entitlements(query: QueryOf<"/api/v1/entitlements", "get"> = {}) {
     return this.request<Page<Entitlement>>("GET", `/api/v1/entitlements${qs(query)}`);
   }
   /** Publisher: a private offer on a listing to one organisation, at its own price and terms. */
-  offer(
-    listingId: string,
-    input: { org_slug: string; pricing: Pricing; terms?: Record<string, unknown>; expires_at?: string },
-  ) {
+  offer(listingId: string, input: BodyOf<"/api/v1/listings/{listing_id}/offers", "post">) {
     return this.request<Offer>("POST", `/api/v1/listings/${enc(listingId)}/offers`, input);
   }
 
@@ -152,15 +150,15 @@ export class CommerceApi {
   }
 
   /** Publisher: end a holder's entitlement, saying why; `refund` refunds its sale. */
-  revoke(entitlementId: string, input: { reason: string; refund?: boolean }) {
+  revoke(entitlementId: string, input: BodyOf<"/api/v1/entitlements/{entitlement_id}/revoke", "post">) {
     return this.request<Entitlement>("POST", `/api/v1/entitlements/${enc(entitlementId)}/revoke`, input);
   }
   /** Publisher: per listing and UTC day (YYYY-MM-DD bounds, at most 366 days). */
-  sales(query: { from?: string; to?: string } = {}) {
+  sales(query: QueryOf<"/api/v1/sales", "get"> = {}) {
     return this.request<{ from: string; to: string; items: SalesDay[] }>("GET", `/api/v1/sales${qs(query)}`);
   }
   /** Subscriber: calls, bytes and usage-priced spend per install and UTC day. */
-  usage(query: { from?: string; to?: string } = {}) {
+  usage(query: QueryOf<"/api/v1/usage", "get"> = {}) {
     return this.request<UsageReport>("GET", `/api/v1/usage${qs(query)}`);
   }
   /** Publisher admin: open (or finish) the payout account; send the person to `onboarding_url`. */
@@ -174,7 +172,7 @@ export class CommerceApi {
   payouts() {
     return this.request<Payouts>("GET", "/api/v1/payouts");
   }
-  holders(listingId: string, query: { limit?: number; cursor?: string } = {}) {
+  holders(listingId: string, query: QueryOf<"/api/v1/listings/{listing_id}/entitlements", "get"> = {}) {
     return this.request<Page<Holder>>("GET", `/api/v1/listings/${enc(listingId)}/entitlements${qs(query)}`);
   }
 }

@@ -4,6 +4,7 @@
  * Every failure is a MemStoreApiError carrying the problem document's `code`.
  */
 export * from "./client.ts";
+export type { BodyOf, QueryOf } from "./contract.ts";
 export * from "./commerce.ts";
 export * from "./types.ts";
 export * from "./verify.ts";

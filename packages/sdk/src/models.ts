@@ -1,3 +1,4 @@
+import type { BodyOf, QueryOf } from "./contract.ts";
 import { enc, qs, toStream } from "./http.ts";
 import type { Page, UploadBody } from "./types.ts";
 
@@ -43,14 +44,14 @@ function rawUpload(body: UploadBody, contentType: string): RequestInit {
 export class ModelsApi {
   constructor(private readonly request: Request) {}
 
-  list(query: { limit?: number; cursor?: string } = {}) {
+  list(query: QueryOf<"/api/v1/base-models", "get"> = {}) {
     return this.request<Page<BaseModel>>("GET", `/api/v1/base-models${qs(query)}`);
   }
   get(modelId: string) {
     return this.request<BaseModel>("GET", `/api/v1/base-models/${enc(modelId)}`);
   }
   /** Admin: registers a model under the organisation (409 if the name is taken). */
-  register(input: { name: string; config: Record<string, unknown>; tokenizer_sha256: string }) {
+  register(input: BodyOf<"/api/v1/base-models", "post">) {
     return this.request<BaseModel>("POST", "/api/v1/base-models", input);
   }
   /** Admin: the model's tokenizer.json, which must hash to the registered `tokenizer_sha256`. */
@@ -83,7 +84,7 @@ export class DerivationsApi {
   kvSnapshot(
     cubeId: string,
     version: string,
-    input: { base_model: string; slug: string; title: string; max_tokens?: number },
+    input: BodyOf<"/api/v1/cubes/{cube_id}/versions/{version}/kv-snapshot", "post">,
   ) {
     return this.request<Derived & { status: "processing"; base_model: string; max_tokens: number }>(
       "POST",
@@ -91,17 +92,17 @@ export class DerivationsApi {
       input,
     );
   }
-  rankReduction(cubeId: string, version: string, input: { rank: number; slug: string; title: string }) {
+  rankReduction(
+    cubeId: string,
+    version: string,
+    input: BodyOf<"/api/v1/cubes/{cube_id}/versions/{version}/rank-reduction", "post">,
+  ) {
     return this.request<
       Derived & { base_model: string; rank: number; from_rank: number; error: Record<string, number> }
     >("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/rank-reduction`, input);
   }
   /** `weight`: a pack's share of the sum (1 as it is, 0.5 half its effect, negative subtracts it). */
-  loraMerge(input: {
-    sources: Array<{ cube_id: string; version: string; weight?: number }>;
-    slug: string;
-    title: string;
-  }) {
+  loraMerge(input: BodyOf<"/api/v1/cubes/lora-merge", "post">) {
     return this.request<Derived & { base_model: string; modules: number; rank: number }>(
       "POST",
       "/api/v1/cubes/lora-merge",

@@ -1,3 +1,4 @@
+import type { BodyOf, QueryOf } from "./contract.ts";
 import { importPublicKey, type PublicKeyDocument, verifyManifest } from "@memstore/watermark/signing";
 import { BaseClient } from "./base-client.ts";
 import type { Pricing } from "./commerce.ts";
@@ -7,16 +8,16 @@ import type { Cube, Listing, Page, TraceResult, UploadBody, Version } from "./ty
 /** A publisher's calls: cubes, versions and their payloads, listings, provenance and tracing. */
 export class PublishingClient extends BaseClient {
   // Publishing
-  createCube(input: { slug: string; type: string; title: string; description?: string; tags?: string[] }) {
+  createCube(input: BodyOf<"/api/v1/cubes", "post">) {
     return this.request<Cube>("POST", "/api/v1/cubes", input);
   }
-  listCubes(query: { limit?: number; cursor?: string } = {}) {
+  listCubes(query: QueryOf<"/api/v1/cubes", "get"> = {}) {
     return this.request<Page<Cube>>("GET", `/api/v1/cubes${qs(query)}`);
   }
   getCube(cubeId: string) {
     return this.request<Cube>("GET", `/api/v1/cubes/${enc(cubeId)}`);
   }
-  createVersion(cubeId: string, input: { version: string; manifest?: Record<string, unknown> }) {
+  createVersion(cubeId: string, input: BodyOf<"/api/v1/cubes/{cube_id}/versions", "post">) {
     return this.request<Version & { upload_url: string }>(
       "POST",
       `/api/v1/cubes/${enc(cubeId)}/versions`,
@@ -24,7 +25,7 @@ export class PublishingClient extends BaseClient {
     );
   }
   /** A cube's versions, newest first. */
-  listVersions(cubeId: string, query: { limit?: number; cursor?: string } = {}) {
+  listVersions(cubeId: string, query: QueryOf<"/api/v1/cubes/{cube_id}/versions", "get"> = {}) {
     return this.request<Page<Version>>("GET", `/api/v1/cubes/${enc(cubeId)}/versions${qs(query)}`);
   }
   getVersion(cubeId: string, version: string) {
@@ -66,14 +67,7 @@ export class PublishingClient extends BaseClient {
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
     }
   }
-  createListing(input: {
-    cube_id: string;
-    visibility: string;
-    pricing: Record<string, unknown>;
-    terms?: Record<string, unknown>;
-    canaries?: boolean;
-    marks?: Listing["marks"];
-  }) {
+  createListing(input: BodyOf<"/api/v1/listings", "post">) {
     return this.request<Listing>("POST", "/api/v1/listings", input);
   }
   publishListing(listingId: string) {
@@ -98,7 +92,7 @@ export class PublishingClient extends BaseClient {
     return this.request<Listing>("POST", `/api/v1/listings/${enc(listingId)}/${transition}`);
   }
   /** The organisation's own listings, newest first. */
-  listListings(query: { limit?: number; cursor?: string } = {}) {
+  listListings(query: QueryOf<"/api/v1/listings", "get"> = {}) {
     return this.request<Page<Listing & { installs: number; cube: { slug: string; title: string } }>>(
       "GET",
       `/api/v1/listings${qs(query)}`,
