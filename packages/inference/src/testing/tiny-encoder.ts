@@ -144,5 +144,6 @@ export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB, maxLeng
       max_input_chars_per_word: 100,
       vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
     },
+    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
   };
 }
