@@ -535,15 +535,15 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  "/api/v1/payload-links/{token}": {
+  "/api/v1/blob-links/{token}": {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    /** A short-lived signed link (MCP get_payload_link) to an installed binary payload: downloaded as the key it was made for — judged, counted and fingerprinted as its download — for 5 minutes (410 link_expired after), never once the key is revoked */
-    get: operations["getPayloadLinksToken"];
+    /** A signed download link, good for 5 minutes (410 link_expired after): one POST …/installs/{install_id}/payload-link made when the store has no URLs of its own (the copy it names), or one MCP's get_payload_link made (a download as its key: judged, counted and fingerprinted then, never once the key is revoked); streamed, Range → 206, ETag */
+    get: operations["getBlobLinksToken"];
     put?: never;
     post?: never;
     delete?: never;
@@ -552,15 +552,15 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  "/api/v1/blob-links/{token}": {
+  "/api/v1/payload-links/{token}": {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    /** A download link made by POST …/installs/{install_id}/payload-link when the store has no URLs of its own: the copy it names, streamed (Range → 206, ETag), for 5 minutes (410 link_expired after) */
-    get: operations["getBlobLinksToken"];
+    /** The same as GET /api/v1/blob-links/{token}, where MCP's get_payload_link pointed its links before: every signed link is redeemed by the one route */
+    get: operations["getPayloadLinksToken"];
     put?: never;
     post?: never;
     delete?: never;
@@ -3326,7 +3326,7 @@ export interface operations {
       };
     };
   };
-  getPayloadLinksToken: {
+  getBlobLinksToken: {
     parameters: {
       query?: never;
       header?: never;
@@ -3346,7 +3346,7 @@ export interface operations {
       };
     };
   };
-  getBlobLinksToken: {
+  getPayloadLinksToken: {
     parameters: {
       query?: never;
       header?: never;

@@ -11,8 +11,8 @@ import {
   importMemosQuery,
   vaultExportQuery,
 } from "@memstore/api/portability";
-import type { CopyVariant } from "@memstore/core";
-import { installedCopy, redeemBlobLink, redeemPayloadLink } from "@memstore/api/vaults";
+import type { AppContext } from "@memstore/api";
+import { installedCopy, redeemLink } from "@memstore/api/vaults";
 import { assertStorable, bodyStream, readBoundedText } from "../body.ts";
 import { AppError, jsonDeeperThan } from "@memstore/core";
 import { blobResponse } from "../download.ts";
@@ -102,29 +102,21 @@ export const portabilityRoutes = [
   }),
   publicRoute({
     method: "GET",
-    path: "/api/v1/payload-links/{token}",
+    path: "/api/v1/blob-links/{token}",
     summary:
-      "A short-lived signed link (MCP get_payload_link) to an installed binary payload: downloaded as the key it was made for — judged, counted and fingerprinted as its download — for 5 minutes (410 link_expired after), never once the key is revoked",
+      "A signed download link, good for 5 minutes (410 link_expired after): one POST …/installs/{install_id}/payload-link made when the store has no URLs of its own (the copy it names), or one MCP's get_payload_link made (a download as its key: judged, counted and fingerprinted then, never once the key is revoked); streamed, Range → 206, ETag",
     tag: "agents",
     status: 200,
-    handler: async ({ ctx, params, request }) => {
-      const link = await redeemPayloadLink(ctx, params.token);
-      const variant = (link.dtype ?? undefined) as CopyVariant | undefined;
-      return blobResponse(
-        ctx,
-        request,
-        await installedCopy(ctx, link.subject, link.vaultId, link.installId, variant),
-      );
-    },
+    handler: ({ ctx, params, request }) => linkResponse(ctx, request, params.token),
   }),
   publicRoute({
     method: "GET",
-    path: "/api/v1/blob-links/{token}",
+    path: "/api/v1/payload-links/{token}",
     summary:
-      "A download link made by POST …/installs/{install_id}/payload-link when the store has no URLs of its own: the copy it names, streamed (Range → 206, ETag), for 5 minutes (410 link_expired after)",
+      "The same as GET /api/v1/blob-links/{token}, where MCP's get_payload_link pointed its links before: every signed link is redeemed by the one route",
     tag: "agents",
     status: 200,
-    handler: ({ ctx, params, request }) => blobResponse(ctx, request, redeemBlobLink(ctx, params.token)),
+    handler: ({ ctx, params, request }) => linkResponse(ctx, request, params.token),
   }),
 ];
 
@@ -144,4 +136,12 @@ function tarResponse(tar: {
       "content-disposition": `attachment; filename="${tar.filename.replace(/[^\w.@-]/g, "_")}"`,
     },
   });
+}
+
+/** The download a signed link stands for: the copy it names, or the key's download it carries. */
+async function linkResponse(ctx: AppContext, request: Request, token: string): Promise<Response> {
+  const link = await redeemLink(ctx, token);
+  if (link.kind === "copy") return blobResponse(ctx, request, link.copy);
+  const copy = await installedCopy(ctx, link.subject, link.vaultId, link.installId, link.dtype ?? undefined);
+  return blobResponse(ctx, request, copy);
 }
