@@ -176,7 +176,7 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
     }>(
       bed.t.ctx.db,
       sql`select d.status, d.attempts, d.last_status_code, s.webhook_url as url
-          from webhook_deliveries d join subscriptions s on s.id = d.subscription_id`,
+          from webhook_deliveries d join event_subscriptions s on s.id = d.event_subscription_id`,
     );
     expect(deliveries.find((d) => d.url === byQuery.url)).toMatchObject({
       status: "delivered",

@@ -61,7 +61,7 @@ describe("webhook targets outside the public network", () => {
     expect(receiver.received).toEqual([]);
     const [delivery] = await queryRows<{ status: string; attempts: number; last_error: string }>(
       bed.t.ctx.db,
-      sql`select status, attempts, last_error from webhook_deliveries where subscription_id = ${made.body.id}`,
+      sql`select status, attempts, last_error from webhook_deliveries where event_subscription_id = ${made.body.id}`,
     );
     expect(delivery).toMatchObject({
       status: "dead",

@@ -245,7 +245,7 @@ export const entitlements = pgTable(
     /** The private offer it was acquired under: its terms, not the listing's, apply. */
     offerId: text("offer_id").references(() => offers.id, { onDelete: "set null" }),
     /** The provider's subscription behind a `subscription` entitlement: its state follows it. */
-    stripeSubscriptionId: text("subscription_id").unique(),
+    stripeSubscriptionId: text("stripe_subscription_id").unique(),
     /** The subscriber canceled: it stays usable until `current_period_end`, then ends. */
     cancelAtPeriodEnd: boolean("cancel_at_period_end").notNull().default(false),
     createdAt: createdAt(),
@@ -445,7 +445,7 @@ export const auditLog = pgTable(
 
 /** A standing interest of a subscriber: what to watch, how to be told, what to install on its own. */
 export const eventSubscriptions = pgTable(
-  "subscriptions",
+  "event_subscriptions",
   {
     id: text("id").primaryKey(),
     orgId: text("org_id")
@@ -467,7 +467,7 @@ export const eventSubscriptions = pgTable(
     createdAt: createdAt(),
     deletedAt: ts("deleted_at"),
   },
-  (t) => [index("subscriptions_org_idx").on(t.orgId)],
+  (t) => [index("event_subscriptions_org_idx").on(t.orgId)],
 );
 
 /**
@@ -485,7 +485,7 @@ export const outboxEvents = pgTable(
     vaultId: text("vault_id"),
     listingId: text("listing_id"),
     /** The event subscription whose auto-install caused it, if any. */
-    eventSubscriptionId: text("subscription_id"),
+    eventSubscriptionId: text("event_subscription_id"),
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
     fannedOutAt: ts("fanned_out_at"),
@@ -521,7 +521,7 @@ export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     id: text("id").primaryKey(),
-    eventSubscriptionId: text("subscription_id")
+    eventSubscriptionId: text("event_subscription_id")
       .notNull()
       .references(() => eventSubscriptions.id, { onDelete: "cascade" }),
     eventId: text("event_id").notNull(),
@@ -534,7 +534,7 @@ export const webhookDeliveries = pgTable(
     deliveredAt: ts("delivered_at"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_subscription_event_uq").on(t.eventSubscriptionId, t.eventId)],
+  (t) => [uniqueIndex("webhook_deliveries_event_subscription_event_uq").on(t.eventSubscriptionId, t.eventId)],
 );
 
 /**

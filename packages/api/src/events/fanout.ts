@@ -88,7 +88,7 @@ function matchingSubscriptions(db: Executor, listingId: string) {
     sql`select s.id, s.org_id as "orgId", s.filter, s.webhook_url as "webhookUrl", s.secret, s.sse,
           s.auto_install_vault_id as "autoInstallVaultId", s.auto_install_policy as "autoInstallPolicy",
           s.created_by as "createdBy"
-        from subscriptions s, listings l join cubes c on c.id = l.cube_id
+        from event_subscriptions s, listings l join cubes c on c.id = l.cube_id
         where l.id = ${listingId} and l.status = 'published' and s.deleted_at is null
           and (l.org_id = s.org_id or l.visibility = 'public'
                or (l.visibility = 'unlisted' and s.filter->>'listing_id' = l.id))
