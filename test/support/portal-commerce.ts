@@ -1,12 +1,5 @@
-import { Readable } from "node:stream";
 import { signUp } from "@memstore/api/identity";
-import {
-  createCube,
-  createVersion,
-  createVersionInput,
-  submitVersion,
-  uploadPayload,
-} from "@memstore/api/catalog";
+import { publishCube } from "@memstore/api/catalog";
 import { createListing, publishListing } from "@memstore/api/listings";
 import { createVault } from "@memstore/api/vaults";
 import type { Subject } from "@memstore/core";
@@ -50,27 +43,22 @@ export function describeCommerce(get: () => { bed: PortalTestbed; standin: Stand
       organization: "Harbour Charts",
     });
     const publisher: Subject = { kind: "user", userId: made.user_id, orgId: made.org_id, role: "owner" };
-    const cube = await createCube(ctx, publisher, {
-      slug: "tidal-atlas",
-      type: "plaintext",
-      title: "Tidal Atlas",
-      description: "Tide windows for every berth.",
-      tags: ["tides"],
-    });
-    await createVersion(
+    const { cube } = await publishCube(
       ctx,
       publisher,
-      cube.id,
-      createVersionInput.parse({ version: "1.0.0", manifest: {} }),
+      {
+        slug: "tidal-atlas",
+        type: "plaintext",
+        title: "Tidal Atlas",
+        description: "Tide windows for every berth.",
+        tags: ["tides"],
+      },
+      {
+        manifest: {},
+        payload: "# Tides\n\nBerth 7 is reachable two hours either side of high water.\n",
+        contentType: "text/markdown",
+      },
     );
-    await uploadPayload(
-      ctx,
-      publisher,
-      { cubeId: cube.id, version: "1.0.0" },
-      Readable.from([Buffer.from("# Tides\n\nBerth 7 is reachable two hours either side of high water.\n")]),
-      "text/markdown",
-    );
-    await submitVersion(ctx, publisher, cube.id, "1.0.0");
     await bed.t.runner.idle();
     const listing = await createListing(ctx, publisher, {
       cube_id: cube.id,

@@ -2,24 +2,8 @@ import type { BodyOf, QueryOf } from "./contract.ts";
 import { enc, qs } from "./http.ts";
 import type { Page } from "./types.ts";
 
-/** Money is integer minor units (cents) with a lower-case ISO 4217 currency, never a float. */
-export type Pricing =
-  | { model: "free" }
-  | { model: "one_time"; amount_cents: number; currency: string }
-  | {
-      model: "subscription";
-      amount_cents: number;
-      currency: string;
-      interval: "month" | "year";
-      trial_days?: number;
-    }
-  | {
-      model: "usage";
-      unit_amount_cents: number;
-      currency: string;
-      included_calls?: number;
-      monthly_cap_cents?: number;
-    };
+/** Money is integer minor units (cents) with a lower-case ISO 4217 currency, never a float: a listing's price as the route takes it. */
+export type Pricing = BodyOf<"/api/v1/listings", "post">["pricing"];
 
 export type Entitlement = {
   id: string;

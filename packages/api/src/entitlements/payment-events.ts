@@ -6,7 +6,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { afterEntitlementEnded } from "./ending.ts";
 import { refundIfDuplicate } from "./duplicate-payments.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
-import { type Current, handleStripeEvent } from "./stripe-handlers.ts";
+import { type Current, handleStripeEvent, isSubscriptionEvent } from "./stripe-handlers.ts";
 import { subscriptionOfInvoice } from "./subscription-events.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
@@ -103,16 +103,8 @@ const idOf = (ref: string | { id: string } | null | undefined) =>
 
 /** The subscription an event concerns, when it concerns one. */
 function subscriptionIdOf(event: Stripe.Event): string | null {
+  if (isSubscriptionEvent(event)) return event.data.object.id;
   switch (event.type) {
-    case "customer.subscription.created":
-    case "customer.subscription.updated":
-    case "customer.subscription.deleted":
-    case "customer.subscription.paused":
-    case "customer.subscription.resumed":
-    case "customer.subscription.pending_update_applied":
-    case "customer.subscription.pending_update_expired":
-    case "customer.subscription.trial_will_end":
-      return event.data.object.id;
     case "invoice.paid":
     case "invoice.payment_failed":
       return subscriptionOfInvoice(event.data.object);

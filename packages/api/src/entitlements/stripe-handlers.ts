@@ -33,19 +33,12 @@ export async function handleStripeEvent(
   event: Stripe.Event,
   current: Current,
 ): Promise<Applied> {
+  if (isSubscriptionEvent(event)) return subscriptionChanged(tx, current);
   switch (event.type) {
     case "account.updated":
       return { outcome: await syncPayoutAccount(tx, current.account, event.data.object.id) };
     case "checkout.session.completed":
       return checkoutSessionCompleted(tx, event.data.object, current);
-    case "customer.subscription.created":
-    case "customer.subscription.updated":
-    case "customer.subscription.deleted":
-    case "customer.subscription.paused":
-    case "customer.subscription.resumed":
-    case "customer.subscription.pending_update_applied":
-    case "customer.subscription.pending_update_expired":
-    case "customer.subscription.trial_will_end":
     case "invoice.payment_failed":
       return subscriptionChanged(tx, current);
     case "invoice.paid":
@@ -54,6 +47,23 @@ export async function handleStripeEvent(
       return { outcome: `ignored: MemStore does not act on ${event.type}` };
   }
 }
+
+/** Every event about a subscription itself (`customer.subscription.*`): its entitlement follows it. */
+const SUBSCRIPTION_EVENTS = new Set<string>([
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "customer.subscription.paused",
+  "customer.subscription.resumed",
+  "customer.subscription.pending_update_applied",
+  "customer.subscription.pending_update_expired",
+  "customer.subscription.trial_will_end",
+] satisfies Array<Stripe.Event["type"]>);
+
+type SubscriptionEvent = Extract<Stripe.Event, { data: { object: Stripe.Subscription } }>;
+
+export const isSubscriptionEvent = (event: Stripe.Event): event is SubscriptionEvent =>
+  SUBSCRIPTION_EVENTS.has(event.type);
 
 /** The subscription as Stripe holds it now, followed by its entitlement. */
 function subscriptionChanged(
