@@ -22,7 +22,7 @@ beforeAll(async () => {
   await bed.t.ctx.db.execute(sql`
     create function refuse_write() returns trigger language plpgsql as
       $$ begin raise exception 'the disk is full'; end $$`);
-  for (const table of ["memories", "subscriptions", "users"]) {
+  for (const table of ["memories", "event_subscriptions", "users"]) {
     await bed.t.ctx.db.execute(
       sql.raw(
         `create trigger refuse_${table} before insert on ${table} for each row execute function refuse_write()`,

@@ -1,4 +1,4 @@
-import { USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import { AppError, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
 import { entitlements, type ListingRow } from "@memstore/db";
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
@@ -36,13 +36,18 @@ export async function stopRenewals(ctx: AppContext, listingId: string): Promise<
       { cancel_at_period_end: true },
       { idempotencyKey: `memstore-cancel-${row.id}` },
     );
-    await ctx.db.transaction((tx) =>
-      moveEntitlement(tx, row.id, {
-        cause: "cancel_at_period_end",
-        set: { cancelAtPeriodEnd: true },
-        actor: "system:listing-retired",
-      }),
-    );
+    await ctx.db
+      .transaction((tx) =>
+        moveEntitlement(tx, row.id, {
+          cause: "cancel_at_period_end",
+          set: { cancelAtPeriodEnd: true },
+          actor: "system:listing-retired",
+        }),
+      )
+      // Ended meanwhile (canceled, revoked): it renews nothing either, and Stripe was told.
+      .catch((error: unknown) => {
+        if (!(error instanceof AppError && error.code === "conflict")) throw error;
+      });
   }
   return running.length;
 }

@@ -35,7 +35,7 @@ export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Prom
         from entitlements e
         join listings l on l.id = e.listing_id
         join billing_customers bc on bc.org_id = e.org_id
-        where e.subscription_id is not null and e.revoked_at is null and l.pricing->>'model' = 'usage'
+        where e.stripe_subscription_id is not null and e.revoked_at is null and l.pricing->>'model' = 'usage'
           and e.state = any(${sql.param([...USABLE_ENTITLEMENT_STATES])}::text[])`,
   );
   let sent = 0;
