@@ -1,10 +1,10 @@
 import type { Subject } from "@memstore/core";
-import { cubes, entitlements, listings, queryRows, sql } from "@memstore/db";
-import { desc, eq } from "drizzle-orm";
+import { queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 import { entitlementView } from "./entitlements.ts";
 import { exactInteger } from "../payments/sales-report.ts";
+import { billedEntitlements } from "./queries.ts";
 
 /**
  * The subscriber's Billing page: each entitlement (latest 200) with its listing's title and price,
@@ -13,14 +13,7 @@ import { exactInteger } from "../payments/sales-report.ts";
  */
 export async function billingOverview(ctx: AppContext, subject: Subject) {
   authorize(subject, "store.read");
-  const rows = await ctx.db
-    .select({ entitlement: entitlements, title: cubes.title, pricing: listings.pricing })
-    .from(entitlements)
-    .innerJoin(listings, eq(listings.id, entitlements.listingId))
-    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
-    .where(eq(entitlements.orgId, subject.orgId))
-    .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
-    .limit(200);
+  const rows = await billedEntitlements(ctx.db, { orgId: subject.orgId, limit: 200 });
   const paid = await queryRows<{ entitlement_id: string | null; currency: string; cents: string }>(
     ctx.db,
     sql`select entitlement_id, currency, sum(amount_cents)::text as cents from sales

@@ -1,12 +1,11 @@
 import { AppError, notFound, type Subject, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
-import { entitlements } from "@memstore/db";
-import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { entitlementView } from "./entitlements.ts";
 import { moveEntitlement } from "./lifecycle.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
+import { heldEntitlement } from "./queries.ts";
 
 /**
  * A subscriber cancels a subscription at the end of the period it paid for: Stripe is told first
@@ -16,10 +15,7 @@ import { requireStripe } from "../payments/stripe-client.ts";
  */
 export async function cancelEntitlement(ctx: AppContext, subject: Subject, entitlementId: string) {
   authorize(subject, "store.acquire");
-  const [row] = await ctx.db
-    .select()
-    .from(entitlements)
-    .where(and(eq(entitlements.id, entitlementId), eq(entitlements.orgId, subject.orgId)));
+  const row = await heldEntitlement(ctx.db, { orgId: subject.orgId, entitlementId });
   if (!row) notFound("entitlement");
   authorize(subject, "store.acquire", { orgId: row.orgId });
   if (!row.stripeSubscriptionId)

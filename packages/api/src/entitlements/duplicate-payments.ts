@@ -1,8 +1,8 @@
-import { checkouts, entitlements, type Tx } from "@memstore/db";
+import { checkouts, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
-import { liveEntitlement } from "./lifecycle.ts";
+import { entitlementOfSubscription, liveEntitlement } from "./queries.ts";
 
 /** A payment for a listing its buyer already held, handed back at Stripe before it was applied. */
 export type DuplicateRefund = {
@@ -41,7 +41,7 @@ async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Stripe.Checkou
   const sessionId = session.id;
   const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId));
   if (!checkout || checkout.status === "complete" || typeof session.payment_intent !== "string") return null;
-  const held = await liveEntitlement(tx, checkout.orgId, checkout.listingId);
+  const held = await liveEntitlement(tx, { orgId: checkout.orgId, listingId: checkout.listingId });
   if (!held || held.checkoutSessionId === sessionId) return null;
   const refund = await stripe.refunds.create(
     {
@@ -68,8 +68,8 @@ async function duplicateSubscription(tx: Tx, stripe: Stripe, sub: Stripe.Subscri
   const { listing_id: listingId, org_id: orgId } = sub.metadata ?? {};
   const usable = sub.status === "active" || sub.status === "trialing" || sub.status === "past_due";
   if (!listingId || !orgId || !usable) return null;
-  const [own] = await tx.select().from(entitlements).where(eq(entitlements.stripeSubscriptionId, sub.id));
-  const held = own ? null : await liveEntitlement(tx, orgId, listingId);
+  const own = await entitlementOfSubscription(tx, { stripeSubscriptionId: sub.id });
+  const held = own ? null : await liveEntitlement(tx, { orgId, listingId });
   if (!held) return null;
   await stripe.subscriptions.cancel(sub.id, {}, { idempotencyKey: `memstore-duplicate-cancel-${sub.id}` });
   const invoice = typeof sub.latest_invoice === "string" ? sub.latest_invoice : sub.latest_invoice?.id;

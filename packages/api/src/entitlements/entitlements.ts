@@ -1,26 +1,9 @@
-import { type EntitlementRow, entitlements, type Executor, sql } from "@memstore/db";
 import type { Subject } from "@memstore/core";
-import { and, desc, eq } from "drizzle-orm";
-import type { AppContext } from "../kernel/context.ts";
+import type { EntitlementRow } from "@memstore/db";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
-
-/**
- * The organisation's entitlement to a listing that decides: its newest usable one, else its newest
- * ended one (so the policy can say the entitlement is inactive rather than missing).
- */
-export async function latestEntitlement(db: Executor, orgId: string, listingId: string) {
-  const [row] = await db
-    .select()
-    .from(entitlements)
-    .where(and(eq(entitlements.orgId, orgId), eq(entitlements.listingId, listingId)))
-    .orderBy(
-      sql`${entitlements.revokedAt} is null and ${entitlements.state} in ('active', 'trialing', 'past_due') desc`,
-      desc(entitlements.createdAt),
-    )
-    .limit(1);
-  return row ?? null;
-}
+import type { AppContext } from "../kernel/context.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
+import { entitlementPage } from "./queries.ts";
 
 export function entitlementView(e: EntitlementRow) {
   return {
@@ -41,15 +24,7 @@ export function entitlementView(e: EntitlementRow) {
 /** The caller organisation's entitlements, newest first. */
 export async function listEntitlements(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "store.read");
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(entitlements)
-      .where(eq(entitlements.orgId, subject.orgId))
-      .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await entitlementPage(ctx.db, { orgId: subject.orgId, page });
   return toPage(authorizedRows(subject, "store.read", rows, orgOf).map(entitlementView), page);
 }
 

@@ -1,9 +1,8 @@
 import { describeError } from "@memstore/core";
-import { entitlements } from "@memstore/db";
-import { and, eq, isNull, lte, ne } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { afterEntitlementEnded } from "./ending.ts";
 import { moveEntitlement } from "./lifecycle.ts";
+import { dueForExpiry, entitlementById } from "./queries.ts";
 
 /**
  * Entitlements whose `valid_days` ran out become `expired`, with everything ending one does (see
@@ -12,28 +11,13 @@ import { moveEntitlement } from "./lifecycle.ts";
  * many expired.
  */
 export async function expireEntitlements(ctx: AppContext, now = new Date()): Promise<number> {
-  const due = await ctx.db
-    .select({ id: entitlements.id })
-    .from(entitlements)
-    .where(
-      and(
-        isNull(entitlements.revokedAt),
-        ne(entitlements.state, "expired"),
-        lte(entitlements.validUntil, now),
-      ),
-    )
-    .limit(500);
+  const due = await dueForExpiry(ctx.db, { now, limit: 500 });
   let expired = 0;
   for (const { id } of due) {
     try {
       const ended = await ctx.db.transaction(async (tx) => {
-        const [due] = await tx
-          .select({ id: entitlements.id })
-          .from(entitlements)
-          .where(
-            and(eq(entitlements.id, id), ne(entitlements.state, "expired"), isNull(entitlements.revokedAt)),
-          );
-        if (!due) return null;
+        const row = await entitlementById(tx, { id });
+        if (!row || row.revokedAt || row.state === "expired") return null;
         const moved = await moveEntitlement(tx, id, {
           cause: "expiry",
           to: "expired",

@@ -8,10 +8,11 @@ import {
   notFound,
   USABLE_ENTITLEMENT_STATES,
 } from "@memstore/core";
-import { type EntitlementRow, entitlements, type Executor, listings, type Tx, sql } from "@memstore/db";
-import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
+import { type EntitlementRow, entitlements, listings, type Tx } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { type Ended, endEntitlementEffects, resumeSuspendedInstalls } from "./ending.ts";
+import { lapsedEntitlements, LIVE, liveEntitlement } from "./queries.ts";
 
 /**
  * The one writer of entitlements: every row is inserted by `grantEntitlement` and every change of
@@ -19,9 +20,6 @@ import { type Ended, endEntitlementEffects, resumeSuspendedInstalls } from "./en
  * (`ENTITLEMENT_MOVES`); a move it does not list is a 409. Ending one (installs suspended, audit,
  * `entitlement.revoked`, copies deleted) and coming back (installs resumed) happen here too.
  */
-
-/** The rows the one-live-entitlement index covers (`entitlements_one_live_uq`): held, not ended. */
-const LIVE = sql`revoked_at is null and state in ('active', 'trialing', 'past_due')`;
 
 export type NewEntitlement = {
   /** What grants it: one of the lifecycle's moves from no entitlement. */
@@ -62,7 +60,11 @@ export async function grantEntitlement(
     .onConflictDoNothing({ target: [entitlements.orgId, entitlements.listingId], where: LIVE })
     .returning();
   if (!created) {
-    const held = await liveEntitlement(tx, grant.orgId, grant.listingId, grant.validFrom);
+    const held = await liveEntitlement(tx, {
+      orgId: grant.orgId,
+      listingId: grant.listingId,
+      now: grant.validFrom,
+    });
     // The row in the way lapsed between the two statements: the grant is tried again.
     if (!held) throw new Error(`the live entitlement of ${grant.orgId} to ${grant.listingId} just lapsed`);
     return { row: held, created: false };
@@ -77,26 +79,6 @@ export async function grantEntitlement(
     data: { listing_id: grant.listingId, source: grant.source, ...audit.data },
   });
   return { row: created, created: true };
-}
-
-/**
- * The organisation's live entitlement to the listing, if it holds one that has not lapsed by `now`
- * (one whose `valid_days` ran out before the expiry sweep saw it is held no more: buying again is
- * no duplicate).
- */
-export async function liveEntitlement(db: Executor, orgId: string, listingId: string, now = new Date()) {
-  const [row] = await db
-    .select()
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, orgId),
-        eq(entitlements.listingId, listingId),
-        LIVE,
-        or(isNull(entitlements.validUntil), gt(entitlements.validUntil, now)),
-      ),
-    );
-  return row ?? null;
 }
 
 export type Move = {
@@ -161,17 +143,11 @@ export async function moveEntitlement(
  * is written here; the sweep does the rest for entitlements nobody replaces.
  */
 async function expireLapsed(tx: Tx, grant: NewEntitlement, actor: string) {
-  const lapsed = await tx
-    .select({ id: entitlements.id })
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, grant.orgId),
-        eq(entitlements.listingId, grant.listingId),
-        LIVE,
-        lte(entitlements.validUntil, grant.validFrom),
-      ),
-    );
+  const lapsed = await lapsedEntitlements(tx, {
+    orgId: grant.orgId,
+    listingId: grant.listingId,
+    now: grant.validFrom,
+  });
   for (const { id } of lapsed) {
     await moveEntitlement(tx, id, { cause: "expiry", to: "expired", actor, replaced: true });
     await recordAudit(tx, {

@@ -1,25 +1,11 @@
-import { AppError, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
-import { entitlements, type ListingRow } from "@memstore/db";
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { AppError } from "@memstore/core";
+import { type ListingRow } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { priceOf } from "../payments/checkout.ts";
 import type { Pricing } from "../payments/pricing.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
 import { moveEntitlement } from "./lifecycle.ts";
-
-/** The listing's running subscriptions: usable, renewing, with a subscription at Stripe. */
-const renewing = (ctx: AppContext, listingId: string) =>
-  ctx.db
-    .select()
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.listingId, listingId),
-        eq(entitlements.cancelAtPeriodEnd, false),
-        inArray(entitlements.state, [...USABLE_ENTITLEMENT_STATES]),
-        isNotNull(entitlements.stripeSubscriptionId),
-      ),
-    );
+import { renewingEntitlements } from "./queries.ts";
 
 /**
  * A retired listing renews nothing: each running subscription to it is set to cancel at its period
@@ -27,7 +13,7 @@ const renewing = (ctx: AppContext, listingId: string) =>
  * how many were set.
  */
 export async function stopRenewals(ctx: AppContext, listingId: string): Promise<number> {
-  const running = await renewing(ctx, listingId);
+  const running = await renewingEntitlements(ctx.db, { listingId });
   if (running.length === 0) return 0;
   const stripe = requireStripe(ctx);
   for (const row of running) {
@@ -62,7 +48,7 @@ export async function repriceSubscriptions(
   listing: ListingRow,
   pricing: Pricing & { model: "subscription" },
 ): Promise<number> {
-  const running = await renewing(ctx, listing.id);
+  const running = await renewingEntitlements(ctx.db, { listingId: listing.id });
   if (running.length === 0) return 0;
   const stripe = requireStripe(ctx);
   const price = await priceOf(ctx, stripe, listing, pricing);

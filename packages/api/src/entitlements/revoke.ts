@@ -1,5 +1,5 @@
 import { AppError, notFound, type Subject } from "@memstore/core";
-import { entitlements, listings, sales } from "@memstore/db";
+import { sales } from "@memstore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { actorOf, authorize } from "../kernel/authorize.ts";
@@ -8,6 +8,7 @@ import { requireStripe } from "../payments/stripe-client.ts";
 import { afterEntitlementEnded } from "./ending.ts";
 import { entitlementView } from "./entitlements.ts";
 import { moveEntitlement } from "./lifecycle.ts";
+import { soldEntitlement } from "./queries.ts";
 
 export const revokeInput = z
   .object({ reason: z.string().trim().min(1).max(500), refund: z.boolean().default(false) })
@@ -29,11 +30,7 @@ export async function revokeEntitlement(
 ) {
   authorize(subject, "listing.write");
   const { reason, refund } = revokeInput.parse(input);
-  const [found] = await ctx.db
-    .select({ entitlement: entitlements, listing: listings })
-    .from(entitlements)
-    .innerJoin(listings, eq(listings.id, entitlements.listingId))
-    .where(and(eq(entitlements.id, entitlementId), eq(listings.orgId, subject.orgId)));
+  const found = await soldEntitlement(ctx.db, { sellerOrgId: subject.orgId, entitlementId });
   if (!found) notFound("entitlement");
   authorize(subject, "listing.write", { orgId: found.listing.orgId });
   const { entitlement } = found;

@@ -6,13 +6,14 @@ import {
   subscriptionCause,
   USABLE_ENTITLEMENT_STATES,
 } from "@memstore/core";
-import { entitlements, listings, offers, sales, type Tx } from "@memstore/db";
+import { listings, offers, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Ended } from "./ending.ts";
 import { validUntilOf } from "./entitlements.ts";
 import { grantEntitlement, moveEntitlement } from "./lifecycle.ts";
 import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./duplicate-payments.ts";
+import { entitlementOfSubscription, subscriptionHolder } from "./queries.ts";
 
 /** What applying an event did, and what ending an entitlement leaves for after the commit. */
 export type Applied = { outcome: string; ended?: Ended };
@@ -74,11 +75,7 @@ export async function syncSubscription(
     currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : null,
     cancelAtPeriodEnd: sub.cancel_at_period_end,
   };
-  const [existing] = await tx
-    .select()
-    .from(entitlements)
-    .where(eq(entitlements.stripeSubscriptionId, sub.id))
-    .for("update");
+  const existing = await entitlementOfSubscription(tx, { stripeSubscriptionId: sub.id, lock: true });
   if (!existing) {
     if (!state || !usable(state)) return { outcome: `ignored: subscription ${sub.id} is ${sub.status}` };
     if (duplicate) return { outcome: await recordDuplicateRefund(tx, duplicate) };
@@ -138,13 +135,7 @@ export async function recordInvoiceSale(
 ): Promise<string> {
   const stripeSubscriptionId = subscriptionOfInvoice(invoice);
   if (invoice.amount_paid <= 0) return `invoice ${invoice.id} charged nothing`;
-  const [held] = stripeSubscriptionId
-    ? await tx
-        .select({ entitlement: entitlements, sellerOrgId: listings.orgId })
-        .from(entitlements)
-        .innerJoin(listings, eq(listings.id, entitlements.listingId))
-        .where(eq(entitlements.stripeSubscriptionId, stripeSubscriptionId))
-    : [];
+  const held = stripeSubscriptionId ? await subscriptionHolder(tx, { stripeSubscriptionId }) : null;
   if (!held) return `ignored: invoice ${invoice.id} is for no MemStore subscription`;
   const [sale] = await tx
     .insert(sales)

@@ -15,7 +15,7 @@ import {
 import { and, eq, isNull, or } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { acquireListing } from "../store/acquire-listing.ts";
-import { latestEntitlement } from "../entitlements/entitlements.ts";
+import { latestEntitlement } from "../entitlements/queries.ts";
 import { installListing, upgradeInstall } from "../vaults/installs.ts";
 
 /** How close a listing must be to a subscription's semantic query (cosine similarity) to match. */
@@ -179,7 +179,7 @@ async function autoInstall(ctx: AppContext, sub: EventSubscriptionRow, event: Ou
   const listingId = event.listingId!;
   const vaultId = sub.autoInstallVaultId!;
   try {
-    const entitlement = await latestEntitlement(ctx.db, sub.orgId, listingId);
+    const entitlement = await latestEntitlement(ctx.db, { orgId: sub.orgId, listingId: listingId });
     if (!decide(subject, "vault.write", {}, { entitlement }).allow)
       await acquireListing(ctx, await acquirerFor(ctx, sub, subject), listingId);
     const [existing] = await ctx.db

@@ -4,7 +4,8 @@ import { type z } from "zod";
 import { type acquireInput, startCheckout } from "../payments/checkout.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
-import { entitlementView, latestEntitlement, validUntilOf } from "../entitlements/entitlements.ts";
+import { entitlementView, validUntilOf } from "../entitlements/entitlements.ts";
+import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { openOffer } from "../listings/offers.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
@@ -76,7 +77,10 @@ export async function acquire(
   // A private offer made to the organisation sells at its own price and terms.
   const offer = input.offer_id ? await openOffer(ctx.db, subject.orgId, listing.id, input.offer_id) : null;
   if ((offer?.pricing ?? listing.pricing).model === "free") return grantFree(ctx, subject, listing, offer);
-  const live = usable(subject, await latestEntitlement(ctx.db, subject.orgId, listing.id));
+  const live = usable(
+    subject,
+    await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: listing.id }),
+  );
   if (live) return { entitlement: entitlementView(live), created: false };
   return { checkout: await startCheckout(ctx, subject, listing, input, offer) };
 }

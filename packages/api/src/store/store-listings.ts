@@ -20,7 +20,8 @@ import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination
 import { cosineDistance, orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../kernel/views.ts";
-import { entitlementView, latestEntitlement } from "../entitlements/entitlements.ts";
+import { entitlementView } from "../entitlements/entitlements.ts";
+import { latestEntitlement } from "../entitlements/queries.ts";
 import { offerView, openOffers } from "../listings/offers.ts";
 import {
   checksOf,
@@ -198,7 +199,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
     ctx.db,
     versions.map((v) => v.id),
   );
-  const entitlement = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  const entitlement = await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: listing.id });
   const own = listing.orgId === subject.orgId;
   return {
     ...cards.get(listing.id)!,

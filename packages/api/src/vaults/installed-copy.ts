@@ -10,7 +10,7 @@ import { cubeVersions, installs, listings, offers, queryRows, sql } from "@memst
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
-import { latestEntitlement } from "../entitlements/entitlements.ts";
+import { latestEntitlement } from "../entitlements/queries.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { meter } from "../usage/meter.ts";
 import { fingerprintedCopy } from "../watermarking/fingerprinted-copies.ts";
@@ -46,7 +46,7 @@ export async function installedCopy(
         ),
     vaultOf,
   );
-  const entitlement = await latestEntitlement(ctx.db, subject.orgId, install.listingId);
+  const entitlement = await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: install.listingId });
   authorize(subject, "payload.download", vaultOf(install), { entitlement });
   // The terms that apply: a private offer's own, else the listing's.
   const [held] = await ctx.db

@@ -18,7 +18,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
 import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
-import { latestEntitlement } from "../entitlements/entitlements.ts";
+import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../kernel/views.ts";
@@ -33,7 +33,7 @@ export { installInput };
  * fee or holder count sees.
  */
 async function entitlementToInstall(ctx: AppContext, subject: Subject, listing: ListingRow) {
-  const held = await latestEntitlement(ctx.db, subject.orgId, listing.id);
+  const held = await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: listing.id });
   const usable = held && decide(subject, "vault.write", {}, { entitlement: held }).allow;
   if (usable || listing.orgId !== subject.orgId) return held;
   authorize(subject, "vault.write");
