@@ -1,28 +1,27 @@
 import { AppError, decide, describeError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
 import {
   type CubeRow,
-  cubes,
-  cubeVersions,
   type Executor,
   type InstallRow,
   installs,
   type ListingRow,
   type OrganizationRow,
-  organizations,
   type VersionRow,
 } from "@memstore/db";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
+import { cubeWithPublisher, readyVersions } from "../catalog/queries.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
+import { installPage, liveInstallOfListing, lockedInstall } from "./queries.ts";
 import { installInput } from "./schemas.ts";
 
 export { installInput };
@@ -64,10 +63,7 @@ export async function installListing(
   const entitlement = await entitlementToInstall(ctx, subject, listing);
   authorize(subject, "vault.write", { orgId: vault.orgId, vaultId: vault.id }, { entitlement });
 
-  const ready = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")));
+  const ready = await readyVersions(ctx.db, { cubeId: listing.cubeId });
   const chosen = resolveVersionPolicy(
     input.version_policy,
     ready.map((v) => v.version),
@@ -78,23 +74,13 @@ export async function installListing(
     });
   }
   const version = ready.find((v) => v.version === chosen)!;
-  const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
-  const [publisher] = await ctx.db.select().from(organizations).where(eq(organizations.id, listing.orgId));
+  const { cube, publisher } = await cubeWithPublisher(ctx.db, { cubeId: listing.cubeId });
 
   const created = await ctx.db.transaction(async (tx) => {
     if (version.embeddingDim !== null) {
-      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube!.slug}@${chosen}`);
+      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube.slug}@${chosen}`);
     }
-    const [already] = await tx
-      .select({ id: installs.id })
-      .from(installs)
-      .where(
-        and(
-          eq(installs.vaultId, vault.id),
-          eq(installs.listingId, listing.id),
-          isNull(installs.uninstalledAt),
-        ),
-      );
+    const already = await liveInstallOfListing(tx, { vaultId: vault.id, listingId: listing.id });
     if (already)
       throw new AppError(
         "already_installed",
@@ -120,7 +106,7 @@ export async function installListing(
       objectId: install!.id,
       data: { vault_id: vault.id, listing_id: listing.id, version: chosen },
     });
-    const view = installView(install!, cubeRef(cube!, publisher!), chosen);
+    const view = installView(install!, cubeRef(cube, publisher), chosen);
     const eventId = await writeInstallUpdated(tx, subject, install!, { change: "installed", install: view });
     return { view, eventId };
   });
@@ -146,21 +132,11 @@ export async function upgradeInstall(
       subject,
       "vault.write",
       "install",
-      () =>
-        tx
-          .select()
-          .from(installs)
-          .where(
-            and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)),
-          )
-          .for("update"),
+      () => lockedInstall(tx, { vaultId: vault.id, installId }),
       vaultOf,
     );
     const versionPolicy = policy ?? install.versionPolicy;
-    const ready = await tx
-      .select()
-      .from(cubeVersions)
-      .where(and(eq(cubeVersions.cubeId, install.cubeId), eq(cubeVersions.status, "ready")));
+    const ready = await readyVersions(tx, { cubeId: install.cubeId });
     const current = ready.find((v) => v.id === install.versionId);
     const chosen = resolveVersionPolicy(
       versionPolicy,
@@ -168,16 +144,15 @@ export async function upgradeInstall(
     );
     if (!chosen || chosen === current?.version) return null;
     const version = ready.find((v) => v.version === chosen)!;
-    const [cube] = await tx.select().from(cubes).where(eq(cubes.id, install.cubeId));
+    const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
     if (version.embeddingDim !== null) {
-      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube!.slug}@${chosen}`);
+      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube.slug}@${chosen}`);
     }
     const [updated] = await tx
       .update(installs)
       .set({ versionId: version.id, versionPolicy, updatedAt: new Date() })
       .where(eq(installs.id, install.id))
       .returning();
-    const [publisher] = await tx.select().from(organizations).where(eq(organizations.id, cube!.orgId));
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),
@@ -186,7 +161,7 @@ export async function upgradeInstall(
       objectId: install.id,
       data: { vault_id: vault.id, from: current?.version ?? null, to: chosen },
     });
-    const view = installView(updated!, cubeRef(cube!, publisher!), chosen);
+    const view = installView(updated!, cubeRef(cube, publisher), chosen);
     const eventId = await writeInstallUpdated(tx, subject, updated!, {
       change: "upgraded",
       previous_version: current?.version ?? null,
@@ -236,18 +211,7 @@ function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
   const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
-  const rows = await readPage(
-    ctx.db
-      .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
-      .from(installs)
-      .innerJoin(cubes, eq(cubes.id, installs.cubeId))
-      .innerJoin(organizations, eq(organizations.id, cubes.orgId))
-      .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
-      .where(and(eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)))
-      .orderBy(asc(installs.createdAt), asc(installs.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await installPage(ctx.db, { vaultId: vault.id, page });
   return toPage(
     authorizedRows(subject, "install.read", rows, (r) => vaultOf(r.install)).map((r) =>
       installView(r.install, cubeRef(r.cube, r.publisher), r.version),

@@ -1,0 +1,50 @@
+import { cubes, cubeVersions, type Executor, installs, organizations } from "@memstore/db";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { type PageQuery, readPage } from "../kernel/pagination.ts";
+
+/**
+ * The reads of a vault's installs, each `fn(db, { vaultId, … })` (the vault already loaded as the
+ * caller's own): the services judge each row, these only read.
+ */
+
+/** The vault's live install of a listing, if it has one. */
+export async function liveInstallOfListing(db: Executor, at: { vaultId: string; listingId: string }) {
+  const [row] = await db
+    .select({ id: installs.id })
+    .from(installs)
+    .where(
+      and(
+        eq(installs.vaultId, at.vaultId),
+        eq(installs.listingId, at.listingId),
+        isNull(installs.uninstalledAt),
+      ),
+    );
+  return row ?? null;
+}
+
+/** One of the vault's live installs, locked for the caller's transaction. */
+export function lockedInstall(db: Executor, at: { vaultId: string; installId: string }) {
+  return db
+    .select()
+    .from(installs)
+    .where(
+      and(eq(installs.id, at.installId), eq(installs.vaultId, at.vaultId), isNull(installs.uninstalledAt)),
+    )
+    .for("update");
+}
+
+/** One page of the vault's live installs, oldest first, each with its cube, publisher and version. */
+export function installPage(db: Executor, at: { vaultId: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select({ install: installs, cube: cubes, publisher: organizations, version: cubeVersions.version })
+      .from(installs)
+      .innerJoin(cubes, eq(cubes.id, installs.cubeId))
+      .innerJoin(organizations, eq(organizations.id, cubes.orgId))
+      .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
+      .where(and(eq(installs.vaultId, at.vaultId), isNull(installs.uninstalledAt)))
+      .orderBy(asc(installs.createdAt), asc(installs.id))
+      .$dynamic(),
+    at.page,
+  );
+}
