@@ -1,17 +1,18 @@
 import { type Action, AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type Executor, memories, type Tx, type VaultRow } from "@memstore/db";
 import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { desensitiserFor } from "../kernel/desensitiser.ts";
 import { actorOf, authorizedRows, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../kernel/views.ts";
 import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
+import { currentMemoryVersion, memoryPage, memoryVersions } from "./queries.ts";
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
 
@@ -90,21 +91,7 @@ export async function listMemories(
   page: PageQuery,
 ) {
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(memories)
-      .where(
-        and(
-          eq(memories.vaultId, vault.id),
-          eq(memories.isCurrent, true),
-          eq(memories.state, query.state ?? "activated"),
-        ),
-      )
-      .orderBy(desc(memories.createdAt), asc(memories.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await memoryPage(ctx.db, { vaultId: vault.id, state: query.state ?? "activated", page });
   return toPage(authorizedRows(subject, "memory.read", rows, vaultOf).map(memoryView), page);
 }
 
@@ -182,11 +169,7 @@ export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: 
 
 export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
-  const rows = await ctx.db
-    .select()
-    .from(memories)
-    .where(and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId)))
-    .orderBy(asc(memories.version));
+  const rows = await memoryVersions(ctx.db, { vaultId: vault.id, memoryId });
   const history = authorizedRows(subject, "memory.read", rows, vaultOf);
   if (history.length === 0) notFound("memory");
   return { items: history.map(memoryVersionView) };
@@ -205,15 +188,7 @@ function currentMemory(
     subject,
     action,
     "memory",
-    () => {
-      const query = db
-        .select()
-        .from(memories)
-        .where(
-          and(eq(memories.vaultId, vault.id), eq(memories.memoryId, memoryId), eq(memories.isCurrent, true)),
-        );
-      return lock ? query.for("update") : query;
-    },
+    () => currentMemoryVersion(db, { vaultId: vault.id, memoryId, lock }),
     vaultOf,
   );
 }

@@ -1,4 +1,4 @@
-import { cubes, cubeVersions, type Executor, installs, organizations } from "@memstore/db";
+import { cubes, cubeVersions, type Executor, installs, organizations, vaults } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -47,4 +47,34 @@ export function installPage(db: Executor, at: { vaultId: string; page: PageQuery
       .$dynamic(),
     at.page,
   );
+}
+
+/** The organisation's vault of that name, if it has one (names are unique per organisation). */
+export async function vaultNamed(db: Executor, at: { orgId: string; name: string }) {
+  const [row] = await db
+    .select({ id: vaults.id })
+    .from(vaults)
+    .where(and(eq(vaults.orgId, at.orgId), eq(vaults.name, at.name)));
+  return row ?? null;
+}
+
+/** One page of the organisation's vaults, oldest first; only `onlyVaultId` for a key bound to it. */
+export function vaultPage(db: Executor, at: { orgId: string; onlyVaultId: string | null; page: PageQuery }) {
+  return readPage(
+    db
+      .select()
+      .from(vaults)
+      .where(and(eq(vaults.orgId, at.orgId), at.onlyVaultId ? eq(vaults.id, at.onlyVaultId) : undefined))
+      .orderBy(asc(vaults.createdAt), asc(vaults.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** The organisation's vault by id (the rows loadOwnVault judges). */
+export function vaultOfOrg(db: Executor, at: { orgId: string; vaultId: string }) {
+  return db
+    .select()
+    .from(vaults)
+    .where(and(eq(vaults.id, at.vaultId), eq(vaults.orgId, at.orgId)));
 }

@@ -1,13 +1,14 @@
 import { type Action, AppError, newId, type Subject } from "@memstore/core";
 import { type Executor, type VaultRow, vaults } from "@memstore/db";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { vaultView } from "../kernel/views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
+import { vaultNamed, vaultOfOrg, vaultPage } from "./queries.ts";
 
 export { createVaultInput, updateVaultInput };
 
@@ -44,10 +45,7 @@ export async function createVault(
 
 /** Vault names are unique per organisation: 409 when this one is taken. */
 async function refuseTakenName(db: Executor, orgId: string, name: string) {
-  const [taken] = await db
-    .select({ id: vaults.id })
-    .from(vaults)
-    .where(and(eq(vaults.orgId, orgId), eq(vaults.name, name)));
+  const taken = await vaultNamed(db, { orgId, name });
   if (taken) throw new AppError("conflict", `a vault named '${name}' already exists`);
 }
 
@@ -86,16 +84,8 @@ export async function updateVault(
 
 export async function listVaults(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
-  const bound = subject.kind === "api_key" && subject.vaultId ? eq(vaults.id, subject.vaultId) : undefined;
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(vaults)
-      .where(and(eq(vaults.orgId, subject.orgId), bound))
-      .orderBy(asc(vaults.createdAt), asc(vaults.id))
-      .$dynamic(),
-    page,
-  );
+  const onlyVaultId = subject.kind === "api_key" ? subject.vaultId : null;
+  const rows = await vaultPage(ctx.db, { orgId: subject.orgId, onlyVaultId, page });
   return toPage(authorizedRows(subject, "vault.read", rows, ownerOfVault).map(vaultView), page);
 }
 
@@ -113,11 +103,7 @@ export function loadOwnVault(db: Executor, subject: Subject, action: Action, vau
     subject,
     action,
     "vault",
-    () =>
-      db
-        .select()
-        .from(vaults)
-        .where(and(eq(vaults.id, vaultId), eq(vaults.orgId, subject.orgId))),
+    () => vaultOfOrg(db, { orgId: subject.orgId, vaultId }),
     ownerOfVault,
   );
 }
