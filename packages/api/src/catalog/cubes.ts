@@ -1,23 +1,21 @@
 import { type Action, AppError, newId, type Subject } from "@memstore/core";
 import { cubes, type Executor, listings } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { type Page, type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type Page, type PageQuery, toPage } from "../kernel/pagination.ts";
 import { cubeView } from "../kernel/views.ts";
 import { createCubeInput } from "./schemas.ts";
+import { cubeOfOrg, cubePage, cubeWithSlug } from "./queries.ts";
 
 export { createCubeInput };
 
 export async function createCube(ctx: AppContext, subject: Subject, input: z.infer<typeof createCubeInput>) {
   authorize(subject, "cube.write");
   return ctx.db.transaction(async (tx) => {
-    const [taken] = await tx
-      .select({ id: cubes.id })
-      .from(cubes)
-      .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, input.slug)));
+    const taken = await cubeWithSlug(tx, { orgId: subject.orgId, slug: input.slug });
     if (taken)
       throw new AppError(
         "slug_taken",
@@ -53,15 +51,7 @@ export async function listCubes(
   page: PageQuery,
 ): Promise<Page<ReturnType<typeof cubeView>>> {
   authorize(subject, "cube.read");
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(cubes)
-      .where(eq(cubes.orgId, subject.orgId))
-      .orderBy(asc(cubes.createdAt), asc(cubes.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await cubePage(ctx.db, { orgId: subject.orgId, page });
   return toPage(authorizedRows(subject, "cube.read", rows, orgOf).map(cubeView), page);
 }
 
@@ -71,11 +61,7 @@ export function loadOwnCube(db: Executor, subject: Subject, action: Action, cube
     subject,
     action,
     "cube",
-    () =>
-      db
-        .select()
-        .from(cubes)
-        .where(and(eq(cubes.id, cubeId), eq(cubes.orgId, subject.orgId))),
+    () => cubeOfOrg(db, { orgId: subject.orgId, cubeId }),
     orgOf,
   );
 }

@@ -1,9 +1,11 @@
 import { cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
+import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
 /**
- * The catalog's reads that other folders ask for, each `fn(db, { … })`: a cube's ready versions,
- * and a cube with its publisher. The services authorize what they show; these only read.
+ * The catalog's reads, each `fn(db, { … })` with the organisation or cube it is scoped to named:
+ * cubes and versions by id, slug or page, a cube's ready versions and its publisher. The services
+ * (and other folders: vaults, derivations) authorize what they show; these only read.
  */
 
 /** Every ready version of a cube (an install picks among them by its version policy). */
@@ -23,4 +25,63 @@ export async function cubeWithPublisher(db: Executor, at: { cubeId: string }) {
     .where(eq(cubes.id, at.cubeId));
   if (!found) throw new Error(`cube ${at.cubeId} is gone`);
   return found;
+}
+
+/** The organisation's cube with that slug, if it has one (slugs are unique per organisation). */
+export async function cubeWithSlug(db: Executor, at: { orgId: string; slug: string }) {
+  const [row] = await db
+    .select({ id: cubes.id })
+    .from(cubes)
+    .where(and(eq(cubes.orgId, at.orgId), eq(cubes.slug, at.slug)));
+  return row ?? null;
+}
+
+/** One page of the organisation's cubes, oldest first. */
+export function cubePage(db: Executor, at: { orgId: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select()
+      .from(cubes)
+      .where(eq(cubes.orgId, at.orgId))
+      .orderBy(asc(cubes.createdAt), asc(cubes.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** The organisation's cube by id (the rows loadOwnCube judges). */
+export function cubeOfOrg(db: Executor, at: { orgId: string; cubeId: string }) {
+  return db
+    .select()
+    .from(cubes)
+    .where(and(eq(cubes.id, at.cubeId), eq(cubes.orgId, at.orgId)));
+}
+
+/** A cube's version by its semver. */
+export function versionNamed(db: Executor, at: { cubeId: string; version: string }) {
+  return db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, at.cubeId), eq(cubeVersions.version, at.version)));
+}
+
+/** The organisation's version by id (a tus upload names only that). */
+export function versionOfOrg(db: Executor, at: { orgId: string; versionId: string }) {
+  return db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.id, at.versionId), eq(cubeVersions.orgId, at.orgId)));
+}
+
+/** One page of a cube's versions, oldest first. */
+export function versionPage(db: Executor, at: { cubeId: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select()
+      .from(cubeVersions)
+      .where(eq(cubeVersions.cubeId, at.cubeId))
+      .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
+      .$dynamic(),
+    at.page,
+  );
 }

@@ -7,17 +7,18 @@ import {
   type Subject,
 } from "@memstore/core";
 import { cubeVersions, type Executor, organizations } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { versionView } from "../kernel/views.ts";
 import { loadOwnCube } from "./cubes.ts";
 import { createVersionInput } from "./schemas.ts";
+import { versionNamed, versionOfOrg, versionPage } from "./queries.ts";
 
 export { createVersionInput };
 
@@ -95,11 +96,7 @@ export async function loadOwnVersion(
     subject,
     action,
     `version ${version}`,
-    () =>
-      db
-        .select()
-        .from(cubeVersions)
-        .where(and(eq(cubeVersions.cubeId, cube.id), eq(cubeVersions.version, version))),
+    () => versionNamed(db, { cubeId: cube.id, version }),
     orgOf,
   );
   return { cube, version: row };
@@ -116,11 +113,7 @@ export async function loadOwnVersionById(db: Executor, subject: Subject, action:
     subject,
     action,
     "version",
-    () =>
-      db
-        .select()
-        .from(cubeVersions)
-        .where(and(eq(cubeVersions.id, versionId), eq(cubeVersions.orgId, subject.orgId))),
+    () => versionOfOrg(db, { orgId: subject.orgId, versionId }),
     orgOf,
   );
   return { cube: await loadOwnCube(db, subject, action, row.cubeId), version: row };
@@ -128,15 +121,7 @@ export async function loadOwnVersionById(db: Executor, subject: Subject, action:
 
 export async function listVersions(ctx: AppContext, subject: Subject, cubeId: string, page: PageQuery) {
   const cube = await loadOwnCube(ctx.db, subject, "cube.read", cubeId);
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(cubeVersions)
-      .where(eq(cubeVersions.cubeId, cube.id))
-      .orderBy(asc(cubeVersions.createdAt), asc(cubeVersions.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await versionPage(ctx.db, { cubeId: cube.id, page });
   // Each version with its processing runs, so a rejection's report is one look away.
   const versions = authorizedRows(subject, "cube.read", rows, orgOf);
   const runs = await runsOfVersions(
