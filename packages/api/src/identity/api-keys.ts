@@ -1,13 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, decideKeyMint, newId, type Scope, type Subject } from "@memstore/core";
 import { type ApiKeyRow, apiKeys, type Db, type Executor, sql, vaults } from "@memstore/db";
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { type Page, type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type Page, type PageQuery, toPage } from "../kernel/pagination.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized } from "../kernel/authorize.ts";
 import { createApiKeyInput } from "./schemas.ts";
+import { keyPage, keyValidity, lockedKey } from "./queries.ts";
 
 export { createApiKeyInput };
 
@@ -136,16 +137,8 @@ export async function listApiKeys(
 ): Promise<Page<ApiKeyView>> {
   authorize(subject, "key.manage");
   // A vault-bound key sees the keys bound to its vault, no wider ones.
-  const bound = subject.kind !== "user" && subject.vaultId ? eq(apiKeys.vaultId, subject.vaultId) : undefined;
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.orgId, subject.orgId), bound))
-      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-      .$dynamic(),
-    page,
-  );
+  const onlyVaultId = subject.kind !== "user" ? subject.vaultId : null;
+  const rows = await keyPage(ctx.db, { orgId: subject.orgId, onlyVaultId, page });
   return toPage(authorizedRows(subject, "key.manage", rows, ownerOfKey).map(apiKeyView), page);
 }
 
@@ -171,12 +164,7 @@ export async function revokeApiKey(ctx: AppContext, subject: Subject, keyId: str
       subject,
       "key.manage",
       "API key",
-      () =>
-        tx
-          .select()
-          .from(apiKeys)
-          .where(and(eq(apiKeys.id, keyId), eq(apiKeys.orgId, subject.orgId)))
-          .for("update"),
+      () => lockedKey(tx, { orgId: subject.orgId, keyId }),
       ownerOfKey,
     );
     // Revoking twice is a no-op, audited once.
@@ -242,10 +230,7 @@ export async function authenticateApiKey(ctx: AppContext, secret: string | null)
  */
 export async function subjectStillValid(ctx: AppContext, subject: Subject): Promise<boolean> {
   if (subject.kind !== "api_key") return true;
-  const [row] = await ctx.db
-    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
-    .from(apiKeys)
-    .where(eq(apiKeys.id, subject.keyId));
+  const row = await keyValidity(ctx.db, { keyId: subject.keyId });
   const now = new Date();
-  return row !== undefined && row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
+  return row !== null && row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
 }

@@ -1,34 +1,19 @@
 import { AppError, type Subject } from "@memstore/core";
 import { type Executor, memberships, users } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
+import { lockedMember, lockedOwners, memberPage } from "./queries.ts";
 
 /** A member as the API shows one, with the membership's organisation for the policy to judge. */
-const MEMBER_COLUMNS = {
-  orgId: memberships.orgId,
-  user_id: users.id,
-  email: users.email,
-  name: users.name,
-  role: memberships.role,
-};
 
 export async function listMembers(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "member.read");
-  const rows = await readPage(
-    ctx.db
-      .select(MEMBER_COLUMNS)
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(eq(memberships.orgId, subject.orgId))
-      .orderBy(asc(memberships.createdAt), asc(users.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await memberPage(ctx.db, { orgId: subject.orgId, page });
   const members = authorizedRows(subject, "member.read", rows, orgOf);
   return toPage(
     members.map(({ orgId: _, ...member }) => member),
@@ -126,13 +111,7 @@ async function lockMember(tx: Executor, subject: Subject, userId: string) {
     subject,
     "member.manage",
     "member",
-    () =>
-      tx
-        .select(MEMBER_COLUMNS)
-        .from(memberships)
-        .innerJoin(users, eq(users.id, memberships.userId))
-        .where(and(eq(memberships.orgId, subject.orgId), eq(memberships.userId, userId)))
-        .for("update", { of: memberships }),
+    () => lockedMember(tx, { orgId: subject.orgId, userId }),
     orgOf,
   );
   return member;
@@ -140,11 +119,7 @@ async function lockMember(tx: Executor, subject: Subject, userId: string) {
 
 /** Refuses to take away the organisation's last owner; the owners' rows stay locked until commit. */
 async function keepAnOwner(tx: Executor, orgId: string) {
-  const owners = await tx
-    .select({ userId: memberships.userId })
-    .from(memberships)
-    .where(and(eq(memberships.orgId, orgId), eq(memberships.role, "owner")))
-    .for("update");
+  const owners = await lockedOwners(tx, { orgId });
   if (owners.length <= 1) {
     throw new AppError("conflict", "an organisation needs at least one owner; make someone else owner first");
   }

@@ -1,0 +1,84 @@
+import { apiKeys, type Executor, memberships, users } from "@memstore/db";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { type PageQuery, readPage } from "../kernel/pagination.ts";
+
+/**
+ * Identity's reads, each `fn(db, { orgId, … })`: keys, their validity, members and owners. The
+ * services judge each row; these only read (the per-request key lookup stays a prepared statement
+ * in api-keys.ts).
+ */
+
+/** One page of the organisation's keys, newest first; only those bound to `onlyVaultId` when set. */
+export function keyPage(db: Executor, at: { orgId: string; onlyVaultId: string | null; page: PageQuery }) {
+  return readPage(
+    db
+      .select()
+      .from(apiKeys)
+      .where(
+        and(eq(apiKeys.orgId, at.orgId), at.onlyVaultId ? eq(apiKeys.vaultId, at.onlyVaultId) : undefined),
+      )
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** One of the organisation's keys, locked for the caller's transaction. */
+export function lockedKey(db: Executor, at: { orgId: string; keyId: string }) {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, at.keyId), eq(apiKeys.orgId, at.orgId)))
+    .for("update");
+}
+
+/** A key's revocation and expiry, by id. */
+export async function keyValidity(db: Executor, at: { keyId: string }) {
+  const [row] = await db
+    .select({ revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, at.keyId));
+  return row ?? null;
+}
+
+/** What a member is shown as: the person and their role (with the organisation, for the policy). */
+const MEMBER_COLUMNS = {
+  orgId: memberships.orgId,
+  user_id: users.id,
+  email: users.email,
+  name: users.name,
+  role: memberships.role,
+};
+
+/** One page of the organisation's members, in the order they joined. */
+export function memberPage(db: Executor, at: { orgId: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select(MEMBER_COLUMNS)
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.orgId, at.orgId))
+      .orderBy(asc(memberships.createdAt), asc(users.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** One member of the organisation, their membership locked for the caller's transaction. */
+export function lockedMember(db: Executor, at: { orgId: string; userId: string }) {
+  return db
+    .select(MEMBER_COLUMNS)
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, at.orgId), eq(memberships.userId, at.userId)))
+    .for("update", { of: memberships });
+}
+
+/** The organisation's owners, locked until the caller's transaction ends. */
+export function lockedOwners(db: Executor, at: { orgId: string }) {
+  return db
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.orgId, at.orgId), eq(memberships.role, "owner")))
+    .for("update");
+}
