@@ -9,15 +9,16 @@ import {
 } from "@memstore/core";
 import { newWebhookSecret } from "@memstore/core/webhook-signature";
 import { type EventSubscriptionRow, eventSubscriptions } from "@memstore/db";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { loadVisibleListing } from "../store/store-listings.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 import { privateTargetReason } from "./webhook-target.ts";
+import { eventSubscriptionPage } from "./queries.ts";
 
 export const createEventSubscriptionInput = z
   .object({
@@ -135,15 +136,7 @@ const ownerOfSubscription = (row: { orgId: string; autoInstallVaultId: string | 
 
 export async function listEventSubscriptions(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "vault.read");
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(eventSubscriptions)
-      .where(and(eq(eventSubscriptions.orgId, subject.orgId), isNull(eventSubscriptions.deletedAt)))
-      .orderBy(asc(eventSubscriptions.createdAt), asc(eventSubscriptions.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await eventSubscriptionPage(ctx.db, { orgId: subject.orgId, page });
   return toPage(authorizedRows(subject, "vault.read", rows, ownerOfSubscription).map(subscriptionView), page);
 }
 

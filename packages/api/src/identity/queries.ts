@@ -1,4 +1,4 @@
-import { apiKeys, type Executor, memberships, users } from "@memstore/db";
+import { apiKeys, type Executor, memberships, organizations, users } from "@memstore/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -81,4 +81,13 @@ export function lockedOwners(db: Executor, at: { orgId: string }) {
     .from(memberships)
     .where(and(eq(memberships.orgId, at.orgId), eq(memberships.role, "owner")))
     .for("update");
+}
+
+/** An organisation by its slug: the public part a private offer names it by. */
+export async function organizationWithSlug(db: Executor, at: { slug: string }) {
+  const [org] = await db
+    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+    .from(organizations)
+    .where(eq(organizations.slug, at.slug));
+  return org ?? null;
 }

@@ -6,10 +6,11 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { relayEventsAfterCommit, writeVersionPublished } from "../outbox/outbox.ts";
 import { actorOf, authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnCube, loadOwnListing } from "../catalog/cubes.ts";
 import { createListingInput } from "./schemas.ts";
+import { ownListingPage } from "./queries.ts";
 
 /** How much of a cube's content goes into the store's search text, so a listing is found by its words. */
 const SAMPLE_CHUNKS = 40;
@@ -128,22 +129,7 @@ export async function storeSearchFields(
 /** The organisation's own listings, newest first, with their cube and how many vaults installed them. */
 export async function listOwnListings(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "cube.read");
-  const rows = await readPage(
-    ctx.db
-      .select({
-        listing: listings,
-        cubeSlug: cubes.slug,
-        cubeTitle: cubes.title,
-        cubeType: cubes.type,
-        installs: sql<number>`(select count(*)::int from installs i where i.listing_id = ${listings.id} and i.uninstalled_at is null)`,
-      })
-      .from(listings)
-      .innerJoin(cubes, eq(cubes.id, listings.cubeId))
-      .where(eq(listings.orgId, subject.orgId))
-      .orderBy(desc(listings.createdAt), desc(listings.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await ownListingPage(ctx.db, { orgId: subject.orgId, page });
   return toPage(
     authorizedRows(subject, "cube.read", rows, (r) => orgOf(r.listing)).map((r) => ({
       ...listingView(r.listing),

@@ -1,12 +1,14 @@
 import { AppError, newId, notFound, slugSchema, type Subject, termsSchema } from "@memstore/core";
-import { type Executor, offers, type OfferRow, organizations } from "@memstore/db";
-import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { type Executor, offers, type OfferRow } from "@memstore/db";
+
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { loadOwnListing } from "../catalog/cubes.ts";
 import { pricingSchema } from "../payments/pricing.ts";
+import { openOffers } from "./queries.ts";
+import { organizationWithSlug } from "../identity/queries.ts";
 
 const YEAR_MS = 366 * 86_400_000;
 
@@ -57,10 +59,7 @@ export async function createOffer(
       "conflict",
       "usage-priced offers are not sold yet: offer a one-time or subscription price",
     );
-  const [org] = await ctx.db
-    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
-    .from(organizations)
-    .where(eq(organizations.slug, input.org_slug));
+  const org = await organizationWithSlug(ctx.db, { slug: input.org_slug });
   if (!org) notFound("organization");
   if (org.id === subject.orgId)
     throw new AppError("invalid_input", "an offer is made to another organisation, not your own");
@@ -88,24 +87,9 @@ export async function createOffer(
   });
 }
 
-/** The organisation's offers on a listing that have not expired, newest first. */
-export function openOffers(db: Executor, orgId: string, listingId: string) {
-  return db
-    .select()
-    .from(offers)
-    .where(
-      and(
-        eq(offers.orgId, orgId),
-        eq(offers.listingId, listingId),
-        or(isNull(offers.expiresAt), gt(offers.expiresAt, new Date())),
-      ),
-    )
-    .orderBy(desc(offers.createdAt));
-}
-
 /** The open offer `offerId` to this organisation on this listing, or 404. */
 export async function openOffer(db: Executor, orgId: string, listingId: string, offerId: string) {
-  const offer = (await openOffers(db, orgId, listingId)).find((o) => o.id === offerId);
+  const offer = (await openOffers(db, { orgId, listingId })).find((o) => o.id === offerId);
   if (!offer) notFound("offer");
   return offer;
 }

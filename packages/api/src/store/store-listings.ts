@@ -22,7 +22,8 @@ import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
-import { offerView, openOffers } from "../listings/offers.ts";
+import { offerView } from "../listings/offers.ts";
+import { openOffers } from "../listings/queries.ts";
 import {
   checksOf,
   desensitisationSummary,
@@ -231,7 +232,9 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
     /** The caller's organisation publishes it: it manages the listing rather than getting it. */
     own,
     /** Private offers made to the caller's organisation, open now. */
-    offers: own ? [] : (await openOffers(ctx.db, subject.orgId, listing.id)).map((o) => offerView(o)),
+    offers: own
+      ? []
+      : (await openOffers(ctx.db, { orgId: subject.orgId, listingId: listing.id })).map((o) => offerView(o)),
   };
 }
 
@@ -246,7 +249,7 @@ export async function loadVisibleListing(ctx: AppContext, subject: Subject, list
     (listing.orgId === subject.orgId ||
       (listing.status === "published" &&
         ((listing.visibility !== "private" && listing.visibility !== "org") ||
-          (await openOffers(ctx.db, subject.orgId, listing.id)).length > 0)));
+          (await openOffers(ctx.db, { orgId: subject.orgId, listingId: listing.id })).length > 0)));
   if (!visible) notFound("listing");
   return listing;
 }

@@ -1,0 +1,43 @@
+import { cubes, type Executor, listings, offers, sql } from "@memstore/db";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { type PageQuery, readPage } from "../kernel/pagination.ts";
+
+/**
+ * The reads of listings and their private offers, each `fn(db, { orgId, … })`: the services (and
+ * the store, which shows a buyer its offers) judge what they show; these only read.
+ */
+
+/** One page of the organisation's own listings, newest first, each with its cube and live installs. */
+export function ownListingPage(db: Executor, at: { orgId: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select({
+        listing: listings,
+        cubeSlug: cubes.slug,
+        cubeTitle: cubes.title,
+        cubeType: cubes.type,
+        installs: sql<number>`(select count(*)::int from installs i where i.listing_id = ${listings.id} and i.uninstalled_at is null)`,
+      })
+      .from(listings)
+      .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+      .where(eq(listings.orgId, at.orgId))
+      .orderBy(desc(listings.createdAt), desc(listings.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** The organisation's offers on a listing that have not expired, newest first. */
+export function openOffers(db: Executor, at: { orgId: string; listingId: string }) {
+  return db
+    .select()
+    .from(offers)
+    .where(
+      and(
+        eq(offers.orgId, at.orgId),
+        eq(offers.listingId, at.listingId),
+        or(isNull(offers.expiresAt), gt(offers.expiresAt, new Date())),
+      ),
+    )
+    .orderBy(desc(offers.createdAt));
+}
