@@ -30,6 +30,13 @@ export async function latestEntitlement(db: Executor, at: { orgId: string; listi
   return row ?? null;
 }
 
+/** The organisation's held, not ended, entitlements to the listing: the conditions the reads below share. */
+const liveTo = (at: { orgId: string; listingId: string }) => [
+  eq(entitlements.orgId, at.orgId),
+  eq(entitlements.listingId, at.listingId),
+  LIVE,
+];
+
 /**
  * The organisation's live entitlement to the listing, if it holds one that has not lapsed by `now`
  * (one whose `valid_days` ran out before the expiry sweep saw it is held no more: buying again is
@@ -41,9 +48,7 @@ export async function liveEntitlement(db: Executor, at: { orgId: string; listing
     .from(entitlements)
     .where(
       and(
-        eq(entitlements.orgId, at.orgId),
-        eq(entitlements.listingId, at.listingId),
-        LIVE,
+        ...liveTo(at),
         or(isNull(entitlements.validUntil), gt(entitlements.validUntil, at.now ?? new Date())),
       ),
     );
@@ -55,14 +60,7 @@ export function lapsedEntitlements(db: Executor, at: { orgId: string; listingId:
   return db
     .select({ id: entitlements.id })
     .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.orgId, at.orgId),
-        eq(entitlements.listingId, at.listingId),
-        LIVE,
-        lte(entitlements.validUntil, at.now),
-      ),
-    );
+    .where(and(...liveTo(at), lte(entitlements.validUntil, at.now)));
 }
 
 /** One page of the organisation's entitlements, newest first. */
