@@ -1,29 +1,28 @@
 import { AppError, CUBE_TYPES, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
-import {
-  type CubeRow,
-  cubes,
-  cubeVersions,
-  installs,
-  type ListingRow,
-  listings,
-  type OrganizationRow,
-  organizations,
-  queryRows,
-  sql,
-} from "@memstore/db";
-import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
+import { type CubeRow, type ListingRow, type OrganizationRow, sql } from "@memstore/db";
+
 import semver from "semver";
 import { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
-import { cosineDistance, orTsQuery } from "../search/query.ts";
+import { orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/runs.ts";
 import { listingView, runView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { offerView } from "../listings/offers.ts";
 import { openOffers } from "../listings/queries.ts";
+import {
+  listingById,
+  listingsByMeaning,
+  listingsByWords,
+  listingsWithCube,
+  liveInstallCounts,
+  newestListings,
+  readyVersionsNewestFirst,
+  readyVersionsOfCubes,
+} from "./queries.ts";
 import {
   checksOf,
   desensitisationSummary,
@@ -67,20 +66,8 @@ export async function searchListings(
     const tsq = orTsQuery(query.q);
     const [vector] = await ctx.embedder.embed([query.q]);
     const dim = ctx.embedder.dimension;
-    const semantic = await queryRows<{ id: string }>(
-      ctx.db,
-      sql`select l.id from listings l join cubes c on c.id = l.cube_id
-          where ${filters} and l.embedding_dim = ${dim}
-          order by ${cosineDistance("l.embedding", dim, vector!)} limit ${CANDIDATES}`,
-    );
-    const lexical = tsq
-      ? await queryRows<{ id: string }>(
-          ctx.db,
-          sql`select l.id from listings l join cubes c on c.id = l.cube_id
-              where ${filters} and l.tsv @@ to_tsquery('english', ${tsq})
-              order by ts_rank_cd(l.tsv, to_tsquery('english', ${tsq})) desc, l.id limit ${CANDIDATES}`,
-        )
-      : [];
+    const semantic = await listingsByMeaning(ctx.db, { filters, vector: vector!, dim, limit: CANDIDATES });
+    const lexical = tsq ? await listingsByWords(ctx.db, { filters, tsQuery: tsq, limit: CANDIDATES }) : [];
     // Semantic neighbours always exist; keep only those that also match a word, unless nothing does.
     const fused = fuseByReciprocalRank(
       [lexical, semantic].map((list) => list.map((r) => ({ key: r.id, item: r.id }))),
@@ -89,11 +76,7 @@ export async function searchListings(
     ids = (lexicalIds.size > 0 ? fused.filter((f) => lexicalIds.has(f.key)) : fused).map((f) => f.key);
     ids = ids.slice(offset, offset + query.limit + 1);
   } else {
-    const rows = await queryRows<{ id: string }>(
-      ctx.db,
-      sql`select l.id from listings l join cubes c on c.id = l.cube_id where ${filters}
-          order by l.published_at desc, l.id limit ${query.limit + 1} offset ${offset}`,
-    );
+    const rows = await newestListings(ctx.db, { filters, limit: query.limit + 1, offset });
     ids = rows.map((r) => r.id);
   }
   const cards = await storeCards(ctx, ids);
@@ -105,35 +88,9 @@ export type StoreCard = Awaited<ReturnType<typeof storeCards>> extends Map<strin
 async function storeCards(ctx: AppContext, ids: string[]) {
   const out = new Map<string, ReturnType<typeof card>>();
   if (ids.length === 0) return out;
-  const rows = await ctx.db
-    .select({ listing: listings, cube: cubes, org: organizations })
-    .from(listings)
-    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
-    .innerJoin(organizations, eq(organizations.id, listings.orgId))
-    .where(inArray(listings.id, ids));
-  const versions = await ctx.db
-    .select({
-      id: cubeVersions.id,
-      cubeId: cubeVersions.cubeId,
-      version: cubeVersions.version,
-      size: cubeVersions.size,
-      signature: cubeVersions.signature,
-    })
-    .from(cubeVersions)
-    .where(
-      and(
-        inArray(
-          cubeVersions.cubeId,
-          rows.map((r) => r.cube.id),
-        ),
-        eq(cubeVersions.status, "ready"),
-      ),
-    );
-  const installCounts = await ctx.db
-    .select({ listingId: installs.listingId, n: count() })
-    .from(installs)
-    .where(and(inArray(installs.listingId, ids), isNull(installs.uninstalledAt)))
-    .groupBy(installs.listingId);
+  const rows = await listingsWithCube(ctx.db, { listingIds: ids });
+  const versions = await readyVersionsOfCubes(ctx.db, { cubeIds: rows.map((r) => r.cube.id) });
+  const installCounts = await liveInstallCounts(ctx.db, { listingIds: ids });
   const latest = new Map(
     rows.map((r) => [
       r.listing.id,
@@ -191,11 +148,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
   authorize(subject, "store.read");
   const listing = await loadVisibleListing(ctx, subject, listingId);
   const cards = await storeCards(ctx, [listing.id]);
-  const versions = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
-    .orderBy(desc(cubeVersions.readyAt));
+  const versions = await readyVersionsNewestFirst(ctx.db, { cubeId: listing.cubeId });
   const runs = await runsOfVersions(
     ctx.db,
     versions.map((v) => v.id),
@@ -243,14 +196,14 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
  * published one it holds an open private offer on.
  */
 export async function loadVisibleListing(ctx: AppContext, subject: Subject, listingId: string) {
-  const [listing] = await ctx.db.select().from(listings).where(eq(listings.id, listingId));
+  const listing = await listingById(ctx.db, { listingId });
   const visible =
     listing &&
     (listing.orgId === subject.orgId ||
       (listing.status === "published" &&
         ((listing.visibility !== "private" && listing.visibility !== "org") ||
           (await openOffers(ctx.db, { orgId: subject.orgId, listingId: listing.id })).length > 0)));
-  if (!visible) notFound("listing");
+  if (!listing || !visible) notFound("listing");
   return listing;
 }
 
