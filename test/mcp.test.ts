@@ -163,6 +163,10 @@ describe("MCP over streamable HTTP", () => {
     expect(download.status).toBe(200);
     const { metadata } = await readAllTensors([Buffer.from(await download.arrayBuffer())]);
     expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Quay Models");
+    // The route MCP's links used before redeems the same link.
+    const again = await fetch(link.url.replace("/api/v1/blob-links/", "/api/v1/payload-links/"));
+    expect(again.status).toBe(200);
+    await again.arrayBuffer();
     // Altered, it is no link of ours.
     const forged = `${link.url.slice(0, -4)}${link.url.endsWith("AAAA") ? "BBBB" : "AAAA"}`;
     expect((await fetch(forged)).status).toBe(404);
