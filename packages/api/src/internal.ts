@@ -13,6 +13,6 @@ export {
   scopeFilters,
   vectorHits,
   type VisibleVersion,
-} from "./search/search-queries.ts";
+} from "./search/queries.ts";
 /** The entitlement lifecycle's one writer, for the test that walks every move its table allows and forbids. */
 export { grantEntitlement, moveEntitlement } from "./entitlements/lifecycle.ts";

@@ -1,9 +1,9 @@
 import type { Subject } from "@memstore/core";
-import { auditLog, type AuditLogRow } from "@memstore/db";
-import { and, asc, desc, eq, gt, gte, ilike, lt, type SQL } from "drizzle-orm";
+import type { AuditLogRow } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
+import { auditPage, auditRowsAfter } from "./queries.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
 
@@ -29,25 +29,10 @@ const view = (r: AuditLogRow): AuditRow => ({
   hash: r.hash,
 });
 
-function where(orgId: string, f: AuditFilter): SQL {
-  const nextDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString();
-  return and(
-    eq(auditLog.orgId, orgId),
-    f.action ? ilike(auditLog.action, `%${f.action}%`) : undefined,
-    f.actor ? ilike(auditLog.actor, `%${f.actor}%`) : undefined,
-    f.object_type ? eq(auditLog.objectType, f.object_type) : undefined,
-    f.from ? gte(auditLog.createdAt, `${f.from}T00:00:00Z`) : undefined,
-    f.to ? lt(auditLog.createdAt, nextDay(f.to)) : undefined,
-  )!;
-}
-
 /** The organisation's audit rows, newest first, filtered; one page. */
 export async function listAuditLog(ctx: AppContext, subject: Subject, filter: AuditFilter, page: PageQuery) {
   authorize(subject, "audit.read");
-  const rows = await readPage(
-    ctx.db.select().from(auditLog).where(where(subject.orgId, filter)).orderBy(desc(auditLog.seq)).$dynamic(),
-    page,
-  );
+  const rows = await auditPage(ctx.db, { orgId: subject.orgId, filter, page });
   return toPage(authorizedRows(subject, "audit.read", rows, orgOf).map(view), page);
 }
 
@@ -60,12 +45,7 @@ export async function* auditRows(
   authorize(subject, "audit.read");
   let after = 0;
   for (;;) {
-    const rows = await ctx.db
-      .select()
-      .from(auditLog)
-      .where(and(where(subject.orgId, filter), gt(auditLog.seq, after)))
-      .orderBy(asc(auditLog.seq))
-      .limit(500);
+    const rows = await auditRowsAfter(ctx.db, { orgId: subject.orgId, filter, afterSeq: after, limit: 500 });
     for (const r of authorizedRows(subject, "audit.read", rows, orgOf)) yield view(r);
     if (rows.length < 500) return;
     after = rows.at(-1)!.seq;

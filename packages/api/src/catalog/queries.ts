@@ -1,4 +1,4 @@
-import { cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
+import { chunks, cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
 import { and, asc, eq } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -16,6 +16,18 @@ export function readyVersions(db: Executor, at: { cubeId: string }) {
     .where(and(eq(cubeVersions.cubeId, at.cubeId), eq(cubeVersions.status, "ready")));
 }
 
+/** A cube by id, whoever publishes it (the caller has decided it may be read). */
+export async function cubeById(db: Executor, at: { cubeId: string }) {
+  const [row] = await db.select().from(cubes).where(eq(cubes.id, at.cubeId));
+  return row ?? null;
+}
+
+/** A version by id, whoever publishes it (a stage, a job or a service that has authorized it). */
+export async function versionById(db: Executor, at: { versionId: string }) {
+  const [row] = await db.select().from(cubeVersions).where(eq(cubeVersions.id, at.versionId));
+  return row ?? null;
+}
+
 /** A cube and the organisation that publishes it. */
 export async function cubeWithPublisher(db: Executor, at: { cubeId: string }) {
   const [found] = await db
@@ -30,7 +42,7 @@ export async function cubeWithPublisher(db: Executor, at: { cubeId: string }) {
 /** The organisation's cube with that slug, if it has one (slugs are unique per organisation). */
 export async function cubeWithSlug(db: Executor, at: { orgId: string; slug: string }) {
   const [row] = await db
-    .select({ id: cubes.id })
+    .select()
     .from(cubes)
     .where(and(eq(cubes.orgId, at.orgId), eq(cubes.slug, at.slug)));
   return row ?? null;
@@ -84,4 +96,41 @@ export function versionPage(db: Executor, at: { cubeId: string; page: PageQuery 
       .$dynamic(),
     at.page,
   );
+}
+
+/** The version numbers a cube has used, in no order (a new version takes a number none has). */
+export async function versionNumbers(db: Executor, at: { cubeId: string }) {
+  const rows = await db
+    .select({ version: cubeVersions.version })
+    .from(cubeVersions)
+    .where(eq(cubeVersions.cubeId, at.cubeId));
+  return rows.map((r) => r.version);
+}
+
+/** A version's chunks in reading order, with their embeddings: its text as published. */
+export function versionChunks(db: Executor, at: { versionId: string }) {
+  return db
+    .select({
+      id: chunks.id,
+      position: chunks.position,
+      text: chunks.text,
+      heading: chunks.heading,
+      tags: chunks.tags,
+      metadata: chunks.metadata,
+      embedding: chunks.embedding,
+      validUntil: chunks.validUntil,
+    })
+    .from(chunks)
+    .where(eq(chunks.versionId, at.versionId))
+    .orderBy(asc(chunks.position));
+}
+
+/** A version's text, chunk by chunk in reading order (what a derivation runs the model over). */
+export async function versionTexts(db: Executor, at: { versionId: string }) {
+  const rows = await db
+    .select({ text: chunks.text })
+    .from(chunks)
+    .where(eq(chunks.versionId, at.versionId))
+    .orderBy(asc(chunks.position));
+  return rows.map((r) => r.text);
 }

@@ -6,15 +6,16 @@ import {
   newId,
   type Subject,
 } from "@memstore/core";
-import { cubeVersions, type Executor, organizations } from "@memstore/db";
+import { cubeVersions, type Executor } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
+import { organizationById } from "../identity/queries.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
-import { runsOfVersions } from "../pipeline/runs.ts";
+import { runsOfVersions } from "../pipeline/queries.ts";
 import { versionView } from "../kernel/views.ts";
 import { loadOwnCube } from "./cubes.ts";
 import { createVersionInput } from "./schemas.ts";
@@ -38,7 +39,7 @@ export async function createVersion(
     const previous = existing
       .filter((v) => semver.lt(v.version, input.version))
       .sort((a, b) => semver.rcompare(a.version, b.version))[0];
-    const [org] = await tx.select().from(organizations).where(eq(organizations.id, subject.orgId));
+    const org = await organizationById(tx, { orgId: subject.orgId });
     const draft = input.manifest ?? manifestDraftSchema.parse({});
     const manifest: Manifest = {
       schema: "memcube/1",
@@ -104,7 +105,7 @@ export async function loadOwnVersion(
 
 export async function getVersion(ctx: AppContext, subject: Subject, cubeId: string, version: string) {
   const { version: row } = await loadOwnVersion(ctx.db, subject, "cube.read", cubeId, version);
-  return versionView(row, await runsOfVersions(ctx.db, [row.id]));
+  return versionView(row, await runsOfVersions(ctx.db, { versionIds: [row.id] }));
 }
 
 /** The org's version by id (a tus upload names only that), for `action`. */
@@ -124,10 +125,7 @@ export async function listVersions(ctx: AppContext, subject: Subject, cubeId: st
   const rows = await versionPage(ctx.db, { cubeId: cube.id, page });
   // Each version with its processing runs, so a rejection's report is one look away.
   const versions = authorizedRows(subject, "cube.read", rows, orgOf);
-  const runs = await runsOfVersions(
-    ctx.db,
-    versions.map((v) => v.id),
-  );
+  const runs = await runsOfVersions(ctx.db, { versionIds: versions.map((v) => v.id) });
   return toPage(
     versions.map((v) =>
       versionView(

@@ -1,10 +1,11 @@
 import { AppError, payloadFormatOf, SAFETENSORS, type Subject } from "@memstore/core";
-import { chunks, cubeVersions, type VersionRow } from "@memstore/db";
+import { cubeVersions, type VersionRow } from "@memstore/db";
 import { inputIdsTensor, kvMetadata, type TensorSource, writeSafetensors } from "@memstore/formats";
 import { BpeTokenizer, DecoderModel } from "@memstore/inference";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
+import { versionTexts } from "../catalog/queries.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
 import { putStream, readBlob } from "../kernel/blobs.ts";
@@ -107,13 +108,9 @@ export async function deriveKvVersion(ctx: AppContext, versionId: string, attemp
     if (!parsed.success) throw rejected("invalid_input", "the version records no plaintext → KV derivation");
     const derivation = parsed.data;
     const model = await derivingModel(ctx, derivation.base_model, version.orgId);
-    const rows = await ctx.db
-      .select({ text: chunks.text })
-      .from(chunks)
-      .where(eq(chunks.versionId, derivation.source_version_id))
-      .orderBy(asc(chunks.position));
-    if (rows.length === 0) throw rejected("invalid_input", `${descriptive.source} has no text any more`);
-    const all = (await tokenizerOf(ctx, model)).encode(rows.map((r) => r.text).join("\n\n"));
+    const texts = await versionTexts(ctx.db, { versionId: derivation.source_version_id });
+    if (texts.length === 0) throw rejected("invalid_input", `${descriptive.source} has no text any more`);
+    const all = (await tokenizerOf(ctx, model)).encode(texts.join("\n\n"));
     const ids = all.slice(0, derivation.max_tokens);
     const started = performance.now();
     const tensors = await kvTensors(ctx, model, ids);

@@ -8,10 +8,11 @@ import {
   type Subject,
 } from "@memstore/core";
 import { cubes } from "@memstore/db";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { createCube } from "../catalog/cubes.ts";
+import { cubeWithSlug } from "../catalog/queries.ts";
 import { uploadPayload } from "../catalog/payload-upload.ts";
 import { markSubmitted, submitVersion } from "../catalog/submit.ts";
 import { createVersion, loadOwnVersion } from "../catalog/versions.ts";
@@ -56,11 +57,7 @@ export async function loadReadySource(
 
 /** Checked before the work, so a taken slug costs no model run (callers have authorised `cube.write`). */
 export async function assertSlugFree(ctx: AppContext, subject: Subject, slug: string) {
-  const [taken] = await ctx.db
-    .select({ id: cubes.id })
-    .from(cubes)
-    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, slug)));
-  if (taken)
+  if (await cubeWithSlug(ctx.db, { orgId: subject.orgId, slug }))
     throw new AppError("slug_taken", `a cube with slug '${slug}' already exists in this organisation`);
 }
 

@@ -83,6 +83,12 @@ export function lockedOwners(db: Executor, at: { orgId: string }) {
     .for("update");
 }
 
+/** An organisation by id (its name and slug go on what it is sold and what it publishes). */
+export async function organizationById(db: Executor, at: { orgId: string }) {
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, at.orgId));
+  return org ?? null;
+}
+
 /** An organisation by its slug: the public part a private offer names it by. */
 export async function organizationWithSlug(db: Executor, at: { slug: string }) {
   const [org] = await db

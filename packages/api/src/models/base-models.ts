@@ -3,13 +3,14 @@ import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import { type BaseModelRow, baseModels, type Executor } from "@memstore/db";
 import { type Architecture, architectureOf } from "@memstore/formats";
 import { DecoderInterfaceError, DecoderModel } from "@memstore/inference";
-import { and, asc, eq } from "drizzle-orm";
-import { decoderShape, ownedBy, visibleTo } from "./model-lookup.ts";
+import { eq } from "drizzle-orm";
+import { decoderShape } from "./model-lookup.ts";
+import { modelById, ownModelNamed, visibleModel, visibleModelPage } from "./queries.ts";
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
-import { type PageQuery, readPage, toPage } from "../kernel/pagination.ts";
+import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { deleteUnlessShared, readBlob } from "../kernel/blobs.ts";
 
 /**
@@ -76,10 +77,7 @@ export async function insertBaseModel(
 ) {
   const architecture: Architecture = architectureOf(input.config);
   return ctx.db.transaction(async (tx) => {
-    const [taken] = await tx
-      .select({ id: baseModels.id })
-      .from(baseModels)
-      .where(and(eq(baseModels.name, input.name), ownedBy(by.orgId)));
+    const taken = await ownModelNamed(tx, { orgId: by.orgId, name: input.name });
     if (taken) {
       throw new AppError(
         "conflict",
@@ -207,15 +205,7 @@ export async function attachOnnx(
 
 export async function listBaseModels(ctx: AppContext, subject: Subject, page: PageQuery) {
   authorize(subject, "model.read");
-  const rows = await readPage(
-    ctx.db
-      .select()
-      .from(baseModels)
-      .where(visibleTo(subject.orgId))
-      .orderBy(asc(baseModels.name), asc(baseModels.id))
-      .$dynamic(),
-    page,
-  );
+  const rows = await visibleModelPage(ctx.db, { orgId: subject.orgId, page });
   return toPage(rows.map(baseModelView), page);
 }
 
@@ -226,10 +216,7 @@ export async function getBaseModel(ctx: AppContext, subject: Subject, id: string
 
 /** A model the subject's organisation sees (its own or the platform's); another organisation's is a 404. */
 async function loadVisibleModel(db: Executor, subject: Subject, id: string) {
-  const [row] = await db
-    .select()
-    .from(baseModels)
-    .where(and(eq(baseModels.id, id), visibleTo(subject.orgId)));
+  const row = await visibleModel(db, { orgId: subject.orgId, modelId: id });
   if (!row) notFound("base model");
   return row;
 }
@@ -249,7 +236,7 @@ async function loadModelToAmend(db: Executor, subject: Subject, id: string) {
 
 /** A model by id, whoever registered it: for the operator's command line. */
 export async function loadBaseModel(db: Executor, id: string) {
-  const [row] = await db.select().from(baseModels).where(eq(baseModels.id, id));
+  const row = await modelById(db, { modelId: id });
   if (!row) notFound("base model");
   return row;
 }

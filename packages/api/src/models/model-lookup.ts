@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { AppError } from "@memstore/core";
-import { type BaseModelRow, baseModels, type Executor, sql } from "@memstore/db";
+import type { BaseModelRow, Executor } from "@memstore/db";
 import type { BaseModelRef } from "@memstore/formats";
 import type { DecoderShape } from "@memstore/inference";
-import { and, asc, eq, isNull, or } from "drizzle-orm";
 import { canonicalJson } from "@memstore/watermark/signing";
+import { visibleModelNamed, visibleModelNames } from "./queries.ts";
 
 /**
  * Which registered model a name means: a name belongs to the organisation that registered it, or to
@@ -17,14 +17,6 @@ export function decoderShape(row: BaseModelRow): DecoderShape {
   return { layers: a.layers, kvHeads: a.kvHeads, headDim: a.headDim, vocabSize: a.vocabSize };
 }
 
-/** Models registered by this organisation (null: the platform's). */
-export const ownedBy = (orgId: string | null) =>
-  orgId === null ? isNull(baseModels.registeredByOrgId) : eq(baseModels.registeredByOrgId, orgId);
-
-/** The models an organisation's cubes may name: its own and the platform's. */
-export const visibleTo = (orgId: string) =>
-  or(eq(baseModels.registeredByOrgId, orgId), isNull(baseModels.registeredByOrgId));
-
 /**
  * The model of this name a publisher's cube is validated against, or null: the publisher's own
  * registration, else the platform's. Another organisation's registration of the name is never it.
@@ -34,12 +26,7 @@ export async function findBaseModel(
   name: string,
   publisherOrgId: string,
 ): Promise<(BaseModelRef & { row: BaseModelRow }) | null> {
-  const [row] = await db
-    .select()
-    .from(baseModels)
-    .where(and(eq(baseModels.name, name), visibleTo(publisherOrgId)))
-    .orderBy(sql`${baseModels.registeredByOrgId} is null`)
-    .limit(1);
+  const row = await visibleModelNamed(db, { orgId: publisherOrgId, name });
   if (!row) return null;
   return { name: row.name, architecture: row.architecture, tokenizerSha256: row.tokenizerSha256, row };
 }
@@ -48,15 +35,10 @@ export async function findBaseModel(
 export async function requireBaseModel(db: Executor, name: string, publisherOrgId: string) {
   const found = await findBaseModel(db, name, publisherOrgId);
   if (found) return found;
-  const known = await db
-    .select({ name: baseModels.name })
-    .from(baseModels)
-    .where(visibleTo(publisherOrgId))
-    .orderBy(asc(baseModels.name))
-    .limit(20);
+  const known = await visibleModelNames(db, { orgId: publisherOrgId, limit: 20 });
   throw new AppError(
     "base_model_unknown",
-    `base model '${name}' is not in the registry (${known.length ? `registered: ${known.map((k) => k.name).join(", ")}` : "none is registered"}); an admin registers it with \`memstore admin register-model\` or POST /api/v1/base-models`,
+    `base model '${name}' is not in the registry (${known.length ? `registered: ${known.join(", ")}` : "none is registered"}); an admin registers it with \`memstore admin register-model\` or POST /api/v1/base-models`,
   );
 }
 

@@ -2,21 +2,19 @@ import { createHash } from "node:crypto";
 import { AppError, idSchema, newId, platformFee, type Subject } from "@memstore/core";
 import {
   billingCustomers,
-  type CheckoutRow,
   checkouts,
-  cubes,
   type ListingRow,
   listingPrices,
   lockUntilCommit,
   type OfferRow,
-  type Tx,
 } from "@memstore/db";
-import { and, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
+import { cubeById } from "../catalog/queries.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { type Pricing, pricingSchema } from "./pricing.ts";
 import { payoutDestination } from "./payouts.ts";
+import { listingPrice, openCheckout, stripeCustomerOf } from "./queries.ts";
 import { requireStripe } from "./stripe-client.ts";
 
 /** What an acquire may say: where the buyer returns after paying or giving up. */
@@ -56,7 +54,7 @@ export async function startCheckout(
   const customer = await customerOf(ctx, stripe, subject.orgId);
   const price = await priceOf(ctx, stripe, listing, pricing);
   const back = `${ctx.config.publicUrl}/store/${listing.id}`;
-  const [cube] = await ctx.db.select({ title: cubes.title }).from(cubes).where(eq(cubes.id, listing.cubeId));
+  const cube = await cubeById(ctx.db, { cubeId: listing.cubeId });
   const metadata = { listing_id: listing.id, org_id: subject.orgId, ...(offer && { offer_id: offer.id }) };
   const subscription = pricing.model !== "one_time";
   const trialDays = pricing.model === "subscription" ? (pricing.trial_days ?? 0) : 0;
@@ -122,43 +120,12 @@ export async function startCheckout(
   });
 }
 
-/** A buyer's session left open long enough to pay in, for the same listing, offer and price. */
-async function openCheckout(
-  tx: Tx,
-  ask: Pick<CheckoutRow, "orgId" | "listingId" | "offerId" | "mode" | "amountCents" | "currency">,
-) {
-  const [open] = await tx
-    .select()
-    .from(checkouts)
-    .where(
-      and(
-        eq(checkouts.orgId, ask.orgId),
-        eq(checkouts.listingId, ask.listingId),
-        ask.offerId ? eq(checkouts.offerId, ask.offerId) : isNull(checkouts.offerId),
-        eq(checkouts.status, "open"),
-        eq(checkouts.mode, ask.mode),
-        eq(checkouts.amountCents, ask.amountCents),
-        eq(checkouts.currency, ask.currency),
-        isNotNull(checkouts.url),
-        gt(checkouts.expiresAt, new Date(Date.now() + PAYING_TIME_MS)),
-      ),
-    )
-    .orderBy(desc(checkouts.createdAt))
-    .limit(1);
-  return open ?? null;
-}
-
-/** The time a buyer is left to pay in a session it is sent back to; one closer to expiry is not reused. */
-const PAYING_TIME_MS = 30 * 60_000;
-
 /** The first moment of the next UTC month, in Unix seconds. */
 const nextUtcMonth = (now: Date) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) / 1000;
 
 /** The organisation's Stripe customer, made the first time it buys (an idempotency key keeps it one). */
 async function customerOf(ctx: AppContext, stripe: Stripe, orgId: string): Promise<string> {
-  const known = async () =>
-    (await ctx.db.select().from(billingCustomers).where(eq(billingCustomers.orgId, orgId)))[0]
-      ?.stripeCustomerId;
+  const known = () => stripeCustomerOf(ctx.db, { orgId });
   const existing = await known();
   if (existing) return existing;
   const made = await stripe.customers.create(
@@ -187,16 +154,10 @@ export async function priceOf(
   pricing: Pricing & { model: "one_time" | "subscription" | "usage" },
 ): Promise<string> {
   const key = pricingKey(pricing);
-  const lookup = async () =>
-    (
-      await ctx.db
-        .select()
-        .from(listingPrices)
-        .where(and(eq(listingPrices.listingId, listing.id), eq(listingPrices.pricingKey, key)))
-    )[0];
+  const lookup = () => listingPrice(ctx.db, { listingId: listing.id, pricingKey: key });
   const existing = await lookup();
   if (existing) return existing.stripePriceId;
-  const [earlier] = await ctx.db.select().from(listingPrices).where(eq(listingPrices.listingId, listing.id));
+  const earlier = await listingPrice(ctx.db, { listingId: listing.id });
   const product =
     earlier?.stripeProductId ??
     (

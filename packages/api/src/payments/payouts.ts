@@ -1,10 +1,11 @@
 import type { Subject } from "@memstore/core";
-import { payoutAccounts, queryRows, sql, type Tx } from "@memstore/db";
+import { payoutAccounts, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
+import { latestSales, payoutAccountOf } from "./queries.ts";
 import { exactInteger } from "./sales-report.ts";
 import { requireStripe } from "./stripe-client.ts";
 
@@ -17,17 +18,13 @@ const accountView = (a: PayoutAccountRow) => ({
   details_submitted: a.detailsSubmitted,
 });
 
-async function payoutAccountOf(db: AppContext["db"] | Tx, orgId: string) {
-  return (await db.select().from(payoutAccounts).where(eq(payoutAccounts.orgId, orgId)))[0] ?? null;
-}
-
 /**
  * The Stripe account the publisher's share of a sale goes to, once it may take charges: sales are
  * then destination charges (the platform keeps its fee). Null until onboarding is done, when the
  * platform holds the publisher's share.
  */
 export async function payoutDestination(ctx: AppContext, sellerOrgId: string): Promise<string | null> {
-  const account = await payoutAccountOf(ctx.db, sellerOrgId);
+  const account = await payoutAccountOf(ctx.db, { orgId: sellerOrgId });
   return account?.chargesEnabled ? account.stripeAccountId : null;
 }
 
@@ -38,7 +35,7 @@ export async function payoutDestination(ctx: AppContext, sellerOrgId: string): P
 export async function openPayoutAccount(ctx: AppContext, subject: Subject) {
   authorize(subject, "payouts.manage");
   const stripe = requireStripe(ctx);
-  let account = await payoutAccountOf(ctx.db, subject.orgId);
+  let account = await payoutAccountOf(ctx.db, { orgId: subject.orgId });
   if (!account) {
     const made = await stripe.accounts.create(
       {
@@ -52,7 +49,7 @@ export async function openPayoutAccount(ctx: AppContext, subject: Subject) {
       .insert(payoutAccounts)
       .values({ orgId: subject.orgId, stripeAccountId: made.id })
       .onConflictDoNothing();
-    account = (await payoutAccountOf(ctx.db, subject.orgId))!;
+    account = (await payoutAccountOf(ctx.db, { orgId: subject.orgId }))!;
     await recordAudit(ctx.db, {
       orgId: subject.orgId,
       actor: actorOf(subject),
@@ -88,17 +85,6 @@ export async function syncPayoutAccount(tx: Tx, account: Stripe.Account | null, 
   return `payout account ${account.id}: charges ${account.charges_enabled ? "enabled" : "disabled"}, payouts ${account.payouts_enabled ? "enabled" : "disabled"}`;
 }
 
-type TransferRow = {
-  sale_id: string;
-  listing_id: string;
-  created_at: string;
-  currency: string;
-  amount_cents: string;
-  fee_cents: string;
-  destination_account: string | null;
-  refunded_at: string | null;
-};
-
 /**
  * What the publisher is paid: its payout account, the platform's fee, and per sale (latest 200)
  * the amount, the fee and the share transferred to its account (a destination charge) or held by
@@ -107,13 +93,8 @@ type TransferRow = {
  */
 export async function payoutsReport(ctx: AppContext, subject: Subject) {
   authorize(subject, "payouts.read");
-  const account = await payoutAccountOf(ctx.db, subject.orgId);
-  const rows = await queryRows<TransferRow>(
-    ctx.db,
-    sql`select id as sale_id, listing_id, created_at::text, currency, amount_cents::text, fee_cents::text,
-          destination_account, refunded_at::text
-        from sales where seller_org_id = ${subject.orgId} order by created_at desc, id desc limit 200`,
-  );
+  const account = await payoutAccountOf(ctx.db, { orgId: subject.orgId });
+  const rows = await latestSales(ctx.db, { sellerOrgId: subject.orgId, limit: 200 });
   const transfers = rows.map((r) => {
     const amount = exactInteger(r.amount_cents);
     const fee = exactInteger(r.fee_cents);

@@ -1,17 +1,10 @@
-import { billableCalls, type UsagePricing, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
-import { queryRows, sql, usageReports } from "@memstore/db";
+import { billableCalls } from "@memstore/core";
+import { usageReports } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { meterEventName } from "./checkout.ts";
+import { meteredSubscriptions } from "./queries.ts";
 import { stripeOf } from "./stripe-client.ts";
-
-type Metered = {
-  entitlement_id: string;
-  listing_id: string;
-  pricing: UsagePricing;
-  customer: string;
-  calls: string;
-};
 
 /**
  * Pushes the agent calls of usage-priced subscriptions to Stripe as meter events: for each live
@@ -25,19 +18,7 @@ export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Prom
   const stripe = stripeOf(ctx.config);
   if (!stripe) return 0;
   const month = now.toISOString().slice(0, 7);
-  const rows = await queryRows<Metered>(
-    ctx.db,
-    sql`select e.id as entitlement_id, e.listing_id, l.pricing, bc.stripe_customer_id as customer,
-          coalesce((select sum(u.calls) from license_usage u
-                    where u.org_id = e.org_id and u.listing_id = e.listing_id
-                      and u.day >= greatest(${`${month}-01`}::date, (e.valid_from at time zone 'UTC')::date)
-                      and u.day < ${`${month}-01`}::date + interval '1 month'), 0)::text as calls
-        from entitlements e
-        join listings l on l.id = e.listing_id
-        join billing_customers bc on bc.org_id = e.org_id
-        where e.stripe_subscription_id is not null and e.revoked_at is null and l.pricing->>'model' = 'usage'
-          and e.state = any(${sql.param([...USABLE_ENTITLEMENT_STATES])}::text[])`,
-  );
+  const rows = await meteredSubscriptions(ctx.db, { month });
   let sent = 0;
   for (const row of rows) {
     const calls = Number(row.calls);

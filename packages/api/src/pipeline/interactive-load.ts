@@ -1,5 +1,5 @@
-import { queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
+import { activeSessions } from "./queries.ts";
 
 /** What a worker process's database sessions are named (`memstore-worker-<pid>`). */
 export const WORKER_APPLICATION = "memstore-worker";
@@ -21,14 +21,7 @@ export function interactiveLoad(ctx: AppContext): () => Promise<boolean> {
     if (ctx.database.kind !== "postgres") return false;
     if (Date.now() - lookedAt < LOOK_MS) return busy;
     lookedAt = Date.now();
-    const [others] = await queryRows<{ n: number }>(
-      ctx.db,
-      sql`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and state = 'active'
-            and application_name <> current_setting('application_name')
-            and application_name not like ${`${WORKER_APPLICATION}-%`}`,
-    );
-    busy = (others?.n ?? 0) > 0;
+    busy = (await activeSessions(ctx.db, { exceptPrefix: `${WORKER_APPLICATION}-` })) > 0;
     return busy;
   };
 }

@@ -1,6 +1,6 @@
-import { type CubeType, describeError, type RunKind, stagesOf } from "@memstore/core";
-import { queryRows, sql } from "@memstore/db";
+import { describeError, stagesOf } from "@memstore/core";
 import type { AppContext } from "../kernel/context.ts";
+import { stuckVersions } from "./queries.ts";
 import { redriveStage } from "./stage-runner.ts";
 
 /**
@@ -13,19 +13,7 @@ import { redriveStage } from "./stage-runner.ts";
  */
 export async function redriveStuckVersions(ctx: AppContext, now = new Date()): Promise<string[]> {
   const before = new Date(now.getTime() - ctx.config.PIPELINE_LEASE_MS);
-  const stuck = await queryRows<{ id: string; type: CubeType; has_payload: boolean; done: RunKind[] }>(
-    ctx.db,
-    sql`select v.id, c.type, v.digest is not null as has_payload,
-          coalesce(array_agg(r.kind) filter (where r.status = 'succeeded'), '{}') as done
-        from cube_versions v
-        join cubes c on c.id = v.cube_id
-        left join processing_runs r on r.version_id = v.id
-        where v.status = 'processing'
-        group by v.id, c.type
-        having greatest(max(coalesce(v.submitted_at, v.created_at)), max(r.started_at), max(r.finished_at)) < ${before}
-        order by max(coalesce(v.submitted_at, v.created_at))
-        limit 500`,
-  );
+  const stuck = await stuckVersions(ctx.db, { before, limit: 500 });
   const redriven: string[] = [];
   for (const version of stuck) {
     // A derived version has no payload until its derivation made one; then the first stage not done.

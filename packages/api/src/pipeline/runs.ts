@@ -1,6 +1,6 @@
 import { newId, type RunKind, storableJson } from "@memstore/core";
-import { cubeVersions, type Executor, processingRuns, type RunRow, sql } from "@memstore/db";
-import { asc, eq, inArray } from "drizzle-orm";
+import { cubeVersions, type Executor, processingRuns, sql } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import type { Rejection } from "./input-rejected.ts";
 
 /**
@@ -26,16 +26,6 @@ export async function startRun(
     })
     .returning({ id: processingRuns.id, attempts: processingRuns.attempts });
   return row!;
-}
-
-/** Every processing run of these versions, in the order they started (none asked, none read). */
-export async function runsOfVersions(db: Executor, versionIds: string[]): Promise<RunRow[]> {
-  if (versionIds.length === 0) return [];
-  return db
-    .select()
-    .from(processingRuns)
-    .where(inArray(processingRuns.versionId, versionIds))
-    .orderBy(asc(processingRuns.startedAt));
 }
 
 export async function finishRun(

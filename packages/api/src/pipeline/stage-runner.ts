@@ -1,8 +1,8 @@
 import { describeError, firstStage, isOutage, nextStage, type RunKind, type Stage } from "@memstore/core";
-import { cubeVersions, type VersionRow } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import type { VersionRow } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { InputRejected } from "./input-rejected.ts";
+import { processingVersion } from "./queries.ts";
 import { finishRun, rejectVersion, startRun } from "./runs.ts";
 
 export type Report = Record<string, unknown>;
@@ -31,8 +31,8 @@ export async function runStage(
   { finalAttempt = false }: StageAttempt,
   workOf: (version: VersionRow) => StageWork | null,
 ): Promise<"done" | "rejected" | "skipped"> {
-  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
-  if (version?.status !== "processing") return "skipped";
+  const version = await processingVersion(ctx.db, { versionId });
+  if (!version) return "skipped";
   const work = workOf(version);
   if (!work) return "skipped";
   const run = { ...(await startRun(ctx.db, versionId, kind)), started: Date.now() };

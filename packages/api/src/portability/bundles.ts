@@ -1,13 +1,14 @@
 import { Readable } from "node:stream";
 import { AppError, type Manifest, type Subject } from "@memstore/core";
-import { cubes, cubeVersions } from "@memstore/db";
+import { cubeVersions } from "@memstore/db";
 import { keyIdOf } from "@memstore/watermark/signing";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { deleteUnlessShared } from "../kernel/blobs.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { createCube } from "../catalog/cubes.ts";
+import { cubeWithSlug, versionById, versionNamed } from "../catalog/queries.ts";
 import { attachStoredPayload } from "../catalog/payload-upload.ts";
 import { createVersionInput } from "../catalog/schemas.ts";
 import { createVersion, loadOwnVersion } from "../catalog/versions.ts";
@@ -87,7 +88,7 @@ export async function importBundle(ctx: AppContext, subject: Subject, body: Asyn
     objectId: draft.id,
     data: { bundle: `${manifest.publisher}/${manifest.cube}@${manifest.version}`, checked: report.checked },
   });
-  const [row] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, draft.id));
+  const row = await versionById(ctx.db, { versionId: draft.id });
   return { version: versionView(row!), checked: report.checked };
 }
 
@@ -110,10 +111,7 @@ async function stageBundle(ctx: AppContext, body: AsyncIterable<Uint8Array>) {
 
 /** The importer's cube of the bundle's slug, made when it has none; refused if its type or the version clash. */
 async function cubeToImportInto(ctx: AppContext, subject: Subject, manifest: Manifest) {
-  const [existing] = await ctx.db
-    .select()
-    .from(cubes)
-    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, manifest.cube)));
+  const existing = await cubeWithSlug(ctx.db, { orgId: subject.orgId, slug: manifest.cube });
   if (!existing) {
     return createCube(ctx, subject, {
       slug: manifest.cube,
@@ -129,10 +127,7 @@ async function cubeToImportInto(ctx: AppContext, subject: Subject, manifest: Man
       `your cube '${manifest.cube}' is a ${existing.type} cube; the bundle is ${manifest.type}`,
     );
   }
-  const [taken] = await ctx.db
-    .select({ id: cubeVersions.id })
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, existing.id), eq(cubeVersions.version, manifest.version)));
+  const [taken] = await versionNamed(ctx.db, { cubeId: existing.id, version: manifest.version });
   if (taken)
     throw new AppError("version_exists", `version ${manifest.version} of '${manifest.cube}' already exists`);
   return existing;

@@ -7,14 +7,14 @@ import {
   slugSchema,
   type Subject,
 } from "@memstore/core";
-import { chunks, cubes, cubeVersions, queryRows, sql } from "@memstore/db";
 import { readTar, tarSize, writeTar } from "@memstore/formats";
-import { and, asc, eq } from "drizzle-orm";
 import semver from "semver";
 import { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
 import { createCube } from "../catalog/cubes.ts";
+import { cubeWithSlug, versionChunks, versionNumbers } from "../catalog/queries.ts";
+import { organizationById } from "../identity/queries.ts";
 import { uploadPayload } from "../catalog/payload-upload.ts";
 import { createVersionInput } from "../catalog/schemas.ts";
 import { createVersion, loadOwnVersion } from "../catalog/versions.ts";
@@ -102,10 +102,7 @@ export async function importItems(
   into: { slug: string; title: string | undefined; origin: string; source: string },
 ) {
   assertStorableItems(items);
-  const [existing] = await ctx.db
-    .select()
-    .from(cubes)
-    .where(and(eq(cubes.orgId, subject.orgId), eq(cubes.slug, into.slug)));
+  const existing = await cubeWithSlug(ctx.db, { orgId: subject.orgId, slug: into.slug });
   if (existing && existing.type !== "plaintext")
     throw new AppError(
       "conflict",
@@ -120,11 +117,7 @@ export async function importItems(
       description: `Imported from ${into.source}.`,
       tags: [],
     }));
-  const versions = await ctx.db
-    .select({ v: cubeVersions.version })
-    .from(cubeVersions)
-    .where(eq(cubeVersions.cubeId, cube.id));
-  const latest = versions.map((r) => r.v).sort(semver.rcompare)[0];
+  const latest = (await versionNumbers(ctx.db, { cubeId: cube.id })).sort(semver.rcompare)[0];
   const version = latest ? semver.inc(latest, "minor")! : "1.0.0";
   await createVersion(
     ctx,
@@ -162,23 +155,8 @@ export async function exportMemos(ctx: AppContext, subject: Subject, cubeId: str
     throw new AppError("conflict", "only plaintext cubes have MemOS textual memory");
   if (row.status !== "ready")
     throw new AppError("conflict", `version ${row.version} is ${row.status}, not ready`);
-  const rows = await ctx.db
-    .select({
-      id: chunks.id,
-      text: chunks.text,
-      heading: chunks.heading,
-      tags: chunks.tags,
-      metadata: chunks.metadata,
-      embedding: chunks.embedding,
-      validUntil: chunks.validUntil,
-    })
-    .from(chunks)
-    .where(eq(chunks.versionId, row.id))
-    .orderBy(asc(chunks.position));
-  const [publisher] = await queryRows<{ slug: string }>(
-    ctx.db,
-    sql`select slug from organizations where id = ${cube.orgId}`,
-  );
+  const rows = await versionChunks(ctx.db, { versionId: row.id });
+  const publisher = await organizationById(ctx.db, { orgId: cube.orgId });
   const files = memosCubeFiles(
     {
       slug: cube.slug,
@@ -187,7 +165,10 @@ export async function exportMemos(ctx: AppContext, subject: Subject, cubeId: str
       created: row.readyAt?.toISOString() ?? "",
     },
     { model: ctx.embedder.model, dimension: ctx.embedder.dimension },
-    rows.map(({ validUntil, ...r }) => ({ ...r, ended: validUntil !== null && validUntil < new Date() })),
+    rows.map(({ validUntil, position: _, ...r }) => ({
+      ...r,
+      ended: validUntil !== null && validUntil < new Date(),
+    })),
   );
   const entries = files.map((f) => ({ path: `${cube.slug}/${f.path}`, size: f.data.length, data: f.data }));
   return {

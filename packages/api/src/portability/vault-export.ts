@@ -2,13 +2,13 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import { type MarkDensity, newId, type Subject } from "@memstore/core";
-import { queryRows, sql, type VaultRow } from "@memstore/db";
+import { newId, type Subject } from "@memstore/core";
+import type { VaultRow } from "@memstore/db";
 import { tarSize, writeTar } from "@memstore/formats";
 import { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { memosCubeFiles } from "./memos-format.ts";
-import { effectiveTermsSql } from "../usage/license-rate.ts";
+import { chunksAfter, type ExportableInstall, exportableInstalls, memoryVersionsAfter } from "./queries.ts";
 import { markingFor, servedText } from "../watermarking/served-text.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 
@@ -52,28 +52,15 @@ const PAGE = 500;
 async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
   yield* memoryLines(ctx, vault);
   const marking = markingFor(ctx, vault.orgId);
-  for (const install of await exportableInstalls(ctx, vault)) yield* installedLines(ctx, install, marking);
+  for (const install of await exportableInstalls(ctx.db, { vaultId: vault.id }))
+    yield* installedLines(ctx, install, marking);
 }
 
 /** The vault's own memories, every version of each, by memory and version. */
 async function* memoryLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
   let after = { memory: "", version: 0 };
   for (;;) {
-    const rows = await queryRows<{
-      memory_id: string;
-      version: number;
-      is_current: boolean;
-      state: string;
-      text: string;
-      tags: string[];
-      metadata: Record<string, unknown>;
-      created_at: Date;
-    }>(
-      ctx.db,
-      sql`select memory_id, version, is_current, state, text, tags, metadata, created_at from memories
-          where vault_id = ${vault.id} and (memory_id, version) > (${after.memory}, ${after.version})
-          order by memory_id, version limit ${PAGE}`,
-    );
+    const rows = await memoryVersionsAfter(ctx.db, { vaultId: vault.id, after, limit: PAGE });
     for (const r of rows)
       yield {
         kind: "memory",
@@ -91,33 +78,6 @@ async function* memoryLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
   }
 }
 
-type ExportableInstall = {
-  install_id: string;
-  version_id: string;
-  canaries: boolean;
-  marks: MarkDensity;
-  cube: string;
-  version: string;
-  publisher: string;
-};
-
-/** The vault's installs whose terms allow export, while the organisation's entitlement is usable. */
-function exportableInstalls(ctx: AppContext, vault: VaultRow) {
-  return queryRows<ExportableInstall>(
-    ctx.db,
-    sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher
-        from installs i join listings l on l.id = i.listing_id
-        join cube_versions v on v.id = i.version_id join cubes c on c.id = i.cube_id
-        join organizations o on o.id = c.org_id
-        where i.vault_id = ${vault.id} and i.uninstalled_at is null and i.state = 'activated'
-          and coalesce((${effectiveTermsSql(sql`i.org_id`, sql`l`)}->>'export')::boolean, false)
-          and exists (select 1 from entitlements e where e.org_id = i.org_id and e.listing_id = l.id
-                        and e.revoked_at is null and e.state in ('active', 'trialing', 'past_due')
-                        and (e.valid_until is null or e.valid_until > now()))
-        order by i.id`,
-  );
-}
-
 /** An install's text, chunk by chunk, served exactly as search serves it: fingerprinted for the organisation. */
 async function* installedLines(
   ctx: AppContext,
@@ -126,18 +86,7 @@ async function* installedLines(
 ): AsyncGenerator<ExportLine> {
   let position = -1;
   for (;;) {
-    const rows = await queryRows<{
-      id: string;
-      position: number;
-      text: string;
-      heading: string | null;
-      tags: string[];
-      metadata: Record<string, unknown>;
-    }>(
-      ctx.db,
-      sql`select id, position, text, heading, tags, metadata from chunks
-          where version_id = ${install.version_id} and position > ${position} order by position limit ${PAGE}`,
-    );
+    const rows = await chunksAfter(ctx.db, { versionId: install.version_id, after: position, limit: PAGE });
     for (const r of rows)
       yield {
         kind: "installed",

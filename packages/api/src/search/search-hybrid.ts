@@ -2,7 +2,7 @@ import { RRF_K } from "@memstore/core";
 import { type Db, queryRowsPrepared, sql } from "@memstore/db";
 import type { SQL } from "drizzle-orm";
 import { keywordSideStatement } from "./search-keyword.ts";
-import { exactVectorStatement, type Row, type Scope } from "./search-queries.ts";
+import { exactVectorStatement, type Row, type Scope } from "./queries.ts";
 
 /**
  * A hybrid search under the exact plan as one statement: both sides' candidates ranked in

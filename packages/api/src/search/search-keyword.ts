@@ -1,7 +1,7 @@
 import type { SQL } from "drizzle-orm";
 import { type Db, queryRows, queryRowsPrepared, sql } from "@memstore/db";
 import { KEYWORD_CANDIDATES, keywordQueries } from "./query.ts";
-import { CHUNK_COLUMNS, MEMORY_COLUMNS, type Row, type Scope } from "./search-queries.ts";
+import { CHUNK_COLUMNS, MEMORY_COLUMNS, type Row, type Scope } from "./queries.ts";
 
 /**
  * The keyword side of a vault search: Postgres full-text over the vault's chunks and the

@@ -18,7 +18,7 @@ import {
   vectorHits,
   type VisibleVersion,
   visibleVersionsSql,
-} from "./search-queries.ts";
+} from "./queries.ts";
 
 export { searchInput };
 

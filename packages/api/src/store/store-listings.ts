@@ -7,7 +7,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
 import { orTsQuery } from "../search/query.ts";
-import { runsOfVersions } from "../pipeline/runs.ts";
+import { runsOfVersions } from "../pipeline/queries.ts";
 import { listingView, runView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
@@ -98,7 +98,7 @@ async function storeCards(ctx: AppContext, ids: string[]) {
     ]),
   );
   const latestIds = [...latest.values()].flatMap((v) => (v ? [v.id] : []));
-  const runs = (await runsOfVersions(ctx.db, latestIds)).filter((run) =>
+  const runs = (await runsOfVersions(ctx.db, { versionIds: latestIds })).filter((run) =>
     ["desensitise", "validate"].includes(run.kind),
   );
   for (const r of rows) {
@@ -149,10 +149,7 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
   const listing = await loadVisibleListing(ctx, subject, listingId);
   const cards = await storeCards(ctx, [listing.id]);
   const versions = await readyVersionsNewestFirst(ctx.db, { cubeId: listing.cubeId });
-  const runs = await runsOfVersions(
-    ctx.db,
-    versions.map((v) => v.id),
-  );
+  const runs = await runsOfVersions(ctx.db, { versionIds: versions.map((v) => v.id) });
   const entitlement = await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: listing.id });
   const own = listing.orgId === subject.orgId;
   return {

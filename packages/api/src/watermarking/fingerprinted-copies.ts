@@ -1,5 +1,5 @@
 import { copyRole, type CopyVariant, SAFETENSORS, TAR } from "@memstore/core";
-import { cubes, cubeVersions, type Executor, organizations, type VersionRow } from "@memstore/db";
+import type { Executor, VersionRow } from "@memstore/db";
 import {
   bytesOfFloats,
   DTYPE_SIZES,
@@ -27,7 +27,8 @@ import {
   rotateA,
   rotateB,
 } from "@memstore/watermark";
-import { eq } from "drizzle-orm";
+import { cubeById, versionById } from "../catalog/queries.ts";
+import { organizationById } from "../identity/queries.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { adapterConfigOf, findArtifact, requireArtifact, saveArtifact } from "../kernel/artifacts.ts";
 import { blobRange, headerOfBlob, putStream, readBlobRange, tensorRange } from "../kernel/blobs.ts";
@@ -45,8 +46,8 @@ export const KV_PATTERN_STRENGTH = 0.002;
 
 /** The license record a copy carries, and its signature. */
 async function licenseMetadata(ctx: AppContext, db: Executor, version: VersionRow, orgId: string) {
-  const [cube] = await db.select().from(cubes).where(eq(cubes.id, version.cubeId));
-  const [org] = await db.select().from(organizations).where(eq(organizations.id, orgId));
+  const cube = await cubeById(db, { cubeId: version.cubeId });
+  const org = await organizationById(db, { orgId });
   const license = {
     licensee: { org_id: orgId, name: org!.name },
     cube: { id: cube!.id, slug: cube!.slug, version: version.version, digest: version.digest },
@@ -85,7 +86,7 @@ export async function fingerprintedCopy(
  * installs it; nothing for a version not ready (yet, or any more) or a plaintext one.
  */
 export async function fingerprintOnInstall(ctx: AppContext, versionId: string, orgId: string) {
-  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, versionId));
+  const version = await versionById(ctx.db, { versionId });
   if (version?.status !== "ready" || version.manifest.type === "plaintext") return null;
   return fingerprintedCopy(ctx, version, orgId);
 }

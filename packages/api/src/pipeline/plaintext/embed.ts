@@ -1,9 +1,10 @@
 import { newId, withPayload } from "@memstore/core";
 import { chunks, cubeVersions, type NewChunkRow, queryRows, sql, type VersionRow } from "@memstore/db";
 import { setTimeout as sleep } from "node:timers/promises";
-import { count, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { requireArtifact } from "../../kernel/artifacts.ts";
 import type { AppContext } from "../../kernel/context.ts";
+import { chunkCount } from "../queries.ts";
 import { readLines } from "../source-lines.ts";
 import { interactiveLoad } from "../interactive-load.ts";
 import type { Report } from "../stage-runner.ts";
@@ -92,11 +93,7 @@ export async function embedChunks(ctx: AppContext, version: VersionRow): Promise
   // search reads linearly until (auto)vacuum merges it. Merge it now, before the version can be
   // searched (bench/search: 18 ms → 0.3 ms for a 100k-chunk list).
   await ctx.db.execute(sql`select gin_clean_pending_list('chunks_tsv_gin'::regclass)`);
-  const [counted] = await ctx.db
-    .select({ total: count() })
-    .from(chunks)
-    .where(eq(chunks.versionId, versionId));
-  const total = counted?.total ?? 0;
+  const total = await chunkCount(ctx.db, { versionId });
   await ctx.db
     .update(cubeVersions)
     .set({ manifest: withPayload(version.manifest, { embedding: { model, dimension } }) })
