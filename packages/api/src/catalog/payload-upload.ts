@@ -1,11 +1,12 @@
 import { Readable } from "node:stream";
 import { AppError, mediaTypeOf, mediaTypesOf, payloadFormatOf, type Subject } from "@memstore/core";
-import { cubeVersions, type Executor, organizations, sql } from "@memstore/db";
+import { cubeVersions, organizations } from "@memstore/db";
 import { refusingPickle } from "@memstore/formats";
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { deleteUnlessShared } from "../kernel/blobs.ts";
 import type { AppContext } from "../kernel/context.ts";
+import { draftBytes } from "./queries.ts";
 import { actorOf } from "../kernel/authorize.ts";
 import { loadOwnVersion, loadOwnVersionById } from "./versions.ts";
 
@@ -48,24 +49,11 @@ export async function preparePayloadUpload(
     );
   }
   // What the organisation's other drafts hold leaves this much room; the upload is cut off past it.
-  const room = ctx.config.DRAFT_STORAGE_BYTES - (await draftBytes(ctx.db, subject.orgId, row.id));
+  const room =
+    ctx.config.DRAFT_STORAGE_BYTES -
+    (await draftBytes(ctx.db, { orgId: subject.orgId, exceptVersionId: row.id }));
   if (room <= 0 || (declaredSize !== undefined && declaredSize > room)) throw draftStorageExceeded(ctx, room);
   return { cube, version: row, mediaType, maxBytes: Math.min(typeMax, room), quotaBound: room < typeMax };
-}
-
-/** Bytes of payloads uploaded to the organisation's drafts, but for one version's (being replaced). */
-async function draftBytes(db: Executor, orgId: string, exceptVersionId: string): Promise<number> {
-  const [row] = await db
-    .select({ total: sql<string>`coalesce(sum(${cubeVersions.size}), 0)` })
-    .from(cubeVersions)
-    .where(
-      and(
-        eq(cubeVersions.orgId, orgId),
-        eq(cubeVersions.status, "draft"),
-        ne(cubeVersions.id, exceptVersionId),
-      ),
-    );
-  return Number(row?.total ?? 0);
 }
 
 function draftStorageExceeded(ctx: AppContext, room: number) {
@@ -151,7 +139,9 @@ async function attach(
       .from(organizations)
       .where(eq(organizations.id, subject.orgId))
       .for("update");
-    const room = ctx.config.DRAFT_STORAGE_BYTES - (await draftBytes(tx, subject.orgId, row.id));
+    const room =
+      ctx.config.DRAFT_STORAGE_BYTES -
+      (await draftBytes(tx, { orgId: subject.orgId, exceptVersionId: row.id }));
     if (stored.size > room) throw draftStorageExceeded(ctx, room);
     const [updated] = await tx
       .update(cubeVersions)

@@ -1,5 +1,5 @@
-import { chunks, cubes, cubeVersions, type Executor, organizations } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
+import { chunks, cubes, cubeVersions, type Executor, organizations, processingRuns, sql } from "@memstore/db";
+import { and, asc, desc, eq, ne } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
 /**
@@ -125,12 +125,63 @@ export function versionChunks(db: Executor, at: { versionId: string }) {
     .orderBy(asc(chunks.position));
 }
 
-/** A version's text, chunk by chunk in reading order (what a derivation runs the model over). */
-export async function versionTexts(db: Executor, at: { versionId: string }) {
-  const rows = await db
+/**
+ * A version's text, chunk by chunk in reading order (what a derivation runs the model over), or
+ * its first `limit` chunks (a sample the store searches by).
+ */
+export async function versionTexts(db: Executor, at: { versionId: string; limit?: number }) {
+  const query = db
     .select({ text: chunks.text })
     .from(chunks)
     .where(eq(chunks.versionId, at.versionId))
-    .orderBy(asc(chunks.position));
+    .orderBy(asc(chunks.position))
+    .$dynamic();
+  const rows = await (at.limit === undefined ? query : query.limit(at.limit));
   return rows.map((r) => r.text);
+}
+
+/** The cube's version that became ready last, if any (what its listing shows and is searched by). */
+export async function latestReadyVersion(db: Executor, at: { cubeId: string }) {
+  const [row] = await db
+    .select()
+    .from(cubeVersions)
+    .where(and(eq(cubeVersions.cubeId, at.cubeId), eq(cubeVersions.status, "ready")))
+    .orderBy(desc(cubeVersions.readyAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The cube's newest version past its draft, with the report of its desensitise run (if it had one). */
+export async function latestSubmission(db: Executor, at: { cubeId: string }) {
+  const [row] = await db
+    .select({ version: cubeVersions.version, status: cubeVersions.status, report: processingRuns.report })
+    .from(cubeVersions)
+    .leftJoin(
+      processingRuns,
+      and(eq(processingRuns.versionId, cubeVersions.id), eq(processingRuns.kind, "desensitise")),
+    )
+    .where(and(eq(cubeVersions.cubeId, at.cubeId), ne(cubeVersions.status, "draft")))
+    .orderBy(desc(cubeVersions.createdAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Bytes of payloads uploaded to the organisation's drafts, but for one version's (being replaced). */
+export async function draftBytes(db: Executor, at: { orgId: string; exceptVersionId: string }) {
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${cubeVersions.size}), 0)` })
+    .from(cubeVersions)
+    .where(
+      and(
+        eq(cubeVersions.orgId, at.orgId),
+        eq(cubeVersions.status, "draft"),
+        ne(cubeVersions.id, at.exceptVersionId),
+      ),
+    );
+  return Number(row?.total ?? 0);
+}
+
+/** Every version of a cube, in no order. */
+export function versionsOf(db: Executor, at: { cubeId: string }) {
+  return db.select().from(cubeVersions).where(eq(cubeVersions.cubeId, at.cubeId));
 }

@@ -7,7 +7,6 @@ import {
   type Subject,
 } from "@memstore/core";
 import { cubeVersions, type Executor } from "@memstore/db";
-import { eq } from "drizzle-orm";
 import semver from "semver";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -19,7 +18,7 @@ import { runsOfVersions } from "../pipeline/queries.ts";
 import { versionView } from "../kernel/views.ts";
 import { loadOwnCube } from "./cubes.ts";
 import { createVersionInput } from "./schemas.ts";
-import { versionNamed, versionOfOrg, versionPage } from "./queries.ts";
+import { versionNamed, versionOfOrg, versionPage, versionsOf } from "./queries.ts";
 
 export { createVersionInput };
 
@@ -32,7 +31,7 @@ export async function createVersion(
   authorize(subject, "cube.write");
   return ctx.db.transaction(async (tx) => {
     const cube = await loadOwnCube(tx, subject, "cube.write", cubeId);
-    const existing = await tx.select().from(cubeVersions).where(eq(cubeVersions.cubeId, cube.id));
+    const existing = await versionsOf(tx, { cubeId: cube.id });
     if (existing.some((v) => v.version === input.version)) {
       throw new AppError("version_exists", `version ${input.version} of '${cube.slug}' already exists`);
     }

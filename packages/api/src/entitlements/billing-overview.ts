@@ -1,10 +1,9 @@
 import type { Subject } from "@memstore/core";
-import { queryRows, sql } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 import { entitlementView } from "./entitlements.ts";
 import { exactInteger } from "../payments/sales-report.ts";
-import { billedEntitlements } from "./queries.ts";
+import { billedEntitlements, paidPerEntitlement } from "./queries.ts";
 
 /**
  * The subscriber's Billing page: each entitlement (latest 200) with its listing's title and price,
@@ -14,11 +13,7 @@ import { billedEntitlements } from "./queries.ts";
 export async function billingOverview(ctx: AppContext, subject: Subject) {
   authorize(subject, "store.read");
   const rows = await billedEntitlements(ctx.db, { orgId: subject.orgId, limit: 200 });
-  const paid = await queryRows<{ entitlement_id: string | null; currency: string; cents: string }>(
-    ctx.db,
-    sql`select entitlement_id, currency, sum(amount_cents)::text as cents from sales
-        where buyer_org_id = ${subject.orgId} and refunded_at is null group by 1, 2`,
-  );
+  const paid = await paidPerEntitlement(ctx.db, { buyerOrgId: subject.orgId });
   const spend = new Map<string, number>();
   for (const p of paid) spend.set(p.currency, (spend.get(p.currency) ?? 0) + exactInteger(p.cents));
   return {

@@ -1,8 +1,8 @@
-import { checkouts, type Tx } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import { type Tx } from "@memstore/db";
 import type Stripe from "stripe";
 import { recordAudit } from "../audit/record-audit.ts";
 import { entitlementOfSubscription, liveEntitlement } from "./queries.ts";
+import { checkoutById } from "../payments/queries.ts";
 
 /** A payment for a listing its buyer already held, handed back at Stripe before it was applied. */
 export type DuplicateRefund = {
@@ -39,7 +39,7 @@ export async function refundIfDuplicate(
 
 async function duplicateCheckout(tx: Tx, stripe: Stripe, session: Stripe.Checkout.Session) {
   const sessionId = session.id;
-  const [checkout] = await tx.select().from(checkouts).where(eq(checkouts.id, sessionId));
+  const checkout = await checkoutById(tx, { sessionId });
   if (!checkout || checkout.status === "complete" || typeof session.payment_intent !== "string") return null;
   const held = await liveEntitlement(tx, { orgId: checkout.orgId, listingId: checkout.listingId });
   if (!held || held.checkoutSessionId === sessionId) return null;

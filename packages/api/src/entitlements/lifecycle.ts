@@ -8,11 +8,11 @@ import {
   notFound,
   USABLE_ENTITLEMENT_STATES,
 } from "@memstore/core";
-import { type EntitlementRow, entitlements, listings, type Tx } from "@memstore/db";
+import { type EntitlementRow, entitlements, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { type Ended, endEntitlementEffects, resumeSuspendedInstalls } from "./ending.ts";
-import { lapsedEntitlements, LIVE, liveEntitlement } from "./queries.ts";
+import { lapsedEntitlements, listingAndOffer, LIVE, liveEntitlement } from "./queries.ts";
 
 /**
  * The one writer of entitlements: every row is inserted by `grantEntitlement` and every change of
@@ -129,7 +129,7 @@ export async function moveEntitlement(
   // subscription expiring, an expired license revoked): each is audited and announced.
   const ends = !usable(to) && (usable(held.state) || to === "revoked" || to === "expired");
   if (ends && !move.replaced) {
-    const [listing] = await tx.select().from(listings).where(eq(listings.id, held.listingId));
+    const { listing } = await listingAndOffer(tx, { listingId: held.listingId });
     const why = { actor: move.actor, reason: move.reason ?? move.cause, refunded: move.cause === "refund" };
     return { row: row!, ended: await endEntitlementEffects(tx, row!, listing!, why) };
   }

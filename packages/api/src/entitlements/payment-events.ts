@@ -8,6 +8,7 @@ import { refundIfDuplicate } from "./duplicate-payments.ts";
 import { requireStripe } from "../payments/stripe-client.ts";
 import { type Current, handleStripeEvent, isSubscriptionEvent } from "./stripe-handlers.ts";
 import { subscriptionOfInvoice } from "./subscription-events.ts";
+import { storedPaymentEvent } from "./queries.ts";
 
 /** How far a webhook's signed timestamp may be from now, in seconds (Stripe's own default). */
 const SIGNATURE_TOLERANCE_S = 300;
@@ -38,10 +39,7 @@ export async function receiveStripeEvent(ctx: AppContext, payload: string, signa
       payload: storableJson(JSON.parse(payload) as Record<string, unknown>),
     })
     .onConflictDoNothing();
-  const [stored] = await ctx.db
-    .select({ appliedAt: paymentEvents.appliedAt })
-    .from(paymentEvents)
-    .where(eq(paymentEvents.id, event.id));
+  const stored = await storedPaymentEvent(ctx.db, { eventId: event.id });
   if (!stored?.appliedAt) await ctx.jobs.enqueue("payment-event", { eventId: event.id });
   return { received: true };
 }
@@ -54,7 +52,7 @@ export async function receiveStripeEvent(ctx: AppContext, payload: string, signa
  * object MemStore does not know is recorded and ignored. Returns what it did.
  */
 export async function applyPaymentEvent(ctx: AppContext, eventId: string): Promise<string> {
-  const [stored] = await ctx.db.select().from(paymentEvents).where(eq(paymentEvents.id, eventId));
+  const stored = await storedPaymentEvent(ctx.db, { eventId });
   if (!stored) return `no event ${eventId}`;
   if (stored.appliedAt) return `already applied: ${stored.outcome}`;
   const event = stored.payload;

@@ -1,5 +1,15 @@
 import { USABLE_ENTITLEMENT_STATES } from "@memstore/core";
-import { cubes, entitlements, type Executor, listings, sql } from "@memstore/db";
+import {
+  cubes,
+  entitlements,
+  type Executor,
+  listings,
+  offers,
+  paymentEvents,
+  queryRows,
+  sales,
+  sql,
+} from "@memstore/db";
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, ne, or } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -164,4 +174,37 @@ export function billedEntitlements(db: Executor, at: { orgId: string; limit: num
     .where(eq(entitlements.orgId, at.orgId))
     .orderBy(desc(entitlements.createdAt), desc(entitlements.id))
     .limit(at.limit);
+}
+
+/** A listing and, when an entitlement to it came from one, the private offer (null when none or gone). */
+export async function listingAndOffer(db: Executor, at: { listingId: string; offerId?: string | null }) {
+  const [listing] = await db.select().from(listings).where(eq(listings.id, at.listingId));
+  const [offer] = at.offerId ? await db.select().from(offers).where(eq(offers.id, at.offerId)) : [];
+  return { listing: listing ?? null, offer: offer ?? null };
+}
+
+/** The entitlement's latest payment not refunded: a purchase's only one, a subscription's current period. */
+export async function latestUnrefundedSale(db: Executor, at: { entitlementId: string }) {
+  const [sale] = await db
+    .select()
+    .from(sales)
+    .where(and(eq(sales.entitlementId, at.entitlementId), isNull(sales.refundedAt)))
+    .orderBy(desc(sales.createdAt))
+    .limit(1);
+  return sale ?? null;
+}
+
+/** What the organisation paid, not refunded, per entitlement and currency (cents as Postgres's digits). */
+export function paidPerEntitlement(db: Executor, at: { buyerOrgId: string }) {
+  return queryRows<{ entitlement_id: string | null; currency: string; cents: string }>(
+    db,
+    sql`select entitlement_id, currency, sum(amount_cents)::text as cents from sales
+        where buyer_org_id = ${at.buyerOrgId} and refunded_at is null group by 1, 2`,
+  );
+}
+
+/** A Stripe event as stored when its webhook arrived, and whether it was applied. */
+export async function storedPaymentEvent(db: Executor, at: { eventId: string }) {
+  const [row] = await db.select().from(paymentEvents).where(eq(paymentEvents.id, at.eventId));
+  return row ?? null;
 }

@@ -1,6 +1,6 @@
 import { AppError, notFound, type Subject } from "@memstore/core";
 import { sales } from "@memstore/db";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
@@ -8,7 +8,7 @@ import { requireStripe } from "../payments/stripe-client.ts";
 import { afterEntitlementEnded } from "./ending.ts";
 import { entitlementView } from "./entitlements.ts";
 import { moveEntitlement } from "./lifecycle.ts";
-import { soldEntitlement } from "./queries.ts";
+import { latestUnrefundedSale, soldEntitlement } from "./queries.ts";
 
 export const revokeInput = z
   .object({ reason: z.string().trim().min(1).max(500), refund: z.boolean().default(false) })
@@ -38,13 +38,7 @@ export async function revokeEntitlement(
 
   let refunded: { saleId: string; refundId: string } | null = null;
   if (refund) {
-    // The latest payment: a purchase's only one, a subscription's current period.
-    const [sale] = await ctx.db
-      .select()
-      .from(sales)
-      .where(and(eq(sales.entitlementId, entitlement.id), isNull(sales.refundedAt)))
-      .orderBy(desc(sales.createdAt))
-      .limit(1);
+    const sale = await latestUnrefundedSale(ctx.db, { entitlementId: entitlement.id });
     if (!sale)
       throw new AppError("conflict", "nothing was paid for this entitlement, so nothing can be refunded");
     const made = await requireStripe(ctx).refunds.create(

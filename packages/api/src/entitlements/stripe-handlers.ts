@@ -1,5 +1,5 @@
 import { newId } from "@memstore/core";
-import { checkouts, listings, offers, sales, type Tx } from "@memstore/db";
+import { checkouts, sales, type Tx } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { AppContext } from "../kernel/context.ts";
@@ -8,6 +8,7 @@ import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./du
 import { validUntilOf } from "./entitlements.ts";
 import { grantEntitlement } from "./lifecycle.ts";
 import { type Applied, recordInvoiceSale, syncSubscription } from "./subscription-events.ts";
+import { listingAndOffer } from "./queries.ts";
 
 /** What Stripe holds now about the object an event concerns, read inside the event's transaction. */
 export type Current = {
@@ -125,10 +126,7 @@ async function purchaseCompleted(
   current: Current,
 ): Promise<string> {
   if (current.duplicate) return recordDuplicateRefund(tx, current.duplicate);
-  const [listing] = await tx.select().from(listings).where(eq(listings.id, checkout.listingId));
-  const [offer] = checkout.offerId
-    ? await tx.select().from(offers).where(eq(offers.id, checkout.offerId))
-    : [];
+  const { listing, offer } = await listingAndOffer(tx, checkout);
   const now = new Date();
   const { row: entitlement, created } = await grantEntitlement(
     tx,

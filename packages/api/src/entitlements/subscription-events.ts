@@ -6,14 +6,13 @@ import {
   subscriptionCause,
   USABLE_ENTITLEMENT_STATES,
 } from "@memstore/core";
-import { listings, offers, sales, type Tx } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import { sales, type Tx } from "@memstore/db";
 import type Stripe from "stripe";
 import type { Ended } from "./ending.ts";
 import { validUntilOf } from "./entitlements.ts";
 import { grantEntitlement, moveEntitlement } from "./lifecycle.ts";
 import { type DuplicateRefund, HeldMeanwhile, recordDuplicateRefund } from "./duplicate-payments.ts";
-import { entitlementOfSubscription, subscriptionHolder } from "./queries.ts";
+import { entitlementOfSubscription, listingAndOffer, subscriptionHolder } from "./queries.ts";
 
 /** What applying an event did, and what ending an entitlement leaves for after the commit. */
 export type Applied = { outcome: string; ended?: Ended };
@@ -65,9 +64,8 @@ export async function syncSubscription(
   const { listing_id: listingId, org_id: orgId, offer_id: offerId } = sub.metadata ?? {};
   if (!listingId || !orgId)
     return { outcome: `ignored: subscription ${sub.id} is not for a MemStore listing` };
-  const [listing] = await tx.select().from(listings).where(eq(listings.id, listingId));
+  const { listing, offer } = await listingAndOffer(tx, { listingId, offerId });
   if (!listing) return { outcome: `ignored: subscription ${sub.id} names no listing here` };
-  const [offer] = offerId ? await tx.select().from(offers).where(eq(offers.id, offerId)) : [];
   const source = offer ? "offer" : "subscription";
   const state = stateOf(sub.status);
   const periodEnd = sub.items.data[0]?.current_period_end;

@@ -1,8 +1,7 @@
 import type { Subject } from "@memstore/core";
-import { vaultEvents } from "@memstore/db";
-import { and, asc, eq, gt } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
+import { vaultEventRows } from "./queries.ts";
 
 export type VaultEvent = { seq: number; id: string; type: string; created_at: string; data: unknown };
 
@@ -18,12 +17,7 @@ export async function vaultEventsAfter(
   afterSeq: number,
   limit = 100,
 ): Promise<VaultEvent[]> {
-  const rows = await ctx.db
-    .select()
-    .from(vaultEvents)
-    .where(and(eq(vaultEvents.vaultId, vaultId), gt(vaultEvents.seq, afterSeq)))
-    .orderBy(asc(vaultEvents.seq))
-    .limit(limit);
+  const rows = await vaultEventRows(ctx.db, { vaultId, afterSeq, limit });
   return rows.map((r) => ({
     seq: Number(r.seq),
     id: r.eventId,

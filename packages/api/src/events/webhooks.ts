@@ -1,9 +1,10 @@
 import http from "node:http";
 import https from "node:https";
 import { signWebhook } from "@memstore/core/webhook-signature";
-import { outboxEvents, eventSubscriptions, webhookDeliveries } from "@memstore/db";
+import { webhookDeliveries } from "@memstore/db";
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
+import { deliveryWithEvent } from "./queries.ts";
 import { privateTargetReason, publicOnlyLookup } from "./webhook-target.ts";
 
 /** A subscriber's endpoint gets this long to answer before the attempt counts as failed. */
@@ -23,12 +24,7 @@ export async function deliverWebhook(
   deliveryId: string,
   { finalAttempt }: { finalAttempt: boolean },
 ): Promise<"delivered" | "dead" | "skipped"> {
-  const [row] = await ctx.db
-    .select({ delivery: webhookDeliveries, subscription: eventSubscriptions, event: outboxEvents })
-    .from(webhookDeliveries)
-    .innerJoin(eventSubscriptions, eq(eventSubscriptions.id, webhookDeliveries.eventSubscriptionId))
-    .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.eventId))
-    .where(eq(webhookDeliveries.id, deliveryId));
+  const row = await deliveryWithEvent(ctx.db, { deliveryId });
   if (
     !row ||
     row.delivery.status !== "pending" ||

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { insertApiKey } from "./api-keys.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
+import { userWithEmail } from "./queries.ts";
 
 export const createOrganizationInput = z.object({
   name: z.string().trim().min(1).max(100),
@@ -35,7 +36,7 @@ export async function createOrganizationWith(
   options: { ownerKey: boolean },
 ): Promise<Omit<CreatedOrganization, "api_key"> & { api_key: string | null }> {
   const input = createOrganizationInput.parse(raw);
-  const [existing] = await ctx.db.select().from(users).where(eq(users.email, input.ownerEmail));
+  const existing = await userWithEmail(ctx.db, { email: input.ownerEmail });
   if (
     existing &&
     input.ownerPassword &&

@@ -1,5 +1,5 @@
 import { AppError, type Subject } from "@memstore/core";
-import { type Executor, memberships, users } from "@memstore/db";
+import { type Executor, memberships } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -7,7 +7,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, orgOf } from "../kernel/authorize.ts";
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import type { addMemberInput, changeMemberRoleInput } from "./schemas.ts";
-import { lockedMember, lockedOwners, memberPage } from "./queries.ts";
+import { lockedMember, lockedOwners, memberPage, userWithEmail } from "./queries.ts";
 
 /** A member as the API shows one, with the membership's organisation for the policy to judge. */
 
@@ -27,7 +27,7 @@ export async function addMember(ctx: AppContext, subject: Subject, input: z.infe
   if (input.role === "owner" && !(subject.kind === "user" && subject.role === "owner")) {
     throw new AppError("forbidden", "only an owner can add another owner");
   }
-  const [user] = await ctx.db.select().from(users).where(eq(users.email, input.email.toLowerCase()));
+  const user = await userWithEmail(ctx.db, { email: input.email.toLowerCase() });
   if (!user) throw new AppError("not_found", `no account uses ${input.email}; ask them to sign up first`);
   return ctx.db.transaction(async (tx) => {
     const inserted = await tx

@@ -97,3 +97,54 @@ export async function organizationWithSlug(db: Executor, at: { slug: string }) {
     .where(eq(organizations.slug, at.slug));
   return org ?? null;
 }
+
+/** The account with this email (stored lower-case), if there is one. */
+export async function userWithEmail(db: Executor, at: { email: string }) {
+  const [user] = await db.select().from(users).where(eq(users.email, at.email));
+  return user ?? null;
+}
+
+/** An account's id, email and name. */
+export async function userById(db: Executor, at: { userId: string }) {
+  const [user] = await db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(eq(users.id, at.userId));
+  return user ?? null;
+}
+
+/** The organisations a user belongs to, with their role in each, in the order they joined. */
+export function membershipsOfUser(db: Executor, at: { userId: string }) {
+  return db
+    .select({
+      org_id: organizations.id,
+      org_slug: organizations.slug,
+      org_name: organizations.name,
+      role: memberships.role,
+    })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(eq(memberships.userId, at.userId))
+    .orderBy(asc(memberships.createdAt));
+}
+
+/** The user's membership of `orgId`, or with null the first organisation they joined. */
+export async function membershipOfUser(db: Executor, at: { userId: string; orgId: string | null }) {
+  const [row] = await db
+    .select({ orgId: memberships.orgId, role: memberships.role })
+    .from(memberships)
+    .where(
+      at.orgId
+        ? and(eq(memberships.userId, at.userId), eq(memberships.orgId, at.orgId))
+        : eq(memberships.userId, at.userId),
+    )
+    .orderBy(asc(memberships.createdAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** A key by id: its organisation, the vault it is bound to, its scopes and state. */
+export async function keyById(db: Executor, at: { keyId: string }) {
+  const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, at.keyId));
+  return key ?? null;
+}

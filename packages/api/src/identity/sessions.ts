@@ -1,14 +1,13 @@
 import { AppError, type Role, type Subject } from "@memstore/core";
-import { memberships, organizations, users } from "@memstore/db";
-import { and, asc, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { verifyPassword } from "./passwords.ts";
+import { membershipOfUser, membershipsOfUser, userById, userWithEmail } from "./queries.ts";
 
 export type Membership = { org_id: string; org_slug: string; org_name: string; role: Role };
 
 /** The user whose email and password match, or null. Every miss costs one password hash. */
 export async function verifyCredentials(ctx: AppContext, email: string, password: string) {
-  const [user] = await ctx.db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
+  const user = await userWithEmail(ctx.db, { email: email.trim().toLowerCase() });
   // Hash even for an unknown email, so timing does not reveal which emails have accounts.
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   return user && ok ? { id: user.id, email: user.email, name: user.name } : null;
@@ -17,17 +16,7 @@ export async function verifyCredentials(ctx: AppContext, email: string, password
 const DUMMY_HASH = `scrypt$${2 ** 15}$8$1$${"A".repeat(22)}$${"A".repeat(43)}`;
 
 export async function membershipsOf(ctx: AppContext, userId: string): Promise<Membership[]> {
-  return ctx.db
-    .select({
-      org_id: organizations.id,
-      org_slug: organizations.slug,
-      org_name: organizations.name,
-      role: memberships.role,
-    })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-    .where(eq(memberships.userId, userId))
-    .orderBy(asc(memberships.createdAt));
+  return membershipsOfUser(ctx.db, { userId });
 }
 
 /**
@@ -39,17 +28,7 @@ export async function userSubject(
   userId: string,
   requestedOrgId: string | null,
 ): Promise<Extract<Subject, { kind: "user" }>> {
-  const rows = await ctx.db
-    .select({ orgId: memberships.orgId, role: memberships.role })
-    .from(memberships)
-    .where(
-      requestedOrgId
-        ? and(eq(memberships.userId, userId), eq(memberships.orgId, requestedOrgId))
-        : eq(memberships.userId, userId),
-    )
-    .orderBy(asc(memberships.createdAt))
-    .limit(1);
-  const row = rows[0];
+  const row = await membershipOfUser(ctx.db, { userId, orgId: requestedOrgId });
   if (!row) {
     if (requestedOrgId) return userSubject(ctx, userId, null);
     throw new AppError("forbidden", "this account belongs to no organisation");
@@ -59,10 +38,7 @@ export async function userSubject(
 
 /** Who is signed in, the organisations they belong to, and the one the portal acts in (`orgId` when theirs). */
 export async function accountOf(ctx: AppContext, userId: string, orgId: string | null) {
-  const [user] = await ctx.db
-    .select({ id: users.id, email: users.email, name: users.name })
-    .from(users)
-    .where(eq(users.id, userId));
+  const user = await userById(ctx.db, { userId });
   if (!user) throw new AppError("unauthenticated", "sign in again");
   const orgs = await membershipsOf(ctx, userId);
   const active = orgs.length ? await userSubject(ctx, userId, orgId) : null;

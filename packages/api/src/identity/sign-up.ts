@@ -1,15 +1,15 @@
 import { AppError } from "@memstore/core";
-import { users } from "@memstore/db";
-import { eq } from "drizzle-orm";
+
 import type { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { createOrganizationWith } from "./create-organization.ts";
+import { userWithEmail } from "./queries.ts";
 import type { signUpInput } from "./schemas.ts";
 
 /** Portal sign-up: a new user and their first organisation, owned by them. No API key is made. */
 export async function signUp(ctx: AppContext, input: z.infer<typeof signUpInput>) {
   const email = input.email.toLowerCase();
-  const [existing] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.email, email));
+  const existing = await userWithEmail(ctx.db, { email });
   if (existing) throw new AppError("conflict", "an account with this email already exists; sign in instead");
   const created = await createOrganizationWith(
     ctx,

@@ -1,6 +1,6 @@
 import { AppError, newId, type Subject } from "@memstore/core";
-import { chunks, type CubeRow, cubes, cubeVersions, listings, processingRuns, sql } from "@memstore/db";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { type CubeRow, listings } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import { type z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
@@ -9,6 +9,7 @@ import { actorOf, authorize, authorizedRows, orgOf } from "../kernel/authorize.t
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnCube, loadOwnListing } from "../catalog/cubes.ts";
+import { cubeById, latestReadyVersion, latestSubmission, versionTexts } from "../catalog/queries.ts";
 import { createListingInput } from "./schemas.ts";
 import { ownListingPage } from "./queries.ts";
 
@@ -73,13 +74,8 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
   const listing = await loadOwnListing(ctx.db, subject, listingId);
   if (listing.status === "retired")
     throw new AppError("conflict", "a retired listing cannot be published again");
-  const [cube] = await ctx.db.select().from(cubes).where(eq(cubes.id, listing.cubeId));
-  const [latest] = await ctx.db
-    .select()
-    .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
-    .orderBy(desc(cubeVersions.readyAt))
-    .limit(1);
+  const cube = await cubeById(ctx.db, { cubeId: listing.cubeId });
+  const latest = await latestReadyVersion(ctx.db, { cubeId: listing.cubeId });
   if (!latest) {
     await refuseResidualPii(ctx, listing.cubeId);
     throw new AppError("no_ready_version", "the cube has no ready version to publish");
@@ -113,13 +109,8 @@ export async function storeSearchFields(
   cube: { title: string; description: string; tags: string[] },
   versionId: string,
 ) {
-  const sample = await ctx.db
-    .select({ text: chunks.text })
-    .from(chunks)
-    .where(eq(chunks.versionId, versionId))
-    .orderBy(asc(chunks.position))
-    .limit(SAMPLE_CHUNKS);
-  const searchText = [cube.title, cube.description, cube.tags.join(" "), ...sample.map((s) => s.text)]
+  const sample = await versionTexts(ctx.db, { versionId, limit: SAMPLE_CHUNKS });
+  const searchText = [cube.title, cube.description, cube.tags.join(" "), ...sample]
     .join("\n")
     .slice(0, SAMPLE_CHARS);
   const [vector] = await ctx.embedder.embed([`${cube.title}\n${cube.description}\n${cube.tags.join(" ")}`]);
@@ -145,16 +136,7 @@ export async function listOwnListings(ctx: AppContext, subject: Subject, page: P
  * left high-risk personal data in it, publishing says so (422 `pii_residual`) with the types found.
  */
 async function refuseResidualPii(ctx: AppContext, cubeId: string) {
-  const [latest] = await ctx.db
-    .select({ version: cubeVersions.version, status: cubeVersions.status, report: processingRuns.report })
-    .from(cubeVersions)
-    .leftJoin(
-      processingRuns,
-      and(eq(processingRuns.versionId, cubeVersions.id), eq(processingRuns.kind, "desensitise")),
-    )
-    .where(and(eq(cubeVersions.cubeId, cubeId), sql`${cubeVersions.status} <> 'draft'`))
-    .orderBy(desc(cubeVersions.createdAt))
-    .limit(1);
+  const latest = await latestSubmission(ctx.db, { cubeId });
   const report = latest?.report as
     { error?: { code?: string }; blocking_types?: string[] } | null | undefined;
   if (latest?.status === "rejected" && report?.error?.code === "pii_residual") {

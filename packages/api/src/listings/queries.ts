@@ -41,3 +41,13 @@ export function openOffers(db: Executor, at: { orgId: string; listingId: string 
     )
     .orderBy(desc(offers.createdAt));
 }
+
+/** The terms a holder works under: a private offer's own when its entitlement came from one, else the listing's. */
+export async function termsHeld(db: Executor, at: { listingId: string; offerId: string | null }) {
+  const [held] = await db
+    .select({ terms: listings.terms, offerTerms: offers.terms })
+    .from(listings)
+    .leftJoin(offers, eq(offers.id, at.offerId ?? ""))
+    .where(eq(listings.id, at.listingId));
+  return held?.offerTerms ?? held?.terms ?? {};
+}

@@ -1,6 +1,6 @@
 import { AppError, type Subject } from "@memstore/core";
-import { cubes, cubeVersions, listings } from "@memstore/db";
-import { and, desc, eq } from "drizzle-orm";
+import { cubes, listings } from "@memstore/db";
+import { eq } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { repriceSubscriptions, stopRenewals } from "../entitlements/renewals.ts";
@@ -8,6 +8,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnListing } from "../catalog/cubes.ts";
+import { cubeById, latestReadyVersion } from "../catalog/queries.ts";
 import { assertTextMarking, storeSearchFields } from "./listings.ts";
 import { updateListingInput } from "./schemas.ts";
 
@@ -29,7 +30,7 @@ export async function updateListing(
     const listing = await loadOwnListing(tx, subject, listingId, true);
     if (listing.status === "retired") throw new AppError("conflict", "a retired listing cannot be changed");
     if (input.marks) {
-      const [cube] = await tx.select().from(cubes).where(eq(cubes.id, listing.cubeId));
+      const cube = await cubeById(tx, { cubeId: listing.cubeId });
       assertTextMarking(cube!, input);
     }
     let words = {};
@@ -42,12 +43,7 @@ export async function updateListing(
         })
         .where(eq(cubes.id, listing.cubeId))
         .returning();
-      const [latest] = await tx
-        .select({ id: cubeVersions.id })
-        .from(cubeVersions)
-        .where(and(eq(cubeVersions.cubeId, listing.cubeId), eq(cubeVersions.status, "ready")))
-        .orderBy(desc(cubeVersions.readyAt))
-        .limit(1);
+      const latest = await latestReadyVersion(tx, { cubeId: listing.cubeId });
       if (listing.status !== "draft" && latest) words = await storeSearchFields(ctx, cube!, latest.id);
     }
     const [row] = await tx

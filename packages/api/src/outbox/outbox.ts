@@ -73,20 +73,16 @@ export async function writeVersionPublished(tx: Executor, versionId: string, onl
   return ids;
 }
 
+/** The oldest events not yet fanned out (up to 1,000 a sweep). */
+const UNRELAYED = sql`select id from outbox_events where fanned_out_at is null order by seq limit 1000`;
+
 /**
  * Hands every event not yet fanned out to the `fanout` job (its job id is the event id, so handing
  * one over twice runs it once). Called after a commit and by the workers' periodic sweep, which
  * picks up events whose enqueue was lost to a crash or an outage.
  */
 export async function relayEvents(ctx: AppContext, eventIds?: string[]): Promise<number> {
-  const ids =
-    eventIds ??
-    (
-      await queryRows<{ id: string }>(
-        ctx.db,
-        sql`select id from outbox_events where fanned_out_at is null order by seq limit 1000`,
-      )
-    ).map((r) => r.id);
+  const ids = eventIds ?? (await queryRows<{ id: string }>(ctx.db, UNRELAYED)).map((r) => r.id);
   for (const eventId of ids) await ctx.jobs.enqueue("fanout", { eventId });
   return ids.length;
 }

@@ -48,6 +48,12 @@ export async function openCheckout(
   return open ?? null;
 }
 
+/** A checkout by its Stripe session id. */
+export async function checkoutById(db: Executor, at: { sessionId: string }) {
+  const [row] = await db.select().from(checkouts).where(eq(checkouts.id, at.sessionId));
+  return row ?? null;
+}
+
 /** The organisation's Stripe customer id, once it has bought. */
 export async function stripeCustomerOf(db: Executor, at: { orgId: string }) {
   const [row] = await db.select().from(billingCustomers).where(eq(billingCustomers.orgId, at.orgId));

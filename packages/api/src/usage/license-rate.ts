@@ -41,6 +41,15 @@ export function licensedListingsSql(installs: SQL): SQL {
       where x.lim is not null or x.model = 'usage'), '[]'::json)`;
 }
 
+/** The counted listings of one install (see licensedListingsSql): what a download claims a call against. */
+export async function licensedListingsOfInstall(db: Db | Tx, at: { installId: string }) {
+  const [row] = await queryRows<{ licensed: LicensedListing[] }>(
+    db,
+    sql`select ${licensedListingsSql(sql`i.id = ${at.installId}`)} as licensed`,
+  );
+  return row?.licensed ?? [];
+}
+
 /**
  * Counts one call against each listing's `calls_per_day` for the organisation today (UTC): all of
  * them, or none and a 429 `license_rate` naming the listing whose calls are used up. Each counter

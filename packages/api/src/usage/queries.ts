@@ -1,4 +1,5 @@
-import { apiKeys, cubes, type Executor, installs, listings, sql, usageDaily } from "@memstore/db";
+import type { UsagePricing } from "@memstore/core";
+import { apiKeys, cubes, type Executor, installs, listings, queryRows, sql, usageDaily } from "@memstore/db";
 import { and, eq, gte, inArray } from "drizzle-orm";
 
 /**
@@ -58,4 +59,37 @@ export function publisherInstallSpans(db: Executor, at: { orgId: string }) {
     .from(installs)
     .innerJoin(listings, eq(listings.id, installs.listingId))
     .where(eq(listings.orgId, at.orgId));
+}
+
+export type UsageRow = {
+  day: string;
+  install_id: string;
+  vault_id: string;
+  org_id: string;
+  listing_id: string;
+  cube: string;
+  pricing: { model: string; currency?: string } & UsagePricing;
+  calls: string;
+  bytes: string;
+};
+
+/**
+ * The organisation's calls and bytes per install and UTC day, with each install's vault, listing,
+ * cube and pricing, from the first day of `from`'s month (a month's charge counts from its first
+ * day) to `to`.
+ */
+export function usagePerInstallDay(db: Executor, at: { orgId: string; from: string; to: string }) {
+  return queryRows<UsageRow>(
+    db,
+    sql`select to_char(u.day, 'YYYY-MM-DD') as day, u.install_id, i.vault_id, i.org_id, i.listing_id,
+          c.slug as cube, l.pricing, sum(u.calls)::text as calls, sum(u.bytes)::text as bytes
+        from usage_daily u
+        join installs i on i.id = u.install_id
+        join listings l on l.id = i.listing_id
+        join cubes c on c.id = i.cube_id
+        where u.org_id = ${at.orgId} and i.org_id = ${at.orgId}
+          and u.day between date_trunc('month', ${at.from}::date)::date and ${at.to}::date
+        group by u.day, u.install_id, i.vault_id, i.org_id, i.listing_id, c.slug, l.pricing
+        order by u.day, u.install_id`,
+  );
 }

@@ -1,24 +1,12 @@
-import { type Subject, type UsagePricing, usageCharge } from "@memstore/core";
-import { queryRows, sql } from "@memstore/db";
+import { type Subject, usageCharge } from "@memstore/core";
 import type { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 import { reportRange, salesQuery } from "../payments/sales-report.ts";
+import { usagePerInstallDay } from "./queries.ts";
 
 /** `?from=&to=`: UTC days, both ends included; the last 30 unless asked, at most 366. */
 export const usageQuery = salesQuery;
-
-type UsageRow = {
-  day: string;
-  install_id: string;
-  vault_id: string;
-  org_id: string;
-  listing_id: string;
-  cube: string;
-  pricing: { model: string; currency?: string } & UsagePricing;
-  calls: string;
-  bytes: string;
-};
 
 /**
  * The subscriber's agent calls per install and UTC day, the bytes its payload downloads served, and
@@ -31,19 +19,7 @@ type UsageRow = {
 export async function subscriberUsage(ctx: AppContext, subject: Subject, query: z.infer<typeof usageQuery>) {
   authorize(subject, "usage.read");
   const { from, to } = reportRange(query);
-  const rows = await queryRows<UsageRow>(
-    ctx.db,
-    sql`select to_char(u.day, 'YYYY-MM-DD') as day, u.install_id, i.vault_id, i.org_id, i.listing_id,
-          c.slug as cube, l.pricing, sum(u.calls)::text as calls, sum(u.bytes)::text as bytes
-        from usage_daily u
-        join installs i on i.id = u.install_id
-        join listings l on l.id = i.listing_id
-        join cubes c on c.id = i.cube_id
-        where u.org_id = ${subject.orgId} and i.org_id = ${subject.orgId}
-          and u.day between date_trunc('month', ${from}::date)::date and ${to}::date
-        group by u.day, u.install_id, i.vault_id, i.org_id, i.listing_id, c.slug, l.pricing
-        order by u.day, u.install_id`,
-  );
+  const rows = await usagePerInstallDay(ctx.db, { orgId: subject.orgId, from, to });
   // The month so far, per listing: spend is charged from the month's first day, even before `from`.
   const month = new Map<string, number>();
   const items = [];

@@ -6,12 +6,13 @@ import {
   purposeLicensed,
   type Subject,
 } from "@memstore/core";
-import { cubeVersions, installs, listings, offers, queryRows, sql } from "@memstore/db";
-import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
-import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
+import { versionById } from "../catalog/queries.ts";
+import { termsHeld } from "../listings/queries.ts";
+import { liveInstall } from "./queries.ts";
+import { claimLicensedCall, licensedListingsOfInstall } from "../usage/license-rate.ts";
 import { meter } from "../usage/meter.ts";
 import { fingerprintedCopy } from "../watermarking/fingerprinted-copies.ts";
 import { loadOwnVault } from "./vaults.ts";
@@ -37,31 +38,22 @@ export async function installedCopy(
     subject,
     "payload.download",
     "install",
-    () =>
-      ctx.db
-        .select()
-        .from(installs)
-        .where(
-          and(eq(installs.id, installId), eq(installs.vaultId, vault.id), isNull(installs.uninstalledAt)),
-        ),
+    () => liveInstall(ctx.db, { vaultId: vault.id, installId }),
     vaultOf,
   );
   const entitlement = await latestEntitlement(ctx.db, { orgId: subject.orgId, listingId: install.listingId });
   authorize(subject, "payload.download", vaultOf(install), { entitlement });
-  // The terms that apply: a private offer's own, else the listing's.
-  const [held] = await ctx.db
-    .select({ terms: listings.terms, offerTerms: offers.terms })
-    .from(listings)
-    .leftJoin(offers, eq(offers.id, entitlement?.offerId ?? ""))
-    .where(eq(listings.id, install.listingId));
-  const terms = held?.offerTerms ?? held?.terms ?? {};
+  const terms = await termsHeld(ctx.db, {
+    listingId: install.listingId,
+    offerId: entitlement?.offerId ?? null,
+  });
   if (!purposeLicensed(terms.purposes, callPurposes(subject))) {
     throw new AppError(
       "purpose_not_licensed",
       `this listing's terms license the purposes '${terms.purposes!.join("', '")}'; state one with the MemStore-Purpose header or a key made for it`,
     );
   }
-  const [version] = await ctx.db.select().from(cubeVersions).where(eq(cubeVersions.id, install.versionId));
+  const version = await versionById(ctx.db, { versionId: install.versionId });
   const type = version!.manifest.type;
   if (type === "plaintext") {
     throw new AppError(
@@ -79,11 +71,8 @@ export async function installedCopy(
   }
   // A download is a call like a search: claimed against the listing's daily limit, and metered.
   const now = new Date();
-  const [row] = await queryRows<{ licensed: LicensedListing[] }>(
-    ctx.db,
-    sql`select ${licensedListingsSql(sql`i.id = ${install.id}`)} as licensed`,
-  );
-  await claimLicensedCall(ctx.db, subject.orgId, row?.licensed ?? [], now, (tx) =>
+  const licensed = await licensedListingsOfInstall(ctx.db, { installId: install.id });
+  await claimLicensedCall(ctx.db, subject.orgId, licensed, now, (tx) =>
     meter(tx, subject, [{ installId: install.id }], now),
   );
   const copy = await fingerprintedCopy(ctx, version!, subject.orgId, variant);

@@ -1,7 +1,6 @@
 import { AppError, type CopyVariant, type Subject } from "@memstore/core";
-import { cubes, installs } from "@memstore/db";
-import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
+import { liveInstallWithType } from "./queries.ts";
 import { signedLink } from "./signed-links.ts";
 
 /**
@@ -22,18 +21,7 @@ export async function payloadLink(
   if (!subject.scopes.includes("vault:read"))
     throw new AppError("forbidden", "the key needs the vault:read scope");
   if (subject.vaultId && subject.vaultId !== vaultId) throw new AppError("not_found", "not found");
-  const [install] = await ctx.db
-    .select({ id: installs.id, type: cubes.type })
-    .from(installs)
-    .innerJoin(cubes, eq(cubes.id, installs.cubeId))
-    .where(
-      and(
-        eq(installs.id, installId),
-        eq(installs.vaultId, vaultId),
-        eq(installs.orgId, subject.orgId),
-        isNull(installs.uninstalledAt),
-      ),
-    );
+  const install = await liveInstallWithType(ctx.db, { orgId: subject.orgId, vaultId, installId });
   if (!install) throw new AppError("not_found", "no such install in this vault");
   if (install.type === "plaintext")
     throw new AppError("conflict", "a plaintext install has no binary payload: read it with search_memory");

@@ -22,6 +22,42 @@ export async function liveInstallOfListing(db: Executor, at: { vaultId: string; 
   return row ?? null;
 }
 
+/** One of the vault's live installs. */
+export function liveInstall(db: Executor, at: { vaultId: string; installId: string }) {
+  return db
+    .select()
+    .from(installs)
+    .where(
+      and(eq(installs.id, at.installId), eq(installs.vaultId, at.vaultId), isNull(installs.uninstalledAt)),
+    );
+}
+
+/** The organisation's live install in the vault, with its cube's type (null when it has none such). */
+export async function liveInstallWithType(
+  db: Executor,
+  at: { orgId: string; vaultId: string; installId: string },
+) {
+  const [row] = await db
+    .select({ id: installs.id, type: cubes.type })
+    .from(installs)
+    .innerJoin(cubes, eq(cubes.id, installs.cubeId))
+    .where(
+      and(
+        eq(installs.id, at.installId),
+        eq(installs.vaultId, at.vaultId),
+        eq(installs.orgId, at.orgId),
+        isNull(installs.uninstalledAt),
+      ),
+    );
+  return row ?? null;
+}
+
+/** The vault's embedding dimension as stored now (null until its first memory or install fixed it). */
+export async function vaultDimension(db: Executor, at: { vaultId: string }) {
+  const [row] = await db.select({ dim: vaults.embeddingDim }).from(vaults).where(eq(vaults.id, at.vaultId));
+  return row?.dim ?? null;
+}
+
 /** One of the vault's live installs, locked for the caller's transaction. */
 export function lockedInstall(db: Executor, at: { vaultId: string; installId: string }) {
   return db

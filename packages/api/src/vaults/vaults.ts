@@ -8,7 +8,7 @@ import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { vaultView } from "../kernel/views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
-import { vaultNamed, vaultOfOrg, vaultPage } from "./queries.ts";
+import { vaultDimension, vaultNamed, vaultOfOrg, vaultPage } from "./queries.ts";
 
 export { createVaultInput, updateVaultInput };
 
@@ -128,8 +128,7 @@ export async function claimVaultDimension(
       vault.embeddingDim = dimension;
       return;
     }
-    const [fresh] = await db.select({ dim: vaults.embeddingDim }).from(vaults).where(eq(vaults.id, vault.id));
-    vault.embeddingDim = fresh!.dim;
+    vault.embeddingDim = await vaultDimension(db, { vaultId: vault.id });
   }
   if (vault.embeddingDim !== dimension) {
     throw new AppError(

@@ -1,6 +1,5 @@
 import { Readable } from "node:stream";
 import { AppError, type Subject } from "@memstore/core";
-import { queryRows, sql } from "@memstore/db";
 import {
   dequantizeInt8,
   floatDtypeOf,
@@ -16,7 +15,8 @@ import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows } from "../kernel/authorize.ts";
 import { adapterConfigOf, findArtifact } from "../kernel/artifacts.ts";
 import { deleteUnlessShared, headerOfBlob, readBlobRange } from "../kernel/blobs.ts";
-import type { TraceCandidate, TraceMatch, TraceResult } from "./trace.ts";
+import { binaryTraceCandidates, type TraceCandidate } from "./queries.ts";
+import type { TraceMatch, TraceResult } from "./trace.ts";
 
 /**
  * Which subscriber a leaked LoRA pack or KV snapshot came from. The file is compared with each of
@@ -47,14 +47,7 @@ export async function traceBinary(
       weights = pack.weights.digest;
     }
     const leak = await headerOfBlob(ctx, weights);
-    const rows = await queryRows<TraceCandidate>(
-      ctx.db,
-      sql`select distinct on (i.org_id, v.id) c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version
-        from installs i
-        join cubes c on c.id = i.cube_id and c.org_id = ${subject.orgId} and c.type <> 'plaintext'
-        join cube_versions v on v.cube_id = i.cube_id and v.status = 'ready'
-        order by i.org_id, v.id, i.created_at desc`,
-    );
+    const rows = await binaryTraceCandidates(ctx.db, { publisherOrgId: subject.orgId });
     // The copies of the caller's own cubes: whoever installed them is named, nobody else's cubes are.
     const candidates = authorizedRows(subject, "cube.trace", rows, (c) => ({ orgId: c.publisher_org_id }));
     const matches: TraceMatch[] = [];

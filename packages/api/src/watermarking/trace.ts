@@ -1,5 +1,4 @@
 import type { Subject } from "@memstore/core";
-import { queryRows, sql } from "@memstore/db";
 import {
   canariesOf,
   canaryKey,
@@ -14,6 +13,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { recordAudit } from "../audit/record-audit.ts";
 import { actorOf, authorize, authorizedRows } from "../kernel/authorize.ts";
 import { publisherKeys } from "../kernel/secrets.ts";
+import { textTraceCandidates } from "./queries.ts";
 
 /** The largest text a trace reads (a leaked page or file, not a corpus). */
 export const MAX_TRACE_CHARS = 1_000_000;
@@ -39,15 +39,6 @@ export type TraceMatch = {
 };
 
 /** A copy a trace compares the leak with: one version as one organisation's install received it. */
-export type TraceCandidate = {
-  /** The organisation whose cube it is: the caller's, or the trace is refused. */
-  publisher_org_id: string;
-  org_id: string;
-  install_id: string;
-  cube_id: string;
-  version_id: string;
-  version: string;
-};
 
 export type TraceResult = {
   matches: TraceMatch[];
@@ -76,21 +67,7 @@ const MIN_FINGERPRINT_CONFIDENCE = 0.9;
 export async function traceLeak(ctx: AppContext, subject: Subject, input: z.infer<typeof traceInput>) {
   authorize(subject, "cube.trace");
   const reading = readFingerprints(input.text);
-  const candidates = await queryRows<
-    TraceCandidate & {
-      installed: boolean;
-      canaries: boolean;
-    }
-  >(
-    ctx.db,
-    sql`select c.org_id as publisher_org_id, i.org_id, i.id as install_id, i.cube_id, v.id as version_id, v.version,
-        v.id = i.version_id as installed, l.canaries
-      from installs i
-      join listings l on l.id = i.listing_id
-      join cubes c on c.id = i.cube_id and c.org_id = ${subject.orgId}
-      join cube_versions v on v.cube_id = i.cube_id and v.status = 'ready'
-      order by i.created_at, v.ready_at`,
-  );
+  const candidates = await textTraceCandidates(ctx.db, { publisherOrgId: subject.orgId });
   // The copies of the caller's own cubes: whoever installed them is named, nobody else's cubes are.
   const copies = authorizedRows(subject, "cube.trace", candidates, (c) => ({ orgId: c.publisher_org_id }));
   const matches: TraceMatch[] = [];
