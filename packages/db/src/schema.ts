@@ -697,11 +697,11 @@ export const sales = pgTable(
 );
 
 /**
- * The calls of a usage-priced entitlement's month reported to the provider as meter events: each
- * report sends only what is billable past this count, so a retry or a second worker sends nothing twice.
+ * The calls of a usage-priced entitlement's month pushed to the provider as meter events: each push
+ * sends only what is billable past this count, so a retry or a second worker sends nothing twice.
  */
-export const usageReports = pgTable(
-  "usage_reports",
+export const usagePushes = pgTable(
+  "usage_pushes",
   {
     entitlementId: text("entitlement_id")
       .notNull()

@@ -1,5 +1,5 @@
 import { billableCalls } from "@memstore/core";
-import { usageReports } from "@memstore/db";
+import { usagePushes } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { meterEventName } from "./checkout.ts";
@@ -24,13 +24,13 @@ export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Prom
     const calls = Number(row.calls);
     await ctx.db.transaction(async (tx) => {
       await tx
-        .insert(usageReports)
+        .insert(usagePushes)
         .values({ entitlementId: row.entitlement_id, month })
         .onConflictDoNothing();
-      const where = and(eq(usageReports.entitlementId, row.entitlement_id), eq(usageReports.month, month));
-      const [report] = await tx.select().from(usageReports).where(where).for("update");
+      const where = and(eq(usagePushes.entitlementId, row.entitlement_id), eq(usagePushes.month, month));
+      const [pushed] = await tx.select().from(usagePushes).where(where).for("update");
       const billable = billableCalls(row.pricing, calls);
-      const delta = billable - report!.reportedCalls;
+      const delta = billable - pushed!.reportedCalls;
       if (delta > 0) {
         const identifier = `${row.entitlement_id}-${month}-${billable}`;
         await stripe.billing.meterEvents.create(
@@ -45,8 +45,8 @@ export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Prom
         sent += 1;
       }
       await tx
-        .update(usageReports)
-        .set({ calls, reportedCalls: Math.max(billable, report!.reportedCalls), updatedAt: now })
+        .update(usagePushes)
+        .set({ calls, reportedCalls: Math.max(billable, pushed!.reportedCalls), updatedAt: now })
         .where(where);
     });
   }
