@@ -376,7 +376,7 @@ describe("fingerprinted KV snapshots", () => {
     const q = int8.tensors.get(name)!;
     const scales = floatsOf(int8.tensors.get(`${name}.scale`)!.data, "F32");
     const values = floatsOf(own.tensors.get(name)!.data, "F32");
-    const [, heads, tokens, dim] = q.shape as number[];
+    const [, heads, tokens, dim] = q.shape;
     const ints = new Int8Array(q.data.buffer, q.data.byteOffset, q.data.length);
     expect(q.dtype).toBe("I8");
     for (let h = 0; h < heads!; h++)

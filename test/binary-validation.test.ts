@@ -463,7 +463,7 @@ describe("plaintext → KV snapshot", () => {
     const tokenizer = new BpeTokenizer(JSON.parse(TINY_TOKENIZER.toString()));
     expect(ids).toHaveLength(derived.tokens);
     expect(tokenizer.encode("The capital of France is Paris.").every((id) => ids.includes(id))).toBe(true);
-    expect(metadata!["memstore.derived_from"]).toBe("paris-guide@1.0.0");
+    expect(metadata["memstore.derived_from"]).toBe("paris-guide@1.0.0");
 
     const short = await derive({ slug: "paris-kv-16", title: "First 16 tokens", max_tokens: 16 });
     expect(short.body).toMatchObject({ max_tokens: 16 });

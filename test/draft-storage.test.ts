@@ -42,7 +42,7 @@ const upload = (cubeId: string, bytes: number, withLength = true) =>
           },
         }),
     ...(withLength ? {} : { duplex: "half" }),
-  } as RequestInit);
+  });
 
 describe("draft storage", () => {
   it("holds an organisation's unsubmitted payloads within its quota, with its own code", async () => {

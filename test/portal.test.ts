@@ -525,7 +525,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
         page.waitForEvent("download"),
         page.getByRole("link", { name: link, exact: true }).click(),
       ]);
-      const file = await readFile((await download.path())!);
+      const file = await readFile(await download.path());
       const { tensors, metadata } = await readAllTensors([file]);
       expect(tensors.get("past_key_values.0.key")!.dtype).toBe(dtype);
       expect(JSON.parse(metadata["memstore.license"]!).licensee.name).toBe("Summit Insurance");

@@ -25,7 +25,8 @@ function droppingFetch(seen: Array<string | null>): typeof fetch {
   let dropped = false;
   return async (input, init) => {
     const response = await fetch(input, init);
-    if (!String(input).endsWith("/events")) return response;
+    const url = input instanceof Request ? input.url : input.toString();
+    if (!url.endsWith("/events")) return response;
     seen.push(new Headers(init?.headers).get("last-event-id"));
     if (dropped || !response.body) return response;
     dropped = true;

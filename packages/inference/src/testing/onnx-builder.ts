@@ -6,6 +6,7 @@ import onnxProto from "onnx-proto";
  */
 const { onnx } = onnxProto;
 export const DataType = onnx.TensorProto.DataType;
+export type DataType = (typeof DataType)[keyof typeof DataType];
 
 export type Dim = number | string;
 

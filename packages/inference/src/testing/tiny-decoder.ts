@@ -281,7 +281,7 @@ export function buildTinyDecoder(seed = 11): Pick<TinyDecoder, "onnx" | "weights
   };
 }
 
-function scalar(name: string, dataType: number, value: number) {
+function scalar(name: string, dataType: DataType, value: number) {
   const raw =
     dataType === DataType.INT64
       ? new Uint8Array(BigInt64Array.of(BigInt(value)).buffer)
