@@ -68,7 +68,11 @@ async function judged(name: string, args: unknown): Promise<string | null> {
   try {
     result = (await client.callTool({ name, arguments: args as Record<string, unknown> })) as CallToolResult;
   } catch (error) {
-    if (error instanceof McpError && error.code === Number(JsonRpcCode.InvalidParams) && !LEAKS.test(error.message)) {
+    if (
+      error instanceof McpError &&
+      error.code === Number(JsonRpcCode.InvalidParams) &&
+      !LEAKS.test(error.message)
+    ) {
       tally.invalidParams++;
       return null;
     }

@@ -23,10 +23,7 @@ export async function pushUsageToStripe(ctx: AppContext, now = new Date()): Prom
   for (const row of rows) {
     const calls = Number(row.calls);
     await ctx.db.transaction(async (tx) => {
-      await tx
-        .insert(usagePushes)
-        .values({ entitlementId: row.entitlement_id, month })
-        .onConflictDoNothing();
+      await tx.insert(usagePushes).values({ entitlementId: row.entitlement_id, month }).onConflictDoNothing();
       const where = and(eq(usagePushes.entitlementId, row.entitlement_id), eq(usagePushes.month, month));
       const [pushed] = await tx.select().from(usagePushes).where(where).for("update");
       const billable = billableCalls(row.pricing, calls);
