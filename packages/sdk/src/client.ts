@@ -66,11 +66,7 @@ export class MemStoreClient extends PublishingClient {
     return this.request<Page<Vault>>("GET", `/api/v1/vaults${qs(query)}`);
   }
   install(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/installs", "post">) {
-    return this.request<{ id: string; cube: Cube; version: string; state: string }>(
-      "POST",
-      `/api/v1/vaults/${enc(vaultId)}/installs`,
-      input,
-    );
+    return this.request<Install>("POST", `/api/v1/vaults/${enc(vaultId)}/installs`, input);
   }
   listInstalls(vaultId: string) {
     return this.request<Page<Install>>("GET", `/api/v1/vaults/${enc(vaultId)}/installs`);
@@ -105,8 +101,8 @@ export class MemStoreClient extends PublishingClient {
   search(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/search", "post">) {
     return this.request<{
       results: SearchResult[];
-      /** Installs left out because their terms license other purposes than this call's. */
-      excluded: Array<{ install_id: string; code: "purpose_not_licensed" }>;
+      /** Installs left out, and why (`purpose_not_licensed`: their terms license other purposes than this call's). */
+      excluded: Array<{ install_id: string; code: string }>;
     }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
   }
   createMemory(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/memories", "post">) {

@@ -23,7 +23,8 @@ export type Offer = {
   id: string;
   listing_id: string;
   organization?: { slug: string; name: string };
-  pricing: Pricing;
+  /** The offer's own price (a `Pricing`, as the listing's). */
+  pricing: { model: string } & Record<string, unknown>;
   terms: Record<string, unknown> | null;
   expires_at: string | null;
   created_at: string;
@@ -64,7 +65,8 @@ export type UsageDay = {
   vault_id: string;
   listing_id: string;
   cube: string;
-  pricing_model: Pricing["model"];
+  /** The listing's pricing model: `free`, `one_time`, `subscription` or `usage`. */
+  pricing_model: string;
   calls: number;
   bytes: number;
   /** Usage-priced listings only: what the day's calls added to the month's charge. */

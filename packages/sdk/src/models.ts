@@ -19,7 +19,7 @@ export type BaseModel = {
   };
   tokenizer_sha256: string;
   tokenizer_uploaded: boolean;
-  onnx: { digest: string; size: number } | null;
+  onnx: { digest: string; size: number | null } | null;
   /** Whose name it is: the registering organisation's, or the platform's (every publisher's). */
   owner: "platform" | "organization";
   created_at: string;
@@ -98,7 +98,14 @@ export class DerivationsApi {
     input: BodyOf<"/api/v1/cubes/{cube_id}/versions/{version}/rank-reduction", "post">,
   ) {
     return this.request<
-      Derived & { base_model: string; rank: number; from_rank: number; error: Record<string, number> }
+      Derived & {
+        base_model: string;
+        rank: number;
+        from_rank: number;
+        /** The reduction's error: its largest and mean relative error, and the module with the largest. */
+        error: { relative_max: number; relative_mean: number; worst_module: string };
+        modules: Array<{ module: string; relative_error: number; energy_kept: number }>;
+      }
     >("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/rank-reduction`, input);
   }
   /** `weight`: a pack's share of the sum (1 as it is, 0.5 half its effect, negative subtracts it). */

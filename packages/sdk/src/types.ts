@@ -66,9 +66,14 @@ export type Version = {
 /** What is installed in a vault: the cube (its type and publisher), the version, its state. */
 export type Install = {
   id: string;
+  vault_id: string;
+  listing_id: string;
   version: string;
-  state: string;
+  version_policy: string;
+  state: "activated" | "suspended" | "expired" | "archived";
   cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; publisher: string };
+  created_at: string;
+  updated_at: string;
 };
 export type Listing = {
   id: string;
@@ -88,7 +93,8 @@ export type Vault = {
   namespace_kind: "org" | "team" | "agent" | "user";
   embedding_dimension: number | null;
   desensitise_on_write: boolean;
-  pii_policy: Record<string, string> | null;
+  /** An operator per entity type (its name, or the operator with its options); empty: the default policy. */
+  pii_policy: Record<string, unknown>;
   created_at: string;
 };
 export type SearchResult = {

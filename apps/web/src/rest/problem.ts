@@ -31,7 +31,8 @@ export function problem(
   detail: string,
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
-): Response {
+): Response & { readonly sent?: never } {
+  // (`sent`: a problem carries no success value; see JsonResponse in route.ts.)
   const status = statusOf(code);
   return new Response(
     JSON.stringify({

@@ -27,8 +27,8 @@ export type PathParams<P extends string> = { [K in ParamNames<P>]: string };
 type Schema = z.ZodType | undefined;
 type Parsed<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
 
-type Contract<P extends string, B extends Schema, Q extends Schema> = {
-  method: Method;
+type Contract<P extends string, B extends Schema, Q extends Schema, M extends Method = Method> = {
+  method: M;
   path: P;
   summary: string;
   tag: string;
@@ -58,22 +58,42 @@ export type Route = Contract<string, Schema, Schema> & {
   answer(ctx: AppContext, request: Request, url: URL): Promise<Response>;
 };
 
+/**
+ * A route as its definition states it: its method and path as literals and what its handler answers
+ * (never present at run time). test/sdk-responses.ts checks each SDK method's result type against it.
+ */
+export type TypedRoute<M extends Method, P extends string, R> = Route & {
+  method: M;
+  path: P;
+  readonly answers?: R;
+};
+
 /** A route for an API key with `scope`; the handler gets the key's subject. */
-export function route<P extends string, B extends Schema = undefined, Q extends Schema = undefined>(
-  contract: Contract<P, B, Q> & {
+export function route<
+  P extends string,
+  M extends Method,
+  R,
+  B extends Schema = undefined,
+  Q extends Schema = undefined,
+>(
+  contract: Contract<P, B, Q, M> & {
     scope: RouteScope;
-    handler: (args: Args<P, B, Q> & { subject: Subject }) => Promise<unknown>;
+    handler: (args: Args<P, B, Q> & { subject: Subject }) => Promise<R>;
   },
-): Route {
+): TypedRoute<M, P, R> {
   return compile(contract, contract.scope, authenticateRequest, (args, subject) =>
     contract.handler({ ...args, subject }),
   );
 }
 
 /** A route anyone may call (health, the platform's public key). */
-export function publicRoute<P extends string, B extends Schema = undefined, Q extends Schema = undefined>(
-  contract: Contract<P, B, Q> & { handler: (args: Args<P, B, Q>) => Promise<unknown> },
-): Route {
+export function publicRoute<
+  P extends string,
+  M extends Method,
+  R,
+  B extends Schema = undefined,
+  Q extends Schema = undefined,
+>(contract: Contract<P, B, Q, M> & { handler: (args: Args<P, B, Q>) => Promise<R> }): TypedRoute<M, P, R> {
   return compile(
     contract,
     null,
@@ -86,12 +106,12 @@ export function publicRoute<P extends string, B extends Schema = undefined, Q ex
  * The route as the router runs it: the caller authenticated first (401 before anything about the
  * request is judged), then the path, query and body parsed as the contract says, then the handler.
  */
-function compile<P extends string, B extends Schema, Q extends Schema, S>(
-  contract: Contract<P, B, Q>,
+function compile<P extends string, M extends Method, R, B extends Schema, Q extends Schema, S>(
+  contract: Contract<P, B, Q, M>,
   scope: RouteScope | null,
   authenticate: (ctx: AppContext, request: Request) => Promise<S>,
-  handle: (args: Args<P, B, Q>, subject: S) => Promise<unknown>,
-): Route {
+  handle: (args: Args<P, B, Q>, subject: S) => Promise<R>,
+): TypedRoute<M, P, R> {
   const names: string[] = [];
   const pattern = new RegExp(
     `^${contract.path.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -167,7 +187,10 @@ const jsonBodies = new WeakMap<Response, string>();
 /** A response's JSON text when `json` built it (the body stream is then never read). */
 export const jsonBodyOf = (response: Response) => jsonBodies.get(response);
 
-export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+/** A JSON response that names, for the type checker only, the value it carries. */
+export type JsonResponse<T> = Response & { readonly sent?: T };
+
+export function json<T>(data: T, status = 200, headers: Record<string, string> = {}): JsonResponse<T> {
   const text = JSON.stringify(data);
   const response = new Response(text, {
     status,

@@ -33,6 +33,10 @@ export const registerBaseModelInput = z
 /** The largest tokenizer.json taken (Llama 3's is 9 MB). */
 const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
 
+/** Whose name a model is: the registering organisation's, or the platform's (every publisher's). */
+const ownerOf = (m: BaseModelRow): "platform" | "organization" =>
+  m.registeredByOrgId === null ? "platform" : "organization";
+
 export function baseModelView(m: BaseModelRow) {
   const a = m.architecture;
   return {
@@ -50,8 +54,7 @@ export function baseModelView(m: BaseModelRow) {
     tokenizer_sha256: m.tokenizerSha256,
     tokenizer_uploaded: m.tokenizerDigest !== null,
     onnx: m.onnxDigest ? { digest: m.onnxDigest, size: m.onnxSize } : null,
-    /** Whose name it is: the registering organisation's, or the platform's (every publisher's). */
-    owner: m.registeredByOrgId === null ? "platform" : "organization",
+    owner: ownerOf(m),
     created_at: m.createdAt.toISOString(),
   };
 }

@@ -96,6 +96,11 @@ export async function payoutsReport(ctx: AppContext, subject: Subject) {
   const account = await payoutAccountOf(ctx.db, { orgId: subject.orgId });
   const rows = await latestSales(ctx.db, { sellerOrgId: subject.orgId, limit: 200 });
   const transfers = rows.map((r) => {
+    const status: "reversed" | "transferred" | "held" = r.refunded_at
+      ? "reversed"
+      : r.destination_account
+        ? "transferred"
+        : "held";
     const amount = exactInteger(r.amount_cents);
     const fee = exactInteger(r.fee_cents);
     return {
@@ -107,7 +112,7 @@ export async function payoutsReport(ctx: AppContext, subject: Subject) {
       fee_cents: fee,
       share_cents: amount - fee,
       destination: r.destination_account,
-      status: r.refunded_at ? "reversed" : r.destination_account ? "transferred" : "held",
+      status,
     };
   });
   const balances = new Map<

@@ -1,4 +1,9 @@
-import { type UsagePricing, USABLE_ENTITLEMENT_STATES } from "@memstore/core";
+import {
+  type EntitlementSource,
+  type EntitlementState,
+  type UsagePricing,
+  USABLE_ENTITLEMENT_STATES,
+} from "@memstore/core";
 import {
   billingCustomers,
   type CheckoutRow,
@@ -147,8 +152,8 @@ export type HolderRow = {
   id: string;
   org_slug: string;
   org_name: string;
-  source: string;
-  state: string;
+  source: EntitlementSource;
+  state: EntitlementState;
   created_at: string;
   current_period_end: string | null;
   revoked_at: string | null;

@@ -155,7 +155,7 @@ export async function publisherEncryptionKey(ctx: AppContext, subject: Subject) 
     }),
   );
   return {
-    alg: "aes-256-gcm",
+    alg: "aes-256-gcm" as const,
     encryption_key: publisherKeys(ctx.keys, subject.orgId).encryptionKey.toString("base64url"),
   };
 }
