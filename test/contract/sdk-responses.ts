@@ -71,6 +71,18 @@ export type Checked = [
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/installs">, Sdk<C["install"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/installs">, Sdk<C["listInstalls"]>>>,
   Expect<Fits<Answer<"DELETE", "/api/v1/vaults/{vault_id}/installs/{install_id}">, Sdk<C["uninstall"]>>>,
+  Expect<
+    Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/installs/{install_id}/history">, Sdk<C["installHistory"]>>
+  >,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/installs/{install_id}/upgrade">, Sdk<C["upgradeInstall"]>>
+  >,
+  Expect<
+    Fits<
+      Answer<"POST", "/api/v1/vaults/{vault_id}/installs/{install_id}/rollback">,
+      Sdk<C["rollbackInstall"]>
+    >
+  >,
   Expect<Fits<Answer<"POST", "/api/v1/subscriptions">, Sdk<C["createEventSubscription"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/subscriptions">, Sdk<C["listEventSubscriptions"]>>>,
   Expect<

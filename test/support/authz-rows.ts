@@ -452,6 +452,23 @@ export const MATRIX: Record<string, Row> = {
     inVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
+  "GET /api/v1/vaults/{vault_id}/installs/{install_id}/history": {
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
+  },
+  // The install holds its listing's only version: an upgrade leaves it there, a rollback has nowhere to go.
+  "POST /api/v1/vaults/{vault_id}/installs/{install_id}/upgrade": {
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
+  },
+  "POST /api/v1/vaults/{vault_id}/installs/{install_id}/rollback": {
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
+    allowed: [409, "conflict"],
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
+  },
   "GET /api/v1/vaults/{vault_id}/installs/{install_id}/payload": {
     // Installed text is served by search: past authorization, the install's type is judged.
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),

@@ -7,6 +7,7 @@ import { adminCommand } from "./commands/admin.ts";
 import { bundleCommand } from "./commands/bundle.ts";
 import { devCommand } from "./commands/dev.ts";
 import { importCommand } from "./commands/import.ts";
+import { installCommand } from "./commands/install.ts";
 import { mcpCommand } from "./commands/mcp.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
@@ -26,6 +27,7 @@ const program = new Command("memstore")
   .addCommand(adminCommand())
   .addCommand(publishCommand())
   .addCommand(searchCommand())
+  .addCommand(installCommand())
   .addCommand(listingsCommand())
   .addCommand(salesCommand())
   .addCommand(bundleCommand())

@@ -318,6 +318,30 @@ export const installs = pgTable(
   ],
 );
 
+/**
+ * An install's past: each version it held, from when until when (open while it holds it), and what
+ * moved it there — a person or a key, an auto-update, a rollback, a yank. Rows are only added and
+ * closed, never rewritten.
+ */
+export const installHistory = pgTable(
+  "install_history",
+  {
+    id: text("id").primaryKey(),
+    installId: text("install_id")
+      .notNull()
+      .references(() => installs.id, { onDelete: "cascade" }),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id),
+    fromAt: ts("from_at").notNull().defaultNow(),
+    toAt: ts("to_at"),
+    movedBy: text("moved_by", { enum: ["user", "key", "auto_update", "yank", "rollback"] }).notNull(),
+    /** Who: the user's or key's id, the event subscription's for an auto-update; null when unknown. */
+    movedById: text("moved_by_id"),
+  },
+  (t) => [index("install_history_install_idx").on(t.installId, t.fromAt)],
+);
+
 /** Plaintext chunks of a cube version, stored once for every subscriber. */
 export const chunks = pgTable(
   "chunks",

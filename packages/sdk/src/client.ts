@@ -2,6 +2,7 @@ import type { BodyOf, QueryOf } from "./contract.ts";
 import type {
   Cube,
   Install,
+  InstallHistoryEntry,
   Listing,
   Memory,
   Page,
@@ -70,6 +71,37 @@ export class MemStoreClient extends PublishingClient {
   }
   listInstalls(vaultId: string) {
     return this.request<Page<Install>>("GET", `/api/v1/vaults/${enc(vaultId)}/installs`);
+  }
+  /** The versions an install has held, oldest first, and what moved it to each. */
+  installHistory(vaultId: string, installId: string) {
+    return this.request<{ items: InstallHistoryEntry[] }>(
+      "GET",
+      `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/history`,
+    );
+  }
+  /** To the newest version the policy allows, or to a newer `version` named (the policy pinned to it). */
+  upgradeInstall(
+    vaultId: string,
+    installId: string,
+    input: BodyOf<"/api/v1/vaults/{vault_id}/installs/{install_id}/upgrade", "post"> = {},
+  ) {
+    return this.request<Install>(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/upgrade`,
+      input,
+    );
+  }
+  /** Back to the version held before, or to a named `version` the install held (the policy pinned to it). */
+  rollbackInstall(
+    vaultId: string,
+    installId: string,
+    input: BodyOf<"/api/v1/vaults/{vault_id}/installs/{install_id}/rollback", "post"> = {},
+  ) {
+    return this.request<Install>(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/rollback`,
+      input,
+    );
   }
   uninstall(vaultId: string, installId: string) {
     return this.request<void>("DELETE", `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}`);

@@ -75,6 +75,13 @@ export type Install = {
   created_at: string;
   updated_at: string;
 };
+/** One version an install held: from when, until when (none while it holds it), and what moved it there. */
+export type InstallHistoryEntry = {
+  version: string;
+  from: string;
+  to: string | null;
+  moved_by: { kind: "user" | "key" | "auto_update" | "yank" | "rollback"; id?: string };
+};
 export type Listing = {
   id: string;
   cube_id: string;

@@ -12,7 +12,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { acquireListing } from "../store/acquire-listing.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { keyById } from "../identity/queries.ts";
-import { liveInstallOfListing } from "../vaults/queries.ts";
+import { lastMove, liveInstallOfListing } from "../vaults/queries.ts";
 import { installListing, upgradeInstall } from "../vaults/installs.ts";
 import {
   deliveriesOf,
@@ -130,7 +130,12 @@ async function autoInstall(ctx: AppContext, sub: EventSubscriptionRow, event: Ou
     if (!decide(subject, "vault.write", {}, { entitlement }).allow)
       await acquireListing(ctx, await acquirerFor(ctx, sub, subject), listingId);
     const existing = await liveInstallOfListing(ctx.db, { vaultId, listingId });
-    if (existing) await upgradeInstall(ctx, subject, vaultId, existing.id, sub.autoInstallPolicy!);
+    if (existing && (await lastMove(ctx.db, { installId: existing.id }))?.movedBy === "rollback") {
+      // Someone rolled it back: an auto-update does not undo that; an upgrade asked for does.
+      ctx.log(
+        `subscription ${sub.id}: ${existing.id} was rolled back; auto-update of ${listingId} left to its owner`,
+      );
+    } else if (existing) await upgradeInstall(ctx, subject, vaultId, existing.id, sub.autoInstallPolicy!);
     else
       await installListing(ctx, subject, vaultId, {
         listing_id: listingId,

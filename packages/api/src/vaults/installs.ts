@@ -6,6 +6,7 @@ import {
   installs,
   type ListingRow,
   type OrganizationRow,
+  type VaultRow,
   type VersionRow,
 } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
@@ -17,12 +18,13 @@ import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
-import { cubeWithPublisher, readyVersions } from "../catalog/queries.ts";
+import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 import { installPage, liveInstallOfListing, lockedInstall } from "./queries.ts";
 import { installInput } from "./schemas.ts";
+import { type MovedBy, moverOf, recordInstallMove } from "./install-history.ts";
 
 export { installInput };
 
@@ -106,6 +108,7 @@ export async function installListing(
       objectId: install!.id,
       data: { vault_id: vault.id, listing_id: listing.id, version: chosen },
     });
+    await recordInstallMove(tx, { installId: install!.id, versionId: version.id, by: moverOf(subject) });
     const view = installView(install!, cubeRef(cube, publisher), chosen);
     const eventId = await writeInstallUpdated(tx, subject, install!, { change: "installed", install: view });
     return { view, eventId };
@@ -127,52 +130,86 @@ export async function upgradeInstall(
   policy?: string,
 ) {
   const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
-  const upgraded = await ctx.db.transaction(async (tx) => {
-    const install = await loadAuthorized(
-      subject,
-      "vault.write",
-      "install",
-      () => lockedInstall(tx, { vaultId: vault.id, installId }),
-      vaultOf,
-    );
+  const moved = await ctx.db.transaction(async (tx) => {
+    const install = await loadLiveInstall(tx, subject, vault.id, installId);
     const versionPolicy = policy ?? install.versionPolicy;
     const ready = await readyVersions(tx, { cubeId: install.cubeId });
-    const current = ready.find((v) => v.id === install.versionId);
     const chosen = resolveVersionPolicy(
       versionPolicy,
       ready.map((v) => v.version),
     );
-    if (!chosen || chosen === current?.version) return null;
-    const version = ready.find((v) => v.version === chosen)!;
-    const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
-    if (version.embeddingDim !== null) {
-      await claimVaultDimension(tx, vault, version.embeddingDim, `${cube.slug}@${chosen}`);
-    }
-    const [updated] = await tx
-      .update(installs)
-      .set({ versionId: version.id, versionPolicy, updatedAt: new Date() })
-      .where(eq(installs.id, install.id))
-      .returning();
-    await recordAudit(tx, {
-      orgId: subject.orgId,
-      actor: actorOf(subject),
-      action: "install.upgraded",
-      objectType: "install",
-      objectId: install.id,
-      data: { vault_id: vault.id, from: current?.version ?? null, to: chosen },
-    });
-    const view = installView(updated!, cubeRef(cube, publisher), chosen);
-    const eventId = await writeInstallUpdated(tx, subject, updated!, {
-      change: "upgraded",
-      previous_version: current?.version ?? null,
-      install: view,
-    });
-    return { view, eventId, version };
+    if (!chosen || ready.find((v) => v.id === install.versionId)?.version === chosen) return null;
+    const to = { version: ready.find((v) => v.version === chosen)!, policy: versionPolicy };
+    return moveInstall(tx, subject, vault, install, to, { by: moverOf(subject), change: "upgraded" });
   });
-  if (!upgraded) return null;
-  await relayEventsAfterCommit(ctx, [upgraded.eventId]);
-  await prepareCopy(ctx, upgraded.version, subject.orgId);
-  return upgraded.view;
+  return moved && afterMove(ctx, subject, moved);
+}
+
+/** A live install of the vault, locked for the caller's transaction, if the subject may change it. */
+export function loadLiveInstall(tx: Executor, subject: Subject, vaultId: string, installId: string) {
+  return loadAuthorized(
+    subject,
+    "vault.write",
+    "install",
+    () => lockedInstall(tx, { vaultId, installId }),
+    vaultOf,
+  );
+}
+
+export type InstallMove = {
+  view: ReturnType<typeof installView>;
+  eventId: string;
+  version: VersionRow;
+};
+
+/**
+ * Moves a locked live install to a ready version under a policy: the row, its history (what moved
+ * it), the audit (`install.upgraded` / `install.rolled_back`) and `install.updated`, in the
+ * caller's transaction. The copy is queued after the commit (`afterMove`).
+ */
+export async function moveInstall(
+  tx: Executor,
+  subject: Subject,
+  vault: VaultRow,
+  install: InstallRow,
+  to: { version: VersionRow; policy: string },
+  how: { by: MovedBy; change: "upgraded" | "rolled_back" },
+): Promise<InstallMove> {
+  const { version } = to;
+  const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
+  if (version.embeddingDim !== null) {
+    await claimVaultDimension(tx, vault, version.embeddingDim, `${cube.slug}@${version.version}`);
+  }
+  const previous = await versionById(tx, { versionId: install.versionId });
+  const now = new Date();
+  const [updated] = await tx
+    .update(installs)
+    .set({ versionId: version.id, versionPolicy: to.policy, updatedAt: now })
+    .where(eq(installs.id, install.id))
+    .returning();
+  await recordInstallMove(tx, { installId: install.id, versionId: version.id, by: how.by, at: now });
+  await recordAudit(tx, {
+    orgId: subject.orgId,
+    actor: actorOf(subject),
+    action: how.change === "upgraded" ? "install.upgraded" : "install.rolled_back",
+    objectType: "install",
+    objectId: install.id,
+    data: { vault_id: vault.id, from: previous?.version ?? null, to: version.version, policy: to.policy },
+  });
+  const view = installView(updated!, cubeRef(cube, publisher), version.version);
+  const eventId = await writeInstallUpdated(tx, subject, updated!, {
+    change: how.change,
+    previous_version: previous?.version ?? null,
+    install: view,
+  });
+  return { view, eventId, version };
+}
+
+/** After a move commits: its event relayed, the organisation's copy of a binary version queued. */
+export async function afterMove(ctx: AppContext, subject: Subject, moved: InstallMove) {
+  await relayEventsAfterCommit(ctx, [moved.eventId]);
+  await prepareCopy(ctx, moved.version, subject.orgId);
+  return moved.view;
 }
 
 /**
@@ -205,7 +242,7 @@ function writeInstallUpdated(
   });
 }
 
-function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
+export function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
   return { id: cube.id, slug: cube.slug, type: cube.type, publisher: publisher.slug };
 }
 

@@ -1,4 +1,12 @@
-import { cubes, cubeVersions, type Executor, installs, organizations, vaults } from "@memstore/db";
+import {
+  cubes,
+  cubeVersions,
+  type Executor,
+  installHistory,
+  installs,
+  organizations,
+  vaults,
+} from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -113,4 +121,30 @@ export function vaultOfOrg(db: Executor, at: { orgId: string; vaultId: string })
     .select()
     .from(vaults)
     .where(and(eq(vaults.id, at.vaultId), eq(vaults.orgId, at.orgId)));
+}
+
+/** What moved an install to the version it holds now (null for an install with no past recorded). */
+export async function lastMove(db: Executor, at: { installId: string }) {
+  const [row] = await db
+    .select({ movedBy: installHistory.movedBy, movedById: installHistory.movedById })
+    .from(installHistory)
+    .where(and(eq(installHistory.installId, at.installId), isNull(installHistory.toAt)));
+  return row ?? null;
+}
+
+/** The versions an install has held, oldest first: each with its number, when, and what moved it there. */
+export function heldVersions(db: Executor, at: { installId: string }) {
+  return db
+    .select({
+      versionId: installHistory.versionId,
+      version: cubeVersions.version,
+      fromAt: installHistory.fromAt,
+      toAt: installHistory.toAt,
+      movedBy: installHistory.movedBy,
+      movedById: installHistory.movedById,
+    })
+    .from(installHistory)
+    .innerJoin(cubeVersions, eq(cubeVersions.id, installHistory.versionId))
+    .where(eq(installHistory.installId, at.installId))
+    .orderBy(asc(installHistory.fromAt), asc(installHistory.id));
 }

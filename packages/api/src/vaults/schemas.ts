@@ -1,4 +1,4 @@
-import { COPY_VARIANTS, idSchema, versionPolicySchema } from "@memstore/core";
+import { COPY_VARIANTS, idSchema, semverSchema, versionPolicySchema } from "@memstore/core";
 import { piiPolicySchema } from "@memstore/privacy/schemas";
 import { z } from "zod";
 
@@ -28,6 +28,12 @@ export const installInput = z
     version_policy: versionPolicySchema,
   })
   .strict();
+
+/**
+ * `POST …/installs/{install_id}/upgrade` and `/rollback`: a version named moves the install to it
+ * and pins its policy there; none follows the policy (upgrade) or goes back one (rollback).
+ */
+export const moveInstallInput = z.object({ version: semverSchema.optional() }).strict();
 
 /** `GET …/installs/{install_id}/payload?dtype=`: the copy in another dtype its type offers (see @memstore/core). */
 export const copyQuery = z.object({ dtype: z.enum(COPY_VARIANTS).optional() });

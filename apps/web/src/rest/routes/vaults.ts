@@ -15,13 +15,17 @@ import {
   createVault,
   createVaultInput,
   installedCopy,
+  installHistoryOf,
   installInput,
   installListing,
   listInstalls,
   listVaults,
+  moveInstallInput,
   payloadDownloadLink,
+  rollbackInstall,
   uninstall,
   updateVault,
+  upgradeInstallTo,
   updateVaultInput,
 } from "@memstore/api/vaults";
 import { searchInput, searchVault } from "@memstore/api/search";
@@ -87,6 +91,39 @@ export const vaultRoutes = [
     scope: "subscribe",
     status: 204,
     handler: ({ ctx, subject, params }) => uninstall(ctx, subject, params.vault_id, params.install_id),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/history",
+    summary: "The versions an install has held, oldest first: from when, until when, and what moved it there",
+    tag: "vaults",
+    scope: "subscribe|vault:read",
+    status: 200,
+    handler: ({ ctx, subject, params }) => installHistoryOf(ctx, subject, params.vault_id, params.install_id),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/upgrade",
+    summary:
+      "Move an install to the newest ready version its policy allows, or to a newer version named (its policy pinned there)",
+    tag: "vaults",
+    scope: "subscribe",
+    body: moveInstallInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      upgradeInstallTo(ctx, subject, params.vault_id, params.install_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/rollback",
+    summary:
+      "Move an install back to the version it held before, or to a named version it held (its policy pinned there)",
+    tag: "vaults",
+    scope: "subscribe",
+    body: moveInstallInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      rollbackInstall(ctx, subject, params.vault_id, params.install_id, body),
   }),
   route({
     method: "GET",

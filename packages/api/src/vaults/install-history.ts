@@ -1,0 +1,66 @@
+import { newId, type Subject } from "@memstore/core";
+import { type Executor, installHistory } from "@memstore/db";
+import { and, eq, isNull } from "drizzle-orm";
+import type { AppContext } from "../kernel/context.ts";
+import { loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { loadOwnVault } from "./vaults.ts";
+import { heldVersions, liveInstall } from "./queries.ts";
+
+/** What moved an install to a version: a person, a key, an event subscription's auto-update, a rollback, a yank. */
+export type MovedBy = { kind: "user" | "key" | "auto_update" | "yank" | "rollback"; id: string | null };
+
+/** Who a subject is, as an install's history names the mover. */
+export function moverOf(subject: Subject): MovedBy {
+  if (subject.kind === "user") return { kind: "user", id: subject.userId };
+  if (subject.kind === "api_key") return { kind: "key", id: subject.keyId };
+  return { kind: "auto_update", id: subject.eventSubscriptionId };
+}
+
+/**
+ * The install now holds `versionId`: the version it held until now is closed and the new one opened,
+ * in the caller's transaction (which holds the install's row lock, so two moves never interleave).
+ */
+export async function recordInstallMove(
+  tx: Executor,
+  move: { installId: string; versionId: string; by: MovedBy; at?: Date },
+) {
+  const at = move.at ?? new Date();
+  await tx
+    .update(installHistory)
+    .set({ toAt: at })
+    .where(and(eq(installHistory.installId, move.installId), isNull(installHistory.toAt)));
+  await tx.insert(installHistory).values({
+    id: newId("ih"),
+    installId: move.installId,
+    versionId: move.versionId,
+    fromAt: at,
+    movedBy: move.by.kind,
+    movedById: move.by.id,
+  });
+}
+
+/** The versions a live install of the caller's vault has held, oldest first, with what moved it to each. */
+export async function installHistoryOf(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  installId: string,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
+  const install = await loadAuthorized(
+    subject,
+    "install.read",
+    "install",
+    () => liveInstall(ctx.db, { vaultId: vault.id, installId }),
+    vaultOf,
+  );
+  const rows = await heldVersions(ctx.db, { installId: install.id });
+  return {
+    items: rows.map((r) => ({
+      version: r.version,
+      from: r.fromAt.toISOString(),
+      to: r.toAt?.toISOString() ?? null,
+      moved_by: { kind: r.movedBy, ...(r.movedById && { id: r.movedById }) },
+    })),
+  };
+}
