@@ -32,16 +32,31 @@ describe("installs with a past", () => {
     await bed.publishVersion(cube.id, "2.0.0", "# Tides\nHigh water at eight in the morning.\n");
     const vault = pilots.vault.id;
 
-    // Installed at 1.0.0 under `latest`: an upgrade asked for takes it to the newest.
+    // Installed at 1.0.0 under `latest`: the install says a newer version is there, and allowed.
+    const before = await client.listInstalls(vault);
+    expect(before.items[0]).toMatchObject({
+      version: "1.0.0",
+      update_available: { version: "2.0.0", allowed_by_policy: true },
+    });
+    // An upgrade asked for takes it to the newest.
     const upgraded = await client.upgradeInstall(vault, pilots.installId);
-    expect(upgraded).toMatchObject({ id: pilots.installId, version: "2.0.0", version_policy: "latest" });
+    expect(upgraded).toMatchObject({
+      id: pilots.installId,
+      version: "2.0.0",
+      version_policy: "latest",
+      update_available: null,
+    });
     expect((await pilots.search("high water"))[0]!.text).toContain("eight");
     // Already on the newest: it stays, and says where it is.
     expect(await client.upgradeInstall(vault, pilots.installId)).toMatchObject({ version: "2.0.0" });
 
     // Back one: to the version held before, pinned there.
     const back = await client.rollbackInstall(vault, pilots.installId);
-    expect(back).toMatchObject({ version: "1.0.0", version_policy: "1.0.0" });
+    expect(back).toMatchObject({
+      version: "1.0.0",
+      version_policy: "1.0.0",
+      update_available: { version: "2.0.0", allowed_by_policy: false },
+    });
     expect((await pilots.search("high water"))[0]!.text).toContain("six");
 
     // Only versions it held; an upgrade only forward.

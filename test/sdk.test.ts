@@ -175,6 +175,22 @@ describe("the SDK against a running server", () => {
         cube: expect.objectContaining({ publisher: "harbour-experts" }),
       }),
     ]);
+    // One version only: an upgrade leaves it there, its past is that version, a rollback has nowhere to go.
+    expect(await sub.upgradeInstall(vault.id, install.id)).toMatchObject({
+      version: "1.0.0",
+      update_available: null,
+    });
+    expect((await sub.installHistory(vault.id, install.id)).items).toEqual([
+      expect.objectContaining({
+        version: "1.0.0",
+        to: null,
+        moved_by: expect.objectContaining({ kind: "key" }),
+      }),
+    ]);
+    await expect(sub.rollbackInstall(vault.id, install.id)).rejects.toMatchObject({
+      status: 409,
+      code: "conflict",
+    });
     const { results } = await sub.search(vault.id, { query: "when does the pilot board", top_k: 2 });
     expect(stripMarks(results[0]!.text)).toContain("buoy 5");
     expect(results[0]!.cube).toMatchObject({

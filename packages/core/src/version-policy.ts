@@ -15,6 +15,26 @@ export function resolveVersionPolicy(policy: string, available: readonly string[
   return semver.maxSatisfying([...available], policy) ?? null;
 }
 
+/** A newer ready version than an install holds: the newest its policy allows, else the newest there is. */
+export type UpdateAvailable = { version: string; allowed_by_policy: boolean };
+
+/**
+ * Whether an install on `current` under `policy` has an update among the `ready` versions: the
+ * newest newer version the policy allows (`allowed_by_policy: true`), else the newest newer one
+ * (`false`: a pinned or narrower policy keeps it where it is); null when nothing newer is ready.
+ */
+export function updateAvailable(
+  policy: string,
+  current: string,
+  ready: readonly string[],
+): UpdateAvailable | null {
+  const newer = ready.filter((v) => semver.valid(v) && semver.gt(v, current));
+  if (newer.length === 0) return null;
+  const allowed = resolveVersionPolicy(policy, newer);
+  if (allowed) return { version: allowed, allowed_by_policy: true };
+  return { version: semver.rsort([...newer])[0]!, allowed_by_policy: false };
+}
+
 /** The `version_policy` field of installs and auto-installs: trimmed, "latest" when absent. */
 export const versionPolicySchema = z
   .string()

@@ -70,6 +70,8 @@ export type Install = {
   listing_id: string;
   version: string;
   version_policy: string;
+  /** A newer ready version: the newest the policy allows, else the newest (`allowed_by_policy: false`); null when none. */
+  update_available: { version: string; allowed_by_policy: boolean } | null;
   state: "activated" | "suspended" | "expired" | "archived";
   cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; publisher: string };
   created_at: string;

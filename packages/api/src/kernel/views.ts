@@ -1,4 +1,4 @@
-import type { CubeType } from "@memstore/core";
+import { type CubeType, updateAvailable } from "@memstore/core";
 import type { CubeRow, InstallRow, ListingRow, MemoryRow, RunRow, VaultRow, VersionRow } from "@memstore/db";
 
 /** Rows → the snake_case shapes of the REST contract. One place, so every transport agrees. */
@@ -75,10 +75,12 @@ export function vaultView(v: VaultRow) {
   };
 }
 
+/** An install as the API shows it; `ready` is every ready version of its cube (what it could move to). */
 export function installView(
   i: InstallRow,
   cube: { id: string; slug: string; type: CubeType; publisher: string },
   version: string,
+  ready: readonly string[],
 ) {
   return {
     id: i.id,
@@ -87,6 +89,7 @@ export function installView(
     cube,
     version,
     version_policy: i.versionPolicy,
+    update_available: updateAvailable(i.versionPolicy, version, ready),
     state: i.state,
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),

@@ -115,6 +115,12 @@ async function currentView(ctx: AppContext, subject: Subject, vaultId: string, i
     const install = await loadLiveInstall(tx, subject, vault.id, installId);
     const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
     const version = await versionById(tx, { versionId: install.versionId });
-    return installView(install, cubeRef(cube, publisher), version!.version);
+    const ready = await readyVersions(tx, { cubeId: install.cubeId });
+    return installView(
+      install,
+      cubeRef(cube, publisher),
+      version!.version,
+      ready.map((v) => v.version),
+    );
   });
 }

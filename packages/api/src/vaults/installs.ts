@@ -18,7 +18,7 @@ import { actorOf, authorize, authorizedRows, loadAuthorized, vaultOf } from "../
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
-import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
+import { cubeWithPublisher, readyVersionNumbers, readyVersions, versionById } from "../catalog/queries.ts";
 import { assertPublished, loadVisibleListing } from "../store/store-listings.ts";
 import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
@@ -109,7 +109,12 @@ export async function installListing(
       data: { vault_id: vault.id, listing_id: listing.id, version: chosen },
     });
     await recordInstallMove(tx, { installId: install!.id, versionId: version.id, by: moverOf(subject) });
-    const view = installView(install!, cubeRef(cube, publisher), chosen);
+    const view = installView(
+      install!,
+      cubeRef(cube, publisher),
+      chosen,
+      ready.map((v) => v.version),
+    );
     const eventId = await writeInstallUpdated(tx, subject, install!, { change: "installed", install: view });
     return { view, eventId };
   });
@@ -196,7 +201,13 @@ export async function moveInstall(
     objectId: install.id,
     data: { vault_id: vault.id, from: previous?.version ?? null, to: version.version, policy: to.policy },
   });
-  const view = installView(updated!, cubeRef(cube, publisher), version.version);
+  const ready = await readyVersions(tx, { cubeId: install.cubeId });
+  const view = installView(
+    updated!,
+    cubeRef(cube, publisher),
+    version.version,
+    ready.map((v) => v.version),
+  );
   const eventId = await writeInstallUpdated(tx, subject, updated!, {
     change: how.change,
     previous_version: previous?.version ?? null,
@@ -248,10 +259,16 @@ export function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
 
 export async function listInstalls(ctx: AppContext, subject: Subject, vaultId: string, page: PageQuery) {
   const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
-  const rows = await installPage(ctx.db, { vaultId: vault.id, page });
+  const rows = authorizedRows(
+    subject,
+    "install.read",
+    await installPage(ctx.db, { vaultId: vault.id, page }),
+    (r) => vaultOf(r.install),
+  );
+  const ready = await readyVersionNumbers(ctx.db, { cubeIds: rows.map((r) => r.cube.id) });
   return toPage(
-    authorizedRows(subject, "install.read", rows, (r) => vaultOf(r.install)).map((r) =>
-      installView(r.install, cubeRef(r.cube, r.publisher), r.version),
+    rows.map((r) =>
+      installView(r.install, cubeRef(r.cube, r.publisher), r.version, ready.get(r.cube.id) ?? []),
     ),
     page,
   );
