@@ -430,15 +430,19 @@ describe("canary facts", () => {
     ]);
     expect(traced.body.matches[0].confidence).toBeGreaterThanOrEqual(0.99);
 
-    // A marked copy with its canary: both kinds of evidence on the one install.
-    const [marked] = (
+    // A marked copy with its canary: both kinds of evidence on the one install. (The whole answer,
+    // not one note: a single short note carries few marks, and at so few an unrelated copy agrees
+    // well enough by chance to be named now and then — the trace says so only above 0.9.)
+    const answer = (
       await bed.api("POST", `/api/v1/vaults/${a.vault.id}/search`, a.key, {
         query: "crane",
         mode: "keyword",
         top_k: 40,
       })
-    ).body.results.filter((r: { text: string }) => stripMarks(r.text).endsWith(canary.text));
-    const both = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: marked.text });
+    ).body.results as Array<{ text: string }>;
+    expect(answer.some((r) => stripMarks(r.text).endsWith(canary.text))).toBe(true);
+    const marked = answer.map((r) => r.text).join("\n");
+    const both = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: marked });
     expect(both.body.matches).toHaveLength(1);
     expect(both.body.matches[0].evidence.map((e: { kind: string }) => e.kind).sort()).toEqual([
       "canary",
