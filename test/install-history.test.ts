@@ -115,6 +115,41 @@ describe("installs with a past", () => {
     ]);
   });
 
+  it("says what changed between two versions: changelogs, sections, chunks and reports", async () => {
+    const { cube, listing } = await bed.listedCube(
+      "harbour-manual",
+      "# Anchoring\nDrop anchor in sand, never on the cable.\n\n# Berthing\nBerth at slack water.\n\n# Fog\nSound the horn every two minutes.\n",
+    );
+    const mates = await bed.subscriber("Mates Co", listing.id);
+    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: mates.key });
+    await bed.publishVersion(
+      cube.id,
+      "2.0.0",
+      "# Anchoring\nDrop anchor in sand, never on the cable.\n\n# Berthing\nBerth only at slack water, with two tugs.\n\n# Ice\nBreak the ice before berthing.\n",
+    );
+    // By default: the version held against the newest.
+    const diff = await client.installDiff(mates.vault.id, mates.installId);
+    expect(diff).toMatchObject({
+      from: "1.0.0",
+      to: "2.0.0",
+      changelog: [{ version: "2.0.0", changelog: "release 2.0.0" }],
+      chunks: { added: 1, removed: 1, changed: 1, unchanged: 1 },
+      reports: { desensitise: { from: expect.any(Object), to: expect.any(Object) } },
+    });
+    expect(diff.sections.map((s) => [s.title, s.change]).sort()).toEqual([
+      ["Berthing", "changed"],
+      ["Fog", "removed"],
+      ["Ice", "added"],
+    ]);
+    // Backwards, the other way round; a version that is not there is named as such.
+    const back = await client.installDiff(mates.vault.id, mates.installId, { from: "2.0.0", to: "1.0.0" });
+    expect(back.chunks).toEqual({ added: 1, removed: 1, changed: 1, unchanged: 1 });
+    expect(back.sections.find((s) => s.title === "Fog")?.change).toBe("added");
+    expect(await codeOf(client.installDiff(mates.vault.id, mates.installId, { to: "3.0.0" }))).toBe(
+      "422 no_matching_version",
+    );
+  });
+
   it("leaves a rolled-back install where it is when an auto-update comes, and shows no one else's", async () => {
     const { cube, listing } = await bed.listedCube("berth-plan", "# Berths\nBerth one takes tankers.\n");
     const crew = await bed.subscriber("Crew Co", listing.id);

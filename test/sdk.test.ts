@@ -187,6 +187,12 @@ describe("the SDK against a running server", () => {
         moved_by: expect.objectContaining({ kind: "key" }),
       }),
     ]);
+    expect(await sub.installDiff(vault.id, install.id)).toMatchObject({
+      from: "1.0.0",
+      to: "1.0.0",
+      sections: [],
+      chunks: { added: 0, removed: 0, changed: 0 },
+    });
     await expect(sub.rollbackInstall(vault.id, install.id)).rejects.toMatchObject({
       status: 409,
       code: "conflict",

@@ -74,6 +74,7 @@ export type Checked = [
   Expect<
     Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/installs/{install_id}/history">, Sdk<C["installHistory"]>>
   >,
+  Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/installs/{install_id}/diff">, Sdk<C["installDiff"]>>>,
   Expect<
     Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/installs/{install_id}/upgrade">, Sdk<C["upgradeInstall"]>>
   >,

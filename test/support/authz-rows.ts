@@ -457,6 +457,11 @@ export const MATRIX: Record<string, Row> = {
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
+  "GET /api/v1/vaults/{vault_id}/installs/{install_id}/diff": {
+    call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
+  },
   // The install holds its listing's only version: an upgrade leaves it there, a rollback has nowhere to go.
   "POST /api/v1/vaults/{vault_id}/installs/{install_id}/upgrade": {
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),

@@ -2,6 +2,7 @@ import type { BodyOf, QueryOf } from "./contract.ts";
 import type {
   Cube,
   Install,
+  InstallDiff,
   InstallHistoryEntry,
   Listing,
   Memory,
@@ -77,6 +78,17 @@ export class MemStoreClient extends PublishingClient {
     return this.request<{ items: InstallHistoryEntry[] }>(
       "GET",
       `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/history`,
+    );
+  }
+  /** What changed between two ready versions; by default the one the install holds and the newest. */
+  installDiff(
+    vaultId: string,
+    installId: string,
+    query: QueryOf<"/api/v1/vaults/{vault_id}/installs/{install_id}/diff", "get"> = {},
+  ) {
+    return this.request<InstallDiff>(
+      "GET",
+      `/api/v1/vaults/${enc(vaultId)}/installs/${enc(installId)}/diff${qs(query)}`,
     );
   }
   /** To the newest version the policy allows, or to a newer `version` named (the policy pinned to it). */

@@ -84,6 +84,20 @@ export type InstallHistoryEntry = {
   to: string | null;
   moved_by: { kind: "user" | "key" | "auto_update" | "yank" | "rollback"; id?: string };
 };
+/** What changed between two versions of an installed cube. */
+export type InstallDiff = {
+  from: string;
+  to: string;
+  /** The changelog of each version after the lower of the two, up to the higher, newest first. */
+  changelog: Array<{ version: string; changelog: string | null }>;
+  sections: Array<{ title: string; change: "added" | "removed" | "changed" }>;
+  chunks: { added: number; removed: number; changed: number; unchanged: number };
+  /** Each version's report of the stage, where either has one. */
+  reports: {
+    desensitise?: { from: Record<string, unknown> | null; to: Record<string, unknown> | null };
+    validation?: { from: Record<string, unknown> | null; to: Record<string, unknown> | null };
+  };
+};
 export type Listing = {
   id: string;
   cube_id: string;

@@ -5,6 +5,8 @@ import {
   installHistory,
   installs,
   organizations,
+  queryRows,
+  sql,
   vaults,
 } from "@memstore/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
@@ -147,4 +149,12 @@ export function heldVersions(db: Executor, at: { installId: string }) {
     .innerJoin(cubeVersions, eq(cubeVersions.id, installHistory.versionId))
     .where(eq(installHistory.installId, at.installId))
     .orderBy(asc(installHistory.fromAt), asc(installHistory.id));
+}
+
+/** A version's chunks in reading order, each as its heading and a digest of its text (a diff compares these). */
+export function chunkDigests(db: Executor, at: { versionId: string }) {
+  return queryRows<{ heading: string | null; digest: string }>(
+    db,
+    sql`select heading, md5(text) as digest from chunks where version_id = ${at.versionId} order by position`,
+  );
 }

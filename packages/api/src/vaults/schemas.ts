@@ -35,5 +35,10 @@ export const installInput = z
  */
 export const moveInstallInput = z.object({ version: semverSchema.optional() }).strict();
 
+/** `GET …/installs/{install_id}/diff?from=&to=`: the version held and the newest ready one unless named. */
+export const installDiffQuery = z
+  .object({ from: semverSchema.optional(), to: semverSchema.optional() })
+  .strict();
+
 /** `GET …/installs/{install_id}/payload?dtype=`: the copy in another dtype its type offers (see @memstore/core). */
 export const copyQuery = z.object({ dtype: z.enum(COPY_VARIANTS).optional() });

@@ -877,6 +877,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/vaults/{vault_id}/installs/{install_id}/diff": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What changed between two ready versions (by default the one held and the newest): changelogs, sections, chunks, reports */
+    get: operations["getVaultsVaultIdInstallsInstallIdDiff"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/vaults/{vault_id}/installs/{install_id}/upgrade": {
     parameters: {
       query?: never;
@@ -4628,6 +4645,66 @@ export interface operations {
   getVaultsVaultIdInstallsInstallIdHistory: {
     parameters: {
       query?: never;
+      header?: never;
+      path: {
+        vault_id: string;
+        install_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description unauthenticated */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getVaultsVaultIdInstallsInstallIdDiff: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+      };
       header?: never;
       path: {
         vault_id: string;

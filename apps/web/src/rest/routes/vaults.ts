@@ -14,6 +14,8 @@ import {
   copyQuery,
   createVault,
   createVaultInput,
+  installDiff,
+  installDiffQuery,
   installedCopy,
   installHistoryOf,
   installInput,
@@ -100,6 +102,18 @@ export const vaultRoutes = [
     scope: "subscribe|vault:read",
     status: 200,
     handler: ({ ctx, subject, params }) => installHistoryOf(ctx, subject, params.vault_id, params.install_id),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/vaults/{vault_id}/installs/{install_id}/diff",
+    summary:
+      "What changed between two ready versions (by default the one held and the newest): changelogs, sections, chunks, reports",
+    tag: "vaults",
+    scope: "subscribe|vault:read",
+    query: installDiffQuery,
+    status: 200,
+    handler: ({ ctx, subject, params, query }) =>
+      installDiff(ctx, subject, params.vault_id, params.install_id, query),
   }),
   route({
     method: "POST",
