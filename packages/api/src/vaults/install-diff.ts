@@ -1,14 +1,13 @@
-import { AppError, type Subject } from "@memstore/core";
+import { type Subject } from "@memstore/core";
 import type { RunRow, VersionRow } from "@memstore/db";
 import semver from "semver";
 import type { z } from "zod";
-import { loadAuthorized, vaultOf } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { readyVersions } from "../catalog/queries.ts";
 import { runsOfVersions } from "../pipeline/queries.ts";
-import { chunkDigests, liveInstall } from "./queries.ts";
+import { loadInstallToRead, readyNamed } from "./install-history.ts";
+import { chunkDigests } from "./queries.ts";
 import type { installDiffQuery } from "./schemas.ts";
-import { loadOwnVault } from "./vaults.ts";
 
 type Change = "added" | "removed" | "changed";
 
@@ -24,14 +23,7 @@ export async function installDiff(
   installId: string,
   query: z.infer<typeof installDiffQuery>,
 ) {
-  const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
-  const install = await loadAuthorized(
-    subject,
-    "install.read",
-    "install",
-    () => liveInstall(ctx.db, { vaultId: vault.id, installId }),
-    vaultOf,
-  );
+  const install = await loadInstallToRead(ctx, subject, vaultId, installId);
   const ready = await readyVersions(ctx.db, { cubeId: install.cubeId });
   const held = ready.find((v) => v.id === install.versionId);
   const newest = semver.rsort(ready.map((v) => v.version))[0];
@@ -50,20 +42,6 @@ export async function installDiff(
     chunks: chunkChanges(before, after),
     reports: reportsOf(runs, from, to),
   };
-}
-
-function readyNamed(ready: VersionRow[], version: string | undefined) {
-  const found = ready.find((v) => v.version === version);
-  if (!found) {
-    throw new AppError(
-      "no_matching_version",
-      `version ${version ?? "(none)"} is not a ready version of this cube`,
-      {
-        available: ready.map((v) => v.version),
-      },
-    );
-  }
-  return found;
 }
 
 /** The changelog of every ready version after the lower of the two, up to the higher, newest first. */

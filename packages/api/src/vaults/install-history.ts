@@ -1,5 +1,5 @@
-import { newId, type Subject } from "@memstore/core";
-import { type Executor, installHistory } from "@memstore/db";
+import { AppError, newId, type Subject } from "@memstore/core";
+import { type Executor, installHistory, type VersionRow } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
 import { loadAuthorized, vaultOf } from "../kernel/authorize.ts";
@@ -39,6 +39,36 @@ export async function recordInstallMove(
   });
 }
 
+/** A live install of the caller's own vault, if the subject may read it (404 otherwise). */
+export async function loadInstallToRead(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  installId: string,
+) {
+  const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
+  return loadAuthorized(
+    subject,
+    "install.read",
+    "install",
+    () => liveInstall(ctx.db, { vaultId: vault.id, installId }),
+    vaultOf,
+  );
+}
+
+/** The ready version of that number among `ready`, or 422 `no_matching_version` naming those there are. */
+export function readyNamed(ready: VersionRow[], version: string | undefined) {
+  const found = ready.find((v) => v.version === version);
+  if (!found) {
+    throw new AppError(
+      "no_matching_version",
+      `version ${version ?? "(none)"} is not a ready version of this cube`,
+      { available: ready.map((v) => v.version) },
+    );
+  }
+  return found;
+}
+
 /** The versions a live install of the caller's vault has held, oldest first, with what moved it to each. */
 export async function installHistoryOf(
   ctx: AppContext,
@@ -46,14 +76,7 @@ export async function installHistoryOf(
   vaultId: string,
   installId: string,
 ) {
-  const vault = await loadOwnVault(ctx.db, subject, "install.read", vaultId);
-  const install = await loadAuthorized(
-    subject,
-    "install.read",
-    "install",
-    () => liveInstall(ctx.db, { vaultId: vault.id, installId }),
-    vaultOf,
-  );
+  const install = await loadInstallToRead(ctx, subject, vaultId, installId);
   const rows = await heldVersions(ctx.db, { installId: install.id });
   return {
     items: rows.map((r) => ({

@@ -6,7 +6,7 @@ import { actorOf } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { installView } from "../kernel/views.ts";
 import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
-import { moverOf } from "./install-history.ts";
+import { loadInstallToRead, moverOf, readyNamed } from "./install-history.ts";
 import { afterMove, cubeRef, loadLiveInstall, moveInstall, upgradeInstall } from "./installs.ts";
 import { heldVersions } from "./queries.ts";
 import type { moveInstallInput } from "./schemas.ts";
@@ -96,31 +96,21 @@ async function rollbackTarget(tx: Executor, install: InstallRow, named: string |
 
 const distinct = (held: Array<{ version: string }>) => [...new Set(held.map((h) => h.version))];
 
-/** The cube's ready version of that number, or 409 `no_matching_version` naming those there are. */
+/** The cube's ready version of that number, or 422 `no_matching_version` naming those there are. */
 async function readyVersionNamed(tx: Executor, install: InstallRow, version: string) {
-  const ready = await readyVersions(tx, { cubeId: install.cubeId });
-  const found = ready.find((v) => v.version === version);
-  if (!found) {
-    throw new AppError("no_matching_version", `version ${version} is not a ready version of this cube`, {
-      available: ready.map((v) => v.version),
-    });
-  }
-  return found;
+  return readyNamed(await readyVersions(tx, { cubeId: install.cubeId }), version);
 }
 
 /** The install as it stands, when an upgrade found nothing newer. */
 async function currentView(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
-  const vault = await loadOwnVault(ctx.db, subject, "vault.write", vaultId);
-  return ctx.db.transaction(async (tx) => {
-    const install = await loadLiveInstall(tx, subject, vault.id, installId);
-    const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
-    const version = await versionById(tx, { versionId: install.versionId });
-    const ready = await readyVersions(tx, { cubeId: install.cubeId });
-    return installView(
-      install,
-      cubeRef(cube, publisher),
-      version!.version,
-      ready.map((v) => v.version),
-    );
-  });
+  const install = await loadInstallToRead(ctx, subject, vaultId, installId);
+  const { cube, publisher } = await cubeWithPublisher(ctx.db, { cubeId: install.cubeId });
+  const version = await versionById(ctx.db, { versionId: install.versionId });
+  const ready = await readyVersions(ctx.db, { cubeId: install.cubeId });
+  return installView(
+    install,
+    cubeRef(cube, publisher),
+    version!.version,
+    ready.map((v) => v.version),
+  );
 }
