@@ -341,6 +341,26 @@ export const MATRIX: Record<string, Row> = {
     otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
+  // A draft cannot be yanked, nor a standing version unyanked: past authorization, a 409 (no
+  // ready version of the shared world is yanked under the other rows' feet).
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/yank": {
+    call: async (w) => ({
+      params: { cube_id: await w.fresh.draft(true), version: "1.0.0" },
+      body: { reason: "wrong tide times", severity: "normal" },
+    }),
+    allowed: [409, "conflict"],
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({
+      params: { cube_id: w.b.cube, version: "1.0.0" },
+      body: { reason: "wrong tide times", severity: "normal" },
+    })),
+  },
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/unyank": {
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    allowed: [409, "conflict"],
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
+  },
   "GET /api/v1/cubes/{cube_id}/versions/{version}/bundle": {
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
     otherVault: ORG_WIDE,

@@ -5,6 +5,7 @@ import type { AppContext } from "./kernel/context.ts";
 import { relayEvents } from "./outbox/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
 import { expireAbandonedDrafts } from "./catalog/draft-expiry.ts";
+import { settleYankedInstalls } from "./vaults/version-yank.ts";
 
 type Sweep = {
   name: string;
@@ -31,6 +32,9 @@ const SWEEPS: Sweep[] = [
   { name: "entitlement expiry", everyMs: () => 60_000, run: (ctx) => expireEntitlements(ctx) },
   // Usage-priced subscriptions' calls reach Stripe's meters within a minute.
   { name: "usage push to Stripe", everyMs: () => 60_000, run: (ctx) => pushUsageToStripe(ctx) },
+  // A yank settles its installs as it is made; this catches those a crash or a race left behind,
+  // and moves noticed installs on once a version their policy allows is ready.
+  { name: "yanked installs", everyMs: () => 60_000, run: (ctx) => settleYankedInstalls(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

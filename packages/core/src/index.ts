@@ -4,6 +4,7 @@ export * from "./currencies.ts";
 export * from "./entitlement-lifecycle.ts";
 export * from "./cube-types.ts";
 export * from "./errors.ts";
+export * from "./event-types.ts";
 export * from "./ids.ts";
 export * from "./json-input.ts";
 export * from "./log-safety.ts";

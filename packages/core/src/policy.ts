@@ -165,21 +165,33 @@ export function decide(
     return deny("forbidden", `${action} is not allowed for the '${subject.role}' role`);
   }
 
-  const entitlement = context.entitlement;
-  if (entitlement !== undefined) {
-    const now = context.now ?? new Date();
-    if (entitlement === null) return deny("entitlement_required", "no entitlement for this listing");
-    if (entitlement.revokedAt !== null && entitlement.revokedAt <= now) {
-      return deny("entitlement_inactive", "the entitlement was revoked");
-    }
-    if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
-      return deny("entitlement_inactive", "the entitlement has expired");
-    }
-    if (!USABLE_ENTITLEMENT_STATES.includes(entitlement.state)) {
-      return deny("entitlement_inactive", `the entitlement is ${entitlement.state}`);
-    }
+  if (context.entitlement !== undefined) {
+    const refused = entitlementRefusal(context.entitlement, context.now ?? new Date());
+    if (refused) return refused;
   }
   return { allow: true };
+}
+
+type EntitlementFacts = NonNullable<PolicyContext["entitlement"]>;
+
+/** Why an entitlement does not allow using what it covers at `now`, or null when it does. */
+function entitlementRefusal(entitlement: EntitlementFacts | null, now: Date): Decision | null {
+  if (entitlement === null) return deny("entitlement_required", "no entitlement for this listing");
+  if (entitlement.revokedAt !== null && entitlement.revokedAt <= now) {
+    return deny("entitlement_inactive", "the entitlement was revoked");
+  }
+  if (entitlement.validUntil !== null && entitlement.validUntil <= now) {
+    return deny("entitlement_inactive", "the entitlement has expired");
+  }
+  if (!USABLE_ENTITLEMENT_STATES.includes(entitlement.state)) {
+    return deny("entitlement_inactive", `the entitlement is ${entitlement.state}`);
+  }
+  return null;
+}
+
+/** Whether an organisation's entitlement lets it use what it covers now (whoever acts for it). */
+export function entitlementUsable(entitlement: EntitlementFacts | null, now = new Date()): boolean {
+  return entitlementRefusal(entitlement, now) === null;
 }
 
 /** What a new API key would be allowed: its scopes, its vault binding, its expiry. */

@@ -42,3 +42,16 @@ export const versionPolicySchema = z
   .max(100)
   .default("latest")
   .refine(isValidVersionPolicy, "must be 'latest', a semver range or an exact version");
+
+/** How bad a yanked version is: `normal` installs with nowhere to go keep it with a notice; `critical` ones are suspended. */
+export const YANK_SEVERITIES = ["normal", "critical"] as const;
+export type YankSeverity = (typeof YANK_SEVERITIES)[number];
+
+/** What an install's owner is told when the version it holds was yanked and its policy allows no other. */
+export type InstallNotice = {
+  code: "version_yanked";
+  version: string;
+  reason: string;
+  severity: YankSeverity;
+  at: string;
+};

@@ -19,6 +19,8 @@ import {
   ENTITLEMENT_STATES,
   CUBE_TYPES,
   type CubeType,
+  EVENT_TYPES,
+  type InstallNotice,
   type Manifest,
   ROLES,
   RUN_KINDS,
@@ -146,6 +148,10 @@ export const cubeVersions = pgTable(
     chunkCount: integer("chunk_count"),
     submittedAt: ts("submitted_at"),
     readyAt: ts("ready_at"),
+    /** A yanked version can no longer be installed; installs holding it move off it or carry a notice. */
+    yankedAt: ts("yanked_at"),
+    yankReason: text("yank_reason"),
+    yankSeverity: text("yank_severity", { enum: ["normal", "critical"] }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("cube_versions_cube_version_uq").on(t.cubeId, t.version)],
@@ -306,12 +312,15 @@ export const installs = pgTable(
     state: text("state", { enum: ["activated", "archived", "expired", "suspended"] })
       .notNull()
       .default("activated"),
+    /** Why the install needs its owner's eye: the version it holds was yanked and nothing its policy allows replaces it. */
+    notice: jsonb("notice").$type<InstallNotice>(),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
     uninstalledAt: ts("uninstalled_at"),
   },
   (t) => [
     index("installs_vault_idx").on(t.vaultId),
+    index("installs_version_idx").on(t.versionId),
     uniqueIndex("installs_vault_listing_live_uq")
       .on(t.vaultId, t.listingId)
       .where(sql`uninstalled_at is null`),
@@ -503,7 +512,7 @@ export const outboxEvents = pgTable(
   {
     seq: bigserial("seq", { mode: "number" }).primaryKey(),
     id: text("id").notNull().unique(),
-    type: text("type", { enum: ["version.published", "install.updated", "entitlement.revoked"] }).notNull(),
+    type: text("type", { enum: EVENT_TYPES }).notNull(),
     /** The organisation the event concerns; null for public store events. */
     orgId: text("org_id"),
     vaultId: text("vault_id"),

@@ -5,6 +5,7 @@ import type {
   InstallDiff,
   InstallHistoryEntry,
   Listing,
+  StoreListing,
   Memory,
   Page,
   SearchResult,
@@ -48,7 +49,7 @@ export class MemStoreClient extends PublishingClient {
     );
   }
   getListing(listingId: string) {
-    return this.request<Listing & Record<string, unknown>>("GET", `/api/v1/store/listings/${enc(listingId)}`);
+    return this.request<StoreListing>("GET", `/api/v1/store/listings/${enc(listingId)}`);
   }
   /** See `commerce.acquire`: a paid listing answers a checkout to pay at. */
   acquire(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/acquire", "post"> = {}) {

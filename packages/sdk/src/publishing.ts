@@ -31,6 +31,18 @@ export class PublishingClient extends BaseClient {
   getVersion(cubeId: string, version: string) {
     return this.request<Version>("GET", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}`);
   }
+  /** Yanks a ready version: no new install of it; installs on it move off it, or are noticed or suspended. */
+  yankVersion(
+    cubeId: string,
+    version: string,
+    input: BodyOf<"/api/v1/cubes/{cube_id}/versions/{version}/yank", "post">,
+  ) {
+    return this.request<Version>("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/yank`, input);
+  }
+  /** Makes a yanked version installable again (installs that moved off it stay where they went). */
+  unyankVersion(cubeId: string, version: string) {
+    return this.request<Version>("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/unyank`);
+  }
   uploadPayload(cubeId: string, version: string, body: UploadBody, contentType: string, size?: number) {
     const headers: Record<string, string> = { "content-type": contentType };
     if (size !== undefined) headers["content-length"] = String(size);

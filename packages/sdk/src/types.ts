@@ -60,9 +60,13 @@ export type Version = {
   size: number | null;
   signature: string | null;
   content_type: string | null;
+  /** A yanked version's tombstone: it cannot be installed; null while it stands. */
+  yanked: Yanked | null;
   runs: Run[];
   upload_url?: string;
 };
+/** When a version was yanked, why, and how bad (`critical` suspends installs left on it). */
+export type Yanked = { at: string; reason: string; severity: "normal" | "critical" };
 /** What is installed in a vault: the cube (its type and publisher), the version, its state. */
 export type Install = {
   id: string;
@@ -73,6 +77,14 @@ export type Install = {
   /** A newer ready version: the newest the policy allows, else the newest (`allowed_by_policy: false`); null when none. */
   update_available: { version: string; allowed_by_policy: boolean } | null;
   state: "activated" | "suspended" | "expired" | "archived";
+  /** The version it holds was yanked and its policy allows no other: kept (`normal`) or suspended (`critical`). */
+  notice?: {
+    code: "version_yanked";
+    version: string;
+    reason: string;
+    severity: "normal" | "critical";
+    at: string;
+  };
   cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; publisher: string };
   created_at: string;
   updated_at: string;
@@ -110,6 +122,23 @@ export type Listing = {
   /** How densely served text carries the subscriber's invisible fingerprint marks (plaintext). */
   marks: "off" | "light" | "dense";
 };
+/** A listing as the store shows it: its cube, its publisher and every ready version, yanked ones with their tombstone. */
+export type StoreListing = Listing & {
+  cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; title: string };
+  publisher: { id: string; slug: string; name: string };
+  /** The newest version that can be installed (yanked ones are left out). */
+  latest_version: string | null;
+  installs: number;
+  versions: Array<{
+    version: string;
+    changelog: string | null;
+    ready_at: string | null;
+    yanked: Yanked | null;
+    runs: Run[];
+  }>;
+  /** The caller's organisation publishes it. */
+  own: boolean;
+} & Record<string, unknown>;
 export type Vault = {
   id: string;
   name: string;

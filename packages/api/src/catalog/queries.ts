@@ -1,5 +1,5 @@
 import { chunks, cubes, cubeVersions, type Executor, organizations, processingRuns, sql } from "@memstore/db";
-import { and, asc, desc, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, ne } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
 /**
@@ -28,14 +28,20 @@ export async function versionById(db: Executor, at: { versionId: string }) {
   return row ?? null;
 }
 
-/** The ready version numbers of each of these cubes (an install's view says which it could move to). */
+/** The installable (ready, not yanked) version numbers of each of these cubes (an install's view says which it could move to). */
 export async function readyVersionNumbers(db: Executor, at: { cubeIds: string[] }) {
   const byCube = new Map<string, string[]>();
   if (at.cubeIds.length === 0) return byCube;
   const rows = await db
     .select({ cubeId: cubeVersions.cubeId, version: cubeVersions.version })
     .from(cubeVersions)
-    .where(and(inArray(cubeVersions.cubeId, [...new Set(at.cubeIds)]), eq(cubeVersions.status, "ready")));
+    .where(
+      and(
+        inArray(cubeVersions.cubeId, [...new Set(at.cubeIds)]),
+        eq(cubeVersions.status, "ready"),
+        isNull(cubeVersions.yankedAt),
+      ),
+    );
   for (const r of rows) byCube.set(r.cubeId, [...(byCube.get(r.cubeId) ?? []), r.version]);
   return byCube;
 }

@@ -1,5 +1,5 @@
 import { artifacts, cubeVersions, type EntitlementRow, type Executor, installs, type Tx } from "@memstore/db";
-import { and, eq, inArray, isNull, like } from "drizzle-orm";
+import { and, eq, inArray, isNull, like, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.ts";
 import { deleteUnlessShared } from "../kernel/blobs.ts";
 import type { AppContext } from "../kernel/context.ts";
@@ -85,7 +85,10 @@ export async function afterEntitlementEnded(ctx: AppContext, ended: Ended | null
   for (const copy of ended.orgCopies) await deleteUnlessShared(ctx, copy.digest);
 }
 
-/** A new entitlement brings back the organisation's installs of the listing its last one suspended. */
+/**
+ * A new entitlement brings back the organisation's installs of the listing its last one suspended;
+ * one a critical yank suspended stays so until it moves off the yanked version.
+ */
 export async function resumeSuspendedInstalls(tx: Executor, orgId: string, listingId: string) {
   await tx
     .update(installs)
@@ -96,6 +99,7 @@ export async function resumeSuspendedInstalls(tx: Executor, orgId: string, listi
         eq(installs.listingId, listingId),
         isNull(installs.uninstalledAt),
         eq(installs.state, "suspended"),
+        sql`coalesce(${installs.notice}->>'severity', '') <> 'critical'`,
       ),
     );
 }

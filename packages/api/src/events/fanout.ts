@@ -25,14 +25,14 @@ import {
 
 /**
  * The `fanout` job: delivers one outbox event to everyone it concerns — vault event streams,
- * matching subscriptions' webhooks, and auto-install targets whose version policy allows the new
- * version. Every step is idempotent, so a retry after a crash repeats nothing.
+ * matching subscriptions' webhooks, and (for a published version) auto-install targets whose version
+ * policy allows it. A yanked version reaches the same streams and webhooks as its publication did. Every step is idempotent, so a retry after a crash repeats nothing.
  */
 export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"done" | "skipped"> {
   const event = await outboxEvent(ctx.db, { eventId });
   if (!event || event.fannedOutAt) return "skipped";
   const deliveries: string[] = [];
-  if (event.type === "version.published") {
+  if (event.type === "version.published" || event.type === "version.yanked") {
     const matched = await subscriptionsMatching(ctx.db, { listingId: event.listingId! });
     const streamVaults = new Set(await vaultsInstalling(ctx.db, { listingId: event.listingId! }));
     for (const sub of matched) {
@@ -40,7 +40,9 @@ export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"do
       if (sub.webhookUrl) deliveries.push(...(await recordDeliveries(ctx.db, event, [sub])));
     }
     await appendToVaultStreams(ctx.db, event, [...streamVaults]);
-    for (const sub of matched.filter((s) => s.autoInstallVaultId)) await autoInstall(ctx, sub, event);
+    if (event.type === "version.published") {
+      for (const sub of matched.filter((s) => s.autoInstallVaultId)) await autoInstall(ctx, sub, event);
+    }
   } else {
     // install.updated and entitlement.revoked concern one organisation (and one vault, if set).
     if (event.vaultId) await appendToVaultStreams(ctx.db, event, [event.vaultId]);

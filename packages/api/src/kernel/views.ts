@@ -43,8 +43,15 @@ export function versionView(v: VersionRow, runs: RunRow[] = []) {
     created_at: v.createdAt.toISOString(),
     submitted_at: iso(v.submittedAt),
     ready_at: iso(v.readyAt),
+    yanked: yankView(v),
     runs: runs.map(runView),
   };
+}
+
+/** A yanked version's tombstone: when, why and how bad; null for a version that stands. */
+export function yankView(v: Pick<VersionRow, "yankedAt" | "yankReason" | "yankSeverity">) {
+  if (!v.yankedAt) return null;
+  return { at: v.yankedAt.toISOString(), reason: v.yankReason ?? "", severity: v.yankSeverity ?? "normal" };
 }
 
 export function listingView(l: ListingRow) {
@@ -91,6 +98,7 @@ export function installView(
     version_policy: i.versionPolicy,
     update_available: updateAvailable(i.versionPolicy, version, ready),
     state: i.state,
+    ...(i.notice && { notice: i.notice }),
     created_at: i.createdAt.toISOString(),
     updated_at: i.updatedAt.toISOString(),
   };

@@ -12,6 +12,7 @@ import {
 } from "@memstore/db";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
+import { yankView } from "../kernel/views.ts";
 
 export type { EventType };
 
@@ -46,7 +47,20 @@ export async function writeEvent(tx: Executor, event: NewEvent): Promise<string>
  * `version.published` for every published listing of a version's cube: the version is new in the
  * store. Written when a version of a listed cube turns ready, and when a listing is published.
  */
-export async function writeVersionPublished(tx: Executor, versionId: string, onlyListingId?: string) {
+export function writeVersionPublished(tx: Executor, versionId: string, onlyListingId?: string) {
+  return writeStoreVersionEvents(tx, "version.published", versionId, onlyListingId);
+}
+
+/**
+ * A store event about one version, for every published listing of its cube (or only the one named):
+ * `version.published`, or `version.yanked` with the version's tombstone.
+ */
+export async function writeStoreVersionEvents(
+  tx: Executor,
+  type: "version.published" | "version.yanked",
+  versionId: string,
+  onlyListingId?: string,
+) {
   const rows = await tx
     .select({ listing: listings, cube: cubes, version: cubeVersions, publisher: organizations.slug })
     .from(cubeVersions)
@@ -59,13 +73,14 @@ export async function writeVersionPublished(tx: Executor, versionId: string, onl
     if (onlyListingId && listing.id !== onlyListingId) continue;
     ids.push(
       await writeEvent(tx, {
-        type: "version.published",
+        type,
         listingId: listing.id,
         data: {
           listing_id: listing.id,
           cube: { id: cube.id, slug: cube.slug, type: cube.type, tags: cube.tags, publisher },
           version: version.version,
           changelog: version.manifest.changelog ?? null,
+          ...(type === "version.yanked" && { yanked: yankView(version) }),
         },
       }),
     );

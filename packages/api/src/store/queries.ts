@@ -59,7 +59,7 @@ export function listingsWithCube(db: Executor, at: { listingIds: string[] }) {
     .where(inArray(listings.id, at.listingIds));
 }
 
-/** The ready versions of the cubes, as a card needs them. */
+/** The installable (ready, not yanked) versions of the cubes, as a card needs them. */
 export function readyVersionsOfCubes(db: Executor, at: { cubeIds: string[] }) {
   return db
     .select({
@@ -70,7 +70,13 @@ export function readyVersionsOfCubes(db: Executor, at: { cubeIds: string[] }) {
       signature: cubeVersions.signature,
     })
     .from(cubeVersions)
-    .where(and(inArray(cubeVersions.cubeId, at.cubeIds), eq(cubeVersions.status, "ready")));
+    .where(
+      and(
+        inArray(cubeVersions.cubeId, at.cubeIds),
+        eq(cubeVersions.status, "ready"),
+        isNull(cubeVersions.yankedAt),
+      ),
+    );
 }
 
 /** How many live installs each listing has. */
@@ -82,7 +88,7 @@ export function liveInstallCounts(db: Executor, at: { listingIds: string[] }) {
     .groupBy(installs.listingId);
 }
 
-/** A cube's ready versions, newest first. */
+/** A cube's ready versions, newest first, yanked ones included (the listing shows their tombstones). */
 export function readyVersionsNewestFirst(db: Executor, at: { cubeId: string }) {
   return db
     .select()

@@ -8,7 +8,7 @@ import { authorize } from "../kernel/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
 import { orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/queries.ts";
-import { listingView, runView } from "../kernel/views.ts";
+import { listingView, runView, yankView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { offerView } from "../listings/offers.ts";
@@ -163,6 +163,8 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
         digest: v.digest,
         size: v.size,
         ready_at: v.readyAt?.toISOString() ?? null,
+        /** A yanked version's tombstone (when, why, how bad): it stays listed but cannot be installed. */
+        yanked: yankView(v),
         signature: v.signature,
         desensitisation: desensitisationSummary(
           runs.find((r) => r.versionId === v.id && r.kind === "desensitise"),

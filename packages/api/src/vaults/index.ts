@@ -16,3 +16,4 @@ export {
   updateVaultInput,
 } from "./schemas.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
+export { settleYankedInstalls, unyankVersion, yankVersion } from "./version-yank.ts";

@@ -1,8 +1,9 @@
-import { AppError, newId, type Subject } from "@memstore/core";
+import { AppError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
 import { type Executor, installHistory, type VersionRow } from "@memstore/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../kernel/context.ts";
-import { loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { actorOf, loadAuthorized, vaultOf } from "../kernel/authorize.ts";
+import { yankView } from "../kernel/views.ts";
 import { loadOwnVault } from "./vaults.ts";
 import { heldVersions, liveInstall } from "./queries.ts";
 
@@ -14,6 +15,46 @@ export function moverOf(subject: Subject): MovedBy {
   if (subject.kind === "user") return { kind: "user", id: subject.userId };
   if (subject.kind === "api_key") return { kind: "key", id: subject.keyId };
   return { kind: "auto_update", id: subject.eventSubscriptionId };
+}
+
+/** Who acts on an install, as its audit row and its `install.updated` event name them. */
+export type Acting = { actor: string; eventSubscriptionId: string | null };
+
+export function actingOf(subject: Subject): Acting {
+  const eventSubscriptionId = subject.kind === "event_subscription" ? subject.eventSubscriptionId : null;
+  return { actor: actorOf(subject), eventSubscriptionId };
+}
+
+/** The ready versions an install may move to: those not yanked. */
+export function installable(ready: VersionRow[]) {
+  return ready.filter((v) => v.yankedAt === null);
+}
+
+/**
+ * The newest installable version `policy` allows among `ready`; null when none does. Where only a
+ * yanked version would have matched, 409 `version_yanked` says so (when `refuseYanked`).
+ */
+export function versionForPolicy(policy: string, ready: VersionRow[], refuseYanked = false) {
+  const open = installable(ready);
+  const chosen = resolveVersionPolicy(
+    policy,
+    open.map((v) => v.version),
+  );
+  if (chosen) return open.find((v) => v.version === chosen)!;
+  const yanked = resolveVersionPolicy(
+    policy,
+    ready.map((v) => v.version),
+  );
+  if (yanked && refuseYanked) refuseYankedVersion(ready.find((v) => v.version === yanked)!);
+  return null;
+}
+
+function refuseYankedVersion(version: VersionRow): never {
+  const yanked = yankView(version)!;
+  throw new AppError("version_yanked", `version ${version.version} was yanked: ${yanked.reason}`, {
+    version: version.version,
+    yanked,
+  });
 }
 
 /**
@@ -56,16 +97,20 @@ export async function loadInstallToRead(
   );
 }
 
-/** The ready version of that number among `ready`, or 422 `no_matching_version` naming those there are. */
+/**
+ * The ready version of that number among `ready`: 422 `no_matching_version` naming those there are
+ * when there is none, 409 `version_yanked` when it was yanked.
+ */
 export function readyNamed(ready: VersionRow[], version: string | undefined) {
   const found = ready.find((v) => v.version === version);
   if (!found) {
     throw new AppError(
       "no_matching_version",
       `version ${version ?? "(none)"} is not a ready version of this cube`,
-      { available: ready.map((v) => v.version) },
+      { available: installable(ready).map((v) => v.version) },
     );
   }
+  if (found.yankedAt) refuseYankedVersion(found);
   return found;
 }
 

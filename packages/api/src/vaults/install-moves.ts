@@ -6,7 +6,7 @@ import { actorOf } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { installView } from "../kernel/views.ts";
 import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
-import { loadInstallToRead, moverOf, readyNamed } from "./install-history.ts";
+import { actingOf, installable, loadInstallToRead, moverOf, readyNamed } from "./install-history.ts";
 import { afterMove, cubeRef, loadLiveInstall, moveInstall, upgradeInstall } from "./installs.ts";
 import { heldVersions } from "./queries.ts";
 import type { moveInstallInput } from "./schemas.ts";
@@ -43,9 +43,12 @@ export async function upgradeInstallTo(
     }
     const version = await readyVersionNamed(tx, install, named);
     const to = { version, policy: named };
-    return moveInstall(tx, subject, vault, install, to, { by: moverOf(subject), change: "upgraded" });
+    return moveInstall(tx, actingOf(subject), vault, install, to, {
+      by: moverOf(subject),
+      change: "upgraded",
+    });
   });
-  return afterMove(ctx, subject, moved);
+  return afterMove(ctx, moved);
 }
 
 /**
@@ -68,14 +71,14 @@ export async function rollbackInstall(
     const by = { kind: "rollback" as const, id: moverOf(subject).id ?? actorOf(subject) };
     return moveInstall(
       tx,
-      subject,
+      actingOf(subject),
       vault,
       install,
       { version, policy: target },
       { by, change: "rolled_back" },
     );
   });
-  return afterMove(ctx, subject, moved);
+  return afterMove(ctx, moved);
 }
 
 /** The version a rollback goes to: the named one if the install held it, else the one before the current. */
@@ -106,7 +109,7 @@ async function currentView(ctx: AppContext, subject: Subject, vaultId: string, i
   const install = await loadInstallToRead(ctx, subject, vaultId, installId);
   const { cube, publisher } = await cubeWithPublisher(ctx.db, { cubeId: install.cubeId });
   const version = await versionById(ctx.db, { versionId: install.versionId });
-  const ready = await readyVersions(ctx.db, { cubeId: install.cubeId });
+  const ready = installable(await readyVersions(ctx.db, { cubeId: install.cubeId }));
   return installView(
     install,
     cubeRef(cube, publisher),

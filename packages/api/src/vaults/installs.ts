@@ -1,4 +1,4 @@
-import { AppError, decide, describeError, newId, resolveVersionPolicy, type Subject } from "@memstore/core";
+import { AppError, decide, describeError, newId, type Subject } from "@memstore/core";
 import {
   type CubeRow,
   type Executor,
@@ -24,7 +24,15 @@ import { installView } from "../kernel/views.ts";
 import { claimVaultDimension, loadOwnVault } from "./vaults.ts";
 import { installPage, liveInstallOfListing, lockedInstall } from "./queries.ts";
 import { installInput } from "./schemas.ts";
-import { type MovedBy, moverOf, recordInstallMove } from "./install-history.ts";
+import {
+  type Acting,
+  actingOf,
+  installable,
+  type MovedBy,
+  moverOf,
+  recordInstallMove,
+  versionForPolicy,
+} from "./install-history.ts";
 
 export { installInput };
 
@@ -66,16 +74,13 @@ export async function installListing(
   authorize(subject, "vault.write", { orgId: vault.orgId, vaultId: vault.id }, { entitlement });
 
   const ready = await readyVersions(ctx.db, { cubeId: listing.cubeId });
-  const chosen = resolveVersionPolicy(
-    input.version_policy,
-    ready.map((v) => v.version),
-  );
-  if (!chosen) {
+  const version = versionForPolicy(input.version_policy, ready, true);
+  if (!version) {
     throw new AppError("no_matching_version", `no ready version matches '${input.version_policy}'`, {
-      available: ready.map((v) => v.version),
+      available: installable(ready).map((v) => v.version),
     });
   }
-  const version = ready.find((v) => v.version === chosen)!;
+  const chosen = version.version;
   const { cube, publisher } = await cubeWithPublisher(ctx.db, { cubeId: listing.cubeId });
 
   const created = await ctx.db.transaction(async (tx) => {
@@ -113,9 +118,12 @@ export async function installListing(
       install!,
       cubeRef(cube, publisher),
       chosen,
-      ready.map((v) => v.version),
+      installable(ready).map((v) => v.version),
     );
-    const eventId = await writeInstallUpdated(tx, subject, install!, { change: "installed", install: view });
+    const eventId = await writeInstallUpdated(tx, actingOf(subject), install!, {
+      change: "installed",
+      install: view,
+    });
     return { view, eventId };
   });
   await relayEventsAfterCommit(ctx, [created.eventId]);
@@ -138,16 +146,15 @@ export async function upgradeInstall(
   const moved = await ctx.db.transaction(async (tx) => {
     const install = await loadLiveInstall(tx, subject, vault.id, installId);
     const versionPolicy = policy ?? install.versionPolicy;
-    const ready = await readyVersions(tx, { cubeId: install.cubeId });
-    const chosen = resolveVersionPolicy(
-      versionPolicy,
-      ready.map((v) => v.version),
-    );
-    if (!chosen || ready.find((v) => v.id === install.versionId)?.version === chosen) return null;
-    const to = { version: ready.find((v) => v.version === chosen)!, policy: versionPolicy };
-    return moveInstall(tx, subject, vault, install, to, { by: moverOf(subject), change: "upgraded" });
+    const chosen = versionForPolicy(versionPolicy, await readyVersions(tx, { cubeId: install.cubeId }));
+    if (!chosen || chosen.id === install.versionId) return null;
+    const to = { version: chosen, policy: versionPolicy };
+    return moveInstall(tx, actingOf(subject), vault, install, to, {
+      by: moverOf(subject),
+      change: "upgraded",
+    });
   });
-  return moved && afterMove(ctx, subject, moved);
+  return moved && afterMove(ctx, moved);
 }
 
 /** A live install of the vault, locked for the caller's transaction, if the subject may change it. */
@@ -165,20 +172,30 @@ export type InstallMove = {
   view: ReturnType<typeof installView>;
   eventId: string;
   version: VersionRow;
+  orgId: string;
 };
+
+/** Why an install moved, as its audit action and its `install.updated` change say it. */
+const MOVE_ACTIONS = {
+  upgraded: "install.upgraded",
+  rolled_back: "install.rolled_back",
+  moved_by_yank: "install.moved_by_yank",
+} as const;
 
 /**
  * Moves a locked live install to a ready version under a policy: the row, its history (what moved
- * it), the audit (`install.upgraded` / `install.rolled_back`) and `install.updated`, in the
- * caller's transaction. The copy is queued after the commit (`afterMove`).
+ * it), the audit (`install.upgraded` / `install.rolled_back` / `install.moved_by_yank`, in the
+ * install's organisation) and `install.updated`, in the caller's transaction. A move clears a yank's
+ * notice and lifts the suspension a critical yank put on it. The copy is queued after the commit
+ * (`afterMove`).
  */
 export async function moveInstall(
   tx: Executor,
-  subject: Subject,
+  acting: Acting,
   vault: VaultRow,
   install: InstallRow,
   to: { version: VersionRow; policy: string },
-  how: { by: MovedBy; change: "upgraded" | "rolled_back" },
+  how: { by: MovedBy; change: keyof typeof MOVE_ACTIONS },
 ): Promise<InstallMove> {
   const { version } = to;
   const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
@@ -187,39 +204,46 @@ export async function moveInstall(
   }
   const previous = await versionById(tx, { versionId: install.versionId });
   const now = new Date();
+  const yankSuspended = install.state === "suspended" && install.notice?.severity === "critical";
   const [updated] = await tx
     .update(installs)
-    .set({ versionId: version.id, versionPolicy: to.policy, updatedAt: now })
+    .set({
+      versionId: version.id,
+      versionPolicy: to.policy,
+      notice: null,
+      ...(yankSuspended && { state: "activated" as const }),
+      updatedAt: now,
+    })
     .where(eq(installs.id, install.id))
     .returning();
   await recordInstallMove(tx, { installId: install.id, versionId: version.id, by: how.by, at: now });
   await recordAudit(tx, {
-    orgId: subject.orgId,
-    actor: actorOf(subject),
-    action: how.change === "upgraded" ? "install.upgraded" : "install.rolled_back",
+    orgId: install.orgId,
+    actor: acting.actor,
+    action: MOVE_ACTIONS[how.change],
     objectType: "install",
     objectId: install.id,
     data: { vault_id: vault.id, from: previous?.version ?? null, to: version.version, policy: to.policy },
   });
-  const ready = await readyVersions(tx, { cubeId: install.cubeId });
+  const ready = installable(await readyVersions(tx, { cubeId: install.cubeId }));
   const view = installView(
     updated!,
     cubeRef(cube, publisher),
     version.version,
     ready.map((v) => v.version),
   );
-  const eventId = await writeInstallUpdated(tx, subject, updated!, {
+  const eventId = await writeInstallUpdated(tx, acting, updated!, {
     change: how.change,
     previous_version: previous?.version ?? null,
     install: view,
   });
-  return { view, eventId, version };
+  return { view, eventId, version, orgId: install.orgId };
 }
 
 /** After a move commits: its event relayed, the organisation's copy of a binary version queued. */
-export async function afterMove(ctx: AppContext, subject: Subject, moved: InstallMove) {
+export async function afterMove(ctx: AppContext, moved: InstallMove) {
   await relayEventsAfterCommit(ctx, [moved.eventId]);
-  await prepareCopy(ctx, moved.version, subject.orgId);
+  await prepareCopy(ctx, moved.version, moved.orgId);
   return moved.view;
 }
 
@@ -237,9 +261,9 @@ async function prepareCopy(ctx: AppContext, version: VersionRow, orgId: string) 
 }
 
 /** `install.updated` for the install's vault, attributed to the subscription that acted, if any. */
-function writeInstallUpdated(
+export function writeInstallUpdated(
   tx: Executor,
-  subject: Subject,
+  acting: Acting,
   install: InstallRow,
   data: Record<string, unknown>,
 ) {
@@ -248,7 +272,7 @@ function writeInstallUpdated(
     orgId: install.orgId,
     vaultId: install.vaultId,
     listingId: install.listingId,
-    eventSubscriptionId: subject.kind === "event_subscription" ? subject.eventSubscriptionId : null,
+    eventSubscriptionId: acting.eventSubscriptionId,
     data,
   });
 }
@@ -300,7 +324,7 @@ export async function uninstall(ctx: AppContext, subject: Subject, vaultId: stri
       objectId: installId,
       data: { vault_id: vault.id },
     });
-    return writeInstallUpdated(tx, subject, row, {
+    return writeInstallUpdated(tx, actingOf(subject), row, {
       change: "uninstalled",
       install: { id: row.id, listing_id: row.listingId, state: row.state },
     });

@@ -158,3 +158,45 @@ export function chunkDigests(db: Executor, at: { versionId: string }) {
     sql`select heading, md5(text) as digest from chunks where version_id = ${at.versionId} order by position`,
   );
 }
+
+/**
+ * Live installs a yank concerns, by id after `afterId`: those holding a yanked version, and those
+ * carrying a notice (which an unyank may have made stale).
+ */
+export async function installsConcernedByYanks(db: Executor, at: { afterId: string; limit: number }) {
+  const rows = await db
+    .select({ id: installs.id })
+    .from(installs)
+    .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
+    .where(
+      and(
+        isNull(installs.uninstalledAt),
+        sql`(${cubeVersions.yankedAt} is not null or ${installs.notice} is not null)`,
+        sql`${installs.id} > ${at.afterId}`,
+      ),
+    )
+    .orderBy(asc(installs.id))
+    .limit(at.limit);
+  return rows.map((r) => r.id);
+}
+
+/** The live installs holding a version (a yank settles each). */
+export async function liveInstallsOfVersion(db: Executor, at: { versionId: string }) {
+  const rows = await db
+    .select({ id: installs.id })
+    .from(installs)
+    .where(and(eq(installs.versionId, at.versionId), isNull(installs.uninstalledAt)))
+    .orderBy(asc(installs.id));
+  return rows.map((r) => r.id);
+}
+
+/** A live install by id alone, with its vault, locked for the caller's transaction (a yank's sweep acts across tenants). */
+export async function lockedInstallById(db: Executor, at: { installId: string }) {
+  const [row] = await db
+    .select({ install: installs, vault: vaults })
+    .from(installs)
+    .innerJoin(vaults, eq(vaults.id, installs.vaultId))
+    .where(and(eq(installs.id, at.installId), isNull(installs.uninstalledAt)))
+    .for("update", { of: installs });
+  return row ?? null;
+}

@@ -10,7 +10,9 @@ import {
   listVersions,
   submitVersion,
   uploadPayload,
+  yankVersionInput,
 } from "@memstore/api/catalog";
+import { unyankVersion, yankVersion } from "@memstore/api/vaults";
 import {
   createListing,
   createListingInput,
@@ -154,6 +156,28 @@ export const publishingRoutes = [
     scope: "publish",
     status: 200,
     handler: ({ ctx, subject, params }) => getVersion(ctx, subject, params.cube_id, params.version),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/yank",
+    summary:
+      "Yank a ready version: no new install of it; installs on it move to the newest non-yanked version their policy allows, else keep it with a notice (normal) or are suspended (critical)",
+    tag: "publishing",
+    scope: "publish",
+    body: yankVersionInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      yankVersion(ctx, subject, { cubeId: params.cube_id, version: params.version }, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/unyank",
+    summary: "Unyank a version: installable again; installs that moved off it stay where they went",
+    tag: "publishing",
+    scope: "publish",
+    status: 200,
+    handler: ({ ctx, subject, params }) =>
+      unyankVersion(ctx, subject, { cubeId: params.cube_id, version: params.version }),
   }),
   route({
     method: "POST",

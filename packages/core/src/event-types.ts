@@ -1,0 +1,8 @@
+/** The events MemStore writes to its outbox: vault streams and webhooks carry them. */
+export const EVENT_TYPES = [
+  "version.published",
+  "version.yanked",
+  "install.updated",
+  "entitlement.revoked",
+] as const;
+export type EventTypeName = (typeof EVENT_TYPES)[number];
