@@ -197,6 +197,16 @@ describe("the SDK against a running server", () => {
       status: 409,
       code: "conflict",
     });
+    // Its one version yanked (normal): nowhere else to go, so it keeps it with a notice; unyanked, it is clear.
+    expect(
+      await pub.yankVersion(state.cubeId!, "1.0.0", { reason: "buoy renumbered", severity: "normal" }),
+    ).toMatchObject({ yanked: { reason: "buoy renumbered", severity: "normal" } });
+    expect((await sub.listInstalls(vault.id)).items[0]).toMatchObject({
+      state: "activated",
+      notice: { code: "version_yanked", version: "1.0.0" },
+    });
+    expect(await pub.unyankVersion(state.cubeId!, "1.0.0")).toMatchObject({ yanked: null });
+    expect((await sub.listInstalls(vault.id)).items[0]!.notice).toBeUndefined();
     const { results } = await sub.search(vault.id, { query: "when does the pilot board", top_k: 2 });
     expect(stripMarks(results[0]!.text)).toContain("buoy 5");
     expect(results[0]!.cube).toMatchObject({
