@@ -1,5 +1,5 @@
 import { SCOPES, type Scope, VAULT_KEY_SCOPES } from "@memstore/core";
-import { apiKeys } from "@memstore/db";
+import { apiKeys, vaults } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import { ROUTES, type Route } from "@memstore/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -265,10 +265,44 @@ function expectAnswer(answer: Answer, expected: Expect | Hides, w: World, what: 
   for (const id of hides.hides(w)) expect(answer.text, `${what} shows ${id}`).not.toContain(id);
 }
 
+/**
+ * The same call by the full key with the vault it aims at frozen (as a freeze leaves it, set in the
+ * table and lifted after): a write refused with 423, a read served as before.
+ */
+async function expectWhenFrozen(
+  route: Route,
+  call: Call,
+  frozen: "refused" | "served" | Expect,
+  allowed: Expect | undefined,
+) {
+  const vaultId = call.params?.vault_id;
+  if (!vaultId) throw new Error(`${routeKey(route)}: a frozen answer for a call that names no vault`);
+  const hold = (frozenAt: Date | null) =>
+    bed.t.ctx.db
+      .update(vaults)
+      .set({ frozenAt, frozenReason: frozenAt && "matrix", frozenBy: frozenAt && "user:matrix" })
+      .where(eq(vaults.id, vaultId));
+  await hold(new Date());
+  try {
+    const expected =
+      frozen === "refused"
+        ? ([423, "vault_frozen"] as const)
+        : frozen === "served"
+          ? (allowed ?? route.status)
+          : frozen;
+    expectAnswer(await hit(route, call, owner), expected, world, "frozen vault");
+  } finally {
+    await hold(null);
+  }
+}
+
 describe("the authorization matrix", () => {
   it("has one row per route of the route table, and no row without a route", () => {
     const routes = ROUTES.map(routeKey).sort();
     expect(Object.keys(MATRIX).sort()).toEqual(routes);
+    // Every route aiming at a vault says what a frozen one answers.
+    for (const route of ROUTES.filter((r) => r.path.includes("{vault_id}")))
+      expect(MATRIX[routeKey(route)], `${routeKey(route)}: frozen`).toHaveProperty("frozen");
     for (const route of ROUTES)
       expect(MATRIX[routeKey(route)]?.public === true, routeKey(route)).toBe(!route.scope);
   });
@@ -308,6 +342,7 @@ describe("the authorization matrix", () => {
         w,
         "own full key",
       );
+      if (row.frozen) await expectWhenFrozen(route, await row.call(w), row.frozen, row.allowed);
     });
   }
 

@@ -166,6 +166,16 @@ describe("the SDK against a running server", () => {
       name: "harbour-agents",
     });
     expect((await sub.listVaults()).items.map((v) => v.name)).toContain("harbour-agents");
+    // A hold on a vault of its own: writes refused meanwhile, lifted after.
+    const held = await sub.createVault({ name: "held" });
+    expect(await sub.freezeVault(held.id, { reason: "audit" })).toMatchObject({
+      frozen: { reason: "audit" },
+    });
+    await expect(sub.updateVault(held.id, { name: "x" })).rejects.toMatchObject({
+      status: 423,
+      code: "vault_frozen",
+    });
+    expect(await sub.unfreezeVault(held.id)).toMatchObject({ frozen: null });
     const install = await sub.install(vault.id, { listing_id: state.listingId! });
     state.installId = install.id;
     expect(install).toMatchObject({ version: "1.0.0", cube: { slug: "sdk-pilotage" } });

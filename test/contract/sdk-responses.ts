@@ -67,6 +67,8 @@ export type Checked = [
   Expect<Fits<Answer<"GET", "/api/v1/store/listings/{listing_id}">, Sdk<C["getListing"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults">, Sdk<C["createVault"]>>>,
   Expect<Fits<Answer<"PATCH", "/api/v1/vaults/{vault_id}">, Sdk<C["updateVault"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/freeze">, Sdk<C["freezeVault"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/unfreeze">, Sdk<C["unfreezeVault"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults">, Sdk<C["listVaults"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/installs">, Sdk<C["install"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/installs">, Sdk<C["listInstalls"]>>>,

@@ -91,6 +91,11 @@ export type Row =
        * unless this says otherwise; refused every `ORG_WIDE` route all the same.
        */
       inVault?: Expect | Hides | { call: (w: World) => Promise<Call> | Call; expect: Expect };
+      /**
+       * For a route aiming at a vault: the full key's answer when that vault is frozen — `refused`
+       * (423 `vault_frozen`, nothing written), `served` (as when it is not), or an answer of its own.
+       */
+      frozen?: "refused" | "served" | Expect;
       /** Aimed at B's object (its own call), B's objects left out of a list, or null: no object to aim at. */
       otherOrg: { call: (w: World) => Promise<Call> | Call; expect: Expect } | Hides | null;
     };
@@ -379,6 +384,7 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },
   "GET /api/v1/vaults/{vault_id}/export": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
@@ -447,23 +453,41 @@ export const MATRIX: Record<string, Row> = {
     inVault: { status: 200, hides: (w) => [w.a.boundVault] },
     otherOrg: { status: 200, hides: (w) => [w.b.vault] },
   },
+  // A hold is the organisation's: a fresh vault each time, so no other row meets a frozen one.
+  "POST /api/v1/vaults/{vault_id}/freeze": {
+    call: async (w) => ({ params: { vault_id: await w.fresh.vault() }, body: { reason: "legal hold" } }),
+    frozen: [409, "conflict"],
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { reason: "legal hold" } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/unfreeze": {
+    call: async (w) => ({ params: { vault_id: await w.fresh.vault() }, body: {} }),
+    allowed: [409, "conflict"],
+    frozen: 200,
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: {} })),
+  },
   "PATCH /api/v1/vaults/{vault_id}": {
+    frozen: "refused",
     call: (w) => ({ params: { vault_id: w.a.vault }, body: { desensitise_on_write: false } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { desensitise_on_write: true } })),
   },
   "POST /api/v1/vaults/{vault_id}/installs": {
+    frozen: "refused",
     call: async (w) => ({ params: { vault_id: await w.fresh.vault() }, body: { listing_id: w.a.listing } }),
     otherVault: NOT_FOUND,
     inVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { listing_id: w.a.listing } })),
   },
   "GET /api/v1/vaults/{vault_id}/installs": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
   },
   "DELETE /api/v1/vaults/{vault_id}/installs/{install_id}": {
+    frozen: "refused",
     call: async (w) => {
       const { vault, install } = await w.fresh.install();
       return { params: { vault_id: vault, install_id: install } };
@@ -473,28 +497,33 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
   "GET /api/v1/vaults/{vault_id}/installs/{install_id}/history": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
   "GET /api/v1/vaults/{vault_id}/installs/{install_id}/diff": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
   // The install holds its listing's only version: an upgrade leaves it there, a rollback has nowhere to go.
   "POST /api/v1/vaults/{vault_id}/installs/{install_id}/upgrade": {
+    frozen: "refused",
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
   },
   "POST /api/v1/vaults/{vault_id}/installs/{install_id}/rollback": {
+    frozen: "refused",
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
     allowed: [409, "conflict"],
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
   },
   "GET /api/v1/vaults/{vault_id}/installs/{install_id}/payload": {
+    frozen: "served",
     // Installed text is served by search: past authorization, the install's type is judged.
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install } }),
     allowed: [409, "conflict"],
@@ -502,47 +531,56 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install } })),
   },
   "POST /api/v1/vaults/{vault_id}/installs/{install_id}/payload-link": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, install_id: w.a.install }, body: {} }),
     allowed: [409, "conflict"],
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, install_id: w.b.install }, body: {} })),
   },
   "POST /api/v1/vaults/{vault_id}/search": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault }, body: { query: "storm cranes" } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { query: "storm cranes" } })),
   },
   "POST /api/v1/vaults/{vault_id}/memories": {
+    frozen: "refused",
     call: (w) => ({ params: { vault_id: w.a.vault }, body: { text: "Berth 4 closes at 22:00." } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { text: "Berth 4 closes at 22:00." } })),
   },
   "GET /api/v1/vaults/{vault_id}/memories": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
   },
   "GET /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
   },
   "PATCH /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    frozen: "refused",
     call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory }, body: { tags: ["matrix"] } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory }, body: { tags: ["x"] } })),
   },
   "DELETE /api/v1/vaults/{vault_id}/memories/{memory_id}": {
+    frozen: "refused",
     call: async (w) => ({ params: { vault_id: w.a.vault, memory_id: await w.fresh.memory() } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
   },
   "GET /api/v1/vaults/{vault_id}/memories/{memory_id}/history": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
   },
   "GET /api/v1/vaults/{vault_id}/events": {
+    frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),

@@ -14,6 +14,7 @@ import { publishCommand } from "./commands/publish.ts";
 import { listingsCommand, salesCommand } from "./commands/listings.ts";
 import { searchCommand } from "./commands/search.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { vaultCommand } from "./commands/vault.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -28,6 +29,7 @@ const program = new Command("memstore")
   .addCommand(publishCommand())
   .addCommand(searchCommand())
   .addCommand(installCommand())
+  .addCommand(vaultCommand())
   .addCommand(listingsCommand())
   .addCommand(salesCommand())
   .addCommand(bundleCommand())

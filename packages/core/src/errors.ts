@@ -21,6 +21,7 @@ const STATUS_BY_CODE = {
   payload_missing: 409,
   no_ready_version: 409,
   already_installed: 409,
+  vault_frozen: 423,
   payload_too_large: 413,
   draft_storage_exceeded: 413,
   unsupported_media_type: 415,

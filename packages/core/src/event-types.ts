@@ -4,5 +4,7 @@ export const EVENT_TYPES = [
   "version.yanked",
   "install.updated",
   "entitlement.revoked",
+  "vault.frozen",
+  "vault.unfrozen",
 ] as const;
 export type EventTypeName = (typeof EVENT_TYPES)[number];

@@ -98,6 +98,8 @@ export const ACTIONS = {
   "vault.write": { scope: "subscribe", roles: MANAGERS, reach: "vault" },
   // A new vault lies outside any binding: a key bound to a vault makes nothing outside it.
   "vault.create": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
+  // A legal hold is the organisation's act: no key bound to the vault it holds may lift it.
+  "vault.freeze": { scope: "admin", roles: MANAGERS, reach: "organisation" },
   // What is installed in a vault: seen by those who manage it and by agents that read from it (to
   // find the install whose binary payload they download).
   "install.read": { scope: ["subscribe", "vault:read"], roles: READERS, reach: "vault" },

@@ -283,6 +283,10 @@ export const vaults = pgTable(
     desensitiseOnWrite: boolean("desensitise_on_write").notNull().default(false),
     /** Operator per entity type (@memstore/privacy); empty means the default policy. */
     piiPolicy: jsonb("pii_policy").$type<Record<string, unknown>>().notNull().default({}),
+    /** A frozen vault (legal hold, audit) takes no writes: since when, why, and who froze it. */
+    frozenAt: ts("frozen_at"),
+    frozenReason: text("frozen_reason"),
+    frozenBy: text("frozen_by"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("vaults_org_name_uq").on(t.orgId, t.name)],

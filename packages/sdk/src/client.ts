@@ -65,6 +65,14 @@ export class MemStoreClient extends PublishingClient {
   ) {
     return this.request<Vault>("PATCH", `/api/v1/vaults/${enc(vaultId)}`, patch);
   }
+  /** Freezes a vault (scope `admin`): every write to it answers `423 vault_frozen` until it is unfrozen. */
+  freezeVault(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/freeze", "post">) {
+    return this.request<Vault>("POST", `/api/v1/vaults/${enc(vaultId)}/freeze`, input);
+  }
+  /** Unfreezes a vault (scope `admin`): it takes writes again. */
+  unfreezeVault(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/unfreeze", "post"> = {}) {
+    return this.request<Vault>("POST", `/api/v1/vaults/${enc(vaultId)}/unfreeze`, input);
+  }
   listVaults(query: QueryOf<"/api/v1/vaults", "get"> = {}) {
     return this.request<Page<Vault>>("GET", `/api/v1/vaults${qs(query)}`);
   }

@@ -147,6 +147,8 @@ export type Vault = {
   desensitise_on_write: boolean;
   /** An operator per entity type (its name, or the operator with its options); empty: the default policy. */
   pii_policy: Record<string, unknown>;
+  /** A frozen vault takes no writes (`423 vault_frozen`): since when, why, who froze it; null otherwise. */
+  frozen: { at: string; reason: string; by: string } | null;
   created_at: string;
 };
 export type SearchResult = {

@@ -8,6 +8,7 @@ import {
   webhookDeliveries,
 } from "@memstore/db";
 import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { acquireListing } from "../store/acquire-listing.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
@@ -146,5 +147,20 @@ async function autoInstall(ctx: AppContext, sub: EventSubscriptionRow, event: Ou
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     ctx.log(`subscription ${sub.id}: auto-install of ${listingId} skipped: ${describeError(error)}`);
+    if (error.code === "vault_frozen") await auditFrozenSkip(ctx, sub, event);
   }
+}
+
+/** A frozen vault's auto-update is skipped, and its organisation's audit log says so. */
+async function auditFrozenSkip(ctx: AppContext, sub: EventSubscriptionRow, event: OutboxEventRow) {
+  await ctx.db.transaction((tx) =>
+    recordAudit(tx, {
+      orgId: sub.orgId,
+      actor: `subscription:${sub.id}`,
+      action: "install.auto_update_skipped",
+      objectType: "vault",
+      objectId: sub.autoInstallVaultId!,
+      data: { reason: "vault_frozen", listing_id: event.listingId, version: event.data.version ?? null },
+    }),
+  );
 }

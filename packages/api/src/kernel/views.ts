@@ -78,8 +78,15 @@ export function vaultView(v: VaultRow) {
     embedding_dimension: v.embeddingDim,
     desensitise_on_write: v.desensitiseOnWrite,
     pii_policy: v.piiPolicy,
+    frozen: frozenView(v),
     created_at: v.createdAt.toISOString(),
   };
+}
+
+/** A frozen vault's hold: since when, why, and who froze it; null while it takes writes. */
+export function frozenView(v: Pick<VaultRow, "frozenAt" | "frozenReason" | "frozenBy">) {
+  if (!v.frozenAt) return null;
+  return { at: v.frozenAt.toISOString(), reason: v.frozenReason ?? "", by: v.frozenBy ?? "" };
 }
 
 /** An install as the API shows it; `ready` is every ready version of its cube (what it could move to). */

@@ -12,8 +12,11 @@ export {
   createVaultInput,
   installDiffQuery,
   installInput,
+  freezeVaultInput,
   moveInstallInput,
+  unfreezeVaultInput,
   updateVaultInput,
 } from "./schemas.ts";
+export { freezeVault, unfreezeVault } from "./vault-freeze.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 export { settleYankedInstalls, unyankVersion, yankVersion } from "./version-yank.ts";

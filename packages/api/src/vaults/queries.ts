@@ -161,16 +161,22 @@ export function chunkDigests(db: Executor, at: { versionId: string }) {
 
 /**
  * Live installs a yank concerns, by id after `afterId`: those holding a yanked version, and those
- * carrying a notice (which an unyank may have made stale).
+ * carrying a notice (which an unyank may have made stale); frozen vaults' left out.
  */
-export async function installsConcernedByYanks(db: Executor, at: { afterId: string; limit: number }) {
+export async function installsConcernedByYanks(
+  db: Executor,
+  at: { afterId: string; limit: number; vaultId?: string | undefined },
+) {
   const rows = await db
     .select({ id: installs.id })
     .from(installs)
     .innerJoin(cubeVersions, eq(cubeVersions.id, installs.versionId))
+    .innerJoin(vaults, eq(vaults.id, installs.vaultId))
     .where(
       and(
         isNull(installs.uninstalledAt),
+        isNull(vaults.frozenAt),
+        at.vaultId === undefined ? undefined : eq(installs.vaultId, at.vaultId),
         sql`(${cubeVersions.yankedAt} is not null or ${installs.notice} is not null)`,
         sql`${installs.id} > ${at.afterId}`,
       ),

@@ -42,3 +42,11 @@ export const installDiffQuery = z
 
 /** `GET …/installs/{install_id}/payload?dtype=`: the copy in another dtype its type offers (see @memstore/core). */
 export const copyQuery = z.object({ dtype: z.enum(COPY_VARIANTS).optional() });
+
+/** `POST /api/v1/vaults/{vault_id}/freeze`: why (a legal hold, an audit). */
+export const freezeVaultInput = z.object({ reason: z.string().trim().min(1).max(1_000) }).strict();
+
+/** `POST /api/v1/vaults/{vault_id}/unfreeze`: why the hold ends, if one is given. */
+export const unfreezeVaultInput = z
+  .object({ reason: z.string().trim().min(1).max(1_000).optional() })
+  .strict();

@@ -6,7 +6,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { actorOf, authorize, authorizedRows, loadAuthorized, type Owned } from "../kernel/authorize.ts";
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
-import { vaultView } from "../kernel/views.ts";
+import { frozenView, vaultView } from "../kernel/views.ts";
 import { createVaultInput, updateVaultInput } from "./schemas.ts";
 import { vaultDimension, vaultNamed, vaultOfOrg, vaultPage } from "./queries.ts";
 
@@ -97,14 +97,33 @@ export async function getVault(ctx: AppContext, subject: Subject, vaultId: strin
 /** A vault is the vault of everything in it, itself included. */
 const ownerOfVault = (vault: VaultRow): Owned => ({ orgId: vault.orgId, vaultId: vault.id });
 
-/** The org's vault by id, for `action`; 404 when missing, another tenant's, or outside the key's vault binding. */
-export function loadOwnVault(db: Executor, subject: Subject, action: Action, vaultId: string) {
-  return loadAuthorized(
+/** The actions that write to a vault: a frozen vault refuses each of them. */
+const VAULT_WRITES: ReadonlySet<Action> = new Set<Action>(["vault.write", "memory.write"]);
+
+/**
+ * The org's vault by id, for `action`; 404 when missing, another tenant's, or outside the key's
+ * vault binding; 423 `vault_frozen` when the action writes and the vault is frozen.
+ */
+export async function loadOwnVault(db: Executor, subject: Subject, action: Action, vaultId: string) {
+  const vault = await loadAuthorized(
     subject,
     action,
     "vault",
     () => vaultOfOrg(db, { orgId: subject.orgId, vaultId }),
     ownerOfVault,
+  );
+  if (VAULT_WRITES.has(action)) refuseFrozen(vault);
+  return vault;
+}
+
+/** 423 `vault_frozen` for a frozen vault, saying since when, why and who froze it. */
+export function refuseFrozen(vault: VaultRow) {
+  const frozen = frozenView(vault);
+  if (!frozen) return;
+  throw new AppError(
+    "vault_frozen",
+    `vault '${vault.name}' is frozen (${frozen.reason}) since ${frozen.at}: it takes no writes until unfrozen`,
+    { frozen },
   );
 }
 

@@ -35,7 +35,7 @@ export async function yankVersion(
   const { version, eventIds } = await ctx.db.transaction((tx) => markYanked(tx, subject, at, input));
   await relayEventsAfterCommit(ctx, eventIds);
   for (const installId of await liveInstallsOfVersion(ctx.db, { versionId: version.id })) {
-    await settleInstall(ctx, installId);
+    await settleInstall(ctx, installId, { auditFrozen: true });
   }
   return versionView(version, await runsOfVersions(ctx.db, { versionIds: [version.id] }));
 }
@@ -52,7 +52,7 @@ export async function unyankVersion(
   authorize(subject, "cube.write");
   const { version } = await ctx.db.transaction((tx) => markUnyanked(tx, subject, at));
   for (const installId of await liveInstallsOfVersion(ctx.db, { versionId: version.id })) {
-    await settleInstall(ctx, installId);
+    await settleInstall(ctx, installId, { auditFrozen: true });
   }
   return versionView(version, await runsOfVersions(ctx.db, { versionIds: [version.id] }));
 }
@@ -60,14 +60,19 @@ export async function unyankVersion(
 /**
  * The sweep's part: every live install a yank concerns, settled in batches, each in its own short
  * transaction (so no lock is held across installs). Idempotent: an install already where it should
- * be is read and left alone. Returns how many it changed.
+ * be is read and left alone, and so is one in a frozen vault (its unfreeze settles it). Returns how
+ * many it changed. `vaultId` keeps it to one vault's installs.
  */
-export async function settleYankedInstalls(ctx: AppContext, batch = 200): Promise<number> {
+export async function settleYankedInstalls(
+  ctx: AppContext,
+  only: { vaultId?: string; batch?: number } = {},
+): Promise<number> {
+  const batch = only.batch ?? 200;
   let changed = 0;
   let afterId = "";
   for (;;) {
-    const ids = await installsConcernedByYanks(ctx.db, { afterId, limit: batch });
-    for (const id of ids) if (await settleInstall(ctx, id)) changed += 1;
+    const ids = await installsConcernedByYanks(ctx.db, { afterId, limit: batch, vaultId: only.vaultId });
+    for (const id of ids) if (await settleInstall(ctx, id, { auditFrozen: false })) changed += 1;
     if (ids.length < batch) return changed;
     afterId = ids.at(-1)!;
   }
@@ -79,14 +84,28 @@ type Settlement =
   | { kind: "lift" }
   | { kind: "none" };
 
-/** Settles one install if it needs it, in its own transaction, then relays what it wrote. */
-async function settleInstall(ctx: AppContext, installId: string): Promise<boolean> {
+/**
+ * Settles one install if it needs it, in its own transaction, then relays what it wrote. An install
+ * in a frozen vault is left as it is (with an audit row when `auditFrozen`: the yank itself, not
+ * every sweep).
+ */
+async function settleInstall(
+  ctx: AppContext,
+  installId: string,
+  options: { auditFrozen: boolean },
+): Promise<boolean> {
   const done = await ctx.db.transaction(
     async (tx): Promise<{ move: InstallMove } | { eventId: string } | null> => {
       const found = await lockedInstallById(tx, { installId });
       if (!found) return null;
       const plan = await settlementOf(tx, found.install, found.vault);
       if (plan.kind === "none") return null;
+      if (found.vault.frozenAt) {
+        if (options.auditFrozen) {
+          await auditInstall(tx, found.install, "install.skipped_frozen", { would: plan.kind });
+        }
+        return null;
+      }
       if (plan.kind === "move") {
         const by = { kind: "yank" as const, id: plan.yanked.id };
         const to = { version: plan.to, policy: found.install.versionPolicy };

@@ -29,6 +29,10 @@ import {
   updateVault,
   upgradeInstallTo,
   updateVaultInput,
+  freezeVault,
+  freezeVaultInput,
+  unfreezeVault,
+  unfreezeVaultInput,
 } from "@memstore/api/vaults";
 import { searchInput, searchVault } from "@memstore/api/search";
 import { blobResponse } from "../download.ts";
@@ -64,6 +68,27 @@ export const vaultRoutes = [
     body: updateVaultInput,
     status: 200,
     handler: ({ ctx, subject, params, body }) => updateVault(ctx, subject, params.vault_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/freeze",
+    summary:
+      "Freeze a vault (legal hold, audit): every write to it answers 423 vault_frozen until it is unfrozen; search and export go on",
+    tag: "vaults",
+    scope: "admin",
+    body: freezeVaultInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => freezeVault(ctx, subject, params.vault_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/unfreeze",
+    summary: "Unfreeze a vault: it takes writes again",
+    tag: "vaults",
+    scope: "admin",
+    body: unfreezeVaultInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => unfreezeVault(ctx, subject, params.vault_id, body),
   }),
   route({
     method: "POST",
