@@ -67,7 +67,8 @@ describe("detectors", () => {
     ["a Luhn-invalid card-shaped number", "tracking 4111 1111 1111 1112 shipped"],
     ["a Luhn-valid number of no card network", "ref 9999999999999995"],
     ["an IBAN with a wrong check", "pay GB83 WEST 1234 5698 7654 32"],
-    ["an SSN in a never-issued range", "SSN 666-12-3456 and 912-34-5678 and 123-00-4567"],
+    ["an unlabelled SSN in a never-issued range", "ids 666-12-3456 and 912-34-5678 and 123-00-4567"],
+    ["a label before something of another shape", "SSN: not on file (ref 12-345); IBAN: pending"],
     ["nine digits without SSN context", "badge 536221234 at the gate"],
     ["a version string", "upgrade to version 10.0.19041.1 and v1.2.3.4"],
     ["a time", "at 12:30:45 the job ran"],
@@ -85,6 +86,23 @@ describe("detectors", () => {
     ["a given name before a common noun", "Grace Period ends Friday; Victoria Station is shut"],
   ])("does not report %s", (_what, text) => {
     expect(types(text)).toEqual([]);
+  });
+
+  it.each([
+    ["an SSN in a never-issued range", "SSN: 666-12-3456 on file", "US_SSN:666-12-3456"],
+    ["a test SSN", "Social Security No. 123-45-6789", "US_SSN:123-45-6789"],
+    ["an SSN with a zero group, unformatted", "ssn#123004567", "US_SSN:123004567"],
+    [
+      "an IBAN whose check fails",
+      "IBAN: GB83 WEST 1234 5698 7654 32 (typo)",
+      "IBAN:GB83 WEST 1234 5698 7654 32",
+    ],
+    ["an IBAN of a wrong length", "iban DE00123456781234", "IBAN:DE00123456781234"],
+    ["a Luhn-invalid card number", "card number: 4111 1111 1111 1112", "CREDIT_CARD:4111 1111 1111 1112"],
+  ])("treats a labelled value as what its label says, valid or not: %s", (_what, text, found) => {
+    const findings = detector.find(text);
+    expect(findings.map((f) => `${f.type}:${f.text}`)).toEqual([found]);
+    expect(findings[0]!.recognizer).toMatch(/^labelled-/);
   });
 
   it("resolves overlaps: a card number inside a URL with credentials is one finding", () => {

@@ -10,6 +10,7 @@ import {
   luhnValid,
   ssnValid,
 } from "../validators.ts";
+import { LABELLED } from "./labelled.ts";
 import { patternRecognizer } from "./pattern.ts";
 
 /** Not preceded by a word character, a dot or a dash: a candidate must not be the tail of a longer token. */
@@ -294,4 +295,5 @@ export const STRUCTURED: Recognizer[] = [
   ...secrets,
   ...crypto,
   dateOfBirth,
+  ...LABELLED,
 ];
