@@ -288,9 +288,24 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await bed.screenshot(page, "usage");
     await page.getByRole("link", { name: "Audit log" }).click();
     await expect.poll(() => page.getByTestId("chain-status").textContent(), POLL).toContain("Chain verified");
+    // Rows read as sentences: people and keys by name, objects by title; the raw row behind a detail.
+    await visible(
+      page
+        .getByTestId("audit-sentence")
+        .filter({ hasText: `${state.subscriberEmail} installed ` })
+        .filter({ hasText: / into rescue-agents$/ }),
+    );
     await page.getByLabel("Action").fill("key.");
     await page.getByRole("button", { name: "Filter" }).click();
-    await visible(page.getByRole("cell", { name: "key.created" }));
+    const created = page
+      .getByTestId("audit-sentence")
+      .filter({ hasText: "created the API key “rescue agent”" });
+    await visible(created);
+    expect(await created.first().textContent()).toBe(
+      `${state.subscriberEmail} created the API key “rescue agent”`,
+    );
+    await page.getByText("Details").first().click();
+    await visible(page.getByRole("definition").filter({ hasText: "key.created" }).first());
     await bed.screenshot(page, "audit");
     const download = page.waitForEvent("download");
     await page.getByRole("link", { name: "Export CSV" }).click();

@@ -176,6 +176,11 @@ describe("the SDK against a running server", () => {
       code: "vault_frozen",
     });
     expect(await sub.unfreezeVault(held.id)).toMatchObject({ frozen: null });
+    // The hold is in the audit chain, which the platform signs on request.
+    const signed = await sub.createAuditCheckpoint();
+    expect((await sub.auditCheckpoints()).items.at(-1)).toEqual(signed);
+    const chain = await new Response((await sub.auditExport()).stream).text();
+    expect(chain).toContain('"action":"vault.frozen"');
     const install = await sub.install(vault.id, { listing_id: state.listingId! });
     state.installId = install.id;
     expect(install).toMatchObject({ version: "1.0.0", cube: { slug: "sdk-pilotage" } });

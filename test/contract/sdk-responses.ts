@@ -5,6 +5,7 @@
  * the method. Request types are generated from the same routes (scripts/sdk-types.ts).
  */
 import type { MemStoreClient } from "@memstore/sdk";
+import type { auditRoutes } from "../../apps/web/src/rest/routes/audit.ts";
 import type { commerceRoutes } from "../../apps/web/src/rest/routes/commerce.ts";
 import type { eventSubscriptionRoutes } from "../../apps/web/src/rest/routes/event-subscriptions.ts";
 import type { keyRoutes } from "../../apps/web/src/rest/routes/keys.ts";
@@ -17,6 +18,7 @@ import type { systemRoutes } from "../../apps/web/src/rest/routes/system.ts";
 import type { vaultRoutes } from "../../apps/web/src/rest/routes/vaults.ts";
 
 type Routes = (
+  | typeof auditRoutes
   | typeof commerceRoutes
   | typeof eventSubscriptionRoutes
   | typeof keyRoutes
@@ -68,6 +70,8 @@ export type Checked = [
   Expect<Fits<Answer<"POST", "/api/v1/vaults">, Sdk<C["createVault"]>>>,
   Expect<Fits<Answer<"PATCH", "/api/v1/vaults/{vault_id}">, Sdk<C["updateVault"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/freeze">, Sdk<C["freezeVault"]>>>,
+  Expect<Fits<Answer<"GET", "/api/v1/audit/checkpoints">, Sdk<C["auditCheckpoints"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/audit/checkpoints">, Sdk<C["createAuditCheckpoint"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/unfreeze">, Sdk<C["unfreezeVault"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults">, Sdk<C["listVaults"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/installs">, Sdk<C["install"]>>>,

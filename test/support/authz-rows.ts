@@ -225,6 +225,14 @@ export const MATRIX: Record<string, Row> = {
     otherOrg: onB((w) => ({ params: { key_id: w.b.key } })),
   },
   "GET /api/v1/keys/publisher": { call: () => ({}), otherVault: ORG_WIDE, otherOrg: null },
+  // The caller's own organisation's chain only: there is no other organisation's to aim at.
+  "GET /api/v1/audit/export": {
+    call: () => ({}),
+    otherVault: ORG_WIDE,
+    otherOrg: { status: 200, hides: (w) => [w.b.vault, w.b.memory, w.b.install] },
+  },
+  "GET /api/v1/audit/checkpoints": { call: () => ({}), otherVault: ORG_WIDE, otherOrg: null },
+  "POST /api/v1/audit/checkpoints": { call: () => ({}), otherVault: ORG_WIDE, otherOrg: null },
 
   "POST /api/v1/base-models": {
     call: (w) => ({

@@ -4,6 +4,7 @@ import { MemStoreApiError } from "@memstore/sdk";
 import { Command } from "commander";
 import { ZodError } from "zod";
 import { adminCommand } from "./commands/admin.ts";
+import { auditCommand } from "./commands/audit.ts";
 import { bundleCommand } from "./commands/bundle.ts";
 import { devCommand } from "./commands/dev.ts";
 import { importCommand } from "./commands/import.ts";
@@ -30,6 +31,7 @@ const program = new Command("memstore")
   .addCommand(searchCommand())
   .addCommand(installCommand())
   .addCommand(vaultCommand())
+  .addCommand(auditCommand())
   .addCommand(listingsCommand())
   .addCommand(salesCommand())
   .addCommand(bundleCommand())

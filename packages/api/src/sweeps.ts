@@ -6,6 +6,7 @@ import { relayEvents } from "./outbox/outbox.ts";
 import { redriveStuckVersions } from "./pipeline/redrive.ts";
 import { expireAbandonedDrafts } from "./catalog/draft-expiry.ts";
 import { settleYankedInstalls } from "./vaults/version-yank.ts";
+import { checkpointMovedHeads } from "./audit/checkpoints.ts";
 
 type Sweep = {
   name: string;
@@ -35,6 +36,8 @@ const SWEEPS: Sweep[] = [
   // A yank settles its installs as it is made; this catches those a crash or a race left behind,
   // and moves noticed installs on once a version their policy allows is ready.
   { name: "yanked installs", everyMs: () => 60_000, run: (ctx) => settleYankedInstalls(ctx) },
+  // Every organisation's audit head is signed at least hourly once it moved.
+  { name: "audit checkpoints", everyMs: () => 3_600_000, run: (ctx) => checkpointMovedHeads(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

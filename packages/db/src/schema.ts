@@ -480,6 +480,25 @@ export const auditLog = pgTable(
   (t) => [index("audit_log_org_seq_idx").on(t.orgId, t.seq)],
 );
 
+/**
+ * An organisation's audit chain head as the platform signed it: the row `seq` whose hash was
+ * `headHash` at `at`. Deleting rows up to that head, or editing any, no longer goes unnoticed.
+ */
+export const auditCheckpoints = pgTable(
+  "audit_checkpoints",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    /** The head row's seq; 0 for an organisation whose log is still empty. */
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    headHash: text("head_hash").notNull(),
+    at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
+    keyId: text("key_id").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [index("audit_checkpoints_org_seq_idx").on(t.orgId, t.seq)],
+);
+
 /** A standing interest of a subscriber: what to watch, how to be told, what to install on its own. */
 export const eventSubscriptions = pgTable(
   "event_subscriptions",
@@ -782,6 +801,7 @@ export type ChunkRow = typeof chunks.$inferSelect;
 export type NewChunkRow = typeof chunks.$inferInsert;
 export type MemoryRow = typeof memories.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
+export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
 export type EventSubscriptionRow = typeof eventSubscriptions.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
 export type EventType = OutboxEventRow["type"];

@@ -1,5 +1,7 @@
 import type { BodyOf, QueryOf } from "./contract.ts";
 import type {
+  AuditCheckpoint,
+  AuditCheckpoints,
   Cube,
   Install,
   InstallDiff,
@@ -182,6 +184,21 @@ export class MemStoreClient extends PublishingClient {
       "GET",
       `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}/history`,
     );
+  }
+
+  // Audit
+  /** The organisation's audit chain (scope `admin`), oldest first, as NDJSON: check it with `memstore audit verify`. */
+  async auditExport(): Promise<{ stream: ReadableStream<Uint8Array>; contentType: string }> {
+    const response = await this.raw("GET", "/api/v1/audit/export");
+    return { stream: response.body!, contentType: response.headers.get("content-type") ?? "" };
+  }
+  /** The audit chain heads the platform signed, oldest first, with the platform key that signed them. */
+  auditCheckpoints() {
+    return this.request<AuditCheckpoints>("GET", "/api/v1/audit/checkpoints");
+  }
+  /** Has the platform sign the audit chain head now. */
+  createAuditCheckpoint() {
+    return this.request<AuditCheckpoint>("POST", "/api/v1/audit/checkpoints");
   }
 
   // Keys

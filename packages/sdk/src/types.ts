@@ -189,3 +189,17 @@ export type TraceResult = {
   marks: number;
   detail: string;
 };
+/** An organisation's audit chain head as the platform signed it (ed25519 over the canonical statement). */
+export type AuditCheckpoint = {
+  seq: number;
+  head_hash: string;
+  at: string;
+  key_id: string;
+  signature: string;
+};
+/** `GET /api/v1/audit/checkpoints`: the organisation's checkpoints, oldest first, and the key that signed them. */
+export type AuditCheckpoints = {
+  org_id: string;
+  platform_key: { alg: "ed25519"; key_id: string; public_key: string };
+  items: AuditCheckpoint[];
+};

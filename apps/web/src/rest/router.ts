@@ -6,6 +6,7 @@ import { commerceRoutes } from "./routes/commerce.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { portabilityRoutes } from "./routes/portability.ts";
 import { publishingRoutes } from "./routes/publishing.ts";
 import { storeRoutes } from "./routes/store.ts";
@@ -18,6 +19,7 @@ export const ROUTES: Route[] = [
   ...keyRoutes,
   ...modelRoutes,
   ...provenanceRoutes,
+  ...auditRoutes,
   ...publishingRoutes,
   ...portabilityRoutes,
   ...storeRoutes,

@@ -3,9 +3,11 @@ import type { AuditLogRow } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize, authorizedRows, orgOf } from "../kernel/authorize.ts";
 import { type PageQuery, toPage } from "../kernel/pagination.ts";
-import { auditPage, auditRowsAfter } from "./queries.ts";
+import { auditNames, auditPage, auditRowsAfter } from "./queries.ts";
+import { actorName, auditSentence, idsToName } from "./sentences.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
+import type { ExportedRow } from "./verify-export.ts";
 
 export type AuditRow = {
   seq: number;
@@ -29,11 +31,28 @@ const view = (r: AuditLogRow): AuditRow => ({
   hash: r.hash,
 });
 
-/** The organisation's audit rows, newest first, filtered; one page. */
+/**
+ * The organisation's audit rows, newest first, filtered; one page. Each also reads as a sentence,
+ * with the actor and the object by name (the portal's audit screen shows those; the raw row stays).
+ */
 export async function listAuditLog(ctx: AppContext, subject: Subject, filter: AuditFilter, page: PageQuery) {
   authorize(subject, "audit.read");
-  const rows = await auditPage(ctx.db, { orgId: subject.orgId, filter, page });
-  return toPage(authorizedRows(subject, "audit.read", rows, orgOf).map(view), page);
+  const rows = authorizedRows(
+    subject,
+    "audit.read",
+    await auditPage(ctx.db, { orgId: subject.orgId, filter, page }),
+    orgOf,
+  );
+  const names = await auditNames(ctx.db, { orgId: subject.orgId, ...idsToName(rows) });
+  return toPage(
+    rows.map((r) => ({
+      ...view(r),
+      sentence: auditSentence(r, names),
+      actor_name: actorName(r.actor, names),
+      object_name: names.get(r.objectId) ?? null,
+    })),
+    page,
+  );
 }
 
 /** Every matching row, oldest first, read in batches so an export of any size keeps memory flat. */
@@ -50,6 +69,38 @@ export async function* auditRows(
     if (rows.length < 500) return;
     after = rows.at(-1)!.seq;
   }
+}
+
+/** One row as `GET /api/v1/audit/export` writes it: everything its hash covers, and the chain's links. */
+const exported = (r: AuditLogRow): ExportedRow => ({
+  seq: r.seq,
+  org_id: r.orgId,
+  created_at: new Date(r.createdAt).toISOString(),
+  actor: r.actor,
+  action: r.action,
+  object_type: r.objectType,
+  object_id: r.objectId,
+  data: r.data,
+  prev_hash: r.prevHash,
+  hash: r.hash,
+});
+
+/**
+ * `GET /api/v1/audit/export` (scope `admin`): the organisation's whole chain, oldest first, one JSON
+ * line per row, read in batches so a log of any length streams in flat memory. Authorized before
+ * the first line, so a refusal is a clean 403.
+ */
+export function auditExportLines(ctx: AppContext, subject: Subject): AsyncGenerator<string> {
+  authorize(subject, "audit.read");
+  return (async function* () {
+    let after = 0;
+    for (;;) {
+      const rows = await auditRowsAfter(ctx.db, { orgId: subject.orgId, afterSeq: after, limit: 500 });
+      for (const r of rows) yield `${JSON.stringify(exported(r))}\n`;
+      if (rows.length < 500) return;
+      after = rows.at(-1)!.seq;
+    }
+  })();
 }
 
 /** Recomputes the hash chain: the screen's "verified" indicator. */

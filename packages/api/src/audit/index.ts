@@ -3,9 +3,12 @@ export {
   AUDIT_CSV_HEADER,
   type AuditRow,
   auditCsvLine,
+  auditExportLines,
   auditRows,
   checkAuditChain,
   listAuditLog,
 } from "./audit-log.ts";
 export { type AuditFilter, auditFilter } from "./schemas.ts";
 export { verifyAuditChain } from "./verify-audit-chain.ts";
+export { checkpointMovedHeads, createCheckpoint, listCheckpoints } from "./checkpoints.ts";
+export { AuditExportVerifier, type Checkpoint, type ExportCheck, type ExportedRow } from "./verify-export.ts";

@@ -92,25 +92,43 @@ export default function AuditPage() {
           </Empty>
         }
         columns={[
-          { header: "#", cell: (r) => r.seq },
-          { header: "When", cell: (r) => formatDate(r.created_at) },
-          { header: "Actor", cell: (r) => <code>{r.actor}</code> },
-          { header: "Action", cell: (r) => r.action },
+          { header: "#", className: "small muted", cell: (r) => r.seq },
           {
-            header: "Object",
-            cell: (r) => (
-              <>
-                {r.object_type}
-                <div className="muted small">
-                  <code>{r.object_id}</code>
-                </div>
-              </>
-            ),
+            header: "When",
+            className: "nowrap",
+            cell: (r) => <time dateTime={r.created_at}>{formatDate(r.created_at)}</time>,
           },
           {
-            header: "Details",
-            className: "small muted",
-            cell: (r) => <code>{JSON.stringify(r.data).slice(0, 160)}</code>,
+            header: "What happened",
+            cell: (r) => (
+              <>
+                <span data-testid="audit-sentence">{r.sentence}</span>
+                <details className="small muted">
+                  <summary>Details</summary>
+                  <dl className="audit-raw">
+                    <dt>Actor</dt>
+                    <dd>
+                      <code>{r.actor}</code>
+                    </dd>
+                    <dt>Action</dt>
+                    <dd>
+                      <code>{r.action}</code>
+                    </dd>
+                    <dt>Object</dt>
+                    <dd>
+                      <code>
+                        {r.object_type} {r.object_id}
+                      </code>
+                    </dd>
+                    <dt>Hash</dt>
+                    <dd>
+                      <code>{r.hash}</code>
+                    </dd>
+                  </dl>
+                  <pre>{JSON.stringify(r.data, null, 2)}</pre>
+                </details>
+              </>
+            ),
           },
         ]}
       />
