@@ -75,9 +75,37 @@ async function makeWorld(): Promise<World> {
     const held = (await a("POST", `/api/v1/store/listings/${listed.id}/acquire`)).entitlement;
     return { entitlement: held.id as string, listing: held.listing_id as string };
   };
+  // B's listing sold on request, and A's pending request for it.
+  const bRequestedByA = async () => {
+    const listed = await b("POST", "/api/v1/listings", {
+      cube_id: bCube,
+      visibility: "public",
+      pricing: { model: "free" },
+      access: "request",
+    });
+    await b("POST", `/api/v1/listings/${listed.id}/publish`);
+    return (await a("POST", `/api/v1/store/listings/${listed.id}/access-requests`, { message: "may we?" }))
+      .id as string;
+  };
   const holder = async () => {
     const key = await bed.organization(name(), `${name()}@holders.example.com`);
     return (await made(key, "POST", `/api/v1/store/listings/${listing.id}/acquire`)).entitlement.id as string;
+  };
+  // A's listing sold on request, which fresh organisations ask for; and B's, which A asks for.
+  const onRequest = (
+    await a("POST", "/api/v1/listings", {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      access: "request",
+    })
+  ).id as string;
+  await a("POST", `/api/v1/listings/${onRequest}/publish`);
+  const accessRequest = async () => {
+    const key = await bed.organization(name(), `${name()}@askers.example.com`);
+    return (
+      await made(key, "POST", `/api/v1/store/listings/${onRequest}/access-requests`, { message: "may we?" })
+    ).id as string;
   };
   const freshVault = async () => (await a("POST", "/api/v1/vaults", { name: name() })).id as string;
 
@@ -128,6 +156,7 @@ async function makeWorld(): Promise<World> {
       model: await bed.registerTinyModel("rival/tiny", rival),
       entitlement: (await b("GET", "/api/v1/entitlements")).items[0].id,
       ...(await heldByA().then((h) => ({ heldByA: h.entitlement, listedForA: h.listing }))),
+      accessRequest: await bRequestedByA(),
     },
     fresh: {
       name,
@@ -150,6 +179,7 @@ async function makeWorld(): Promise<World> {
       },
       subscription,
       holder,
+      accessRequest,
       publishedListing: async (suspended = false) => {
         const id = (
           await a("POST", "/api/v1/listings", {

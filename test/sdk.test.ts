@@ -231,6 +231,26 @@ describe("the SDK against a running server", () => {
     });
   });
 
+  it("asks for a listing sold on request, and the publisher answers", async () => {
+    const onRequest = await pub.createListing({
+      cube_id: state.cubeId!,
+      visibility: "public",
+      pricing: { model: "free" },
+      access: "request",
+    });
+    await pub.publishListing(onRequest.id);
+    const asked = await sub.commerce.requestAccess(onRequest.id, { message: "For our pilots." });
+    expect((await pub.commerce.incomingAccessRequests(onRequest.id)).items[0]).toMatchObject({
+      id: asked.id,
+    });
+    expect(await pub.commerce.denyAccessRequest(asked.id, { reason: "Which port?" })).toMatchObject({
+      state: "denied",
+    });
+    const again = await sub.commerce.requestAccess(onRequest.id, { message: "Port of Hamburg." });
+    expect(await pub.commerce.approveAccessRequest(again.id)).toMatchObject({ state: "approved" });
+    expect((await sub.commerce.accessRequests()).items.map((r) => r.state)).toEqual(["approved", "denied"]);
+  });
+
   it("traces the subscriber's served copy back to its install", async () => {
     const { results } = await sub.search(state.vaultId!, { query: "tug assistance winds", top_k: 1 });
     expect(readFingerprints(results[0]!.text).marked).toBe(true);

@@ -111,6 +111,28 @@ export type Checked = [
   Expect<Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/acquire">, Sdk<C["commerce"]["acquire"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/entitlements">, Sdk<C["commerce"]["entitlements"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/listings/{listing_id}/offers">, Sdk<C["commerce"]["offer"]>>>,
+  Expect<
+    Fits<
+      Answer<"POST", "/api/v1/store/listings/{listing_id}/access-requests">,
+      Sdk<C["commerce"]["requestAccess"]>
+    >
+  >,
+  Expect<Fits<Answer<"GET", "/api/v1/access-requests">, Sdk<C["commerce"]["accessRequests"]>>>,
+  Expect<
+    Fits<
+      Answer<"GET", "/api/v1/listings/{listing_id}/access-requests">,
+      Sdk<C["commerce"]["incomingAccessRequests"]>
+    >
+  >,
+  Expect<
+    Fits<
+      Answer<"POST", "/api/v1/access-requests/{request_id}/approve">,
+      Sdk<C["commerce"]["approveAccessRequest"]>
+    >
+  >,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/access-requests/{request_id}/deny">, Sdk<C["commerce"]["denyAccessRequest"]>>
+  >,
   Expect<Fits<Answer<"POST", "/api/v1/entitlements/{entitlement_id}/cancel">, Sdk<C["commerce"]["cancel"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/entitlements/{entitlement_id}/revoke">, Sdk<C["commerce"]["revoke"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/sales">, Sdk<C["commerce"]["sales"]>>>,

@@ -41,6 +41,8 @@ export type World = {
     heldByA: string;
     /** That listing of B's, which A holds. */
     listedForA: string;
+    /** A's pending request for a listing of B's sold on request. */
+    accessRequest: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -58,6 +60,8 @@ export type World = {
     subscription(vaultId?: string): Promise<string>;
     /** A new organisation's entitlement to A's listing. */
     holder(): Promise<string>;
+    /** A new organisation's pending request for A's listing sold on request. */
+    accessRequest(): Promise<string>;
   };
 };
 
@@ -226,6 +230,33 @@ export const MATRIX: Record<string, Row> = {
   },
   "GET /api/v1/keys/publisher": { call: () => ({}), otherVault: ORG_WIDE, otherOrg: null },
   // The caller's own organisation's chain only: there is no other organisation's to aim at.
+  "POST /api/v1/store/listings/{listing_id}/access-requests": {
+    // A's own listing: past authorization, a publisher does not ask for its own (409).
+    call: (w) => ({ params: { listing_id: w.a.listing }, body: { message: "may we?" } }),
+    allowed: [409, "conflict"],
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing }, body: { message: "may we?" } })),
+  },
+  "GET /api/v1/access-requests": {
+    call: () => ({}),
+    otherVault: ORG_WIDE,
+    otherOrg: null,
+  },
+  "GET /api/v1/listings/{listing_id}/access-requests": {
+    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
+  "POST /api/v1/access-requests/{request_id}/approve": {
+    call: async (w) => ({ params: { request_id: await w.fresh.accessRequest() }, body: {} }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { request_id: w.b.accessRequest }, body: {} })),
+  },
+  "POST /api/v1/access-requests/{request_id}/deny": {
+    call: async (w) => ({ params: { request_id: await w.fresh.accessRequest() }, body: { reason: "no" } }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { request_id: w.b.accessRequest }, body: { reason: "no" } })),
+  },
   "GET /api/v1/audit/export": {
     call: () => ({}),
     otherVault: ORG_WIDE,

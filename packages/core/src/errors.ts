@@ -67,6 +67,7 @@ const STATUS_BY_CODE = {
   range_not_satisfiable: 416,
   license_rate: 429,
   purpose_not_licensed: 403,
+  access_not_granted: 403,
   internal: 500,
   dependency_down: 503,
   database_locked: 503,

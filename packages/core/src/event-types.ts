@@ -6,5 +6,6 @@ export const EVENT_TYPES = [
   "entitlement.revoked",
   "vault.frozen",
   "vault.unfrozen",
+  "access_request.updated",
 ] as const;
 export type EventTypeName = (typeof EVENT_TYPES)[number];

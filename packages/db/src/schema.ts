@@ -214,6 +214,10 @@ export const listings = pgTable(
     canaries: boolean("canaries").notNull().default(false),
     /** How densely served text carries the subscriber's fingerprint marks. */
     marks: text("marks", { enum: MARK_DENSITIES }).notNull().default("light"),
+    /** `request`: a buyer asks first (an access request) and acquires once the publisher approves. */
+    access: text("access", { enum: ["open", "request"] })
+      .notNull()
+      .default("open"),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
     embedding: anyVector("embedding"),
@@ -682,6 +686,42 @@ export const offers = pgTable(
   (t) => [index("offers_org_listing_idx").on(t.orgId, t.listingId)],
 );
 
+/**
+ * A buyer's request for a listing that is `access: "request"`: its message and purpose, and the
+ * publisher's answer — approved (with a private offer, if it made one) or denied, with a reason.
+ */
+export const accessRequests = pgTable(
+  "access_requests",
+  {
+    id: text("id").primaryKey(),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    /** The organisation asking. */
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    requestedBy: text("requested_by").notNull(),
+    message: text("message").notNull(),
+    purpose: text("purpose"),
+    state: text("state", { enum: ["pending", "approved", "denied"] })
+      .notNull()
+      .default("pending"),
+    decidedBy: text("decided_by"),
+    decidedAt: ts("decided_at"),
+    reason: text("reason"),
+    offerId: text("offer_id").references(() => offers.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("access_requests_listing_idx").on(t.listingId, t.createdAt),
+    index("access_requests_org_idx").on(t.orgId, t.createdAt),
+    uniqueIndex("access_requests_pending_uq")
+      .on(t.orgId, t.listingId)
+      .where(sql`state = 'pending'`),
+  ],
+);
+
 export const checkouts = pgTable(
   "checkouts",
   {
@@ -802,6 +842,7 @@ export type NewChunkRow = typeof chunks.$inferInsert;
 export type MemoryRow = typeof memories.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
 export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
+export type AccessRequestRow = typeof accessRequests.$inferSelect;
 export type EventSubscriptionRow = typeof eventSubscriptions.$inferSelect;
 export type OutboxEventRow = typeof outboxEvents.$inferSelect;
 export type EventType = OutboxEventRow["type"];

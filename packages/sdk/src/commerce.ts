@@ -115,6 +115,22 @@ export type Payouts = {
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** Buying and selling: `client.commerce`. */
+/** A buyer's request for a listing sold on request, and the publisher's answer. */
+export type AccessRequest = {
+  id: string;
+  listing: { id: string; title: string };
+  /** The organisation asking. */
+  organization: { slug: string; name: string };
+  message: string;
+  purpose: string | null;
+  state: "pending" | "approved" | "denied";
+  reason: string | null;
+  /** The private offer an approval came with: acquire with `offer_id` to buy under it. */
+  offer_id: string | null;
+  decided_at: string | null;
+  created_at: string;
+};
+
 export class CommerceApi {
   constructor(private readonly request: Request) {}
 
@@ -128,6 +144,46 @@ export class CommerceApi {
   /** Publisher: a private offer on a listing to one organisation, at its own price and terms. */
   offer(listingId: string, input: BodyOf<"/api/v1/listings/{listing_id}/offers", "post">) {
     return this.request<Offer>("POST", `/api/v1/listings/${enc(listingId)}/offers`, input);
+  }
+
+  /** Buyer: ask for a listing that is `access: "request"`; acquire it once approved. */
+  requestAccess(
+    listingId: string,
+    input: BodyOf<"/api/v1/store/listings/{listing_id}/access-requests", "post">,
+  ) {
+    return this.request<AccessRequest>(
+      "POST",
+      `/api/v1/store/listings/${enc(listingId)}/access-requests`,
+      input,
+    );
+  }
+  /** Buyer: the organisation's own access requests, newest first. */
+  accessRequests(query: QueryOf<"/api/v1/access-requests", "get"> = {}) {
+    return this.request<Page<AccessRequest>>("GET", `/api/v1/access-requests${qs(query)}`);
+  }
+  /** Publisher: the requests to one of its listings, newest first. */
+  incomingAccessRequests(
+    listingId: string,
+    query: QueryOf<"/api/v1/listings/{listing_id}/access-requests", "get"> = {},
+  ) {
+    return this.request<Page<AccessRequest>>(
+      "GET",
+      `/api/v1/listings/${enc(listingId)}/access-requests${qs(query)}`,
+    );
+  }
+  /** Publisher: approve a pending request, optionally with a private offer at its own price and terms. */
+  approveAccessRequest(
+    requestId: string,
+    input: BodyOf<"/api/v1/access-requests/{request_id}/approve", "post"> = {},
+  ) {
+    return this.request<AccessRequest>("POST", `/api/v1/access-requests/${enc(requestId)}/approve`, input);
+  }
+  /** Publisher: deny a pending request, saying why. */
+  denyAccessRequest(
+    requestId: string,
+    input: BodyOf<"/api/v1/access-requests/{request_id}/deny", "post"> = {},
+  ) {
+    return this.request<AccessRequest>("POST", `/api/v1/access-requests/${enc(requestId)}/deny`, input);
   }
 
   /** Cancels a subscription at the end of its paid period. */

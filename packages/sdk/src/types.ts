@@ -121,6 +121,8 @@ export type Listing = {
   canaries: boolean;
   /** How densely served text carries the subscriber's invisible fingerprint marks (plaintext). */
   marks: "off" | "light" | "dense";
+  /** `request`: buyers ask first (an access request) and acquire once approved. */
+  access: "open" | "request";
 };
 /** A listing as the store shows it: its cube, its publisher and every ready version, yanked ones with their tombstone. */
 export type StoreListing = Listing & {

@@ -84,7 +84,8 @@ export function subscriptionsMatching(db: Executor, at: { listingId: string }) {
 
 /**
  * The organisation's live event subscriptions an event of one organisation concerns: the one named
- * (if any) and those auto-installing into its vault.
+ * (if any) and those auto-installing into its vault; for an event of the whole organisation (no
+ * vault, no subscription: an access request's answer), every one of them.
  */
 export function subscriptionsConcerned(
   db: Executor,
@@ -98,7 +99,11 @@ export function subscriptionsConcerned(
       and(
         eq(eventSubscriptions.orgId, at.orgId),
         isNull(eventSubscriptions.deletedAt),
-        at.eventSubscriptionId ? or(eq(eventSubscriptions.id, at.eventSubscriptionId), intoVault) : intoVault,
+        at.eventSubscriptionId
+          ? or(eq(eventSubscriptions.id, at.eventSubscriptionId), intoVault)
+          : at.vaultId === null
+            ? undefined
+            : intoVault,
       ),
     );
 }

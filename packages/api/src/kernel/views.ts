@@ -65,6 +65,7 @@ export function listingView(l: ListingRow) {
     terms: l.terms,
     canaries: l.canaries,
     marks: l.marks,
+    access: l.access,
     published_at: iso(l.publishedAt),
     created_at: l.createdAt.toISOString(),
   };

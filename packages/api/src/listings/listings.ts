@@ -38,6 +38,7 @@ export async function createListing(
         terms: input.terms,
         canaries: input.canaries,
         ...(input.marks && { marks: input.marks }),
+        ...(input.access && { access: input.access }),
       })
       .returning();
     await recordAudit(tx, {
@@ -51,6 +52,7 @@ export async function createListing(
         pricing: input.pricing,
         canaries: input.canaries,
         marks: input.marks ?? "light",
+        access: input.access ?? "open",
       },
     });
     return listingView(listing!);

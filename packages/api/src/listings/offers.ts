@@ -1,5 +1,5 @@
 import { AppError, newId, notFound, slugSchema, type Subject, termsSchema } from "@memstore/core";
-import { type Executor, offers, type OfferRow } from "@memstore/db";
+import { type Executor, type ListingRow, offers, type OfferRow } from "@memstore/db";
 
 import { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
@@ -53,38 +53,52 @@ export async function createOffer(
   authorize(subject, "listing.write");
   const input = offerInput.parse(raw);
   const listing = await loadOwnListing(ctx.db, subject, listingId);
+  const org = await organizationWithSlug(ctx.db, { slug: input.org_slug });
+  if (!org) notFound("organization");
+  if (org.id === subject.orgId)
+    throw new AppError("invalid_input", "an offer is made to another organisation, not your own");
+  return ctx.db.transaction((tx) => insertOffer(tx, subject, listing, org, input));
+}
+
+/** The offer's row and its audit, in the caller's transaction (an approved access request makes one too). */
+export async function insertOffer(
+  tx: Executor,
+  subject: Subject,
+  listing: ListingRow,
+  org: { id: string; slug: string; name: string },
+  input: {
+    pricing: OfferRow["pricing"];
+    terms?: OfferRow["terms"] | undefined;
+    expires_at?: string | undefined;
+  },
+) {
   if (listing.status === "retired") throw new AppError("conflict", "a retired listing takes no offers");
   if (input.pricing.model === "usage")
     throw new AppError(
       "conflict",
       "usage-priced offers are not sold yet: offer a one-time or subscription price",
     );
-  const org = await organizationWithSlug(ctx.db, { slug: input.org_slug });
-  if (!org) notFound("organization");
-  if (org.id === subject.orgId)
-    throw new AppError("invalid_input", "an offer is made to another organisation, not your own");
-  return ctx.db.transaction(async (tx) => {
-    const [offer] = await tx
-      .insert(offers)
-      .values({
-        id: newId("off"),
-        listingId: listing.id,
-        orgId: org.id,
-        pricing: input.pricing,
-        terms: input.terms ?? null,
-        expiresAt: input.expires_at ? new Date(input.expires_at) : null,
-      })
-      .returning();
-    await recordAudit(tx, {
-      orgId: subject.orgId,
-      actor: actorOf(subject),
-      action: "offer.created",
-      objectType: "offer",
-      objectId: offer!.id,
-      data: { listing_id: listing.id, org_slug: org.slug, pricing: input.pricing },
-    });
-    return offerView(offer!, { slug: org.slug, name: org.name });
+  const listingId = listing.id;
+  const [offer] = await tx
+    .insert(offers)
+    .values({
+      id: newId("off"),
+      listingId,
+      orgId: org.id,
+      pricing: input.pricing,
+      terms: input.terms ?? null,
+      expiresAt: input.expires_at ? new Date(input.expires_at) : null,
+    })
+    .returning();
+  await recordAudit(tx, {
+    orgId: subject.orgId,
+    actor: actorOf(subject),
+    action: "offer.created",
+    objectType: "offer",
+    objectId: offer!.id,
+    data: { listing_id: listingId, org_slug: org.slug, pricing: input.pricing },
   });
+  return offerView(offer!, { slug: org.slug, name: org.name });
 }
 
 /** The open offer `offerId` to this organisation on this listing, or 404. */

@@ -2,6 +2,9 @@ import { idSchema, MARK_DENSITIES, termsSchema, VISIBILITIES } from "@memstore/c
 import { z } from "zod";
 import { pricingSchema } from "../payments/pricing.ts";
 
+/** Who may acquire a listing: anyone who sees it (`open`), or those whose access request was approved. */
+export const LISTING_ACCESS = ["open", "request"] as const;
+
 /** Inputs of a publisher's listings, shared by REST, tRPC and the portal's forms. */
 export const createListingInput = z
   .object({
@@ -13,6 +16,8 @@ export const createListingInput = z
     canaries: z.boolean().default(false),
     /** How densely served text carries the subscriber's fingerprint marks (plaintext; default light). */
     marks: z.enum(MARK_DENSITIES).optional(),
+    /** `request`: buyers ask first, and acquire once the publisher approves (default `open`). */
+    access: z.enum(LISTING_ACCESS).optional(),
   })
   .strict();
 
@@ -25,6 +30,7 @@ export const updateListingInput = z
     terms: termsSchema.optional(),
     visibility: z.enum(VISIBILITIES).optional(),
     marks: z.enum(MARK_DENSITIES).optional(),
+    access: z.enum(LISTING_ACCESS).optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });

@@ -53,6 +53,7 @@ export async function updateListing(
         ...(input.terms && { terms: input.terms }),
         ...(input.visibility && { visibility: input.visibility }),
         ...(input.marks && { marks: input.marks }),
+        ...(input.access && { access: input.access }),
         ...words,
       })
       .where(eq(listings.id, listing.id))
@@ -65,7 +66,12 @@ export async function updateListing(
       objectId: listing.id,
       data: {
         changed: Object.keys(input),
-        before: { pricing: listing.pricing, terms: listing.terms, marks: listing.marks },
+        before: {
+          pricing: listing.pricing,
+          terms: listing.terms,
+          marks: listing.marks,
+          access: listing.access,
+        },
       },
     });
     return row!;

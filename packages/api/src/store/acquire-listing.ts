@@ -8,6 +8,7 @@ import { entitlementView, validUntilOf } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { grantEntitlement } from "../entitlements/lifecycle.ts";
 import { openOffer } from "../listings/offers.ts";
+import { assertAccessGranted } from "./access-requests.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
 
 /**
@@ -22,7 +23,10 @@ export async function acquireListing(ctx: AppContext, subject: Subject, listingI
   return grantFree(ctx, subject, listing);
 }
 
-/** A listing the subject may acquire now: visible to it, published, and another organisation's. */
+/**
+ * A listing the subject may acquire now: visible to it, published, another organisation's, and (for
+ * a listing sold on request) with the organisation's request approved.
+ */
 async function acquirable(ctx: AppContext, subject: Subject, listingId: string) {
   authorize(subject, "store.acquire");
   const listing = await loadVisibleListing(ctx, subject, listingId);
@@ -30,6 +34,7 @@ async function acquirable(ctx: AppContext, subject: Subject, listingId: string) 
   // Buying from oneself books a sale and a fee that nothing paid for, and inflates the numbers.
   if (listing.orgId === subject.orgId)
     throw new AppError("conflict", "a publisher cannot acquire its own listing");
+  await assertAccessGranted(ctx.db, subject, listing);
   return listing;
 }
 

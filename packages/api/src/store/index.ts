@@ -1,3 +1,11 @@
 /** The store: published listings, searched and read by every tenant, and acquired for an entitlement. */
 export { acquire, acquireListing } from "./acquire-listing.ts";
 export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";
+export {
+  accessRequestInput,
+  decideAccessInput,
+  decideAccessRequest,
+  listIncomingRequests,
+  listOwnRequests,
+  requestAccess,
+} from "./access-requests.ts";

@@ -1,4 +1,5 @@
 import {
+  accessRequests,
   cubes,
   cubeVersions,
   type Executor,
@@ -10,6 +11,7 @@ import {
 } from "@memstore/db";
 import { and, count, desc, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import { cosineDistance } from "../search/query.ts";
+import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
 /**
  * The store's reads, each `fn(db, { … })`: listings found by meaning, by words or by date among
@@ -101,4 +103,56 @@ export function readyVersionsNewestFirst(db: Executor, at: { cubeId: string }) {
 export async function listingById(db: Executor, at: { listingId: string }) {
   const [listing] = await db.select().from(listings).where(eq(listings.id, at.listingId));
   return listing ?? null;
+}
+
+/** One page of access requests (to a listing, or by an organisation), newest first, with the listing's title and the asker. */
+export function accessRequestPage(db: Executor, at: { listingId?: string; orgId?: string; page: PageQuery }) {
+  return readPage(
+    db
+      .select({ request: accessRequests, title: cubes.title, org: organizations })
+      .from(accessRequests)
+      .innerJoin(listings, eq(listings.id, accessRequests.listingId))
+      .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+      .innerJoin(organizations, eq(organizations.id, accessRequests.orgId))
+      .where(
+        and(
+          at.listingId ? eq(accessRequests.listingId, at.listingId) : undefined,
+          at.orgId ? eq(accessRequests.orgId, at.orgId) : undefined,
+        ),
+      )
+      .orderBy(desc(accessRequests.createdAt), desc(accessRequests.id))
+      .$dynamic(),
+    at.page,
+  );
+}
+
+/** An access request to one of the publisher's listings, locked for its answer. */
+export async function incomingAccessRequest(db: Executor, at: { publisherOrgId: string; requestId: string }) {
+  const [row] = await db
+    .select({ request: accessRequests, listing: listings, title: cubes.title, org: organizations })
+    .from(accessRequests)
+    .innerJoin(listings, eq(listings.id, accessRequests.listingId))
+    .innerJoin(cubes, eq(cubes.id, listings.cubeId))
+    .innerJoin(organizations, eq(organizations.id, accessRequests.orgId))
+    .where(and(eq(accessRequests.id, at.requestId), eq(listings.orgId, at.publisherOrgId)))
+    .for("update", { of: accessRequests });
+  return row ?? null;
+}
+
+/** The organisation's requests for a listing in a state (pending: at most one; approved: the newest). */
+export async function accessRequestsIn(
+  db: Executor,
+  at: { orgId: string; listingId: string; state: "pending" | "approved" },
+) {
+  return db
+    .select()
+    .from(accessRequests)
+    .where(
+      and(
+        eq(accessRequests.orgId, at.orgId),
+        eq(accessRequests.listingId, at.listingId),
+        eq(accessRequests.state, at.state),
+      ),
+    )
+    .orderBy(desc(accessRequests.createdAt));
 }

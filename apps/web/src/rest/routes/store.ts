@@ -1,5 +1,17 @@
 import { acquireInput } from "@memstore/api/payments";
-import { acquire, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
+import { pageQuery } from "@memstore/api";
+import {
+  accessRequestInput,
+  acquire,
+  decideAccessInput,
+  decideAccessRequest,
+  getStoreListing,
+  listIncomingRequests,
+  listOwnRequests,
+  requestAccess,
+  searchListings,
+  storeQuery,
+} from "@memstore/api/store";
 import { json, route } from "../route.ts";
 
 export const storeRoutes = [
@@ -36,5 +48,60 @@ export const storeRoutes = [
       if ("checkout" in acquired) return json(acquired.checkout, 201);
       return json({ entitlement: acquired.entitlement }, acquired.created ? 201 : 200);
     },
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/store/listings/{listing_id}/access-requests",
+    summary:
+      "Ask for a listing sold on request (access: request): a message and a purpose; acquiring it needs the publisher's approval",
+    tag: "store",
+    scope: "subscribe",
+    body: accessRequestInput,
+    status: 201,
+    handler: ({ ctx, subject, params, body }) => requestAccess(ctx, subject, params.listing_id, body),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/access-requests",
+    summary: "The organisation's own access requests, newest first, with their state",
+    tag: "store",
+    scope: "subscribe",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, query }) => listOwnRequests(ctx, subject, query),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/listings/{listing_id}/access-requests",
+    summary: "The access requests to one of the publisher's listings, newest first",
+    tag: "publishing",
+    scope: "publish",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, params, query }) =>
+      listIncomingRequests(ctx, subject, params.listing_id, query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/access-requests/{request_id}/approve",
+    summary:
+      "Approve a pending access request, optionally with a private offer (its own price and terms) the buyer acquires under",
+    tag: "publishing",
+    scope: "publish",
+    body: decideAccessInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      decideAccessRequest(ctx, subject, params.request_id, "approved", body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/access-requests/{request_id}/deny",
+    summary: "Deny a pending access request, with a reason",
+    tag: "publishing",
+    scope: "publish",
+    body: decideAccessInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      decideAccessRequest(ctx, subject, params.request_id, "denied", body),
   }),
 ];
