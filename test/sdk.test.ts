@@ -275,6 +275,11 @@ describe("the SDK against a running server", () => {
     ]);
     expect((await sub.listMemories(vault)).items.map((m) => m.id)).toEqual([memory.id]);
     expect(await sub.archiveMemory(vault, memory.id)).toMatchObject({ state: "archived" });
+    expect(await sub.restoreMemory(vault, memory.id)).toMatchObject({ state: "active", version: 3 });
+    const other = await sub.createMemory(vault, { text: "Berth 5 is open." });
+    const merged = await sub.mergeMemories(vault, { memory_ids: [memory.id, other.id] });
+    expect(merged).toMatchObject({ merged_from: [memory.id, other.id] });
+    await sub.archiveMemory(vault, merged.id);
   });
 
   it("makes an agent key bound to the vault, lists it and revokes it", async () => {

@@ -104,6 +104,10 @@ export type Checked = [
   Expect<
     Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/memories/{memory_id}/history">, Sdk<C["memoryHistory"]>>
   >,
+  Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/memories/merge">, Sdk<C["mergeMemories"]>>>,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/memories/{memory_id}/restore">, Sdk<C["restoreMemory"]>>
+  >,
   Expect<Fits<Answer<"POST", "/api/v1/keys">, Sdk<C["createKey"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/keys">, Sdk<C["listKeys"]>>>,
   Expect<Fits<Answer<"DELETE", "/api/v1/keys/{key_id}">, Sdk<C["revokeKey"]>>>,

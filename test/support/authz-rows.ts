@@ -612,6 +612,26 @@ export const MATRIX: Record<string, Row> = {
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
   },
+  "POST /api/v1/vaults/{vault_id}/memories/merge": {
+    call: async (w) => ({
+      params: { vault_id: w.a.vault },
+      body: { memory_ids: [await w.fresh.memory(), await w.fresh.memory()] },
+    }),
+    frozen: "refused",
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({
+      params: { vault_id: w.b.vault },
+      body: { memory_ids: [w.b.memory, w.a.memory] },
+    })),
+  },
+  // The shared memory is active: past authorization, restoring it as it is has nothing to do (409).
+  "POST /api/v1/vaults/{vault_id}/memories/{memory_id}/restore": {
+    call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory }, body: {} }),
+    allowed: [409, "conflict"],
+    frozen: [423, "vault_frozen"],
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory }, body: {} })),
+  },
   "GET /api/v1/vaults/{vault_id}/memories/{memory_id}/history": {
     frozen: "served",
     call: (w) => ({ params: { vault_id: w.a.vault, memory_id: w.a.memory } }),

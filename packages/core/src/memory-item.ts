@@ -45,3 +45,7 @@ export function parseMemoryItemLine(line: string): ItemParseResult {
   }
   return { ok: true, item: parsed.data };
 }
+
+/** A memory's states: `active` (searched), `archived` (kept, not searched), `expired` (its text purged after a grace period), `merged` (folded into another). */
+export const MEMORY_STATES = ["active", "archived", "expired", "merged"] as const;
+export type MemoryState = (typeof MEMORY_STATES)[number];

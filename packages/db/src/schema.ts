@@ -28,6 +28,7 @@ import {
   type Terms,
   VERSION_STATUSES,
   MARK_DENSITIES,
+  MEMORY_STATES,
   VISIBILITIES,
 } from "@memstore/core";
 import { anyVector, tsvector } from "./columns.ts";
@@ -414,9 +415,17 @@ export const memories = pgTable(
       .notNull()
       .default(sql`'{}'::text[]`),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
-    state: text("state", { enum: ["activated", "archived", "expired"] })
-      .notNull()
-      .default("activated"),
+    /** Forward only, per version: `active`, then `archived` (→ `expired`), or `merged` into another memory. */
+    state: text("state", { enum: MEMORY_STATES }).notNull().default("active"),
+    /** When this version stopped being active (archived, expired or merged): the time machine reads it. */
+    inactiveAt: ts("inactive_at"),
+    /** When a newer version replaced this one. */
+    supersededAt: ts("superseded_at"),
+    /** A merged memory: the memories it was made from. */
+    mergedFrom: text("merged_from").array(),
+    /** An expired version's text is purged after the retention's grace period; its digest stays. */
+    purgedAt: ts("purged_at"),
+    textSha256: text("text_sha256"),
     expiresAt: ts("expires_at"),
     embedding: anyVector("embedding"),
     embeddingDim: integer("embedding_dim"),
@@ -429,6 +438,41 @@ export const memories = pgTable(
     index("memories_vault_current_idx").on(t.vaultId, t.isCurrent),
     index("memories_tsv_gin").using("gin", t.tsv),
     ...hnswByDimension("memories", "embedding", [384, 768, 1024]),
+  ],
+);
+
+/**
+ * How often searches return each memory, and each installed section: counted in batches after the
+ * searches (a search only notes its hits in memory), so heat costs a search nothing it waits for.
+ */
+export const memoryHeat = pgTable(
+  "memory_heat",
+  {
+    memoryId: text("memory_id").primaryKey(),
+    vaultId: text("vault_id")
+      .notNull()
+      .references(() => vaults.id, { onDelete: "cascade" }),
+    accessCount: bigint("access_count", { mode: "number" }).notNull().default(0),
+    lastAccessedAt: ts("last_accessed_at"),
+  },
+  (t) => [index("memory_heat_vault_idx").on(t.vaultId, t.accessCount)],
+);
+
+export const installHeat = pgTable(
+  "install_heat",
+  {
+    installId: text("install_id")
+      .notNull()
+      .references(() => installs.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id").notNull(),
+    /** The section (heading) of the installed text hit; empty for text under no heading. */
+    section: text("section").notNull(),
+    hits: bigint("hits", { mode: "number" }).notNull().default(0),
+    lastHitAt: ts("last_hit_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.installId, t.section] }),
+    index("install_heat_vault_idx").on(t.vaultId, t.hits),
   ],
 );
 

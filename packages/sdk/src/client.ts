@@ -179,6 +179,22 @@ export class MemStoreClient extends PublishingClient {
   archiveMemory(vaultId: string, memoryId: string) {
     return this.request<Memory>("DELETE", `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}`);
   }
+  /** Merges 2 to 50 active memories into a new one (their texts joined, or `text`); the sources become `merged`. */
+  mergeMemories(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/memories/merge", "post">) {
+    return this.request<Memory>("POST", `/api/v1/vaults/${enc(vaultId)}/memories/merge`, input);
+  }
+  /** Brings a memory back active, with the text of `version` (the current one's by default). */
+  restoreMemory(
+    vaultId: string,
+    memoryId: string,
+    input: BodyOf<"/api/v1/vaults/{vault_id}/memories/{memory_id}/restore", "post"> = {},
+  ) {
+    return this.request<Memory>(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/memories/${enc(memoryId)}/restore`,
+      input,
+    );
+  }
   memoryHistory(vaultId: string, memoryId: string) {
     return this.request<{ items: Array<Memory & { supersedes: string | null; is_current: boolean }> }>(
       "GET",

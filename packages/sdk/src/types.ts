@@ -167,7 +167,13 @@ export type Memory = {
   text: string;
   tags: string[];
   metadata: Record<string, unknown>;
-  state: string;
+  /** `active` (searched), `archived`, `expired` or `merged` (into the memory that names it in `merged_from`). */
+  state: "active" | "archived" | "expired" | "merged";
+  /** A merged memory: the memories it was made from. */
+  merged_from?: string[];
+  /** How often searches returned it, and when last (null: never). */
+  access_count: number;
+  last_accessed_at: string | null;
 };
 
 export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | string | AsyncIterable<Uint8Array>;

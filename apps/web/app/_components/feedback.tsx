@@ -32,6 +32,7 @@ const TONES: Record<string, string> = {
   ready: "ok",
   published: "ok",
   activated: "ok",
+  active: "ok",
   succeeded: "ok",
   done: "ok",
   processing: "warn",

@@ -112,7 +112,8 @@ export function installView(
   };
 }
 
-export function memoryView(m: MemoryRow) {
+/** A memory; `heat`, how often searches returned it (none yet when left out). */
+export function memoryView(m: MemoryRow, heat?: { accessCount: number; lastAccessedAt: Date | null }) {
   return {
     id: m.memoryId,
     vault_id: m.vaultId,
@@ -121,6 +122,9 @@ export function memoryView(m: MemoryRow) {
     tags: m.tags,
     metadata: m.metadata,
     state: m.state,
+    ...(m.mergedFrom && { merged_from: m.mergedFrom }),
+    access_count: heat?.accessCount ?? 0,
+    last_accessed_at: iso(heat?.lastAccessedAt ?? null),
     expires_at: iso(m.expiresAt),
     created_at: m.createdAt.toISOString(),
   };

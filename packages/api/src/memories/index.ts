@@ -7,4 +7,11 @@ export {
   memoryHistory,
   updateMemory,
 } from "./memories.ts";
-export { createMemoryInput, listMemoriesQuery, updateMemoryInput } from "./schemas.ts";
+export { mergeMemories, restoreMemory } from "./memory-lifecycle.ts";
+export {
+  createMemoryInput,
+  listMemoriesQuery,
+  mergeMemoriesInput,
+  restoreMemoryInput,
+  updateMemoryInput,
+} from "./schemas.ts";

@@ -12,9 +12,10 @@ import { meter } from "../usage/meter.ts";
 import { claimVaultDimension, loadOwnVault } from "../vaults/vaults.ts";
 import { memoryVersionView, memoryView } from "../kernel/views.ts";
 import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schemas.ts";
-import { currentMemoryVersion, memoryPage, memoryVersions } from "./queries.ts";
+import { currentMemoryVersion, heatOfMemories, memoryPage, memoryVersions } from "./queries.ts";
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
+export { embedFor, textToStore };
 
 /** What a memory's text is stored as: desensitised when its vault says so. */
 async function textToStore(ctx: AppContext, vault: VaultRow, text: string): Promise<string> {
@@ -80,7 +81,9 @@ export async function createMemory(
 
 export async function getMemory(ctx: AppContext, subject: Subject, vaultId: string, memoryId: string) {
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
-  return memoryView(await currentMemory(ctx.db, subject, "memory.read", vault, memoryId));
+  const row = await currentMemory(ctx.db, subject, "memory.read", vault, memoryId);
+  const heat = await heatOfMemories(ctx.db, { memoryIds: [row.memoryId] });
+  return memoryView(row, heat.get(row.memoryId));
 }
 
 export async function listMemories(
@@ -91,8 +94,17 @@ export async function listMemories(
   page: PageQuery,
 ) {
   const vault = await loadOwnVault(ctx.db, subject, "memory.read", vaultId);
-  const rows = await memoryPage(ctx.db, { vaultId: vault.id, state: query.state ?? "activated", page });
-  return toPage(authorizedRows(subject, "memory.read", rows, vaultOf).map(memoryView), page);
+  const rows = authorizedRows(
+    subject,
+    "memory.read",
+    await memoryPage(ctx.db, { vaultId: vault.id, state: query.state ?? "active", page }),
+    vaultOf,
+  );
+  const heat = await heatOfMemories(ctx.db, { memoryIds: rows.map((r) => r.memoryId) });
+  return toPage(
+    rows.map((r) => memoryView(r, heat.get(r.memoryId))),
+    page,
+  );
 }
 
 /** PATCH: a new version that supersedes the current one; the old one stays in the history. */
@@ -106,14 +118,17 @@ export async function updateMemory(
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const row = await ctx.db.transaction(async (tx) => {
     const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
-    if (current.state !== "activated")
+    if (current.state !== "active")
       throw new AppError("conflict", `the memory is ${current.state}; restore it first`);
     const nextText = input.text === undefined ? current.text : await textToStore(ctx, vault, input.text);
     const vectors =
       nextText !== current.text
         ? await embedFor(ctx, tx, vault, nextText)
         : { embedding: current.embedding, embeddingDim: current.embeddingDim };
-    await tx.update(memories).set({ isCurrent: false }).where(eq(memories.id, current.id));
+    await tx
+      .update(memories)
+      .set({ isCurrent: false, supersededAt: new Date() })
+      .where(eq(memories.id, current.id));
     const [next] = await tx
       .insert(memories)
       .values({
@@ -150,9 +165,10 @@ export async function archiveMemory(ctx: AppContext, subject: Subject, vaultId: 
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   return ctx.db.transaction(async (tx) => {
     const current = await currentMemory(tx, subject, "memory.write", vault, memoryId, true);
+    if (current.state !== "active") throw new AppError("conflict", `the memory is already ${current.state}`);
     const [archived] = await tx
       .update(memories)
-      .set({ state: "archived" })
+      .set({ state: "archived", inactiveAt: new Date() })
       .where(eq(memories.id, current.id))
       .returning();
     await recordAudit(tx, {
@@ -176,7 +192,7 @@ export async function memoryHistory(ctx: AppContext, subject: Subject, vaultId: 
 }
 
 /** The current version of a memory in a vault, else 404; `lock` holds it for a new version. */
-function currentMemory(
+export function currentMemory(
   db: Executor,
   subject: Subject,
   action: Action,

@@ -137,7 +137,7 @@ async function* jsonl(ctx: AppContext, vault: VaultRow) {
 /** The current memories and the installed chunks as plaintext memory items (a cube's JSONL payload). */
 async function* memoryItems(ctx: AppContext, vault: VaultRow) {
   for await (const line of exportLines(ctx, vault)) {
-    if (line.kind === "memory" && (!line.current || line.state !== "activated")) continue;
+    if (line.kind === "memory" && (!line.current || line.state !== "active")) continue;
     const metadata =
       line.kind === "memory"
         ? { ...line.metadata, memory_id: line.memory_id, version: line.version }
@@ -194,7 +194,7 @@ export async function exportVault(
         tags: l.tags,
         metadata: l.metadata,
         embedding: null,
-        ended: l.kind === "memory" && l.state !== "activated",
+        ended: l.kind === "memory" && l.state !== "active",
       })),
   );
   return tarOf(

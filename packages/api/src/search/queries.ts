@@ -157,7 +157,7 @@ export function scopeFilters(
     ),
     memoryWhere: sql.join(
       [
-        sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'activated'`,
+        sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'active'`,
         sql`(m.expires_at is null or m.expires_at > now())`,
         tags ? sql`m.tags && ${toTextArray(tags)}` : sql`true`,
         // Own memories belong to no cube: a cube filter leaves them out.

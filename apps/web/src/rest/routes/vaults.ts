@@ -9,6 +9,10 @@ import {
   memoryHistory,
   updateMemory,
   updateMemoryInput,
+  mergeMemories,
+  mergeMemoriesInput,
+  restoreMemory,
+  restoreMemoryInput,
 } from "@memstore/api/memories";
 import {
   copyQuery,
@@ -267,5 +271,28 @@ export const vaultRoutes = [
     scope: "vault:read",
     status: 200,
     handler: ({ ctx, subject, params }) => memoryHistory(ctx, subject, params.vault_id, params.memory_id),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/memories/merge",
+    summary:
+      "Merge 2 to 50 active memories into a new one (their texts joined, or the text given); the sources become merged",
+    tag: "agents",
+    scope: "vault:write",
+    body: mergeMemoriesInput,
+    status: 201,
+    handler: ({ ctx, subject, params, body }) => mergeMemories(ctx, subject, params.vault_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/vaults/{vault_id}/memories/{memory_id}/restore",
+    summary:
+      "Bring a memory back active, as a new version with the text of the version named (the current one's by default)",
+    tag: "agents",
+    scope: "vault:write",
+    body: restoreMemoryInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) =>
+      restoreMemory(ctx, subject, params.vault_id, params.memory_id, body),
   }),
 ];

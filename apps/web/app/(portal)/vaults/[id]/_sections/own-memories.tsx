@@ -64,7 +64,7 @@ export function OwnMemories({ vaultId }: { vaultId: string }) {
                   >
                     History
                   </button>
-                  {m.state === "activated" && (
+                  {m.state === "active" && (
                     <button
                       className="btn small danger"
                       type="button"
