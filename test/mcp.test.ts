@@ -110,7 +110,19 @@ describe("MCP over streamable HTTP", () => {
     expect(data(await call(client, "get_memory", { memory_id: id })).memory.text).toBe(
       "Berth 3 fenders were replaced in May.",
     );
+    const inMay = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 5));
     await call(client, "update_memory", { memory_id: id, text: "Berth 3 fenders were replaced in June." });
+    // As the vault read before the edit: the May text.
+    const then = data(
+      await call(client, "search_memory", { query: "berth 3 fenders", mode: "keyword", as_of: inMay }),
+    );
+    expect(then.results.map((r: { text: string }) => r.text)).toContain(
+      "Berth 3 fenders were replaced in May.",
+    );
+    expect(then.results.map((r: { text: string }) => r.text)).not.toContain(
+      "Berth 3 fenders were replaced in June.",
+    );
     const history = data(await call(client, "memory_history", { memory_id: id })).versions;
     expect(history.map((v: { text: string }) => v.text)).toEqual([
       "Berth 3 fenders were replaced in May.",

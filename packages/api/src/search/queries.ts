@@ -110,22 +110,35 @@ export function purposeLicensedSql(purposes: readonly string[]): SQL {
  * its listing licensing the purpose, the organisation's entitlement live. As JSON, for the search's
  * admission statement (`v` is the vault row).
  */
-export function visibleVersionsSql(purposes: readonly string[]): SQL {
+export function visibleVersionsSql(purposes: readonly string[], asOf?: Date): SQL {
   return sql`coalesce((
-      select json_agg(json_build_object('version_id', i.version_id, 'install_id', i.id, 'cube_id', c.id,
+      select json_agg(json_build_object('version_id', cv.id, 'install_id', i.id, 'cube_id', c.id,
           'cube_slug', c.slug, 'version', cv.version, 'publisher', o.slug, 'canaries', l.canaries,
           'marks', l.marks, 'chunks', coalesce(cv.chunk_count, 0)) order by i.id)
       from installs i
-      join cube_versions cv on cv.id = i.version_id
+      ${asOf ? heldThen(asOf) : sql`join cube_versions cv on cv.id = i.version_id`}
       join cubes c on c.id = i.cube_id
       join organizations o on o.id = c.org_id
       join listings l on l.id = i.listing_id
-      where i.vault_id = v.id and i.uninstalled_at is null and i.state = 'activated'
+      where i.vault_id = v.id
+        and ${asOf ? liveThen(asOf) : sql`i.uninstalled_at is null and i.state = 'activated'`}
         and ${purposeLicensedSql(purposes)}
         and exists (select 1 from entitlements e where e.org_id = v.org_id and e.listing_id = i.listing_id
                       and e.revoked_at is null and e.state in ('active', 'trialing', 'past_due')
                       and (e.valid_until is null or e.valid_until > now()))), '[]'::json)`;
 }
+
+/** The version each install held at `asOf`, by its history. */
+const heldThen = (asOf: Date) =>
+  sql`join install_history h on h.install_id = i.id and h.from_at <= ${asOf} and (h.to_at is null or h.to_at > ${asOf})
+      join cube_versions cv on cv.id = h.version_id`;
+
+/**
+ * An install live at `asOf` (made by then, not yet removed) that may still serve now: one suspended
+ * since (its entitlement lapsed, a critical yank) serves no past either.
+ */
+const liveThen = (asOf: Date) =>
+  sql`i.created_at <= ${asOf} and (i.uninstalled_at is null or i.uninstalled_at > ${asOf}) and i.state <> 'suspended'`;
 
 export function scopeFilters(
   vaultId: string,
@@ -134,7 +147,10 @@ export function scopeFilters(
   wantInstalls: boolean,
   /** Every ready version's chunks together: the index the HNSW path would walk. */
   storeChunks = 0,
+  /** The instant the vault is searched as of; now when left out. */
+  asOf?: Date,
 ): Scope {
+  const at = asOf ? sql`${asOf}::timestamptz` : sql`now()`;
   const tags = filter.tags;
   const cubeIds = filter.cube_ids;
   // One result per chunk: a version installed twice in a vault is searched once.
@@ -150,15 +166,17 @@ export function scopeFilters(
     chunkWhere: sql.join(
       [
         sql`ch.version_id = any(${toTextArray(versions.map((v) => v.version_id))})`,
-        sql`(ch.valid_from is null or ch.valid_from <= now()) and (ch.valid_until is null or ch.valid_until > now())`,
+        sql`(ch.valid_from is null or ch.valid_from <= ${at}) and (ch.valid_until is null or ch.valid_until > ${at})`,
         tags ? sql`ch.tags && ${toTextArray(tags)}` : sql`true`,
       ],
       sql` and `,
     ),
     memoryWhere: sql.join(
       [
-        sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'active'`,
-        sql`(m.expires_at is null or m.expires_at > now())`,
+        asOf
+          ? memoryReadThen(vaultId, asOf)
+          : sql`m.vault_id = ${vaultId} and m.is_current and m.state = 'active'`,
+        sql`(m.expires_at is null or m.expires_at > ${at})`,
         tags ? sql`m.tags && ${toTextArray(tags)}` : sql`true`,
         // Own memories belong to no cube: a cube filter leaves them out.
         cubeIds ? sql`false` : sql`true`,
@@ -169,6 +187,15 @@ export function scopeFilters(
     indexChunks: Math.max(chunks, storeChunks),
   };
 }
+
+/**
+ * The version of each memory that was current and active at `asOf`: written by then, not yet
+ * replaced, not yet archived, expired or merged, its text not purged.
+ */
+const memoryReadThen = (vaultId: string, asOf: Date) =>
+  sql`m.vault_id = ${vaultId} and m.created_at <= ${asOf}
+      and (m.superseded_at is null or m.superseded_at > ${asOf})
+      and (m.inactive_at is null or m.inactive_at > ${asOf}) and m.purged_at is null`;
 
 const toTextArray = (values: string[]) =>
   sql`array[${sql.join(

@@ -17,5 +17,14 @@ export const searchInput = z
       .strict()
       .default({}),
     mode: z.enum(["hybrid", "vector", "keyword"]).default("hybrid"),
+    /**
+     * The vault as it stood at this instant (RFC 3339): the versions its installs held then and its
+     * memories as they read then. Entitlements and purposes are still judged as of now.
+     */
+    as_of: z.iso
+      .datetime({ offset: true })
+      .refine((at) => Date.parse(at) <= Date.now() + 60_000, "an instant that has happened")
+      .refine((at) => Date.parse(at) >= Date.UTC(2000, 0, 1), "an instant after 2000-01-01")
+      .optional(),
   })
   .strict();

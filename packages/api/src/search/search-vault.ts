@@ -46,7 +46,8 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const dimension = ctx.embedder.dimension;
   const purposes = callPurposes(subject);
   const now = new Date();
-  const vault = await admitSearch(ctx.db, subject, vaultId, purposes, dimension, now);
+  const asOf = input.as_of ? new Date(input.as_of) : undefined;
+  const vault = await admitSearch(ctx.db, subject, vaultId, { purposes, dimension, now, asOf });
   authorize(subject, "vault.search", { orgId: vault.org_id, vaultId: vault.id });
   if (vault.embedding_dim !== null && vault.embedding_dim !== dimension) {
     throw new AppError(
@@ -64,7 +65,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
   const k = candidatesFor(input);
-  const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks);
+  const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks, asOf);
 
   const kept = (await rankedHits(ctx, scope, input, k)).slice(0, input.top_k);
   const marking = markingFor(ctx, subject.orgId);
@@ -139,10 +140,9 @@ async function admitSearch(
   db: Executor,
   subject: Subject,
   vaultId: string,
-  purposes: readonly string[],
-  dimension: number,
-  now: Date,
+  call: { purposes: readonly string[]; dimension: number; now: Date; asOf: Date | undefined },
 ) {
+  const { purposes, dimension, now } = call;
   const installed = sql`i.vault_id = v.id and i.uninstalled_at is null`;
   // Only the installs that serve this call count against their terms' limits and are metered.
   const live = sql`${installed} and ${purposeLicensedSql(purposes)}`;
@@ -164,7 +164,7 @@ async function admitSearch(
             array(select i.id from installs i where ${installed} and i.state = 'activated'
                     and not ${purposeLicensedSql(purposes)} order by i.id) as excluded,
             ${licensedListingsSql(live)} as licensed,
-            ${visibleVersionsSql(purposes)} as visible,
+            ${visibleVersionsSql(purposes, call.asOf)} as visible,
             (select coalesce(sum(chunk_count), 0)::int from cube_versions where status = 'ready') as store_chunks
           from vaults v where v.id = ${vaultId} and v.org_id = ${subject.orgId}
         ),

@@ -6045,6 +6045,8 @@ export interface operations {
            * @enum {string}
            */
           mode?: "hybrid" | "vector" | "keyword";
+          /** Format: date-time */
+          as_of?: string;
         };
       };
     };
