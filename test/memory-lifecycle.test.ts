@@ -83,4 +83,51 @@ describe("memory states", () => {
     ]);
     expect(await codeOf(client.restoreMemory(vault, m.id, { version: 99 }))).toBe("404 not_found");
   });
+
+  it("counts what searches return, in batches, and shows the hottest and the coldest", async () => {
+    const heatVault = (await client.createVault({ name: "heat" })).id;
+    const hot = await client.createMemory(heatVault, { text: "Lighthouse keeper log: lamp lit at dusk." });
+    const cold = await client.createMemory(heatVault, { text: "Spare bulbs are in the cellar." });
+    for (let i = 0; i < 3; i++) await client.search(heatVault, { query: "lighthouse lamp", mode: "keyword" });
+    // Counted in this process until the batch is written.
+    expect((await client.vaultHeat(heatVault)).memories[0]).toMatchObject({ access_count: 0 });
+    await bed.t.ctx.heat.flush();
+    const hottest = await client.vaultHeat(heatVault, { limit: 1 });
+    expect(hottest.memories).toEqual([
+      { id: hot.id, access_count: 3, last_accessed_at: expect.any(String) as string },
+    ]);
+    expect((await client.getMemory(heatVault, hot.id)).access_count).toBe(3);
+    const coldest = await client.vaultHeat(heatVault, { order: "coldest" });
+    expect(coldest.memories.map((m) => [m.id, m.access_count])).toEqual([
+      [cold.id, 0],
+      [hot.id, 3],
+    ]);
+    // Installed text warms by section.
+    const { listing } = await bed.listedCube(
+      "heat-buoys",
+      "# North\nNorth buoy flashes green.\n\n# South\nSouth buoy flashes red.\n",
+    );
+    await client.acquire(listing.id);
+    const install = await client.install(heatVault, { listing_id: listing.id });
+    for (let i = 0; i < 2; i++)
+      await client.search(heatVault, { query: "north buoy flashes green", mode: "keyword", top_k: 1 });
+    await bed.t.ctx.heat.flush();
+    expect((await client.vaultHeat(heatVault)).installs[0]).toMatchObject({
+      install_id: install.id,
+      section: "North",
+      hits: 2,
+    });
+    expect((await client.vaultHeat(heatVault, { order: "coldest" })).installs[0]).toMatchObject({
+      section: "South",
+      hits: 0,
+    });
+    // A look at the past warms nothing.
+    await client.search(heatVault, {
+      query: "lighthouse lamp",
+      mode: "keyword",
+      as_of: new Date().toISOString(),
+    });
+    await bed.t.ctx.heat.flush();
+    expect((await client.getMemory(heatVault, hot.id)).access_count).toBe(3);
+  });
 });

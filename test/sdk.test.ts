@@ -280,6 +280,7 @@ describe("the SDK against a running server", () => {
     const merged = await sub.mergeMemories(vault, { memory_ids: [memory.id, other.id] });
     expect(merged).toMatchObject({ merged_from: [memory.id, other.id] });
     await sub.archiveMemory(vault, merged.id);
+    expect((await sub.vaultHeat(vault, { order: "coldest", limit: 5 })).order).toBe("coldest");
   });
 
   it("makes an agent key bound to the vault, lists it and revokes it", async () => {

@@ -70,6 +70,7 @@ export type Checked = [
   Expect<Fits<Answer<"POST", "/api/v1/vaults">, Sdk<C["createVault"]>>>,
   Expect<Fits<Answer<"PATCH", "/api/v1/vaults/{vault_id}">, Sdk<C["updateVault"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/freeze">, Sdk<C["freezeVault"]>>>,
+  Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/heat">, Sdk<C["vaultHeat"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/audit/checkpoints">, Sdk<C["auditCheckpoints"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/audit/checkpoints">, Sdk<C["createAuditCheckpoint"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/unfreeze">, Sdk<C["unfreezeVault"]>>>,

@@ -612,6 +612,12 @@ export const MATRIX: Record<string, Row> = {
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, memory_id: w.b.memory } })),
   },
+  "GET /api/v1/vaults/{vault_id}/heat": {
+    call: (w) => ({ params: { vault_id: w.a.vault }, query: "limit=5&order=coldest" }),
+    frozen: "served",
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault } })),
+  },
   "POST /api/v1/vaults/{vault_id}/memories/merge": {
     call: async (w) => ({
       params: { vault_id: w.a.vault },

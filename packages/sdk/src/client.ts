@@ -8,6 +8,7 @@ import type {
   InstallHistoryEntry,
   Listing,
   StoreListing,
+  VaultHeat,
   Memory,
   Page,
   SearchResult,
@@ -66,6 +67,10 @@ export class MemStoreClient extends PublishingClient {
     patch: { name?: string; desensitise_on_write?: boolean; pii_policy?: Record<string, string> },
   ) {
     return this.request<Vault>("PATCH", `/api/v1/vaults/${enc(vaultId)}`, patch);
+  }
+  /** What the vault's agents use: memories and installed sections by search hits, hottest (or coldest) first. */
+  vaultHeat(vaultId: string, query: QueryOf<"/api/v1/vaults/{vault_id}/heat", "get"> = {}) {
+    return this.request<VaultHeat>("GET", `/api/v1/vaults/${enc(vaultId)}/heat${qs(query)}`);
   }
   /** Freezes a vault (scope `admin`): every write to it answers `423 vault_frozen` until it is unfrozen. */
   freezeVault(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/freeze", "post">) {

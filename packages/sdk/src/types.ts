@@ -211,3 +211,9 @@ export type AuditCheckpoints = {
   platform_key: { alg: "ed25519"; key_id: string; public_key: string };
   items: AuditCheckpoint[];
 };
+/** `GET /api/v1/vaults/{vault_id}/heat`: what searches return, counted in batches. */
+export type VaultHeat = {
+  order: "hottest" | "coldest";
+  memories: Array<{ id: string; access_count: number; last_accessed_at: string | null }>;
+  installs: Array<{ install_id: string; section: string; hits: number; last_hit_at: string | null }>;
+};

@@ -6,6 +6,7 @@ import type { JobProducer } from "@memstore/queue";
 import { createBlobStore } from "@memstore/storage";
 import type { AppContext } from "./context.ts";
 import type { Config } from "./env.ts";
+import { HeatTally } from "./heat-tally.ts";
 import { loadPlatformKeys } from "./secrets.ts";
 
 export type Runtime = AppContext & { close(): Promise<void> };
@@ -36,6 +37,9 @@ export async function openRuntime(
         ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
         : undefined,
     );
+    // Every line of every part passes the redactor: no secret's shape reaches a log.
+    const log = redactingLog(options.log ?? ((line) => console.log(line)));
+    const heat = new HeatTally(database.db, log);
     return {
       config,
       database,
@@ -45,9 +49,10 @@ export async function openRuntime(
       embedder,
       piiModel: ner && { name: ner.model, findAll: (texts) => ner.classify(texts) },
       keys,
-      // Every line of every part passes the redactor: no secret's shape reaches a log.
-      log: redactingLog(options.log ?? ((line) => console.log(line))),
+      heat,
+      log,
       close: async () => {
+        await heat.close();
         await jobs.close();
         await embedder.close();
         await ner?.close();

@@ -75,6 +75,8 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
     kept.map((f) => f.hit),
   );
   const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
+  // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
+  if (!asOf) ctx.heat.note(vault.id, hits);
   // Installs whose terms license other purposes are left out, and the answer says which.
   const excluded = vault.excluded.map((installId) => ({
     install_id: installId,

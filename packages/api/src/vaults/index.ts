@@ -20,3 +20,4 @@ export {
 export { freezeVault, unfreezeVault } from "./vault-freeze.ts";
 export { createVault, getVault, listVaults, updateVault } from "./vaults.ts";
 export { settleYankedInstalls, unyankVersion, yankVersion } from "./version-yank.ts";
+export { heatQuery, vaultHeat } from "./vault-heat.ts";

@@ -206,3 +206,39 @@ export async function lockedInstallById(db: Executor, at: { installId: string })
     .for("update", { of: installs });
   return row ?? null;
 }
+
+/** The vault's memories by how often searches returned them: the hottest first, or the coldest (never returned first). */
+export function memoryHeatOf(
+  db: Executor,
+  at: { vaultId: string; order: "hottest" | "coldest"; limit: number },
+) {
+  const direction = at.order === "hottest" ? sql`desc` : sql`asc`;
+  return queryRows<{ id: string; access_count: number; last_accessed_at: string | null }>(
+    db,
+    sql`select m.memory_id as id, coalesce(h.access_count, 0)::int as access_count, h.last_accessed_at
+        from memories m left join memory_heat h on h.memory_id = m.memory_id
+        where m.vault_id = ${at.vaultId} and m.is_current and m.state = 'active'
+        order by coalesce(h.access_count, 0) ${direction}, h.last_accessed_at ${direction} nulls ${at.order === "hottest" ? sql`last` : sql`first`}, m.memory_id
+        limit ${at.limit}`,
+  );
+}
+
+/** The sections of the vault's live installs by hits: the hottest first, or the coldest (never hit first). */
+export function sectionHeatOf(
+  db: Executor,
+  at: { vaultId: string; order: "hottest" | "coldest"; limit: number },
+) {
+  const direction = at.order === "hottest" ? sql`desc` : sql`asc`;
+  return queryRows<{ install_id: string; section: string; hits: number; last_hit_at: string | null }>(
+    db,
+    sql`with sections as (
+          select distinct i.id as install_id, coalesce(ch.heading, '') as section
+          from installs i join chunks ch on ch.version_id = i.version_id
+          where i.vault_id = ${at.vaultId} and i.uninstalled_at is null
+        )
+        select s.install_id, s.section, coalesce(h.hits, 0)::int as hits, h.last_hit_at
+        from sections s left join install_heat h on h.install_id = s.install_id and h.section = s.section
+        order by coalesce(h.hits, 0) ${direction}, s.install_id, s.section
+        limit ${at.limit}`,
+  );
+}

@@ -979,6 +979,23 @@ export interface paths {
     patch: operations["patchVaultsVaultId"];
     trace?: never;
   };
+  "/api/v1/vaults/{vault_id}/heat": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What the vault's agents use: active memories and installed sections by search hits, hottest (or ?order=coldest) first */
+    get: operations["getVaultsVaultIdHeat"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/vaults/{vault_id}/freeze": {
     parameters: {
       query?: never;
@@ -5303,6 +5320,65 @@ export interface operations {
         };
       };
     };
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description unauthenticated */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getVaultsVaultIdHeat: {
+    parameters: {
+      query?: {
+        limit?: number;
+        order?: "hottest" | "coldest";
+      };
+      header?: never;
+      path: {
+        vault_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
     responses: {
       /** @description Success */
       200: {

@@ -35,6 +35,8 @@ import {
   updateVaultInput,
   freezeVault,
   freezeVaultInput,
+  heatQuery,
+  vaultHeat,
   unfreezeVault,
   unfreezeVaultInput,
 } from "@memstore/api/vaults";
@@ -72,6 +74,17 @@ export const vaultRoutes = [
     body: updateVaultInput,
     status: 200,
     handler: ({ ctx, subject, params, body }) => updateVault(ctx, subject, params.vault_id, body),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/vaults/{vault_id}/heat",
+    summary:
+      "What the vault's agents use: active memories and installed sections by search hits, hottest (or ?order=coldest) first",
+    tag: "vaults",
+    scope: "vault:read",
+    query: heatQuery,
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => vaultHeat(ctx, subject, params.vault_id, query),
   }),
   route({
     method: "POST",
