@@ -18,6 +18,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     sign: none,
     fanout: none,
     "deliver-webhook": none,
+    retention: none,
   };
 }
 

@@ -16,6 +16,8 @@ export const QUEUES = {
   "validate-gpu": { concurrency: 1, gpu: true },
   // Fan-out is a few queries per event: several at once.
   events: { concurrency: 4, gpu: false },
+  // The retention sweep walks vaults in short batches: one at a time is enough, and keeps it gentle.
+  maintenance: { concurrency: 1, gpu: false },
   // Webhook deliveries wait on other people's servers (up to a 10 s timeout each): many at once.
   webhooks: { concurrency: 8, gpu: false },
 } as const satisfies Record<string, { concurrency: number; gpu: boolean }>;

@@ -8,6 +8,7 @@ import { fanout } from "./jobs/fanout.ts";
 import { fingerprint } from "./jobs/fingerprint.ts";
 import { ingest } from "./jobs/ingest.ts";
 import { paymentEvent } from "./jobs/payment-event.ts";
+import { retention } from "./jobs/retention.ts";
 import { sign } from "./jobs/sign.ts";
 import { validate } from "./jobs/validate.ts";
 import { validateGpu } from "./jobs/validate-gpu.ts";
@@ -30,6 +31,7 @@ export const JOBS = {
   fanout,
   "deliver-webhook": deliverWebhookJob,
   "payment-event": paymentEvent,
+  retention,
 };
 
 type RegisteredJobs = typeof JOBS;

@@ -36,11 +36,23 @@ const SWEEPS: Sweep[] = [
   // A yank settles its installs as it is made; this catches those a crash or a race left behind,
   // and moves noticed installs on once a version their policy allows is ready.
   { name: "yanked installs", everyMs: () => 60_000, run: (ctx) => settleYankedInstalls(ctx) },
+  // Retention runs as a job, one per quarter hour whoever asks (its id is the quarter).
+  {
+    name: "retention",
+    everyMs: () => 300_000,
+    run: (ctx) => ctx.jobs.enqueue("retention", { window: quarterHour(new Date()) }),
+  },
   // Every organisation's audit head is signed at least hourly once it moved.
   { name: "audit checkpoints", everyMs: () => 3_600_000, run: (ctx) => checkpointMovedHeads(ctx) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];
+
+/** The quarter hour an instant falls in, as `2026-12-07T14:30`. */
+const quarterHour = (at: Date) => {
+  const q = new Date(Math.floor(at.getTime() / 900_000) * 900_000);
+  return q.toISOString().slice(0, 16);
+};
 
 export function startSweeps(ctx: AppContext): () => void {
   const timers = SWEEPS.map((sweep) => {

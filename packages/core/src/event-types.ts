@@ -7,5 +7,7 @@ export const EVENT_TYPES = [
   "vault.frozen",
   "vault.unfrozen",
   "access_request.updated",
+  "memory.archived",
+  "memory.expired",
 ] as const;
 export type EventTypeName = (typeof EVENT_TYPES)[number];

@@ -49,3 +49,11 @@ export function parseMemoryItemLine(line: string): ItemParseResult {
 /** A memory's states: `active` (searched), `archived` (kept, not searched), `expired` (its text purged after a grace period), `merged` (folded into another). */
 export const MEMORY_STATES = ["active", "archived", "expired", "merged"] as const;
 export type MemoryState = (typeof MEMORY_STATES)[number];
+
+/** A vault's retention: each rule applies when set (days are whole days; the cap counts active memories). */
+export type RetentionPolicy = {
+  archive_unused_after_days?: number;
+  expire_archived_after_days?: number;
+  purge_expired_after_days?: number;
+  max_memories?: number;
+};

@@ -29,6 +29,7 @@ import {
   VERSION_STATUSES,
   MARK_DENSITIES,
   MEMORY_STATES,
+  type RetentionPolicy,
   VISIBILITIES,
 } from "@memstore/core";
 import { anyVector, tsvector } from "./columns.ts";
@@ -288,6 +289,8 @@ export const vaults = pgTable(
     desensitiseOnWrite: boolean("desensitise_on_write").notNull().default(false),
     /** Operator per entity type (@memstore/privacy); empty means the default policy. */
     piiPolicy: jsonb("pii_policy").$type<Record<string, unknown>>().notNull().default({}),
+    /** How long unused memories stay active, archived ones kept, expired ones' text kept; a cap. */
+    retention: jsonb("retention").$type<RetentionPolicy>(),
     /** A frozen vault (legal hold, audit) takes no writes: since when, why, and who froze it. */
     frozenAt: ts("frozen_at"),
     frozenReason: text("frozen_reason"),
@@ -423,6 +426,8 @@ export const memories = pgTable(
     supersededAt: ts("superseded_at"),
     /** A merged memory: the memories it was made from. */
     mergedFrom: text("merged_from").array(),
+    /** When it expired (its TTL ran out, or retention expired it from the archive). */
+    expiredAt: ts("expired_at"),
     /** An expired version's text is purged after the retention's grace period; its digest stays. */
     purgedAt: ts("purged_at"),
     textSha256: text("text_sha256"),
@@ -436,6 +441,14 @@ export const memories = pgTable(
   (t) => [
     uniqueIndex("memories_memory_version_uq").on(t.memoryId, t.version),
     index("memories_vault_current_idx").on(t.vaultId, t.isCurrent),
+    // The retention sweep walks a vault's current memories in id order, a batch at a time.
+    index("memories_current_by_vault_idx")
+      .on(t.vaultId, t.id)
+      .where(sql`is_current`),
+    // …and finds the active memories whose TTL ran out without walking the rest.
+    index("memories_ttl_idx")
+      .on(t.expiresAt)
+      .where(sql`is_current and state = 'active' and expires_at is not null`),
     index("memories_tsv_gin").using("gin", t.tsv),
     ...hnswByDimension("memories", "embedding", [384, 768, 1024]),
   ],

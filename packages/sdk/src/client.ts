@@ -62,10 +62,7 @@ export class MemStoreClient extends PublishingClient {
     return this.request<Vault>("POST", "/api/v1/vaults", input);
   }
   /** Renames a vault, or sets how memories written to it are desensitised. */
-  updateVault(
-    vaultId: string,
-    patch: { name?: string; desensitise_on_write?: boolean; pii_policy?: Record<string, string> },
-  ) {
+  updateVault(vaultId: string, patch: BodyOf<"/api/v1/vaults/{vault_id}", "patch">) {
     return this.request<Vault>("PATCH", `/api/v1/vaults/${enc(vaultId)}`, patch);
   }
   /** What the vault's agents use: memories and installed sections by search hits, hottest (or coldest) first. */

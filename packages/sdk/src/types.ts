@@ -149,6 +149,13 @@ export type Vault = {
   desensitise_on_write: boolean;
   /** An operator per entity type (its name, or the operator with its options); empty: the default policy. */
   pii_policy: Record<string, unknown>;
+  /** Its retention policy (null: none; memories' own TTLs still apply). */
+  retention: {
+    archive_unused_after_days?: number;
+    expire_archived_after_days?: number;
+    purge_expired_after_days?: number;
+    max_memories?: number;
+  } | null;
   /** A frozen vault takes no writes (`423 vault_frozen`): since when, why, who froze it; null otherwise. */
   frozen: { at: string; reason: string; by: string } | null;
   created_at: string;

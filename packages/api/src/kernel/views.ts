@@ -79,6 +79,7 @@ export function vaultView(v: VaultRow) {
     embedding_dimension: v.embeddingDim,
     desensitise_on_write: v.desensitiseOnWrite,
     pii_policy: v.piiPolicy,
+    retention: v.retention,
     frozen: frozenView(v),
     created_at: v.createdAt.toISOString(),
   };
@@ -130,6 +131,13 @@ export function memoryView(m: MemoryRow, heat?: { accessCount: number; lastAcces
   };
 }
 
+/** One version of a memory's history; a purged version shows the SHA-256 of the text it held. */
 export function memoryVersionView(m: MemoryRow) {
-  return { ...memoryView(m), revision_id: m.id, supersedes: m.supersedes, is_current: m.isCurrent };
+  return {
+    ...memoryView(m),
+    revision_id: m.id,
+    supersedes: m.supersedes,
+    is_current: m.isCurrent,
+    ...(m.purgedAt && { purged_at: m.purgedAt.toISOString(), text_sha256: m.textSha256 }),
+  };
 }

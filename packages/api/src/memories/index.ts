@@ -15,3 +15,4 @@ export {
   restoreMemoryInput,
   updateMemoryInput,
 } from "./schemas.ts";
+export { applyRetention, type RetentionReport } from "./retention.ts";

@@ -13,9 +13,22 @@ export const createVaultInput = z
   })
   .strict();
 
+const days = z.number().int().min(1).max(36_500);
+
+/** A vault's retention policy: each rule when set; `null` clears the policy (memories' own TTLs still apply). */
+export const retentionInput = z
+  .object({
+    archive_unused_after_days: days.optional(),
+    expire_archived_after_days: days.optional(),
+    purge_expired_after_days: days.optional(),
+    max_memories: z.number().int().min(1).max(100_000_000).optional(),
+  })
+  .strict();
+
 export const updateVaultInput = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
+    retention: retentionInput.nullable().optional(),
     desensitise_on_write: z.boolean().optional(),
     // Without the schema's default: a change that leaves the policy out keeps the one set.
     pii_policy: piiPolicySchema.unwrap().optional(),

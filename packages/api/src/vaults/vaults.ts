@@ -49,7 +49,7 @@ async function refuseTakenName(db: Executor, orgId: string, name: string) {
   if (taken) throw new AppError("conflict", `a vault named '${name}' already exists`);
 }
 
-/** Renames a vault or changes how memories written to it are desensitised. */
+/** Renames a vault, changes how memories written to it are desensitised, or sets its retention. */
 export async function updateVault(
   ctx: AppContext,
   subject: Subject,
@@ -67,6 +67,7 @@ export async function updateVault(
         name: input.name ?? vault.name,
         desensitiseOnWrite: input.desensitise_on_write ?? vault.desensitiseOnWrite,
         piiPolicy: input.pii_policy ?? vault.piiPolicy,
+        ...(input.retention !== undefined && { retention: input.retention }),
       })
       .where(eq(vaults.id, vault.id))
       .returning();

@@ -5275,6 +5275,12 @@ export interface operations {
       content: {
         "application/json": {
           name?: string;
+          retention?: {
+            archive_unused_after_days?: number;
+            expire_archived_after_days?: number;
+            purge_expired_after_days?: number;
+            max_memories?: number;
+          } | null;
           desensitise_on_write?: boolean;
           pii_policy?: {
             [key: string]:
