@@ -5,7 +5,9 @@ import { readAllTensors } from "@memstore/formats";
 import { authenticateApiKey, signUp as signUpAccount } from "@memstore/api/identity";
 import { attachOnnx, insertBaseModel, loadBaseModel } from "@memstore/api/models";
 import { buildTinyDecoder } from "@memstore/inference/testing";
-import { cubeVersions } from "@memstore/db";
+import { cubeVersions, queryRows, sql } from "@memstore/db";
+import { submitNewVersion } from "@memstore/api/catalog";
+import type { Subject } from "@memstore/core";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -314,6 +316,58 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     expect(text.split("\r\n")[0]).toBe("seq,created_at,actor,action,object_type,object_id,data,hash");
     expect(text).toContain(",key.created,api_key,");
     expect(text).not.toContain("vault.created");
+  });
+
+  it("a subscriber sees a new version, upgrades, rolls back, reads the install's past and puts the vault on hold", async () => {
+    const { page } = await bed.person();
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill(state.subscriberEmail);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/store");
+    // The publisher ships 1.0.1.
+    const cubeId = state.cubeUrl!.split("/").pop()!;
+    const [owner] = await queryRows<{ org_id: string; user_id: string }>(
+      bed.t.ctx.db,
+      sql`select c.org_id, m.user_id from cubes c join memberships m on m.org_id = c.org_id where c.id = ${cubeId} limit 1`,
+    );
+    const publisher: Subject = { kind: "user", userId: owner!.user_id, orgId: owner!.org_id, role: "owner" };
+    await submitNewVersion(bed.t.ctx, publisher, cubeId, {
+      version: "1.0.1",
+      manifest: { changelog: "Knots for ice." },
+      payload: "# Knots\n\nThe zephyrine knot holds on ice too.\n",
+      contentType: "text/markdown",
+    });
+    await bed.t.runner.idle();
+
+    await page.goto("/vaults");
+    await page.getByRole("link", { name: /rescue-agents/ }).click();
+    await visible(page.getByTestId("update-available").filter({ hasText: "v1.0.1 available" }));
+    await page.getByRole("button", { name: "Upgrade" }).click();
+    await visible(page.getByRole("cell", { name: /^v1\.0\.1/ }));
+    await page.getByRole("button", { name: "Roll back" }).click();
+    await visible(
+      page.getByTestId("update-available").filter({ hasText: "v1.0.1 available (outside the policy)" }),
+    );
+    await page.getByText("History").click();
+    await expect.poll(() => page.locator(".install-history li").count(), POLL).toBe(3);
+    expect(await page.locator(".install-history li").last().textContent()).toMatch(
+      /v1\.0\.0 .* now · rollback/,
+    );
+    await bed.screenshot(page, "vault-install-history");
+
+    // A legal hold: the banner says why, writes are refused, and lifting it is one click.
+    await page.getByText("Legal hold").click();
+    await page.getByLabel("Reason").fill("litigation hold, case 2026-114");
+    await page.getByRole("button", { name: "Freeze vault" }).click();
+    await visible(page.getByTestId("frozen-banner").filter({ hasText: "litigation hold, case 2026-114" }));
+    await bed.screenshot(page, "vault-frozen");
+    await page.getByRole("tab", { name: "Own memories" }).click();
+    await page.getByLabel("Text", { exact: true }).fill("Nothing may be written now.");
+    await page.getByRole("button", { name: "Save memory" }).click();
+    await visible(page.getByRole("alert").filter({ hasText: /frozen/ }));
+    await page.getByRole("button", { name: "Unfreeze" }).click();
+    await expect.poll(() => page.getByTestId("frozen-banner").count(), POLL).toBe(0);
   });
 
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {

@@ -272,6 +272,15 @@ describe.each(["before the chunks are analysed", "after analyze"])("search plans
       return queryRows<{ id: string }>(tx, same.query);
     });
     expect(results.map((r) => r.id)).toEqual(viaIndex.map((r) => r.id));
+    // As of now, through the same index plan (its statement is written out with literals): the same.
+    const asOfNow = await searchVault(t.ctx, subscriber, vaults.large, {
+      query: "harbour quay berth",
+      top_k: 10,
+      filter: {},
+      mode: "vector",
+      as_of: new Date().toISOString(),
+    });
+    expect(asOfNow.results.map((r) => r.id)).toEqual(results.map((r) => r.id));
 
     // A keyword search over the large vault finds the one chunk holding every word, whichever way
     // the planner reads the matches.

@@ -222,6 +222,38 @@ const CASES: Record<string, Case> = {
       return (api) => api.vaults.uninstall({ vault_id: vault.id, install_id: install.id });
     },
   },
+  "vaults.rollback": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `rb-${n}` });
+      const install = await o.vaults.install({
+        vault_id: vault.id,
+        listing_id: listingId,
+        version_policy: "latest",
+      });
+      // The install has held no other version: past authorization, a rollback is refused as a conflict.
+      return (api) =>
+        api.vaults.rollback({ vault_id: vault.id, install_id: install.id }).catch((error: unknown) => {
+          if (error instanceof TRPCError && error.code === "CONFLICT") return null;
+          throw error;
+        });
+    },
+  },
+  "vaults.freeze": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `frz-${n}` });
+      return (api) => api.vaults.freeze({ vault_id: vault.id, reason: "legal hold" });
+    },
+  },
+  "vaults.unfreeze": {
+    allowed: MANAGERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `unf-${n}` });
+      await o.vaults.freeze({ vault_id: vault.id, reason: "legal hold" });
+      return (api) => api.vaults.unfreeze({ vault_id: vault.id });
+    },
+  },
   "vaults.createMemory": {
     allowed: MEMBERS,
     prepare: async (o, n) => {

@@ -7,5 +7,6 @@ export type { AppContext } from "./kernel/context.ts";
 export { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "./kernel/env.ts";
 export { type Page, type PageQuery, pageQuery } from "./kernel/pagination.ts";
 export { checkHealth, type Health, openRuntime, type Runtime } from "./kernel/runtime.ts";
+export { HeatTally } from "./kernel/heat-tally.ts";
 export { persistedFile } from "./kernel/secrets.ts";
 export { startSweeps } from "./sweeps.ts";

@@ -41,6 +41,8 @@ const TRPC_CODE_BY_STATUS: Record<number, TRPCError["code"]> = {
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
   422: "UNPROCESSABLE_CONTENT",
+  // A frozen vault (423 Locked over REST): tRPC has no "locked"; the appCode says vault_frozen.
+  423: "PRECONDITION_FAILED",
   429: "TOO_MANY_REQUESTS",
   503: "SERVICE_UNAVAILABLE",
 };

@@ -130,15 +130,19 @@ export function visibleVersionsSql(purposes: readonly string[], asOf?: Date): SQ
 
 /** The version each install held at `asOf`, by its history. */
 const heldThen = (asOf: Date) =>
-  sql`join install_history h on h.install_id = i.id and h.from_at <= ${asOf} and (h.to_at is null or h.to_at > ${asOf})
+  sql`join install_history h on h.install_id = i.id
+        and h.from_at <= ${asOf.toISOString()}::timestamptz
+        and (h.to_at is null or h.to_at > ${asOf.toISOString()}::timestamptz)
       join cube_versions cv on cv.id = h.version_id`;
 
 /**
  * An install live at `asOf` (made by then, not yet removed) that may still serve now: one suspended
  * since (its entitlement lapsed, a critical yank) serves no past either.
  */
-const liveThen = (asOf: Date) =>
-  sql`i.created_at <= ${asOf} and (i.uninstalled_at is null or i.uninstalled_at > ${asOf}) and i.state <> 'suspended'`;
+const liveThen = (asOf: Date) => {
+  const at = sql`${asOf.toISOString()}::timestamptz`;
+  return sql`i.created_at <= ${at} and (i.uninstalled_at is null or i.uninstalled_at > ${at}) and i.state <> 'suspended'`;
+};
 
 export function scopeFilters(
   vaultId: string,
@@ -150,7 +154,8 @@ export function scopeFilters(
   /** The instant the vault is searched as of; now when left out. */
   asOf?: Date,
 ): Scope {
-  const at = asOf ? sql`${asOf}::timestamptz` : sql`now()`;
+  // As text: the index plan writes its statement out with literals (see queryRowsWithSettings).
+  const at = asOf ? sql`${asOf.toISOString()}::timestamptz` : sql`now()`;
   const tags = filter.tags;
   const cubeIds = filter.cube_ids;
   // One result per chunk: a version installed twice in a vault is searched once.
@@ -192,10 +197,12 @@ export function scopeFilters(
  * The version of each memory that was current and active at `asOf`: written by then, not yet
  * replaced, not yet archived, expired or merged, its text not purged.
  */
-const memoryReadThen = (vaultId: string, asOf: Date) =>
-  sql`m.vault_id = ${vaultId} and m.created_at <= ${asOf}
-      and (m.superseded_at is null or m.superseded_at > ${asOf})
-      and (m.inactive_at is null or m.inactive_at > ${asOf}) and m.purged_at is null`;
+const memoryReadThen = (vaultId: string, asOf: Date) => {
+  const at = sql`${asOf.toISOString()}::timestamptz`;
+  return sql`m.vault_id = ${vaultId} and m.created_at <= ${at}
+      and (m.superseded_at is null or m.superseded_at > ${at})
+      and (m.inactive_at is null or m.inactive_at > ${at}) and m.purged_at is null`;
+};
 
 const toTextArray = (values: string[]) =>
   sql`array[${sql.join(

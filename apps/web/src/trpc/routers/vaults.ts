@@ -25,6 +25,12 @@ import {
   updateVault,
   updateVaultInput,
   upgradeInstall,
+  freezeVault,
+  freezeVaultInput,
+  installHistoryOf,
+  rollbackInstall,
+  unfreezeVault,
+  unfreezeVaultInput,
 } from "@memstore/api/vaults";
 
 const vaultRef = z.object({ vault_id: idSchema });
@@ -52,6 +58,25 @@ export const vaultsRouter = router({
     .input(installRef.extend({ version_policy: z.string().trim().max(100).optional() }))
     .mutation(({ ctx, input }) =>
       upgradeInstall(ctx.app, ctx.subject, input.vault_id, input.install_id, input.version_policy),
+    ),
+  /** The versions an install held, and what moved it to each. */
+  installHistory: orgProcedure
+    .input(installRef)
+    .query(({ ctx, input }) => installHistoryOf(ctx.app, ctx.subject, input.vault_id, input.install_id)),
+  rollback: orgProcedure
+    .input(installRef.extend({ version: z.string().trim().max(100).optional() }))
+    .mutation(({ ctx, input }) =>
+      rollbackInstall(ctx.app, ctx.subject, input.vault_id, input.install_id, {
+        ...(input.version && { version: input.version }),
+      }),
+    ),
+  freeze: orgProcedure
+    .input(vaultRef.extend(freezeVaultInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) => freezeVault(ctx.app, ctx.subject, vault_id, input)),
+  unfreeze: orgProcedure
+    .input(vaultRef.extend(unfreezeVaultInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      unfreezeVault(ctx.app, ctx.subject, vault_id, input),
     ),
   uninstall: orgProcedure
     .input(installRef)

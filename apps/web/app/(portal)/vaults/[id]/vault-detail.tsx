@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useTRPC } from "../../../_lib/trpc";
 import { Explorer } from "./_sections/explorer";
+import { Hold } from "./_sections/hold";
 import { Installs } from "./_sections/installs";
 import { OwnMemories } from "./_sections/own-memories";
 import { PrivacySettings } from "./_sections/privacy-settings";
@@ -32,6 +33,7 @@ export function VaultDetail({ id }: { id: string }) {
           </p>
         </div>
       </div>
+      {vault && <Hold vaultId={id} frozen={vault.frozen} />}
       <div className="row" role="tablist" aria-label="Vault sections" style={{ marginBottom: "1rem" }}>
         {tabs.map(([key, label]) => (
           <button

@@ -6,6 +6,7 @@ import { DataTable } from "../../../../_components/data-table";
 import { Empty, ErrorBox, StatusBadge } from "../../../../_components/feedback";
 import { PAGED } from "../../../../_components/show-more";
 import { useTRPC } from "../../../../_lib/trpc";
+import { InstallHistory, InstallVersion } from "./install-version";
 
 /** What is installed in the vault: version, policy and state, downloads, and upgrade, pin, uninstall. */
 export function Installs({ vaultId }: { vaultId: string }) {
@@ -17,9 +18,10 @@ export function Installs({ vaultId }: { vaultId: string }) {
   const refresh = { onSuccess: () => queryClient.invalidateQueries(trpc.vaults.installs.pathFilter()) };
   const upgrade = useMutation(trpc.vaults.upgrade.mutationOptions(refresh));
   const uninstall = useMutation(trpc.vaults.uninstall.mutationOptions(refresh));
+  const rollback = useMutation(trpc.vaults.rollback.mutationOptions(refresh));
   return (
     <div className="stack">
-      <ErrorBox error={installs.error ?? upgrade.error ?? uninstall.error} />
+      <ErrorBox error={installs.error ?? upgrade.error ?? uninstall.error ?? rollback.error} />
       <DataTable
         list={installs}
         what="installs"
@@ -41,7 +43,15 @@ export function Installs({ vaultId }: { vaultId: string }) {
               </>
             ),
           },
-          { header: "Version", cell: (i) => `v${i.version}` },
+          {
+            header: "Version",
+            cell: (i) => (
+              <>
+                <InstallVersion install={i} />
+                <InstallHistory vaultId={vaultId} installId={i.id} />
+              </>
+            ),
+          },
           { header: "Policy", cell: (i) => <code>{i.version_policy}</code> },
           { header: "State", cell: (i) => <StatusBadge status={i.state} /> },
           {
@@ -67,6 +77,13 @@ export function Installs({ vaultId }: { vaultId: string }) {
                   }
                 >
                   Pin v{i.version}
+                </button>
+                <button
+                  className="btn small"
+                  type="button"
+                  onClick={() => rollback.mutate({ vault_id: vaultId, install_id: i.id })}
+                >
+                  Roll back
                 </button>
                 <button
                   className="btn small danger"
