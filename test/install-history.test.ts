@@ -1,6 +1,7 @@
 import { queryRows, sql } from "@memstore/db";
-import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
+import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf } from "./support/api-errors.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { runMemstore } from "./support/processes.ts";
 
@@ -12,13 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.close();
 });
-
-/** The error code an SDK call fails with. */
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => "succeeded",
-    (error: unknown) => (error instanceof MemStoreApiError ? `${error.status} ${error.code}` : String(error)),
-  );
 
 describe("installs with a past", () => {
   it("upgrade to the newest or a named version, roll back to what they held, and keep each move", async () => {

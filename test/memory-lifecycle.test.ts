@@ -1,5 +1,6 @@
-import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
+import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf } from "./support/api-errors.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
 let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
@@ -17,12 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.close();
 });
-
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => "succeeded",
-    (error: unknown) => (error instanceof MemStoreApiError ? `${error.status} ${error.code}` : String(error)),
-  );
 
 const found = async (query: string) =>
   (await client.search(vault, { query, top_k: 20, mode: "keyword" })).results.map((r) => r.text);

@@ -70,6 +70,15 @@ async function tabTo(page: Page, name: string, { backwards = false } = {}) {
   throw new Error(`Tab never reached "${name}"; it went through: ${seen.join(" | ")}`);
 }
 
+/** Signs in with the tests' one password and lands on the store. */
+async function signIn(page: Page, email: string) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/store");
+}
+
 let bed: PortalTestbed;
 const state: { listingUrl?: string; cubeUrl?: string; subscriberEmail: string } = {
   subscriberEmail: "sam@subscriber.example.com",
@@ -320,11 +329,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
 
   it("a subscriber sees a new version, upgrades, rolls back, reads the install's past and puts the vault on hold", async () => {
     const { page } = await bed.person();
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(state.subscriberEmail);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/store");
+    await signIn(page, state.subscriberEmail);
     // The publisher ships 1.0.1.
     const cubeId = state.cubeUrl!.split("/").pop()!;
     const [owner] = await queryRows<{ org_id: string; user_id: string }>(
@@ -372,11 +377,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
 
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {
     const { page } = await bed.person();
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(state.subscriberEmail);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/store");
+    await signIn(page, state.subscriberEmail);
     const studio = await page.goto(state.cubeUrl!);
     expect(studio!.status()).toBe(404);
     await visible(page.getByRole("heading", { name: "Not found" }));
@@ -430,11 +431,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     const { context } = await bed.person();
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill(state.subscriberEmail);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/store");
+    await signIn(page, state.subscriberEmail);
     await visible(page.getByTestId("listing-card"));
     // Nothing wider than the screen: no sideways scrolling.
     const overflowing = await page.evaluate(() =>
@@ -619,11 +616,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
 
   it("resumes an upload whose connection dropped mid-way and completes it", async () => {
     const { page } = await bed.person();
-    await page.goto("/signin");
-    await page.getByLabel("Email").fill("petra@publisher.example.com");
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/store");
+    await signIn(page, "petra@publisher.example.com");
     await page.goto(`/studio/publish?cube=${state.cubeUrl!.split("/").pop()}`);
     await page.getByLabel("Version").fill("1.1.0");
     await page.getByRole("button", { name: "Continue to upload" }).click();

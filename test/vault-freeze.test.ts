@@ -1,6 +1,7 @@
 import { queryRows, sql } from "@memstore/db";
-import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
+import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf } from "./support/api-errors.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { runMemstore } from "./support/processes.ts";
 
@@ -12,12 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.close();
 });
-
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => "succeeded",
-    (error: unknown) => (error instanceof MemStoreApiError ? `${error.status} ${error.code}` : String(error)),
-  );
 
 const actionsOn = async (objectId: string) =>
   (

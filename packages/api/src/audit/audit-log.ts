@@ -7,18 +7,9 @@ import { auditNames, auditPage, auditRowsAfter } from "./queries.ts";
 import { actorName, auditSentence, idsToName } from "./sentences.ts";
 import type { AuditFilter } from "./schemas.ts";
 import { verifyAuditChain } from "./verify-audit-chain.ts";
-import type { ExportedRow } from "./verify-export.ts";
+import type { AuditRow, ExportedRow } from "./rows.ts";
 
-export type AuditRow = {
-  seq: number;
-  created_at: string;
-  actor: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  data: Record<string, unknown>;
-  hash: string;
-};
+export type { AuditRow };
 
 const view = (r: AuditLogRow): AuditRow => ({
   seq: r.seq,
@@ -72,18 +63,7 @@ export async function* auditRows(
 }
 
 /** One row as `GET /api/v1/audit/export` writes it: everything its hash covers, and the chain's links. */
-const exported = (r: AuditLogRow): ExportedRow => ({
-  seq: r.seq,
-  org_id: r.orgId,
-  created_at: new Date(r.createdAt).toISOString(),
-  actor: r.actor,
-  action: r.action,
-  object_type: r.objectType,
-  object_id: r.objectId,
-  data: r.data,
-  prev_hash: r.prevHash,
-  hash: r.hash,
-});
+const exported = (r: AuditLogRow): ExportedRow => ({ ...view(r), org_id: r.orgId, prev_hash: r.prevHash });
 
 /**
  * `GET /api/v1/audit/export` (scope `admin`): the organisation's whole chain, oldest first, one JSON

@@ -1,25 +1,14 @@
 import type { KeyObject } from "node:crypto";
 import { verifyManifest } from "@memstore/watermark/signing";
 import { auditHash, GENESIS_HASH } from "./record-audit.ts";
+import type { ExportedRow } from "./rows.ts";
+
+export type { ExportedRow };
 
 /**
  * Checking an exported audit log offline, against the platform's signed checkpoints: no database,
  * one row at a time (memory stays flat however long the log). `memstore audit verify` runs it.
  */
-
-/** One line of `GET /api/v1/audit/export`. */
-export type ExportedRow = {
-  seq: number;
-  org_id: string;
-  created_at: string;
-  actor: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  data: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-};
 
 export type Checkpoint = { seq: number; head_hash: string; at: string; key_id: string; signature: string };
 

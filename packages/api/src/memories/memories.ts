@@ -1,5 +1,5 @@
 import { type Action, AppError, newId, notFound, type Subject } from "@memstore/core";
-import { type Executor, memories, type Tx, type VaultRow } from "@memstore/db";
+import { type Executor, memories, type MemoryRow, type Tx, type VaultRow } from "@memstore/db";
 import { piiPolicySchema, resolvePolicy } from "@memstore/privacy";
 import { eq } from "drizzle-orm";
 import { type z } from "zod";
@@ -15,7 +15,7 @@ import { createMemoryInput, updateMemoryInput, listMemoriesQuery } from "./schem
 import { currentMemoryVersion, heatOfMemories, memoryPage, memoryVersions } from "./queries.ts";
 
 export { createMemoryInput, updateMemoryInput, listMemoriesQuery };
-export { embedFor, textToStore };
+export { textToStore };
 
 /** What a memory's text is stored as: desensitised when its vault says so. */
 async function textToStore(ctx: AppContext, vault: VaultRow, text: string): Promise<string> {
@@ -39,6 +39,32 @@ async function embedFor(
   return { embedding: Array.from(vector!), embeddingDim: ctx.embedder.dimension };
 }
 
+/** A new memory's first version, embedded, written by the subject (the caller audits why). */
+export async function insertNewMemory(
+  ctx: AppContext,
+  tx: Tx,
+  subject: Subject,
+  vault: VaultRow,
+  memory: Pick<MemoryRow, "text" | "tags" | "metadata"> &
+    Partial<Pick<MemoryRow, "expiresAt" | "mergedFrom">>,
+): Promise<MemoryRow> {
+  const memoryId = newId("mem");
+  const [created] = await tx
+    .insert(memories)
+    .values({
+      id: memoryId,
+      memoryId,
+      orgId: subject.orgId,
+      vaultId: vault.id,
+      version: 1,
+      ...memory,
+      createdBy: actorOf(subject),
+      ...(await embedFor(ctx, tx, vault, memory.text)),
+    })
+    .returning();
+  return created!;
+}
+
 export async function createMemory(
   ctx: AppContext,
   subject: Subject,
@@ -48,32 +74,21 @@ export async function createMemory(
   const vault = await loadOwnVault(ctx.db, subject, "memory.write", vaultId);
   const text = await textToStore(ctx, vault, input.text);
   const row = await ctx.db.transaction(async (tx) => {
-    const memoryId = newId("mem");
-    const [created] = await tx
-      .insert(memories)
-      .values({
-        id: memoryId,
-        memoryId,
-        orgId: subject.orgId,
-        vaultId: vault.id,
-        version: 1,
-        text,
-        tags: input.tags ?? [],
-        metadata: input.metadata ?? {},
-        expiresAt: expiry(input.ttl_days),
-        createdBy: actorOf(subject),
-        ...(await embedFor(ctx, tx, vault, text)),
-      })
-      .returning();
+    const created = await insertNewMemory(ctx, tx, subject, vault, {
+      text,
+      tags: input.tags ?? [],
+      metadata: input.metadata ?? {},
+      expiresAt: expiry(input.ttl_days),
+    });
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),
       action: "memory.created",
       objectType: "memory",
-      objectId: memoryId,
+      objectId: created.memoryId,
       data: { vault_id: vault.id },
     });
-    return created!;
+    return created;
   });
   await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(text) }]);
   return memoryView(row);

@@ -8,7 +8,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { memoryView } from "../kernel/views.ts";
 import { meter } from "../usage/meter.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
-import { currentMemory, embedFor, textToStore } from "./memories.ts";
+import { currentMemory, insertNewMemory, textToStore } from "./memories.ts";
 import { currentVersionsOf, memoryVersions } from "./queries.ts";
 import type { mergeMemoriesInput, restoreMemoryInput } from "./schemas.ts";
 
@@ -60,32 +60,21 @@ export async function mergeMemories(
           ordered.map((m) => m.id),
         ),
       );
-    const memoryId = newId("mem");
-    const [merged] = await tx
-      .insert(memories)
-      .values({
-        id: memoryId,
-        memoryId,
-        orgId: subject.orgId,
-        vaultId: vault.id,
-        version: 1,
-        text,
-        tags: [...new Set(ordered.flatMap((m) => m.tags))].slice(0, 64),
-        metadata: {},
-        mergedFrom: input.memory_ids,
-        createdBy: actorOf(subject),
-        ...(await embedFor(ctx, tx, vault, text)),
-      })
-      .returning();
+    const merged = await insertNewMemory(ctx, tx, subject, vault, {
+      text,
+      tags: [...new Set(ordered.flatMap((m) => m.tags))].slice(0, 64),
+      metadata: {},
+      mergedFrom: input.memory_ids,
+    });
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),
       action: "memory.merged",
       objectType: "memory",
-      objectId: memoryId,
+      objectId: merged.memoryId,
       data: { vault_id: vault.id, merged_from: input.memory_ids },
     });
-    return merged!;
+    return merged;
   });
   await meter(ctx.db, subject, [{ bytes: Buffer.byteLength(row.text) }]);
   return memoryView(row);
