@@ -373,6 +373,48 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(page.getByRole("alert").filter({ hasText: /frozen/ }));
     await page.getByRole("button", { name: "Unfreeze" }).click();
     await expect.poll(() => page.getByTestId("frozen-banner").count(), POLL).toBe(0);
+
+    // The time machine: before anything was installed, the vault held nothing.
+    await page.getByRole("tab", { name: "Memory explorer" }).click();
+    await page.getByLabel("Search this vault").fill("zephyrine knot");
+    await page.getByLabel("As of").fill("2020-01-01T00:00");
+    await page.getByRole("button", { name: "Search" }).click();
+    await visible(page.getByText("No matches"));
+    await page.getByLabel("As of").fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await visible(page.getByTestId("vault-hit").first());
+
+    // Retention: a rule set, kept across a reload.
+    await page.getByRole("tab", { name: "Retention" }).click();
+    await page.getByLabel("Archive memories unused for (days)").fill("90");
+    await page.getByRole("button", { name: "Save retention" }).click();
+    await visible(page.getByRole("status").filter({ hasText: "Saved." }));
+    await page.reload();
+    await page.getByRole("tab", { name: "Retention" }).click();
+    expect(await page.getByLabel("Archive memories unused for (days)").inputValue()).toBe("90");
+  });
+
+  it("a publisher yanks a version from the studio; the store shows its tombstone; unyanked, it stands again", async () => {
+    const { page } = await bed.person();
+    await signIn(page, "petra@publisher.example.com");
+    await page.goto(state.cubeUrl!);
+    const v101 = page.getByTestId("cube-version").filter({ hasText: "v1.0.1" });
+    await v101.getByText("Yank this version").click();
+    await v101.getByLabel("Why").fill("the ice knot is unsafe below -20 °C");
+    await v101.getByRole("button", { name: "Yank v1.0.1" }).click();
+    await visible(v101.getByTestId("version-tombstone").filter({ hasText: "the ice knot is unsafe" }));
+    await bed.screenshot(page, "studio-yank");
+    await page.goto(state.listingUrl!);
+    await visible(
+      page
+        .getByTestId("listing-version")
+        .filter({ hasText: "v1.0.1" })
+        .getByTestId("listing-tombstone")
+        .filter({ hasText: "It can no longer be installed." }),
+    );
+    await page.goto(state.cubeUrl!);
+    await v101.getByRole("button", { name: "Unyank v1.0.1" }).click();
+    await expect.poll(() => v101.getByTestId("version-tombstone").count(), POLL).toBe(0);
   });
 
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {

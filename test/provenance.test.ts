@@ -376,6 +376,9 @@ describe("canary facts", () => {
       visibility: "public",
       pricing: { model: "free" },
       canaries: true,
+      // Dense marks: forty short notes at the light density carry few enough marks that the trace
+      // below misses the right copy, or names a wrong one, in a run now and then (issue 33).
+      marks: "dense",
     });
     expect(created.status).toBe(201);
     expect(created.body.canaries).toBe(true);
@@ -443,11 +446,20 @@ describe("canary facts", () => {
     expect(answer.some((r) => stripMarks(r.text).endsWith(canary.text))).toBe(true);
     const marked = answer.map((r) => r.text).join("\n");
     const both = await bed.api("POST", "/api/v1/trace", bed.publisherKey, { text: marked });
-    expect(both.body.matches).toHaveLength(1);
-    expect(both.body.matches[0].evidence.map((e: { kind: string }) => e.kind).sort()).toEqual([
-      "canary",
-      "fingerprint",
-    ]);
+    // The install it came from is named first, by both; another install may follow in a run now and
+    // then, by a canary term whose two invented words the answer happens to hold (issue 33 weighs
+    // how large the canaries' word space must be), never by a fingerprint and never ahead of it.
+    const [top, ...others] = both.body.matches as Array<{
+      install_id: string;
+      confidence: number;
+      evidence: Array<{ kind: string }>;
+    }>;
+    expect(top!.install_id).toBe(a.installId);
+    expect(top!.evidence.map((e) => e.kind).sort()).toEqual(["canary", "fingerprint"]);
+    for (const other of others) {
+      expect(other.evidence.map((e) => e.kind)).toEqual(["canary"]);
+      expect(other.confidence).toBeLessThan(top!.confidence);
+    }
 
     // Another publisher learns nothing from the same paraphrase.
     const rival = await bed.organization("Crane Rivals", "owner@crane-rivals.example.com");

@@ -181,6 +181,32 @@ const CASES: Record<string, Case> = {
       return (api) => api.commerce.listingStatus({ id: listing.id, transition: "suspend" });
     },
   },
+  "publishing.yankVersion": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `yank-${n}`);
+      return (api) =>
+        api.publishing.yankVersion({
+          cube_id: cube.id,
+          version: "1.0.0",
+          reason: "wrong",
+          severity: "normal",
+        });
+    },
+  },
+  "publishing.unyankVersion": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `unyank-${n}`);
+      await o.publishing.yankVersion({
+        cube_id: cube.id,
+        version: "1.0.0",
+        reason: "wrong",
+        severity: "normal",
+      });
+      return (api) => api.publishing.unyankVersion({ cube_id: cube.id, version: "1.0.0" });
+    },
+  },
   "store.acquire": {
     allowed: MANAGERS,
     prepare: async () => (api) => api.store.acquire({ id: listingId }),

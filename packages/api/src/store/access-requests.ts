@@ -12,7 +12,7 @@ import { recordAudit } from "../audit/record-audit.ts";
 import { organizationById } from "../identity/queries.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { type PageQuery, toPage } from "../kernel/pagination.ts";
+import { decodeCursor, type PageQuery, toPage } from "../kernel/pagination.ts";
 import { loadOwnListing } from "../catalog/cubes.ts";
 import { cubeById } from "../catalog/queries.ts";
 import { insertOffer } from "../listings/offers.ts";
@@ -99,6 +99,8 @@ export async function listIncomingRequests(
   listingId: string,
   page: PageQuery,
 ) {
+  // The request's own faults first: a broken cursor is a 400 whatever the listing.
+  decodeCursor(page.cursor);
   const listing = await loadOwnListing(ctx.db, subject, listingId);
   const rows = await accessRequestPage(ctx.db, { listingId: listing.id, page });
   return toPage(rows.map(accessRequestView), page);

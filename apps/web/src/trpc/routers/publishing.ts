@@ -12,7 +12,9 @@ import {
   listCubes,
   listVersions,
   submitVersion,
+  yankVersionInput,
 } from "@memstore/api/catalog";
+import { unyankVersion, yankVersion } from "@memstore/api/vaults";
 import { createListing, createListingInput, listOwnListings, publishListing } from "@memstore/api/listings";
 
 const cubeRef = z.object({ cube_id: idSchema });
@@ -36,6 +38,17 @@ export const publishingRouter = router({
   submitVersion: orgProcedure
     .input(versionRef)
     .mutation(({ ctx, input }) => submitVersion(ctx.app, ctx.subject, input.cube_id, input.version)),
+  /** A ready version withdrawn: no new install of it; installs on it move off, or are noticed or suspended. */
+  yankVersion: orgProcedure
+    .input(versionRef.extend(yankVersionInput.shape))
+    .mutation(({ ctx, input: { cube_id, version, ...input } }) =>
+      yankVersion(ctx.app, ctx.subject, { cubeId: cube_id, version }, input),
+    ),
+  unyankVersion: orgProcedure
+    .input(versionRef)
+    .mutation(({ ctx, input }) =>
+      unyankVersion(ctx.app, ctx.subject, { cubeId: input.cube_id, version: input.version }),
+    ),
   listings: orgProcedure
     .input(pageQuery)
     .query(({ ctx, input }) => listOwnListings(ctx.app, ctx.subject, input)),

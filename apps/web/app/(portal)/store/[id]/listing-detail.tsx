@@ -277,6 +277,12 @@ function VersionList({ versions }: { versions: ListingVersion[] }) {
                 {formatBytes(v.size)}
               </span>
             </div>
+            {v.yanked && (
+              <p className="small" style={{ margin: 0 }} data-testid="listing-tombstone">
+                <span className="badge bad">yanked</span> {formatDate(v.yanked.at)}: {v.yanked.reason}. It can
+                no longer be installed.
+              </p>
+            )}
             {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
             <ProvenanceBadges version={v} />
             <details>

@@ -8,16 +8,18 @@ import { Hold } from "./_sections/hold";
 import { Installs } from "./_sections/installs";
 import { OwnMemories } from "./_sections/own-memories";
 import { PrivacySettings } from "./_sections/privacy-settings";
+import { RetentionSettings } from "./_sections/retention-settings";
 
 export function VaultDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const vault = useQuery(trpc.vaults.get.queryOptions({ vault_id: id })).data;
-  const [tab, setTab] = useState<"installs" | "search" | "memories" | "privacy">("installs");
+  const [tab, setTab] = useState<"installs" | "search" | "memories" | "privacy" | "retention">("installs");
   const tabs = [
     ["installs", "Installs"],
     ["search", "Memory explorer"],
     ["memories", "Own memories"],
     ["privacy", "Privacy"],
+    ["retention", "Retention"],
   ] as const;
   return (
     <>
@@ -52,6 +54,7 @@ export function VaultDetail({ id }: { id: string }) {
       {tab === "search" && <Explorer vaultId={id} />}
       {tab === "memories" && <OwnMemories vaultId={id} />}
       {tab === "privacy" && vault && <PrivacySettings vault={vault} />}
+      {tab === "retention" && vault && <RetentionSettings vault={vault} />}
     </>
   );
 }

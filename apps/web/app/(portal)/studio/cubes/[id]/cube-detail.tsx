@@ -14,6 +14,7 @@ import { itemsOf, PAGED, ShowMore } from "../../../../_components/show-more";
 import { useTRPC } from "../../../../_lib/trpc";
 import type { WizardVersion } from "../../publish/_steps/wizard";
 import { ListingManager } from "./listing-manager";
+import { YankControl } from "./yank-control";
 
 export function CubeDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -69,6 +70,7 @@ export function CubeDetail({ id }: { id: string }) {
                 <StatusBadge status={v.status} /> {formatBytes(v.size)} · {formatDate(v.created_at)}
               </span>
             </div>
+            {v.status === "ready" && <YankControl cubeId={id} version={v.version} yanked={v.yanked} />}
             <RunList runs={v.runs} />
           </article>
         ))}

@@ -9,6 +9,8 @@ import { useTRPC } from "../../../../_lib/trpc";
 export function Explorer({ vaultId }: { vaultId: string }) {
   const trpc = useTRPC();
   const [query, setQuery] = useState<string | null>(null);
+  // The time machine: the vault as it stood at a past instant (empty: now).
+  const [asOf, setAsOf] = useState<string | null>(null);
   const search = useQuery({
     ...trpc.vaults.search.queryOptions({
       vault_id: vaultId,
@@ -16,6 +18,7 @@ export function Explorer({ vaultId }: { vaultId: string }) {
       top_k: 10,
       filter: {},
       mode: "hybrid",
+      ...(asOf && { as_of: asOf }),
     }),
     enabled: Boolean(query),
   });
@@ -26,7 +29,10 @@ export function Explorer({ vaultId }: { vaultId: string }) {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setQuery(formValues(e.currentTarget).q?.trim() || null);
+          const v = formValues(e.currentTarget);
+          setQuery(v.q?.trim() || null);
+          // A local date and time, read as this browser's time zone.
+          setAsOf(v.as_of ? new Date(v.as_of).toISOString() : null);
         }}
       >
         <label className="sr-only" htmlFor="vault-q">
@@ -38,9 +44,17 @@ export function Explorer({ vaultId }: { vaultId: string }) {
           placeholder="Ask what your agents would ask…"
           style={{ flex: "1 1 300px" }}
         />
+        <label className="field small">
+          <span>As of</span>
+          <input name="as_of" type="datetime-local" aria-describedby="as-of-hint" />
+        </label>
         <button className="btn primary" type="submit">
           Search
         </button>
+        <span id="as-of-hint" className="small muted" style={{ flex: "1 1 100%" }}>
+          Leave “As of” empty to search the vault as it is; set it to see what it held and how its memories
+          read then.
+        </span>
       </form>
       <ErrorBox error={search.error} />
       {search.isFetching && <Loading what="results" />}
