@@ -4,10 +4,9 @@ import semver from "semver";
 import type { z } from "zod";
 import { actorOf } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { installView } from "../kernel/views.ts";
-import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
-import { actingOf, installable, loadInstallToRead, moverOf, readyNamed } from "./install-history.ts";
-import { afterMove, cubeRef, loadLiveInstall, moveInstall, upgradeInstall } from "./installs.ts";
+import { readyVersions, versionById } from "../catalog/queries.ts";
+import { actingOf, loadInstallToRead, moverOf, readyNamed } from "./install-history.ts";
+import { afterMove, installViewOf, loadLiveInstall, moveInstall, upgradeInstall } from "./installs.ts";
 import { heldVersions } from "./queries.ts";
 import type { moveInstallInput } from "./schemas.ts";
 import { loadOwnVault } from "./vaults.ts";
@@ -106,14 +105,5 @@ async function readyVersionNamed(tx: Executor, install: InstallRow, version: str
 
 /** The install as it stands, when an upgrade found nothing newer. */
 async function currentView(ctx: AppContext, subject: Subject, vaultId: string, installId: string) {
-  const install = await loadInstallToRead(ctx, subject, vaultId, installId);
-  const { cube, publisher } = await cubeWithPublisher(ctx.db, { cubeId: install.cubeId });
-  const version = await versionById(ctx.db, { versionId: install.versionId });
-  const ready = installable(await readyVersions(ctx.db, { cubeId: install.cubeId }));
-  return installView(
-    install,
-    cubeRef(cube, publisher),
-    version!.version,
-    ready.map((v) => v.version),
-  );
+  return installViewOf(ctx.db, await loadInstallToRead(ctx, subject, vaultId, installId));
 }

@@ -277,6 +277,19 @@ export function writeInstallUpdated(
   });
 }
 
+/** An install as the API shows it, read as it stands: its cube, the version it holds, what it could move to. */
+export async function installViewOf(db: Executor, install: InstallRow) {
+  const { cube, publisher } = await cubeWithPublisher(db, { cubeId: install.cubeId });
+  const held = await versionById(db, { versionId: install.versionId });
+  const ready = installable(await readyVersions(db, { cubeId: install.cubeId }));
+  return installView(
+    install,
+    cubeRef(cube, publisher),
+    held!.version,
+    ready.map((v) => v.version),
+  );
+}
+
 export function cubeRef(cube: CubeRow, publisher: OrganizationRow) {
   return { id: cube.id, slug: cube.slug, type: cube.type, publisher: publisher.slug };
 }

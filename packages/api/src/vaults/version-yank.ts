@@ -5,15 +5,15 @@ import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { markUnyanked, markYanked } from "../catalog/yank.ts";
 import type { yankVersionInput } from "../catalog/schemas.ts";
-import { cubeWithPublisher, readyVersions, versionById } from "../catalog/queries.ts";
+import { readyVersions, versionById } from "../catalog/queries.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { authorize } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
-import { installView, versionView } from "../kernel/views.ts";
+import { versionView } from "../kernel/views.ts";
 import { relayEventsAfterCommit } from "../outbox/outbox.ts";
 import { runsOfVersions } from "../pipeline/queries.ts";
-import { type Acting, installable, versionForPolicy } from "./install-history.ts";
-import { afterMove, cubeRef, type InstallMove, moveInstall, writeInstallUpdated } from "./installs.ts";
+import { type Acting, versionForPolicy } from "./install-history.ts";
+import { afterMove, type InstallMove, installViewOf, moveInstall, writeInstallUpdated } from "./installs.ts";
 import { installsConcernedByYanks, liveInstallsOfVersion, lockedInstallById } from "./queries.ts";
 
 /** A yank acts on installs of other organisations: their audit rows name the platform, not the publisher's people. */
@@ -159,7 +159,7 @@ async function noticeInstall(tx: Executor, install: InstallRow, notice: InstallN
     .returning();
   const change = critical ? "suspended" : "noticed";
   await auditInstall(tx, row!, critical ? "install.suspended" : "install.noticed", { notice });
-  return writeInstallUpdated(tx, YANK, row!, { change, install: await viewOf(tx, row!) });
+  return writeInstallUpdated(tx, YANK, row!, { change, install: await installViewOf(tx, row!) });
 }
 
 /**
@@ -176,7 +176,7 @@ async function liftNotice(tx: Executor, install: InstallRow) {
     .where(eq(installs.id, install.id))
     .returning();
   await auditInstall(tx, row!, "install.notice_lifted", { notice: install.notice, resumed: resume });
-  return writeInstallUpdated(tx, YANK, row!, { change: "unyanked", install: await viewOf(tx, row!) });
+  return writeInstallUpdated(tx, YANK, row!, { change: "unyanked", install: await installViewOf(tx, row!) });
 }
 
 function auditInstall(tx: Executor, install: InstallRow, action: string, data: Record<string, unknown>) {
@@ -188,16 +188,4 @@ function auditInstall(tx: Executor, install: InstallRow, action: string, data: R
     objectId: install.id,
     data: { vault_id: install.vaultId, ...data },
   });
-}
-
-async function viewOf(tx: Executor, install: InstallRow) {
-  const { cube, publisher } = await cubeWithPublisher(tx, { cubeId: install.cubeId });
-  const held = await versionById(tx, { versionId: install.versionId });
-  const ready = installable(await readyVersions(tx, { cubeId: install.cubeId }));
-  return installView(
-    install,
-    cubeRef(cube, publisher),
-    held!.version,
-    ready.map((v) => v.version),
-  );
 }
