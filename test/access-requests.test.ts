@@ -75,6 +75,10 @@ describe("a listing sold on request", () => {
     });
     expect(denied).toMatchObject({ state: "denied", reason: "Tell us which regulator." });
     expect((await buyer.commerce.accessRequests()).items[0]).toMatchObject({ id: asked.id, state: "denied" });
+    // One listing's requests alone, when the buyer names it (the portal's listing page asks so).
+    const ofListing = await buyer.commerce.accessRequests({ listing_id: listing.id, limit: 1 });
+    expect(ofListing.items.map((r) => r.id)).toEqual([asked.id]);
+    expect((await buyer.commerce.accessRequests({ listing_id: "lst_other" })).items).toEqual([]);
     expect(await codeOf(publisher.commerce.approveAccessRequest(asked.id))).toBe("409 conflict");
     expect(await codeOf(buyer.acquire(listing.id))).toBe("403 access_not_granted");
 

@@ -417,6 +417,94 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await expect.poll(() => v101.getByTestId("version-tombstone").count(), POLL).toBe(0);
   });
 
+  it("a subscriber merges two of its own memories, finds the sources under Merged and restores one", async () => {
+    const { page } = await bed.person();
+    await signIn(page, state.subscriberEmail);
+    await page.goto("/vaults");
+    await page.getByRole("link", { name: /rescue-agents/ }).click();
+    await page.getByRole("tab", { name: "Own memories" }).click();
+    for (const text of ["The hut key hangs by the stove.", "The spare rope is in the red bin."]) {
+      await page.getByLabel("Text", { exact: true }).fill(text);
+      await page.getByRole("button", { name: "Save memory" }).click();
+      await visible(page.getByTestId("own-memory").filter({ hasText: text }));
+    }
+    const mine = page.getByTestId("own-memory").filter({ hasText: /hut key|spare rope/ });
+    await mine.nth(0).getByLabel("Select to merge").check();
+    await mine.nth(1).getByLabel("Select to merge").check();
+    await page.getByRole("button", { name: "Merge selected (2)" }).click();
+    const merged = page.getByTestId("own-memory").filter({ hasText: "merged from 2 memories" });
+    await visible(merged);
+    expect(await merged.textContent()).toMatch(/hut key[\s\S]*spare rope|spare rope[\s\S]*hut key/);
+    await bed.screenshot(page, "vault-memories-merged");
+
+    await page.getByLabel("Show", { exact: true }).selectOption("merged");
+    const sources = page.getByTestId("own-memory");
+    await expect.poll(() => sources.count(), POLL).toBe(2);
+    await sources.filter({ hasText: "spare rope" }).getByRole("button", { name: "Restore" }).click();
+    await expect.poll(() => sources.count(), POLL).toBe(1);
+    await page.getByLabel("Show", { exact: true }).selectOption("active");
+    await visible(
+      page
+        .getByTestId("own-memory")
+        .filter({ hasText: "The spare rope is in the red bin." })
+        .filter({ hasNotText: "merged from" }),
+    );
+  });
+
+  it("a listing sold on request: the buyer asks, the publisher denies then approves with an offer, the buyer gets it", async () => {
+    const publisher = (await bed.person()).page;
+    await signIn(publisher, "petra@publisher.example.com");
+    await publisher.goto(state.cubeUrl!);
+    await publisher.getByLabel("Access", { exact: true }).selectOption("request");
+    await publisher.getByRole("button", { name: "Save listing" }).click();
+    await visible(publisher.getByRole("heading", { name: "Access requests" }));
+
+    const buyer = (await bed.person()).page;
+    await signUp(buyer, { name: "Rhea Requester", email: "rhea@ask.example.com", org: "Ridge Patrol" });
+    await buyer.goto(state.listingUrl!);
+    await visible(buyer.getByText("Sold on request: the publisher approves each buyer"));
+    expect(await buyer.getByRole("button", { name: "Get", exact: true }).count()).toBe(0);
+    await buyer.getByLabel("Message").fill("We run the ridge patrol's avalanche rescue.");
+    await buyer.getByLabel("Purpose").fill("rescue training");
+    await buyer.getByRole("button", { name: "Request access" }).click();
+    await visible(buyer.getByTestId("access-state").filter({ hasText: "waiting for the publisher" }));
+
+    // The publisher reads who asks and why, and says no, with a reason the buyer reads.
+    await publisher.reload();
+    const request = publisher.getByTestId("access-request").filter({ hasText: "Ridge Patrol" });
+    await visible(request.filter({ hasText: "Purpose: rescue training" }));
+    await request.getByLabel("Reason").fill("Which mountain club are you with?");
+    await request.getByRole("button", { name: "Deny" }).click();
+    await visible(request.filter({ hasText: "Denied" }));
+    await buyer.reload();
+    await visible(buyer.getByTestId("access-state").filter({ hasText: "Which mountain club are you with?" }));
+
+    // Asked again, approved with a private offer: the buyer gets it under that offer.
+    await buyer.getByLabel("Message").fill("Ridge Patrol, member of the Alpine Club.");
+    await buyer.getByRole("button", { name: "Request access" }).click();
+    await visible(buyer.getByTestId("access-state").filter({ hasText: "waiting for the publisher" }));
+    await publisher.reload();
+    const again = publisher.getByTestId("access-request").filter({ hasText: "member of the Alpine Club" });
+    await again.getByLabel("Reason").fill("Welcome aboard.");
+    await again.getByLabel("Approve with a private offer at its own price").check();
+    await again.getByRole("button", { name: "Approve" }).click();
+    await visible(again.filter({ hasText: "Approved" }).filter({ hasText: "with a private offer" }));
+    await bed.screenshot(publisher, "studio-access-requests");
+
+    await buyer.reload();
+    await visible(buyer.getByTestId("access-state").filter({ hasText: "Access approved" }));
+    await buyer.getByRole("button", { name: /Get at your offer/ }).click();
+    await visible(buyer.getByText("Your organisation has this listing."));
+    await bed.screenshot(buyer, "store-access-approved");
+
+    // Open to every buyer again, for the screens that follow.
+    await publisher.getByLabel("Access", { exact: true }).selectOption("open");
+    await publisher.getByRole("button", { name: "Save listing" }).click();
+    await expect
+      .poll(() => publisher.getByRole("heading", { name: "Access requests" }).count(), POLL)
+      .toBe(0);
+  });
+
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {
     const { page } = await bed.person();
     await signIn(page, state.subscriberEmail);

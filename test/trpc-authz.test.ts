@@ -65,6 +65,28 @@ async function joinAs(o: Api, n: string, role: Role) {
 let orgId = "";
 let ownerUserId = "";
 let ownerSubject: Subject;
+/** Another organisation, which sells to Authz Co and asks Authz Co for access. */
+let seller: { api: Api; subject: Subject };
+
+/** A published listing sold on request (`access: "request"`), of `api`'s organisation. */
+async function onRequestListing(api: Api, subject: Subject, slug: string) {
+  const cube = await readyCube(api, subject, slug);
+  const listing = await api.publishing.createListing({
+    cube_id: cube.id,
+    visibility: "public",
+    access: "request",
+    pricing: { model: "free" },
+    terms: {},
+  });
+  await api.publishing.publishListing({ id: listing.id });
+  return listing;
+}
+
+/** A pending request of the seller's organisation to a new listing of Authz Co sold on request. */
+async function pendingRequest(o: Api, n: string) {
+  const listing = await onRequestListing(o, ownerSubject, `req-${n}`);
+  return seller.api.store.requestAccess({ id: listing.id, message: "for our support agents" });
+}
 
 const CASES: Record<string, Case> = {
   "keys.create": {
@@ -296,6 +318,45 @@ const CASES: Record<string, Case> = {
         api.vaults.updateMemory({ vault_id: vault.id, memory_id: memory.id, changes: { text: "second" } });
     },
   },
+  "vaults.mergeMemories": {
+    allowed: MEMBERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `mrg-${n}` });
+      const a = await o.vaults.createMemory({ vault_id: vault.id, text: "the hut key" });
+      const b = await o.vaults.createMemory({ vault_id: vault.id, text: "is under the stone" });
+      return (api) => api.vaults.mergeMemories({ vault_id: vault.id, memory_ids: [a.id, b.id] });
+    },
+  },
+  "vaults.restoreMemory": {
+    allowed: MEMBERS,
+    prepare: async (o, n) => {
+      const vault = await o.vaults.create({ name: `rst-${n}` });
+      const memory = await o.vaults.createMemory({ vault_id: vault.id, text: "archived, then back" });
+      await o.vaults.archiveMemory({ vault_id: vault.id, memory_id: memory.id });
+      return (api) => api.vaults.restoreMemory({ vault_id: vault.id, memory_id: memory.id });
+    },
+  },
+  "store.requestAccess": {
+    allowed: MANAGERS,
+    prepare: async (_o, n) => {
+      const listing = await onRequestListing(seller.api, seller.subject, `ask-${n}`);
+      return (api) => api.store.requestAccess({ id: listing.id, message: "for our support agents" });
+    },
+  },
+  "commerce.approveAccess": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const request = await pendingRequest(o, n);
+      return (api) => api.commerce.approveAccess({ request_id: request.id });
+    },
+  },
+  "commerce.denyAccess": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const request = await pendingRequest(o, n);
+      return (api) => api.commerce.denyAccess({ request_id: request.id, reason: "not this quarter" });
+    },
+  },
   "vaults.archiveMemory": {
     allowed: MEMBERS,
     prepare: async (o, n) => {
@@ -330,19 +391,15 @@ beforeAll(async () => {
     callers[role] = createCaller({ app: t.ctx, userId: user.user_id, orgId });
   }
   // A free listing of another organisation, for acquiring and installing.
-  const seller = await signUp(t.ctx, {
+  const sold = await signUp(t.ctx, {
     name: "S",
     email: "s@seller.example.com",
     password: "long enough",
     organization: "Seller",
   });
-  const sellerApi = createCaller({ app: t.ctx, userId: seller.user_id, orgId: seller.org_id });
-  const sellerSubject: Subject = {
-    kind: "user",
-    userId: seller.user_id,
-    orgId: seller.org_id,
-    role: "owner",
-  };
+  const sellerApi = createCaller({ app: t.ctx, userId: sold.user_id, orgId: sold.org_id });
+  const sellerSubject: Subject = { kind: "user", userId: sold.user_id, orgId: sold.org_id, role: "owner" };
+  seller = { api: sellerApi, subject: sellerSubject };
   const cube = await readyCube(sellerApi, sellerSubject, "seller-cube");
   const listing = await sellerApi.publishing.createListing({
     cube_id: cube.id,

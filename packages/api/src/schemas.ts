@@ -6,4 +6,5 @@ export * from "./listings/schemas.ts";
 export * from "./memories/schemas.ts";
 export * from "./payments/pricing.ts";
 export * from "./search/schemas.ts";
+export * from "./store/schemas.ts";
 export * from "./vaults/schemas.ts";

@@ -1,4 +1,4 @@
-import { AppError, newId, notFound, purposeSchema, type Subject, termsSchema } from "@memstore/core";
+import { AppError, newId, notFound, type Subject } from "@memstore/core";
 import {
   type AccessRequestRow,
   accessRequests,
@@ -7,7 +7,7 @@ import {
   type OrganizationRow,
 } from "@memstore/db";
 import { eq } from "drizzle-orm";
-import { z } from "zod";
+import type { z } from "zod";
 import { recordAudit } from "../audit/record-audit.ts";
 import { organizationById } from "../identity/queries.ts";
 import { actorOf, authorize } from "../kernel/authorize.ts";
@@ -17,22 +17,9 @@ import { loadOwnListing } from "../catalog/cubes.ts";
 import { cubeById } from "../catalog/queries.ts";
 import { insertOffer } from "../listings/offers.ts";
 import { relayEventsAfterCommit, writeEvent } from "../outbox/outbox.ts";
-import { pricingSchema } from "../payments/pricing.ts";
+import type { accessRequestInput, decideAccessInput, ownRequestsQuery } from "./schemas.ts";
 import { accessRequestPage, accessRequestsIn, incomingAccessRequest } from "./queries.ts";
 import { assertPublished, loadVisibleListing } from "./store-listings.ts";
-
-/** `POST /api/v1/store/listings/{listing_id}/access-requests`: what the buyer wants it for. */
-export const accessRequestInput = z
-  .object({ message: z.string().trim().min(1).max(2_000), purpose: purposeSchema.optional() })
-  .strict();
-
-/** `POST /api/v1/access-requests/{request_id}/approve` (a private offer, optionally) and `/deny`. */
-export const decideAccessInput = z
-  .object({
-    offer: z.object({ pricing: pricingSchema, terms: termsSchema.optional() }).strict().optional(),
-    reason: z.string().trim().min(1).max(1_000).optional(),
-  })
-  .strict();
 
 type Listed = { request: AccessRequestRow; title: string; org: Pick<OrganizationRow, "slug" | "name"> };
 
@@ -106,10 +93,18 @@ export async function listIncomingRequests(
   return toPage(rows.map(accessRequestView), page);
 }
 
-/** The organisation's own requests, newest first. */
-export async function listOwnRequests(ctx: AppContext, subject: Subject, page: PageQuery) {
+/** The organisation's own requests (to one listing, when named), newest first. */
+export async function listOwnRequests(
+  ctx: AppContext,
+  subject: Subject,
+  { listing_id, ...page }: z.infer<typeof ownRequestsQuery>,
+) {
   authorize(subject, "store.read");
-  const rows = await accessRequestPage(ctx.db, { orgId: subject.orgId, page });
+  const rows = await accessRequestPage(ctx.db, {
+    orgId: subject.orgId,
+    ...(listing_id && { listingId: listing_id }),
+    page,
+  });
   return toPage(rows.map(accessRequestView), page);
 }
 

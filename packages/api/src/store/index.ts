@@ -2,10 +2,9 @@
 export { acquire, acquireListing } from "./acquire-listing.ts";
 export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";
 export {
-  accessRequestInput,
-  decideAccessInput,
   decideAccessRequest,
   listIncomingRequests,
   listOwnRequests,
   requestAccess,
 } from "./access-requests.ts";
+export { accessRequestInput, decideAccessInput, ownRequestsQuery } from "./schemas.ts";

@@ -713,7 +713,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The organisation's own access requests, newest first, with their state */
+    /** The organisation's own access requests (to one listing with ?listing_id=), newest first, with their state */
     get: operations["getAccessRequests"];
     put?: never;
     post?: never;
@@ -4212,6 +4212,7 @@ export interface operations {
       query?: {
         limit?: number;
         cursor?: string;
+        listing_id?: string;
       };
       header?: never;
       path?: never;

@@ -8,6 +8,7 @@ import {
   getStoreListing,
   listIncomingRequests,
   listOwnRequests,
+  ownRequestsQuery,
   requestAccess,
   searchListings,
   storeQuery,
@@ -63,10 +64,11 @@ export const storeRoutes = [
   route({
     method: "GET",
     path: "/api/v1/access-requests",
-    summary: "The organisation's own access requests, newest first, with their state",
+    summary:
+      "The organisation's own access requests (to one listing with ?listing_id=), newest first, with their state",
     tag: "store",
     scope: "subscribe",
-    query: pageQuery,
+    query: ownRequestsQuery,
     status: 200,
     handler: ({ ctx, subject, query }) => listOwnRequests(ctx, subject, query),
   }),

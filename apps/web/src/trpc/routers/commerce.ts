@@ -19,9 +19,11 @@ import {
   stripeOf,
 } from "@memstore/api/payments";
 import { subscriberUsage, usageQuery } from "@memstore/api/usage";
+import { decideAccessInput, decideAccessRequest, listIncomingRequests } from "@memstore/api/store";
 
 const entitlementRef = z.object({ id: idSchema });
 const listingRef = z.object({ id: idSchema });
+const requestRef = z.object({ request_id: idSchema });
 
 /** The portal's commerce: the publisher's Sales page and the subscriber's Billing page. */
 export const commerceRouter = router({
@@ -55,6 +57,20 @@ export const commerceRouter = router({
   updateListing: orgProcedure
     .input(listingRef.extend({ changes: updateListingInput }))
     .mutation(({ ctx, input }) => updateListing(ctx.app, ctx.subject, input.id, input.changes)),
+  /** The access requests to one of the publisher's listings, newest first. */
+  incomingAccessRequests: orgProcedure
+    .input(pageQuery.extend({ id: idSchema }))
+    .query(({ ctx, input: { id, ...page } }) => listIncomingRequests(ctx.app, ctx.subject, id, page)),
+  approveAccess: orgProcedure
+    .input(requestRef.extend(decideAccessInput.shape))
+    .mutation(({ ctx, input: { request_id, ...input } }) =>
+      decideAccessRequest(ctx.app, ctx.subject, request_id, "approved", input),
+    ),
+  denyAccess: orgProcedure
+    .input(requestRef.extend(decideAccessInput.shape))
+    .mutation(({ ctx, input: { request_id, ...input } }) =>
+      decideAccessRequest(ctx.app, ctx.subject, request_id, "denied", input),
+    ),
   listingStatus: orgProcedure
     .input(listingRef.extend({ transition: z.enum(["suspend", "resume", "retire"]) }))
     .mutation(({ ctx, input }) => changeListingStatus(ctx.app, ctx.subject, input.id, input.transition)),

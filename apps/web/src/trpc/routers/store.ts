@@ -2,7 +2,16 @@ import { idSchema } from "@memstore/core";
 import { z } from "zod";
 import { orgProcedure, router, storeProcedure } from "../init.ts";
 import { acquireInput } from "@memstore/api/payments";
-import { acquire, getStoreListing, searchListings, storeQuery } from "@memstore/api/store";
+import {
+  accessRequestInput,
+  acquire,
+  getStoreListing,
+  listOwnRequests,
+  ownRequestsQuery,
+  requestAccess,
+  searchListings,
+  storeQuery,
+} from "@memstore/api/store";
 
 const listingRef = z.object({ id: idSchema });
 
@@ -16,4 +25,12 @@ export const storeRouter = router({
   acquire: orgProcedure
     .input(acquireInput.extend({ id: idSchema }))
     .mutation(({ ctx, input: { id, ...input } }) => acquire(ctx.app, ctx.subject, id, input)),
+  /** Ask for a listing sold on request. */
+  requestAccess: orgProcedure
+    .input(accessRequestInput.extend({ id: idSchema }))
+    .mutation(({ ctx, input: { id, ...input } }) => requestAccess(ctx.app, ctx.subject, id, input)),
+  /** The organisation's own access requests (to one listing, when named), newest first. */
+  accessRequests: orgProcedure
+    .input(ownRequestsQuery)
+    .query(({ ctx, input }) => listOwnRequests(ctx.app, ctx.subject, input)),
 });

@@ -7,6 +7,10 @@ import {
   listMemories,
   listMemoriesQuery,
   memoryHistory,
+  mergeMemories,
+  mergeMemoriesInput,
+  restoreMemory,
+  restoreMemoryInput,
   updateMemory,
   updateMemoryInput,
 } from "@memstore/api/memories";
@@ -102,6 +106,18 @@ export const vaultsRouter = router({
   archiveMemory: orgProcedure
     .input(memoryRef)
     .mutation(({ ctx, input }) => archiveMemory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),
+  /** Several active memories become one new memory; the sources become merged. */
+  mergeMemories: orgProcedure
+    .input(vaultRef.extend(mergeMemoriesInput.shape))
+    .mutation(({ ctx, input: { vault_id, ...input } }) =>
+      mergeMemories(ctx.app, ctx.subject, vault_id, input),
+    ),
+  /** An archived, expired or merged memory back active, as a new version. */
+  restoreMemory: orgProcedure
+    .input(memoryRef.extend(restoreMemoryInput.shape))
+    .mutation(({ ctx, input: { vault_id, memory_id, ...input } }) =>
+      restoreMemory(ctx.app, ctx.subject, vault_id, memory_id, input),
+    ),
   memoryHistory: orgProcedure
     .input(memoryRef)
     .query(({ ctx, input }) => memoryHistory(ctx.app, ctx.subject, input.vault_id, input.memory_id)),

@@ -5,6 +5,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
+import { AccessRequestGate } from "./access-request";
 import { Field } from "../../../_components/field";
 import { FingerprintNote } from "../../../_components/fingerprint-note";
 import { ErrorBox, formatBytes, formatDate, Loading, priceLabel } from "../../../_components/feedback";
@@ -59,6 +60,18 @@ export function ListingDetail({ id }: { id: string }) {
       cancel_url: `${here}?checkout=canceled`,
     });
   };
+  const buttons = (
+    <>
+      {l.offers.map((o) => (
+        <button key={o.id} className="btn primary" type="button" onClick={() => get(o.id)}>
+          Get at your offer: {priceLabel(o.pricing as { model: string })}
+        </button>
+      ))}
+      <button className="btn primary" type="button" onClick={() => get()} disabled={acquire.isPending}>
+        {acquire.isPending ? "Getting…" : l.pricing.model === "free" ? "Get" : "Buy"}
+      </button>
+    </>
+  );
   return (
     <>
       <div className="page-head">
@@ -107,6 +120,7 @@ export function ListingDetail({ id }: { id: string }) {
                 <FingerprintNote type={l.cube.type} density={l.marks} cost={l.versions[0]?.marks ?? null} />
               </li>
               {l.canaries && <li>Your copy carries canary facts unique to your organisation</li>}
+              {l.access === "request" && <li>Sold on request: the publisher approves each buyer</li>}
             </ul>
             {returned === "paid" && !live && (
               <div className="alert info" role="status">
@@ -126,21 +140,11 @@ export function ListingDetail({ id }: { id: string }) {
             ) : live ? (
               <div className="alert ok">Your organisation has this listing.</div>
             ) : !visitor ? (
-              <>
-                {l.offers.map((o) => (
-                  <button key={o.id} className="btn primary" type="button" onClick={() => get(o.id)}>
-                    Get at your offer: {priceLabel(o.pricing as { model: string })}
-                  </button>
-                ))}
-                <button
-                  className="btn primary"
-                  type="button"
-                  onClick={() => get()}
-                  disabled={acquire.isPending}
-                >
-                  {acquire.isPending ? "Getting…" : l.pricing.model === "free" ? "Get" : "Buy"}
-                </button>
-              </>
+              l.access === "request" ? (
+                <AccessRequestGate listingId={id}>{buttons}</AccessRequestGate>
+              ) : (
+                buttons
+              )
             ) : (
               <Link className="btn primary" href={`/signin?next=${encodeURIComponent(`/store/${id}`)}`}>
                 Sign in to get it

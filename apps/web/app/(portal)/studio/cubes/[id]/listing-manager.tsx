@@ -7,6 +7,8 @@ import { ErrorBox, Loading, priceLabel, StatusBadge } from "../../../../_compone
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
 import { MarksField } from "../../../../_components/marks-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
+import { AccessField } from "../../../../_components/access-field";
+import { AccessRequests } from "./access-requests";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 import { ListingStep } from "../../publish/_steps/listing-step";
@@ -37,6 +39,7 @@ type OwnListing = {
   id: string;
   status: string;
   visibility: string;
+  access: string;
   marks: string;
   pricing: { model: string; amount_cents?: number; currency?: string };
 };
@@ -54,8 +57,9 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
     event.preventDefault();
     const v = formValues(event.currentTarget);
     const marks = text ? { marks: v.marks } : {};
-    await submit({ pricing: pricingFrom(v), visibility: v.visibility, ...marks }, (changes) =>
-      update.mutateAsync({ id: listing.id, changes }),
+    await submit(
+      { pricing: pricingFrom(v), visibility: v.visibility, access: v.access, ...marks },
+      (changes) => update.mutateAsync({ id: listing.id, changes }),
     );
   }
 
@@ -79,6 +83,7 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
           aria-label="Edit listing"
         >
           <VisibilityField error={errors.visibility} current={listing.visibility} />
+          <AccessField error={errors.access} current={listing.access} key={listing.access} />
           <PricingFields errors={errors} current={listing.pricing} key={JSON.stringify(listing.pricing)} />
           {text && <MarksField error={errors.marks} current={listing.marks} key={listing.marks} />}
           <p className="hint">
@@ -134,6 +139,7 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
         )}
       </div>
       <ErrorBox error={status.error} />
+      {listing.access === "request" && <AccessRequests listingId={listing.id} />}
     </section>
   );
 }

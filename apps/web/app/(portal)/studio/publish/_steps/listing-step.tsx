@@ -6,6 +6,7 @@ import type { FormEvent } from "react";
 import { ErrorBox } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
 import { MarksField } from "../../../../_components/marks-field";
+import { AccessField } from "../../../../_components/access-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
@@ -24,6 +25,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
     const values = {
       cube_id: cube.id,
       visibility: v.visibility,
+      access: v.access,
       // Read from the digits typed: no floating point between a price and its cents.
       pricing: pricingFrom(v),
       terms: version.license,
@@ -57,6 +59,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
     <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
       <h2 style={{ marginTop: 0 }}>List it in the store</h2>
       <VisibilityField error={errors.visibility} current={version.visibility} />
+      <AccessField error={errors.access} current="open" />
       <PricingFields errors={errors} />
       {cube.type === "plaintext" && <MarksField error={errors.marks} />}
       <label className="check small">

@@ -1,0 +1,22 @@
+import { idSchema, purposeSchema, termsSchema } from "@memstore/core";
+import { z } from "zod";
+import { pageQuery } from "../kernel/pagination.ts";
+import { pricingSchema } from "../payments/pricing.ts";
+
+/** The store's inputs for access requests, shared by the transports and the portal's forms. */
+
+/** `POST /api/v1/store/listings/{listing_id}/access-requests`: what the buyer wants it for. */
+export const accessRequestInput = z
+  .object({ message: z.string().trim().min(1).max(2_000), purpose: purposeSchema.optional() })
+  .strict();
+
+/** `GET /api/v1/access-requests`: a page, of one listing's requests when `listing_id` is given. */
+export const ownRequestsQuery = pageQuery.extend({ listing_id: idSchema.optional() });
+
+/** `POST /api/v1/access-requests/{request_id}/approve` (a private offer, optionally) and `/deny`. */
+export const decideAccessInput = z
+  .object({
+    offer: z.object({ pricing: pricingSchema, terms: termsSchema.optional() }).strict().optional(),
+    reason: z.string().trim().min(1).max(1_000).optional(),
+  })
+  .strict();
