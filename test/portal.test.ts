@@ -348,6 +348,13 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await page.goto("/vaults");
     await page.getByRole("link", { name: /rescue-agents/ }).click();
     await visible(page.getByTestId("update-available").filter({ hasText: "v1.0.1 available" }));
+    // What the update changes, before taking it.
+    await page.getByText("What changes").click();
+    const diff = page.getByTestId("install-diff");
+    await visible(diff.filter({ hasText: "v1.0.1: Knots for ice." }));
+    expect(await diff.textContent()).toContain("1 section added Knots");
+    expect(await diff.textContent()).toMatch(/Chunks: 1 added, \d+ removed/);
+    await bed.screenshot(page, "vault-install-diff");
     await page.getByRole("button", { name: "Upgrade" }).click();
     await visible(page.getByRole("cell", { name: /^v1\.0\.1/ }));
     await page.getByRole("button", { name: "Roll back" }).click();
@@ -366,6 +373,8 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await page.getByLabel("Reason").fill("litigation hold, case 2026-114");
     await page.getByRole("button", { name: "Freeze vault" }).click();
     await visible(page.getByTestId("frozen-banner").filter({ hasText: "litigation hold, case 2026-114" }));
+    // Who froze it, by name: not an id.
+    expect(await page.getByTestId("frozen-banner").textContent()).toContain(`by ${state.subscriberEmail}:`);
     await bed.screenshot(page, "vault-frozen");
     await page.getByRole("tab", { name: "Own memories" }).click();
     await page.getByLabel("Text", { exact: true }).fill("Nothing may be written now.");

@@ -46,6 +46,15 @@ export async function listAuditLog(ctx: AppContext, subject: Subject, filter: Au
   );
 }
 
+/**
+ * Who an actor (`user:…`, `key:…`, `system:…`) is, in the words the audit log uses: a member's
+ * e-mail, a key's name. Names come from the caller's organisation only.
+ */
+export async function nameActor(ctx: AppContext, subject: Subject, actor: string) {
+  const row = { actor, action: "", objectType: "", objectId: "", data: {} };
+  return actorName(actor, await auditNames(ctx.db, { orgId: subject.orgId, ...idsToName([row]) }));
+}
+
 /** Every matching row, oldest first, read in batches so an export of any size keeps memory flat. */
 export async function* auditRows(
   ctx: AppContext,

@@ -7,6 +7,7 @@ export {
   auditRows,
   checkAuditChain,
   listAuditLog,
+  nameActor,
 } from "./audit-log.ts";
 export { type AuditFilter, auditFilter } from "./schemas.ts";
 export { verifyAuditChain } from "./verify-audit-chain.ts";

@@ -15,6 +15,7 @@ import {
   updateMemoryInput,
 } from "@memstore/api/memories";
 import { searchInput, searchVault } from "@memstore/api/search";
+import { nameActor } from "@memstore/api/audit";
 import { pageQuery } from "@memstore/api";
 import { orgProcedure, router } from "../init.ts";
 import {
@@ -31,6 +32,8 @@ import {
   upgradeInstall,
   freezeVault,
   freezeVaultInput,
+  installDiff,
+  installDiffQuery,
   installHistoryOf,
   rollbackInstall,
   unfreezeVault,
@@ -43,7 +46,15 @@ const memoryRef = vaultRef.extend({ memory_id: idSchema });
 
 export const vaultsRouter = router({
   list: orgProcedure.input(pageQuery).query(({ ctx, input }) => listVaults(ctx.app, ctx.subject, input)),
-  get: orgProcedure.input(vaultRef).query(({ ctx, input }) => getVault(ctx.app, ctx.subject, input.vault_id)),
+  /** The vault; a frozen one's hold names who froze it in words. */
+  get: orgProcedure.input(vaultRef).query(async ({ ctx, input }) => {
+    const vault = await getVault(ctx.app, ctx.subject, input.vault_id);
+    const frozen = vault.frozen && {
+      ...vault.frozen,
+      by_name: await nameActor(ctx.app, ctx.subject, vault.frozen.by),
+    };
+    return { ...vault, frozen };
+  }),
   create: orgProcedure
     .input(createVaultInput)
     .mutation(({ ctx, input }) => createVault(ctx.app, ctx.subject, input)),
@@ -67,6 +78,12 @@ export const vaultsRouter = router({
   installHistory: orgProcedure
     .input(installRef)
     .query(({ ctx, input }) => installHistoryOf(ctx.app, ctx.subject, input.vault_id, input.install_id)),
+  /** What changed between two versions of the install's cube (by default the one held and the newest). */
+  installDiff: orgProcedure
+    .input(installRef.extend(installDiffQuery.shape))
+    .query(({ ctx, input: { vault_id, install_id, ...query } }) =>
+      installDiff(ctx.app, ctx.subject, vault_id, install_id, query),
+    ),
   rollback: orgProcedure
     .input(installRef.extend({ version: z.string().trim().max(100).optional() }))
     .mutation(({ ctx, input }) =>

@@ -5,7 +5,7 @@ import { ErrorBox, formatDate } from "../../../../_components/feedback";
 import { formValues } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 
-type Frozen = { at: string; reason: string; by: string } | null;
+type Frozen = { at: string; reason: string; by: string; by_name: string } | null;
 
 /**
  * A vault's legal hold: while frozen, a banner says since when, why and who froze it, with the way
@@ -27,8 +27,8 @@ export function Hold({ vaultId, frozen }: { vaultId: string; frozen: Frozen }) {
   if (frozen) {
     return (
       <div className="card frozen-banner" role="status" data-testid="frozen-banner">
-        <strong>Frozen</strong> since {formatDate(frozen.at)} by <code>{frozen.by}</code>: {frozen.reason}. No
-        memory, install or setting of this vault changes until it is unfrozen; search and export go on.
+        <strong>Frozen</strong> since {formatDate(frozen.at)} by {frozen.by_name}: {frozen.reason}. No memory,
+        install or setting of this vault changes until it is unfrozen; search and export go on.
         <div className="row" style={{ marginTop: "0.5rem" }}>
           <button
             className="btn small"

@@ -47,7 +47,7 @@ export function Installs({ vaultId }: { vaultId: string }) {
             header: "Version",
             cell: (i) => (
               <>
-                <InstallVersion install={i} />
+                <InstallVersion vaultId={vaultId} install={i} />
                 <InstallHistory vaultId={vaultId} installId={i.id} />
               </>
             ),
