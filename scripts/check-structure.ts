@@ -35,6 +35,7 @@ const API_LAYERS = [
   "usage",
   "watermarking",
   "search",
+  "evaluation",
   "store",
   "vaults",
   "memories",

@@ -149,10 +149,21 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
         POLL,
       )
       .toBe("100");
+    // The questions a buyer would ask, measured when it is processed.
+    const questions = [
+      { question: "What holds a stretcher on steep ice?", expect: { contains: "zephyrine knot" } },
+      { question: "Where are avalanche transceivers checked?", expect: { contains: "trailhead" } },
+    ];
+    await page.getByLabel("Evaluation questions").setInputFiles({
+      name: "questions.jsonl",
+      mimeType: "application/x-ndjson",
+      buffer: Buffer.from(questions.map((q) => JSON.stringify(q)).join("\n")),
+    });
+    await visible(page.getByRole("status").filter({ hasText: "2 questions attached" }));
     await bed.screenshot(page, "publish-uploaded");
 
     await page.getByRole("button", { name: "Submit for processing" }).click();
-    for (const stage of ["ingest", "desensitise", "convert", "embed", "sign"]) {
+    for (const stage of ["ingest", "desensitise", "convert", "embed", "evaluate", "sign"]) {
       await expect
         .poll(() => page.getByTestId(`stage-${stage}`).getAttribute("data-status"), POLL)
         .toBe("done");
@@ -213,6 +224,10 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(page.getByRole("link", { name: /rescue-agents/ }));
 
     await page.goto(state.listingUrl!);
+    // Measured on the publisher's questions: both answered in the first five.
+    await visible(
+      page.getByTestId("evaluation-badge").filter({ hasText: "Answers 100 % of 2 test questions" }),
+    );
     await page.getByRole("button", { name: "Get" }).click();
     await visible(page.getByText("Your organisation has this listing."));
     await page.getByLabel("Vault", { exact: true }).selectOption({ label: "rescue-agents" });

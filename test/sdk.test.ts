@@ -112,12 +112,23 @@ describe("the SDK against a running server", () => {
     expect(draft).toMatchObject({ version: "1.0.0", status: "draft" });
     const uploaded = await pub.uploadPayload(cube.id, "1.0.0", JSONL, "application/x-ndjson");
     expect(uploaded.size).toBe(Buffer.byteLength(JSONL));
+    expect(
+      await pub.putEvalSet(cube.id, "1.0.0", [
+        { question: "Where does the pilot board?", expect: { contains: "buoy 5" } },
+      ]),
+    ).toEqual({ questions: 1, max_recall_drop: null });
     expect(await pub.submitVersion(cube.id, "1.0.0")).toMatchObject({ status: "processing" });
     await bed.t.runner.idle();
     const polls: string[] = [];
     const ready = await pub.waitForVersion(cube.id, "1.0.0", { onPoll: (v) => polls.push(v.status) });
     expect(ready.status).toBe("ready");
     expect(polls.at(-1)).toBe("ready");
+    expect(ready.evaluation).toMatchObject({ questions: 1, answered: 1, recall_at_5: 1 });
+    // Nothing held it: there is nothing to release.
+    await expect(pub.releaseVersion(cube.id, "1.0.0")).rejects.toMatchObject({
+      status: 409,
+      code: "conflict",
+    });
     expect((await pub.listVersions(cube.id)).items.map((v) => v.version)).toEqual(["1.0.0"]);
     const version = await pub.getVersion(cube.id, "1.0.0");
     const key = await pub.platformKey();

@@ -216,6 +216,27 @@ const CASES: Record<string, Case> = {
         });
     },
   },
+  "publishing.attachEvalSet": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await o.publishing.createCube({ slug: `eval-${n}`, type: "plaintext", title: n });
+      await o.publishing.createVersion({ cube_id: cube.id, version: "1.0.0" });
+      const ndjson = '{"question":"When do crampons go on?","expect":{"contains":"ice step"}}\n';
+      return (api) => api.publishing.attachEvalSet({ cube_id: cube.id, version: "1.0.0", ndjson });
+    },
+  },
+  "publishing.releaseVersion": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const cube = await readyCube(o, ownerSubject, `release-${n}`);
+      // Nothing held it: past authorization, a release is refused as a conflict.
+      return (api) =>
+        api.publishing.releaseVersion({ cube_id: cube.id, version: "1.0.0" }).catch((error: unknown) => {
+          if (error instanceof TRPCError && error.code === "CONFLICT") return null;
+          throw error;
+        });
+    },
+  },
   "publishing.unyankVersion": {
     allowed: WRITERS,
     prepare: async (o, n) => {

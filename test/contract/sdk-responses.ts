@@ -175,6 +175,10 @@ export type Checked = [
   Expect<Fits<Answer<"GET", "/api/v1/cubes/{cube_id}/versions/{version}">, Sdk<C["getVersion"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/cubes/{cube_id}/versions/{version}/yank">, Sdk<C["yankVersion"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/cubes/{cube_id}/versions/{version}/unyank">, Sdk<C["unyankVersion"]>>>,
+  Expect<Fits<Answer<"PUT", "/api/v1/cubes/{cube_id}/versions/{version}/eval">, Sdk<C["putEvalSet"]>>>,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/cubes/{cube_id}/versions/{version}/release">, Sdk<C["releaseVersion"]>>
+  >,
   Expect<Fits<Answer<"PUT", "/api/v1/cubes/{cube_id}/versions/{version}/payload">, Sdk<C["uploadPayload"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/cubes/{cube_id}/versions/{version}/submit">, Sdk<C["submitVersion"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/listings">, Sdk<C["createListing"]>>>,

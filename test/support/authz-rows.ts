@@ -110,6 +110,10 @@ const FORBIDDEN = [403, "forbidden"] as const;
 export const ORG_WIDE = FORBIDDEN;
 const NOT_A_PACK = [400, "invalid_input"] as const;
 const MARKDOWN = { type: "text/markdown", bytes: "# Cranes\n\nStorm cranes are lashed at 40 knots.\n" };
+const EVAL_SET = {
+  type: "application/x-ndjson",
+  bytes: '{"question":"At what wind are cranes lashed?","expect":{"contains":"40 knots"}}\n',
+};
 const derived = (w: World) => ({ slug: w.fresh.name(), title: "Derived" });
 const merge = (cube: string) => ({
   sources: [
@@ -382,6 +386,18 @@ export const MATRIX: Record<string, Row> = {
   },
   "GET /api/v1/cubes/{cube_id}/versions/{version}": {
     call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
+  },
+  "PUT /api/v1/cubes/{cube_id}/versions/{version}/eval": {
+    call: async (w) => ({ params: { cube_id: await w.fresh.draft(), version: "1.0.0" }, raw: EVAL_SET }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.1.0" }, raw: EVAL_SET })),
+  },
+  // No version of the shared world is held: past authorization, a 409.
+  "POST /api/v1/cubes/{cube_id}/versions/{version}/release": {
+    call: (w) => ({ params: { cube_id: w.a.cube, version: "1.0.0" } }),
+    allowed: [409, "conflict"],
     otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { cube_id: w.b.cube, version: "1.0.0" } })),
   },

@@ -10,6 +10,7 @@ function registry(ingest: ProcessorRegistry["ingest"]): ProcessorRegistry {
     desensitise: none,
     convert: none,
     embed: none,
+    evaluate: none,
     validate: none,
     "validate-gpu": none,
     "derive-kv": none,

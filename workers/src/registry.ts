@@ -4,6 +4,7 @@ import { deliverWebhookJob } from "./jobs/deliver-webhook.ts";
 import { deriveKv } from "./jobs/derive-kv.ts";
 import { desensitise } from "./jobs/desensitise.ts";
 import { embed } from "./jobs/embed.ts";
+import { evaluate } from "./jobs/evaluate.ts";
 import { fanout } from "./jobs/fanout.ts";
 import { fingerprint } from "./jobs/fingerprint.ts";
 import { ingest } from "./jobs/ingest.ts";
@@ -23,6 +24,7 @@ export const JOBS = {
   desensitise,
   convert,
   embed,
+  evaluate,
   validate,
   "validate-gpu": validateGpu,
   sign,

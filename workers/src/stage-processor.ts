@@ -1,5 +1,5 @@
 import { type AppContext } from "@memstore/api";
-import { runPipelineStage } from "@memstore/api/pipeline";
+import { runPipelineStage } from "@memstore/api/pipeline-stages";
 import type { Stage } from "@memstore/core";
 
 /** The processor of a pipeline stage's job: runs the stage for the version and logs its outcome. */

@@ -1,6 +1,7 @@
 /** Every input schema the transports share, for the portal's forms (which must not import services). */
 export * from "./audit/schemas.ts";
 export * from "./catalog/schemas.ts";
+export * from "./evaluation/schemas.ts";
 export * from "./identity/schemas.ts";
 export * from "./listings/schemas.ts";
 export * from "./memories/schemas.ts";

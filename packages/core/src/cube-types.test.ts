@@ -13,7 +13,7 @@ import {
 
 describe("cube types", () => {
   it("runs plaintext through desensitisation and embedding, binaries through validation, all ending signed", () => {
-    expect(stagesOf("plaintext")).toEqual(["ingest", "desensitise", "convert", "embed", "sign"]);
+    expect(stagesOf("plaintext")).toEqual(["ingest", "desensitise", "convert", "embed", "evaluate", "sign"]);
     expect(stagesOf("activation")).toEqual(["ingest", "convert", "validate", "sign"]);
     expect(stagesOf("parametric")).toEqual(["ingest", "convert", "validate", "sign"]);
   });

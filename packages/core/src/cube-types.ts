@@ -9,7 +9,7 @@ export const CUBE_TYPES = ["plaintext", "activation", "parametric"] as const;
 export type CubeType = (typeof CUBE_TYPES)[number];
 
 /** Every stage a pipeline may run; each type runs some of them, in the order it declares. */
-export const STAGES = ["ingest", "desensitise", "convert", "embed", "validate", "sign"] as const;
+export const STAGES = ["ingest", "desensitise", "convert", "embed", "evaluate", "validate", "sign"] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** A processing run records one stage of a version, or the derivation that made its payload. */
@@ -93,6 +93,11 @@ export const CUBE_TYPE_DEFINITIONS = {
       },
       { stage: "convert", label: "Convert: chunk", artifacts: ["chunks"] },
       { stage: "embed", label: "Embed: vectors for search", artifacts: [] },
+      {
+        stage: "evaluate",
+        label: "Evaluate: the publisher's questions, answered by search over this version",
+        artifacts: [],
+      },
       { stage: "sign", label: "Sign: the platform signs the manifest", artifacts: [] },
     ],
     variants: [],

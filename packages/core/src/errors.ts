@@ -18,6 +18,7 @@ const STATUS_BY_CODE = {
   version_exists: 409,
   version_not_draft: 409,
   version_yanked: 409,
+  version_held: 409,
   payload_missing: 409,
   no_ready_version: 409,
   already_installed: 409,

@@ -2,6 +2,7 @@ export * from "./chunker.ts";
 export * from "./commerce.ts";
 export * from "./currencies.ts";
 export * from "./entitlement-lifecycle.ts";
+export * from "./evaluation.ts";
 export * from "./cube-types.ts";
 export * from "./errors.ts";
 export * from "./event-types.ts";

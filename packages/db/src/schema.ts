@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -20,6 +21,7 @@ import {
   CUBE_TYPES,
   type CubeType,
   EVENT_TYPES,
+  type EvalQuestion,
   type InstallNotice,
   type Manifest,
   ROLES,
@@ -154,10 +156,27 @@ export const cubeVersions = pgTable(
     yankedAt: ts("yanked_at"),
     yankReason: text("yank_reason"),
     yankSeverity: text("yank_severity", { enum: ["normal", "critical"] }),
+    /**
+     * Held by its evaluation (recall fell by more than the publisher allows): ready, but announced
+     * and offered to no one until the publisher releases it.
+     */
+    heldAt: ts("held_at"),
+    heldReason: text("held_reason"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("cube_versions_cube_version_uq").on(t.cubeId, t.version)],
 );
+
+/** A plaintext version's evaluation set, attached to its draft: the `evaluate` stage answers it. */
+export const versionEvals = pgTable("version_evals", {
+  versionId: text("version_id")
+    .primaryKey()
+    .references(() => cubeVersions.id, { onDelete: "cascade" }),
+  questions: jsonb("questions").$type<EvalQuestion[]>().notNull(),
+  /** Hold the version when its recall@5 is more than this below the version before's (0–1); null: never. */
+  maxRecallDrop: doublePrecision("max_recall_drop"),
+  createdAt: createdAt(),
+});
 
 export const artifacts = pgTable(
   "artifacts",
@@ -887,6 +906,7 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type CubeRow = typeof cubes.$inferSelect;
 export type VersionRow = typeof cubeVersions.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
+export type VersionEvalRow = typeof versionEvals.$inferSelect;
 export type RunRow = typeof processingRuns.$inferSelect;
 export type ListingRow = typeof listings.$inferSelect;
 export type EntitlementRow = typeof entitlements.$inferSelect;

@@ -5,6 +5,9 @@ import type { Pricing } from "./commerce.ts";
 import { enc, qs, toStream } from "./http.ts";
 import type { Cube, Listing, Page, TraceResult, UploadBody, Version } from "./types.ts";
 
+/** One question of an evaluation set: what a right answer contains, or the section that holds it. */
+export type EvalQuestion = { question: string; expect: { contains: string } | { section: string } };
+
 /** A publisher's calls: cubes, versions and their payloads, listings, provenance and tracing. */
 export class PublishingClient extends BaseClient {
   // Publishing
@@ -42,6 +45,29 @@ export class PublishingClient extends BaseClient {
   /** Makes a yanked version installable again (installs that moved off it stay where they went). */
   unyankVersion(cubeId: string, version: string) {
     return this.request<Version>("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/unyank`);
+  }
+  /**
+   * Attaches a plaintext draft's evaluation set (questions, each with what a right answer contains or
+   * the section that holds it); `max_recall_drop` holds the version if its recall@5 falls by more.
+   */
+  putEvalSet(
+    cubeId: string,
+    version: string,
+    questions: string | EvalQuestion[],
+    query: QueryOf<"/api/v1/cubes/{cube_id}/versions/{version}/eval", "put"> = {},
+  ) {
+    const body =
+      typeof questions === "string" ? questions : questions.map((q) => JSON.stringify(q)).join("\n") + "\n";
+    return this.request<{ questions: number; max_recall_drop: number | null }>(
+      "PUT",
+      `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/eval${qs(query)}`,
+      undefined,
+      { headers: { "content-type": "application/x-ndjson" }, body },
+    );
+  }
+  /** Releases a version its evaluation held: offered and announced from now. */
+  releaseVersion(cubeId: string, version: string) {
+    return this.request<Version>("POST", `/api/v1/cubes/${enc(cubeId)}/versions/${enc(version)}/release`);
   }
   uploadPayload(cubeId: string, version: string, body: UploadBody, contentType: string, size?: number) {
     const headers: Record<string, string> = { "content-type": contentType };

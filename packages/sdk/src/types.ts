@@ -62,11 +62,32 @@ export type Version = {
   content_type: string | null;
   /** A yanked version's tombstone: it cannot be installed; null while it stands. */
   yanked: Yanked | null;
+  /** Held by its evaluation until its publisher releases it (recall fell by more than allowed); null otherwise. */
+  held: Held | null;
+  /** Measured on the publisher's questions; null when it had none (or is not plaintext). */
+  evaluation: Evaluation | null;
   runs: Run[];
   upload_url?: string;
 };
 /** When a version was yanked, why, and how bad (`critical` suspends installs left on it). */
 export type Yanked = { at: string; reason: string; severity: "normal" | "critical" };
+export type Held = { at: string; reason: string };
+/** Retrieval figures of a set of questions against one version. */
+export type RetrievalFigures = {
+  questions: number;
+  recall_at_5: number;
+  mrr_at_10: number;
+  answered: number;
+};
+/**
+ * A version's measured quality: its figures, the version before's on the same questions, and (to
+ * its publisher) each question's rank (from 1; null when no right chunk was in the first ten).
+ */
+export type Evaluation = RetrievalFigures & {
+  previous?: RetrievalFigures & { version: string };
+  inherited_from?: string;
+  by_question?: Array<{ question: string; rank: number | null; section: string | null }>;
+};
 /** What is installed in a vault: the cube (its type and publisher), the version, its state. */
 export type Install = {
   id: string;
@@ -124,11 +145,14 @@ export type Listing = {
   /** `request`: buyers ask first (an access request) and acquire once approved. */
   access: "open" | "request";
 };
-/** A listing as the store shows it: its cube, its publisher and every ready version, yanked ones with their tombstone. */
+/**
+ * A listing as the store shows it: its cube, its publisher and every ready version, yanked ones
+ * with their tombstone (a version its evaluation held shows to its publisher alone).
+ */
 export type StoreListing = Listing & {
   cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; title: string };
   publisher: { id: string; slug: string; name: string };
-  /** The newest version that can be installed (yanked ones are left out). */
+  /** The newest version that can be installed (yanked and held ones are left out). */
   latest_version: string | null;
   installs: number;
   versions: Array<{
@@ -136,6 +160,9 @@ export type StoreListing = Listing & {
     changelog: string | null;
     ready_at: string | null;
     yanked: Yanked | null;
+    held: Held | null;
+    /** Measured on the publisher's questions (totals; the questions one by one are the publisher's). */
+    evaluation: Evaluation | null;
     runs: Run[];
   }>;
   /** The caller's organisation publishes it. */

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { type CubeType, fileKindOf, isPickleFileName, payloadFormatOf, TAR } from "@memstore/core";
@@ -32,62 +32,78 @@ export function publishCommand(): Command {
     .option("--description <text>", "description for a new cube")
     .option("--tags <tags>", "comma-separated tags for a new cube")
     .option("--changelog <text>", "what changed in this version")
+    .option(
+      "--eval <file>",
+      "plaintext: an evaluation set (.jsonl, one { question, expect: { contains } | { section } } per line), measured on the version",
+    )
+    .option(
+      "--max-recall-drop <x>",
+      "with --eval: hold the version for your release if its recall@5 falls by more than this (0–1) from the version before",
+    )
     .option("--list-free", "after it is ready, list the cube for free in the store and publish the listing")
     .addOption(urlOption())
     .addOption(keyOption())
-    .action(async (path: string, options: PublishOptions) => {
-      const client = clientFrom(options);
-      const payload = payloadOf(path);
-      const cube = await findOrCreateCube(client, options, payload.type);
-      if (cube.type !== payload.type) {
-        throw new UsageError(
-          `${cube.slug} is a ${cube.type} cube; ${payload.describe} is ${payload.type} memory`,
-        );
-      }
-      await client.createVersion(cube.id, {
-        version: options.version,
-        ...(options.changelog ? { manifest: { changelog: options.changelog } } : {}),
-      });
-      console.error(
-        `uploading ${payload.describe} (${formatBytes(payload.size)}) to ${cube.slug}@${options.version}`,
-      );
-      const uploaded = await upload(client, cube.id, options.version, payload);
-      console.error(`uploaded ${uploaded.digest}`);
-      await client.submitVersion(cube.id, options.version);
-      const seen = new Set<string>();
-      const final = await client.waitForVersion(cube.id, options.version, {
-        onPoll: (v) => reportRuns(v, seen),
-      });
-      if (final.status === "rejected") {
-        const failed = final.runs.find((r) => r.status === "failed");
-        console.error(
-          `rejected by ${failed?.kind ?? "the pipeline"}:\n${JSON.stringify(failed?.report ?? {}, null, 2)}`,
-        );
-        process.exitCode = 2;
-        return;
-      }
-      console.error(`${cube.slug}@${options.version} is ready`);
-      let listingId: string | null = null;
-      if (options.listFree) {
-        const listing = await client.createListing({
-          cube_id: cube.id,
-          visibility: "public",
-          pricing: { model: "free" },
-        });
-        await client.publishListing(listing.id);
-        listingId = listing.id;
-        console.error(`listed for free: ${listing.id}`);
-      }
-      console.log(
-        JSON.stringify({
-          cube_id: cube.id,
-          version: final.version,
-          status: final.status,
-          digest: final.digest,
-          listing_id: listingId,
-        }),
-      );
+    .action((path: string, options: PublishOptions) => publish(path, options));
+}
+
+/** Creates what is missing, uploads, attaches the evaluation set, submits, waits, and lists when asked. */
+async function publish(path: string, options: PublishOptions) {
+  const client = clientFrom(options);
+  const payload = payloadOf(path);
+  const maxRecallDrop = maxRecallDropOf(options);
+  const cube = await findOrCreateCube(client, options, payload.type);
+  if (cube.type !== payload.type) {
+    throw new UsageError(
+      `${cube.slug} is a ${cube.type} cube; ${payload.describe} is ${payload.type} memory`,
+    );
+  }
+  await client.createVersion(cube.id, {
+    version: options.version,
+    ...(options.changelog ? { manifest: { changelog: options.changelog } } : {}),
+  });
+  console.error(
+    `uploading ${payload.describe} (${formatBytes(payload.size)}) to ${cube.slug}@${options.version}`,
+  );
+  const uploaded = await upload(client, cube.id, options.version, payload);
+  console.error(`uploaded ${uploaded.digest}`);
+  if (options.eval) await attachEval(client, cube.id, options, maxRecallDrop);
+  await client.submitVersion(cube.id, options.version);
+  const seen = new Set<string>();
+  const final = await client.waitForVersion(cube.id, options.version, {
+    onPoll: (v) => reportRuns(v, seen),
+  });
+  if (final.status === "rejected") {
+    const failed = final.runs.find((r) => r.status === "failed");
+    console.error(
+      `rejected by ${failed?.kind ?? "the pipeline"}:\n${JSON.stringify(failed?.report ?? {}, null, 2)}`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  console.error(`${cube.slug}@${options.version} is ready`);
+  reportEvaluation(final);
+  let listingId: string | null = null;
+  if (options.listFree) {
+    const listing = await client.createListing({
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
     });
+    await client.publishListing(listing.id);
+    listingId = listing.id;
+    console.error(`listed for free: ${listing.id}`);
+  }
+  console.log(
+    JSON.stringify({
+      cube_id: cube.id,
+      version: final.version,
+      status: final.status,
+      digest: final.digest,
+      evaluation: final.evaluation,
+      held: final.held,
+      listing_id: listingId,
+    }),
+  );
 }
 
 type PublishOptions = {
@@ -97,6 +113,8 @@ type PublishOptions = {
   description?: string;
   tags?: string;
   changelog?: string;
+  eval?: string;
+  maxRecallDrop?: string;
   listFree?: boolean;
   url: string;
   key: string;
@@ -223,6 +241,50 @@ async function upload(client: MemStoreClient, cubeId: string, version: string, p
     throw new Error(`upload failed: ${(error as Error).message}`);
   } finally {
     bar.stop();
+  }
+}
+
+/** `--max-recall-drop`, checked before anything is created (and `--eval`'s file, which it goes with). */
+function maxRecallDropOf(options: PublishOptions): number | undefined {
+  if (options.eval && !existsSync(options.eval)) throw new UsageError(`${options.eval}: no such file`);
+  if (options.maxRecallDrop === undefined) return undefined;
+  const drop = Number(options.maxRecallDrop);
+  if (!options.eval) throw new UsageError("--max-recall-drop goes with --eval <file>");
+  if (!(drop >= 0 && drop <= 1)) {
+    throw new UsageError(`--max-recall-drop takes a number from 0 to 1; got ${options.maxRecallDrop}`);
+  }
+  return drop;
+}
+
+/** The evaluation set attached to the draft before it is submitted (checked by the API, line by line). */
+async function attachEval(
+  client: MemStoreClient,
+  cubeId: string,
+  options: PublishOptions,
+  drop: number | undefined,
+) {
+  const attached = await client.putEvalSet(
+    cubeId,
+    options.version,
+    readFileSync(options.eval!, "utf8"),
+    drop === undefined ? {} : { max_recall_drop: drop },
+  );
+  console.error(`evaluation set: ${attached.questions} questions`);
+}
+
+/** The version's measured quality, and a hold the publisher has to release. */
+function reportEvaluation(version: Version) {
+  const e = version.evaluation;
+  if (e) {
+    const before = e.previous ? ` (v${e.previous.version}: recall@5 ${e.previous.recall_at_5})` : "";
+    console.error(
+      `evaluation: recall@5 ${e.recall_at_5}, MRR@10 ${e.mrr_at_10}, ${e.answered}/${e.questions} answered${before}`,
+    );
+  }
+  if (version.held) {
+    console.error(
+      `held: ${version.held.reason}. Nothing is announced or offered until you release it (POST …/versions/${version.version}/release).`,
+    );
   }
 }
 

@@ -28,7 +28,7 @@ export async function versionById(db: Executor, at: { versionId: string }) {
   return row ?? null;
 }
 
-/** The installable (ready, not yanked) version numbers of each of these cubes (an install's view says which it could move to). */
+/** The installable (ready, not yanked, not held) version numbers of each of these cubes (an install's view says which it could move to). */
 export async function readyVersionNumbers(db: Executor, at: { cubeIds: string[] }) {
   const byCube = new Map<string, string[]>();
   if (at.cubeIds.length === 0) return byCube;
@@ -40,6 +40,7 @@ export async function readyVersionNumbers(db: Executor, at: { cubeIds: string[] 
         inArray(cubeVersions.cubeId, [...new Set(at.cubeIds)]),
         eq(cubeVersions.status, "ready"),
         isNull(cubeVersions.yankedAt),
+        isNull(cubeVersions.heldAt),
       ),
     );
   for (const r of rows) byCube.set(r.cubeId, [...(byCube.get(r.cubeId) ?? []), r.version]);
@@ -163,7 +164,9 @@ export async function latestReadyVersion(db: Executor, at: { cubeId: string }) {
   const [row] = await db
     .select()
     .from(cubeVersions)
-    .where(and(eq(cubeVersions.cubeId, at.cubeId), eq(cubeVersions.status, "ready")))
+    .where(
+      and(eq(cubeVersions.cubeId, at.cubeId), eq(cubeVersions.status, "ready"), isNull(cubeVersions.heldAt)),
+    )
     .orderBy(desc(cubeVersions.readyAt))
     .limit(1);
   return row ?? null;

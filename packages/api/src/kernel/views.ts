@@ -1,4 +1,4 @@
-import { type CubeType, updateAvailable } from "@memstore/core";
+import { type CubeType, type RetrievalFigures, updateAvailable } from "@memstore/core";
 import type { CubeRow, InstallRow, ListingRow, MemoryRow, RunRow, VaultRow, VersionRow } from "@memstore/db";
 
 /** Rows → the snake_case shapes of the REST contract. One place, so every transport agrees. */
@@ -44,7 +44,45 @@ export function versionView(v: VersionRow, runs: RunRow[] = []) {
     submitted_at: iso(v.submittedAt),
     ready_at: iso(v.readyAt),
     yanked: yankView(v),
+    held: heldView(v),
+    /** The publisher's view: the figures with each question's rank. */
+    evaluation: evaluationSummary(
+      runs.find((r) => r.kind === "evaluate"),
+      true,
+    ),
     runs: runs.map(runView),
+  };
+}
+
+/** A version its evaluation held: since when and why; null for one that is released (or never held). */
+export function heldView(v: Pick<VersionRow, "heldAt" | "heldReason">) {
+  if (!v.heldAt) return null;
+  return { at: v.heldAt.toISOString(), reason: v.heldReason ?? "" };
+}
+
+type EvaluationReport = Partial<RetrievalFigures> & {
+  previous?: (RetrievalFigures & { version: string }) | null;
+  inherited_from?: string;
+  by_question?: Array<{ question: string; rank: number | null; section: string | null }>;
+};
+
+/**
+ * A version's measured quality from its `evaluate` run: the figures, the version before's on the
+ * same questions, and (for its publisher, `withQuestions`) each question's rank. Null when it was
+ * not evaluated (no questions, not plaintext, not yet run).
+ */
+export function evaluationSummary(run: RunRow | undefined, withQuestions: boolean) {
+  if (!run || run.status !== "succeeded") return null;
+  const r = run.report as EvaluationReport;
+  if (r.questions === undefined) return null;
+  return {
+    questions: r.questions,
+    recall_at_5: r.recall_at_5 ?? 0,
+    mrr_at_10: r.mrr_at_10 ?? 0,
+    answered: r.answered ?? 0,
+    ...(r.previous && { previous: r.previous }),
+    ...(r.inherited_from && { inherited_from: r.inherited_from }),
+    ...(withQuestions && { by_question: r.by_question ?? [] }),
   };
 }
 

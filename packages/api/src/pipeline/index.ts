@@ -1,3 +1,2 @@
-/** The publishing pipeline, as the workers run it: one stage of one version per job. */
-export { runPipelineStage } from "./stages.ts";
+/** The publishing pipeline's parts the workers share (its stages run through @memstore/api/pipeline-stages). */
 export { interactiveLoad, WORKER_APPLICATION } from "./interactive-load.ts";

@@ -25,8 +25,9 @@ export async function signVersion(ctx: AppContext, version: VersionRow, run: Sta
       key_id: keyIdOf(ctx.keys.publicKey),
       duration_ms: Date.now() - run.started,
     });
-    // A new version of a cube already in the store is news for its subscribers.
-    return readied ? writeVersionPublished(tx, version.id) : [];
+    // A new version of a cube already in the store is news for its subscribers — once released,
+    // when its evaluation held it (see releaseVersion).
+    return readied && !version.heldAt ? writeVersionPublished(tx, version.id) : [];
   });
   await relayEventsAfterCommit(ctx, events);
   return FINISHED_IN_TRANSACTION;

@@ -1,4 +1,4 @@
-import { AppError, callPurposes, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
+import { AppError, callPurposes, notFound, type Subject } from "@memstore/core";
 import { type Executor, queryRowsPrepared, sql } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
@@ -6,16 +6,12 @@ import { meter, meterSql } from "../usage/meter.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
 import { type Marking, markingFor, servedText } from "../watermarking/served-text.ts";
-import { fusedHybridHits } from "./search-hybrid.ts";
-import { keywordHitsAllThenAny } from "./search-keyword.ts";
+import { candidatesFor, rankedHits } from "./ranked-hits.ts";
 import {
   type Hit,
   purposeLicensedSql,
-  type Row,
-  type Scope,
   withVersions,
   scopeFilters,
-  vectorHits,
   type VisibleVersion,
   visibleVersionsSql,
 } from "./queries.ts";
@@ -30,10 +26,6 @@ export type SearchResult = {
   cube?: { id: string; slug: string; version: string; publisher: string; install_id: string };
   metadata: Record<string, unknown>;
 };
-
-/** Each side of the fusion looks this far down its own ranking; a single side needs only top_k. */
-const candidatesFor = (input: SearchInput) =>
-  input.mode === "hybrid" ? Math.max(50, input.top_k * 5) : input.top_k;
 
 /**
  * Hybrid search over a vault: the shared chunks of its installed versions and the organisation's own
@@ -84,45 +76,6 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   }));
   return { results, excluded };
 }
-
-/**
- * The search's hits, best first, with their scores. A hybrid search under the exact plan is fused
- * in Postgres (one statement, top_k rows back); otherwise each side runs on its own connection at
- * once and the two lists are fused here.
- */
-async function rankedHits(ctx: AppContext, scope: Scope, input: SearchInput, k: number) {
-  const dimension = ctx.embedder.dimension;
-  const embedded = () => ctx.embedder.embed([input.query]).then(([vector]) => vector!);
-  if (input.mode === "hybrid" && (scope.plan === "exact" || scope.versions.length === 0)) {
-    const vector = await embedded();
-    const rows = await fusedHybridHits(ctx.db, {
-      scope,
-      dimension,
-      vector,
-      text: input.query,
-      k,
-      topK: input.top_k,
-    });
-    if (rows) return rows.map((hit) => ({ hit, score: hit.rank_value }));
-    // A text with no words has no keyword side: the vector side's ranks alone.
-    return fused([await vectorHits(ctx.db, scope, dimension, vector, k), []]);
-  }
-  const [vectorList, keywordList] = await Promise.all([
-    input.mode === "keyword"
-      ? null
-      : embedded().then((vector) => vectorHits(ctx.db, scope, dimension, vector, k)),
-    input.mode === "vector" ? null : keywordHitsAllThenAny(ctx.db, scope, input.query, k),
-  ]);
-  return vectorList && keywordList
-    ? fused([vectorList, keywordList])
-    : (vectorList ?? keywordList!).map((h) => ({ hit: h, score: h.rank_value }));
-}
-
-const fused = (lists: Row[][]) =>
-  fuseByReciprocalRank(lists.map((list) => list.map((h) => ({ key: h.id, item: h })))).map((f) => ({
-    hit: f.item,
-    score: f.score,
-  }));
 
 /**
  * The caller's vault with its live installs, the listings among them whose terms limit calls per

@@ -61,7 +61,7 @@ export function listingsWithCube(db: Executor, at: { listingIds: string[] }) {
     .where(inArray(listings.id, at.listingIds));
 }
 
-/** The installable (ready, not yanked) versions of the cubes, as a card needs them. */
+/** The installable (ready, not yanked, not held) versions of the cubes, as a card needs them. */
 export function readyVersionsOfCubes(db: Executor, at: { cubeIds: string[] }) {
   return db
     .select({
@@ -77,6 +77,7 @@ export function readyVersionsOfCubes(db: Executor, at: { cubeIds: string[] }) {
         inArray(cubeVersions.cubeId, at.cubeIds),
         eq(cubeVersions.status, "ready"),
         isNull(cubeVersions.yankedAt),
+        isNull(cubeVersions.heldAt),
       ),
     );
 }

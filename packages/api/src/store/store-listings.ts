@@ -8,7 +8,7 @@ import { authorize } from "../kernel/authorize.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
 import { orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/queries.ts";
-import { listingView, runView, yankView } from "../kernel/views.ts";
+import { evaluationSummary, heldView, listingView, runView, yankView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
 import { latestEntitlement } from "../entitlements/queries.ts";
 import { offerView } from "../listings/offers.ts";
@@ -155,6 +155,8 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
   return {
     ...cards.get(listing.id)!,
     versions: versions
+      // A version its evaluation held is its publisher's to release before anyone else sees it.
+      .filter((v) => own || v.heldAt === null)
       .sort((a, b) => semver.rcompare(a.version, b.version))
       .map((v) => ({
         version: v.version,
@@ -165,11 +167,17 @@ export async function getStoreListing(ctx: AppContext, subject: Subject, listing
         ready_at: v.readyAt?.toISOString() ?? null,
         /** A yanked version's tombstone (when, why, how bad): it stays listed but cannot be installed. */
         yanked: yankView(v),
+        held: heldView(v),
         signature: v.signature,
         desensitisation: desensitisationSummary(
           runs.find((r) => r.versionId === v.id && r.kind === "desensitise"),
         ),
         validation: validationSummary(runs.find((r) => r.versionId === v.id && r.kind === "validate")),
+        /** Measured on the publisher's questions: the totals, and the version before's on the same. */
+        evaluation: evaluationSummary(
+          runs.find((r) => r.versionId === v.id && r.kind === "evaluate"),
+          own,
+        ),
         /** What the listing's fingerprint marks cost an agent in tokens, for this version's text. */
         marks: markCostSummary(
           runs.find((r) => r.versionId === v.id && r.kind === "convert"),

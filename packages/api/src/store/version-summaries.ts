@@ -98,8 +98,15 @@ export function markCostSummary(convert: RunRow | undefined, density: MarkDensit
   };
 }
 
-/** Other organisations see counts, never samples: even masked, a sample hints at a real value. */
+/**
+ * Other organisations see counts, never samples: even masked, a sample hints at a real value. Nor
+ * do they see the evaluation's questions one by one: those are the publisher's test, not the pack's.
+ */
 export function withoutSamples<R extends { kind: string; report: Record<string, unknown> }>(run: R): R {
+  if (run.kind === "evaluate") {
+    const { by_question: _questions, ...report } = run.report;
+    return { ...run, report };
+  }
   if (run.kind !== "desensitise") return run;
   const { samples: _samples, residual_samples: _residual, ...report } = run.report;
   return { ...run, report };

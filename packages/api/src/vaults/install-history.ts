@@ -25,9 +25,9 @@ export function actingOf(subject: Subject): Acting {
   return { actor: actorOf(subject), eventSubscriptionId };
 }
 
-/** The ready versions an install may move to: those not yanked. */
+/** The ready versions an install may move to: those not yanked, nor held by their evaluation. */
 export function installable(ready: VersionRow[]) {
-  return ready.filter((v) => v.yankedAt === null);
+  return ready.filter((v) => v.yankedAt === null && v.heldAt === null);
 }
 
 /**
@@ -111,6 +111,12 @@ export function readyNamed(ready: VersionRow[], version: string | undefined) {
     );
   }
   if (found.yankedAt) refuseYankedVersion(found);
+  if (found.heldAt) {
+    throw new AppError(
+      "version_held",
+      `version ${found.version} is held by its evaluation until its publisher releases it: ${found.heldReason ?? ""}`,
+    );
+  }
   return found;
 }
 

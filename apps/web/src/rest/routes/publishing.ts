@@ -13,6 +13,7 @@ import {
   yankVersionInput,
 } from "@memstore/api/catalog";
 import { unyankVersion, yankVersion } from "@memstore/api/vaults";
+import { attachEvalSet, evalSetQuery, releaseVersion } from "@memstore/api/evaluation";
 import {
   createListing,
   createListingInput,
@@ -30,9 +31,9 @@ import {
   reduceLoraRank,
   reduceRankInput,
 } from "@memstore/api/derivations";
-import { AppError, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
+import { AppError, NDJSON, PAYLOAD_MEDIA_TYPES } from "@memstore/core";
 import { route } from "../route.ts";
-import { bodyStream, declaredLength } from "../body.ts";
+import { bodyStream, declaredLength, MAX_JSON_BYTES, readBoundedText } from "../body.ts";
 
 export const publishingRoutes = [
   route({
@@ -156,6 +157,35 @@ export const publishingRoutes = [
     scope: "publish",
     status: 200,
     handler: ({ ctx, subject, params }) => getVersion(ctx, subject, params.cube_id, params.version),
+  }),
+  route({
+    method: "PUT",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/eval",
+    summary:
+      "Attach a plaintext draft's evaluation set: NDJSON lines { question, expect: { contains } | { section } } (1–500); ?max_recall_drop= holds the version if its recall@5 falls by more than that",
+    tag: "publishing",
+    scope: "publish",
+    query: evalSetQuery,
+    rawBody: [NDJSON],
+    status: 200,
+    handler: async ({ ctx, subject, params, query, request }) =>
+      attachEvalSet(
+        ctx,
+        subject,
+        { cubeId: params.cube_id, version: params.version },
+        await readBoundedText(request, MAX_JSON_BYTES),
+        query,
+      ),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/cubes/{cube_id}/versions/{version}/release",
+    summary:
+      "Release a version its evaluation held (recall fell by more than allowed): offered and announced from now, auto-updates move to it",
+    tag: "publishing",
+    scope: "publish",
+    status: 200,
+    handler: ({ ctx, subject, params }) => releaseVersion(ctx, subject, params.cube_id, params.version),
   }),
   route({
     method: "POST",

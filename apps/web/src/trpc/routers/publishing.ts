@@ -15,6 +15,7 @@ import {
   yankVersionInput,
 } from "@memstore/api/catalog";
 import { unyankVersion, yankVersion } from "@memstore/api/vaults";
+import { attachEvalSet, evalSetQuery, releaseVersion } from "@memstore/api/evaluation";
 import { createListing, createListingInput, listOwnListings, publishListing } from "@memstore/api/listings";
 
 const cubeRef = z.object({ cube_id: idSchema });
@@ -49,6 +50,16 @@ export const publishingRouter = router({
     .mutation(({ ctx, input }) =>
       unyankVersion(ctx.app, ctx.subject, { cubeId: input.cube_id, version: input.version }),
     ),
+  /** A plaintext draft's evaluation set, as the NDJSON text of its file. */
+  attachEvalSet: orgProcedure
+    .input(versionRef.extend(evalSetQuery.shape).extend({ ndjson: z.string().max(1024 * 1024) }))
+    .mutation(({ ctx, input: { cube_id, version, ndjson, ...query } }) =>
+      attachEvalSet(ctx.app, ctx.subject, { cubeId: cube_id, version }, ndjson, query),
+    ),
+  /** Releases a version its evaluation held. */
+  releaseVersion: orgProcedure
+    .input(versionRef)
+    .mutation(({ ctx, input }) => releaseVersion(ctx.app, ctx.subject, input.cube_id, input.version)),
   listings: orgProcedure
     .input(pageQuery)
     .query(({ ctx, input }) => listOwnListings(ctx.app, ctx.subject, input)),

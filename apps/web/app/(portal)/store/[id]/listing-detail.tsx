@@ -6,6 +6,7 @@ import Link from "next/link";
 import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { AccessRequestGate } from "./access-request";
+import { EvaluationBadge } from "../../../_components/evaluation";
 import { Field } from "../../../_components/field";
 import { FingerprintNote } from "../../../_components/fingerprint-note";
 import { ErrorBox, formatBytes, formatDate, Loading, priceLabel } from "../../../_components/feedback";
@@ -289,6 +290,7 @@ function VersionList({ versions }: { versions: ListingVersion[] }) {
             )}
             {v.changelog && <p style={{ margin: 0 }}>{v.changelog}</p>}
             <ProvenanceBadges version={v} />
+            <EvaluationBadge evaluation={v.evaluation} />
             <details>
               <summary className="small">Processing reports</summary>
               <RunList runs={v.runs} />

@@ -15,6 +15,8 @@ import { useTRPC } from "../../../../_lib/trpc";
 import type { WizardVersion } from "../../publish/_steps/wizard";
 import { ListingManager } from "./listing-manager";
 import { YankControl } from "./yank-control";
+import { HeldNotice } from "./held-notice";
+import { QuestionResults } from "../../../../_components/evaluation";
 
 export function CubeDetail({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -70,6 +72,8 @@ export function CubeDetail({ id }: { id: string }) {
                 <StatusBadge status={v.status} /> {formatBytes(v.size)} · {formatDate(v.created_at)}
               </span>
             </div>
+            <HeldNotice cubeId={id} version={v.version} held={v.held} />
+            {v.evaluation && <QuestionResults evaluation={v.evaluation} />}
             {v.status === "ready" && <YankControl cubeId={id} version={v.version} yanked={v.yanked} />}
             <RunList runs={v.runs} />
           </article>

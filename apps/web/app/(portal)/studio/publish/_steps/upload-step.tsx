@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import * as tus from "tus-js-client";
 import { Field } from "../../../../_components/field";
 import { formatBytes } from "../../../../_components/feedback";
+import { EvalSetField } from "./eval-set-field";
 import type { WizardCube, WizardVersion } from "./wizard";
 
 /** Small enough that a dropped connection loses little, large enough to keep requests few. */
@@ -116,6 +117,7 @@ export function UploadStep({
           {error}
         </div>
       )}
+      <EvalSetField cube={cube} version={version} />
       <div className="row">
         {state !== "done" ? (
           <button

@@ -1,16 +1,17 @@
 import type { CubeType, Stage, StageOf } from "@memstore/core";
 import type { VersionRow } from "@memstore/db";
 import type { ExecutionProvider } from "@memstore/inference";
-import type { AppContext } from "../kernel/context.ts";
-import { convertPack, convertSnapshot } from "./binary/convert.ts";
-import { ingestPack, ingestSnapshot } from "./binary/ingest.ts";
-import { validatePack, validateSnapshot } from "./binary/validate.ts";
-import { chunkText } from "./plaintext/convert.ts";
-import { desensitiseText } from "./plaintext/desensitise.ts";
-import { embedChunks } from "./plaintext/embed.ts";
-import { ingestText } from "./plaintext/ingest.ts";
-import { signVersion } from "./sign.ts";
-import { runStage, type StageAttempt, type StageResult, type StageRun } from "./stage-runner.ts";
+import type { AppContext } from "./kernel/context.ts";
+import { convertPack, convertSnapshot } from "./pipeline/binary/convert.ts";
+import { ingestPack, ingestSnapshot } from "./pipeline/binary/ingest.ts";
+import { validatePack, validateSnapshot } from "./pipeline/binary/validate.ts";
+import { chunkText } from "./pipeline/plaintext/convert.ts";
+import { desensitiseText } from "./pipeline/plaintext/desensitise.ts";
+import { embedChunks } from "./pipeline/plaintext/embed.ts";
+import { evaluateVersion } from "./evaluation/evaluate.ts";
+import { ingestText } from "./pipeline/plaintext/ingest.ts";
+import { signVersion } from "./pipeline/sign.ts";
+import { runStage, type StageAttempt, type StageResult, type StageRun } from "./pipeline/stage-runner.ts";
 
 type StageImplementation = (
   ctx: AppContext,
@@ -26,6 +27,7 @@ const PIPELINES: { [T in CubeType]: { [S in StageOf<T>]: StageImplementation } }
     desensitise: (ctx, version) => desensitiseText(ctx, version),
     convert: (ctx, version) => chunkText(ctx, version),
     embed: (ctx, version) => embedChunks(ctx, version),
+    evaluate: (ctx, version) => evaluateVersion(ctx, version),
     sign: signVersion,
   },
   activation: {
