@@ -40,6 +40,8 @@ async function corpus(ctx: AppContext, owner: Subject, chunks: number, withPrevi
   const first = `ver_${slug}_1`;
   await insertCorpusVersion(ctx, { cubeId, versionId: first, orgId: owner.orgId, slug, title: slug, chunks });
   await loadChunks(ctx, "incremental", cubeId, first, vectorSource("latent")(chunks, 3));
+  // The loader names chunks chk_0…; each corpus here gets its own names.
+  await ctx.db.execute(sql`update chunks set id = ${first} || '_' || id where version_id = ${first}`);
   if (!withPrevious) return first;
   const second = `ver_${slug}_2`;
   const [row] = await ctx.db
