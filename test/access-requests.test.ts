@@ -11,7 +11,7 @@ let publisher: MemStoreClient;
 beforeAll(async () => {
   // The webhook receivers listen on 127.0.0.1, which webhooks may reach only when allowed.
   bed = await openHttpTestbed({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
-  publisher = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+  publisher = bed.client();
 });
 afterAll(async () => {
   await bed?.close();
@@ -42,7 +42,7 @@ describe("a listing sold on request", () => {
   it("is acquired only after the publisher approves, with a private offer if it made one; both sides hear each step", async () => {
     const listing = await requestListing("vetted-sanctions");
     const buyerKey = await bed.organization("Vetted Bank", "owner@vetted-bank.example.com");
-    const buyer = new MemStoreClient({ baseUrl: bed.server.url, apiKey: buyerKey });
+    const buyer = bed.client(buyerKey);
     const hooks = { buyer: await webhookReceiver(), publisher: await webhookReceiver() };
     const buyerSub = await buyer.createEventSubscription({
       filter: { tags: ["nothing"] },
@@ -112,7 +112,7 @@ describe("a listing sold on request", () => {
   it("is answered by its publisher alone; an open listing needs no request", async () => {
     const listing = await requestListing("vetted-ports");
     const buyerKey = await bed.organization("Port Buyer", "owner@port-buyer.example.com");
-    const buyer = new MemStoreClient({ baseUrl: bed.server.url, apiKey: buyerKey });
+    const buyer = bed.client(buyerKey);
     const stranger = new MemStoreClient({
       baseUrl: bed.server.url,
       apiKey: await bed.organization("Stranger Pub", "owner@stranger-pub.example.com"),

@@ -9,7 +9,7 @@ import {
   type ExportedRow,
 } from "@memstore/api/audit";
 import { queryRows, sql } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
+import { type MemStoreClient } from "@memstore/sdk";
 import { importPublicKey } from "@memstore/watermark/signing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -28,7 +28,7 @@ afterAll(async () => {
 /** An organisation with a few audited actions, and its client. */
 async function busyOrganisation(name: string) {
   const key = await bed.organization(name, `owner@${name.toLowerCase()}.example.com`);
-  const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+  const client = bed.client(key);
   const vault = await client.createVault({ name: "records" });
   for (const name of ["ledger", "letters", "logs"]) await client.createVault({ name });
   await client.updateVault(vault.id, { name: "records-2026" });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTar, writeTar } from "@memstore/formats";
-import { MemStoreApiError, MemStoreClient } from "@memstore/sdk";
+import { MemStoreApiError } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 import { runMemstore } from "./support/processes.ts";
@@ -34,7 +34,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 const collect = async <T>(items: AsyncIterable<T>) => {
   const out: T[] = [];
   for await (const item of items) out.push(item);

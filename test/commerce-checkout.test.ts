@@ -1,7 +1,6 @@
 import { authenticateApiKey } from "@memstore/api/identity";
 import { acquire } from "@memstore/api/store";
 import { paymentEvents, queryRows, sales, sql } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
 import { stripMarks } from "@memstore/watermark";
 import type { Standin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
@@ -44,7 +43,7 @@ afterAll(async () => {
 });
 
 /** The SDK as an organisation's code uses it. */
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 
 const entitlementsOf = async (key: string) =>
   (await sdk(key).commerce.entitlements({ limit: 100 })).items.filter((e) => e.listing_id === listingId);

@@ -1,5 +1,5 @@
 import { sales } from "@memstore/db";
-import { type BodyOf, MemStoreClient } from "@memstore/sdk";
+import { type BodyOf } from "@memstore/sdk";
 import type { Standin } from "@memstore/stripe-standin";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 type ListingInput = BodyOf<"/api/v1/listings", "post">;
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 
 async function listing(
   slug: string,

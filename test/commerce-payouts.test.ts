@@ -1,4 +1,3 @@
-import { MemStoreClient } from "@memstore/sdk";
 import type { Standin, StripeObject } from "@memstore/stripe-standin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCommerceTestbed } from "./support/commerce-bed.ts";
@@ -22,7 +21,7 @@ afterAll(async () => {
   await commerce?.close();
 });
 
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 
 async function listed(slug: string, pricing: Record<string, unknown>) {
   const { cube } = await bed.submittedCube(slug, JSON.stringify({ text: `Facts of ${slug}.` }));

@@ -1,5 +1,4 @@
 import { entitlements, paymentEvents, queryRows, sales, sql } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
 import type { Standin, StripeObject } from "@memstore/stripe-standin";
 import { stripMarks } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
@@ -29,7 +28,7 @@ afterAll(async () => {
   await commerce?.close();
 });
 
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 
 async function subscriptionListing(slug: string, pricing: Record<string, unknown>) {
   const { cube } = await bed.submittedCube(slug, JSON.stringify({ text: FACT }));

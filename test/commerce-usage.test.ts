@@ -1,6 +1,5 @@
 import { pushUsageToStripe } from "@memstore/api/payments";
 import { entitlements, queryRows, sales, sql } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
 import type { Standin } from "@memstore/stripe-standin";
 import { stripMarks } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
@@ -36,7 +35,7 @@ afterAll(async () => {
   await commerce?.close();
 });
 
-const sdk = (key: string) => new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+const sdk = (key: string) => bed.client(key);
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe("a usage-priced listing", () => {

@@ -14,7 +14,7 @@ let publisher: MemStoreClient;
 
 beforeAll(async () => {
   bed = await openHttpTestbed();
-  publisher = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+  publisher = bed.client();
 });
 afterAll(async () => {
   await bed?.close();
@@ -100,7 +100,7 @@ describe("a version's measured quality", () => {
     const cube = await evaluatedCube("harbour-held", 0.2);
     const listing = await bed.freeListing(cube.id);
     const crew = await bed.subscriber("Held Crew", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: crew.key });
+    const client = bed.client(crew.key);
     await client.createEventSubscription({
       filter: { listing_id: listing.id },
       delivery: { sse: true },

@@ -1,5 +1,4 @@
 import { verifyWebhookSignature } from "@memstore/core/webhook-signature";
-import { MemStoreClient } from "@memstore/sdk";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -249,7 +248,7 @@ describe("subscriptions, signed webhooks, vault event streams and auto-install",
     expect(unknownListing).toMatchObject({ status: 404, body: { code: "not_found" } });
 
     // Through the SDK: made, listed without its secret, ended once.
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: subscriberKey });
+    const client = bed.client(subscriberKey);
     const made = await client.createEventSubscription({
       filter: { types: ["plaintext"] },
       delivery: { sse: true },

@@ -21,7 +21,7 @@ describe("installs with a past", () => {
       "# Tides\nHigh water at six in the morning.\n",
     );
     const pilots = await bed.subscriber("Pilots Co", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: pilots.key });
+    const client = bed.client(pilots.key);
     await bed.publishVersion(cube.id, "1.1.0", "# Tides\nHigh water at seven in the morning.\n");
     await bed.publishVersion(cube.id, "2.0.0", "# Tides\nHigh water at eight in the morning.\n");
     const vault = pilots.vault.id;
@@ -115,7 +115,7 @@ describe("installs with a past", () => {
       "# Anchoring\nDrop anchor in sand, never on the cable.\n\n# Berthing\nBerth at slack water.\n\n# Fog\nSound the horn every two minutes.\n",
     );
     const mates = await bed.subscriber("Mates Co", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: mates.key });
+    const client = bed.client(mates.key);
     await bed.publishVersion(
       cube.id,
       "2.0.0",
@@ -147,7 +147,7 @@ describe("installs with a past", () => {
   it("leaves a rolled-back install where it is when an auto-update comes, and shows no one else's", async () => {
     const { cube, listing } = await bed.listedCube("berth-plan", "# Berths\nBerth one takes tankers.\n");
     const crew = await bed.subscriber("Crew Co", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: crew.key });
+    const client = bed.client(crew.key);
     await client.createEventSubscription({
       filter: { listing_id: listing.id },
       delivery: { sse: true },

@@ -1,6 +1,5 @@
 import { cubes } from "@memstore/db";
 import { readTar, writeTar } from "@memstore/formats";
-import { MemStoreClient } from "@memstore/sdk";
 import { eq } from "drizzle-orm";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +14,7 @@ import { runMemstore } from "./support/processes.ts";
  * refused, and a ready version exported back as a directory in the shape MemOS's loader takes.
  */
 let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
-const sdk = () => new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+const sdk = () => bed.client();
 
 beforeAll(async () => {
   bed = await openHttpTestbed();

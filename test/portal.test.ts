@@ -228,6 +228,17 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(
       page.getByTestId("evaluation-badge").filter({ hasText: "Answers 100 % of 2 test questions" }),
     );
+    // Try before buying: one question the pack answers, one it cannot.
+    await page
+      .getByLabel("Your questions")
+      .fill("What holds a stretcher on steep ice?\nWhat is the hut's phone number?");
+    await page.getByRole("button", { name: "Ask the pack" }).click();
+    const answers = page.getByTestId("try-answer");
+    await expect.poll(() => answers.count(), POLL).toBe(2);
+    expect(stripMarks((await answers.nth(0).textContent()) ?? "")).toMatch(/answered.*zephyrine knot/s);
+    expect(await answers.nth(1).textContent()).toContain("no answer in this pack");
+    await visible(page.getByText("18 questions left today"));
+    await bed.screenshot(page, "store-try-it");
     await page.getByRole("button", { name: "Get" }).click();
     await visible(page.getByText("Your organisation has this listing."));
     await page.getByLabel("Vault", { exact: true }).selectOption({ label: "rescue-agents" });

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { artifacts, queryRows, sql } from "@memstore/db";
 import { decryptText } from "@memstore/privacy";
-import { MemStoreClient, verifyPayload } from "@memstore/sdk";
+import { verifyPayload } from "@memstore/sdk";
 import { canariesOf, canaryKey, readFingerprints, stripMarks } from "@memstore/watermark";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -206,7 +206,7 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
   });
 
   it("signs the manifest; the SDK verifies it and the payload, and catches tampering", async () => {
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+    const client = bed.client();
     const key = await client.platformKey();
     expect(key).toMatchObject({ alg: "ed25519", key_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
     // The key is public: no API key needed.

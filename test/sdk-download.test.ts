@@ -60,7 +60,7 @@ function cuttingFetch(bytes: number): typeof fetch {
 
 describe("SDK payload downloads", () => {
   it("downloads the organisation's copy to a file, its digest checked", async () => {
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: sub.key });
+    const client = bed.client(sub.key);
     const file = join(dir, "whole.safetensors");
     const progress: number[] = [];
     const result = await client.downloads.payload(sub.vault.id, sub.installId, file, {
@@ -83,7 +83,7 @@ describe("SDK payload downloads", () => {
     expect(readFileSync(`${file}.part`).length).toBe(3000);
     expect(existsSync(file)).toBe(false);
 
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: sub.key });
+    const client = bed.client(sub.key);
     const result = await client.downloads.payload(sub.vault.id, sub.installId, file);
     expect(result.resumedFrom).toBe(3000);
     expect(readFileSync(file).equals(readFileSync(join(dir, "whole.safetensors")))).toBe(true);

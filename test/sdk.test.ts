@@ -74,8 +74,8 @@ const JSONL = [
 beforeAll(async () => {
   bed = await openHttpTestbed();
   subKey = await bed.organization("Sdk Readers", "owner@sdk-readers.example.com");
-  pub = recorded(new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey }));
-  sub = recorded(new MemStoreClient({ baseUrl: bed.server.url, apiKey: subKey }));
+  pub = recorded(bed.client());
+  sub = recorded(bed.client(subKey));
 });
 afterAll(async () => {
   await bed?.close();
@@ -166,6 +166,12 @@ describe("the SDK against a running server", () => {
     const found = await sub.searchStore({ q: "pilot boarding buoy" });
     expect(found.items.map((l) => l.id)).toContain(state.listingId);
     expect(await sub.getListing(state.listingId!)).toMatchObject({ id: state.listingId, marks: "dense" });
+    // Tried before buying: the pack answers where the pilot boards.
+    const tried = await sub.commerce.tryListing(state.listingId!, {
+      questions: ["Where does the pilot board?"],
+    });
+    expect(tried.answers[0]).toMatchObject({ answered: true });
+    expect(stripMarks(tried.answers[0]!.snippet!)).toContain("buoy 5");
     const acquired = await sub.acquire(state.listingId!);
     expect(acquired).toMatchObject({ entitlement: { listing_id: state.listingId, source: "free" } });
     const entitlements = await sub.commerce.entitlements();
@@ -296,7 +302,7 @@ describe("the SDK against a running server", () => {
 
   it("makes an agent key bound to the vault, lists it and revokes it", async () => {
     const made = await sub.createKey({ name: "agent", scopes: ["vault:read"], vault_id: state.vaultId! });
-    const agent = new MemStoreClient({ baseUrl: bed.server.url, apiKey: made.key });
+    const agent = bed.client(made.key);
     expect((await agent.search(state.vaultId!, { query: "pilot", top_k: 1 })).results).toHaveLength(1);
     await expect(agent.createMemory(state.vaultId!, { text: "no" })).rejects.toMatchObject({ status: 403 });
     expect((await sub.listKeys()).items.map((k) => k.id)).toContain(made.id);

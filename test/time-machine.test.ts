@@ -1,4 +1,4 @@
-import { MemStoreClient } from "@memstore/sdk";
+import { type MemStoreClient } from "@memstore/sdk";
 import { stripMarks } from "@memstore/watermark";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ const VERSIONS = ["1.0.0", "1.1.0", "2.0.0"];
 
 beforeAll(async () => {
   bed = await openHttpTestbed();
-  owner = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+  owner = bed.client();
   // Each version's one chunk carries a token of its own; every text here carries "tidemark".
   const versionText = (v: string) => `# Tides\nTidemark tokinst${v.replace(/\./g, "")} holds.\n`;
   const { cube, listing } = await bed.listedCube("tide-machine", versionText("1.0.0"));
@@ -151,7 +151,7 @@ describe("the time machine", () => {
     const before = new Date().toISOString();
     const { listing } = await bed.listedCube("lapsed-charts", "# Charts\nTidemark tokcharts.\n");
     const buyer = await bed.subscriber("Lapsed Buyer", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: buyer.key });
+    const client = bed.client(buyer.key);
     await client.createMemory(buyer.vault.id, { text: "Tidemark tokown." });
     await sleep(5);
     const then = new Date().toISOString();

@@ -357,6 +357,12 @@ const CASES: Record<string, Case> = {
       return (api) => api.vaults.restoreMemory({ vault_id: vault.id, memory_id: memory.id });
     },
   },
+  "store.tryListing": {
+    // Asking costs the organisation a question of the day: any member may, an auditor too.
+    allowed: ROLES,
+    prepare: async () => (api) =>
+      api.store.tryListing({ id: listingId, questions: ["when do crampons go on?"] }),
+  },
   "store.requestAccess": {
     allowed: MANAGERS,
     prepare: async (_o, n) => {

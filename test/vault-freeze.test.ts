@@ -1,5 +1,4 @@
 import { queryRows, sql } from "@memstore/db";
-import { MemStoreClient } from "@memstore/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf } from "./support/api-errors.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
@@ -24,10 +23,10 @@ const actionsOn = async (objectId: string) =>
 
 describe("a frozen vault", () => {
   it("refuses every write, skips the platform's own with an audit row, and goes on serving reads", async () => {
-    const publisher = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+    const publisher = bed.client();
     const { cube, listing } = await bed.listedCube("salvage-law", "# Salvage\nA salvor earns a reward.\n");
     const firm = await bed.subscriber("Salvage Firm", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: firm.key });
+    const client = bed.client(firm.key);
     const vault = firm.vault.id;
     await client.createEventSubscription({
       filter: { listing_id: listing.id },
@@ -87,14 +86,14 @@ describe("a frozen vault", () => {
 
   it("is an admin's act, and the command line puts it on and lifts it", async () => {
     const key = await bed.organization("Docks Co", "owner@docks.example.com");
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+    const client = bed.client(key);
     const vault = await client.createVault({ name: "records" });
     const agent = await client.createKey({
       name: "agent",
       scopes: ["vault:read", "vault:write"],
       vault_id: vault.id,
     });
-    const agentClient = new MemStoreClient({ baseUrl: bed.server.url, apiKey: agent.key });
+    const agentClient = bed.client(agent.key);
     expect(await codeOf(agentClient.freezeVault(vault.id, { reason: "mine" }))).toBe("403 forbidden");
 
     const env = { MEMSTORE_API_KEY: key, MEMSTORE_URL: bed.server.url };

@@ -12,7 +12,7 @@ let publisher: MemStoreClient;
 beforeAll(async () => {
   // The webhook receiver listens on 127.0.0.1, which webhooks may reach only when allowed.
   bed = await openHttpTestbed({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
-  publisher = new MemStoreClient({ baseUrl: bed.server.url, apiKey: bed.publisherKey });
+  publisher = bed.client();
 });
 afterAll(async () => {
   await bed?.close();
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** A second install of the listing in a new vault of the subscriber, under `policy`. */
 async function installUnder(key: string, listingId: string, policy: string) {
-  const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: key });
+  const client = bed.client(key);
   const vault = await client.createVault({ name: `pinned ${policy}` });
   return {
     client,
@@ -46,7 +46,7 @@ describe("yank", () => {
     await bed.publishVersion(cube.id, "1.1.0", "# Reefs\nThe north reef is marked by a red buoy.\n");
     const hook = await webhookReceiver();
     const follows = await bed.subscriber("Follows Co", listing.id);
-    const followsClient = new MemStoreClient({ baseUrl: bed.server.url, apiKey: follows.key });
+    const followsClient = bed.client(follows.key);
     await followsClient.createEventSubscription({
       filter: { listing_id: listing.id },
       delivery: { webhook_url: hook.url },
@@ -110,7 +110,7 @@ describe("yank", () => {
 
     // No new install of it, by name or by a policy only it matches; the rest still install.
     const newcomer = await bed.organization("Newcomer", "n@newcomer.example.com");
-    const newcomerClient = new MemStoreClient({ baseUrl: bed.server.url, apiKey: newcomer });
+    const newcomerClient = bed.client(newcomer);
     await newcomerClient.acquire(listing.id);
     const nv = await newcomerClient.createVault({ name: "main" });
     expect(
@@ -153,7 +153,7 @@ describe("yank", () => {
       "# Fees\nPilotage costs forty crowns an hour.\n",
     );
     const port = await bed.subscriber("Port Co", listing.id);
-    const client = new MemStoreClient({ baseUrl: bed.server.url, apiKey: port.key });
+    const client = bed.client(port.key);
     expect(await port.search("pilotage")).toHaveLength(1);
 
     await publisher.yankVersion(cube.id, "1.0.0", {

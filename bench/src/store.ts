@@ -3,11 +3,15 @@
  * - the `evaluate` stage: 100 questions against versions of 1,000 and 10,000 chunks (each question
  *   a hybrid search over the version alone, every chunk scanned exactly), and the same with a
  *   version before it asked the same questions (the stage asks both).
+ * - a buyer's preview (try before you buy): one question per call against a 10,000-chunk listing,
+ *   100 calls from 5 organisations (each may ask 20 a day): latency p50/p95.
  * `--questions 100 --runs 3` are the defaults.
  */
 import { writeFileSync } from "node:fs";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { runPipelineStage } from "@memstore/api/pipeline-stages";
+import { createListing, publishListing } from "@memstore/api/listings";
+import { tryListing } from "@memstore/api/store";
 import type { AppContext } from "@memstore/api";
 import { type Subject } from "@memstore/core";
 import { cubeVersions, sql, versionEvals } from "@memstore/db";
@@ -81,6 +85,33 @@ async function evaluateCost(
   return summarise(samples);
 }
 
+/** 100 previews of one question each, from 5 organisations, against the cube's listing. */
+async function previewLatency(ctx: AppContext, owner: Subject, cubeId: string) {
+  const listing = await createListing(ctx, owner, {
+    cube_id: cubeId,
+    visibility: "public",
+    pricing: { model: "free" },
+  });
+  await publishListing(ctx, owner, listing.id);
+  const samples: number[] = [];
+  for (let o = 0; o < 5; o++) {
+    const made = await createOrganization(ctx, {
+      name: `Buyer ${o}`,
+      ownerEmail: `buyer${o}@bench.example.com`,
+    });
+    const buyer = await authenticateApiKey(ctx, made.api_key);
+    for (let i = 0; i < 20; i++) {
+      const n = o * 20 + i;
+      const start = performance.now();
+      await tryListing(ctx, buyer, listing.id, {
+        questions: [`which chunk says ${WORDS[n % WORDS.length]} ${WORDS[(n * 3) % WORDS.length]}?`],
+      });
+      samples.push(performance.now() - start);
+    }
+  }
+  return summarise(samples);
+}
+
 async function main() {
   const url = await freshDatabase("memstore_bench_store");
   const { ctx, runner, runtime } = await openBenchRuntime(url, [], []);
@@ -96,11 +127,14 @@ async function main() {
         evaluate[label] = await evaluateCost(ctx, versionId, chunks, runner);
       }
     }
+    process.stderr.write("preview: 100 one-question tries of a 10k-chunk listing\n");
+    const preview = await previewLatency(ctx, owner, "cube_eval-10000-1");
     const perThousand = round(evaluate["1k chunks"]!.p50 / 1000);
     const figures = {
       questions: QUESTIONS,
       evaluate_ms: evaluate,
       evaluate_s_per_1000_chunks_100_questions: round((perThousand * 100) / QUESTIONS),
+      preview_ms: preview,
       ms_per_question: Object.fromEntries(
         Object.entries(evaluate).map(([label, s]) => [label, round(s.p50 / QUESTIONS)]),
       ),

@@ -114,6 +114,7 @@ export type Checked = [
   Expect<Fits<Answer<"DELETE", "/api/v1/keys/{key_id}">, Sdk<C["revokeKey"]>>>,
   // Commerce
   Expect<Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/acquire">, Sdk<C["commerce"]["acquire"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/try">, Sdk<C["commerce"]["tryListing"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/entitlements">, Sdk<C["commerce"]["entitlements"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/listings/{listing_id}/offers">, Sdk<C["commerce"]["offer"]>>>,
   Expect<

@@ -489,6 +489,16 @@ export const MATRIX: Record<string, Row> = {
     otherVault: ORG_WIDE,
     otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
+  "POST /api/v1/store/listings/{listing_id}/try": {
+    // B's published listing: one question, answered.
+    call: (w) => ({ params: { listing_id: w.b.listedForA }, body: { questions: ["what is in it?"] } }),
+    allowed: 200,
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({
+      params: { listing_id: w.b.draftListing },
+      body: { questions: ["what is in it?"] },
+    })),
+  },
   "POST /api/v1/store/listings/{listing_id}/acquire": {
     // B's listing, acquired already while the world was made: 200, the live entitlement.
     call: (w) => ({ params: { listing_id: w.b.listedForA } }),

@@ -2,6 +2,7 @@ import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { createCube, submitNewVersion } from "@memstore/api/catalog";
 import { createListing, publishListing } from "@memstore/api/listings";
 import type { Subject } from "@memstore/core";
+import { MemStoreClient } from "@memstore/sdk";
 import { type HttpServer, startHttpServer } from "@memstore/web";
 import { TINY_CONFIG, TINY_TOKENIZER_SHA256 } from "./binary-fixtures.ts";
 import { openTestContext, type TestContext } from "./context.ts";
@@ -162,6 +163,8 @@ export async function openHttpTestbed(
     publisher,
     /** The publisher's all-scope API key. */
     publisherKey: made.api_key,
+    /** The SDK against this server, with a key (the publisher's by default). */
+    client: (apiKey: string = made.api_key) => new MemStoreClient({ baseUrl: server.url, apiKey }),
     organization,
     api,
     apiOk,

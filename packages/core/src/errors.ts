@@ -19,6 +19,8 @@ const STATUS_BY_CODE = {
   version_not_draft: 409,
   version_yanked: 409,
   version_held: 409,
+  preview_rate: 429,
+  preview_off: 403,
   payload_missing: 409,
   no_ready_version: 409,
   already_installed: 409,

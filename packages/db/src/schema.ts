@@ -167,6 +167,26 @@ export const cubeVersions = pgTable(
   (t) => [uniqueIndex("cube_versions_cube_version_uq").on(t.cubeId, t.version)],
 );
 
+/**
+ * Questions an organisation asked a listing before buying it, per UTC day: claimed before they are
+ * answered (at most the daily allowance), and the ones the pack answered, for the publisher's Sales.
+ */
+export const listingPreviews = pgTable(
+  "listing_previews",
+  {
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    day: date("day").notNull(),
+    questions: integer("questions").notNull().default(0),
+    answered: integer("answered").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.orgId, t.day] })],
+);
+
 /** A plaintext version's evaluation set, attached to its draft: the `evaluate` stage answers it. */
 export const versionEvals = pgTable("version_evals", {
   versionId: text("version_id")
@@ -239,6 +259,8 @@ export const listings = pgTable(
     access: text("access", { enum: ["open", "request"] })
       .notNull()
       .default("open"),
+    /** Whether a signed-in buyer may try it first: a few questions a day, answered with snippets. */
+    preview: boolean("preview").notNull().default(true),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
     embedding: anyVector("embedding"),

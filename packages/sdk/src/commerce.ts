@@ -45,6 +45,15 @@ export type SalesDay = {
   canceled: number;
   agent_calls: number;
   bytes_served: number;
+  /** Questions other organisations asked it before buying, those it answered, and how many organisations asked. */
+  previews: { questions: number; answered: number; organizations: number };
+};
+
+/** What a listing answered before buying: per question, whether the pack holds an answer, where, and a snippet. */
+export type TryAnswers = {
+  version: string;
+  answers: Array<{ question: string; answered: boolean; section?: string; snippet?: string }>;
+  questions_left_today: number;
 };
 
 export type Holder = {
@@ -135,6 +144,10 @@ export class CommerceApi {
   constructor(private readonly request: Request) {}
 
   /** Free: the entitlement. Paid: `checkout_url` to send the buyer to; the entitlement follows payment. */
+  /** Try before you buy: up to 20 questions a day per listing, answered with fingerprinted snippets. */
+  tryListing(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/try", "post">) {
+    return this.request<TryAnswers>("POST", `/api/v1/store/listings/${enc(listingId)}/try`, input);
+  }
   acquire(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/acquire", "post"> = {}) {
     return this.request<Acquired>("POST", `/api/v1/store/listings/${enc(listingId)}/acquire`, input);
   }

@@ -121,6 +121,8 @@ export class PublishingClient extends BaseClient {
       terms?: Record<string, unknown>;
       visibility?: string;
       marks?: Listing["marks"];
+      access?: Listing["access"];
+      preview?: boolean;
     },
   ) {
     return this.request<Listing>("PATCH", `/api/v1/listings/${enc(listingId)}`, patch);

@@ -144,6 +144,8 @@ export type Listing = {
   marks: "off" | "light" | "dense";
   /** `request`: buyers ask first (an access request) and acquire once approved. */
   access: "open" | "request";
+  /** Whether signed-in buyers may try it first (`tryListing`). */
+  preview: boolean;
 };
 /**
  * A listing as the store shows it: its cube, its publisher and every ready version, yanked ones

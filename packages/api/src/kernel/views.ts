@@ -104,6 +104,7 @@ export function listingView(l: ListingRow) {
     canaries: l.canaries,
     marks: l.marks,
     access: l.access,
+    preview: l.preview,
     published_at: iso(l.publishedAt),
     created_at: l.createdAt.toISOString(),
   };

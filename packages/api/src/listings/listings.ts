@@ -39,6 +39,7 @@ export async function createListing(
         canaries: input.canaries,
         ...(input.marks && { marks: input.marks }),
         ...(input.access && { access: input.access }),
+        ...(input.preview !== undefined && { preview: input.preview }),
       })
       .returning();
     await recordAudit(tx, {
@@ -53,6 +54,7 @@ export async function createListing(
         canaries: input.canaries,
         marks: input.marks ?? "light",
         access: input.access ?? "open",
+        preview: input.preview ?? true,
       },
     });
     return listingView(listing!);

@@ -18,6 +18,8 @@ export const createListingInput = z
     marks: z.enum(MARK_DENSITIES).optional(),
     /** `request`: buyers ask first, and acquire once the publisher approves (default `open`). */
     access: z.enum(LISTING_ACCESS).optional(),
+    /** Whether signed-in buyers may try it first (20 questions a day each; default true). */
+    preview: z.boolean().optional(),
   })
   .strict();
 
@@ -31,6 +33,7 @@ export const updateListingInput = z
     visibility: z.enum(VISIBILITIES).optional(),
     marks: z.enum(MARK_DENSITIES).optional(),
     access: z.enum(LISTING_ACCESS).optional(),
+    preview: z.boolean().optional(),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, { message: "say what to change" });

@@ -54,6 +54,7 @@ export async function updateListing(
         ...(input.visibility && { visibility: input.visibility }),
         ...(input.marks && { marks: input.marks }),
         ...(input.access && { access: input.access }),
+        ...(input.preview !== undefined && { preview: input.preview }),
         ...words,
       })
       .where(eq(listings.id, listing.id))
@@ -71,6 +72,7 @@ export async function updateListing(
           terms: listing.terms,
           marks: listing.marks,
           access: listing.access,
+          preview: listing.preview,
         },
       },
     });

@@ -107,6 +107,10 @@ export type SalesDayRow = {
   canceled: number;
   calls: string;
   bytes: string;
+  /** Questions other organisations asked it before buying (try before you buy), those it answered, and by how many. */
+  preview_questions: number;
+  preview_answered: number;
+  preview_orgs: number;
 };
 
 /**
@@ -128,7 +132,13 @@ export function salesPerDay(db: Executor, at: { orgId: string; from: string; to:
         used as (select i.listing_id, u.day, sum(u.calls) as calls, sum(u.bytes) as bytes
                  from usage_daily u join installs i on i.id = u.install_id
                  where i.listing_id in (select id from own) and u.day between ${from}::date and ${to}::date
-                 group by 1, 2)
+                 group by 1, 2),
+        tried as (select listing_id, day, sum(questions) as questions, sum(answered) as answered,
+                    count(*) as orgs
+                  from listing_previews
+                  where listing_id in (select id from own) and org_id <> ${orgId}
+                    and day between ${from}::date and ${to}::date
+                  group by 1, 2)
       select own.id as listing_id, to_char(days.day, 'YYYY-MM-DD') as day, sold.currency,
         coalesce(sold.revenue, 0)::text as revenue_cents, coalesce(sold.fees, 0)::text as fees_cents,
         coalesce(refunded.refunded, 0)::text as refunded_cents,
@@ -139,11 +149,15 @@ export function salesPerDay(db: Executor, at: { orgId: string; from: string; to:
            and (e.revoked_at is null or (e.revoked_at at time zone 'UTC')::date > days.day)) as active,
         (select count(*)::int from entitlements e where e.listing_id = own.id and e.org_id <> ${orgId}
            and (e.revoked_at at time zone 'UTC')::date = days.day) as canceled,
-        coalesce(used.calls, 0)::text as calls, coalesce(used.bytes, 0)::text as bytes
+        coalesce(used.calls, 0)::text as calls, coalesce(used.bytes, 0)::text as bytes,
+        coalesce(tried.questions, 0)::int as preview_questions,
+        coalesce(tried.answered, 0)::int as preview_answered,
+        coalesce(tried.orgs, 0)::int as preview_orgs
       from own cross join days
       left join sold on sold.listing_id = own.id and sold.day = days.day
       left join refunded on refunded.listing_id = own.id and refunded.day = days.day
       left join used on used.listing_id = own.id and used.day = days.day
+      left join tried on tried.listing_id = own.id and tried.day = days.day
       order by days.day, own.id`,
   );
 }

@@ -54,6 +54,11 @@ export async function salesReport(ctx: AppContext, subject: Subject, query: z.in
       canceled: r.canceled,
       agent_calls: exactInteger(r.calls),
       bytes_served: exactInteger(r.bytes),
+      previews: {
+        questions: r.preview_questions,
+        answered: r.preview_answered,
+        organizations: r.preview_orgs,
+      },
     })),
   };
 }

@@ -7,4 +7,5 @@ export {
   listOwnRequests,
   requestAccess,
 } from "./access-requests.ts";
-export { accessRequestInput, decideAccessInput, ownRequestsQuery } from "./schemas.ts";
+export { accessRequestInput, decideAccessInput, ownRequestsQuery, tryListingInput } from "./schemas.ts";
+export { PREVIEW_QUESTIONS_PER_DAY, tryListing } from "./try-listing.ts";

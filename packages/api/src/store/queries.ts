@@ -70,6 +70,7 @@ export function readyVersionsOfCubes(db: Executor, at: { cubeIds: string[] }) {
       version: cubeVersions.version,
       size: cubeVersions.size,
       signature: cubeVersions.signature,
+      chunkCount: cubeVersions.chunkCount,
     })
     .from(cubeVersions)
     .where(
@@ -156,4 +157,54 @@ export async function accessRequestsIn(
       ),
     )
     .orderBy(desc(accessRequests.createdAt));
+}
+
+/**
+ * Claims `n` of an organisation's daily questions to a listing, exactly under concurrency: the
+ * day's row grows by `n` only while it stays within `max` (one statement, the row locked by the
+ * upsert). Null when the day's allowance would be exceeded; otherwise the questions asked today.
+ */
+export async function claimPreviewQuestions(
+  db: Executor,
+  at: { listingId: string; orgId: string; day: string; n: number; max: number },
+) {
+  const [row] = await queryRows<{ questions: number }>(
+    db,
+    sql`insert into listing_previews (listing_id, org_id, day, questions)
+        values (${at.listingId}, ${at.orgId}, ${at.day}::date, ${at.n})
+        on conflict (listing_id, org_id, day) do update
+          set questions = listing_previews.questions + excluded.questions
+          where listing_previews.questions + excluded.questions <= ${at.max}
+        returning questions`,
+  );
+  return row?.questions ?? null;
+}
+
+/** The questions of today's claim that the pack answered, for the publisher's Sales. */
+export async function countPreviewAnswers(
+  db: Executor,
+  at: { listingId: string; orgId: string; day: string; n: number },
+) {
+  await db.execute(
+    sql`update listing_previews set answered = answered + ${at.n}
+        where listing_id = ${at.listingId} and org_id = ${at.orgId} and day = ${at.day}::date`,
+  );
+}
+
+/**
+ * How much of each question a text covers: the share of the question's word stems (Postgres's
+ * English dictionary) the text holds; 0 for a question with no words.
+ */
+export async function questionCoverage(db: Executor, pairs: Array<{ question: string; text: string }>) {
+  if (pairs.length === 0) return [];
+  const rows = await queryRows<{ coverage: number | null }>(
+    db,
+    sql`select (select count(*) filter (where to_tsvector('english', t.text) @@ plainto_tsquery('simple', lex))::float8
+                       / nullif(count(*), 0)
+                from unnest(tsvector_to_array(to_tsvector('english', t.question))) as lex) as coverage
+        from unnest(${sql.param(pairs.map((p) => p.question))}::text[], ${sql.param(pairs.map((p) => p.text))}::text[])
+          with ordinality as t(question, text, n)
+        order by t.n`,
+  );
+  return rows.map((r) => r.coverage ?? 0);
 }

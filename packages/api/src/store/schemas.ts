@@ -20,3 +20,20 @@ export const decideAccessInput = z
     reason: z.string().trim().min(1).max(1_000).optional(),
   })
   .strict();
+
+/** `POST /api/v1/store/listings/{listing_id}/try`: 1 to 20 questions, each printable text on one line. */
+export const tryListingInput = z
+  .object({
+    questions: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(500)
+          .regex(/^[^\p{Cc}]+$/u, "a question is printable text on one line"),
+      )
+      .min(1)
+      .max(20),
+  })
+  .strict();

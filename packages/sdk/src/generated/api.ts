@@ -723,6 +723,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/store/listings/{listing_id}/try": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Try before you buy: up to 20 questions per organisation, listing and UTC day, each answered with whether the pack holds an answer, its section and a fingerprinted snippet of at most 160 characters */
+    post: operations["postStoreListingsListingIdTry"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/store/listings/{listing_id}/access-requests": {
     parameters: {
       query?: never;
@@ -3346,6 +3363,7 @@ export interface operations {
           marks?: "off" | "light" | "dense";
           /** @enum {string} */
           access?: "open" | "request";
+          preview?: boolean;
         };
       };
     };
@@ -3506,6 +3524,7 @@ export interface operations {
           marks?: "off" | "light" | "dense";
           /** @enum {string} */
           access?: "open" | "request";
+          preview?: boolean;
         };
       };
     };
@@ -4255,6 +4274,68 @@ export interface operations {
     responses: {
       /** @description Success */
       201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description unauthenticated */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  postStoreListingsListingIdTry: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        listing_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          questions: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
         headers: {
           [name: string]: unknown;
         };

@@ -60,6 +60,12 @@ export default function SalesPage() {
             series={series((d) => d.agent_calls)}
             unit="calls"
           />
+          <DailyChart
+            title="Questions buyers tried before buying, per listing"
+            days={days}
+            series={series((d) => d.previews.questions)}
+            unit="questions"
+          />
           {ids.map((id) => (
             <Holders key={id} listingId={id} title={titleOf(id)} />
           ))}

@@ -12,6 +12,8 @@ import {
   requestAccess,
   searchListings,
   storeQuery,
+  tryListing,
+  tryListingInput,
 } from "@memstore/api/store";
 import { json, route } from "../route.ts";
 
@@ -49,6 +51,17 @@ export const storeRoutes = [
       if ("checkout" in acquired) return json(acquired.checkout, 201);
       return json({ entitlement: acquired.entitlement }, acquired.created ? 201 : 200);
     },
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/store/listings/{listing_id}/try",
+    summary:
+      "Try before you buy: up to 20 questions per organisation, listing and UTC day, each answered with whether the pack holds an answer, its section and a fingerprinted snippet of at most 160 characters",
+    tag: "store",
+    scope: "subscribe",
+    body: tryListingInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => tryListing(ctx, subject, params.listing_id, body),
   }),
   route({
     method: "POST",

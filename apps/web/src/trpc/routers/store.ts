@@ -11,6 +11,8 @@ import {
   requestAccess,
   searchListings,
   storeQuery,
+  tryListing,
+  tryListingInput,
 } from "@memstore/api/store";
 
 const listingRef = z.object({ id: idSchema });
@@ -25,6 +27,10 @@ export const storeRouter = router({
   acquire: orgProcedure
     .input(acquireInput.extend({ id: idSchema }))
     .mutation(({ ctx, input: { id, ...input } }) => acquire(ctx.app, ctx.subject, id, input)),
+  /** Try before you buy: a few questions answered with snippets. */
+  tryListing: orgProcedure
+    .input(tryListingInput.extend({ id: idSchema }))
+    .mutation(({ ctx, input: { id, ...input } }) => tryListing(ctx.app, ctx.subject, id, input)),
   /** Ask for a listing sold on request. */
   requestAccess: orgProcedure
     .input(accessRequestInput.extend({ id: idSchema }))

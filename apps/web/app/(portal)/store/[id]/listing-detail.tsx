@@ -6,6 +6,7 @@ import Link from "next/link";
 import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { AccessRequestGate } from "./access-request";
+import { TryIt } from "./try-it";
 import { EvaluationBadge } from "../../../_components/evaluation";
 import { Field } from "../../../_components/field";
 import { FingerprintNote } from "../../../_components/fingerprint-note";
@@ -153,6 +154,7 @@ export function ListingDetail({ id }: { id: string }) {
             )}
             <ErrorBox error={acquire.error} />
           </section>
+          {!visitor && !live && l.preview && l.cube.type === "plaintext" && <TryIt listingId={id} />}
           {(live || l.own) && <InstallForm listingId={id} latest={l.latest_version} />}
         </aside>
       </div>

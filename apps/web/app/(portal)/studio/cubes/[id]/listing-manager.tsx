@@ -8,6 +8,7 @@ import { PricingFields, pricingFrom } from "../../../../_components/pricing-fiel
 import { MarksField } from "../../../../_components/marks-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
 import { AccessField } from "../../../../_components/access-field";
+import { PreviewField } from "../../../../_components/preview-field";
 import { AccessRequests } from "./access-requests";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
@@ -40,6 +41,7 @@ type OwnListing = {
   status: string;
   visibility: string;
   access: string;
+  preview: boolean;
   marks: string;
   pricing: { model: string; amount_cents?: number; currency?: string };
 };
@@ -56,9 +58,10 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const v = formValues(event.currentTarget);
-    const marks = text ? { marks: v.marks } : {};
+    // A plaintext listing's served text carries marks, and buyers may try it first.
+    const textual = text ? { marks: v.marks, preview: v.preview === "on" } : {};
     await submit(
-      { pricing: pricingFrom(v), visibility: v.visibility, access: v.access, ...marks },
+      { pricing: pricingFrom(v), visibility: v.visibility, access: v.access, ...textual },
       (changes) => update.mutateAsync({ id: listing.id, changes }),
     );
   }
@@ -86,6 +89,7 @@ function EditListing({ listing, text }: { listing: OwnListing; text: boolean }) 
           <AccessField error={errors.access} current={listing.access} key={listing.access} />
           <PricingFields errors={errors} current={listing.pricing} key={JSON.stringify(listing.pricing)} />
           {text && <MarksField error={errors.marks} current={listing.marks} key={listing.marks} />}
+          {text && <PreviewField current={listing.preview} key={String(listing.preview)} />}
           <p className="hint">
             A new price applies to new buyers at once and to running subscriptions at their next renewal.
           </p>

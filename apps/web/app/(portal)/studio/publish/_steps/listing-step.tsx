@@ -6,6 +6,7 @@ import type { FormEvent } from "react";
 import { ErrorBox } from "../../../../_components/feedback";
 import { PricingFields, pricingFrom } from "../../../../_components/pricing-fields";
 import { MarksField } from "../../../../_components/marks-field";
+import { PreviewField } from "../../../../_components/preview-field";
 import { AccessField } from "../../../../_components/access-field";
 import { VisibilityField } from "../../../../_components/visibility-field";
 import { formValues, useSchemaForm } from "../../../../_lib/form";
@@ -30,7 +31,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       pricing: pricingFrom(v),
       terms: version.license,
       canaries: v.canaries === "on",
-      ...(cube.type === "plaintext" && { marks: v.marks }),
+      ...(cube.type === "plaintext" && { marks: v.marks, preview: v.preview === "on" }),
     };
     await submit(values, async (value) => {
       const listing = await create.mutateAsync(value);
@@ -62,6 +63,7 @@ export function ListingStep({ cube, version }: { cube: WizardCube; version: Wiza
       <AccessField error={errors.access} current="open" />
       <PricingFields errors={errors} />
       {cube.type === "plaintext" && <MarksField error={errors.marks} />}
+      {cube.type === "plaintext" && <PreviewField current />}
       <label className="check small">
         <input type="checkbox" name="canaries" />
         <span>
