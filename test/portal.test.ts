@@ -263,6 +263,18 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await expect
       .poll(() => hit.first().textContent(), POLL)
       .toContain("glacier-guides / alpine-rescue-handbook v1.0.0");
+    // Readable: the Markdown rendered (no "##"), the query's words marked, the score behind a detail.
+    expect(await hit.first().textContent()).not.toContain("##");
+    expect(
+      (await hit.first().locator("mark").allTextContents()).map((m) => stripMarks(m).toLowerCase()),
+    ).toEqual(expect.arrayContaining(["zephyrine", "knot"]));
+    expect(await hit.first().locator("details").textContent()).toMatch(/Why this result.*Ranked 0\.\d+/s);
+    expect(
+      await hit
+        .first()
+        .locator("details")
+        .evaluate((d) => (d as HTMLDetailsElement).open),
+    ).toBe(false);
     await bed.screenshot(page, "vault-explorer");
     await bed.docScreenshot(page, "vault-search");
 
@@ -590,6 +602,34 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       .toMatch(/Too many failed sign-in attempts/);
     expect(new URL(page.url()).pathname).toBe("/signin");
     await bed.screenshot(page, "signin-throttled");
+  });
+
+  it("fits its navigation on one row at 1280 px, and has a favicon", async () => {
+    const { context } = await bed.person();
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // A long organisation name and a long own name: the row still holds.
+    await signUp(page, {
+      name: "Maximiliane Wide-Nav",
+      email: "wide@nav.example.com",
+      org: "Northern Harbour Pilots",
+    });
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await visible(nav.getByRole("link", { name: "Members" }));
+    const tops = await nav
+      .getByRole("link")
+      .evaluateAll((links) => links.map((l) => Math.round(l.getBoundingClientRect().top)));
+    await bed.screenshot(page, "nav-1280");
+    expect(tops.length).toBeGreaterThan(5);
+    expect(new Set(tops).size).toBe(1);
+    // The user box shares the row too.
+    const signOut = await page.getByRole("button", { name: "Sign out" }).boundingBox();
+    expect(Math.abs(signOut!.y + signOut!.height / 2 - (tops[0]! + 15))).toBeLessThan(20);
+    const icon = await page.locator('link[rel="icon"]').first().getAttribute("href");
+    expect(icon).toBeTruthy();
+    const served = await page.request.get(new URL(icon!, page.url()).toString());
+    expect(served.status()).toBe(200);
+    expect(served.headers()["content-type"]).toContain("image/svg+xml");
   });
 
   it("works at phone width", async () => {

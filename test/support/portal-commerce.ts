@@ -147,7 +147,10 @@ export function describeCommerce(get: () => { bed: PortalTestbed; standin: Stand
       await visible(page.getByRole("heading", { name: "Sales", exact: true }));
       const sold = page.getByRole("table", { name: "Sales in the last 30 days" });
       await expect.poll(() => sold.textContent(), POLL).toContain("15.00 EUR");
-      await visible(page.getByRole("figure").filter({ hasText: "Revenue per listing" }));
+      // Money on the chart is in the listing's currency, not in cents.
+      const revenue = page.getByRole("figure").filter({ hasText: "Revenue per listing (EUR)" });
+      await visible(revenue);
+      expect(await revenue.locator("svg text").allTextContents()).toContain("15.00 EUR");
       await bed.screenshot(page, "sales");
 
       const holders = page.getByRole("table", { name: "Holders of Tidal Atlas" });

@@ -9,10 +9,13 @@ export function DailyChart(props: {
   days: string[];
   series: Array<{ name: string; values: number[] }>;
   unit: string;
+  /** How a value reads on the axis and in the table (money: its currency's major units). */
+  format?: (value: number) => string;
 }) {
+  const format = props.format ?? String;
   const width = 720;
   const height = 220;
-  const pad = { left: 40, right: 12, top: 12, bottom: 28 };
+  const pad = { left: props.format ? 64 : 40, right: 12, top: 12, bottom: 28 };
   const max = Math.max(1, ...props.series.flatMap((s) => s.values));
   const x = (i: number) =>
     pad.left + (i / Math.max(1, props.days.length - 1)) * (width - pad.left - pad.right);
@@ -39,7 +42,7 @@ export function DailyChart(props: {
           <g key={t}>
             <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e3e6ec" />
             <text x={pad.left - 6} y={y(t) + 4} fontSize="11" textAnchor="end" fill="#5b6474">
-              {t}
+              {format(t)}
             </text>
           </g>
         ))}
@@ -79,7 +82,7 @@ export function DailyChart(props: {
                 <tr key={d}>
                   <td>{d}</td>
                   {props.series.map((s) => (
-                    <td key={s.name}>{s.values[i]}</td>
+                    <td key={s.name}>{format(s.values[i] ?? 0)}</td>
                   ))}
                 </tr>
               ))}

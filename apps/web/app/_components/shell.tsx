@@ -130,6 +130,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <button
               type="button"
               className="btn small"
+              title={`Signed in as ${user.name ?? user.email} (${user.email})`}
               onClick={() => void signOut({ callbackUrl: "/signin" })}
             >
               Sign out

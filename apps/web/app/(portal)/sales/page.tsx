@@ -18,8 +18,15 @@ export default function SalesPage() {
   const data = sales.data;
   const days = data ? [...new Set(data.items.map((d) => d.day))].sort() : [];
   const ids = data ? [...new Set(data.items.map((d) => d.listing_id))] : [];
-  const series = (pick: (d: NonNullable<typeof data>["items"][number]) => number) =>
-    ids.map((id) => ({
+  // Each listing's price is in one currency: revenue is charted per currency, in its own units.
+  const currencyOf = (id: string) =>
+    (listings.data?.items.find((l) => l.id === id)?.pricing as { currency?: string } | undefined)?.currency;
+  const currencies = [...new Set(ids.map(currencyOf).filter((c): c is string => Boolean(c)))];
+  const series = (
+    pick: (d: NonNullable<typeof data>["items"][number]) => number,
+    include: (id: string) => boolean = () => true,
+  ) =>
+    ids.filter(include).map((id) => ({
       name: titleOf(id),
       values: days.map((day) => {
         const row = data!.items.find((d) => d.listing_id === id && d.day === day);
@@ -48,12 +55,19 @@ export default function SalesPage() {
       ) : (
         <div className="stack">
           <SalesTotals items={data.items} titleOf={titleOf} />
-          <DailyChart
-            title="Revenue per listing (cents)"
-            days={days}
-            series={series((d) => d.revenue_cents)}
-            unit="cents"
-          />
+          {currencies.map((currency) => (
+            <DailyChart
+              key={currency}
+              title={`Revenue per listing (${currency.toUpperCase()})`}
+              days={days}
+              series={series(
+                (d) => d.revenue_cents,
+                (id) => currencyOf(id) === currency,
+              )}
+              unit={currency.toUpperCase()}
+              format={(cents) => formatMinor(cents, currency)}
+            />
+          ))}
           <DailyChart
             title="Agent calls per listing"
             days={days}

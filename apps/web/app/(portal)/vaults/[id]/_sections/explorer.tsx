@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Empty, ErrorBox, Loading } from "../../../../_components/feedback";
+import { Markdown, queryWords } from "../../../../_components/markdown";
 import { formValues } from "../../../../_lib/form";
 import { useTRPC } from "../../../../_lib/trpc";
 
@@ -11,6 +12,7 @@ export function Explorer({ vaultId }: { vaultId: string }) {
   const [query, setQuery] = useState<string | null>(null);
   // The time machine: the vault as it stood at a past instant (empty: now).
   const [asOf, setAsOf] = useState<string | null>(null);
+  const words = queryWords(query ?? "");
   const search = useQuery({
     ...trpc.vaults.search.queryOptions({
       vault_id: vaultId,
@@ -67,14 +69,16 @@ export function Explorer({ vaultId }: { vaultId: string }) {
           <ol className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }} aria-label="Results">
             {search.data.results.map((r) => (
               <li key={r.id} className="card hit" data-testid="vault-hit">
-                <div className="spread small muted">
-                  <span>
-                    {r.cube ? `${r.cube.publisher} / ${r.cube.slug} v${r.cube.version}` : "own memory"}
-                    {typeof r.metadata.heading === "string" ? ` · ${r.metadata.heading}` : ""}
-                  </span>
-                  <span>score {r.score.toFixed(3)}</span>
+                <div className="small muted">
+                  {r.cube ? `${r.cube.publisher} / ${r.cube.slug} v${r.cube.version}` : "own memory"}
+                  {typeof r.metadata.heading === "string" ? ` · ${r.metadata.heading}` : ""}
                 </div>
-                <p style={{ margin: "0.4rem 0 0", whiteSpace: "pre-wrap" }}>{r.text}</p>
+                <Markdown source={r.text} highlight={words} allowHtml={false} />
+                <details className="small muted">
+                  <summary>Why this result</summary>
+                  Ranked {r.score.toFixed(3)} by reciprocal-rank fusion of the meaning (vector) and word
+                  (keyword) rankings{r.source === "memory" ? ", among your own memories" : ""}.
+                </details>
               </li>
             ))}
           </ol>
