@@ -258,6 +258,8 @@ describe("buying a listing once", () => {
       canceled: 1,
       agent_calls: expect.any(Number),
       bytes_served: expect.any(Number),
+      // No one tried it before buying.
+      previews: { questions: 0, answered: 0, organizations: 0 },
     });
     // Too long a range, dates out of order, and days Postgres has no calendar for: 400, never 500.
     for (const range of [

@@ -168,6 +168,7 @@ describe("a published cube: desensitised, signed, fingerprinted and traceable", 
       "desensitise",
       "convert",
       "embed",
+      "evaluate",
       "sign",
     ]);
     expect(version.body.runs[1].report).toMatchObject({

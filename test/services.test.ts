@@ -111,6 +111,8 @@ describe.each<DatabaseKind>(["postgres", "pglite"])("services on %s", (kind) => 
       ["desensitise", "succeeded"],
       ["convert", "succeeded"],
       ["embed", "succeeded"],
+      // No questions attached: evaluated as skipped, and signed.
+      ["evaluate", "succeeded"],
       ["sign", "succeeded"],
     ]);
     expect(version.runs[0]!.report).toMatchObject({ format: "jsonl", items: 3 });

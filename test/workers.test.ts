@@ -92,6 +92,8 @@ describe("BullMQ workers on Redis", () => {
       ["desensitise", "succeeded"],
       ["convert", "succeeded"],
       ["embed", "succeeded"],
+      // No questions attached: evaluated as skipped, and signed.
+      ["evaluate", "succeeded"],
       ["sign", "succeeded"],
     ]);
   });

@@ -54,8 +54,12 @@ export type TraceResult = {
  * purpose: the words are pronounceable, and a short one may be somebody's name.
  */
 const CANARY_FALSE_MATCH = 0.01;
-/** A copy is named by its marks when no more than one in ten such agreements would be chance. */
-const MIN_FINGERPRINT_CONFIDENCE = 0.9;
+/**
+ * A copy is named by its marks when no more than one in a hundred such agreements would be chance
+ * (at one in ten, a second subscriber was named beside the right one about once in twelve traces of
+ * a 200-character excerpt; the right one's confidence there is above 0.99).
+ */
+const MIN_FINGERPRINT_CONFIDENCE = 0.99;
 
 /**
  * Which subscribers a leaked text came from. Only the caller's own cubes are considered: every
