@@ -62,4 +62,9 @@ export function retrievalFigures(ranks: readonly (number | null)[]): RetrievalFi
   };
 }
 
+/** How far recall@5 fell from one set of figures to the next (negative: it rose), to 4 places. */
+export function recallDrop(before: RetrievalFigures, now: RetrievalFigures): number {
+  return round4(before.recall_at_5 - now.recall_at_5);
+}
+
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -1,4 +1,11 @@
-import { answers, type EvalQuestion, MRR_AT, type RetrievalFigures, retrievalFigures } from "@memstore/core";
+import {
+  answers,
+  type EvalQuestion,
+  MRR_AT,
+  recallDrop,
+  type RetrievalFigures,
+  retrievalFigures,
+} from "@memstore/core";
 import { cubeVersions, type VersionRow } from "@memstore/db";
 import { eq } from "drizzle-orm";
 import semver from "semver";
@@ -35,7 +42,7 @@ export async function evaluateVersion(ctx: AppContext, version: VersionRow): Pro
         ...retrievalFigures((await answerAll(ctx, before, set.questions)).map((a) => a.rank)),
       }
     : null;
-  const drop = previous ? round4(previous.recall_at_5 - figures.recall_at_5) : null;
+  const drop = previous ? recallDrop(previous, figures) : null;
   const held = set.maxRecallDrop !== null && drop !== null && drop > set.maxRecallDrop;
   if (held) await hold(ctx, version, previous!, figures, set.maxRecallDrop!);
   return {
@@ -78,5 +85,3 @@ async function hold(
     .set({ heldAt: new Date(), heldReason: reason })
     .where(eq(cubeVersions.id, version.id));
 }
-
-const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
