@@ -133,6 +133,7 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
 
     await page.getByLabel("Changelog").fill("First edition.");
     await page.getByLabel("Agent calls per day").fill("500");
+    await page.getByLabel("Daily share per organisation (%)").fill("80");
     await bed.screenshot(page, "publish-manifest");
     await page.getByRole("button", { name: "Continue to upload" }).click();
 
@@ -185,6 +186,8 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await visible(page.locator(".markdown strong", { hasText: "mountain rescue" }));
     // Buyers see that their copy carries canary facts of their own.
     await visible(page.getByText("Your copy carries canary facts unique to your organisation"));
+    // The share cap set as a percentage in the manifest's license reaches the listing's terms.
+    await visible(page.getByText("At most 80 % of the pack per organisation a day"));
     // And what the marks cost their agents, measured on this version's text.
     expect(await page.getByTestId("marks-cost").textContent()).toMatch(
       /invisible fingerprint \(dense\): about \d+ % more tokens for your agents \(o200k_base\)/,

@@ -171,6 +171,8 @@ const visible = (c: Corpus, chunks: number): VisibleVersion[] => [
     canaries: false,
     marks: "off",
     chunks,
+    listing_id: "",
+    share_cap: null,
   },
 ];
 

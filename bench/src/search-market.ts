@@ -211,6 +211,8 @@ async function planSweep(
       canaries: false,
       marks: "off",
       chunks: perCube,
+      listing_id: "",
+      share_cap: null,
     }));
     const row: Record<string, number> = { chunks: n * perCube };
     for (const plan of ["exact", "index"] as const) {

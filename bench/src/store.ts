@@ -5,7 +5,11 @@
  *   version before it asked the same questions (the stage asks both).
  * - a buyer's preview (try before you buy): one question per call against a 10,000-chunk listing,
  *   100 calls from 5 organisations (each may ask 20 a day): latency p50/p95.
- * `--questions 100 --runs 3` are the defaults.
+ * - a share cap (`terms.max_share_per_day`) on a 100,000-chunk listing: an exfiltration attempt of
+ *   10,000 distinct searches (top 10 each) against a cap of 10 % (10,000 chunks), which must end at
+ *   the cap, and the cap's cost on a search's p50 with its window full, against the same search
+ *   uncapped, in alternating blocks of one sitting.
+ * `--questions 100 --runs 3` are the defaults; `--only evaluate|preview|share` runs one part.
  */
 import { writeFileSync } from "node:fs";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
@@ -18,6 +22,7 @@ import { cubeVersions, sql, versionEvals } from "@memstore/db";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { insertCorpusVersion, loadChunks, openBenchRuntime, vectorSource, WORDS } from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
+import { shareCapFigures, shareQueries } from "./share-cap.ts";
 
 const args = benchArgs();
 const QUESTIONS = Number(args.questions ?? 100);
@@ -112,42 +117,54 @@ async function previewLatency(ctx: AppContext, owner: Subject, cubeId: string) {
   return summarise(samples);
 }
 
+const ONLY = args.only as "evaluate" | "preview" | "share" | undefined;
+const runs = (part: "evaluate" | "preview" | "share") => !ONLY || ONLY === part;
+
+/** The evaluate stage at each size, alone and with a version before it. */
+async function evaluateFigures(ctx: AppContext, owner: Subject, runner: { idle(): Promise<void> }) {
+  const evaluate: Record<string, ReturnType<typeof summarise>> = {};
+  for (const chunks of SIZES) {
+    for (const withPrevious of [false, true]) {
+      const label = `${chunks / 1000}k chunks${withPrevious ? ", with the version before" : ""}`;
+      process.stderr.write(`evaluate: ${QUESTIONS} questions, ${label}\n`);
+      const versionId = await corpus(ctx, owner, chunks, withPrevious);
+      evaluate[label] = await evaluateCost(ctx, versionId, chunks, runner);
+    }
+  }
+  writeFileSync(
+    "docs/images/bench/store.svg",
+    barChartSvg(
+      `The evaluate stage: ${QUESTIONS} questions (ms)`,
+      "ms",
+      Object.entries(evaluate).map(([label, s]) => ({ label, bars: { p50: s.p50, p95: s.p95 } })),
+    ),
+  );
+  return {
+    questions: QUESTIONS,
+    evaluate_ms: evaluate,
+    evaluate_s_per_1000_chunks_100_questions: round(((evaluate["1k chunks"]!.p50 / 1000) * 100) / QUESTIONS),
+    ms_per_question: Object.fromEntries(
+      Object.entries(evaluate).map(([label, s]) => [label, round(s.p50 / QUESTIONS)]),
+    ),
+  };
+}
+
 async function main() {
   const url = await freshDatabase("memstore_bench_store");
-  const { ctx, runner, runtime } = await openBenchRuntime(url, [], []);
+  const share = shareQueries();
+  const { ctx, runner, runtime } = await openBenchRuntime(url, share.texts, share.vectors);
   try {
     const made = await createOrganization(ctx, { name: "Bench", ownerEmail: "bench@bench.example.com" });
     const owner = await authenticateApiKey(ctx, made.api_key);
-    const evaluate: Record<string, ReturnType<typeof summarise>> = {};
-    for (const chunks of SIZES) {
-      for (const withPrevious of [false, true]) {
-        const label = `${chunks / 1000}k chunks${withPrevious ? ", with the version before" : ""}`;
-        process.stderr.write(`evaluate: ${QUESTIONS} questions, ${label}\n`);
-        const versionId = await corpus(ctx, owner, chunks, withPrevious);
-        evaluate[label] = await evaluateCost(ctx, versionId, chunks, runner);
-      }
+    const figures: Record<string, unknown> = {};
+    if (runs("evaluate")) Object.assign(figures, await evaluateFigures(ctx, owner, runner));
+    if (runs("preview")) {
+      process.stderr.write("preview: 100 one-question tries of a 10k-chunk listing\n");
+      if (!runs("evaluate")) await corpus(ctx, owner, 10_000, false);
+      figures.preview_ms = await previewLatency(ctx, owner, "cube_eval-10000-1");
     }
-    process.stderr.write("preview: 100 one-question tries of a 10k-chunk listing\n");
-    const preview = await previewLatency(ctx, owner, "cube_eval-10000-1");
-    const perThousand = round(evaluate["1k chunks"]!.p50 / 1000);
-    const figures = {
-      questions: QUESTIONS,
-      evaluate_ms: evaluate,
-      evaluate_s_per_1000_chunks_100_questions: round((perThousand * 100) / QUESTIONS),
-      preview_ms: preview,
-      ms_per_question: Object.fromEntries(
-        Object.entries(evaluate).map(([label, s]) => [label, round(s.p50 / QUESTIONS)]),
-      ),
-    };
+    if (runs("share")) figures.share_cap = await shareCapFigures(ctx, owner, share.texts, runner);
     console.log(JSON.stringify(figures, null, 2));
-    writeFileSync(
-      "docs/images/bench/store.svg",
-      barChartSvg(
-        `The evaluate stage: ${QUESTIONS} questions (ms)`,
-        "ms",
-        Object.entries(evaluate).map(([label, s]) => ({ label, bars: { p50: s.p50, p95: s.p95 } })),
-      ),
-    );
   } finally {
     await runtime.close();
   }

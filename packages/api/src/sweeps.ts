@@ -7,6 +7,7 @@ import { redriveStuckVersions } from "./pipeline/redrive.ts";
 import { expireAbandonedDrafts } from "./catalog/draft-expiry.ts";
 import { settleYankedInstalls } from "./vaults/version-yank.ts";
 import { checkpointMovedHeads } from "./audit/checkpoints.ts";
+import { sweepShareReceipts } from "./usage/share-cap.ts";
 
 type Sweep = {
   name: string;
@@ -44,6 +45,8 @@ const SWEEPS: Sweep[] = [
   },
   // Every organisation's audit head is signed at least hourly once it moved.
   { name: "audit checkpoints", everyMs: () => 3_600_000, run: (ctx) => checkpointMovedHeads(ctx) },
+  // Receipts older than a day count for nothing under a share cap; they are deleted hourly.
+  { name: "share receipts", everyMs: () => 3_600_000, run: (ctx) => sweepShareReceipts(ctx.db) },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

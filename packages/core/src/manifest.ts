@@ -60,6 +60,12 @@ export const termsSchema = z
     purposes: z.array(purposeSchema).max(50).optional(),
     /** Subscribers may take the installed text out of MemStore in a vault export (fingerprinted as served). */
     export: z.boolean().optional(),
+    /**
+     * The share of a version's chunks one organisation may receive in any 24 hours, across all its
+     * installs, vaults, keys, search, MCP and export: at most ⌈x × the version's chunks⌉ distinct
+     * chunks (0 < x ≤ 1). Chunks already received keep being served.
+     */
+    max_share_per_day: z.number().gt(0).max(1).optional(),
   })
   .strict();
 

@@ -187,6 +187,51 @@ export const listingPreviews = pgTable(
   (t) => [primaryKey({ columns: [t.listingId, t.orgId, t.day] })],
 );
 
+/**
+ * The chunks of a listing one organisation received under a share cap (`terms.max_share_per_day`),
+ * each with when it was last served: the distinct chunks with `received_at` in the last 24 hours are
+ * what the cap counts. Older rows count for nothing; serving a chunk again refreshes its row, and a
+ * sweep deletes the stale ones.
+ */
+export const shareReceipts = pgTable(
+  "share_receipts",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    chunkId: text("chunk_id").notNull(),
+    receivedAt: ts("received_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.listingId, t.chunkId] }),
+    // The cap's count: an index-only scan of one organisation's window on one listing.
+    index("share_receipts_window_idx").on(t.orgId, t.listingId, t.receivedAt),
+  ],
+);
+
+/**
+ * How many distinct chunks of a listing one organisation holds in its share-cap window, as of
+ * `checked_at`: each claim first takes away the receipts that left the window since (a short range
+ * of the window index), so no claim counts the whole window.
+ */
+export const shareWindows = pgTable(
+  "share_windows",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    held: integer("held").notNull(),
+    checkedAt: ts("checked_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.listingId] })],
+);
+
 /** A plaintext version's evaluation set, attached to its draft: the `evaluate` stage answers it. */
 export const versionEvals = pgTable("version_evals", {
   versionId: text("version_id")

@@ -158,8 +158,12 @@ export class MemStoreClient extends PublishingClient {
   search(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/search", "post">) {
     return this.request<{
       results: SearchResult[];
-      /** Installs left out, and why (`purpose_not_licensed`: their terms license other purposes than this call's). */
-      excluded: Array<{ install_id: string; code: string }>;
+      /**
+       * Installs left out, or cut short, and why: `purpose_not_licensed` (their terms license other
+       * purposes than this call's), `share_cap` (the organisation received its day's share of the
+       * listing: chunks it already received are still served, new ones are not).
+       */
+      excluded: Array<{ install_id: string; code: "purpose_not_licensed" | "share_cap" }>;
     }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
   }
   createMemory(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/memories", "post">) {

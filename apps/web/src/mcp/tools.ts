@@ -107,7 +107,10 @@ function registerSearchTool({ server, ctx, subject, run }: Registry) {
       inputSchema: { ...vault, ...searchInput.shape },
       outputSchema: {
         results: z.array(hit),
-        excluded: z.array(z.object({ install_id: z.string(), code: z.string() })).optional(),
+        // Installs left out (`purpose_not_licensed`) or cut short by their listing's share cap (`share_cap`).
+        excluded: z
+          .array(z.object({ install_id: z.string(), code: z.enum(["purpose_not_licensed", "share_cap"]) }))
+          .optional(),
       },
       annotations: read,
     },

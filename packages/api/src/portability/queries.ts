@@ -1,6 +1,7 @@
 import type { MarkDensity } from "@memstore/core";
 import { type Executor, queryRows, sql } from "@memstore/db";
 import { effectiveTermsSql } from "../usage/license-rate.ts";
+import { shareCapSql } from "../usage/share-cap.ts";
 
 /**
  * The reads of taking memory out, each `fn(db, { vaultId, … })`: the vault's own memories and
@@ -40,6 +41,9 @@ export type ExportableInstall = {
   cube: string;
   version: string;
   publisher: string;
+  listing_id: string;
+  /** The most distinct chunks the organisation may receive of the listing in 24 hours; null: no cap. */
+  share_cap: number | null;
 };
 
 /**
@@ -49,7 +53,8 @@ export type ExportableInstall = {
 export function exportableInstalls(db: Executor, at: { vaultId: string }) {
   return queryRows<ExportableInstall>(
     db,
-    sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher
+    sql`select i.id as install_id, i.version_id, l.canaries, l.marks, c.slug as cube, v.version, o.slug as publisher,
+          l.id as listing_id, ${shareCapSql(sql`i.org_id`, sql`l`, sql`v`)} as share_cap
         from installs i join listings l on l.id = i.listing_id
         join cube_versions v on v.id = i.version_id join cubes c on c.id = i.cube_id
         join organizations o on o.id = c.org_id
@@ -71,11 +76,27 @@ export type ExportChunkRow = {
   metadata: Record<string, unknown>;
 };
 
-/** Up to `limit` chunks of a version after the position `after`, in reading order. */
-export function chunksAfter(db: Executor, at: { versionId: string; after: number; limit: number }) {
+/**
+ * Up to `limit` chunks of a version after the position `after`, in reading order; with `received`,
+ * only those the organisation received of the listing in the last 24 hours (a share cap's window).
+ */
+export function chunksAfter(
+  db: Executor,
+  at: {
+    versionId: string;
+    after: number;
+    limit: number;
+    received?: { orgId: string; listingId: string };
+  },
+) {
+  const r = at.received;
+  const within = r
+    ? sql`and exists (select 1 from share_receipts s where s.org_id = ${r.orgId} and s.listing_id = ${r.listingId}
+            and s.chunk_id = ch.id and s.received_at > now() - interval '24 hours')`
+    : sql``;
   return queryRows<ExportChunkRow>(
     db,
-    sql`select id, position, text, heading, tags, metadata from chunks
-        where version_id = ${at.versionId} and position > ${at.after} order by position limit ${at.limit}`,
+    sql`select id, position, text, heading, tags, metadata from chunks ch
+        where version_id = ${at.versionId} and position > ${at.after} ${within} order by position limit ${at.limit}`,
   );
 }

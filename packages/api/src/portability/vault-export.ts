@@ -10,6 +10,7 @@ import type { AppContext } from "../kernel/context.ts";
 import { memosCubeFiles } from "./memos-format.ts";
 import { chunksAfter, type ExportableInstall, exportableInstalls, memoryVersionsAfter } from "./queries.ts";
 import { markingFor, servedText } from "../watermarking/served-text.ts";
+import { claimVersionShare } from "../usage/share-cap.ts";
 import { loadOwnVault } from "../vaults/vaults.ts";
 
 export const vaultExportQuery = z
@@ -39,6 +40,14 @@ type ExportLine =
       text: string;
       tags: string[];
       metadata: Record<string, unknown>;
+    }
+  | {
+      /** An install whose share cap left some of its chunks out of this export: `served` of `chunks`. */
+      kind: "excluded";
+      install_id: string;
+      code: "share_cap";
+      served: number;
+      chunks: number;
     };
 
 const PAGE = 500;
@@ -52,8 +61,18 @@ const PAGE = 500;
 async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<ExportLine> {
   yield* memoryLines(ctx, vault);
   const marking = markingFor(ctx, vault.orgId);
-  for (const install of await exportableInstalls(ctx.db, { vaultId: vault.id }))
-    yield* installedLines(ctx, install, marking);
+  for (const install of await exportableInstalls(ctx.db, { vaultId: vault.id })) {
+    if (install.share_cap === null) {
+      yield* installedLines(ctx, install, marking);
+      continue;
+    }
+    // Under a share cap the export takes what the day's window allows, like any other read.
+    const at = { orgId: vault.orgId, listingId: install.listing_id };
+    const claim = await claimVersionShare(ctx.db, { ...at, versionId: install.version_id, cap: install.share_cap });
+    yield* installedLines(ctx, install, marking, at);
+    if (claim.served < claim.chunks)
+      yield { kind: "excluded", install_id: install.install_id, code: "share_cap", ...claim };
+  }
 }
 
 /** The vault's own memories, every version of each, by memory and version. */
@@ -83,10 +102,12 @@ async function* installedLines(
   ctx: AppContext,
   install: ExportableInstall,
   marking: ReturnType<typeof markingFor>,
+  received?: { orgId: string; listingId: string },
 ): AsyncGenerator<ExportLine> {
   let position = -1;
   for (;;) {
-    const rows = await chunksAfter(ctx.db, { versionId: install.version_id, after: position, limit: PAGE });
+    const page = { versionId: install.version_id, after: position, limit: PAGE, received };
+    const rows = await chunksAfter(ctx.db, page);
     for (const r of rows)
       yield {
         kind: "installed",
@@ -134,10 +155,17 @@ async function* jsonl(ctx: AppContext, vault: VaultRow) {
   for await (const line of exportLines(ctx, vault)) yield `${JSON.stringify(line)}\n`;
 }
 
-/** The current memories and the installed chunks as plaintext memory items (a cube's JSONL payload). */
-async function* memoryItems(ctx: AppContext, vault: VaultRow) {
+type Excluded = Extract<ExportLine, { kind: "excluded" }>;
+
+/**
+ * The current memories and the installed chunks as plaintext memory items (a cube's JSONL payload);
+ * the installs a share cap cut short are collected into `excluded`, for the manifest.
+ */
+async function* memoryItems(ctx: AppContext, vault: VaultRow, excluded: Excluded[]) {
   for await (const line of exportLines(ctx, vault)) {
-    if (line.kind === "memory" && (!line.current || line.state !== "active")) continue;
+    if (line.kind === "excluded") excluded.push(line);
+    if (line.kind === "excluded" || (line.kind === "memory" && (!line.current || line.state !== "active")))
+      continue;
     const metadata =
       line.kind === "memory"
         ? { ...line.metadata, memory_id: line.memory_id, version: line.version }
@@ -167,9 +195,10 @@ export async function exportVault(
       size: null,
     };
   if (query.format === "memcube") {
-    const payload = await spool(ctx, memoryItems(ctx, vault));
+    const excluded: Excluded[] = [];
+    const payload = await spool(ctx, memoryItems(ctx, vault, excluded));
     const manifest = Buffer.from(
-      `${JSON.stringify({ schema: "memstore-vault-export/1", vault: { id: vault.id, name: vault.name }, exported_at: new Date().toISOString(), payload: { file: "payload.jsonl", format: "jsonl", size: payload.size } }, null, 2)}\n`,
+      `${JSON.stringify({ schema: "memstore-vault-export/1", vault: { id: vault.id, name: vault.name }, exported_at: new Date().toISOString(), payload: { file: "payload.jsonl", format: "jsonl", size: payload.size }, excluded: excluded.map(({ kind: _, ...e }) => e) }, null, 2)}\n`,
     );
     return tarOf(
       `${base}.memcube.tar`,
@@ -180,8 +209,9 @@ export async function exportVault(
       payload.path,
     );
   }
-  const lines: ExportLine[] = [];
-  for await (const line of exportLines(ctx, vault)) lines.push(line);
+  const lines: Exclude<ExportLine, Excluded>[] = [];
+  // A MemOS cube has no place to say what a share cap left out: it holds what was served.
+  for await (const line of exportLines(ctx, vault)) if (line.kind !== "excluded") lines.push(line);
   const files = memosCubeFiles(
     { slug: base, publisher: vault.orgId, version: "export", created: new Date().toISOString() },
     { model: ctx.embedder.model, dimension: ctx.embedder.dimension },

@@ -10,6 +10,7 @@ import {
 import type { SQL } from "drizzle-orm";
 import { cosineDistance } from "./query.ts";
 import { effectiveTermsSql } from "../usage/license-rate.ts";
+import { shareCapSql } from "../usage/share-cap.ts";
 import type { SearchInput } from "./schemas.ts";
 
 /**
@@ -59,6 +60,9 @@ export type VisibleVersion = {
   canaries: boolean;
   marks: MarkDensity;
   chunks: number;
+  listing_id: string;
+  /** The most distinct chunks of this listing the organisation may receive in 24 hours; null: no cap. */
+  share_cap: number | null;
 };
 
 export type Hit = {
@@ -114,7 +118,8 @@ export function visibleVersionsSql(purposes: readonly string[], asOf?: Date): SQ
   return sql`coalesce((
       select json_agg(json_build_object('version_id', cv.id, 'install_id', i.id, 'cube_id', c.id,
           'cube_slug', c.slug, 'version', cv.version, 'publisher', o.slug, 'canaries', l.canaries,
-          'marks', l.marks, 'chunks', coalesce(cv.chunk_count, 0)) order by i.id)
+          'marks', l.marks, 'chunks', coalesce(cv.chunk_count, 0), 'listing_id', l.id,
+          'share_cap', ${shareCapSql(sql`i.org_id`, sql`l`, sql`cv`)}) order by i.id)
       from installs i
       ${asOf ? heldThen(asOf) : sql`join cube_versions cv on cv.id = i.version_id`}
       join cubes c on c.id = i.cube_id

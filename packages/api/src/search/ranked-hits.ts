@@ -11,23 +11,29 @@ export const candidatesFor = (input: SearchInput) =>
 
 /**
  * The search's hits, best first, with their scores. A hybrid search under the exact plan is fused
- * in Postgres (one statement, top_k rows back); otherwise each side runs on its own connection at
- * once and the two lists are fused here.
+ * in Postgres (one statement, `rows` back: top_k unless the caller will leave some out); otherwise
+ * each side runs on its own connection at once and the two lists are fused here.
  */
-export async function rankedHits(ctx: AppContext, scope: Scope, input: SearchInput, k: number) {
+export async function rankedHits(
+  ctx: AppContext,
+  scope: Scope,
+  input: SearchInput,
+  k: number,
+  rows = input.top_k,
+) {
   const dimension = ctx.embedder.dimension;
   const embedded = () => ctx.embedder.embed([input.query]).then(([vector]) => vector!);
   if (input.mode === "hybrid" && (scope.plan === "exact" || scope.versions.length === 0)) {
     const vector = await embedded();
-    const rows = await fusedHybridHits(ctx.db, {
+    const fusedRows = await fusedHybridHits(ctx.db, {
       scope,
       dimension,
       vector,
       text: input.query,
       k,
-      topK: input.top_k,
+      topK: rows,
     });
-    if (rows) return rows.map((hit) => ({ hit, score: hit.rank_value }));
+    if (fusedRows) return fusedRows.map((hit) => ({ hit, score: hit.rank_value }));
     // A text with no words has no keyword side: the vector side's ranks alone.
     return fused([await vectorHits(ctx.db, scope, dimension, vector, k), []]);
   }

@@ -1,15 +1,18 @@
 import { AppError, callPurposes, notFound, type Subject } from "@memstore/core";
-import { type Executor, queryRowsPrepared, sql } from "@memstore/db";
+import { type Db, type Executor, queryRowsPrepared, sql } from "@memstore/db";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
 import { meter, meterSql } from "../usage/meter.ts";
 import { claimLicensedCall, type LicensedListing, licensedListingsSql } from "../usage/license-rate.ts";
+import { claimShare } from "../usage/share-cap.ts";
 import { type SearchInput, searchInput } from "./schemas.ts";
 import { type Marking, markingFor, servedText } from "../watermarking/served-text.ts";
 import { candidatesFor, rankedHits } from "./ranked-hits.ts";
 import {
   type Hit,
   purposeLicensedSql,
+  type Row,
+  type Scope,
   withVersions,
   scopeFilters,
   type VisibleVersion,
@@ -59,7 +62,10 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const k = candidatesFor(input);
   const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks, asOf);
 
-  const kept = (await rankedHits(ctx, scope, input, k)).slice(0, input.top_k);
+  // Under a share cap some candidates may be left out: the search ranks more, for others to fill in.
+  const capped = scope.versions.some((v) => v.share_cap !== null);
+  const ranked = await rankedHits(ctx, scope, input, k, capped ? k : input.top_k);
+  const { kept, overCap } = await withinShareCaps(ctx.db, subject.orgId, scope, ranked, input.top_k);
   const marking = markingFor(ctx, subject.orgId);
   // Versions, cubes and installs are attached to the results kept, not to every candidate.
   const hits = withVersions(
@@ -69,12 +75,43 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
   // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
   if (!asOf) ctx.heat.note(vault.id, hits);
-  // Installs whose terms license other purposes are left out, and the answer says which.
-  const excluded = vault.excluded.map((installId) => ({
-    install_id: installId,
-    code: "purpose_not_licensed",
-  }));
+  // Installs whose terms license other purposes are left out, those whose share cap left a result
+  // out are named, and the answer says which.
+  const excluded = [
+    ...vault.excluded.map((installId) => ({ install_id: installId, code: "purpose_not_licensed" as const })),
+    ...overCap.map((installId) => ({ install_id: installId, code: "share_cap" as const })),
+  ];
   return { results, excluded };
+}
+
+/**
+ * The ranked hits to serve, up to `topK`, within the share caps of the organisation's listings
+ * (see usage/share-cap.ts), and the installs whose cap left a result out.
+ */
+async function withinShareCaps(
+  db: Db,
+  orgId: string,
+  scope: Scope,
+  ranked: Array<{ hit: Row; score: number }>,
+  topK: number,
+) {
+  const byVersion = new Map(scope.versions.map((v) => [v.version_id, v]));
+  const versionOf = (hit: Row) => (hit.version_id ? byVersion.get(hit.version_id) : undefined);
+  const claim = await claimShare(
+    db,
+    orgId,
+    ranked.map(({ hit }) => ({
+      chunk_id: hit.id,
+      listing_id: versionOf(hit)?.listing_id ?? null,
+      cap: versionOf(hit)?.share_cap ?? null,
+    })),
+    topK,
+  );
+  const installOf = new Map(scope.versions.map((v) => [v.listing_id, v.install_id]));
+  return {
+    kept: claim.kept.map((i) => ranked[i]!),
+    overCap: claim.capped.map((listingId) => installOf.get(listingId)!),
+  };
 }
 
 /**

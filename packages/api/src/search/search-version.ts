@@ -31,6 +31,8 @@ function versionScope(versionId: string, chunks: number): Scope {
         canaries: false,
         marks: "off",
         chunks,
+        listing_id: "",
+        share_cap: null,
       },
     ],
     chunkWhere: sql`ch.version_id = ${versionId}`,

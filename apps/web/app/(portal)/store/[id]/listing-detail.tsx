@@ -51,7 +51,12 @@ export function ListingDetail({ id }: { id: string }) {
   if (!listing.data)
     return listing.error ? <ErrorBox error={listing.error} /> : <Loading what="the listing" />;
   const l = listing.data;
-  const terms = l.terms as { calls_per_day?: number; valid_days?: number; redistribution?: boolean };
+  const terms = l.terms as {
+    calls_per_day?: number;
+    valid_days?: number;
+    redistribution?: boolean;
+    max_share_per_day?: number;
+  };
   const live = l.entitled && ["active", "trialing", "past_due"].includes(l.entitled.state);
   const get = (offerId?: string) => {
     const here = `${window.location.origin}/store/${id}`;
@@ -116,6 +121,9 @@ export function ListingDetail({ id }: { id: string }) {
               <li>
                 {terms.calls_per_day ? `${terms.calls_per_day} agent calls per day` : "No daily call limit"}
               </li>
+              {terms.max_share_per_day && (
+                <li>At most {Math.round(terms.max_share_per_day * 1000) / 10} % of the pack per organisation a day</li>
+              )}
               <li>{terms.valid_days ? `Valid ${terms.valid_days} days from purchase` : "No expiry"}</li>
               <li>{terms.redistribution ? "Redistribution allowed" : "No redistribution"}</li>
               <li data-testid="marks-cost">

@@ -28,6 +28,8 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
           ttl_days: num(v.ttl_days),
           license: {
             calls_per_day: num(v.calls_per_day),
+            // Asked as a percentage, kept as a share (0 < x ≤ 1).
+            max_share_per_day: v.max_share_percent ? Number(v.max_share_percent) / 100 : undefined,
             valid_days: num(v.valid_days),
             redistribution: v.redistribution === "on",
           },
@@ -92,6 +94,13 @@ export function ManifestStep({ cube, onDone }: { cube: WizardCube; onDone: (v: W
         </Field>
         <Field label="Agent calls per day" error={e("manifest.governance.license.calls_per_day")}>
           {(a) => <input {...a} name="calls_per_day" inputMode="numeric" />}
+        </Field>
+        <Field
+          label="Daily share per organisation (%)"
+          error={e("manifest.governance.license.max_share_per_day")}
+          hint="The most of the pack one buyer's agents may receive in any 24 hours. Leave empty for no cap."
+        >
+          {(a) => <input {...a} name="max_share_percent" inputMode="decimal" />}
         </Field>
         <Field label="License validity (days)" error={e("manifest.governance.license.valid_days")}>
           {(a) => <input {...a} name="valid_days" inputMode="numeric" />}

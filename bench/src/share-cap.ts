@@ -1,0 +1,129 @@
+/**
+ * bench:store's share-cap part: a 100,000-chunk listing, one subscriber's vault holding it, and
+ * - an exfiltration attempt: 10,000 distinct hybrid searches (top 10 each) under a cap of 10 %
+ *   (10,000 chunks), counting the distinct chunks received as it goes: it must end at the cap;
+ * - the cap's cost: the same searches uncapped and capped (window full), in alternating blocks.
+ */
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { createListing, publishListing } from "@memstore/api/listings";
+import { searchVault } from "@memstore/api/search";
+import { acquireListing } from "@memstore/api/store";
+import { createVault, installListing } from "@memstore/api/vaults";
+import type { AppContext } from "@memstore/api";
+import type { Subject } from "@memstore/core";
+import { queryRows, sql } from "@memstore/db";
+import { insertCorpusVersion, loadChunks, vectorSource, WORDS } from "./search-corpus.ts";
+import { summarise } from "./stats.ts";
+
+export const SHARE_CHUNKS = 100_000;
+const ATTEMPTS = 10_000;
+const SHARE = 0.1;
+const BLOCK = 200;
+const ROUNDS = 3;
+
+/** The queries the part sends, and their vectors (the runtime's embedder maps one to the other). */
+export function shareQueries() {
+  const vectors = vectorSource("latent")(ATTEMPTS + BLOCK, 11);
+  const texts = vectors.map((_, i) => `share query ${i} ${WORDS[i % WORDS.length]}`);
+  return { texts, vectors };
+}
+
+export async function shareCapFigures(
+  ctx: AppContext,
+  owner: Subject,
+  texts: string[],
+  runner: { idle(): Promise<void> },
+) {
+  const { listingId, subscriber, vaultId } = await setUp(ctx, owner, runner);
+  const search = (text: string) =>
+    searchVault(ctx, subscriber, vaultId, { query: text, top_k: 10, filter: {}, mode: "hybrid" });
+  const terms = (t: Record<string, unknown>) =>
+    ctx.db.execute(sql`update listings set terms = ${JSON.stringify(t)}::jsonb where id = ${listingId}`);
+  const timedBlock = async () => {
+    const samples: number[] = [];
+    for (const text of texts.slice(ATTEMPTS)) {
+      const start = performance.now();
+      await search(text);
+      samples.push(performance.now() - start);
+    }
+    return samples;
+  };
+  await timedBlock(); // warm-up, uncapped
+
+  await terms({ max_share_per_day: SHARE });
+  const received = new Set<string>();
+  const curve: Array<{ searches: number; distinct_chunks: number }> = [];
+  let cut = 0;
+  for (const [i, text] of texts.slice(0, ATTEMPTS).entries()) {
+    const { results, excluded } = await search(text);
+    for (const r of results) received.add(r.id);
+    if (excluded.some((e) => e.code === "share_cap")) cut++;
+    if ((i + 1) % 1000 === 0) {
+      curve.push({ searches: i + 1, distinct_chunks: received.size });
+      process.stderr.write(`\r  exfiltration: ${i + 1} searches, ${received.size} distinct chunks`);
+    }
+  }
+  process.stderr.write("\n");
+  const [stored] = await queryRows<{ n: number }>(
+    ctx.db,
+    sql`select count(*)::int as n from share_receipts where listing_id = ${listingId}`,
+  );
+
+  const uncapped: number[] = [];
+  const capped: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await terms({});
+    uncapped.push(...(await timedBlock()));
+    await terms({ max_share_per_day: SHARE });
+    capped.push(...(await timedBlock()));
+  }
+  const plain = summarise(uncapped);
+  const under = summarise(capped);
+  const round3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    chunks: SHARE_CHUNKS,
+    share: SHARE,
+    cap: Math.ceil(SHARE * SHARE_CHUNKS),
+    exfiltration: {
+      searches: ATTEMPTS,
+      distinct_chunks_received: received.size,
+      receipts_stored: stored!.n,
+      searches_cut_by_the_cap: cut,
+      curve,
+    },
+    search_ms: { uncapped: plain, capped_window_full: under },
+    overhead_p50_ms: round3(under.p50 - plain.p50),
+    overhead_p95_ms: round3(under.p95 - plain.p95),
+  };
+}
+
+/** The 100k-chunk cube, a listing of it, and a subscriber's vault holding it. */
+async function setUp(ctx: AppContext, owner: Subject, runner: { idle(): Promise<void> }) {
+  const cubeId = "cube_share";
+  const versionId = "ver_share";
+  await insertCorpusVersion(ctx, {
+    cubeId,
+    versionId,
+    orgId: owner.orgId,
+    slug: "share",
+    title: "share",
+    chunks: SHARE_CHUNKS,
+  });
+  process.stderr.write(`share cap: loading ${SHARE_CHUNKS} chunks\n`);
+  await loadChunks(ctx, "bulk", cubeId, versionId, vectorSource("latent")(SHARE_CHUNKS, 5));
+  await ctx.db.execute(sql`update chunks set id = 'share_' || id where version_id = ${versionId}`);
+  const listing = await createListing(ctx, owner, {
+    cube_id: cubeId,
+    visibility: "public",
+    pricing: { model: "free" },
+  });
+  await publishListing(ctx, owner, listing.id);
+  const made = await createOrganization(ctx, { name: "Exfiltrator", ownerEmail: "x@bench.example.com" });
+  const subscriber = await authenticateApiKey(ctx, made.api_key);
+  await acquireListing(ctx, subscriber, listing.id);
+  const vault = await createVault(ctx, subscriber, { name: "loot" });
+  await installListing(ctx, subscriber, vault.id, { listing_id: listing.id, version_policy: "latest" });
+  await runner.idle();
+  await ctx.db.execute(sql`analyze`);
+  return { listingId: listing.id, subscriber, vaultId: vault.id };
+}
