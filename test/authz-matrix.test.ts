@@ -1,6 +1,6 @@
 import { SCOPES, type Scope, VAULT_KEY_SCOPES } from "@memstore/core";
-import { apiKeys, vaults } from "@memstore/db";
-import { eq } from "drizzle-orm";
+import { apiKeys, entitlements, vaults } from "@memstore/db";
+import { eq, sql } from "drizzle-orm";
 import { ROUTES, type Route } from "@memstore/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Call, type Expect, type Hides, MATRIX, ORG_WIDE, type World } from "./support/authz-rows.ts";
@@ -107,6 +107,26 @@ async function makeWorld(): Promise<World> {
       await made(key, "POST", `/api/v1/store/listings/${onRequest}/access-requests`, { message: "may we?" })
     ).id as string;
   };
+  // An entitlement held for a week: its organisation may review the listing.
+  const heldAWeek = (entitlementId: string) =>
+    bed.t.ctx.db
+      .update(entitlements)
+      .set({ validFrom: sql`now() - interval '8 days'` })
+      .where(eq(entitlements.id, entitlementId));
+  // B's fresh listing that A has held for a week: A may review it.
+  const reviewable = async () => {
+    const held = await heldByA();
+    await heldAWeek(held.entitlement);
+    return held.listing;
+  };
+  // A fresh organisation's review of A's listing, held for a week: A's to reply to.
+  const review = async () => {
+    const key = await bed.organization(name(), `${name()}@reviewers.example.com`);
+    const held = (await made(key, "POST", `/api/v1/store/listings/${listing.id}/acquire`)).entitlement;
+    await heldAWeek(held.id);
+    const body = { rating: 4, title: "Solid", body: "Answers our crane questions." };
+    return (await made(key, "POST", `/api/v1/store/listings/${listing.id}/reviews`, body)).id as string;
+  };
   const freshVault = async () => (await a("POST", "/api/v1/vaults", { name: name() })).id as string;
 
   // B: a ready cube (and a draft of its next version), a draft listing, a vault with a memory and
@@ -157,6 +177,12 @@ async function makeWorld(): Promise<World> {
       entitlement: (await b("GET", "/api/v1/entitlements")).items[0].id,
       ...(await heldByA().then((h) => ({ heldByA: h.entitlement, listedForA: h.listing }))),
       accessRequest: await bRequestedByA(),
+      review: await review(),
+      reviewedByA: await (async () => {
+        const listed = await reviewable();
+        const body = { rating: 2, title: "Thin", body: "Not much on rival notes." };
+        return (await a("POST", `/api/v1/store/listings/${listed}/reviews`, body)).id as string;
+      })(),
     },
     fresh: {
       name,
@@ -180,6 +206,8 @@ async function makeWorld(): Promise<World> {
       subscription,
       holder,
       accessRequest,
+      reviewable,
+      review,
       publishedListing: async (suspended = false) => {
         const id = (
           await a("POST", "/api/v1/listings", {

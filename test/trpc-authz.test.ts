@@ -4,6 +4,8 @@ import { uploadPayload } from "@memstore/api/catalog";
 import { ROLES, type Role, type Subject } from "@memstore/core";
 import { createCaller } from "../apps/web/src/trpc/root.ts";
 import { TRPCError } from "@trpc/server";
+import { entitlements } from "@memstore/db";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestContext, type TestContext } from "./support/context.ts";
 
@@ -86,6 +88,42 @@ async function onRequestListing(api: Api, subject: Subject, slug: string) {
 async function pendingRequest(o: Api, n: string) {
   const listing = await onRequestListing(o, ownerSubject, `req-${n}`);
   return seller.api.store.requestAccess({ id: listing.id, message: "for our support agents" });
+}
+
+/** Moves an organisation's entitlements to a listing 8 days back: it has held it a week. */
+async function heldAWeek(org: string, listing: string) {
+  await t.ctx.db
+    .update(entitlements)
+    .set({ validFrom: sql`now() - interval '8 days'` })
+    .where(and(eq(entitlements.orgId, org), eq(entitlements.listingId, listing)));
+}
+
+let ownListing: Promise<string> | undefined;
+/** A review by a new organisation (which held it a week) of a listing of Authz Co's. */
+async function reviewOfOwnListing(o: Api, n: string) {
+  ownListing ??= (async () => {
+    const cube = await readyCube(o, ownerSubject, "reviewed-cube");
+    const listing = await o.publishing.createListing({
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+      terms: {},
+    });
+    await o.publishing.publishListing({ id: listing.id });
+    return listing.id;
+  })();
+  const listing = await ownListing;
+  const made = await signUp(t.ctx, {
+    name: n,
+    email: `${n}@reviewer.example.com`,
+    password: "long enough",
+    organization: `${n} org`,
+  });
+  const reviewer = createCaller({ app: t.ctx, userId: made.user_id, orgId: made.org_id });
+  await reviewer.store.acquire({ id: listing });
+  await heldAWeek(made.org_id, listing);
+  return (await reviewer.store.writeReview({ id: listing, rating: 3, title: "Fine", body: "Does the job." }))
+    .review;
 }
 
 const CASES: Record<string, Case> = {
@@ -362,6 +400,29 @@ const CASES: Record<string, Case> = {
     allowed: ROLES,
     prepare: async () => (api) =>
       api.store.tryListing({ id: listingId, questions: ["when do crampons go on?"] }),
+  },
+  "store.writeReview": {
+    // A review speaks for the organisation: its owners and admins write and edit it.
+    allowed: MANAGERS,
+    prepare: async () => {
+      await heldAWeek(orgId, listingId);
+      return (api) => api.store.writeReview({ id: listingId, rating: 4, title: "Good", body: "Clear notes." });
+    },
+  },
+  "store.replyToReview": {
+    allowed: WRITERS,
+    prepare: async (o, n) => {
+      const review = await reviewOfOwnListing(o, n);
+      return (api) => api.store.replyToReview({ id: review.id, body: "Thank you." });
+    },
+  },
+  "store.reportReview": {
+    // Anyone signed in may report a review.
+    allowed: ROLES,
+    prepare: async (o, n) => {
+      const review = await reviewOfOwnListing(o, n);
+      return (api) => api.store.reportReview({ id: review.id, reason: "Off topic." });
+    },
   },
   "store.requestAccess": {
     allowed: MANAGERS,

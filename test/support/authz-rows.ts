@@ -43,6 +43,10 @@ export type World = {
     listedForA: string;
     /** A's pending request for a listing of B's sold on request. */
     accessRequest: string;
+    /** A review of A's listing by an organisation that held it a week (not A). */
+    review: string;
+    /** A's review of a listing of B's: B's to reply to, never A's. */
+    reviewedByA: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -62,6 +66,10 @@ export type World = {
     holder(): Promise<string>;
     /** A new organisation's pending request for A's listing sold on request. */
     accessRequest(): Promise<string>;
+    /** A new listing of B's that A has held for a week: A may review it. */
+    reviewable(): Promise<string>;
+    /** A new organisation's review of A's listing. */
+    review(): Promise<string>;
   };
 };
 
@@ -498,6 +506,45 @@ export const MATRIX: Record<string, Row> = {
       params: { listing_id: w.b.draftListing },
       body: { questions: ["what is in it?"] },
     })),
+  },
+  // B publishes listings A holds: its page is public.
+  "GET /api/v1/store/publishers/{slug}": { public: true, call: (w) => ({ params: { slug: w.b.slug } }) },
+  "PATCH /api/v1/org/profile": {
+    call: () => ({ body: { about: "Cranes, quays and the people who run them." } }),
+    otherVault: ORG_WIDE,
+    // The caller's own organisation's profile: there is no other one to aim at.
+    otherOrg: null,
+  },
+  "GET /api/v1/store/listings/{listing_id}/reviews": {
+    call: (w) => ({ params: { listing_id: w.a.listing } }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
+  },
+  "POST /api/v1/store/listings/{listing_id}/reviews": {
+    call: async (w) => ({
+      params: { listing_id: await w.fresh.reviewable() },
+      body: { rating: 5, title: "Useful", body: "It answered every question we had." },
+    }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({
+      params: { listing_id: w.b.draftListing },
+      body: { rating: 5, title: "Useful", body: "It answered every question we had." },
+    })),
+  },
+  "POST /api/v1/reviews/{review_id}/reply": {
+    call: async (w) => ({ params: { review_id: await w.fresh.review() }, body: { body: "Thank you." } }),
+    otherVault: ORG_WIDE,
+    // A review of B's listing is public, but only B replies to it.
+    otherOrg: {
+      call: (w) => ({ params: { review_id: w.b.reviewedByA }, body: { body: "Thank you." } }),
+      expect: FORBIDDEN,
+    },
+  },
+  "POST /api/v1/reviews/{review_id}/report": {
+    call: (w) => ({ params: { review_id: w.b.review }, body: { reason: "Off topic." } }),
+    otherVault: ORG_WIDE,
+    // Anyone signed in may report any review they can see: there is no other organisation's one to miss.
+    otherOrg: null,
   },
   "POST /api/v1/store/listings/{listing_id}/acquire": {
     // B's listing, acquired already while the world was made: 200, the live entitlement.

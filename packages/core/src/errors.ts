@@ -71,6 +71,8 @@ const STATUS_BY_CODE = {
   license_rate: 429,
   purpose_not_licensed: 403,
   access_not_granted: 403,
+  review_not_eligible: 403,
+  already_replied: 409,
   internal: 500,
   dependency_down: 503,
   database_locked: 503,

@@ -94,6 +94,11 @@ export const ACTIONS = {
   "store.read": { scope: "subscribe", roles: READERS, reach: "organisation" },
   "store.acquire": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
   "usage.read": { scope: "subscribe", roles: READERS, reach: "organisation" },
+  // A review speaks for the organisation that holds the listing; the reply for the one that sells it.
+  "review.write": { scope: "subscribe", roles: MANAGERS, reach: "organisation" },
+  "review.reply": { scope: "publish", roles: WRITERS, reach: "organisation" },
+  // Anyone signed in may report a review, buyer or publisher.
+  "review.report": { scope: ["subscribe", "publish"], roles: READERS, reach: "organisation" },
   "vault.read": { scope: "subscribe", roles: READERS, reach: "vault" },
   "vault.write": { scope: "subscribe", roles: MANAGERS, reach: "vault" },
   // A new vault lies outside any binding: a key bound to a vault makes nothing outside it.
@@ -119,6 +124,8 @@ export const ACTIONS = {
   // The organisation's key for values its `encrypt` operator replaced: a secret of every vault.
   "publisher_key.read": { scope: "admin", roles: MANAGERS, reach: "organisation" },
   "member.read": { scope: "admin", roles: READERS, reach: "organisation" },
+  // What the organisation's public publisher page says of it.
+  "org.profile": { scope: "admin", roles: MANAGERS, reach: "organisation" },
   "member.manage": { scope: "admin", roles: MANAGERS, reach: "organisation" },
   "audit.read": { scope: "admin", roles: ["owner", "admin", "auditor"], reach: "organisation" },
   // The base model registry is shared by every tenant: read by any publisher, extended by admins.

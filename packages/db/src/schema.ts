@@ -55,6 +55,10 @@ export const organizations = pgTable("organizations", {
   id: text("id").primaryKey(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
+  /** The publisher page's words about the organisation (Markdown, rendered safely). */
+  about: text("about").notNull().default(""),
+  /** The organisation's own site, https only. */
+  website: text("website"),
   createdAt: createdAt(),
 });
 
@@ -206,8 +210,10 @@ export const shareReceipts = pgTable(
     receivedAt: ts("received_at").notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.orgId, t.listingId, t.chunkId] }),
-    // The cap's count: an index-only scan of one organisation's window on one listing.
+    // Chunk first: a lookup of one receipt uses it, and a count of one organisation's window on a
+    // listing can only use the window index (whatever the planner's statistics say).
+    primaryKey({ columns: [t.chunkId, t.orgId, t.listingId] }),
+    // A claim's count: the receipts that left the window since the last claim, a short range.
     index("share_receipts_window_idx").on(t.orgId, t.listingId, t.receivedAt),
   ],
 );
@@ -230,6 +236,53 @@ export const shareWindows = pgTable(
     checkedAt: ts("checked_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.listingId] })],
+);
+
+/**
+ * An organisation's review of a listing it holds (or held for a week, or called 100 times): one per
+ * organisation and listing, edited in place; the publisher's one reply beside it.
+ */
+export const reviews = pgTable(
+  "reviews",
+  {
+    id: text("id").primaryKey(),
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    author: text("author").notNull(),
+    rating: integer("rating").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    replyBody: text("reply_body"),
+    replyBy: text("reply_by"),
+    repliedAt: ts("replied_at"),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("reviews_listing_org_uq").on(t.listingId, t.orgId),
+    index("reviews_listing_idx").on(t.listingId, t.updatedAt),
+  ],
+);
+
+/** A report that a review breaks the rules: one per organisation and review (a second one restates it). */
+export const reviewReports = pgTable(
+  "review_reports",
+  {
+    reviewId: text("review_id")
+      .notNull()
+      .references(() => reviews.id, { onDelete: "cascade" }),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    reportedBy: text("reported_by").notNull(),
+    reason: text("reason").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.reviewId, t.orgId] })],
 );
 
 /** A plaintext version's evaluation set, attached to its draft: the `evaluate` stage answers it. */
@@ -306,6 +359,9 @@ export const listings = pgTable(
       .default("open"),
     /** Whether a signed-in buyer may try it first: a few questions a day, answered with snippets. */
     preview: boolean("preview").notNull().default(true),
+    /** Its reviews' ratings, summed and counted as each is written (the average is one division). */
+    ratingSum: integer("rating_sum").notNull().default(0),
+    ratingCount: integer("rating_count").notNull().default(0),
     searchText: text("search_text").notNull().default(""),
     tsv: tsvector("tsv").generatedAlwaysAs(sql`to_tsvector('english', search_text)`),
     embedding: anyVector("embedding"),
@@ -992,3 +1048,4 @@ export type OutboxEventRow = typeof outboxEvents.$inferSelect;
 export type EventType = OutboxEventRow["type"];
 export type BaseModelRow = typeof baseModels.$inferSelect;
 export type OfferRow = typeof offers.$inferSelect;
+export type ReviewRow = typeof reviews.$inferSelect;

@@ -1,6 +1,6 @@
 import type { BodyOf, QueryOf } from "./contract.ts";
 import { enc, qs } from "./http.ts";
-import type { Page } from "./types.ts";
+import type { Page, Profile, PublisherPage, Review } from "./types.ts";
 
 /** Money is integer minor units (cents) with a lower-case ISO 4217 currency, never a float: a listing's price as the route takes it. */
 export type Pricing = BodyOf<"/api/v1/listings", "post">["pricing"];
@@ -147,6 +147,37 @@ export class CommerceApi {
   /** Try before you buy: up to 20 questions a day per listing, answered with fingerprinted snippets. */
   tryListing(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/try", "post">) {
     return this.request<TryAnswers>("POST", `/api/v1/store/listings/${enc(listingId)}/try`, input);
+  }
+  /** A listing's reviews, the newest edit first. */
+  reviews(listingId: string, query: QueryOf<"/api/v1/store/listings/{listing_id}/reviews", "get"> = {}) {
+    return this.request<Page<Review>>("GET", `/api/v1/store/listings/${enc(listingId)}/reviews${qs(query)}`);
+  }
+  /**
+   * The organisation's review of a listing: written once, edited by writing again. Refused
+   * (`review_not_eligible`) before it held the listing 7 days or made 100 agent calls to it.
+   */
+  writeReview(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/reviews", "post">) {
+    return this.request<Review>("POST", `/api/v1/store/listings/${enc(listingId)}/reviews`, input);
+  }
+  /** Publisher: the one reply to a review of its listing. */
+  replyToReview(reviewId: string, input: BodyOf<"/api/v1/reviews/{review_id}/reply", "post">) {
+    return this.request<Review>("POST", `/api/v1/reviews/${enc(reviewId)}/reply`, input);
+  }
+  /** Reports a review that breaks the rules. */
+  reportReview(reviewId: string, input: BodyOf<"/api/v1/reviews/{review_id}/report", "post">) {
+    return this.request<{ review_id: string; reason: string; created_at: string }>(
+      "POST",
+      `/api/v1/reviews/${enc(reviewId)}/report`,
+      input,
+    );
+  }
+  /** A publisher's public page (no key needed). */
+  publisher(slug: string) {
+    return this.request<PublisherPage>("GET", `/api/v1/store/publishers/${enc(slug)}`);
+  }
+  /** What the organisation's publisher page says of it (scope `admin`). */
+  updateProfile(input: BodyOf<"/api/v1/org/profile", "patch">) {
+    return this.request<Profile>("PATCH", "/api/v1/org/profile", input);
   }
   acquire(listingId: string, input: BodyOf<"/api/v1/store/listings/{listing_id}/acquire", "post"> = {}) {
     return this.request<Acquired>("POST", `/api/v1/store/listings/${enc(listingId)}/acquire`, input);

@@ -146,6 +146,39 @@ export type Listing = {
   access: "open" | "request";
   /** Whether signed-in buyers may try it first (`tryListing`). */
   preview: boolean;
+  /** Its reviews' average rating (null before the first) and how many there are. */
+  rating: Rating;
+};
+export type Rating = { average: number | null; count: number };
+/** An organisation's review of a listing, with the publisher's reply. */
+export type Review = {
+  id: string;
+  listing_id: string;
+  rating: number;
+  title: string;
+  body: string;
+  organization: { slug: string; name: string };
+  /** The reviewing organisation holds the listing now. */
+  verified_holder: boolean;
+  reply: { body: string; replied_at: string } | null;
+  /** How many organisations reported it: shown to the listing's publisher and the reviewer only. */
+  reports?: number;
+  created_at: string;
+  updated_at: string;
+};
+/** What an organisation's publisher page and profile say of it. */
+export type Profile = {
+  slug: string;
+  name: string;
+  about: string;
+  website: string | null;
+  joined_at: string;
+};
+/** A publisher's public page: its profile, its listings in the store, their installs and rating. */
+export type PublisherPage = Profile & {
+  listings: Array<StoreListing>;
+  installs: number;
+  rating: Rating;
 };
 /**
  * A listing as the store shows it: its cube, its publisher and every ready version, yanked ones

@@ -16,6 +16,7 @@ const GUARDS: Array<[RegExp, (api: Caller, id: string) => Promise<unknown>, { pu
   [/^\/vaults\/([^/]+)$/, (api, id) => api.vaults.get({ vault_id: id }), { public: false }],
   // The store is browsed without signing in: a visitor is answered for the listings anyone may see.
   [/^\/store\/([^/]+)$/, (api, id) => api.store.listing({ id }), { public: true }],
+  [/^\/store\/publishers\/([^/]+)$/, (api, slug) => api.store.publisher({ slug }), { public: true }],
 ];
 
 export function createPageGuards(ctx: AppContext, auth: PortalAuth) {

@@ -4,6 +4,7 @@ import { problem, problemFrom } from "./problem.ts";
 import type { Route } from "./route.ts";
 import { commerceRoutes } from "./routes/commerce.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { organizationRoutes } from "./routes/organization.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { provenanceRoutes } from "./routes/provenance.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -17,6 +18,7 @@ import { vaultRoutes } from "./routes/vaults.ts";
 export const ROUTES: Route[] = [
   ...systemRoutes,
   ...keyRoutes,
+  ...organizationRoutes,
   ...modelRoutes,
   ...provenanceRoutes,
   ...auditRoutes,

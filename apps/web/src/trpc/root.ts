@@ -1,6 +1,6 @@
 import { auditRouter } from "./routers/audit.ts";
 import { commerceRouter } from "./routers/commerce.ts";
-import { accountRouter, keysRouter, membersRouter } from "./routers/identity.ts";
+import { accountRouter, keysRouter, membersRouter, organizationRouter } from "./routers/identity.ts";
 import { publishingRouter } from "./routers/publishing.ts";
 import { storeRouter } from "./routers/store.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -12,6 +12,7 @@ export const appRouter = router({
   account: accountRouter,
   keys: keysRouter,
   members: membersRouter,
+  organization: organizationRouter,
   store: storeRouter,
   commerce: commerceRouter,
   publishing: publishingRouter,

@@ -16,3 +16,4 @@ export { addMember, changeMemberRole, listMembers, removeMember } from "./member
 export { addMemberInput, changeMemberRoleInput, createApiKeyInput, signUpInput } from "./schemas.ts";
 export { accountOf, membershipsOf, userSubject, verifyCredentials } from "./sessions.ts";
 export { signUp } from "./sign-up.ts";
+export { getProfile, profileInput, updateProfile } from "./profile.ts";

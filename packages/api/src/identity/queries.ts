@@ -89,10 +89,17 @@ export async function organizationById(db: Executor, at: { orgId: string }) {
   return org ?? null;
 }
 
-/** An organisation by its slug: the public part a private offer names it by. */
+/** An organisation by its slug: the public part a private offer and a publisher's page name it by. */
 export async function organizationWithSlug(db: Executor, at: { slug: string }) {
   const [org] = await db
-    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+    .select({
+      id: organizations.id,
+      slug: organizations.slug,
+      name: organizations.name,
+      about: organizations.about,
+      website: organizations.website,
+      createdAt: organizations.createdAt,
+    })
     .from(organizations)
     .where(eq(organizations.slug, at.slug));
   return org ?? null;

@@ -31,3 +31,18 @@ export const changeMemberRoleInput = z.object({
   user_id: idSchema,
   role: z.enum(ROLES),
 });
+
+/** A site the publisher page links to: an https address, nothing a browser would run. */
+const websiteSchema = z
+  .url({ protocol: /^https$/, hostname: z.regexes.domain, error: "an https:// address" })
+  .max(200);
+
+/** `PATCH /api/v1/org/profile`: what the organisation's publisher page says of it (each field optional). */
+export const profileInput = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    about: z.string().trim().max(4_000).optional(),
+    website: websiteSchema.nullable().optional(),
+  })
+  .strict();
+

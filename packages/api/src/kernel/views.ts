@@ -105,6 +105,11 @@ export function listingView(l: ListingRow) {
     marks: l.marks,
     access: l.access,
     preview: l.preview,
+    /** Its reviews' ratings: the average to two decimals (null before the first), and how many. */
+    rating: {
+      average: l.ratingCount > 0 ? Math.round((l.ratingSum * 100) / l.ratingCount) / 100 : null,
+      count: l.ratingCount,
+    },
     published_at: iso(l.publishedAt),
     created_at: l.createdAt.toISOString(),
   };

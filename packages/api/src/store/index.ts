@@ -7,5 +7,22 @@ export {
   listOwnRequests,
   requestAccess,
 } from "./access-requests.ts";
-export { accessRequestInput, decideAccessInput, ownRequestsQuery, tryListingInput } from "./schemas.ts";
+export {
+  accessRequestInput,
+  decideAccessInput,
+  ownRequestsQuery,
+  replyInput,
+  reportInput,
+  reviewInput,
+  tryListingInput,
+} from "./schemas.ts";
 export { PREVIEW_QUESTIONS_PER_DAY, tryListing } from "./try-listing.ts";
+export {
+  listReviews,
+  replyToReview,
+  reportReview,
+  REVIEW_AFTER_CALLS,
+  REVIEW_AFTER_DAYS,
+  writeReview,
+} from "./reviews.ts";
+export { publisherPage } from "./publishers.ts";

@@ -37,3 +37,18 @@ export const tryListingInput = z
       .max(20),
   })
   .strict();
+
+/** `POST /api/v1/store/listings/{listing_id}/reviews`: a rating of 1 to 5, a title and the text. */
+export const reviewInput = z
+  .object({
+    rating: z.number().int().min(1).max(5),
+    title: z.string().trim().min(1).max(120),
+    body: z.string().trim().min(1).max(5_000),
+  })
+  .strict();
+
+/** `POST /api/v1/reviews/{review_id}/reply`: the publisher's one reply. */
+export const replyInput = z.object({ body: z.string().trim().min(1).max(2_000) }).strict();
+
+/** `POST /api/v1/reviews/{review_id}/report`: why the review breaks the rules. */
+export const reportInput = z.object({ reason: z.string().trim().min(1).max(1_000) }).strict();

@@ -85,7 +85,8 @@ export async function searchListings(
 
 export type StoreCard = Awaited<ReturnType<typeof storeCards>> extends Map<string, infer C> ? C : never;
 
-async function storeCards(ctx: AppContext, ids: string[]) {
+/** The store's cards of these listings, by id (what the store, a listing and a publisher's page show). */
+export async function storeCards(ctx: AppContext, ids: string[]) {
   const out = new Map<string, ReturnType<typeof card>>();
   if (ids.length === 0) return out;
   const rows = await listingsWithCube(ctx.db, { listingIds: ids });

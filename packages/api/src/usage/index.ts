@@ -1,4 +1,4 @@
 /** Usage: agent calls per day, for subscribers and for publishers. */
 export { publisherStats, usageChart } from "./usage-chart.ts";
 export { subscriberUsage, usageQuery } from "./usage-report.ts";
-export { sweepShareReceipts } from "./share-cap.ts";
+export { claimShare, sweepShareReceipts } from "./share-cap.ts";

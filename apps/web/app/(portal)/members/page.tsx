@@ -8,6 +8,7 @@ import { Empty, ErrorBox } from "../../_components/feedback";
 import { PAGED } from "../../_components/show-more";
 import { formValues, useSchemaForm } from "../../_lib/form";
 import { useTRPC } from "../../_lib/trpc";
+import { ProfileForm } from "./profile-form";
 
 const ROLE_HELP: Record<string, string> = {
   owner: "everything, including adding owners",
@@ -43,7 +44,7 @@ export default function MembersPage() {
       <div className="page-head">
         <div>
           <h1>Members</h1>
-          <p>Who belongs to this organisation, and what each role may do.</p>
+          <p>Who belongs to this organisation, what each role may do, and what its publisher page says.</p>
         </div>
       </div>
       <div className="two-col">
@@ -145,6 +146,7 @@ export default function MembersPage() {
           </form>
         )}
       </div>
+      {manages && <ProfileForm />}
     </>
   );
 }

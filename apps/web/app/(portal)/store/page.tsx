@@ -10,6 +10,7 @@ import { Empty, ErrorBox, formatBytes, Loading, priceLabel } from "../../_compon
 import { formValues } from "../../_lib/form";
 import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
+import { RatingLine } from "../../_components/stars";
 
 function Store() {
   const trpc = useTRPC();
@@ -94,20 +95,20 @@ function Store() {
       ) : (
         <div className="grid" aria-label="Listings">
           {cards.map((c) => (
-            <Link
-              key={c.id}
-              href={`/store/${c.id}`}
-              className="card stack"
-              style={{ color: "inherit" }}
-              data-testid="listing-card"
-            >
+            <article key={c.id} className="card stack" data-testid="listing-card">
               <div className="spread">
                 <span className="badge accent">{c.cube.type}</span>
                 <span className="badge">{priceLabel(c.pricing as { model: string })}</span>
               </div>
-              <h3 style={{ margin: 0 }}>{c.cube.title}</h3>
+              <h3 style={{ margin: 0 }}>
+                <Link href={`/store/${c.id}`} style={{ color: "inherit" }}>
+                  {c.cube.title}
+                </Link>
+              </h3>
               <p className="muted small" style={{ margin: 0 }}>
-                by {c.publisher.name}
+                by <Link href={`/store/publishers/${c.publisher.slug}`}>{c.publisher.name}</Link>
+                {" · "}
+                <RatingLine rating={c.rating} />
               </p>
               {c.cube.description && (
                 <p className="small" style={{ margin: 0 }}>
@@ -128,7 +129,7 @@ function Store() {
                   </span>
                 ))}
               </div>
-            </Link>
+            </article>
           ))}
         </div>
       )}

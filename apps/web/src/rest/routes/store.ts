@@ -8,14 +8,22 @@ import {
   getStoreListing,
   listIncomingRequests,
   listOwnRequests,
+  listReviews,
   ownRequestsQuery,
+  replyInput,
+  replyToReview,
+  reportInput,
+  reportReview,
   requestAccess,
+  reviewInput,
   searchListings,
   storeQuery,
   tryListing,
+  publisherPage,
   tryListingInput,
+  writeReview,
 } from "@memstore/api/store";
-import { json, route } from "../route.ts";
+import { json, publicRoute, route } from "../route.ts";
 
 export const storeRoutes = [
   route({
@@ -36,6 +44,15 @@ export const storeRoutes = [
     scope: "subscribe",
     status: 200,
     handler: ({ ctx, subject, params }) => getStoreListing(ctx, subject, params.listing_id),
+  }),
+  publicRoute({
+    method: "GET",
+    path: "/api/v1/store/publishers/{slug}",
+    summary:
+      "A publisher's public page, no key needed: name, about, website, when it joined, its listings in the store, their installs and average rating",
+    tag: "store",
+    status: 200,
+    handler: ({ ctx, params }) => publisherPage(ctx, params.slug),
   }),
   route({
     method: "POST",
@@ -62,6 +79,52 @@ export const storeRoutes = [
     body: tryListingInput,
     status: 200,
     handler: ({ ctx, subject, params, body }) => tryListing(ctx, subject, params.listing_id, body),
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/store/listings/{listing_id}/reviews",
+    summary:
+      "A listing's reviews, the newest edit first: rating, title, text, the reviewing organisation, whether it holds the listing now (verified_holder) and the publisher's reply",
+    tag: "store",
+    scope: "subscribe",
+    query: pageQuery,
+    status: 200,
+    handler: ({ ctx, subject, params, query }) => listReviews(ctx, subject, params.listing_id, query),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/store/listings/{listing_id}/reviews",
+    summary:
+      "The organisation's review of a listing, 1 to 5 with a title and text: written once (201), edited by posting again (200); 403 review_not_eligible before 7 days of holding it or 100 agent calls to it",
+    tag: "store",
+    scope: "subscribe",
+    body: reviewInput,
+    status: 201,
+    handler: async ({ ctx, subject, params, body }) => {
+      const written = await writeReview(ctx, subject, params.listing_id, body);
+      return json(written.review, written.created ? 201 : 200);
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/reviews/{review_id}/reply",
+    summary: "The publisher's one reply to a review of its listing (409 already_replied after)",
+    tag: "publishing",
+    scope: "publish",
+    body: replyInput,
+    status: 200,
+    handler: ({ ctx, subject, params, body }) => replyToReview(ctx, subject, params.review_id, body),
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/reviews/{review_id}/report",
+    summary:
+      "Report a review that breaks the rules, with a reason: one report per organisation and review (reporting again restates it)",
+    tag: "store",
+    scope: "publish|subscribe",
+    body: reportInput,
+    status: 201,
+    handler: ({ ctx, subject, params, body }) => reportReview(ctx, subject, params.review_id, body),
   }),
   route({
     method: "POST",

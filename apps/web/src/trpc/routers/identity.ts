@@ -9,12 +9,15 @@ import {
   changeMemberRoleInput,
   createApiKey,
   createApiKeyInput,
+  getProfile,
   listApiKeys,
   listMembers,
   removeMember,
   revokeApiKey,
   signUp,
   signUpInput,
+  profileInput,
+  updateProfile,
 } from "@memstore/api/identity";
 import { pageQuery } from "@memstore/api";
 
@@ -45,4 +48,12 @@ export const membersRouter = router({
   remove: orgProcedure
     .input(z.object({ user_id: idSchema }))
     .mutation(({ ctx, input }) => removeMember(ctx.app, ctx.subject, input.user_id)),
+});
+
+/** What the organisation's public publisher page says of it. */
+export const organizationRouter = router({
+  profile: orgProcedure.query(({ ctx }) => getProfile(ctx.app, ctx.subject)),
+  updateProfile: orgProcedure
+    .input(profileInput)
+    .mutation(({ ctx, input }) => updateProfile(ctx.app, ctx.subject, input)),
 });

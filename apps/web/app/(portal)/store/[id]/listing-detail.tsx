@@ -7,6 +7,8 @@ import { type FormEvent, useContext, useEffect, useState } from "react";
 import { type Validation, ValidationBadge } from "../../../_components/checks";
 import { AccessRequestGate } from "./access-request";
 import { TryIt } from "./try-it";
+import { Reviews } from "./reviews";
+import { RatingLine } from "../../../_components/stars";
 import { EvaluationBadge } from "../../../_components/evaluation";
 import { Field } from "../../../_components/field";
 import { FingerprintNote } from "../../../_components/fingerprint-note";
@@ -93,8 +95,12 @@ export function ListingDetail({ id }: { id: string }) {
           </div>
           <h1>{l.cube.title}</h1>
           <p>
-            by <strong>{l.publisher.name}</strong> · latest v{l.latest_version ?? "—"} · {formatBytes(l.size)}{" "}
-            · {l.installs} install{l.installs === 1 ? "" : "s"}
+            by{" "}
+            <Link href={`/store/publishers/${l.publisher.slug}`}>
+              <strong>{l.publisher.name}</strong>
+            </Link>{" "}
+            · latest v{l.latest_version ?? "—"} · {formatBytes(l.size)} · {l.installs} install
+            {l.installs === 1 ? "" : "s"} · <RatingLine rating={l.rating} />
           </p>
         </div>
       </div>
@@ -111,6 +117,13 @@ export function ListingDetail({ id }: { id: string }) {
             )}
           </section>
           <VersionList versions={l.versions} />
+          <Reviews
+            listingId={id}
+            rating={l.rating}
+            canWrite={Boolean(live) && !l.own}
+            own={l.own}
+            signedIn={!visitor}
+          />
         </div>
         <aside className="stack">
           <section className="card stack" aria-labelledby="get">
