@@ -555,6 +555,71 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
       .toBe(0);
   });
 
+  it("a holder reviews the listing after a week, the publisher replies, and buyers see the rating and the publisher's page", async () => {
+    // A week on: the handbook's holders have held it 7 days.
+    const listingId = state.listingUrl!.split("/").at(-1)!;
+    await bed.t.ctx.db.execute(
+      sql`update entitlements set valid_from = now() - interval '8 days' where listing_id = ${listingId}`,
+    );
+    const holder = (await bed.person()).page;
+    await signIn(holder, state.subscriberEmail);
+    await holder.goto(state.listingUrl!);
+    await visible(holder.getByTestId("rating").filter({ hasText: "No reviews yet" }));
+    const form = holder.getByRole("form", { name: "Write a review" });
+    await form.getByLabel("Rating").selectOption("4");
+    await form.getByLabel("Review title").fill("Clear glacier procedures");
+    await form.getByLabel("Review", { exact: true }).fill("Our teams use the crevasse section every week.");
+    await form.getByRole("button", { name: "Save review" }).click();
+    await visible(holder.getByText("Review saved."));
+    const review = holder.getByRole("article", { name: "Review: Clear glacier procedures" });
+    await visible(review.filter({ hasText: "verified holder" }));
+    await visible(holder.getByTestId("rating").filter({ hasText: "4.0 · 1 review" }));
+
+    // The publisher replies once, from the listing page.
+    const publisher = (await bed.person()).page;
+    await signIn(publisher, "petra@publisher.example.com");
+    await publisher.goto(state.listingUrl!);
+    const toReply = publisher.getByRole("article", { name: "Review: Clear glacier procedures" });
+    await toReply.getByLabel("Your reply").fill("Section 12 gets a diagram in the next version.");
+    await toReply.getByRole("button", { name: "Reply" }).click();
+    await visible(toReply.getByText("The publisher replied: Section 12 gets a diagram in the next version."));
+    expect(await toReply.getByLabel("Your reply").count()).toBe(0);
+
+    // Another buyer reports it, with a reason.
+    const other = (await bed.person()).page;
+    await signIn(other, "rhea@ask.example.com");
+    await other.goto(state.listingUrl!);
+    other.once("dialog", (dialog) => void dialog.accept("Reads like an advertisement."));
+    await other
+      .getByRole("article", { name: "Review: Clear glacier procedures" })
+      .getByRole("button", { name: "Report" })
+      .click();
+    await visible(other.getByText("Reported. Thank you."));
+    await bed.screenshot(holder, "store-reviews");
+
+    // The publisher's page, written in the organisation's settings and linked from the listing.
+    await publisher.goto("/members");
+    const profile = publisher.getByRole("form", { name: "Publisher page" });
+    await profile.getByLabel("About").fill("Mountain guides writing **field procedures** since 1998.");
+    await profile.getByLabel("Website").fill("ftp://guides.example.com");
+    await profile.getByRole("button", { name: "Save profile" }).click();
+    await visible(profile.getByText("an https:// address"));
+    await profile.getByLabel("Website").fill("https://guides.example.com");
+    await profile.getByRole("button", { name: "Save profile" }).click();
+    await visible(profile.getByText("Profile saved."));
+
+    await holder.goto("/store?q=zephyrine");
+    const card = holder.getByTestId("listing-card").filter({ hasText: "Alpine Rescue Handbook" });
+    await expect.poll(() => card.first().getByTestId("rating-line").textContent(), POLL).toContain("4.0 (1)");
+    await card.first().getByRole("link", { name: "Glacier Guides" }).click();
+    await holder.waitForURL("**/store/publishers/*");
+    await visible(holder.getByRole("heading", { name: "Glacier Guides" }));
+    await visible(holder.locator(".markdown strong", { hasText: "field procedures" }));
+    await visible(holder.getByRole("link", { name: "guides.example.com" }));
+    await visible(holder.getByTestId("publisher-listing").filter({ hasText: "Alpine Rescue Handbook" }));
+    await bed.screenshot(holder, "publisher-page");
+  });
+
   it("keeps tenants apart: the publisher's studio is a 404 to the subscriber, and a member cannot create keys (403)", async () => {
     const { page } = await bed.person();
     await signIn(page, state.subscriberEmail);

@@ -62,6 +62,7 @@ describe("reviews", () => {
       body: "Good tide notes.",
       organization: { name: "Sailors Guild" },
       verified_holder: true,
+      mine: true,
       reply: null,
     });
     firstId = written.body.id;
@@ -76,9 +77,9 @@ describe("reviews", () => {
 
     const pilots = await bed.subscriber("Harbour Pilots", listingId);
     await heldAWeek(pilots.key);
-    expect((await review(pilots.key, { rating: 5, title: "Exact", body: "Matches our tables." })).status).toBe(
-      201,
-    );
+    expect(
+      (await review(pilots.key, { rating: 5, title: "Exact", body: "Matches our tables." })).status,
+    ).toBe(201);
     expect(await rating(pilots.key)).toEqual({ average: 3.5, count: 2 });
     // The store's cards carry the same figures.
     const cards = (await bed.apiOk(pilots.key, "GET", "/api/v1/store/listings?q=tides")).items as Array<{
@@ -100,7 +101,9 @@ describe("reviews", () => {
     });
     expect(replied.status).toBe(200);
     expect(replied.body.reply).toMatchObject({ body: "Version 1.1 adds Cherbourg and Le Havre." });
-    const again = await bed.api("POST", `/api/v1/reviews/${firstId}/reply`, bed.publisherKey, { body: "Also…" });
+    const again = await bed.api("POST", `/api/v1/reviews/${firstId}/reply`, bed.publisherKey, {
+      body: "Also…",
+    });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("already_replied");
     const shown = (await reviews(sailors.key)).items.find((r: { id: string }) => r.id === firstId);
@@ -119,6 +122,7 @@ describe("reviews", () => {
     expect((await seenBy(bed.publisherKey)).reports).toBe(1);
     expect((await seenBy(sailors.key)).reports).toBe(1);
     expect((await seenBy(watcher)).reports).toBeUndefined();
+    expect(await seenBy(watcher)).toMatchObject({ mine: false });
   });
 
   it("refuses the publisher's own review, and bad input with a clear error", async () => {
@@ -139,9 +143,9 @@ describe("reviews", () => {
       expect(answer.status, JSON.stringify(bad).slice(0, 80)).toBe(400);
       expect(answer.body.code).toBe("invalid_input");
     }
-    expect((await bed.api("POST", `/api/v1/reviews/rev_nope/report`, sailors.key, { reason: "x" })).status).toBe(
-      404,
-    );
+    expect(
+      (await bed.api("POST", `/api/v1/reviews/rev_nope/report`, sailors.key, { reason: "x" })).status,
+    ).toBe(404);
     // Nothing bad was written: the rating is what the two reviews make.
     expect(await rating(sailors.key)).toEqual({ average: 3.5, count: 2 });
   });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "@memstore/db";
 import { readTar } from "@memstore/formats";
 import { buildTinyDecoder } from "@memstore/inference/testing";
 import { MemStoreApiError, MemStoreClient, type VaultEvent } from "@memstore/sdk";
@@ -266,6 +267,34 @@ describe("the SDK against a running server", () => {
     const again = await sub.commerce.requestAccess(onRequest.id, { message: "Port of Hamburg." });
     expect(await pub.commerce.approveAccessRequest(again.id)).toMatchObject({ state: "approved" });
     expect((await sub.commerce.accessRequests()).items.map((r) => r.state)).toEqual(["approved", "denied"]);
+  });
+
+  it("reviews a listing held a week, replies as the publisher, reports, and reads the publisher's page", async () => {
+    // A week later (the entitlement moved back 8 days): the subscriber may review what it holds.
+    await bed.t.ctx.db.execute(
+      sql`update entitlements set valid_from = now() - interval '8 days' where id = ${state.entitlementId!}`,
+    );
+    const review = await sub.commerce.writeReview(state.listingId!, {
+      rating: 5,
+      title: "Exact boarding points",
+      body: "Our pilots found every buoy.",
+    });
+    expect(review).toMatchObject({ rating: 5, verified_holder: true, reply: null });
+    expect(await pub.commerce.replyToReview(review.id, { body: "Thank you, pilots." })).toMatchObject({
+      reply: { body: "Thank you, pilots." },
+    });
+    expect((await sub.commerce.reviews(state.listingId!)).items.map((r) => r.id)).toEqual([review.id]);
+    expect(await pub.commerce.reportReview(review.id, { reason: "Testing reports." })).toMatchObject({
+      review_id: review.id,
+    });
+    const profile = await pub.commerce.updateProfile({
+      about: "Pilotage notes for **North Sea** ports.",
+      website: "https://harbour.example.com",
+    });
+    const page = await sub.commerce.publisher(profile.slug);
+    expect(page).toMatchObject({ about: profile.about, website: "https://harbour.example.com" });
+    expect(page.listings.map((l) => l.id)).toContain(state.listingId);
+    expect(page.rating).toEqual({ average: 5, count: 1 });
   });
 
   it("traces the subscriber's served copy back to its install", async () => {

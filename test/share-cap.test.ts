@@ -14,19 +14,59 @@ let bed: Awaited<ReturnType<typeof openHttpTestbed>>;
 
 // Forty sections, each about its own thing: a search for one word finds its section first.
 const TOPICS = [
-  "anchor", "ballast", "bollard", "bosun", "bulkhead", "capstan", "cleat", "compass", "davit", "dinghy",
-  "fathom", "fender", "gangway", "gunwale", "halyard", "hawser", "helm", "hull", "jetty", "keel",
-  "lanyard", "lifebuoy", "mast", "mooring", "oar", "pennant", "pilot", "porthole", "quay", "rudder",
-  "sextant", "shackle", "spinnaker", "stern", "tiller", "transom", "trawler", "winch", "windlass", "yardarm",
+  "anchor",
+  "ballast",
+  "bollard",
+  "bosun",
+  "bulkhead",
+  "capstan",
+  "cleat",
+  "compass",
+  "davit",
+  "dinghy",
+  "fathom",
+  "fender",
+  "gangway",
+  "gunwale",
+  "halyard",
+  "hawser",
+  "helm",
+  "hull",
+  "jetty",
+  "keel",
+  "lanyard",
+  "lifebuoy",
+  "mast",
+  "mooring",
+  "oar",
+  "pennant",
+  "pilot",
+  "porthole",
+  "quay",
+  "rudder",
+  "sextant",
+  "shackle",
+  "spinnaker",
+  "stern",
+  "tiller",
+  "transom",
+  "trawler",
+  "winch",
+  "windlass",
+  "yardarm",
 ];
 const PACK = TOPICS.map(
-  (t, i) => `## The ${t}\n\nSection ${i + 1} covers the ${t}: how the ${t} is inspected, kept and logged by the ${t} crew.\n`,
+  (t, i) =>
+    `## The ${t}\n\nSection ${i + 1} covers the ${t}: how the ${t} is inspected, kept and logged by the ${t} crew.\n`,
 ).join("\n");
 const SHARE = 0.25;
 
 type Found = {
   status: number;
-  body: { results: Array<{ id: string; source: string }>; excluded: Array<{ install_id: string; code: string }> };
+  body: {
+    results: Array<{ id: string; source: string }>;
+    excluded: Array<{ install_id: string; code: string }>;
+  };
 };
 
 let listingId: string;
@@ -58,7 +98,9 @@ async function holder(name: string, vaults: number) {
   const made: Array<{ vaultId: string; installId: string }> = [];
   for (let v = 0; v < vaults; v++) {
     const vault = await bed.apiOk(key, "POST", "/api/v1/vaults", { name: `deck-${v}` });
-    const install = await bed.apiOk(key, "POST", `/api/v1/vaults/${vault.id}/installs`, { listing_id: listingId });
+    const install = await bed.apiOk(key, "POST", `/api/v1/vaults/${vault.id}/installs`, {
+      listing_id: listingId,
+    });
     made.push({ vaultId: vault.id as string, installId: install.id as string });
   }
   return { key, vaults: made };

@@ -406,7 +406,8 @@ const CASES: Record<string, Case> = {
     allowed: MANAGERS,
     prepare: async () => {
       await heldAWeek(orgId, listingId);
-      return (api) => api.store.writeReview({ id: listingId, rating: 4, title: "Good", body: "Clear notes." });
+      return (api) =>
+        api.store.writeReview({ id: listingId, rating: 4, title: "Good", body: "Clear notes." });
     },
   },
   "store.replyToReview": {

@@ -9,6 +9,7 @@ import type { auditRoutes } from "../../apps/web/src/rest/routes/audit.ts";
 import type { commerceRoutes } from "../../apps/web/src/rest/routes/commerce.ts";
 import type { eventSubscriptionRoutes } from "../../apps/web/src/rest/routes/event-subscriptions.ts";
 import type { keyRoutes } from "../../apps/web/src/rest/routes/keys.ts";
+import type { organizationRoutes } from "../../apps/web/src/rest/routes/organization.ts";
 import type { modelRoutes } from "../../apps/web/src/rest/routes/models.ts";
 import type { portabilityRoutes } from "../../apps/web/src/rest/routes/portability.ts";
 import type { provenanceRoutes } from "../../apps/web/src/rest/routes/provenance.ts";
@@ -22,6 +23,7 @@ type Routes = (
   | typeof commerceRoutes
   | typeof eventSubscriptionRoutes
   | typeof keyRoutes
+  | typeof organizationRoutes
   | typeof modelRoutes
   | typeof portabilityRoutes
   | typeof provenanceRoutes
@@ -115,6 +117,14 @@ export type Checked = [
   // Commerce
   Expect<Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/acquire">, Sdk<C["commerce"]["acquire"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/try">, Sdk<C["commerce"]["tryListing"]>>>,
+  Expect<Fits<Answer<"GET", "/api/v1/store/listings/{listing_id}/reviews">, Sdk<C["commerce"]["reviews"]>>>,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/store/listings/{listing_id}/reviews">, Sdk<C["commerce"]["writeReview"]>>
+  >,
+  Expect<Fits<Answer<"POST", "/api/v1/reviews/{review_id}/reply">, Sdk<C["commerce"]["replyToReview"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/reviews/{review_id}/report">, Sdk<C["commerce"]["reportReview"]>>>,
+  Expect<Fits<Answer<"GET", "/api/v1/store/publishers/{slug}">, Sdk<C["commerce"]["publisher"]>>>,
+  Expect<Fits<Answer<"PATCH", "/api/v1/org/profile">, Sdk<C["commerce"]["updateProfile"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/entitlements">, Sdk<C["commerce"]["entitlements"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/listings/{listing_id}/offers">, Sdk<C["commerce"]["offer"]>>>,
   Expect<

@@ -161,6 +161,8 @@ export type Review = {
   /** The reviewing organisation holds the listing now. */
   verified_holder: boolean;
   reply: { body: string; replied_at: string } | null;
+  /** The caller's organisation wrote it. */
+  mine: boolean;
   /** How many organisations reported it: shown to the listing's publisher and the reviewer only. */
   reports?: number;
   created_at: string;
@@ -176,20 +178,23 @@ export type Profile = {
 };
 /** A publisher's public page: its profile, its listings in the store, their installs and rating. */
 export type PublisherPage = Profile & {
-  listings: Array<StoreListing>;
+  listings: Array<StoreCard>;
   installs: number;
   rating: Rating;
 };
-/**
- * A listing as the store shows it: its cube, its publisher and every ready version, yanked ones
- * with their tombstone (a version its evaluation held shows to its publisher alone).
- */
-export type StoreListing = Listing & {
+/** A listing as a card of the store (or of a publisher's page) shows it: its cube, its publisher, its installs. */
+export type StoreCard = Listing & {
   cube: { id: string; slug: string; type: "plaintext" | "activation" | "parametric"; title: string };
   publisher: { id: string; slug: string; name: string };
   /** The newest version that can be installed (yanked and held ones are left out). */
   latest_version: string | null;
   installs: number;
+} & Record<string, unknown>;
+/**
+ * A listing as the store shows it: its cube, its publisher and every ready version, yanked ones
+ * with their tombstone (a version its evaluation held shows to its publisher alone).
+ */
+export type StoreListing = StoreCard & {
   versions: Array<{
     version: string;
     changelog: string | null;

@@ -45,4 +45,3 @@ export const profileInput = z
     website: websiteSchema.nullable().optional(),
   })
   .strict();
-

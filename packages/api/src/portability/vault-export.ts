@@ -68,7 +68,11 @@ async function* exportLines(ctx: AppContext, vault: VaultRow): AsyncGenerator<Ex
     }
     // Under a share cap the export takes what the day's window allows, like any other read.
     const at = { orgId: vault.orgId, listingId: install.listing_id };
-    const claim = await claimVersionShare(ctx.db, { ...at, versionId: install.version_id, cap: install.share_cap });
+    const claim = await claimVersionShare(ctx.db, {
+      ...at,
+      versionId: install.version_id,
+      cap: install.share_cap,
+    });
     yield* installedLines(ctx, install, marking, at);
     if (claim.served < claim.chunks)
       yield { kind: "excluded", install_id: install.install_id, code: "share_cap", ...claim };

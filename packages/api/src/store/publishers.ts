@@ -29,7 +29,8 @@ export async function publisherPage(ctx: AppContext, slug: string) {
     listings: totals.listing_ids.flatMap((id) => cards.get(id) ?? []),
     installs: totals.installs,
     rating: {
-      average: totals.rating_count > 0 ? Math.round((totals.rating_sum * 100) / totals.rating_count) / 100 : null,
+      average:
+        totals.rating_count > 0 ? Math.round((totals.rating_sum * 100) / totals.rating_count) / 100 : null,
       count: totals.rating_count,
     },
   };
@@ -37,7 +38,12 @@ export async function publisherPage(ctx: AppContext, slug: string) {
 
 /** The organisation's listings the store shows (newest first), their live installs and their ratings. */
 async function publisherTotals(db: Executor, at: { orgId: string }) {
-  const [row] = await queryRows<{ listing_ids: string[]; installs: number; rating_sum: number; rating_count: number }>(
+  const [row] = await queryRows<{
+    listing_ids: string[];
+    installs: number;
+    rating_sum: number;
+    rating_count: number;
+  }>(
     db,
     sql`with shown as (
           select id, rating_sum, rating_count, published_at from listings

@@ -23,7 +23,10 @@ type Listed = {
 };
 
 /** A review as anyone sees it; its report count only for the listing's publisher and the reviewer. */
-export function reviewView({ review: r, org, holder, reports }: Listed, viewer?: { orgId: string; publisherOrgId: string }) {
+export function reviewView(
+  { review: r, org, holder, reports }: Listed,
+  viewer?: { orgId: string; publisherOrgId: string },
+) {
   const insider = viewer && (viewer.orgId === viewer.publisherOrgId || viewer.orgId === r.orgId);
   return {
     id: r.id,
@@ -35,6 +38,8 @@ export function reviewView({ review: r, org, holder, reports }: Listed, viewer?:
     /** The reviewing organisation holds the listing now. */
     verified_holder: holder,
     reply: r.replyBody ? { body: r.replyBody, replied_at: r.repliedAt!.toISOString() } : null,
+    /** The caller's organisation wrote it (it edits it by writing again). */
+    mine: viewer?.orgId === r.orgId,
     ...(insider ? { reports } : {}),
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
@@ -134,7 +139,8 @@ export async function replyToReview(
   const review = await reviewById(ctx.db, { reviewId });
   if (!review) notFound("review");
   const listing = await listingById(ctx.db, { listingId: review.listingId });
-  if (listing?.orgId !== subject.orgId) throw new AppError("forbidden", "only the listing's publisher replies to its reviews");
+  if (listing?.orgId !== subject.orgId)
+    throw new AppError("forbidden", "only the listing's publisher replies to its reviews");
   await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .update(reviews)

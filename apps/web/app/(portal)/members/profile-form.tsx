@@ -32,13 +32,19 @@ export function ProfileForm() {
   }
 
   return (
-    <form className="card form" onSubmit={(event) => void onSubmit(event)} aria-labelledby="profile-title" noValidate>
+    <form
+      className="card form"
+      onSubmit={(event) => void onSubmit(event)}
+      aria-labelledby="profile-title"
+      noValidate
+    >
       <h2 id="profile-title" style={{ margin: 0 }}>
         Publisher page
       </h2>
       <p className="hint" style={{ margin: 0 }}>
-        What buyers see of your organisation on <Link href={`/store/publishers/${p.slug}`}>its public page</Link>{" "}
-        once it lists something in the store.
+        What buyers see of your organisation on{" "}
+        <Link href={`/store/publishers/${p.slug}`}>its public page</Link> once it lists something in the
+        store.
       </p>
       <Field label="Organisation name" error={errors.name}>
         {(a) => <input {...a} name="name" defaultValue={p.name} />}

@@ -135,7 +135,10 @@ export function ListingDetail({ id }: { id: string }) {
                 {terms.calls_per_day ? `${terms.calls_per_day} agent calls per day` : "No daily call limit"}
               </li>
               {terms.max_share_per_day && (
-                <li>At most {Math.round(terms.max_share_per_day * 1000) / 10} % of the pack per organisation a day</li>
+                <li>
+                  At most {Math.round(terms.max_share_per_day * 1000) / 10} % of the pack per organisation a
+                  day
+                </li>
               )}
               <li>{terms.valid_days ? `Valid ${terms.valid_days} days from purchase` : "No expiry"}</li>
               <li>{terms.redistribution ? "Redistribution allowed" : "No redistribution"}</li>

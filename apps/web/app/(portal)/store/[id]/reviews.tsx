@@ -16,6 +16,7 @@ type Review = {
   organization: { slug: string; name: string };
   verified_holder: boolean;
   reply: { body: string; replied_at: string } | null;
+  mine: boolean;
   reports?: number;
   updated_at: string;
 };
@@ -61,7 +62,9 @@ export function Reviews({
       {list.data.items.map((r) => (
         <ReviewItem key={r.id} review={r} listingId={listingId} own={own} signedIn={signedIn} />
       ))}
-      {canWrite && <WriteReview listingId={listingId} />}
+      {canWrite && (
+        <WriteReview listingId={listingId} current={list.data.items.find((r) => r.mine) ?? null} />
+      )}
     </section>
   );
 }
@@ -78,14 +81,19 @@ function ReviewItem({
   signedIn: boolean;
 }) {
   return (
-    <article className="stack" aria-label={`Review: ${r.title}`} style={{ borderTop: "1px solid var(--line)" }}>
+    <article
+      className="stack"
+      aria-label={`Review: ${r.title}`}
+      style={{ borderTop: "1px solid var(--line)" }}
+    >
       <div className="spread">
         <strong>
           <Stars value={r.rating} /> {r.title}
         </strong>
         <span className="small muted">
           {r.organization.name}
-          {r.verified_holder && <span className="badge ok"> verified holder</span>} · {formatDate(r.updated_at)}
+          {r.verified_holder && <span className="badge ok"> verified holder</span>} ·{" "}
+          {formatDate(r.updated_at)}
           {r.reports ? ` · reported by ${r.reports}` : ""}
         </span>
       </div>
@@ -96,12 +104,13 @@ function ReviewItem({
         </blockquote>
       )}
       {own && !r.reply && <ReplyForm reviewId={r.id} listingId={listingId} />}
-      {signedIn && !own && <ReportButton reviewId={r.id} />}
+      {signedIn && !own && !r.mine && <ReportButton reviewId={r.id} />}
     </article>
   );
 }
 
-function WriteReview({ listingId }: { listingId: string }) {
+/** The organisation's review: a new one, or its current one to edit (`current`). */
+function WriteReview({ listingId, current }: { listingId: string; current: Review | null }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const write = useMutation(
@@ -125,10 +134,12 @@ function WriteReview({ listingId }: { listingId: string }) {
 
   return (
     <form className="form" onSubmit={(event) => void onSubmit(event)} aria-label="Write a review" noValidate>
-      <h3 style={{ margin: 0 }}>Your organisation's review</h3>
+      <h3 style={{ margin: 0 }}>
+        {current ? "Edit your organisation's review" : "Your organisation's review"}
+      </h3>
       <Field label="Rating" error={errors.rating}>
         {(a) => (
-          <select {...a} name="rating" defaultValue="5">
+          <select {...a} name="rating" defaultValue={String(current?.rating ?? 5)}>
             {[5, 4, 3, 2, 1].map((n) => (
               <option key={n} value={n}>
                 {n} star{n === 1 ? "" : "s"}
@@ -138,10 +149,14 @@ function WriteReview({ listingId }: { listingId: string }) {
         )}
       </Field>
       <Field label="Review title" error={errors.title}>
-        {(a) => <input {...a} name="title" />}
+        {(a) => <input {...a} name="title" defaultValue={current?.title ?? ""} />}
       </Field>
-      <Field label="Review" error={errors.body} hint="Organisations that held it a week or made 100 agent calls to it may review it.">
-        {(a) => <textarea {...a} name="body" style={{ minHeight: 80 }} />}
+      <Field
+        label="Review"
+        error={errors.body}
+        hint="Organisations that held it a week or made 100 agent calls to it may review it."
+      >
+        {(a) => <textarea {...a} name="body" defaultValue={current?.body ?? ""} style={{ minHeight: 80 }} />}
       </Field>
       <ErrorBox error={write.error} />
       {write.isSuccess && (
@@ -163,7 +178,10 @@ function ReplyForm({ reviewId, listingId }: { reviewId: string; listingId: strin
   const queryClient = useQueryClient();
   const reply = useMutation(
     trpc.store.replyToReview.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.store.reviews.queryKey({ id: listingId, limit: 50 }) }),
+      onSuccess: () =>
+        queryClient.invalidateQueries({
+          queryKey: trpc.store.reviews.queryKey({ id: listingId, limit: 50 }),
+        }),
     }),
   );
   const [text, setText] = useState("");
@@ -194,7 +212,12 @@ function ReplyForm({ reviewId, listingId }: { reviewId: string; listingId: strin
 function ReportButton({ reviewId }: { reviewId: string }) {
   const trpc = useTRPC();
   const report = useMutation(trpc.store.reportReview.mutationOptions());
-  if (report.isSuccess) return <span className="small muted" role="status">Reported. Thank you.</span>;
+  if (report.isSuccess)
+    return (
+      <span className="small muted" role="status">
+        Reported. Thank you.
+      </span>
+    );
   return (
     <div className="row">
       <button
