@@ -608,6 +608,14 @@ describe("portal in a real browser", { timeout: 600_000 }, () => {
     await profile.getByRole("button", { name: "Save profile" }).click();
     await visible(profile.getByText("Profile saved."));
 
+    // A query nothing answers says so, and offers the nearest topics instead.
+    await holder.goto(`/store?q=${encodeURIComponent("sourdough starter hydration")}`);
+    await visible(holder.getByText("Nothing in the store answers “sourdough starter hydration”"));
+    await visible(holder.getByTestId("suggested-tags").getByRole("link", { name: "#rescue" }));
+    // Sorted by rating, filtered to 4 stars and up: the handbook rated 4.
+    await holder.goto("/store?sort=rating&min_rating=4");
+    await visible(holder.getByTestId("listing-card").filter({ hasText: "Alpine Rescue Handbook" }));
+
     await holder.goto("/store?q=zephyrine");
     const card = holder.getByTestId("listing-card").filter({ hasText: "Alpine Rescue Handbook" });
     await expect.poll(() => card.first().getByTestId("rating-line").textContent(), POLL).toContain("4.0 (1)");

@@ -166,6 +166,10 @@ describe("the SDK against a running server", () => {
   it("lets a subscriber find, get and install it into a vault it names, and search it", async () => {
     const found = await sub.searchStore({ q: "pilot boarding buoy" });
     expect(found.items.map((l) => l.id)).toContain(state.listingId);
+    // A query nothing answers finds nothing, and says what is near.
+    const nothing = await sub.searchStore({ q: "sourdough starter hydration", sort: "installs" });
+    expect(nothing.items).toEqual([]);
+    expect(Array.isArray(nothing.suggested_tags)).toBe(true);
     expect(await sub.getListing(state.listingId!)).toMatchObject({ id: state.listingId, marks: "dense" });
     // Tried before buying: the pack answers where the pilot boards.
     const tried = await sub.commerce.tryListing(state.listingId!, {

@@ -9,7 +9,9 @@
  *   10,000 distinct searches (top 10 each) against a cap of 10 % (10,000 chunks), which must end at
  *   the cap, and the cap's cost on a search's p50 with its window full, against the same search
  *   uncapped, in alternating blocks of one sitting.
- * `--questions 100 --runs 3` are the defaults; `--only evaluate|preview|share` runs one part.
+ * - the store's search over 10,000 listings: queries that find some, queries nothing answers, and
+ *   a found query sorted by installs (bench/src/store-search.ts).
+ * `--questions 100 --runs 3` are the defaults; `--only evaluate|preview|share|search` runs one part.
  */
 import { writeFileSync } from "node:fs";
 import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
@@ -23,6 +25,7 @@ import { benchArgs, freshDatabase } from "./bench-db.ts";
 import { insertCorpusVersion, loadChunks, openBenchRuntime, vectorSource, WORDS } from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 import { shareCapFigures, shareQueries } from "./share-cap.ts";
+import { storeSearchFigures } from "./store-search.ts";
 
 const args = benchArgs();
 const QUESTIONS = Number(args.questions ?? 100);
@@ -117,8 +120,9 @@ async function previewLatency(ctx: AppContext, owner: Subject, cubeId: string) {
   return summarise(samples);
 }
 
-const ONLY = args.only as "evaluate" | "preview" | "share" | undefined;
-const runs = (part: "evaluate" | "preview" | "share") => !ONLY || ONLY === part;
+type Part = "evaluate" | "preview" | "share" | "search";
+const ONLY = args.only as Part | undefined;
+const runs = (part: Part) => !ONLY || ONLY === part;
 
 /** The evaluate stage at each size, alone and with a version before it. */
 async function evaluateFigures(ctx: AppContext, owner: Subject, runner: { idle(): Promise<void> }) {
@@ -164,6 +168,7 @@ async function main() {
       figures.preview_ms = await previewLatency(ctx, owner, "cube_eval-10000-1");
     }
     if (runs("share")) figures.share_cap = await shareCapFigures(ctx, owner, share.texts, runner);
+    if (runs("search")) figures.store_search = await storeSearchFigures(ctx, owner);
     console.log(JSON.stringify(figures, null, 2));
   } finally {
     await runtime.close();

@@ -285,6 +285,22 @@ export const reviewReports = pgTable(
   (t) => [primaryKey({ columns: [t.reviewId, t.orgId] })],
 );
 
+/**
+ * Every word of a listing's listed version (its chunks' lexemes, without positions, at most
+ * 50,000): the store finds a listing by any word of its content, not only by its title and a sample.
+ * Apart from `listings`, so reading a listing never carries it.
+ */
+export const listingVocab = pgTable(
+  "listing_vocab",
+  {
+    listingId: text("listing_id")
+      .primaryKey()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    vocab: tsvector("vocab").notNull(),
+  },
+  (t) => [index("listing_vocab_gin").using("gin", t.vocab)],
+);
+
 /** A plaintext version's evaluation set, attached to its draft: the `evaluate` stage answers it. */
 export const versionEvals = pgTable("version_evals", {
   versionId: text("version_id")

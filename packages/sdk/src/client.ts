@@ -45,11 +45,14 @@ export class MemStoreClient extends PublishingClient {
   readonly derive = new DerivationsApi((method, path, body, init) => this.request(method, path, body, init));
 
   // Store and vaults
+  /**
+   * The store's listings: with `q`, those that hold every word of it or are close in meaning (a
+   * query nothing answers returns no items and `suggested_tags`); `sort`, `publisher`, `min_rating`.
+   */
   searchStore(query: QueryOf<"/api/v1/store/listings", "get"> = {}) {
-    return this.request<Page<Listing & { cube: Cube; publisher: { slug: string } }>>(
-      "GET",
-      `/api/v1/store/listings${qs(query)}`,
-    );
+    return this.request<
+      Page<Listing & { cube: Cube; publisher: { slug: string } }> & { suggested_tags?: string[] }
+    >("GET", `/api/v1/store/listings${qs(query)}`);
   }
   getListing(listingId: string) {
     return this.request<StoreListing>("GET", `/api/v1/store/listings/${enc(listingId)}`);

@@ -30,6 +30,13 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_URL: z.url().optional(),
   EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
+  /**
+   * The store's relevance floor: a listing found only by meaning (no word of the query in it) is
+   * shown when its cosine similarity to the query is at least this. Unset: 0.3 for the built-in
+   * embedder (related texts measured 0.41–0.57, unrelated below 0.1); a sentence-embedding model
+   * scores everything higher and needs its own (0.75 is a start for MiniLM and bge-small).
+   */
+  STORE_RELEVANCE_FLOOR: z.coerce.number().min(-1).max(1).optional(),
   /** An ONNX token-classification (NER) model for PERSON and LOCATION; unset = the built-in heuristic. */
   PII_MODEL_DIR: z.string().min(1).optional(),
   MAX_PAYLOAD_BYTES: bytes(512 * MiB),

@@ -11,7 +11,7 @@ import { listingView } from "../kernel/views.ts";
 import { loadOwnCube, loadOwnListing } from "../catalog/cubes.ts";
 import { cubeById, latestReadyVersion, latestSubmission, versionTexts } from "../catalog/queries.ts";
 import { createListingInput } from "./schemas.ts";
-import { ownListingPage } from "./queries.ts";
+import { ownListingPage, writeVocabulary } from "./queries.ts";
 
 /** How much of a cube's content goes into the store's search text, so a listing is found by its words. */
 const SAMPLE_CHUNKS = 40;
@@ -91,6 +91,7 @@ export async function publishListing(ctx: AppContext, subject: Subject, listingI
       .set({ status: "published", publishedAt: listing.publishedAt ?? new Date(), ...found })
       .where(eq(listings.id, listing.id))
       .returning();
+    await writeVocabulary(tx, { listingId: listing.id, versionId: latest.id });
     await recordAudit(tx, {
       orgId: subject.orgId,
       actor: actorOf(subject),

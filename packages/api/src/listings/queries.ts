@@ -1,4 +1,4 @@
-import { cubes, type Executor, listings, offers, sql } from "@memstore/db";
+import { cubes, type Executor, listings, offers, queryRows, sql } from "@memstore/db";
 import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { type PageQuery, readPage } from "../kernel/pagination.ts";
 
@@ -50,4 +50,19 @@ export async function termsHeld(db: Executor, at: { listingId: string; offerId: 
     .leftJoin(offers, eq(offers.id, at.offerId ?? ""))
     .where(eq(listings.id, at.listingId));
   return held?.offerTerms ?? held?.terms ?? {};
+}
+
+/** The most words a listing is found by (a tsvector holds at most 1 MB). */
+const VOCABULARY_WORDS = 50_000;
+
+/** The listing's vocabulary becomes the words of this version's text (see `listing_vocab`). */
+export async function writeVocabulary(db: Executor, at: { listingId: string; versionId: string }) {
+  await queryRows(
+    db,
+    sql`insert into listing_vocab (listing_id, vocab)
+        select ${at.listingId}, array_to_tsvector(array(
+          select distinct u.lexeme from chunks ch, unnest(ch.tsv) as u
+          where ch.version_id = ${at.versionId} limit ${VOCABULARY_WORDS}))
+        on conflict (listing_id) do update set vocab = excluded.vocab`,
+  );
 }

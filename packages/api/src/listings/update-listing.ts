@@ -9,6 +9,7 @@ import { actorOf, authorize } from "../kernel/authorize.ts";
 import { listingView } from "../kernel/views.ts";
 import { loadOwnListing } from "../catalog/cubes.ts";
 import { cubeById, latestReadyVersion } from "../catalog/queries.ts";
+import { writeVocabulary } from "./queries.ts";
 import { assertTextMarking, storeSearchFields } from "./listings.ts";
 import { updateListingInput } from "./schemas.ts";
 
@@ -44,7 +45,10 @@ export async function updateListing(
         .where(eq(cubes.id, listing.cubeId))
         .returning();
       const latest = await latestReadyVersion(tx, { cubeId: listing.cubeId });
-      if (listing.status !== "draft" && latest) words = await storeSearchFields(ctx, cube!, latest.id);
+      if (listing.status !== "draft" && latest) {
+        words = await storeSearchFields(ctx, cube!, latest.id);
+        await writeVocabulary(tx, { listingId: listing.id, versionId: latest.id });
+      }
     }
     const [row] = await tx
       .update(listings)

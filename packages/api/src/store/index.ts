@@ -1,6 +1,7 @@
 /** The store: published listings, searched and read by every tenant, and acquired for an entitlement. */
 export { acquire, acquireListing } from "./acquire-listing.ts";
-export { getStoreListing, searchListings, type StoreCard, storeQuery } from "./store-listings.ts";
+export { getStoreListing, type StoreCard } from "./store-listings.ts";
+export { searchListings, storeQuery } from "./store-search.ts";
 export {
   decideAccessRequest,
   listIncomingRequests,

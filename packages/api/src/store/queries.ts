@@ -19,35 +19,69 @@ import { type PageQuery, readPage } from "../kernel/pagination.ts";
  * card shows of each. The services decide what a caller may see; these only read.
  */
 
-/** The listings nearest the query's embedding. */
+/** The listings nearest the query's meaning among those the filters admit, with their cosine similarity. */
 export function listingsByMeaning(
   db: Executor,
   at: { filters: SQL; vector: Float32Array; dim: number; limit: number },
 ) {
-  return queryRows<{ id: string }>(
+  const distance = cosineDistance("l.embedding", at.dim, at.vector);
+  return queryRows<{ id: string; similarity: number; tags: string[] }>(
     db,
-    sql`select l.id from listings l join cubes c on c.id = l.cube_id
+    sql`select l.id, 1 - ${distance} as similarity, c.tags from listings l join cubes c on c.id = l.cube_id
         where ${at.filters} and l.embedding_dim = ${at.dim}
-        order by ${cosineDistance("l.embedding", at.dim, at.vector)} limit ${at.limit}`,
+        order by ${distance} limit ${at.limit}`,
   );
 }
 
-/** The listings whose text matches the words (a `to_tsquery` text), best first. */
-export function listingsByWords(db: Executor, at: { filters: SQL; tsQuery: string; limit: number }) {
+/**
+ * The listings holding every word of the query (a `to_tsquery` AND text) in their title,
+ * description, tags or anywhere in their listed version's text (`listing_vocab`), ranked by how
+ * well their own words (`anyQuery`, OR) match.
+ */
+export function listingsByWords(
+  db: Executor,
+  at: { filters: SQL; allQuery: string; anyQuery: string; limit: number },
+) {
+  const all = sql`to_tsquery('english', ${at.allQuery})`;
   return queryRows<{ id: string }>(
     db,
     sql`select l.id from listings l join cubes c on c.id = l.cube_id
-        where ${at.filters} and l.tsv @@ to_tsquery('english', ${at.tsQuery})
-        order by ts_rank_cd(l.tsv, to_tsquery('english', ${at.tsQuery})) desc, l.id limit ${at.limit}`,
+        where ${at.filters}
+          and (l.tsv @@ ${all} or l.id in (select v.listing_id from listing_vocab v where v.vocab @@ ${all}))
+        order by ts_rank_cd(l.tsv, to_tsquery('english', ${at.anyQuery})) desc, l.id limit ${at.limit}`,
   );
 }
 
-/** The newest published listings, a page's worth from `offset`. */
-export function newestListings(db: Executor, at: { filters: SQL; limit: number; offset: number }) {
+/** How the store orders listings besides relevance: newest first, most installed, best rated. */
+export type StoreSort = "newest" | "installs" | "rating";
+
+const liveInstalls = sql`(select count(*) from installs i where i.listing_id = l.id and i.uninstalled_at is null)`;
+const ORDER: Record<StoreSort, SQL> = {
+  newest: sql`l.published_at desc nulls last, l.id`,
+  installs: sql`${liveInstalls} desc, l.published_at desc nulls last, l.id`,
+  // Unrated listings last; among equal averages, the one more people rated.
+  rating: sql`l.rating_sum::float8 / nullif(l.rating_count, 0) desc nulls last, l.rating_count desc,
+              l.published_at desc nulls last, l.id`,
+};
+
+/** The listings the filters admit in the order asked, a page's worth from `offset`. */
+export function sortedListings(
+  db: Executor,
+  at: { filters: SQL; sort: StoreSort; limit: number; offset: number },
+) {
   return queryRows<{ id: string }>(
     db,
     sql`select l.id from listings l join cubes c on c.id = l.cube_id where ${at.filters}
-        order by l.published_at desc, l.id limit ${at.limit} offset ${at.offset}`,
+        order by ${ORDER[at.sort]} limit ${at.limit} offset ${at.offset}`,
+  );
+}
+
+/** These listings in the order asked (found by a query first). */
+export function listingsInOrder(db: Executor, at: { ids: string[]; sort: StoreSort }) {
+  if (at.ids.length === 0) return Promise.resolve([]);
+  return queryRows<{ id: string }>(
+    db,
+    sql`select l.id from listings l where l.id = any(${sql.param(at.ids)}::text[]) order by ${ORDER[at.sort]}`,
   );
 }
 

@@ -1,12 +1,9 @@
-import { AppError, CUBE_TYPES, fuseByReciprocalRank, notFound, type Subject } from "@memstore/core";
+import { AppError, notFound, type Subject } from "@memstore/core";
 import { type CubeRow, type ListingRow, type OrganizationRow, sql } from "@memstore/db";
 
 import semver from "semver";
-import { z } from "zod";
 import type { AppContext } from "../kernel/context.ts";
 import { authorize } from "../kernel/authorize.ts";
-import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
-import { orTsQuery } from "../search/query.ts";
 import { runsOfVersions } from "../pipeline/queries.ts";
 import { evaluationSummary, heldView, listingView, runView, yankView } from "../kernel/views.ts";
 import { entitlementView } from "../entitlements/entitlements.ts";
@@ -15,11 +12,8 @@ import { offerView } from "../listings/offers.ts";
 import { openOffers } from "../listings/queries.ts";
 import {
   listingById,
-  listingsByMeaning,
-  listingsByWords,
   listingsWithCube,
   liveInstallCounts,
-  newestListings,
   readyVersionsNewestFirst,
   readyVersionsOfCubes,
 } from "./queries.ts";
@@ -30,58 +24,6 @@ import {
   validationSummary,
   withoutSamples,
 } from "./version-summaries.ts";
-
-export const storeQuery = pageQuery.extend({
-  q: z.string().trim().max(500).optional(),
-  type: z.enum(CUBE_TYPES).optional(),
-  tag: z.string().trim().min(1).max(64).optional(),
-  free: z.enum(["true", "false"]).optional(),
-});
-
-const CANDIDATES = 200;
-
-/** The store: published public listings, optionally by hybrid (text + semantic) query and filters. */
-export async function searchListings(
-  ctx: AppContext,
-  subject: Subject,
-  query: z.infer<typeof storeQuery>,
-): Promise<Page<StoreCard>> {
-  authorize(subject, "store.read");
-  const filters = sql.join(
-    [
-      sql`l.status = 'published' and l.visibility = 'public'`,
-      query.type ? sql`c.type = ${query.type}` : sql`true`,
-      query.tag ? sql`${query.tag} = any(c.tags)` : sql`true`,
-      query.free === "true"
-        ? sql`l.pricing->>'model' = 'free'`
-        : query.free === "false"
-          ? sql`l.pricing->>'model' <> 'free'`
-          : sql`true`,
-    ],
-    sql` and `,
-  );
-  const offset = decodeCursor(query.cursor);
-  let ids: string[];
-  if (query.q) {
-    const tsq = orTsQuery(query.q);
-    const [vector] = await ctx.embedder.embed([query.q]);
-    const dim = ctx.embedder.dimension;
-    const semantic = await listingsByMeaning(ctx.db, { filters, vector: vector!, dim, limit: CANDIDATES });
-    const lexical = tsq ? await listingsByWords(ctx.db, { filters, tsQuery: tsq, limit: CANDIDATES }) : [];
-    // Semantic neighbours always exist; keep only those that also match a word, unless nothing does.
-    const fused = fuseByReciprocalRank(
-      [lexical, semantic].map((list) => list.map((r) => ({ key: r.id, item: r.id }))),
-    );
-    const lexicalIds = new Set(lexical.map((r) => r.id));
-    ids = (lexicalIds.size > 0 ? fused.filter((f) => lexicalIds.has(f.key)) : fused).map((f) => f.key);
-    ids = ids.slice(offset, offset + query.limit + 1);
-  } else {
-    const rows = await newestListings(ctx.db, { filters, limit: query.limit + 1, offset });
-    ids = rows.map((r) => r.id);
-  }
-  const cards = await storeCards(ctx, ids);
-  return toPage(ids.map((id) => cards.get(id)!).filter(Boolean), query);
-}
 
 export type StoreCard = Awaited<ReturnType<typeof storeCards>> extends Map<string, infer C> ? C : never;
 

@@ -4294,6 +4294,9 @@ export interface operations {
         type?: "plaintext" | "activation" | "parametric";
         tag?: string;
         free?: "true" | "false";
+        sort?: "relevance" | "installs" | "rating" | "newest";
+        publisher?: string;
+        min_rating?: number;
       };
       header?: never;
       path?: never;

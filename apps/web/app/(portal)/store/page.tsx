@@ -12,6 +12,13 @@ import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
 import { RatingLine } from "../../_components/stars";
 
+const SORTS = [
+  { value: "relevance", label: "Most relevant" },
+  { value: "installs", label: "Most installed" },
+  { value: "rating", label: "Best rated" },
+  { value: "newest", label: "Newest" },
+] as const;
+
 function Store() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -21,6 +28,9 @@ function Store() {
     type: CUBE_TYPES.find((t) => t === params.get("type")),
     tag: params.get("tag") || undefined,
     free: (params.get("free") || undefined) as "true" | "false" | undefined,
+    sort: SORTS.find((o) => o.value === params.get("sort"))?.value,
+    min_rating: Number(params.get("min_rating")) || undefined,
+    publisher: params.get("publisher") || undefined,
   };
   const results = useInfiniteQuery(trpc.store.search.infiniteQueryOptions({ ...filters, limit: 24 }, PAGED));
 
@@ -31,6 +41,8 @@ function Store() {
   }
 
   const cards = itemsOf(results.data);
+  // An empty answer to a query offers the tags nearest it.
+  const suggested = results.data?.pages[0]?.suggested_tags ?? [];
   return (
     <>
       <div className="page-head">
@@ -79,6 +91,36 @@ function Store() {
           <option value="true">Free</option>
           <option value="false">Paid</option>
         </select>
+        <label className="sr-only" htmlFor="store-sort">
+          Sort
+        </label>
+        <select id="store-sort" name="sort" defaultValue={filters.sort ?? ""} style={{ flex: "1 1 130px" }}>
+          <option value="">{filters.q ? "Most relevant" : "Newest"}</option>
+          {SORTS.filter(
+            (o) => o.value !== (filters.q ? "relevance" : "newest") && (filters.q || o.value !== "relevance"),
+          ).map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+        <label className="sr-only" htmlFor="store-rating">
+          Rating
+        </label>
+        <select
+          id="store-rating"
+          name="min_rating"
+          defaultValue={filters.min_rating ? String(filters.min_rating) : ""}
+          style={{ flex: "1 1 120px" }}
+        >
+          <option value="">Any rating</option>
+          {[4, 3, 2].map((n) => (
+            <option key={n} value={n}>
+              {n}★ and up
+            </option>
+          ))}
+        </select>
+        {filters.publisher && <input type="hidden" name="publisher" value={filters.publisher} />}
         <button className="btn primary" type="submit">
           Search
         </button>
@@ -87,7 +129,22 @@ function Store() {
       {results.isPending ? (
         <Loading what="listings" />
       ) : cards.length === 0 ? (
-        <Empty title="Nothing matches yet">
+        <Empty title={filters.q ? `Nothing in the store answers “${filters.q}”` : "Nothing matches yet"}>
+          {suggested.length > 0 && (
+            <p data-testid="suggested-tags">
+              Nearest topics:{" "}
+              {suggested.map((t) => (
+                <Link
+                  key={t}
+                  className="badge"
+                  href={`/store?tag=${encodeURIComponent(t)}`}
+                  style={{ marginRight: 4 }}
+                >
+                  #{t}
+                </Link>
+              ))}
+            </p>
+          )}
           <p>
             Try fewer words or clear the filters — or publish the first cube on this topic from the Studio.
           </p>
