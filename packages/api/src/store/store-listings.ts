@@ -1,5 +1,5 @@
 import { AppError, notFound, type Subject } from "@memstore/core";
-import { type CubeRow, type ListingRow, type OrganizationRow, sql } from "@memstore/db";
+import type { CubeRow, ListingRow, OrganizationRow } from "@memstore/db";
 
 import semver from "semver";
 import type { AppContext } from "../kernel/context.ts";

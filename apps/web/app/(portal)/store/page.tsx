@@ -10,6 +10,7 @@ import { Empty, ErrorBox, formatBytes, Loading, priceLabel } from "../../_compon
 import { formValues } from "../../_lib/form";
 import { itemsOf, PAGED, ShowMore } from "../../_components/show-more";
 import { useTRPC } from "../../_lib/trpc";
+import { FilterInput, FilterSelect } from "../../_components/filter-controls";
 import { RatingLine } from "../../_components/stars";
 
 const SORTS = [
@@ -19,11 +20,99 @@ const SORTS = [
   { value: "newest", label: "Newest" },
 ] as const;
 
+type Filters = {
+  q?: string;
+  type?: (typeof CUBE_TYPES)[number];
+  tag?: string;
+  free?: "true" | "false";
+  sort?: (typeof SORTS)[number]["value"];
+  min_rating?: number;
+  publisher?: string;
+};
+
+/** The store's search: words, type, tag, price, order and rating, kept in the address. */
+function SearchForm({ filters }: { filters: Filters }) {
+  const router = useRouter();
+  function onSearch(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const values = Object.entries(formValues(event.currentTarget)).filter(([, v]) => v);
+    router.push(`/store?${new URLSearchParams(values).toString()}`);
+  }
+  return (
+    <form className="card row" onSubmit={onSearch} role="search" style={{ marginBottom: "1.25rem" }}>
+      <FilterInput
+        id="store-q"
+        name="q"
+        label="Search the store"
+        width="3 1 260px"
+        value={filters.q}
+        placeholder="Search by topic, words or meaning…"
+      />
+      <FilterSelect
+        id="store-type"
+        name="type"
+        label="Type"
+        width="1 1 140px"
+        value={filters.type ?? ""}
+        options={[
+          ["", "All types"],
+          ...CUBE_TYPES.map((t) => [t, CUBE_TYPE_DEFINITIONS[t].shortLabel] as const),
+        ]}
+      />
+      <FilterInput
+        id="store-tag"
+        name="tag"
+        label="Tag"
+        width="1 1 120px"
+        value={filters.tag}
+        placeholder="Tag"
+      />
+      <FilterSelect
+        id="store-free"
+        name="free"
+        label="Price"
+        width="1 1 120px"
+        value={filters.free ?? ""}
+        options={[
+          ["", "Free and paid"],
+          ["true", "Free"],
+          ["false", "Paid"],
+        ]}
+      />
+      <FilterSelect
+        id="store-sort"
+        name="sort"
+        label="Sort"
+        width="1 1 130px"
+        value={filters.sort ?? ""}
+        // The default order first: relevance with words to search by, else the newest.
+        options={[
+          ["", filters.q ? "Most relevant" : "Newest"],
+          ...SORTS.filter((o) => o.value !== "relevance" && (filters.q || o.value !== "newest")).map(
+            (o) => [o.value, o.label] as const,
+          ),
+        ]}
+      />
+      <FilterSelect
+        id="store-rating"
+        name="min_rating"
+        label="Rating"
+        width="1 1 120px"
+        value={filters.min_rating ? String(filters.min_rating) : ""}
+        options={[["", "Any rating"], ...[4, 3, 2].map((n) => [String(n), `${n}★ and up`] as const)]}
+      />
+      {filters.publisher && <input type="hidden" name="publisher" value={filters.publisher} />}
+      <button className="btn primary" type="submit">
+        Search
+      </button>
+    </form>
+  );
+}
+
 function Store() {
   const trpc = useTRPC();
-  const router = useRouter();
   const params = useSearchParams();
-  const filters = {
+  const filters: Filters = {
     q: params.get("q") ?? undefined,
     type: CUBE_TYPES.find((t) => t === params.get("type")),
     tag: params.get("tag") || undefined,
@@ -33,12 +122,6 @@ function Store() {
     publisher: params.get("publisher") || undefined,
   };
   const results = useInfiniteQuery(trpc.store.search.infiniteQueryOptions({ ...filters, limit: 24 }, PAGED));
-
-  function onSearch(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const values = Object.entries(formValues(event.currentTarget)).filter(([, v]) => v);
-    router.push(`/store?${new URLSearchParams(values).toString()}`);
-  }
 
   const cards = itemsOf(results.data);
   // An empty answer to a query offers the tags nearest it.
@@ -51,80 +134,7 @@ function Store() {
           <p>Memory published by experts, ready to install into your vaults.</p>
         </div>
       </div>
-      <form className="card row" onSubmit={onSearch} role="search" style={{ marginBottom: "1.25rem" }}>
-        <label className="sr-only" htmlFor="store-q">
-          Search the store
-        </label>
-        <input
-          id="store-q"
-          name="q"
-          defaultValue={filters.q}
-          placeholder="Search by topic, words or meaning…"
-          style={{ flex: "3 1 260px" }}
-        />
-        <label className="sr-only" htmlFor="store-type">
-          Type
-        </label>
-        <select id="store-type" name="type" defaultValue={filters.type ?? ""} style={{ flex: "1 1 140px" }}>
-          <option value="">All types</option>
-          {CUBE_TYPES.map((t) => (
-            <option key={t} value={t}>
-              {CUBE_TYPE_DEFINITIONS[t].shortLabel}
-            </option>
-          ))}
-        </select>
-        <label className="sr-only" htmlFor="store-tag">
-          Tag
-        </label>
-        <input
-          id="store-tag"
-          name="tag"
-          defaultValue={filters.tag}
-          placeholder="Tag"
-          style={{ flex: "1 1 120px" }}
-        />
-        <label className="sr-only" htmlFor="store-free">
-          Price
-        </label>
-        <select id="store-free" name="free" defaultValue={filters.free ?? ""} style={{ flex: "1 1 120px" }}>
-          <option value="">Free and paid</option>
-          <option value="true">Free</option>
-          <option value="false">Paid</option>
-        </select>
-        <label className="sr-only" htmlFor="store-sort">
-          Sort
-        </label>
-        <select id="store-sort" name="sort" defaultValue={filters.sort ?? ""} style={{ flex: "1 1 130px" }}>
-          <option value="">{filters.q ? "Most relevant" : "Newest"}</option>
-          {SORTS.filter(
-            (o) => o.value !== (filters.q ? "relevance" : "newest") && (filters.q || o.value !== "relevance"),
-          ).map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </select>
-        <label className="sr-only" htmlFor="store-rating">
-          Rating
-        </label>
-        <select
-          id="store-rating"
-          name="min_rating"
-          defaultValue={filters.min_rating ? String(filters.min_rating) : ""}
-          style={{ flex: "1 1 120px" }}
-        >
-          <option value="">Any rating</option>
-          {[4, 3, 2].map((n) => (
-            <option key={n} value={n}>
-              {n}★ and up
-            </option>
-          ))}
-        </select>
-        {filters.publisher && <input type="hidden" name="publisher" value={filters.publisher} />}
-        <button className="btn primary" type="submit">
-          Search
-        </button>
-      </form>
+      <SearchForm filters={filters} />
       <ErrorBox error={results.error} />
       {results.isPending ? (
         <Loading what="listings" />

@@ -83,27 +83,7 @@ export function ListingDetail({ id }: { id: string }) {
   );
   return (
     <>
-      <div className="page-head">
-        <div>
-          <div className="row">
-            <span className="badge accent">{l.cube.type}</span>
-            {l.cube.tags.map((t) => (
-              <span key={t} className="badge">
-                #{t}
-              </span>
-            ))}
-          </div>
-          <h1>{l.cube.title}</h1>
-          <p>
-            by{" "}
-            <Link href={`/store/publishers/${l.publisher.slug}`}>
-              <strong>{l.publisher.name}</strong>
-            </Link>{" "}
-            · latest v{l.latest_version ?? "—"} · {formatBytes(l.size)} · {l.installs} install
-            {l.installs === 1 ? "" : "s"} · <RatingLine rating={l.rating} />
-          </p>
-        </div>
-      </div>
+      <ListingHead listing={l} />
       <div className="two-col">
         <div className="stack">
           <section className="card" aria-labelledby="about">
@@ -183,6 +163,35 @@ export function ListingDetail({ id }: { id: string }) {
         </aside>
       </div>
     </>
+  );
+}
+
+type Listing = inferRouterOutputs<AppRouter>["store"]["listing"];
+
+/** The listing's title, tags, publisher (linked to its page), version, size, installs and rating. */
+function ListingHead({ listing: l }: { listing: Listing }) {
+  return (
+    <div className="page-head">
+      <div>
+        <div className="row">
+          <span className="badge accent">{l.cube.type}</span>
+          {l.cube.tags.map((t) => (
+            <span key={t} className="badge">
+              #{t}
+            </span>
+          ))}
+        </div>
+        <h1>{l.cube.title}</h1>
+        <p>
+          by{" "}
+          <Link href={`/store/publishers/${l.publisher.slug}`}>
+            <strong>{l.publisher.name}</strong>
+          </Link>{" "}
+          · latest v{l.latest_version ?? "—"} · {formatBytes(l.size)} · {l.installs} install
+          {l.installs === 1 ? "" : "s"} · <RatingLine rating={l.rating} />
+        </p>
+      </div>
+    </div>
   );
 }
 
