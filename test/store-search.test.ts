@@ -1,7 +1,7 @@
 import { createCube, submitNewVersion } from "@memstore/api/catalog";
 import { authenticateApiKey } from "@memstore/api/identity";
 import { createListing, publishListing } from "@memstore/api/listings";
-import { sql } from "@memstore/db";
+import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
@@ -99,6 +99,18 @@ describe("store search", () => {
     // The word sits past the listing's own sample of its text: the vocabulary of the version finds it.
     expect((await found({ q: "zephyrine" })).items.map((l) => l.id)).toEqual([ids.glacier]);
     expect((await found({ q: "spring tides at Brest" })).items.map((l) => l.id)[0]).toBe(ids.tides);
+    // A new version's words find the listing once it is published.
+    expect((await found({ q: "cherbourg" })).items).toEqual([]);
+    const [tides] = await queryRows<{ cube_id: string }>(
+      bed.t.ctx.db,
+      sql`select cube_id from listings where id = ${ids.tides!}`,
+    );
+    await bed.publishVersion(
+      tides!.cube_id,
+      "1.1.0",
+      `${TIDES}\n## Cherbourg\nThe tidal stream off Cherbourg runs at five knots.\n`,
+    );
+    expect((await found({ q: "cherbourg" })).items.map((l) => l.id)).toEqual([ids.tides]);
   });
 
   it("sorts by installs, rating and date, and filters by publisher and rating", async () => {

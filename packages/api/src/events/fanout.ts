@@ -23,6 +23,7 @@ import {
   vaultIdsOf,
   vaultsInstalling,
 } from "./queries.ts";
+import { writeVocabulary } from "../listings/queries.ts";
 
 /**
  * The `fanout` job: delivers one outbox event to everyone it concerns — vault event streams,
@@ -42,6 +43,9 @@ export async function fanOutEvent(ctx: AppContext, eventId: string): Promise<"do
     }
     await appendToVaultStreams(ctx.db, event, [...streamVaults]);
     if (event.type === "version.published") {
+      // The store finds the listing by the words of its newest version.
+      const { cube, version } = event.data as { cube: { id: string }; version: string };
+      await writeVocabulary(ctx.db, { listingId: event.listingId!, cubeId: cube.id, version });
       for (const sub of matched.filter((s) => s.autoInstallVaultId)) await autoInstall(ctx, sub, event);
     }
   } else {

@@ -55,14 +55,24 @@ export async function termsHeld(db: Executor, at: { listingId: string; offerId: 
 /** The most words a listing is found by (a tsvector holds at most 1 MB). */
 const VOCABULARY_WORDS = 50_000;
 
-/** The listing's vocabulary becomes the words of this version's text (see `listing_vocab`). */
-export async function writeVocabulary(db: Executor, at: { listingId: string; versionId: string }) {
+/**
+ * The listing's vocabulary becomes the words of this version's text (see `listing_vocab`): the
+ * version by id, or by its cube and number (a `version.published` event names it so).
+ */
+export async function writeVocabulary(
+  db: Executor,
+  at: { listingId: string } & ({ versionId: string } | { cubeId: string; version: string }),
+) {
+  const version =
+    "versionId" in at
+      ? sql`${at.versionId}`
+      : sql`(select v.id from cube_versions v where v.cube_id = ${at.cubeId} and v.version = ${at.version})`;
   await queryRows(
     db,
     sql`insert into listing_vocab (listing_id, vocab)
         select ${at.listingId}, array_to_tsvector(array(
           select distinct u.lexeme from chunks ch, unnest(ch.tsv) as u
-          where ch.version_id = ${at.versionId} limit ${VOCABULARY_WORDS}))
+          where ch.version_id = ${version} limit ${VOCABULARY_WORDS}))
         on conflict (listing_id) do update set vocab = excluded.vocab`,
   );
 }
