@@ -54,11 +54,12 @@ CREATE UNIQUE INDEX "reviews_listing_org_uq" ON "reviews" USING btree ("listing_
 CREATE INDEX "reviews_listing_idx" ON "reviews" USING btree ("listing_id","updated_at");--> statement-breakpoint
 CREATE INDEX "share_receipts_window_idx" ON "share_receipts" USING btree ("org_id","listing_id","received_at");--> statement-breakpoint
 -- A share-cap claim (packages/api/src/usage/share-cap.ts): one organisation's candidates, best
--- first (a null listing: not capped), up to p_limit kept (null: all that fit). In one call: the
+-- first (a null listing: not capped), up to p_limit kept (null: all that fit), answered as one row.
+-- In one call: the
 -- claims of an organisation on a listing take turns behind a lock held to the end of the
 -- transaction, and the claim itself, a command of its own, reads what the claim before committed.
 CREATE OR REPLACE FUNCTION share_claim(p_org text, p_chunks text[], p_listings text[], p_caps int[], p_limit int)
-RETURNS TABLE (n int, allowed boolean, kept boolean)
+RETURNS TABLE (kept int[], capped text[])
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 BEGIN
@@ -110,6 +111,12 @@ BEGIN
         (SELECT t FROM clock)
       FROM used u
       ON CONFLICT (org_id, listing_id) DO UPDATE SET held = excluded.held, checked_at = excluded.checked_at)
-    SELECT j.n, j.allowed, j.kept FROM judged j ORDER BY j.n;
+    -- One row: the candidates kept (best first), and the listings that lost one where it would
+    -- have been served (ranked above the last kept, or the results fell short of p_limit).
+    SELECT array(SELECT j.n FROM judged j WHERE j.kept ORDER BY j.n),
+      array(SELECT DISTINCT j.listing_id FROM judged j
+            WHERE NOT j.allowed
+              AND ((SELECT count(*) FROM judged k WHERE k.kept) < coalesce(p_limit, 2147483647)
+                   OR j.n < (SELECT max(k.n) FROM judged k WHERE k.kept)));
 END
 $$;

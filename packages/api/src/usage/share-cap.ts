@@ -47,18 +47,14 @@ export async function claimShare(
 ): Promise<ShareClaim> {
   if (!anyCapped(candidates)) return { kept: candidates.slice(0, limit).map((_, i) => i), capped: [] };
   const capped = candidates.map((c) => (c.cap === null ? { ...c, listing_id: null } : c));
-  // One round trip: the database function takes the locks, then claims (see migration 0030).
-  const rows = await queryRowsPrepared<{ n: number; allowed: boolean; kept: boolean }>(
+  // One round trip, one row: the database function takes the locks, then claims (migration 0030).
+  const [row] = await queryRowsPrepared<ShareClaim>(
     db,
-    sql`select n, allowed, kept from share_claim(${orgId}, ${sql.param(capped.map((c) => c.chunk_id))}::text[],
+    sql`select kept, capped from share_claim(${orgId}, ${sql.param(capped.map((c) => c.chunk_id))}::text[],
           ${sql.param(capped.map((c) => c.listing_id))}::text[], ${sql.param(capped.map((c) => c.cap))}::int[],
           ${limit}::int)`,
   );
-  const kept = rows.filter((r) => r.kept).map((r) => r.n);
-  const last = kept.at(-1) ?? -1;
-  const short = kept.length < limit;
-  const lost = rows.filter((r) => !r.allowed && (short || r.n < last)).map((r) => capped[r.n]!.listing_id!);
-  return { kept, capped: [...new Set(lost)] };
+  return row ?? { kept: [], capped: [] };
 }
 
 /**
@@ -73,7 +69,7 @@ export async function claimVersionShare(
   const [row] = await queryRows<{ served: number; chunks: number }>(
     db,
     sql`with v as (select array(select id from chunks where version_id = ${at.versionId} order by position) as ids)
-        select (count(*) filter (where c.allowed))::int as served, count(*)::int as chunks
+        select cardinality(c.kept) as served, cardinality(v.ids) as chunks
         from v, share_claim(${at.orgId}, v.ids,
           array_fill(${at.listingId}::text, array[cardinality(v.ids)]),
           array_fill(${at.cap}::int, array[cardinality(v.ids)]), null) as c`,
