@@ -1,8 +1,15 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createCube, submitNewVersion } from "@memstore/api/catalog";
+import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
+import { createListing, publishListing } from "@memstore/api/listings";
+import { searchVault } from "@memstore/api/search";
+import { acquireListing } from "@memstore/api/store";
 import { sweepShareReceipts } from "@memstore/api/usage";
+import { createVault, installListing } from "@memstore/api/vaults";
 import { queryRows, sql } from "@memstore/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTestContext } from "./support/context.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
 
 /**
@@ -261,4 +268,66 @@ describe("share cap", () => {
     const listing = await bed.apiOk(bed.publisherKey, "GET", `/api/v1/store/listings/${listingId}`);
     expect(listing.terms).toMatchObject({ max_share_per_day: SHARE });
   });
+});
+
+describe("share cap on the embedded database", () => {
+  it("holds there too (npm start's PGlite runs the same claim function)", async () => {
+    const t = await openTestContext("pglite");
+    try {
+      const made = await createOrganization(t.ctx, {
+        name: "Embedded Pub",
+        ownerEmail: "pub@embedded.example.com",
+      });
+      const owner = await authenticateApiKey(t.ctx, made.api_key);
+      const cube = await createCube(t.ctx, owner, {
+        slug: "embedded-manual",
+        type: "plaintext",
+        title: "m",
+        description: "",
+        tags: [],
+      });
+      await submitNewVersion(t.ctx, owner, cube.id, {
+        version: "1.0.0",
+        manifest: {},
+        payload: PACK,
+        contentType: "text/markdown",
+      });
+      await t.runner.idle();
+      const listing = await createListing(t.ctx, owner, {
+        cube_id: cube.id,
+        visibility: "public",
+        pricing: { model: "free" },
+        terms: { max_share_per_day: SHARE },
+      });
+      await publishListing(t.ctx, owner, listing.id);
+      const buyerMade = await createOrganization(t.ctx, {
+        name: "Embedded Buyer",
+        ownerEmail: "b@embedded.example.com",
+      });
+      const buyer = await authenticateApiKey(t.ctx, buyerMade.api_key);
+      await acquireListing(t.ctx, buyer, listing.id);
+      const vault = await createVault(t.ctx, buyer, { name: "deck" });
+      await installListing(t.ctx, buyer, vault.id, { listing_id: listing.id, version_policy: "latest" });
+      const received = new Set<string>();
+      let excluded: Array<{ code: string }> = [];
+      for (const topic of TOPICS) {
+        const found = await searchVault(t.ctx, buyer, vault.id, {
+          query: `the ${topic} crew`,
+          top_k: 5,
+          filter: {},
+          mode: "hybrid",
+        });
+        for (const r of found.results) received.add(r.id);
+        excluded = found.excluded;
+      }
+      const [version] = await queryRows<{ chunks: number }>(
+        t.ctx.db,
+        sql`select chunk_count as chunks from cube_versions where cube_id = ${cube.id}`,
+      );
+      expect(received.size).toBe(Math.ceil(SHARE * version!.chunks));
+      expect(excluded.map((e) => e.code)).toEqual(["share_cap"]);
+    } finally {
+      await t.dispose();
+    }
+  }, 120_000);
 });
