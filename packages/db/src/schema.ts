@@ -297,6 +297,8 @@ export const listingVocab = pgTable(
       .primaryKey()
       .references(() => listings.id, { onDelete: "cascade" }),
     vocab: tsvector("vocab").notNull(),
+    /** The version the words are of: written again only for another version. */
+    versionId: text("version_id").notNull(),
   },
   (t) => [index("listing_vocab_gin").using("gin", t.vocab)],
 );

@@ -67,12 +67,17 @@ export async function writeVocabulary(
     "versionId" in at
       ? sql`${at.versionId}`
       : sql`(select v.id from cube_versions v where v.cube_id = ${at.cubeId} and v.version = ${at.version})`;
+  // Once per version: publishing a listing and the fan-out of its `version.published` both ask.
   await queryRows(
     db,
-    sql`insert into listing_vocab (listing_id, vocab)
+    sql`with v as (select ${version} as id)
+        insert into listing_vocab (listing_id, vocab, version_id)
         select ${at.listingId}, array_to_tsvector(array(
           select distinct u.lexeme from chunks ch, unnest(ch.tsv) as u
-          where ch.version_id = ${version} limit ${VOCABULARY_WORDS}))
-        on conflict (listing_id) do update set vocab = excluded.vocab`,
+          where ch.version_id = v.id limit ${VOCABULARY_WORDS})), v.id
+        from v
+        where v.id is not null and not exists (
+          select 1 from listing_vocab lv where lv.listing_id = ${at.listingId} and lv.version_id = v.id)
+        on conflict (listing_id) do update set vocab = excluded.vocab, version_id = excluded.version_id`,
   );
 }

@@ -7,19 +7,11 @@ import { Field } from "../../../_components/field";
 import { Stars } from "../../../_components/stars";
 import { formValues, useSchemaForm } from "../../../_lib/form";
 import { useTRPC } from "../../../_lib/trpc";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "../../../../src/trpc/root.ts";
 
-type Review = {
-  id: string;
-  rating: number;
-  title: string;
-  body: string;
-  organization: { slug: string; name: string };
-  verified_holder: boolean;
-  reply: { body: string; replied_at: string } | null;
-  mine: boolean;
-  reports?: number;
-  updated_at: string;
-};
+/** A review as the store's procedure answers it. */
+type Review = inferRouterOutputs<AppRouter>["store"]["reviews"]["items"][number];
 
 /**
  * A listing's reviews: each with its rating, the reviewing organisation ("verified holder" while it
