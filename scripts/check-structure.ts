@@ -38,6 +38,7 @@ const API_LAYERS = [
   "evaluation",
   "store",
   "vaults",
+  "context",
   "memories",
   "portability",
   "events",

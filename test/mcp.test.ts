@@ -61,12 +61,13 @@ const call = async (client: Client, name: string, args: Record<string, unknown> 
 const data = (result: CallToolResult) => result.structuredContent as Record<string, any>;
 
 describe("MCP over streamable HTTP", () => {
-  it("lists the eight tools with input and output schemas and honest annotations", async () => {
+  it("lists the nine tools with input and output schemas and honest annotations", async () => {
     const { tools } = await (await overHttp(readWrite)).listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
         "add_memory",
         "archive_memory",
+        "get_context",
         "get_memory",
         "get_payload_link",
         "list_installs",
@@ -81,6 +82,7 @@ describe("MCP over streamable HTTP", () => {
     }
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     expect(byName.search_memory!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    expect(byName.get_context!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     expect(byName.archive_memory!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
   });
 
@@ -209,9 +211,16 @@ describe("MCP over stdio", () => {
     );
     clients.push(client);
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(8);
+    expect(tools).toHaveLength(9);
     const found = await call(client, "search_memory", { query: "container cranes wind" });
     expect(stripMarks(data(found).results[0].text)).toContain(FACT);
+    const context = await call(client, "get_context", { query: "container cranes wind", max_tokens: 200 });
+    expect(stripMarks(data(context).context)).toContain(FACT);
+    expect(data(context).citations[0]).toMatchObject({
+      n: 1,
+      source: "install",
+      cube: { slug: "crane-limits" },
+    });
     const refused = await call(client, "add_memory", { text: "not with a read-only key" });
     expect(refused.isError).toBe(true);
   });

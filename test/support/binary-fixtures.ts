@@ -3,10 +3,13 @@ import {
   inputIdsTensor,
   kvMetadata,
   type LoraConfig,
+  LORA_CONFIG_FILE,
+  LORA_WEIGHTS_FILE,
   loraKey,
   type TensorSource,
   writeLoraPack,
   writeSafetensors,
+  writeTar,
 } from "@memstore/formats";
 import { DecoderModel } from "@memstore/inference";
 import { TINY_DECODER_CONFIG, tinyDecoderTokenizer } from "@memstore/inference/testing";
@@ -84,17 +87,38 @@ export const loraPack = (
   options: Parameters<typeof loraTensors>[0] & { config?: Partial<LoraConfig> } = {},
 ) => bytesOf(writeLoraPack({ ...LORA_CONFIG, ...options.config }, loraTensors(options)));
 
+/** A pack as PEFT saves it beside its model card: config, weights and a README.md in one directory. */
+export async function loraPackWithReadme(readme: string) {
+  const config = Buffer.from(JSON.stringify(LORA_CONFIG));
+  const weights = await bytesOf(writeSafetensors(loraTensors()));
+  const card = Buffer.from(readme);
+  return bytesOf(
+    writeTar([
+      { path: `adapter/${LORA_CONFIG_FILE}`, size: config.length, data: config },
+      { path: `adapter/${LORA_WEIGHTS_FILE}`, size: weights.length, data: weights },
+      { path: "adapter/README.md", size: card.length, data: card },
+    ]),
+  );
+}
+
 export const PROMPT_IDS = Array.from({ length: 40 }, (_, i) => (i * 31 + 7) % 300);
 
 /** A snapshot of PROMPT_IDS in one of the accepted layouts, with random keys and values. */
 export function kvSnapshot(
-  options: { layout?: "canonical" | "cache" | "stacked"; baseModel?: string; layers?: number } = {},
+  options: {
+    layout?: "canonical" | "cache" | "stacked";
+    baseModel?: string;
+    layers?: number;
+    /** The prompt's token ids (PROMPT_IDS by default). */
+    ids?: number[];
+  } = {},
 ) {
   const layers = options.layers ?? 2;
-  const shape = [1, 2, PROMPT_IDS.length, 8];
-  const count = 2 * PROMPT_IDS.length * 8;
+  const ids = options.ids ?? PROMPT_IDS;
+  const shape = [1, 2, ids.length, 8];
+  const count = 2 * ids.length * 8;
   const values = (layer: number, side: number) => seeded(count, 1000 + layer * 2 + side, 1);
-  const tensors: TensorSource[] = [inputIdsTensor(PROMPT_IDS)];
+  const tensors: TensorSource[] = [inputIdsTensor(ids)];
   if (options.layout === "stacked") {
     for (const [side, name] of ["key_cache", "value_cache"].entries()) {
       const all = new Float32Array(count * layers);
@@ -113,7 +137,7 @@ export function kvSnapshot(
     baseModel: options.baseModel ?? "memstore/tiny-llama",
     tokenizerSha256: TINY_TOKENIZER_SHA256,
     dtype: "F32",
-    ids: PROMPT_IDS,
+    ids,
   });
   return bytesOf(writeSafetensors(tensors, { ...metadata }, { keepOrder: true }));
 }

@@ -8,6 +8,7 @@ import { expireAbandonedDrafts } from "./catalog/draft-expiry.ts";
 import { settleYankedInstalls } from "./vaults/version-yank.ts";
 import { checkpointMovedHeads } from "./audit/checkpoints.ts";
 import { sweepShareReceipts } from "./usage/share-cap.ts";
+import { sweepAgentContexts } from "./context/feedback.ts";
 
 type Sweep = {
   name: string;
@@ -47,6 +48,8 @@ const SWEEPS: Sweep[] = [
   { name: "audit checkpoints", everyMs: () => 3_600_000, run: (ctx) => checkpointMovedHeads(ctx) },
   // Receipts older than a day count for nothing under a share cap; they are deleted hourly.
   { name: "share receipts", everyMs: () => 3_600_000, run: (ctx) => sweepShareReceipts(ctx.db) },
+  // Contexts take feedback for a week; older ones are deleted hourly.
+  { name: "agent contexts", everyMs: () => 3_600_000, run: sweepAgentContexts },
   // Expiry is measured in hours: checking every ten minutes is plenty.
   { name: "draft expiry", everyMs: () => 600_000, run: (ctx) => expireAbandonedDrafts(ctx) },
 ];

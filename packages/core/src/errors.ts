@@ -73,6 +73,7 @@ const STATUS_BY_CODE = {
   access_not_granted: 403,
   review_not_eligible: 403,
   already_replied: 409,
+  feedback_given: 409,
   internal: 500,
   dependency_down: 503,
   database_locked: 503,

@@ -649,6 +649,74 @@ export const installHeat = pgTable(
   ],
 );
 
+/**
+ * A context assembled for an agent (`POST …/context`): which passage each citation mark stands for,
+ * so the agent's feedback can say which it used. Never the query. Kept for a week (a sweep).
+ */
+export const agentContexts = pgTable(
+  "agent_contexts",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    vaultId: text("vault_id")
+      .notNull()
+      .references(() => vaults.id, { onDelete: "cascade" }),
+    /** Mark n is `passages[n - 1]`. */
+    passages: jsonb("passages").$type<ContextPassage[]>().notNull(),
+    /** When the agent said which passages it used: a context takes one answer. */
+    feedbackAt: ts("feedback_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("agent_contexts_created_idx").on(t.createdAt)],
+);
+
+/** What a citation mark stands for: an installed chunk (its listing and section) or an own memory. */
+export type ContextPassage =
+  | { source: "install"; id: string; install_id: string; listing_id: string; section: string }
+  | { source: "memory"; id: string };
+
+/**
+ * Which sections of a listing buyers' agents used, by their feedback on contexts: counts only,
+ * summed over every organisation (no query, no buyer), for the publisher.
+ */
+export const sectionUse = pgTable(
+  "section_use",
+  {
+    listingId: text("listing_id")
+      .notNull()
+      .references(() => listings.id, { onDelete: "cascade" }),
+    /** The section (heading) used; empty for text under no heading. */
+    section: text("section").notNull(),
+    used: bigint("used", { mode: "number" }).notNull().default(0),
+    /** Of those, in contexts the agent called helpful, and not. */
+    helpful: bigint("helpful", { mode: "number" }).notNull().default(0),
+    unhelpful: bigint("unhelpful", { mode: "number" }).notNull().default(0),
+    lastUsedAt: ts("last_used_at"),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.section] })],
+);
+
+/**
+ * What a KV snapshot or LoRA pack is about, in passages a query is compared with when a context
+ * routes modules: its title, description and tags, and the text it documents (a snapshot's prompt
+ * read back through its base model's tokenizer, a pack's README), each with its embedding.
+ */
+export const modulePassages = pgTable(
+  "module_passages",
+  {
+    versionId: text("version_id")
+      .notNull()
+      .references(() => cubeVersions.id, { onDelete: "cascade" }),
+    n: integer("n").notNull(),
+    text: text("text").notNull(),
+    embedding: anyVector("embedding").notNull(),
+    embeddingDim: integer("embedding_dim").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.n] })],
+);
+
 export const usageDaily = pgTable(
   "usage_daily",
   {

@@ -211,6 +211,9 @@ export const loraKey = (modulePath: string, side: "A" | "B") =>
 
 /** The largest `adapter_config.json` read (real ones are about 1 KB). */
 const MAX_CONFIG_BYTES = 1 << 20;
+/** The most of a pack's README kept as the text it documents (model cards are a few KB). */
+export const MAX_README_BYTES = 64 << 10;
+const README = /^readme(\.(md|markdown|txt))?$/i;
 
 /**
  * Reads a PEFT pack from a tar stream: the config is parsed, the weights file is handed to `weights`
@@ -225,6 +228,7 @@ export async function unpackLoraPack<T>(
 ) {
   let config: LoraConfig | null = null;
   let stored: { value: T } | null = null;
+  let readme: string | null = null;
   const ignored: string[] = [];
   const dirs = new Set<string>();
   for await (const entry of readTar(source, limits)) {
@@ -253,9 +257,13 @@ export async function unpackLoraPack<T>(
     } else if (name === LORA_WEIGHTS_FILE) {
       stored = { value: await weights(entry.chunks, entry.size) };
     } else {
-      // Anything else (a README, training arguments) is left out of the pack, unless it is a pickle.
-      const first = await entry.chunks[Symbol.asyncIterator]().next();
-      refusePickle(name, first.done ? new Uint8Array(0) : first.value);
+      // Anything else (a README, training arguments) is left out of the pack, unless it is a pickle;
+      // the README's text is kept as what the pack documents (its first 64 KiB).
+      if (readme === null && README.test(name)) readme = await readmeText(entry.chunks);
+      else {
+        const first = await entry.chunks[Symbol.asyncIterator]().next();
+        refusePickle(name, first.done ? new Uint8Array(0) : first.value);
+      }
       ignored.push(entry.path);
     }
   }
@@ -266,5 +274,22 @@ export async function unpackLoraPack<T>(
       `the pack has no ${missing}; a PEFT LoRA pack is a tar of ${LORA_CONFIG_FILE} and ${LORA_WEIGHTS_FILE} (save_pretrained with safe_serialization=True)`,
     );
   }
-  return { config, weights: stored.value, ignored };
+  return { config, weights: stored.value, ignored, readme };
+}
+
+/** A README's text: its first MAX_README_BYTES as UTF-8 (a character cut at the end dropped), no NULs. */
+async function readmeText(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of chunks) {
+    if (size === 0) refusePickle("README", c);
+    parts.push(c);
+    size += c.length;
+    if (size >= MAX_README_BYTES) break;
+  }
+  const bytes = Buffer.concat(parts).subarray(0, MAX_README_BYTES);
+  return new TextDecoder()
+    .decode(bytes)
+    .replace(/\uFFFD$/, "")
+    .replaceAll("\u0000", "");
 }

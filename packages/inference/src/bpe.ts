@@ -57,6 +57,28 @@ export class BpeTokenizer {
     return Math.max(...this.vocab.values(), ...this.special.values()) + 1;
   }
 
+  /**
+   * The text token ids stand for: each id's symbols mapped back to bytes, read as UTF-8. Special
+   * tokens (`<|begin_of_text|>`…) and ids outside the vocabulary are left out.
+   */
+  decode(ids: readonly number[]): string {
+    this.symbols ??= new Map([...this.vocab].map(([symbol, id]) => [id, symbol]));
+    this.bytesOf ??= new Map(this.alphabet.map((c, b) => [c, b]));
+    const specialIds = new Set(this.special.values());
+    const bytes: number[] = [];
+    for (const id of ids) {
+      if (specialIds.has(id)) continue;
+      for (const c of this.symbols.get(id) ?? "") {
+        const b = this.bytesOf.get(c);
+        if (b !== undefined) bytes.push(b);
+      }
+    }
+    return new TextDecoder().decode(Uint8Array.from(bytes));
+  }
+
+  private symbols: Map<number, string> | undefined;
+  private bytesOf: Map<string, number> | undefined;
+
   encode(text: string): number[] {
     const ids: number[] = [];
     for (const [word] of text.matchAll(WORDS)) {

@@ -159,6 +159,13 @@ describe("the byte-level BPE tokenizer", () => {
     expect(tokenizer.encode("The capital")).toEqual(tokenizer.encode("The capital"));
   });
 
+  it("decodes ids back to the text they were encoded from, special tokens left out", () => {
+    const text = "The capital of France is Paris. Zürich — 東京 ✓";
+    expect(tokenizer.decode(tokenizer.encode(text))).toBe(text);
+    const special = [...tokenizer.special.values()][0]!;
+    expect(tokenizer.decode([special, ...tokenizer.encode("Paris")])).toBe("Paris");
+  });
+
   it("refuses tokenizers it cannot run", () => {
     expect(() => new BpeTokenizer({ model: { type: "WordPiece" } })).toThrow(/not a BPE tokenizer/);
   });

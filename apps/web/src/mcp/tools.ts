@@ -10,6 +10,7 @@ import {
 } from "@memstore/api/memories";
 import { copyQuery, listInstalls, payloadLink } from "@memstore/api/vaults";
 import { searchInput, searchVault } from "@memstore/api/search";
+import { contextInput, vaultContext } from "@memstore/api/context";
 import { AppError, idSchema, type Subject } from "@memstore/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -42,6 +43,10 @@ const hit = z.object({
   cube: provenance.optional(),
   metadata: z.record(z.string(), z.unknown()),
 });
+const excluded = z
+  .array(z.object({ install_id: z.string(), code: z.enum(["purpose_not_licensed", "share_cap"]) }))
+  .optional()
+  .describe("installs left out: their terms license other purposes, or their listing's share cap cut them");
 const memory = z.object({ id: z.string(), text: z.string(), version: z.number() }).loose();
 
 /** A tool's answer: the value as structured content, and as JSON text for clients that read text. */
@@ -90,6 +95,7 @@ export function memstoreMcpServer(ctx: AppContext, subject: Subject, origin: str
   const server = new McpServer({ name: "memstore", version: "1.0.0" });
   const registry: Registry = { server, ctx, subject, run: toolRunner(ctx), origin };
   registerSearchTool(registry);
+  registerContextTool(registry);
   registerMemoryTools(registry);
   registerInstallTools(registry);
   return server;
@@ -107,10 +113,7 @@ function registerSearchTool({ server, ctx, subject, run }: Registry) {
       inputSchema: { ...vault, ...searchInput.shape },
       outputSchema: {
         results: z.array(hit),
-        // Installs left out (`purpose_not_licensed`) or cut short by their listing's share cap (`share_cap`).
-        excluded: z
-          .array(z.object({ install_id: z.string(), code: z.enum(["purpose_not_licensed", "share_cap"]) }))
-          .optional(),
+        excluded,
       },
       annotations: read,
     },
@@ -119,6 +122,49 @@ function registerSearchTool({ server, ctx, subject, run }: Registry) {
         const found = await searchVault(ctx, subject, vaultOf(subject, vault_id), searchInput.parse(input));
         return found;
       }),
+  );
+}
+
+/** `get_context`: the REST context — a block to paste within a token budget, and the modules that fit. */
+function registerContextTool({ server, ctx, subject, run, origin }: Registry) {
+  server.registerTool(
+    "get_context",
+    {
+      title: "Get context",
+      description:
+        "The vault's best passages for a query as one block to paste, never over max_tokens (o200k_base or cl100k_base), near-duplicates dropped, grouped by source, each passage behind a citation mark [n]; `citations` says where each came from, `modules` the installed KV snapshots and LoRA packs that fit the query (with download links)",
+      inputSchema: { ...vault, ...contextInput.shape },
+      outputSchema: {
+        id: z.string().describe("the context's id, for feedback on which passages were used"),
+        context: z.string(),
+        tokens: z.number().int(),
+        citations: z.array(
+          z.object({
+            n: z.number().int(),
+            source: z.enum(["install", "memory"]),
+            install_id: z.string().optional(),
+            cube: z.object({ slug: z.string(), version: z.string(), publisher: z.string() }).optional(),
+            section: z.string().optional(),
+            memory_id: z.string().optional(),
+          }),
+        ),
+        modules: z.array(
+          z.object({
+            install_id: z.string(),
+            type: z.enum(["activation", "parametric"]),
+            base_model: z.string(),
+            relevance: z.number(),
+            link: z.object({ url: z.string(), expires_at: z.string() }),
+          }),
+        ),
+        excluded,
+      },
+      annotations: read,
+    },
+    ({ vault_id, ...input }) =>
+      run(input, () =>
+        vaultContext(ctx, subject, vaultOf(subject, vault_id), contextInput.parse(input), origin),
+      ),
   );
 }
 

@@ -3,6 +3,7 @@ import { buildOpenApi } from "./openapi.ts";
 import { problem, problemFrom } from "./problem.ts";
 import type { Route } from "./route.ts";
 import { commerceRoutes } from "./routes/commerce.ts";
+import { contextRoutes } from "./routes/context.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { organizationRoutes } from "./routes/organization.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -27,6 +28,7 @@ export const ROUTES: Route[] = [
   ...storeRoutes,
   ...commerceRoutes,
   ...vaultRoutes,
+  ...contextRoutes,
   ...eventSubscriptionRoutes,
 ];
 

@@ -37,6 +37,12 @@ const envSchema = z.object({
    * scores everything higher and needs its own (0.75 is a start for MiniLM and bge-small).
    */
   STORE_RELEVANCE_FLOOR: z.coerce.number().min(-1).max(1).optional(),
+  /**
+   * A context's module routing: an installed KV snapshot or LoRA pack fits a query when one of its
+   * passages (title, description, the text it documents) is at least this similar to it. Unset: as
+   * the store's default (0.3 for the built-in embedder, 0.75 for a model).
+   */
+  MODULE_RELEVANCE_FLOOR: z.coerce.number().min(-1).max(1).optional(),
   /** An ONNX token-classification (NER) model for PERSON and LOCATION; unset = the built-in heuristic. */
   PII_MODEL_DIR: z.string().min(1).optional(),
   MAX_PAYLOAD_BYTES: bytes(512 * MiB),

@@ -20,9 +20,11 @@ export async function rankedHits(
   input: SearchInput,
   k: number,
   rows = input.top_k,
+  /** The query's embedding where the caller made it already. */
+  queryVector?: Promise<Float32Array>,
 ) {
   const dimension = ctx.embedder.dimension;
-  const embedded = () => ctx.embedder.embed([input.query]).then(([vector]) => vector!);
+  const embedded = () => queryVector ?? ctx.embedder.embed([input.query]).then(([vector]) => vector!);
   if (input.mode === "hybrid" && (scope.plan === "exact" || scope.versions.length === 0)) {
     const vector = await embedded();
     const fusedRows = await fusedHybridHits(ctx.db, {

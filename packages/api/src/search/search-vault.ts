@@ -36,6 +36,43 @@ export type SearchResult = {
  * sides run at once, on their own connections.
  */
 export async function searchVault(ctx: AppContext, subject: Subject, vaultId: string, input: SearchInput) {
+  const { vault, scope, asOf } = await admittedSearch(ctx, subject, vaultId, input);
+  const k = candidatesFor(input);
+  // Under a share cap some candidates may be left out: the search ranks more, for others to fill in.
+  const capped = scope.versions.some((v) => v.share_cap !== null);
+  const ranked = await rankedHits(ctx, scope, input, k, capped ? k : input.top_k);
+  const { kept, overCap } = await withinShareCaps(ctx.db, subject.orgId, scope, ranked, input.top_k);
+  const marking = markingFor(ctx, subject.orgId);
+  // Versions, cubes and installs are attached to the results kept, not to every candidate.
+  const hits = withVersions(
+    scope,
+    kept.map((f) => f.hit),
+  );
+  const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
+  // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
+  if (!asOf) ctx.heat.note(vault.id, hits);
+  // Installs whose terms license other purposes are left out, those whose share cap left a result
+  // out are named, and the answer says which.
+  return { results, excluded: exclusions(vault.excluded, overCap) };
+}
+
+/** What an answer says it left out: installs whose terms license other purposes, and those a share cap cut. */
+export const exclusions = (unlicensed: readonly string[], overCap: readonly string[]) => [
+  ...unlicensed.map((installId) => ({ install_id: installId, code: "purpose_not_licensed" as const })),
+  ...overCap.map((installId) => ({ install_id: installId, code: "share_cap" as const })),
+];
+
+/**
+ * A call that reads the vault's memory (a search, a context), admitted: the key's binding judged,
+ * the call metered (claimed against the terms that limit calls, all or none), and what it covers —
+ * the versions its installs serve now (or held at `as_of`) and the memories — as a scope.
+ */
+export async function admittedSearch(
+  ctx: AppContext,
+  subject: Subject,
+  vaultId: string,
+  input: Pick<SearchInput, "filter" | "as_of">,
+) {
   // The key's vault binding is judged on the vault asked for, before the search meters anything.
   authorize(subject, "vault.search", { vaultId });
   const dimension = ctx.embedder.dimension;
@@ -59,29 +96,8 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
     );
   }
   const wantInstalls = !input.filter.types || input.filter.types.includes("plaintext");
-  const k = candidatesFor(input);
   const scope = scopeFilters(vault.id, vault.visible, input.filter, wantInstalls, vault.store_chunks, asOf);
-
-  // Under a share cap some candidates may be left out: the search ranks more, for others to fill in.
-  const capped = scope.versions.some((v) => v.share_cap !== null);
-  const ranked = await rankedHits(ctx, scope, input, k, capped ? k : input.top_k);
-  const { kept, overCap } = await withinShareCaps(ctx.db, subject.orgId, scope, ranked, input.top_k);
-  const marking = markingFor(ctx, subject.orgId);
-  // Versions, cubes and installs are attached to the results kept, not to every candidate.
-  const hits = withVersions(
-    scope,
-    kept.map((f) => f.hit),
-  );
-  const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
-  // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
-  if (!asOf) ctx.heat.note(vault.id, hits);
-  // Installs whose terms license other purposes are left out, those whose share cap left a result
-  // out are named, and the answer says which.
-  const excluded = [
-    ...vault.excluded.map((installId) => ({ install_id: installId, code: "purpose_not_licensed" as const })),
-    ...overCap.map((installId) => ({ install_id: installId, code: "share_cap" as const })),
-  ];
-  return { results, excluded };
+  return { vault, scope, asOf };
 }
 
 /**

@@ -6,6 +6,7 @@ import { authorize } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../kernel/pagination.ts";
 import { keywordQueries } from "../search/query.ts";
+import { relevanceFloor } from "../search/relevance.ts";
 import { listingsByMeaning, listingsByWords, listingsInOrder, sortedListings } from "./queries.ts";
 import { type StoreCard, storeCards } from "./store-listings.ts";
 
@@ -26,13 +27,6 @@ type StoreQuery = z.infer<typeof storeQuery>;
 
 /** Each side of a query looks this far; the page is cut from the fused list. */
 const CANDIDATES = 200;
-/**
- * The relevance floor unless `STORE_RELEVANCE_FLOOR` sets one: the built-in hashed embedder scores
- * related texts 0.41–0.57 and unrelated ones below 0.1; sentence-embedding models score everything
- * higher.
- */
-const HASHED_EMBEDDER_FLOOR = 0.3;
-const MODEL_FLOOR = 0.75;
 /** An empty result offers at most this many tags, from the listings nearest the query's meaning. */
 const SUGGESTED_TAGS = 5;
 
@@ -115,17 +109,12 @@ async function relevantListings(ctx: AppContext, q: string, filters: SQL) {
       ? listingsByWords(ctx.db, { filters, allQuery: words.all, anyQuery: words.any, limit: CANDIDATES })
       : Promise.resolve([]),
   ]);
-  const floor = relevanceFloor(ctx);
+  const floor = relevanceFloor(ctx, ctx.config.STORE_RELEVANCE_FLOOR);
   const close = semantic.filter((r) => r.similarity >= floor);
   const fused = fuseByReciprocalRank(
     [lexical, close].map((list) => list.map((r) => ({ key: r.id, item: r.id }))),
   );
   return { ids: fused.map((f) => f.key), nearTags: commonTags(semantic.slice(0, 10)) };
-}
-
-function relevanceFloor(ctx: AppContext): number {
-  const builtIn = ctx.embedder.model.startsWith("hash-");
-  return ctx.config.STORE_RELEVANCE_FLOOR ?? (builtIn ? HASHED_EMBEDDER_FLOOR : MODEL_FLOOR);
 }
 
 /** The tags these listings carry, the most common first (ties: the nearer listing's first). */

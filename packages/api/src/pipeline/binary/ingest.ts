@@ -12,10 +12,13 @@ import {
   tokenIds,
   unpackLoraPack,
 } from "@memstore/formats";
+import { BpeTokenizer } from "@memstore/inference";
 import { eq } from "drizzle-orm";
+import { modulePassageTexts, writeModulePassages } from "./module-passages.ts";
 import { saveArtifact } from "../../kernel/artifacts.ts";
-import { headerOfBlob, readBlobRange } from "../../kernel/blobs.ts";
+import { headerOfBlob, readBlob, readBlobRange } from "../../kernel/blobs.ts";
 import type { AppContext } from "../../kernel/context.ts";
+import { findBaseModel } from "../../models/model-lookup.ts";
 import { rejectingBadInput } from "../input-rejected.ts";
 import type { Report } from "../stage-runner.ts";
 
@@ -66,6 +69,8 @@ export async function ingestSnapshot(ctx: AppContext, version: VersionRow): Prom
       prefix_hashes: prefixHashes(ids),
     };
     await setPayload(ctx, version, payload);
+    const prompt = await promptOf(ctx, version.orgId, metadata, ids);
+    await describeModule(ctx, version, prompt);
     const { prefix_hashes: hashes, ...summary } = payload;
     return { format: "kv-snapshot", layout: layout.variant, ...summary, prefix_hashes: hashes.length };
   });
@@ -105,8 +110,39 @@ export async function ingestPack(ctx: AppContext, version: VersionRow): Promise<
       dtype: dtypes.join(",").toLowerCase(),
     };
     await setPayload(ctx, version, payload);
+    await describeModule(ctx, version, pack.readme);
     return { format: "peft-lora", ...payload, ignored_files: pack.ignored };
   });
+}
+
+/** The most of a snapshot's prompt kept as the text it was computed from. */
+const MAX_PROMPT_CHARS = 64 << 10;
+
+/**
+ * The text a snapshot was computed from: its `input_ids` read back through its base model's
+ * registered tokenizer (the one its metadata names by hash). Null where the model or its tokenizer is
+ * not registered here, or is not one this server can read.
+ */
+async function promptOf(
+  ctx: AppContext,
+  orgId: string,
+  metadata: { base_model: string; tokenizer_sha256: string },
+  ids: readonly number[],
+): Promise<string | null> {
+  const model = await findBaseModel(ctx.db, metadata.base_model, orgId);
+  const digest = model?.row.tokenizerDigest;
+  if (!digest || model.row.tokenizerSha256 !== metadata.tokenizer_sha256) return null;
+  try {
+    const tokenizer = new BpeTokenizer(JSON.parse(Buffer.from(await readBlob(ctx, digest)).toString("utf8")));
+    return tokenizer.decode(ids).slice(0, MAX_PROMPT_CHARS);
+  } catch {
+    return null;
+  }
+}
+
+/** What a context's module routing compares queries with (context/module-passages.ts). */
+async function describeModule(ctx: AppContext, version: VersionRow, documented: string | null) {
+  await writeModulePassages(ctx, ctx.db, version.id, modulePassageTexts(version.manifest, documented));
 }
 
 async function setPayload(ctx: AppContext, version: VersionRow, fields: Partial<Payload>) {
