@@ -178,6 +178,7 @@ async function makeWorld(): Promise<World> {
       ...(await heldByA().then((h) => ({ heldByA: h.entitlement, listedForA: h.listing }))),
       accessRequest: await bRequestedByA(),
       review: await review(),
+      context: (await b("POST", `/api/v1/vaults/${bVault}/context`, { query: "quay", max_tokens: 100 })).id,
       reviewedByA: await (async () => {
         const listed = await reviewable();
         const body = { rating: 2, title: "Thin", body: "Not much on rival notes." };
@@ -208,6 +209,8 @@ async function makeWorld(): Promise<World> {
       accessRequest,
       reviewable,
       review,
+      context: async () =>
+        (await a("POST", `/api/v1/vaults/${vault}/context`, { query: "storm cranes", max_tokens: 100 })).id,
       publishedListing: async (suspended = false) => {
         const id = (
           await a("POST", "/api/v1/listings", {

@@ -10,6 +10,7 @@ import { countTokens as o200k } from "gpt-tokenizer/encoding/o200k_base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kvSnapshot, loraPackWithReadme, TINY_TOKENIZER } from "./support/binary-fixtures.ts";
 import { openHttpTestbed } from "./support/http-testbed.ts";
+import { runMemstore } from "./support/processes.ts";
 
 /**
  * Context for agents (`POST …/context`): a block an agent pastes as it is — within its token budget
@@ -74,6 +75,7 @@ let kvInstall: string;
 let loraInstall: string;
 let memoryId: string;
 let rulesListing: string;
+let rulesCube: string;
 
 const context = (body: Record<string, unknown>, as = key, vault = vaultId) =>
   bed.api("POST", `/api/v1/vaults/${vault}/context`, as, body) as Promise<{ status: number; body: Context }>;
@@ -95,8 +97,9 @@ beforeAll(async () => {
   });
   expect(put.status).toBe(200);
 
-  const { listing } = await bed.listedCube("harbour-rules", PACK);
+  const { cube, listing } = await bed.listedCube("harbour-rules", PACK);
   rulesListing = listing.id;
+  rulesCube = cube.id;
   // The same pack republished under another name: every passage twice.
   const { listing: mirror } = await bed.listedCube("harbour-rules-mirror", PACK);
 
@@ -258,7 +261,12 @@ describe("module routing", () => {
 
 describe("feedback", () => {
   it("records which passages were used, once, for the vault's heat and the publisher's section counts", async () => {
-    const got = await contextOk({ query: "the gangway log", max_tokens: 400, diversity: 0 });
+    const got = await contextOk({
+      query: "the gangway log",
+      max_tokens: 400,
+      diversity: 0,
+      filter: { cube_ids: [rulesCube] },
+    });
     const used = got.citations.filter((c) => c.source === "install").slice(0, 2);
     expect(used.length).toBe(2);
     const path = `/api/v1/vaults/${vaultId}/context/${got.id}/feedback`;
@@ -270,8 +278,7 @@ describe("feedback", () => {
 
     // The publisher sees counts per section of its own listing, never a query.
     const sections = await bed.apiOk(bed.publisherKey, "GET", `/api/v1/listings/${rulesListing}/sections`);
-    const mirrorOrRules = used.filter((c) => c.cube!.slug === "harbour-rules");
-    for (const c of mirrorOrRules) {
+    for (const c of used) {
       expect(sections.items).toContainEqual(
         expect.objectContaining({ section: c.section, used: 1, helpful: 1, unhelpful: 0 }),
       );
@@ -297,6 +304,97 @@ describe("feedback", () => {
     ).toBe(404);
     // Nothing was recorded by the refusals: the context still takes its feedback.
     expect((await bed.api("POST", path, key, { used: [1], helpful: false })).status).toBe(204);
+  });
+});
+
+describe("license terms", () => {
+  it("holds a listing's share cap across contexts and says which install it cut", async () => {
+    const capped = await bed.listedCube("capped-rules", PACK.replaceAll("harbour", "river"), {
+      terms: { max_share_per_day: 0.3 },
+    });
+    const holder = await bed.subscriber("Cap Holders", capped.listing.id);
+    const [version] = await queryRows<{ chunks: number }>(
+      bed.t.ctx.db,
+      sql`select chunk_count as chunks from cube_versions where cube_id = ${capped.cube.id}`,
+    );
+    const cap = Math.ceil(0.3 * version!.chunks);
+    const served = new Set<string>();
+    let cut = 0;
+    for (const topic of TOPICS) {
+      const got = await context({ query: `the ${topic} log`, max_tokens: 1500 }, holder.key, holder.vault.id);
+      expect(got.status).toBe(200);
+      for (const c of got.body.citations) if (c.section) served.add(c.section);
+      if (got.body.excluded.some((e) => e.code === "share_cap" && e.install_id === holder.installId)) cut++;
+    }
+    expect(served.size).toBe(cap);
+    expect(cut).toBeGreaterThan(0);
+    const [receipts] = await queryRows<{ n: number }>(
+      bed.t.ctx.db,
+      sql`select count(*)::int as n from share_receipts where listing_id = ${capped.listing.id}`,
+    );
+    expect(receipts!.n).toBe(cap);
+  });
+
+  it("leaves out installs whose terms license other purposes, and says so", async () => {
+    const licensed = await bed.listedCube("audit-only-rules", PACK.replaceAll("harbour", "canal"), {
+      terms: { purposes: ["audit"] },
+    });
+    const holder = await bed.subscriber("Purpose Holders", licensed.listing.id);
+    const response = await fetch(`${bed.server.url}/api/v1/vaults/${holder.vault.id}/context`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${holder.key}`,
+        "content-type": "application/json",
+        "memstore-purpose": "marketing",
+      },
+      body: JSON.stringify({ query: "the anchor", max_tokens: 300 }),
+    });
+    const got = (await response.json()) as Context;
+    expect(got.citations).toEqual([]);
+    expect(got.excluded).toEqual([{ install_id: holder.installId, code: "purpose_not_licensed" }]);
+  });
+});
+
+describe("the SDK and the CLI", () => {
+  it("client.context answers the same block, and client.contextFeedback records use", async () => {
+    const client = bed.client(key);
+    const got = await client.context(vaultId, {
+      query: "the capstan crew",
+      max_tokens: 300,
+      filter: { cube_ids: [rulesCube] },
+    });
+    expect(got.tokens).toBe(o200k(got.context));
+    expect(stripMarks(got.context)).toMatch(/\[1\] The capstan\n\nThe capstan is inspected/);
+    await client.contextFeedback(vaultId, got.id, { used: [1], helpful: true });
+    const sections = await bed.client(bed.publisherKey).listingSections(rulesListing);
+    expect(sections.items).toContainEqual(
+      expect.objectContaining({ section: "The capstan", used: 1, helpful: 1 }),
+    );
+    await expect(client.contextFeedback(vaultId, got.id, { used: [1] })).rejects.toMatchObject({
+      code: "feedback_given",
+    });
+  });
+
+  it("memstore context prints the block on stdout and its sources on stderr", async () => {
+    const cli = await runMemstore(
+      ["context", vaultId, "the", "davit", "crew", "--max-tokens", "120", "--url", bed.server.url],
+      { MEMSTORE_API_KEY: key },
+    );
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(stripMarks(cli.stdout)).toMatch(
+      /^## harbour-rules(-mirror)? 1\.0\.0 \(harbour-experts\)\n\n\[1\] The davit/,
+    );
+    expect(o200k(cli.stdout.trimEnd())).toBeLessThanOrEqual(120);
+    expect(cli.stderr).toMatch(/ of 120 tokens \(o200k_base\), context ctx_/);
+    expect(cli.stderr).toMatch(/\[1\] harbour-experts\/harbour-rules(-mirror)?@1\.0\.0 — The davit/);
+    const refused = await runMemstore(
+      ["context", vaultId, "x", "--max-tokens", "20", "--url", bed.server.url],
+      {
+        MEMSTORE_API_KEY: key,
+      },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/50 to 32000/);
   });
 });
 

@@ -55,7 +55,12 @@ beforeAll(async () => {
     config: TINY_CONFIG,
     tokenizer_sha256: TINY_TOKENIZER_SHA256,
   });
+  const context = await made("POST", `/api/v1/vaults/${vault.id}/context`, {
+    query: "cranes",
+    max_tokens: 200,
+  });
   Object.assign(known, {
+    context_id: [context.id],
     vault_id: [vault.id],
     memory_id: [memory.id],
     cube_id: [cube.id],

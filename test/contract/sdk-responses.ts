@@ -7,6 +7,7 @@
 import type { MemStoreClient } from "@memstore/sdk";
 import type { auditRoutes } from "../../apps/web/src/rest/routes/audit.ts";
 import type { commerceRoutes } from "../../apps/web/src/rest/routes/commerce.ts";
+import type { contextRoutes } from "../../apps/web/src/rest/routes/context.ts";
 import type { eventSubscriptionRoutes } from "../../apps/web/src/rest/routes/event-subscriptions.ts";
 import type { keyRoutes } from "../../apps/web/src/rest/routes/keys.ts";
 import type { organizationRoutes } from "../../apps/web/src/rest/routes/organization.ts";
@@ -21,6 +22,7 @@ import type { vaultRoutes } from "../../apps/web/src/rest/routes/vaults.ts";
 type Routes = (
   | typeof auditRoutes
   | typeof commerceRoutes
+  | typeof contextRoutes
   | typeof eventSubscriptionRoutes
   | typeof keyRoutes
   | typeof organizationRoutes
@@ -99,6 +101,11 @@ export type Checked = [
     Fits<Answer<"DELETE", "/api/v1/subscriptions/{subscription_id}">, Sdk<C["deleteEventSubscription"]>>
   >,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/search">, Sdk<C["search"]>>>,
+  Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/context">, Sdk<C["context"]>>>,
+  Expect<
+    Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/context/{context_id}/feedback">, Sdk<C["contextFeedback"]>>
+  >,
+  Expect<Fits<Answer<"GET", "/api/v1/listings/{listing_id}/sections">, Sdk<C["listingSections"]>>>,
   Expect<Fits<Answer<"POST", "/api/v1/vaults/{vault_id}/memories">, Sdk<C["createMemory"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/memories">, Sdk<C["listMemories"]>>>,
   Expect<Fits<Answer<"GET", "/api/v1/vaults/{vault_id}/memories/{memory_id}">, Sdk<C["getMemory"]>>>,

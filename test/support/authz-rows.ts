@@ -47,6 +47,8 @@ export type World = {
     review: string;
     /** A's review of a listing of B's: B's to reply to, never A's. */
     reviewedByA: string;
+    /** A context B's agent was given from B's vault. */
+    context: string;
   };
   fresh: {
     /** A unique name for what a call creates. */
@@ -70,6 +72,8 @@ export type World = {
     reviewable(): Promise<string>;
     /** A new organisation's review of A's listing. */
     review(): Promise<string>;
+    /** A new context from A's vault, awaiting its feedback. */
+    context(): Promise<string>;
   };
 };
 
@@ -192,6 +196,11 @@ export const MATRIX: Record<string, Row> = {
     call: () => ({ query: "from=2026-01-01&to=2026-01-31" }),
     otherVault: ORG_WIDE,
     otherOrg: { status: 200, hides: (w) => [w.b.draftListing] },
+  },
+  "GET /api/v1/listings/{listing_id}/sections": {
+    call: (w) => ({ params: { listing_id: w.a.listing }, query: "limit=10" }),
+    otherVault: ORG_WIDE,
+    otherOrg: onB((w) => ({ params: { listing_id: w.b.draftListing } })),
   },
   "GET /api/v1/listings/{listing_id}/entitlements": {
     call: (w) => ({ params: { listing_id: w.a.listing } }),
@@ -654,6 +663,25 @@ export const MATRIX: Record<string, Row> = {
     call: (w) => ({ params: { vault_id: w.a.vault }, body: { query: "storm cranes" } }),
     otherVault: NOT_FOUND,
     otherOrg: onB((w) => ({ params: { vault_id: w.b.vault }, body: { query: "storm cranes" } })),
+  },
+  "POST /api/v1/vaults/{vault_id}/context": {
+    frozen: "served",
+    call: (w) => ({ params: { vault_id: w.a.vault }, body: { query: "storm cranes", max_tokens: 200 } }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({
+      params: { vault_id: w.b.vault },
+      body: { query: "storm cranes", max_tokens: 200 },
+    })),
+  },
+  // Feedback is the agent's account of a context it was given: a read key gives it, a freeze allows it.
+  "POST /api/v1/vaults/{vault_id}/context/{context_id}/feedback": {
+    frozen: "served",
+    call: async (w) => ({
+      params: { vault_id: w.a.vault, context_id: await w.fresh.context() },
+      body: { used: [1] },
+    }),
+    otherVault: NOT_FOUND,
+    otherOrg: onB((w) => ({ params: { vault_id: w.b.vault, context_id: w.b.context }, body: { used: [] } })),
   },
   "POST /api/v1/vaults/{vault_id}/memories": {
     frozen: "refused",

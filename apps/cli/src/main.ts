@@ -14,6 +14,7 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { publishCommand } from "./commands/publish.ts";
 import { listingsCommand, salesCommand } from "./commands/listings.ts";
 import { searchCommand } from "./commands/search.ts";
+import { contextCommand } from "./commands/context.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { vaultCommand } from "./commands/vault.ts";
 import { workerCommand } from "./commands/worker.ts";
@@ -29,6 +30,7 @@ const program = new Command("memstore")
   .addCommand(adminCommand())
   .addCommand(publishCommand())
   .addCommand(searchCommand())
+  .addCommand(contextCommand())
   .addCommand(installCommand())
   .addCommand(vaultCommand())
   .addCommand(auditCommand())

@@ -1,5 +1,6 @@
 import type { BodyOf, QueryOf } from "./contract.ts";
 import type {
+  AgentContext,
   AuditCheckpoint,
   AuditCheckpoints,
   Cube,
@@ -168,6 +169,26 @@ export class MemStoreClient extends PublishingClient {
        */
       excluded: Array<{ install_id: string; code: "purpose_not_licensed" | "share_cap" }>;
     }>("POST", `/api/v1/vaults/${enc(vaultId)}/search`, input);
+  }
+  /**
+   * The vault's best passages for a query as one block to paste, within `max_tokens` of the named
+   * tokenizer, near-duplicates dropped, each passage behind a citation mark; and the installed KV
+   * snapshots and LoRA packs that fit the query.
+   */
+  context(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/context", "post">) {
+    return this.request<AgentContext>("POST", `/api/v1/vaults/${enc(vaultId)}/context`, input);
+  }
+  /** Which passages of a context the agent used (their marks), and whether it helped: once per context. */
+  contextFeedback(
+    vaultId: string,
+    contextId: string,
+    input: BodyOf<"/api/v1/vaults/{vault_id}/context/{context_id}/feedback", "post">,
+  ) {
+    return this.request<void>(
+      "POST",
+      `/api/v1/vaults/${enc(vaultId)}/context/${enc(contextId)}/feedback`,
+      input,
+    );
   }
   createMemory(vaultId: string, input: BodyOf<"/api/v1/vaults/{vault_id}/memories", "post">) {
     return this.request<Memory>("POST", `/api/v1/vaults/${enc(vaultId)}/memories`, input);

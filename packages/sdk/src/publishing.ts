@@ -3,7 +3,7 @@ import { importPublicKey, type PublicKeyDocument, verifyManifest } from "@memsto
 import { BaseClient } from "./base-client.ts";
 import type { Pricing } from "./commerce.ts";
 import { enc, qs, toStream } from "./http.ts";
-import type { Cube, Listing, Page, TraceResult, UploadBody, Version } from "./types.ts";
+import type { Cube, Listing, Page, SectionUse, TraceResult, UploadBody, Version } from "./types.ts";
 
 /** One question of an evaluation set: what a right answer contains, or the section that holds it. */
 export type EvalQuestion = { question: string; expect: { contains: string } | { section: string } };
@@ -126,6 +126,13 @@ export class PublishingClient extends BaseClient {
     },
   ) {
     return this.request<Listing>("PATCH", `/api/v1/listings/${enc(listingId)}`, patch);
+  }
+  /** Which sections of a listing buyers' agents used in contexts, most used first (summed over every buyer). */
+  listingSections(listingId: string, query: QueryOf<"/api/v1/listings/{listing_id}/sections", "get"> = {}) {
+    return this.request<{ listing_id: string; items: SectionUse[] }>(
+      "GET",
+      `/api/v1/listings/${enc(listingId)}/sections${qs(query)}`,
+    );
   }
   /** Suspends, resumes or retires (final) a published listing. */
   setListingStatus(listingId: string, transition: "suspend" | "resume" | "retire") {

@@ -235,6 +235,43 @@ export type SearchResult = {
   cube?: { id: string; slug: string; version: string; publisher: string; install_id: string };
   metadata: Record<string, unknown>;
 };
+/** What a context's citation mark `[n]` stands for: an installed passage (its cube and section) or an own memory. */
+export type Citation = {
+  n: number;
+  source: "install" | "memory";
+  install_id?: string;
+  cube?: { slug: string; version: string; publisher: string };
+  section?: string;
+  memory_id?: string;
+};
+/** An installed KV snapshot or LoRA pack that fits a context's query, with a five-minute download link. */
+export type RoutedModule = {
+  install_id: string;
+  type: "activation" | "parametric";
+  base_model: string;
+  /** Its best passage's cosine similarity to the query. */
+  relevance: number;
+  link: { url: string; expires_at: string };
+};
+/** A context to paste as it is: at most `max_tokens` tokens, each passage behind its mark. */
+export type AgentContext = {
+  /** For feedback on which passages the agent used. */
+  id: string;
+  context: string;
+  /** The block's tokens in the tokenizer asked for. */
+  tokens: number;
+  citations: Citation[];
+  modules: RoutedModule[];
+  excluded: Array<{ install_id: string; code: "purpose_not_licensed" | "share_cap" }>;
+};
+/** How buyers' agents used one section of a listing, summed over every buyer. */
+export type SectionUse = {
+  section: string;
+  used: number;
+  helpful: number;
+  unhelpful: number;
+  last_used_at: string | null;
+};
 export type Memory = {
   id: string;
   version: number;

@@ -28,10 +28,7 @@ export function searchCommand(): Command {
           console.log(JSON.stringify({ results, excluded }, null, 2));
           return;
         }
-        for (const e of excluded ?? [])
-          console.error(
-            `install ${e.install_id} left out: its license does not cover this purpose (${e.code})`,
-          );
+        for (const e of excluded ?? []) console.error(exclusionLine(e));
         if (results.length === 0) console.log("no results");
         for (const [i, r] of results.entries()) {
           const from = r.cube ? `${r.cube.publisher}/${r.cube.slug}@${r.cube.version}` : "own memory";
@@ -40,4 +37,11 @@ export function searchCommand(): Command {
         }
       },
     );
+}
+
+/** Why an answer left an install out, for a person. */
+export function exclusionLine(e: { install_id: string; code: "purpose_not_licensed" | "share_cap" }) {
+  return e.code === "share_cap"
+    ? `install ${e.install_id} cut short: the organisation received its day's share of the listing (share_cap)`
+    : `install ${e.install_id} left out: its license does not cover this purpose (purpose_not_licensed)`;
 }

@@ -83,8 +83,13 @@ export async function vaultContext(
 const candidatesFor = (maxTokens: number) =>
   Math.min(MAX_CONTEXT_PASSAGES, Math.max(50, Math.ceil(maxTokens / 60)));
 
-/** A passage's group and heading: its cube's version and publisher, or the vault's own memories. */
-function placed(hit: Hit, text: string): Placed<Hit> {
+/**
+ * A passage's group and heading: its cube's version and publisher, or the vault's own memories. A
+ * chunk that opens with its Markdown heading keeps the heading's words, not its `#`s: the block's
+ * own headings are the groups'.
+ */
+function placed(hit: Hit, served: string): Placed<Hit> {
+  const text = served.replace(/^#{1,6}[ \t]+/, "");
   if (hit.source === "memory") return { item: hit, group: "memory", heading: "Your vault's memories", text };
   return {
     item: hit,
