@@ -13,6 +13,7 @@ import { z } from "zod";
 import { authorize, loadAuthorized } from "../kernel/authorize.ts";
 import type { AppContext } from "../kernel/context.ts";
 import type { ContextFeedback } from "./schemas.ts";
+import { contextWritten } from "./vault-context.ts";
 
 /**
  * `POST …/context/{context_id}/feedback`: which passages of a context the agent used, and whether it
@@ -27,6 +28,7 @@ export async function recordContextFeedback(
   feedback: ContextFeedback,
 ) {
   authorize(subject, "vault.search", { vaultId: at.vaultId });
+  await contextWritten(at.contextId);
   const used = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .select()

@@ -15,7 +15,9 @@ export const NEAR_DUPLICATE_CONTAINMENT = 0.8;
 
 export type Candidate<T> = { item: T; text: string; score: number };
 
-type Profiled<T> = Candidate<T> & { words: Set<number>; shingles: Set<number>; relevance: number };
+/** Sets of hashed words or shingles, as sorted arrays: intersections merge them in one pass. */
+type HashSet = Uint32Array;
+type Profiled<T> = Candidate<T> & { words: HashSet; shingles: HashSet; relevance: number };
 
 const STOPWORDS = new Set(
   "a an and are as at be by for from has have in is it its of on or that the this to was were will with".split(
@@ -29,52 +31,65 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-/** A text's words, lower case, accents and punctuation gone. */
+/** A text's words, lower case, punctuation gone. */
 export function normalisedWords(text: string): string[] {
-  return (
-    text
-      .normalize("NFKD")
-      .replace(/\p{Mn}/gu, "")
-      .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? []
-  );
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-function profile<T>(c: Candidate<T>, top: number): Profiled<T> {
+const hashSet = (values: number[]): HashSet => {
+  const sorted = Uint32Array.from(values).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+  return sorted.subarray(0, n);
+};
+
+function profile<T>(c: Candidate<T>, scores: { low: number; high: number }): Profiled<T> {
   const words = normalisedWords(c.text);
-  const shingles = new Set<number>();
-  if (words.length < 3) shingles.add(fnv1a(words.join(" ")));
+  const hashed = words.map(fnv1a);
+  const shingles: number[] = words.length < 3 ? [fnv1a(words.join(" "))] : [];
+  // A shingle's hash from its three words' hashes, in order.
   for (let i = 0; i + 3 <= words.length; i++)
-    shingles.add(fnv1a(`${words[i]} ${words[i + 1]} ${words[i + 2]}`));
+    shingles.push(
+      (Math.imul(hashed[i]!, 0x9e3779b1) ^ Math.imul(hashed[i + 1]!, 0x85ebca6b) ^ hashed[i + 2]!) >>> 0,
+    );
   return {
     ...c,
-    words: new Set(words.filter((w) => !STOPWORDS.has(w)).map(fnv1a)),
-    shingles,
-    relevance: top > 0 ? c.score / top : 0,
+    words: hashSet(hashed.filter((_, i) => !STOPWORDS.has(words[i]!))),
+    shingles: hashSet(shingles),
+    relevance: scores.high > scores.low ? (c.score - scores.low) / (scores.high - scores.low) : 1,
   };
 }
 
-function overlap(a: Set<number>, b: Set<number>): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+/** How many values two sets share. */
+function overlap(a: HashSet, b: HashSet): number {
   let n = 0;
-  for (const x of small) if (large.has(x)) n++;
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      n++;
+      i++;
+      j++;
+    }
+  }
   return n;
 }
 
 /** Whether two passages say the same thing: one copied from the other, perhaps lightly edited. */
 function nearDuplicate(a: Profiled<unknown>, b: Profiled<unknown>): boolean {
-  if (a.shingles.size === 0 || b.shingles.size === 0) return a.text.trim() === b.text.trim();
+  if (a.shingles.length === 0 || b.shingles.length === 0) return a.text.trim() === b.text.trim();
   const shared = overlap(a.shingles, b.shingles);
-  const jaccard = shared / (a.shingles.size + b.shingles.size - shared);
+  const jaccard = shared / (a.shingles.length + b.shingles.length - shared);
   return (
     jaccard >= NEAR_DUPLICATE_JACCARD ||
-    shared / Math.min(a.shingles.size, b.shingles.size) >= NEAR_DUPLICATE_CONTAINMENT
+    shared / Math.min(a.shingles.length, b.shingles.length) >= NEAR_DUPLICATE_CONTAINMENT
   );
 }
 
 function likeness(a: Profiled<unknown>, b: Profiled<unknown>): number {
-  if (a.words.size === 0 || b.words.size === 0) return 0;
-  return overlap(a.words, b.words) / Math.sqrt(a.words.size * b.words.size);
+  if (a.words.length === 0 || b.words.length === 0) return 0;
+  return overlap(a.words, b.words) / Math.sqrt(a.words.length * b.words.length);
 }
 
 /**
@@ -94,8 +109,11 @@ export class PassageChooser<T> {
     candidates: readonly Candidate<T>[],
     private readonly diversity: number,
   ) {
-    const top = Math.max(0, ...candidates.map((c) => c.score));
-    this.left = candidates.map((c) => profile(c, top));
+    // Relevance spans 0 to 1 over the candidates: fused rank scores sit close together, and only
+    // spread out can they weigh against likeness.
+    const scores = candidates.map((c) => c.score);
+    const range = { low: Math.min(...scores), high: Math.max(...scores) };
+    this.left = candidates.map((c) => profile(c, range));
     this.nearest = this.left.map(() => 0);
   }
 

@@ -23,11 +23,31 @@ const loaders: Record<TokenizerName, () => Promise<Encoding>> = {
 const loaded = new Map<TokenizerName, Promise<Tokenizer>>();
 const PLAIN = { disallowedSpecial: new Set<string>() };
 
+/** Passages an agent pulls come back: their counts are kept (the most recent, up to this many). */
+const CACHED_COUNTS = 20_000;
+/** Shorter texts are counted afresh: cheaper than keeping them. */
+const CACHED_MIN_CHARS = 200;
+
+/** A count function that remembers the counts of longer texts, least recently used out first. */
+function remembering(count: (text: string) => number) {
+  const counts = new Map<string, number>();
+  return (text: string) => {
+    if (text.length < CACHED_MIN_CHARS) return count(text);
+    let n = counts.get(text);
+    if (n === undefined) {
+      n = count(text);
+      if (counts.size >= CACHED_COUNTS) counts.delete(counts.keys().next().value!);
+    } else counts.delete(text);
+    counts.set(text, n);
+    return n;
+  };
+}
+
 export function tokenizer(name: TokenizerName): Promise<Tokenizer> {
   let found = loaded.get(name);
   if (!found) {
     found = loaders[name]().then((e) => ({
-      count: (text: string) => e.countTokens(text, PLAIN),
+      count: remembering((text: string) => e.countTokens(text, PLAIN)),
       head: (text: string, tokens: number) =>
         e.decode(e.encode(text, PLAIN).slice(0, Math.max(0, tokens))).replace(/\uFFFD+$/, ""),
     }));

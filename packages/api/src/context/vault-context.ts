@@ -47,13 +47,15 @@ export async function vaultContext(
           ),
         ),
   ]);
+  // The fused list holds up to k from each side: the best k are the candidates.
+  const candidates = ranked.slice(0, k);
   const hits = withVersions(
     scope,
-    ranked.map((r) => r.hit),
+    candidates.map((r) => r.hit),
   );
   const marking = markingFor(ctx, subject.orgId);
   const chooser = new PassageChooser(
-    hits.map((hit, i) => ({ item: hit, text: hit.text, score: ranked[i]!.score })),
+    hits.map((hit, i) => ({ item: hit, text: hit.text, score: candidates[i]!.score })),
     input.diversity,
   );
   const packer = new Packer<Hit>(chooser, tokens, input.max_tokens, ({ item }) =>
@@ -68,7 +70,7 @@ export async function vaultContext(
       vault.id,
       laid.passages.map((p) => p.item),
     );
-  const id = await recordContext(ctx.db, { orgId: subject.orgId, vaultId: vault.id, laid, scope });
+  const id = recordContext(ctx, { orgId: subject.orgId, vaultId: vault.id, laid, scope });
   return {
     id,
     context: laid.context,
@@ -180,11 +182,23 @@ class ShareCaps {
 }
 
 /**
- * Keeps what each citation mark stands for (never the query), for the agent's feedback. Committed
- * without waiting for the disk, as the call count is: a server crash may lose the last fraction of
- * a second of contexts, whose feedback then answers 404.
+ * Contexts being written by this process: feedback on one waits for its row (the agent may answer
+ * before the write lands; another process finds it written by then).
  */
-async function recordContext(db: Db, at: { orgId: string; vaultId: string; laid: Laid<Hit>; scope: Scope }) {
+const writing = new Map<string, Promise<void>>();
+
+/** The write of a context this process answered, if it is still under way. */
+export const contextWritten = (id: string) => writing.get(id);
+
+/**
+ * Keeps what each citation mark stands for (never the query), for the agent's feedback. The answer
+ * does not wait for it, and it commits without waiting for the disk, as the call count does: a
+ * server crash may lose the last fraction of a second of contexts, whose feedback then answers 404.
+ */
+function recordContext(
+  ctx: AppContext,
+  at: { orgId: string; vaultId: string; laid: Laid<Hit>; scope: Scope },
+) {
   const id = newId("ctx");
   const listingOf = new Map(at.scope.versions.map((v) => [v.version_id, v.listing_id]));
   const passages: ContextPassage[] = at.laid.passages.map(({ item }) =>
@@ -198,8 +212,18 @@ async function recordContext(db: Db, at: { orgId: string; vaultId: string; laid:
           section: item.heading ?? "",
         },
   );
-  await db.execute(sql`insert into agent_contexts (id, org_id, vault_id, passages)
-    select ${id}, ${at.orgId}, ${at.vaultId}, ${JSON.stringify(passages)}::jsonb
-    where set_config('synchronous_commit', 'off', true) is not null`);
+  const written = ctx.db
+    .execute(
+      sql`insert into agent_contexts (id, org_id, vault_id, passages)
+        select ${id}, ${at.orgId}, ${at.vaultId}, ${JSON.stringify(passages)}::jsonb
+        where set_config('synchronous_commit', 'off', true) is not null`,
+    )
+    .then(
+      () => undefined,
+      (error: unknown) =>
+        ctx.log(`context ${id} not recorded (its feedback will answer 404): ${String(error)}`),
+    )
+    .finally(() => writing.delete(id));
+  writing.set(id, written);
   return id;
 }
