@@ -153,4 +153,46 @@ describe("store search", () => {
     // A publisher with no listings finds nothing.
     expect((await found({ publisher: "nobody-at-all" })).items).toEqual([]);
   });
+
+  it("publishes a listing of a version with a vast vocabulary, found by its words, past URLs and code", async () => {
+    const { cube } = await bed.listedCube(
+      "word-hoard",
+      "# Hoard\n\nThe quartermaster keeps a hoard of words.\n",
+    );
+    // Sixty thousand distinct words of 30 letters and a thousand of 120: far past what a tsvector holds.
+    const letters = (n: number, width: number) => {
+      let word = "";
+      for (let x = n; word.length < width; x = Math.floor(x / 26) + 7)
+        word += String.fromCharCode(97 + (x % 26));
+      return word;
+    };
+    const words = Array.from({ length: 60_000 }, (_, i) => `${letters(i, 6)}${"q".repeat(24)}`);
+    const long = Array.from({ length: 1000 }, (_, i) => letters(i, 120));
+    await bed.t.ctx.db.execute(sql`
+      insert into chunks (id, version_id, cube_id, position, text)
+      select 'hoard_' || n, v.id, v.cube_id, 100 + n, t
+      from cube_versions v, unnest(${sql.param(
+        [...words, ...long].reduce<string[]>((chunks, w, i) => {
+          if (i % 500 === 0) chunks.push("");
+          chunks[chunks.length - 1] += ` ${w}`;
+          return chunks;
+        }, []),
+      )}::text[]) with ordinality as c(t, n)
+      where v.cube_id = ${cube.id}`);
+    const listing = await bed.apiOk(bed.publisherKey, "POST", "/api/v1/listings", {
+      cube_id: cube.id,
+      visibility: "public",
+      pricing: { model: "free" },
+    });
+    const published = await bed.api("POST", `/api/v1/listings/${listing.id}/publish`, bed.publisherKey);
+    expect(published.status, JSON.stringify(published.body)).toBe(200);
+    const [vocabulary] = await queryRows<{ words: number; longest: number }>(
+      bed.t.ctx.db,
+      sql`select length(vocab) as words, (select max(octet_length(w)) from unnest(tsvector_to_array(vocab)) w) as longest
+          from listing_vocab where listing_id = ${listing.id}`,
+    );
+    expect(vocabulary!.words).toBe(25_000);
+    expect(vocabulary!.longest).toBeLessThanOrEqual(32);
+    expect((await found({ q: "quartermaster" })).items.map((l) => l.id)).toContain(listing.id);
+  });
 });

@@ -1,6 +1,6 @@
 /** bench:context's calls, as an agent makes them through the services: search, context, and what a context gave. */
 import type { AppContext } from "@memstore/api";
-import { vaultContext } from "@memstore/api/context";
+import { contextWritten, vaultContext } from "@memstore/api/context";
 import { searchVault } from "@memstore/api/search";
 import type { Subject } from "@memstore/core";
 import { queryRows, sql } from "@memstore/db";
@@ -20,6 +20,7 @@ export function questionsOf(corpus: readonly Passage[], ids: readonly string[], 
 
 /** Chunk ids a context delivered, as it recorded them for feedback. */
 export async function contextPassages(ctx: AppContext, contextId: string) {
+  await contextWritten(contextId);
   const [row] = await queryRows<{ passages: Array<{ id: string }> }>(
     ctx.db,
     sql`select passages from agent_contexts where id = ${contextId}`,

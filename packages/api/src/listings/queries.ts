@@ -52,8 +52,13 @@ export async function termsHeld(db: Executor, at: { listingId: string; offerId: 
   return held?.offerTerms ?? held?.terms ?? {};
 }
 
-/** The most words a listing is found by (a tsvector holds at most 1 MB). */
-const VOCABULARY_WORDS = 50_000;
+/**
+ * The most words a listing is found by, and the longest: a tsvector holds at most 1 MB, and 25,000
+ * words of at most 32 bytes (with 4 bytes of entry each) stay under it. Longer "words" are URLs,
+ * hashes and code, which no buyer searches the store by.
+ */
+const VOCABULARY_WORDS = 25_000;
+const VOCABULARY_WORD_BYTES = 32;
 
 /**
  * The listing's vocabulary becomes the words of this version's text (see `listing_vocab`): the
@@ -74,7 +79,8 @@ export async function writeVocabulary(
         insert into listing_vocab (listing_id, vocab, version_id)
         select ${at.listingId}, array_to_tsvector(array(
           select distinct u.lexeme from chunks ch, unnest(ch.tsv) as u
-          where ch.version_id = v.id limit ${VOCABULARY_WORDS})), v.id
+          where ch.version_id = v.id and octet_length(u.lexeme) <= ${VOCABULARY_WORD_BYTES}
+          limit ${VOCABULARY_WORDS})), v.id
         from v
         where v.id is not null and not exists (
           select 1 from listing_vocab lv where lv.listing_id = ${at.listingId} and lv.version_id = v.id)
