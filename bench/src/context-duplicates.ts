@@ -101,8 +101,11 @@ export async function duplicateFigures(b: Bench, passages: readonly Passage[]) {
     tally.context.tokens += got.tokens;
     if (answers(given, q.answer)) tally.context.answered++;
   }
-  const share = (t: { passages: number; repeats: number }) =>
-    Math.round((t.repeats / t.passages) * 1000) / 1000;
+  const share = (t: (typeof tally)["search"]) => ({
+    ...t,
+    share_repeated: Math.round((t.repeats / t.passages) * 1000) / 1000,
+    tokens_per_answered: Math.round(t.tokens / Math.max(1, t.answered)),
+  });
   return {
     vault:
       "a pack (1,000 passages), its republication (300 exact, 300 edited, 400 new), 100 own memories repeating it",

@@ -10,7 +10,7 @@
  * - tokens per answered question (the question's own passage delivered) for top-k results pasted
  *   as they are against contexts of a few budgets.
  *
- *   npm run bench:context -- [--questions 200] [--budgets 10000] [--sizes 10000,100000]
+ *   npm run bench:context -- [--questions 200] [--budgets 10000] [--sizes 10000,100000|none]
  *
  * Figures print as JSON and go to bench/results/context.json; the plot to docs/images/bench/context.svg.
  */
@@ -28,7 +28,11 @@ import { barChartSvg, summarise } from "./stats.ts";
 const args = benchArgs();
 const QUESTIONS = Number(args.questions ?? 200);
 const BUDGETS = Number(args.budgets ?? 10_000);
-const SIZES = (args.sizes ?? "10000,100000").split(",").map(Number);
+// `--sizes none` runs the duplicate part alone.
+const SIZES = (args.sizes ?? "10000,100000")
+  .split(",")
+  .filter((n) => /^\d+$/.test(n))
+  .map(Number);
 const PLAIN = { disallowedSpecial: new Set<string>() };
 const round = (x: number) => Math.round(x * 100) / 100;
 
@@ -150,10 +154,11 @@ async function main() {
     console.log(JSON.stringify(figures, null, 2));
     mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
     writeFileSync(new URL("../results/context.json", import.meta.url), JSON.stringify(figures, null, 2));
-    writeFileSync(
-      new URL("../../docs/images/bench/context.svg", import.meta.url),
-      barChartSvg("A context (2,000 tokens) against a search (top 10)", "ms", charts),
-    );
+    if (charts.length > 0)
+      writeFileSync(
+        new URL("../../docs/images/bench/context.svg", import.meta.url),
+        barChartSvg("A context (2,000 tokens) against a search (top 10)", "ms", charts),
+      );
   } finally {
     await runtime.close();
   }
