@@ -250,7 +250,14 @@ describe("the SDK against a running server", () => {
       slug: "sdk-pilotage",
       version: "1.0.0",
       install_id: install.id,
-    });
+    });    // The same vault as a context to paste, and the agent's word on what it used.
+    const context = await sub.context(vault.id, { query: "when does the pilot board", max_tokens: 200 });
+    expect(context.tokens).toBeLessThanOrEqual(200);
+    expect(stripMarks(context.context)).toContain("buoy 5");
+    expect(context.citations[0]).toMatchObject({ n: 1, source: "install", install_id: install.id });
+    await sub.contextFeedback(vault.id, context.id, { used: [1], helpful: true });
+    const sections = await pub.listingSections(state.listingId!);
+    expect(sections.items.reduce((n, s) => n + s.used, 0)).toBe(1);
   });
 
   it("asks for a listing sold on request, and the publisher answers", async () => {
