@@ -250,7 +250,7 @@ describe("the SDK against a running server", () => {
       slug: "sdk-pilotage",
       version: "1.0.0",
       install_id: install.id,
-    });    // The same vault as a context to paste, and the agent's word on what it used.
+    }); // The same vault as a context to paste, and the agent's word on what it used.
     const context = await sub.context(vault.id, { query: "when does the pilot board", max_tokens: 200 });
     expect(context.tokens).toBeLessThanOrEqual(200);
     expect(stripMarks(context.context)).toContain("buoy 5");
