@@ -44,6 +44,7 @@ export async function routedModules(
   );
   const installsOf = new Map<string, string[]>();
   for (const v of at.visible) {
+    if (v.type === "plaintext") continue;
     if (ask.filter.cube_ids && !ask.filter.cube_ids.includes(v.cube_id)) continue;
     installsOf.set(v.version_id, [...(installsOf.get(v.version_id) ?? []), v.install_id]);
   }

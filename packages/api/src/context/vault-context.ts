@@ -47,8 +47,7 @@ export async function vaultContext(
           ),
         ),
   ]);
-  // The fused list holds up to k from each side: the best k are the candidates.
-  const candidates = ranked.slice(0, k);
+  const candidates = enoughFor(ranked.slice(0, k), input.max_tokens);
   const hits = withVersions(
     scope,
     candidates.map((r) => r.hit),
@@ -79,6 +78,22 @@ export async function vaultContext(
     modules,
     excluded: exclusions(vault.excluded, caps.overCap()),
   };
+}
+
+/** Characters a token holds in English prose, about: enough to estimate what a budget can take. */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * The best candidates the budget could use (the fused list holds up to k from each side): enough
+ * to fill it three times over at about four characters a token, and at least 20 — the rest would
+ * only be profiled and marked to be left out.
+ */
+function enoughFor<T extends { hit: { text: string } }>(ranked: T[], maxTokens: number): T[] {
+  let chars = 0;
+  let n = 0;
+  while (n < ranked.length && (n < 20 || chars < maxTokens * CHARS_PER_TOKEN * 3))
+    chars += ranked[n++]!.hit.text.length;
+  return ranked.slice(0, n);
 }
 
 /** Candidates enough to fill the budget after duplicates and diversity take their share. */

@@ -1,4 +1,4 @@
-import type { MarkDensity } from "@memstore/core";
+import type { CubeType, MarkDensity } from "@memstore/core";
 import {
   type Db,
   queryRows,
@@ -63,6 +63,8 @@ export type VisibleVersion = {
   listing_id: string;
   /** The most distinct chunks of this listing the organisation may receive in 24 hours; null: no cap. */
   share_cap: number | null;
+  /** The cube's type: a context routes the binary ones (as the admission reads it; absent where a caller built the list). */
+  type?: CubeType;
 };
 
 export type Hit = {
@@ -119,7 +121,7 @@ export function visibleVersionsSql(purposes: readonly string[], asOf?: Date): SQ
       select json_agg(json_build_object('version_id', cv.id, 'install_id', i.id, 'cube_id', c.id,
           'cube_slug', c.slug, 'version', cv.version, 'publisher', o.slug, 'canaries', l.canaries,
           'marks', l.marks, 'chunks', coalesce(cv.chunk_count, 0), 'listing_id', l.id,
-          'share_cap', ${shareCapSql(sql`i.org_id`, sql`l`, sql`cv`)}) order by i.id)
+          'share_cap', ${shareCapSql(sql`i.org_id`, sql`l`, sql`cv`)}, 'type', c.type) order by i.id)
       from installs i
       ${asOf ? heldThen(asOf) : sql`join cube_versions cv on cv.id = i.version_id`}
       join cubes c on c.id = i.cube_id
