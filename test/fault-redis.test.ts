@@ -93,7 +93,12 @@ describe("a Redis restart mid-pipeline", () => {
       await sleep(4_000);
       await redis.start();
 
-      const final = await allFinal(ctx.db, drafts);
+      // Left stuck, the worker's own log says why (a sweep that could not re-drive, a connection that did not resume).
+      const final = await allFinal(ctx.db, drafts).catch((error: unknown) => {
+        throw new Error(
+          `${(error as Error).message}\nworker log (last 4,000 characters):\n${worker.output().slice(-4000)}`,
+        );
+      });
       expect(final).toEqual(drafts.map(expectedOutcome));
       expect(worker.output()).toMatch(/pipeline sweep: ver_\w+ had no live \w+ job; queued it again/);
 
