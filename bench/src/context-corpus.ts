@@ -11,7 +11,7 @@ import type { AppContext } from "@memstore/api";
 import { chunkDocument } from "@memstore/core";
 import { sql, toVectorLiteral } from "@memstore/db";
 import { HashEmbedder } from "@memstore/inference";
-import { DIM, insertCorpusVersion } from "./search-corpus.ts";
+import { DIM, insertCorpusVersion, rng } from "./search-corpus.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAX_FILE_BYTES = 2 << 20;
@@ -47,23 +47,12 @@ export function publicPassages(): Passage[] {
   return passages;
 }
 
-/** A seeded generator of numbers in [0, 1). */
-export function random(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 /** `count` passages: the public ones, then made of four public sentences each. */
 export function corpusOf(passages: readonly Passage[], count: number, seed = 7): Passage[] {
   const out = passages.slice(0, count);
   if (out.length === count) return out;
   const sentences = passages.flatMap((p) => p.text.split(/(?<=[.!?])\s+/).filter((s) => s.length > 30));
-  const next = random(seed);
+  const next = rng(seed).uniform;
   while (out.length < count) {
     const picked = Array.from({ length: 4 }, () => sentences[Math.floor(next() * sentences.length)]!);
     out.push({ text: picked.join(" "), heading: null });

@@ -19,10 +19,10 @@ import { authenticateApiKey, createOrganization } from "@memstore/api/identity";
 import { countTokens as cl100k } from "gpt-tokenizer/encoding/cl100k_base";
 import { countTokens as o200k } from "gpt-tokenizer/encoding/o200k_base";
 import { benchArgs, freshDatabase } from "./bench-db.ts";
-import { corpusOf, publicPassages, random } from "./context-corpus.ts";
+import { corpusOf, publicPassages } from "./context-corpus.ts";
 import { type Bench, context, contextPassages, questionsOf, search } from "./context-calls.ts";
 import { duplicateFigures, holdingVault } from "./context-duplicates.ts";
-import { openBenchRuntime } from "./search-corpus.ts";
+import { openBenchRuntime, rng } from "./search-corpus.ts";
 import { barChartSvg, summarise } from "./stats.ts";
 
 const args = benchArgs();
@@ -61,7 +61,7 @@ async function latency(b: Bench, vaultId: string, questions: Array<{ query: stri
 }
 
 async function budgetExactness(b: Bench, vaultId: string, questions: Array<{ query: string }>) {
-  const next = random(99);
+  const next = rng(99).uniform;
   let over = 0;
   let miscounted = 0;
   let empty = 0;

@@ -18,8 +18,8 @@ export const DIM = 384;
 const CLUSTERS = 2000;
 const LATENT_DIM = 48;
 
-/** Deterministic gaussian noise (Box–Muller over mulberry32). */
-function rng(seed: number) {
+/** Deterministic uniform numbers in [0, 1) and gaussian noise (Box–Muller over mulberry32). */
+export function rng(seed: number) {
   let a = seed >>> 0;
   const uniform = () => {
     a = (a + 0x6d2b79f5) >>> 0;

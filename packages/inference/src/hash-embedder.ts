@@ -6,7 +6,8 @@ import { type Embedder, l2Normalise } from "./embedder.ts";
  * and sub-word overlap (plurals, typos, shared stems), not meaning — configure
  * EMBEDDING_MODEL_DIR for a real sentence-embedding model.
  */
-const STOPWORDS = new Set(
+/** Words too common to say what a text is about: weighed lightly here, left out of likeness elsewhere. */
+export const STOPWORDS: ReadonlySet<string> = new Set(
   "a an and are as at be by for from has have in is it its of on or that the this to was were will with".split(
     " ",
   ),
@@ -53,7 +54,8 @@ export function wordsOf(text: string): string[] {
   );
 }
 
-function fnv1a(input: string): number {
+/** FNV-1a of a string's UTF-16 code units, as an unsigned 32-bit number. */
+export function fnv1a(input: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < input.length; i++) {
     h ^= input.charCodeAt(i);

@@ -3,7 +3,7 @@ import { HashEmbedder } from "./hash-embedder.ts";
 import { OnnxEmbedder } from "./onnx-embedder.ts";
 
 export * from "./embedder.ts";
-export { HashEmbedder, wordsOf } from "./hash-embedder.ts";
+export { fnv1a, HashEmbedder, STOPWORDS, wordsOf } from "./hash-embedder.ts";
 export { OnnxEmbedder } from "./onnx-embedder.ts";
 export { type NamedEntity, OnnxTokenClassifier } from "./token-classifier.ts";
 export { preTokenize, WordPieceTokenizer } from "./wordpiece.ts";

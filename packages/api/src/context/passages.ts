@@ -1,3 +1,5 @@
+import { fnv1a, STOPWORDS, wordsOf } from "@memstore/inference";
+
 /**
  * Choosing a context's passages from a search's ranked candidates: near-duplicates dropped (the same
  * passage from two versions of a pack, an own memory that repeats a cube's text) and the rest in
@@ -19,23 +21,6 @@ export type Candidate<T> = { item: T; text: string; score: number };
 type HashSet = Uint32Array;
 type Profiled<T> = Candidate<T> & { words: HashSet; shingles: HashSet; relevance: number };
 
-const STOPWORDS = new Set(
-  "a an and are as at be by for from has have in is it its of on or that the this to was were will with".split(
-    " ",
-  ),
-);
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** A text's words, lower case, punctuation gone. */
-export function normalisedWords(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
 const hashSet = (values: number[]): HashSet => {
   const sorted = Uint32Array.from(values).sort();
   let n = 0;
@@ -45,7 +30,7 @@ const hashSet = (values: number[]): HashSet => {
 };
 
 function profile<T>(c: Candidate<T>, scores: { low: number; high: number }): Profiled<T> {
-  const words = normalisedWords(c.text);
+  const words = wordsOf(c.text);
   const hashed = words.map(fnv1a);
   const shingles: number[] = words.length < 3 ? [fnv1a(words.join(" "))] : [];
   // A shingle's hash from its three words' hashes, in order.
