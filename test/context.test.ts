@@ -225,6 +225,32 @@ describe("module routing", () => {
     expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(100);
   });
 
+  it("describes a module ingested before routing existed on first use, however many contexts ask at once", async () => {
+    const version = sql`(select version_id from installs where id = ${kvInstall})`;
+    const kept = await queryRows<Record<string, unknown>>(
+      bed.t.ctx.db,
+      sql`select version_id, n, text, embedding::text as embedding, embedding_dim from module_passages where version_id = ${version}`,
+    );
+    await bed.t.ctx.db.execute(sql`delete from module_passages where version_id = ${version}`);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => context({ query: "paris-kv snapshot", max_tokens: 100 })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    for (const a of answers) expect(a.body.modules.map((m) => m.install_id)).toContain(kvInstall);
+    // Described from its manifest now (its prompt is read at ingest only): its title, once.
+    const [row] = await queryRows<{ n: number }>(
+      bed.t.ctx.db,
+      sql`select count(*)::int as n from module_passages where version_id = ${version}`,
+    );
+    expect(row!.n).toBe(1);
+    // The passages ingest wrote come back, for the tests after this one.
+    await bed.t.ctx.db.execute(sql`delete from module_passages where version_id = ${version}`);
+    await bed.t.ctx.db.execute(sql`insert into module_passages (version_id, n, text, embedding, embedding_dim)
+      select version_id, n, text, embedding::vector, embedding_dim
+      from jsonb_to_recordset(${JSON.stringify(kept)}::jsonb)
+        as r(version_id text, n int, text text, embedding text, embedding_dim int)`);
+  });
+
   it("names the LoRA pack whose README documents the query's subject", async () => {
     const got = await contextOk({ query: "what is the income tax rate in France", max_tokens: 200 });
     expect(got.modules.map((m) => m.install_id)).toContain(loraInstall);

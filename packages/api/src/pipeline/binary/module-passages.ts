@@ -36,15 +36,19 @@ export async function writeModulePassages(
   const vectors = await ctx.embedder.embed(texts);
   await db.delete(modulePassages).where(sql`${modulePassages.versionId} = ${versionId}`);
   if (texts.length > 0) {
-    await db.insert(modulePassages).values(
-      texts.map((text, n) => ({
-        versionId,
-        n,
-        text,
-        embedding: Array.from(vectors[n]!),
-        embeddingDim: ctx.embedder.dimension,
-      })),
-    );
+    // Two contexts describing an older version at once write the same rows: the second keeps the first's.
+    await db
+      .insert(modulePassages)
+      .values(
+        texts.map((text, n) => ({
+          versionId,
+          n,
+          text,
+          embedding: Array.from(vectors[n]!),
+          embeddingDim: ctx.embedder.dimension,
+        })),
+      )
+      .onConflictDoNothing();
   }
   return vectors;
 }
