@@ -21,6 +21,13 @@ import {
 
 export { searchInput };
 
+/**
+ * Under a share cap a search ranks this many times top_k: a result the cap leaves out gives its
+ * place to the next within that depth. The claim's cost grows with the candidates it judges
+ * (bench:store), and results from far down the ranking serve an agent little.
+ */
+const SHARE_CAP_DEPTH = 2;
+
 export type SearchResult = {
   id: string;
   text: string;
@@ -40,20 +47,42 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const k = candidatesFor(input);
   // Under a share cap some candidates may be left out: the search ranks more, for others to fill in.
   const capped = scope.versions.some((v) => v.share_cap !== null);
-  const ranked = await rankedHits(ctx, scope, input, k, capped ? k : input.top_k);
-  const { kept, overCap } = await withinShareCaps(ctx.db, subject.orgId, scope, ranked, input.top_k);
-  const marking = markingFor(ctx, subject.orgId);
-  // Versions, cubes and installs are attached to the results kept, not to every candidate.
-  const hits = withVersions(
-    scope,
-    kept.map((f) => f.hit),
-  );
-  const results = kept.map(({ score }, i) => toResult(hits[i]!, score, marking));
+  const rows = capped ? Math.min(k, input.top_k * SHARE_CAP_DEPTH) : input.top_k;
+  const ranked = (await rankedHits(ctx, scope, input, k, rows)).slice(0, rows);
+  const { results, hits, overCap } = await served(ctx, subject.orgId, scope, ranked, input.top_k);
   // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
   if (!asOf) ctx.heat.note(vault.id, hits);
   // Installs whose terms license other purposes are left out, those whose share cap left a result
   // out are named, and the answer says which.
   return { results, excluded: exclusions(vault.excluded, overCap) };
+}
+
+/**
+ * The ranked hits served as results: up to `topK`, those the share caps let through. Under a cap
+ * the first `topK` become results (fingerprinted) while the claim's round trip is under way — the
+ * pool sends its query on the next tick, so this yields once first — and any other the claim keeps
+ * after it answers.
+ */
+async function served(
+  ctx: AppContext,
+  orgId: string,
+  scope: Scope,
+  ranked: Array<{ hit: Row; score: number }>,
+  topK: number,
+) {
+  const claim = withinShareCaps(ctx.db, orgId, scope, ranked, topK);
+  claim.catch(() => {}); // awaited below: a failure meanwhile is not left unhandled
+  if (scope.versions.some((v) => v.share_cap !== null)) await new Promise((sent) => setImmediate(sent));
+  const marking = markingFor(ctx, orgId);
+  const candidates = withVersions(
+    scope,
+    ranked.map((r) => r.hit),
+  );
+  const made: SearchResult[] = [];
+  const make = (i: number) => (made[i] ??= toResult(candidates[i]!, ranked[i]!.score, marking));
+  for (let i = 0; i < Math.min(ranked.length, topK); i++) make(i);
+  const { kept, overCap } = await claim;
+  return { results: kept.map(make), hits: kept.map((i) => candidates[i]!), overCap };
 }
 
 /** What an answer says it left out: installs whose terms license other purposes, and those a share cap cut. */
@@ -101,8 +130,8 @@ export async function admittedSearch(
 }
 
 /**
- * The ranked hits to serve, up to `topK`, within the share caps of the organisation's listings
- * (see usage/share-cap.ts), and the installs whose cap left a result out.
+ * Which of the ranked hits to serve (their indexes, up to `topK`), within the share caps of the
+ * organisation's listings (see usage/share-cap.ts), and the installs whose cap left a result out.
  */
 async function withinShareCaps(
   db: Db,
@@ -125,7 +154,7 @@ async function withinShareCaps(
   );
   const installOf = new Map(scope.versions.map((v) => [v.listing_id, v.install_id]));
   return {
-    kept: claim.kept.map((i) => ranked[i]!),
+    kept: claim.kept,
     overCap: claim.capped.map((listingId) => installOf.get(listingId)!),
   };
 }
