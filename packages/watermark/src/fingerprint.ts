@@ -76,10 +76,11 @@ export function stripMarks(text: string): string {
   return text.replace(MARK_RUN, "");
 }
 
-type WordEnd = { end: number; context: number; alphabet: number; markable: boolean };
+/** A markable word end: the word and the one before it (its context, worked out when a mark needs it). */
+type WordEnd = { end: number; previous: string; word: string };
 
-/** Every word end of a text with its context; markable ones end in a letter before whitespace, outside code. */
-function wordEnds(text: string): WordEnd[] {
+/** The markable word ends of a text: those ending in a letter before whitespace, outside code. */
+function markableEnds(text: string): WordEnd[] {
   const code: Array<[number, number]> = [...text.matchAll(CODE)].map((m) => [m.index, m.index + m[0].length]);
   const ends: WordEnd[] = [];
   let previous = "";
@@ -88,8 +89,8 @@ function wordEnds(text: string): WordEnd[] {
     const end = m.index + m[0].length;
     while (span < code.length && code[span]![1] <= m.index) span++;
     const inCode = span < code.length && code[span]![0] <= m.index;
-    const markable = !inCode && /\p{L}$/u.test(m[0]) && (end === text.length || /\s/.test(text[end]!));
-    ends.push({ end, context: contextOf(previous, m[0]), alphabet: alphabetAfter(m[0]), markable });
+    if (!inCode && /\p{L}$/u.test(m[0]) && (end === text.length || /\s/.test(text[end]!)))
+      ends.push({ end, previous, word: m[0] });
     previous = m[0];
   }
   return ends;
@@ -106,23 +107,25 @@ export function embedFingerprint(text: string, code: number, density: MarkDensit
   }
   const clean = stripMarks(text);
   if (density === "off") return clean;
-  const candidates = wordEnds(clean).filter((e) => e.markable);
+  const candidates = markableEnds(clean);
   if (candidates.length === 0) return clean;
   // Light marks go one in `spacing` word ends, starting at an offset of the text's own, and skip a
   // context already marked in this text (a repeat is no new evidence, only a token more).
   const spacing = Math.min(SPACING[density], candidates.length);
-  let wait = candidates[0]!.context % spacing;
+  let wait = contextOf(candidates[0]!.previous, candidates[0]!.word) % spacing;
   const used = new Set<number>();
   let out = "";
   let at = 0;
   for (const end of candidates) {
-    if (wait > 0 || (spacing > 1 && used.has(end.context))) {
+    if (wait > 0) {
       wait--;
       continue;
     }
-    used.add(end.context);
+    const context = contextOf(end.previous, end.word);
+    if (spacing > 1 && used.has(context)) continue;
+    used.add(context);
     wait = spacing - 1;
-    out += clean.slice(at, end.end) + MARKS[symbolOf(code, end.context, end.alphabet)]!;
+    out += clean.slice(at, end.end) + MARKS[symbolOf(code, context, alphabetAfter(end.word))]!;
     at = end.end;
   }
   return out + clean.slice(at);

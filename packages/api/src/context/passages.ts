@@ -1,4 +1,5 @@
 import { fnv1a, STOPWORDS, wordsOf } from "@memstore/inference";
+import { remembered } from "./remembered.ts";
 
 /**
  * Choosing a context's passages from a search's ranked candidates: near-duplicates dropped (the same
@@ -29,8 +30,19 @@ const hashSet = (values: number[]): HashSet => {
   return sorted.subarray(0, n);
 };
 
+/** A text's word and shingle sets, for the most recent texts chosen from. */
+const setsOf = remembered(10_000, wordSets);
+
 function profile<T>(c: Candidate<T>, scores: { low: number; high: number }): Profiled<T> {
-  const words = wordsOf(c.text);
+  return {
+    ...c,
+    ...setsOf(c.text),
+    relevance: scores.high > scores.low ? (c.score - scores.low) / (scores.high - scores.low) : 1,
+  };
+}
+
+function wordSets(text: string) {
+  const words = wordsOf(text);
   const hashed = words.map(fnv1a);
   const shingles: number[] = words.length < 3 ? [fnv1a(words.join(" "))] : [];
   // A shingle's hash from its three words' hashes, in order.
@@ -39,10 +51,8 @@ function profile<T>(c: Candidate<T>, scores: { low: number; high: number }): Pro
       (Math.imul(hashed[i]!, 0x9e3779b1) ^ Math.imul(hashed[i + 1]!, 0x85ebca6b) ^ hashed[i + 2]!) >>> 0,
     );
   return {
-    ...c,
     words: hashSet(hashed.filter((_, i) => !STOPWORDS.has(words[i]!))),
     shingles: hashSet(shingles),
-    relevance: scores.high > scores.low ? (c.score - scores.low) / (scores.high - scores.low) : 1,
   };
 }
 

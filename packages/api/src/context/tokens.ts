@@ -1,4 +1,5 @@
 import type * as O200k from "gpt-tokenizer/encoding/o200k_base";
+import { remembered } from "./remembered.ts";
 
 /**
  * Token counts as the agent's model will see them, with a real tokenizer (`gpt-tokenizer`): GPT-4o's
@@ -28,19 +29,10 @@ const CACHED_COUNTS = 20_000;
 /** Shorter texts are counted afresh: cheaper than keeping them. */
 const CACHED_MIN_CHARS = 200;
 
-/** A count function that remembers the counts of longer texts, least recently used out first. */
+/** A count function that remembers the counts of longer texts. */
 function remembering(count: (text: string) => number) {
-  const counts = new Map<string, number>();
-  return (text: string) => {
-    if (text.length < CACHED_MIN_CHARS) return count(text);
-    let n = counts.get(text);
-    if (n === undefined) {
-      n = count(text);
-      if (counts.size >= CACHED_COUNTS) counts.delete(counts.keys().next().value!);
-    } else counts.delete(text);
-    counts.set(text, n);
-    return n;
-  };
+  const recall = remembered(CACHED_COUNTS, count);
+  return (text: string) => (text.length < CACHED_MIN_CHARS ? count(text) : recall(text));
 }
 
 export function tokenizer(name: TokenizerName): Promise<Tokenizer> {
