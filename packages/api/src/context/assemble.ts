@@ -13,14 +13,14 @@ import type { Tokenizer } from "./tokens.ts";
  * where `\n\n` meets the `[` or `#` that follows (newlines end a pre-token; `[` starts one), and
  * a mark `[n]` is three tokens whatever n up to 999 (`[`, the number, `]`; the space goes with the
  * text). So a passage's count does not depend on its mark and is remembered by text (tokens.ts).
- * `test/context-tokens.test.ts` checks the sum against a count of the whole block.
+ * `assemble.test.ts` checks the sum against a count of the whole block.
  */
 
 /** What a passage is set under, and the text it shows (as served: fingerprinted). */
 export type Placed<T> = { item: T; group: string; heading: string; text: string };
 
 const SEPARATOR = "\n\n";
-/** `[n]`: three tokens in both tokenizers for any n up to 999 (test/context-tokens.test.ts). */
+/** `[n]`: three tokens in both tokenizers for any n up to 999 (assemble.test.ts). */
 export const MARK_TOKENS = 3;
 /** Fewer tokens left than this and no passage can fit: packing stops. */
 const MIN_ROOM = 8;

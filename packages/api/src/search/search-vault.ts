@@ -46,8 +46,7 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   const { vault, scope, asOf } = await admittedSearch(ctx, subject, vaultId, input);
   const k = candidatesFor(input);
   // Under a share cap some candidates may be left out: the search ranks more, for others to fill in.
-  const capped = scope.versions.some((v) => v.share_cap !== null);
-  const rows = capped ? Math.min(k, input.top_k * SHARE_CAP_DEPTH) : input.top_k;
+  const rows = underShareCap(scope) ? Math.min(k, input.top_k * SHARE_CAP_DEPTH) : input.top_k;
   const ranked = (await rankedHits(ctx, scope, input, k, rows)).slice(0, rows);
   const { results, hits, overCap } = await served(ctx, subject.orgId, scope, ranked, input.top_k);
   // What agents use keeps memories warm (retention archives the unused); a look at the past does not.
@@ -57,12 +56,10 @@ export async function searchVault(ctx: AppContext, subject: Subject, vaultId: st
   return { results, excluded: exclusions(vault.excluded, overCap) };
 }
 
-/**
- * The ranked hits served as results: up to `topK`, those the share caps let through. Under a cap
- * the first `topK` become results (fingerprinted) while the claim's round trip is under way — the
- * pool sends its query on the next tick, so this yields once first — and any other the claim keeps
- * after it answers.
- */
+/** Whether a listing the search covers sets a share cap (then its results are claimed). */
+const underShareCap = (scope: Scope) => scope.versions.some((v) => v.share_cap !== null);
+
+/** The ranked hits served as results: up to `topK`, those the share caps let through. */
 async function served(
   ctx: AppContext,
   orgId: string,
@@ -70,19 +67,14 @@ async function served(
   ranked: Array<{ hit: Row; score: number }>,
   topK: number,
 ) {
-  const claim = withinShareCaps(ctx.db, orgId, scope, ranked, topK);
-  claim.catch(() => {}); // awaited below: a failure meanwhile is not left unhandled
-  if (scope.versions.some((v) => v.share_cap !== null)) await new Promise((sent) => setImmediate(sent));
+  const { kept, overCap } = await withinShareCaps(ctx.db, orgId, scope, ranked, topK);
   const marking = markingFor(ctx, orgId);
-  const candidates = withVersions(
+  // Versions, cubes and installs are attached to the results kept, not to every candidate.
+  const hits = withVersions(
     scope,
-    ranked.map((r) => r.hit),
+    kept.map((i) => ranked[i]!.hit),
   );
-  const made: SearchResult[] = [];
-  const make = (i: number) => (made[i] ??= toResult(candidates[i]!, ranked[i]!.score, marking));
-  for (let i = 0; i < Math.min(ranked.length, topK); i++) make(i);
-  const { kept, overCap } = await claim;
-  return { results: kept.map(make), hits: kept.map((i) => candidates[i]!), overCap };
+  return { results: kept.map((i, j) => toResult(hits[j]!, ranked[i]!.score, marking)), hits, overCap };
 }
 
 /** What an answer says it left out: installs whose terms license other purposes, and those a share cap cut. */
